@@ -1,0 +1,149 @@
+import { z } from "zod";
+import { chatId, deviceId, messageId, seq, timestamp, userId } from "./ids.ts";
+import { ErrorBody } from "./errors.ts";
+import { MAX_HISTORY_PAGE, MAX_SYNC_CHATS } from "./limits.ts";
+import { ChatSummary, OutgoingMessage, StoredMessage } from "./models.ts";
+
+/**
+ * WebSocket frames, one JSON object per text frame, each a member of a
+ * union on `type`. A client opens one socket per device, to GET /api/ws.
+ *
+ * Heartbeat: the client sends the exact text `{"type":"ping"}` and the server
+ * answers `{"type":"pong"}` without waking the UserHub; these two strings are
+ * outside the unions below.
+ */
+export const PING_FRAME = '{"type":"ping"}';
+export const PONG_FRAME = '{"type":"pong"}';
+
+/** Optional request id; replies to that frame carry it back. */
+const rid = z.string().max(64).optional();
+
+// ---- client → server -------------------------------------------------------
+
+/**
+ * Resume after (re)connecting: per chat, the highest sequence this device has
+ * without gaps. The server replies with `inbox`, then, per chat, the messages
+ * after that sequence in pages (for a chat with `afterSeq` 0, only the newest
+ * page; older ones come from `history`), then `sync.done`.
+ */
+export const SyncFrame = z.object({
+  type: z.literal("sync"),
+  rid,
+  chats: z
+    .array(z.object({ chatId, afterSeq: seq }))
+    .max(MAX_SYNC_CHATS),
+});
+
+/** Store a message in a chat. Answered with `send.ok` or an `error`. */
+export const SendFrame = z.object({
+  type: z.literal("send"),
+  chatId,
+  message: OutgoingMessage,
+});
+
+/** A page of messages before `beforeSeq` (older) or after `afterSeq`. */
+export const HistoryFrame = z
+  .object({
+    type: z.literal("history"),
+    rid,
+    chatId,
+    beforeSeq: seq.optional(),
+    afterSeq: seq.optional(),
+    limit: z.number().int().min(1).max(MAX_HISTORY_PAGE),
+  })
+  .refine((f) => (f.beforeSeq === undefined) !== (f.afterSeq === undefined), {
+    message: "exactly one of beforeSeq and afterSeq is required",
+    path: ["beforeSeq"],
+  });
+
+/** This device stored (`delivered`) or showed (`read`) every message up to seq. */
+export const ReceiptFrame = z.object({
+  type: z.literal("receipt"),
+  chatId,
+  kind: z.enum(["delivered", "read"]),
+  seq: seq.min(1),
+});
+
+/** Delete one's own message for everyone, within the time window. */
+export const DeleteFrame = z.object({
+  type: z.literal("delete"),
+  rid,
+  chatId,
+  messageId,
+});
+
+export const ClientFrame = z.discriminatedUnion("type", [
+  SyncFrame,
+  SendFrame,
+  HistoryFrame,
+  ReceiptFrame,
+  DeleteFrame,
+]);
+export type ClientFrame = z.infer<typeof ClientFrame>;
+export type ClientFrameType = ClientFrame["type"];
+
+// ---- server → client -------------------------------------------------------
+
+export const ServerFrame = z.discriminatedUnion("type", [
+  /** First frame on every socket. */
+  z.object({
+    type: z.literal("ready"),
+    userId,
+    deviceId,
+    serverTime: timestamp,
+  }),
+  /** The whole chat list, sent in reply to `sync`. */
+  z.object({ type: z.literal("inbox"), rid, chats: z.array(ChatSummary) }),
+  /** One chat list row changed or appeared (membership, rename, unread). */
+  z.object({ type: z.literal("chat"), chat: ChatSummary }),
+  /** A page of messages, in ascending sequence order. */
+  z.object({
+    type: z.literal("messages"),
+    rid,
+    chatId,
+    messages: z.array(StoredMessage),
+    /** More messages exist beyond this page in the direction asked. */
+    hasMore: z.boolean(),
+  }),
+  /** A message stored just now, live. */
+  z.object({ type: z.literal("message"), message: StoredMessage }),
+  /** The server stored a `send` (or already had it: same seq and ts). */
+  z.object({
+    type: z.literal("send.ok"),
+    chatId,
+    id: messageId,
+    seq,
+    ts: timestamp,
+  }),
+  /** A member's receipt positions moved forward. */
+  z.object({
+    type: z.literal("receipt"),
+    chatId,
+    userId,
+    deliveredSeq: seq,
+    readSeq: seq,
+  }),
+  /** A message was deleted for everyone; its body and its edits are gone. */
+  z.object({
+    type: z.literal("deleted"),
+    rid,
+    chatId,
+    id: messageId,
+    seq,
+  }),
+  /** All pages answering a `sync` were sent. */
+  z.object({ type: z.literal("sync.done"), rid }),
+  /** A frame failed; `id` names the message of a failed `send`. */
+  z.object({
+    type: z.literal("error"),
+    rid,
+    chatId: chatId.optional(),
+    id: messageId.optional(),
+    error: ErrorBody,
+  }),
+]);
+export type ServerFrame = z.infer<typeof ServerFrame>;
+export type ServerFrameType = ServerFrame["type"];
+
+/** Close codes the server uses beyond the standard ones. */
+export const CLOSE_SESSION_REVOKED = 4001;

@@ -1,0 +1,123 @@
+import { z } from "zod";
+import { deviceId, userId } from "./ids.ts";
+import {
+  aboutText,
+  ChatDetail,
+  ChatSummary,
+  Device,
+  displayName,
+  groupName,
+  Me,
+  MemberRole,
+  PublicProfile,
+} from "./models.ts";
+import { MAX_DEVICE_NAME_CHARS, MAX_GROUP_MEMBERS } from "./limits.ts";
+
+/**
+ * Request and response bodies of the HTTP API, all JSON. Errors come back as
+ * `{ "error": ErrorBody }` with the status of the error code.
+ */
+
+/**
+ * A phone number as a person typed it: E.164, or a national number together
+ * with `region` (ISO 3166 alpha-2, for example "DE").
+ */
+export const PhoneInput = z.object({
+  phone: z.string().trim().min(1, "must not be empty").max(32, "is too long"),
+  region: z
+    .string()
+    .regex(/^[A-Z]{2}$/, "must be a two-letter country code")
+    .optional(),
+});
+
+/** POST /api/auth/code */
+export const RequestCodeBody = PhoneInput;
+export const RequestCodeReply = z.object({
+  phone: z.string(),
+  expiresAt: z.number(),
+});
+
+/** POST /api/auth/verify */
+export const VerifyCodeBody = PhoneInput.extend({
+  code: z.string().regex(/^[0-9]{6}$/, "must be 6 digits"),
+  deviceName: z
+    .string()
+    .trim()
+    .min(1, "must not be empty")
+    .max(MAX_DEVICE_NAME_CHARS, `must be at most ${MAX_DEVICE_NAME_CHARS} characters`),
+});
+export const SessionReply = z.object({
+  me: Me,
+  deviceId,
+  /** True when this sign-in created the account. */
+  isNew: z.boolean(),
+});
+
+/** GET /api/me */
+export const MeReply = z.object({ me: Me, deviceId });
+
+/** PATCH /api/me */
+export const UpdateProfileBody = z
+  .object({ displayName: displayName.optional(), about: aboutText.optional() })
+  .strict();
+
+/** PATCH /api/me/settings */
+export const UpdateSettingsBody = z
+  .object({ readReceipts: z.boolean().optional() })
+  .strict();
+
+/** GET /api/devices */
+export const DevicesReply = z.object({ devices: z.array(Device) });
+
+/** POST /api/users/lookup */
+export const LookupBody = PhoneInput;
+export const ProfileReply = z.object({ user: PublicProfile });
+
+/** POST /api/chats/direct */
+export const OpenDirectBody = z.object({ userId }).strict();
+
+/** POST /api/chats/group */
+export const CreateGroupBody = z
+  .object({
+    name: groupName,
+    memberIds: z
+      .array(userId)
+      .max(MAX_GROUP_MEMBERS - 1, `must list at most ${MAX_GROUP_MEMBERS - 1} people`),
+  })
+  .strict();
+
+export const ChatReply = z.object({ chat: ChatSummary });
+export const ChatDetailReply = z.object({ chat: ChatDetail });
+
+/** PATCH /api/chats/:chatId */
+export const RenameGroupBody = z.object({ name: groupName }).strict();
+
+/** POST /api/chats/:chatId/members */
+export const AddMembersBody = z
+  .object({
+    userIds: z
+      .array(userId)
+      .min(1, "must list at least one person")
+      .max(MAX_GROUP_MEMBERS - 1, `must list at most ${MAX_GROUP_MEMBERS - 1} people`),
+  })
+  .strict();
+
+/** PATCH /api/chats/:chatId/members/:userId */
+export const SetRoleBody = z.object({ role: MemberRole }).strict();
+
+/** PATCH /api/inbox/:chatId */
+export const UpdateInboxBody = z
+  .object({
+    pinned: z.boolean().optional(),
+    archived: z.boolean().optional(),
+    mutedUntil: z.number().int().nonnegative().optional(),
+  })
+  .strict();
+
+/** GET /api/dev/sms?phone=… (development only) */
+export const DevSmsReply = z.object({
+  messages: z.array(
+    z.object({ to: z.string(), body: z.string(), sentAt: z.number() }),
+  ),
+});
+

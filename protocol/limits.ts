@@ -1,0 +1,67 @@
+/**
+ * Limits shared by the server and the client. Each is enforced where data
+ * enters: the protocol schemas reject larger values, and the client checks
+ * them before queueing a send so that the person sees the error at once.
+ */
+
+/** Maximum UTF-8 size of the text of one message, in bytes (64 KiB). */
+export const MAX_TEXT_BYTES = 64 * 1024;
+
+/**
+ * Maximum size of an opaque message body, in UTF-8 bytes (256 KiB). The
+ * client encodes text, a quoted reply and later ciphertext into the body, and
+ * JSON escaping can double the size of ordinary text, so this is four times
+ * the text limit.
+ */
+export const MAX_BODY_BYTES = 256 * 1024;
+
+/** Maximum number of members of a group chat, admins included. */
+export const MAX_GROUP_MEMBERS = 1024;
+
+/** Maximum length of a group name, in characters. */
+export const MAX_GROUP_NAME_CHARS = 100;
+
+/** Maximum length of a display name, in characters. */
+export const MAX_DISPLAY_NAME_CHARS = 64;
+
+/** Maximum length of the profile "about" text, in characters. */
+export const MAX_ABOUT_CHARS = 140;
+
+/** Maximum length of a device name, in characters. */
+export const MAX_DEVICE_NAME_CHARS = 64;
+
+/** Maximum number of messages in one history page. */
+export const MAX_HISTORY_PAGE = 200;
+
+/** How long after sending a person may still delete a message for everyone. */
+export const DELETE_FOR_EVERYONE_WINDOW_MS = 48 * 60 * 60 * 1000;
+
+/** Number of digits of a one-time sign-in code. */
+export const OTP_DIGITS = 6;
+
+/** How long a one-time code stays valid after it is sent. */
+export const OTP_TTL_MS = 5 * 60 * 1000;
+
+/** Wrong guesses allowed on one code before it is discarded. */
+export const OTP_MAX_ATTEMPTS = 5;
+
+/** Codes sent to one phone number per window before requests are rejected. */
+export const OTP_SENDS_PER_NUMBER = 3;
+
+/** Window of the per-number code limit. */
+export const OTP_SEND_WINDOW_MS = 15 * 60 * 1000;
+
+/** Code requests accepted from one client address per hour. */
+export const OTP_SENDS_PER_ADDRESS_PER_HOUR = 20;
+
+/** Code checks accepted from one client address per hour. */
+export const OTP_VERIFIES_PER_ADDRESS_PER_HOUR = 60;
+
+/** Messages one device may send per second, sustained. */
+export const SENDS_PER_SECOND = 50;
+
+/** Messages one device may send in a burst above the sustained rate. */
+export const SEND_BURST = 200;
+
+/** Maximum number of chats in one `sync` frame. */
+export const MAX_SYNC_CHATS = 5000;

@@ -1,0 +1,206 @@
+import { z } from "zod";
+import {
+  chatId,
+  deviceId,
+  e164,
+  messageId,
+  seq,
+  timestamp,
+  userId,
+  utf8Length,
+} from "./ids.ts";
+import {
+  MAX_ABOUT_CHARS,
+  MAX_BODY_BYTES,
+  MAX_DISPLAY_NAME_CHARS,
+  MAX_GROUP_NAME_CHARS,
+} from "./limits.ts";
+
+/** Trimmed display name: 1 to 64 characters. */
+export const displayName = z
+  .string()
+  .trim()
+  .min(1, "must not be empty")
+  .max(MAX_DISPLAY_NAME_CHARS, `must be at most ${MAX_DISPLAY_NAME_CHARS} characters`);
+
+export const aboutText = z
+  .string()
+  .trim()
+  .max(MAX_ABOUT_CHARS, `must be at most ${MAX_ABOUT_CHARS} characters`);
+
+export const groupName = z
+  .string()
+  .trim()
+  .min(1, "must not be empty")
+  .max(MAX_GROUP_NAME_CHARS, `must be at most ${MAX_GROUP_NAME_CHARS} characters`);
+
+/** Settings a person changes for themselves; stored in their UserHub. */
+export const Settings = z.object({
+  /**
+   * Whether this person sends read receipts in one-to-one chats. Turning it
+   * off also hides other people's read receipts from them, as on WhatsApp.
+   * Groups always share read receipts.
+   */
+  readReceipts: z.boolean(),
+});
+export type Settings = z.infer<typeof Settings>;
+
+/** The signed-in person's own account, as their devices see it. */
+export const Me = z.object({
+  id: userId,
+  phone: e164,
+  displayName: z.string(),
+  about: z.string(),
+  settings: Settings,
+  createdAt: timestamp,
+});
+export type Me = z.infer<typeof Me>;
+
+/** What any signed-in person may see of another account. */
+export const PublicProfile = z.object({
+  id: userId,
+  phone: e164,
+  displayName: z.string(),
+  about: z.string(),
+});
+export type PublicProfile = z.infer<typeof PublicProfile>;
+
+export const Device = z.object({
+  id: deviceId,
+  name: z.string(),
+  createdAt: timestamp,
+  lastActiveAt: timestamp,
+  /** True for the device that made the request. */
+  current: z.boolean(),
+});
+export type Device = z.infer<typeof Device>;
+
+export const ChatKind = z.enum(["direct", "group"]);
+export type ChatKind = z.infer<typeof ChatKind>;
+
+export const MemberRole = z.enum(["admin", "member"]);
+export type MemberRole = z.infer<typeof MemberRole>;
+
+/**
+ * One row of a person's chat list, kept by their UserHub. `lastSeq` and
+ * `unread` let a client tell what it has missed without fetching messages.
+ */
+export const ChatSummary = z.object({
+  id: chatId,
+  kind: ChatKind,
+  /** Group name; null for one-to-one chats, which show the other person. */
+  name: z.string().nullable(),
+  /** The other person of a one-to-one chat; null for groups. */
+  peerId: userId.nullable(),
+  role: MemberRole,
+  memberCount: z.number().int().nonnegative(),
+  lastSeq: seq,
+  lastActivityAt: timestamp,
+  /** Messages from others after this person's read position. */
+  unread: z.number().int().nonnegative(),
+  /** This person's read position: the highest sequence they have read. */
+  readSeq: seq,
+  pinned: z.boolean(),
+  archived: z.boolean(),
+  /** Notifications muted until this time; 0 when not muted. */
+  mutedUntil: timestamp,
+  /** True once this person left or was removed; history stays readable. */
+  left: z.boolean(),
+});
+export type ChatSummary = z.infer<typeof ChatSummary>;
+
+/** Receipt positions of one member: every sequence up to them is covered. */
+export const MemberReceipt = z.object({
+  userId,
+  deliveredSeq: seq,
+  /** 0 when the member hides read receipts or the viewer does. */
+  readSeq: seq,
+});
+export type MemberReceipt = z.infer<typeof MemberReceipt>;
+
+export const ChatMember = z.object({
+  userId,
+  role: MemberRole,
+  joinedAt: timestamp,
+  deliveredSeq: seq,
+  readSeq: seq,
+});
+export type ChatMember = z.infer<typeof ChatMember>;
+
+export const ChatDetail = z.object({
+  id: chatId,
+  kind: ChatKind,
+  name: z.string().nullable(),
+  createdAt: timestamp,
+  createdBy: userId,
+  lastSeq: seq,
+  members: z.array(ChatMember),
+});
+export type ChatDetail = z.infer<typeof ChatDetail>;
+
+/**
+ * What a message is to the server. The body of `message`, `edit` and
+ * `reaction` is opaque to the server; `ref` names the message that an edit or
+ * reaction applies to, so that deleting a message for everyone also removes
+ * its edits. `system` messages are written by the ChatRoom itself.
+ */
+export const MessageKind = z.enum(["message", "edit", "reaction", "system"]);
+export type MessageKind = z.infer<typeof MessageKind>;
+
+export const ClientMessageKind = z.enum(["message", "edit", "reaction"]);
+export type ClientMessageKind = z.infer<typeof ClientMessageKind>;
+
+/** An opaque message body: a string of at most 256 KiB of UTF-8. */
+export const messageBody = z
+  .string()
+  .refine(
+    (value) => utf8Length(value) <= MAX_BODY_BYTES,
+    `must be at most ${MAX_BODY_BYTES} bytes of UTF-8`,
+  );
+
+/** A message as the sender hands it over, before it has a sequence number. */
+export const OutgoingMessage = z
+  .object({
+    id: messageId,
+    kind: ClientMessageKind,
+    ref: messageId.optional(),
+    body: messageBody,
+  })
+  .refine((m) => m.kind === "message" || m.ref !== undefined, {
+    message: "is required for edits and reactions",
+    path: ["ref"],
+  });
+export type OutgoingMessage = z.infer<typeof OutgoingMessage>;
+
+/** A message as the ChatRoom stored it. */
+export const StoredMessage = z.object({
+  id: messageId,
+  chatId,
+  seq,
+  kind: MessageKind,
+  ref: messageId.nullable(),
+  senderId: userId,
+  senderDeviceId: deviceId.nullable(),
+  body: z.string(),
+  /** Server time at which the ChatRoom stored it. */
+  ts: timestamp,
+  /** Deleted for everyone: the body is gone and reads as "". */
+  deleted: z.boolean(),
+});
+export type StoredMessage = z.infer<typeof StoredMessage>;
+
+/** Body of a `system` message, as JSON. */
+export const SystemEvent = z.discriminatedUnion("event", [
+  z.object({ event: z.literal("created"), actorId: userId, name: z.string() }),
+  z.object({
+    event: z.literal("added"),
+    actorId: userId,
+    targetIds: z.array(userId),
+  }),
+  z.object({ event: z.literal("removed"), actorId: userId, targetId: userId }),
+  z.object({ event: z.literal("left"), actorId: userId }),
+  z.object({ event: z.literal("renamed"), actorId: userId, name: z.string() }),
+  z.object({ event: z.literal("promoted"), actorId: userId, targetId: userId }),
+  z.object({ event: z.literal("demoted"), actorId: userId, targetId: userId }),
+]);
+export type SystemEvent = z.infer<typeof SystemEvent>;
