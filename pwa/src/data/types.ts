@@ -1,0 +1,95 @@
+import type {
+  ChatSummary,
+  ErrorCode,
+  Me,
+  SystemEvent,
+} from "../../../protocol/index.ts";
+
+export type ConnectionState = "offline" | "connecting" | "online";
+
+export interface Session {
+  me: Me;
+  deviceId: string;
+}
+
+/** Preview of the newest visible message of a chat, already decoded. */
+export interface ChatPreview {
+  text: string;
+  senderId: string;
+  ts: number;
+  kind: "message" | "system";
+  deleted: boolean;
+}
+
+export interface ChatRow extends ChatSummary {
+  /** Group name, or the other person's display name (phone when unknown). */
+  title: string;
+  /** Newest visible message for the list preview, already decoded. */
+  preview: ChatPreview | null;
+}
+
+export type MessageStatus = "pending" | "sent" | "failed";
+
+export interface MessageRow {
+  id: string;
+  chatId: string;
+  /** Null while pending or failed. */
+  seq: number | null;
+  /** Sort key: the seq, or PENDING_ORDER_BASE plus local time while pending. */
+  order: number;
+  kind: "message" | "system";
+  senderId: string;
+  senderDeviceId: string | null;
+  /** Server time; local time while pending. */
+  ts: number;
+  /** Decoded text ("" when deleted). */
+  text: string;
+  /** Id of the quoted message. */
+  replyTo: string | null;
+  editedAt: number | null;
+  /** Emoji per reacting user id. */
+  reactions: Record<string, string>;
+  /** Deleted for everyone. */
+  deleted: boolean;
+  /** The decoded event, for kind "system". */
+  system: SystemEvent | null;
+  status: MessageStatus;
+  /** Why sending failed, as a sentence for the person. */
+  error: string | null;
+}
+
+export type Tick = "pending" | "sent" | "delivered" | "read" | "failed";
+
+export interface ReceiptDetail {
+  userId: string;
+  delivered: boolean;
+  read: boolean;
+}
+
+export interface SearchResult {
+  chats: ChatRow[];
+  messages: MessageRow[];
+}
+
+/** An error reply of the API, or a failure to reach it (status 0). */
+export class ApiFailure extends Error {
+  readonly code: ErrorCode;
+  readonly field?: string;
+  readonly status: number;
+  readonly retryAfter?: number;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    status: number,
+    field?: string,
+    retryAfter?: number,
+  ) {
+    super(message);
+    this.name = "ApiFailure";
+    this.code = code;
+    this.status = status;
+    if (field !== undefined) this.field = field;
+    if (retryAfter !== undefined) this.retryAfter = retryAfter;
+  }
+}

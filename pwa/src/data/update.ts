@@ -1,0 +1,27 @@
+import { Workbox } from "workbox-window";
+import { updateReady } from "./state.ts";
+
+let workbox: Workbox | null = null;
+
+/**
+ * Registers the service worker and raises `updateReady` when a new version
+ * has installed and is waiting. The new worker takes over only through
+ * `applyUpdate`, so an open page never runs half old and half new code.
+ */
+export async function registerServiceWorker(): Promise<void> {
+  if (!("serviceWorker" in navigator)) return;
+  workbox = new Workbox("/sw.js", { scope: "/" });
+  workbox.addEventListener("waiting", () => {
+    updateReady.value = true;
+  });
+  workbox.addEventListener("controlling", () => {
+    window.location.reload();
+  });
+  await workbox.register();
+}
+
+/** Activates the waiting service worker; the page reloads once it controls. */
+export async function applyUpdate(): Promise<void> {
+  if (workbox === null) return;
+  workbox.messageSkipWaiting();
+}

@@ -1,0 +1,18 @@
+import { render } from "preact";
+import { boot } from "./data/index.ts";
+import { registerServiceWorker } from "./data/update.ts";
+import { App } from "./ui/App.tsx";
+
+async function start(root: HTMLElement): Promise<void> {
+  // Boot before the first render so that the UI starts from the stored
+  // session rather than flashing the sign-in screen.
+  await boot();
+  render(<App />, root);
+  if (import.meta.env.PROD) await registerServiceWorker();
+}
+
+const root = document.getElementById("app");
+if (root === null) throw new Error("index.html has no #app element");
+start(root).catch((error: unknown) => {
+  console.error(JSON.stringify({ event: "boot_failed", error: String(error) }));
+});
