@@ -1,0 +1,35 @@
+import { availableParallelism } from "node:os";
+import { defineConfig } from "@playwright/test";
+import { findChromium } from "./scripts/ensure-browser.mjs";
+
+// Each test drives two or three browser contexts against one wrangler dev
+// server, so more than two workers at once would starve the server.
+const workers = Math.min(2, availableParallelism());
+
+export default defineConfig({
+  testDir: "test/e2e",
+  globalSetup: "./test/e2e/global-setup.ts",
+  fullyParallel: true,
+  forbidOnly: Boolean(process.env.CI),
+  workers,
+  retries: 0,
+  timeout: 90_000,
+  expect: { timeout: 10_000 },
+  reporter: [["list"], ["html", { open: "never" }]],
+  use: {
+    trace: "retain-on-failure",
+    screenshot: "only-on-failure",
+    locale: "en-US",
+    timezoneId: "UTC",
+    launchOptions: {
+      executablePath: findChromium(),
+      args: [
+        "--disable-background-networking",
+        // A fake camera and microphone, allowed without a prompt, for calls.
+        "--use-fake-device-for-media-stream",
+        "--use-fake-ui-for-media-stream",
+      ],
+    },
+  },
+  projects: [{ name: "chromium" }],
+});

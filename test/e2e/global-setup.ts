@@ -1,0 +1,129 @@
+// Starts `wrangler dev` with the built app on a free port of 127.0.0.1, with
+// empty local state and the development SMS outbox, for the whole run. The
+// returned function stops it.
+import { spawn, type ChildProcess } from "node:child_process";
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync } from "node:fs";
+import { readFile, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+const WRANGLER = join(ROOT, "node_modules", ".bin", "wrangler");
+/** The server's output, kept after the run for reading failures. */
+const LOG_FILE = join(ROOT, ".wrangler", "e2e-server.log");
+const START_TIMEOUT_MS = 90_000;
+
+/** Asks the OS for a free TCP port on 127.0.0.1. */
+async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+async function logTail(): Promise<string> {
+  const text = await readFile(LOG_FILE, "utf8").catch(() => "");
+  return text.split("\n").slice(-40).join("\n");
+}
+
+/** Polls the server until it answers HTTP, or fails when it exits first. */
+async function waitUntilAnswering(
+  baseURL: string,
+  server: ChildProcess,
+): Promise<void> {
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (server.exitCode !== null || server.signalCode !== null) {
+      throw new Error(
+        `wrangler dev exited (${server.exitCode ?? server.signalCode}) ` +
+          `before answering. Last lines of ${LOG_FILE}:\n${await logTail()}`,
+      );
+    }
+    try {
+      const reply = await fetch(`${baseURL}/api/dev/sms?phone=%2B493000000000`);
+      if (reply.ok) return;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((wake) => setTimeout(wake, 250));
+  }
+  throw new Error(
+    `wrangler dev did not answer GET ${baseURL}/api/dev/sms with 200 within ` +
+      `${START_TIMEOUT_MS / 1000} s. Last lines of ${LOG_FILE}:\n` +
+      (await logTail()),
+  );
+}
+
+/** Stops the server's whole process group (wrangler and its workerd). */
+async function stop(server: ChildProcess): Promise<void> {
+  if (server.pid === undefined || server.exitCode !== null) return;
+  const exited = new Promise((done) => server.once("exit", done));
+  process.kill(-server.pid, "SIGTERM");
+  const timer = setTimeout(() => {
+    if (server.exitCode === null && server.pid !== undefined) {
+      process.kill(-server.pid, "SIGKILL");
+    }
+  }, 5_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+export default async function globalSetup(): Promise<() => Promise<void>> {
+  if (!existsSync(join(ROOT, "dist", "index.html"))) {
+    throw new Error(
+      "dist/index.html is missing: build the app first with `npm run build` " +
+        "(`npm run test:e2e` and `npm test` do).",
+    );
+  }
+  const port = await freePort();
+  const inspectorPort = await freePort();
+  const stateDir = mkdtempSync(join(tmpdir(), "messenger-e2e-"));
+  mkdirSync(join(ROOT, ".wrangler"), { recursive: true });
+  const log = createWriteStream(LOG_FILE);
+  const server = spawn(
+    WRANGLER,
+    [
+      "dev",
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--inspector-port",
+      String(inspectorPort),
+      "--persist-to",
+      stateDir,
+      "--var",
+      "ENVIRONMENT:development",
+    ],
+    {
+      cwd: ROOT,
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+    },
+  );
+  server.stdout?.pipe(log);
+  server.stderr?.pipe(log);
+
+  const baseURL = `http://127.0.0.1:${port}`;
+  try {
+    await waitUntilAnswering(baseURL, server);
+  } catch (error) {
+    await stop(server);
+    throw error;
+  }
+  // Test workers inherit this environment; the fixtures in helpers.ts read it.
+  process.env.E2E_BASE_URL = baseURL;
+
+  return async () => {
+    await stop(server);
+    log.end();
+    await rm(stateDir, { recursive: true, force: true });
+  };
+}
