@@ -1,0 +1,53 @@
+import { DurableObject } from "cloudflare:workers";
+import type { Env } from "../worker/env.ts";
+import { migrate } from "./schema.ts";
+
+const MIGRATIONS = [
+  `CREATE TABLE window_counter (
+     id INTEGER PRIMARY KEY CHECK (id = 1),
+     window_start INTEGER NOT NULL,
+     count INTEGER NOT NULL
+   )`,
+];
+
+export interface RateDecision {
+  allowed: boolean;
+  /** Seconds until the current window ends; 0 when allowed. */
+  retryAfter: number;
+}
+
+/**
+ * A fixed-window counter for one key, such as `otp-send-ip:<address>`. The
+ * object is named by the key, so each key has its own counter.
+ */
+export class RateLimiter extends DurableObject<Env> {
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    void ctx.blockConcurrencyWhile(async () => {
+      migrate(ctx.storage.sql, MIGRATIONS);
+    });
+  }
+
+  /** Counts one event and reports whether it fits `limit` per `windowMs`. */
+  async hit(limit: number, windowMs: number, now = Date.now()): Promise<RateDecision> {
+    const sql = this.ctx.storage.sql;
+    const row = sql
+      .exec<{ window_start: number; count: number }>(
+        "SELECT window_start, count FROM window_counter WHERE id = 1",
+      )
+      .toArray()[0];
+    const fresh = row === undefined || now - row.window_start >= windowMs;
+    const windowStart = fresh ? now : row.window_start;
+    const count = fresh ? 0 : row.count;
+    if (count >= limit) {
+      const retryAfter = Math.ceil((windowStart + windowMs - now) / 1000);
+      return { allowed: false, retryAfter: Math.max(retryAfter, 1) };
+    }
+    sql.exec(
+      "INSERT OR REPLACE INTO window_counter (id, window_start, count) VALUES (1, ?, ?)",
+      windowStart,
+      count + 1,
+    );
+    return { allowed: true, retryAfter: 0 };
+  }
+}

@@ -1,0 +1,298 @@
+import { DurableObject } from "cloudflare:workers";
+import {
+  CLOSE_SESSION_REVOKED,
+  PING_FRAME,
+  PONG_FRAME,
+  SEND_BURST,
+  SENDS_PER_SECOND,
+  type ChatSummary,
+  type Device,
+  type Me,
+  type PublicProfile,
+  type ServerFrame,
+  type Settings,
+  type StoredMessage,
+} from "../protocol/index.ts";
+import { base64url, constantTimeEqual, randomBytes, sha256Hex } from "../worker/crypto.ts";
+import { chatRoom, type Env } from "../worker/env.ts";
+import { errorMessage, log } from "../worker/log.ts";
+import { fail, ok, type Result } from "../worker/result.ts";
+import { v7 as uuidv7 } from "uuid";
+import type { ChatUpdate, ReceiptUpdate } from "./chat-room/types.ts";
+import { migrate } from "./schema.ts";
+import { dispatchFrame, type FrameContext } from "./user-hub/frames.ts";
+import {
+  HEARTBEAT_CHECK_MS,
+  lastSeenAt,
+  readAttachment,
+  send,
+  SendBudget,
+  SOCKET_IDLE_LIMIT_MS,
+  type SocketAttachment,
+} from "./user-hub/sockets.ts";
+import { HUB_MIGRATIONS, HubStore, type InboxPatch } from "./user-hub/store.ts";
+
+/** lastActiveAt is written at most this often per device. */
+const TOUCH_INTERVAL_MS = 60_000;
+
+/** Close code for a socket that stopped answering pings. */
+const CLOSE_HEARTBEAT_TIMEOUT = 4000;
+
+export interface NewSession {
+  deviceId: string;
+  /** 32 random bytes, base64url; only its SHA-256 is stored. */
+  secret: string;
+  me: Me;
+}
+
+/**
+ * One person (named by their user id): profile, settings, devices with
+ * hashed session secrets, the chat list, and the WebSockets of their
+ * devices. Sockets hibernate; pings are answered by the runtime without
+ * waking the object.
+ */
+export class UserHub extends DurableObject<Env> {
+  private readonly store: HubStore;
+  private readonly sendBudget = new SendBudget(SENDS_PER_SECOND, SEND_BURST);
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.store = new HubStore(ctx.storage.sql);
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING_FRAME, PONG_FRAME));
+    void ctx.blockConcurrencyWhile(async () => {
+      migrate(ctx.storage.sql, HUB_MIGRATIONS);
+    });
+  }
+
+  // ---- account and sessions --------------------------------------------
+
+  /** Creates a device session, creating the profile on first sign-in. */
+  async createSession(userId: string, phone: string, deviceName: string): Promise<NewSession> {
+    const now = Date.now();
+    this.store.createProfile(userId, phone, now);
+    const secretBytes = randomBytes(32);
+    const secret = base64url(secretBytes);
+    const deviceId = uuidv7();
+    this.store.addDevice({
+      id: deviceId,
+      name: deviceName,
+      secret_hash: await sha256Hex(secret),
+      created_at: now,
+      last_active_at: now,
+    });
+    log("session.created", { userId, deviceId });
+    return { deviceId, secret, me: this.requireMe() };
+  }
+
+  /** The account when `secret` belongs to a live device, else null. */
+  async authenticate(deviceId: string, secret: string): Promise<Me | null> {
+    const device = this.store.device(deviceId);
+    const me = this.store.me();
+    if (device === undefined || me === undefined) return null;
+    const valid = await constantTimeEqual(await sha256Hex(secret), device.secret_hash);
+    if (!valid) return null;
+    const now = Date.now();
+    if (now - device.last_active_at >= TOUCH_INTERVAL_MS) this.store.touchDevice(deviceId, now);
+    return me;
+  }
+
+  async getProfile(): Promise<PublicProfile | null> {
+    return this.store.publicProfile() ?? null;
+  }
+
+  async updateProfile(patch: { displayName?: string; about?: string }): Promise<Me> {
+    this.store.updateProfile(patch);
+    return this.requireMe();
+  }
+
+  /** Stores settings; a read receipts change reaches every direct chat. */
+  async updateSettings(patch: Partial<Settings>): Promise<Me> {
+    this.store.updateSettings(patch);
+    const me = this.requireMe();
+    if (patch.readReceipts !== undefined) {
+      const share = patch.readReceipts;
+      const chats = this.store.directChatIds();
+      this.ctx.waitUntil(
+        Promise.all(chats.map((id) => chatRoom(this.env, id).setShareRead(me.id, share))),
+      );
+    }
+    return me;
+  }
+
+  async listDevices(currentDeviceId: string): Promise<Device[]> {
+    return this.store.devices().map((row) => ({
+      id: row.id,
+      name: row.name,
+      createdAt: row.created_at,
+      lastActiveAt: row.last_active_at,
+      current: row.id === currentDeviceId,
+    }));
+  }
+
+  /** Ends a device's session and closes its sockets with 4001 at once. */
+  async revokeDevice(deviceId: string): Promise<boolean> {
+    const existed = this.store.deleteDevice(deviceId);
+    for (const ws of this.ctx.getWebSockets(deviceId)) {
+      try {
+        ws.close(CLOSE_SESSION_REVOKED, "session revoked");
+      } catch (error) {
+        log("hub.close_failed", { deviceId, error: errorMessage(error) });
+      }
+    }
+    log("session.revoked", { userId: this.store.me()?.id, deviceId, existed });
+    return existed;
+  }
+
+  // ---- chat list ---------------------------------------------------------
+
+  async updateInbox(chatId: string, patch: InboxPatch): Promise<Result<ChatSummary>> {
+    if (this.store.chat(chatId) === undefined) {
+      return fail("not_found", `Chat ${chatId} is not in your chat list.`, "chatId");
+    }
+    this.store.updateInbox(chatId, patch);
+    return ok(this.pushChat(chatId));
+  }
+
+  /** Merges a ChatRoom's view of a chat, then records `messages`. */
+  async applyChat(update: ChatUpdate, messages: StoredMessage[]): Promise<ChatSummary> {
+    this.store.applyChat(update);
+    const summary = this.pushChat(update.id);
+    for (const message of messages) this.recordMessage(message);
+    return this.store.chat(update.id) ?? summary;
+  }
+
+  /** A live message from a ChatRoom, for every device of this person. */
+  async deliver(message: StoredMessage): Promise<void> {
+    const chat = this.store.chat(message.chatId);
+    if (chat === undefined || chat.left) {
+      log("hub.delivery_skipped", { chatId: message.chatId, seq: message.seq });
+      return;
+    }
+    this.recordMessage(message);
+  }
+
+  /**
+   * Another member's receipt positions. A person with read receipts off
+   * sees others' read positions as 0 in one-to-one chats.
+   */
+  async receiptChanged(receipt: ReceiptUpdate): Promise<void> {
+    const me = this.store.me();
+    const chat = this.store.chat(receipt.chatId);
+    const hide =
+      chat?.kind === "direct" && receipt.userId !== me?.id && me?.settings.readReceipts === false;
+    this.broadcast({ type: "receipt", ...receipt, readSeq: hide ? 0 : receipt.readSeq });
+  }
+
+  async messageDeleted(chatId: string, id: string, seq: number): Promise<void> {
+    this.broadcast({ type: "deleted", chatId, id, seq });
+  }
+
+  private recordMessage(message: StoredMessage): void {
+    const mine = message.senderId === this.store.me()?.id;
+    const countsAsUnread = !mine && message.kind === "message";
+    this.store.recordMessage(message.chatId, message.seq, message.ts, countsAsUnread);
+    this.broadcast({ type: "message", message });
+  }
+
+  private pushChat(chatId: string): ChatSummary {
+    const chat = this.store.chat(chatId);
+    if (chat === undefined) throw new Error(`inbox row ${chatId} missing`);
+    this.broadcast({ type: "chat", chat });
+    return chat;
+  }
+
+  private requireMe(): Me {
+    const me = this.store.me();
+    if (me === undefined) throw new Error("profile missing");
+    return me;
+  }
+
+  // ---- sockets -------------------------------------------------------------
+
+  /** Accepts a WebSocket the Worker already authenticated. */
+  override async fetch(request: Request): Promise<Response> {
+    const deviceId = request.headers.get("X-Device-Id") ?? "";
+    const me = this.store.me();
+    if (me === undefined || this.store.device(deviceId) === undefined) {
+      return new Response("unknown device", { status: 401 });
+    }
+    const pair = new WebSocketPair();
+    const server = pair[1];
+    this.ctx.acceptWebSocket(server, [deviceId]);
+    const now = Date.now();
+    const attachment: SocketAttachment = { deviceId, connectedAt: now, lastFrameAt: now };
+    server.serializeAttachment(attachment);
+    send(server, { type: "ready", userId: me.id, deviceId, serverTime: now });
+    await this.scheduleHeartbeatCheck();
+    log("socket.opened", { userId: me.id, deviceId });
+    return new Response(null, { status: 101, webSocket: pair[0] });
+  }
+
+  override async webSocketMessage(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
+    const attachment = readAttachment(ws);
+    const me = this.store.me();
+    if (attachment === undefined || me === undefined) return;
+    attachment.lastFrameAt = Date.now();
+    ws.serializeAttachment(attachment);
+    await dispatchFrame(this.frameContext(ws, me.id, attachment.deviceId), data);
+  }
+
+  override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
+    const deviceId = readAttachment(ws)?.deviceId;
+    log("socket.closed", { userId: this.store.me()?.id, deviceId, code });
+  }
+
+  override async webSocketError(ws: WebSocket, error: unknown): Promise<void> {
+    const deviceId = readAttachment(ws)?.deviceId;
+    log("socket.error", { deviceId, error: errorMessage(error) });
+  }
+
+  /** Closes sockets that stopped pinging; runs only while sockets are open. */
+  override async alarm(): Promise<void> {
+    const now = Date.now();
+    for (const ws of this.ctx.getWebSockets()) {
+      const attachment = readAttachment(ws);
+      if (attachment === undefined) continue;
+      const seen = lastSeenAt(attachment, this.ctx.getWebSocketAutoResponseTimestamp(ws));
+      if (now - seen > SOCKET_IDLE_LIMIT_MS) {
+        log("socket.timed_out", { deviceId: attachment.deviceId, idleMs: now - seen });
+        ws.close(CLOSE_HEARTBEAT_TIMEOUT, "heartbeat timeout");
+      }
+    }
+    if (this.liveDeviceIds().length > 0) await this.scheduleHeartbeatCheck();
+  }
+
+  /** Devices with an open socket that showed life within the idle limit. */
+  liveDeviceIds(now = Date.now()): string[] {
+    const live = new Set<string>();
+    for (const ws of this.ctx.getWebSockets()) {
+      const attachment = readAttachment(ws);
+      if (attachment === undefined || ws.readyState !== WebSocket.OPEN) continue;
+      const seen = lastSeenAt(attachment, this.ctx.getWebSocketAutoResponseTimestamp(ws));
+      if (now - seen <= SOCKET_IDLE_LIMIT_MS) live.add(attachment.deviceId);
+    }
+    return [...live];
+  }
+
+  private async scheduleHeartbeatCheck(): Promise<void> {
+    const pending = await this.ctx.storage.getAlarm();
+    if (pending === null) await this.ctx.storage.setAlarm(Date.now() + HEARTBEAT_CHECK_MS);
+  }
+
+  private broadcast(frame: ServerFrame): void {
+    for (const ws of this.ctx.getWebSockets()) send(ws, frame);
+  }
+
+  private frameContext(ws: WebSocket, userId: string, deviceId: string): FrameContext {
+    return {
+      env: this.env,
+      store: this.store,
+      userId,
+      deviceId,
+      reply: (frame) => send(ws, frame),
+      broadcast: (frame) => this.broadcast(frame),
+      takeSendToken: () => this.sendBudget.take(deviceId),
+      sharesRead: () => this.store.me()?.settings.readReceipts ?? true,
+    };
+  }
+}

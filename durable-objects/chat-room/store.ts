@@ -1,0 +1,317 @@
+import type {
+  ChatKind,
+  MemberRole,
+  MessageKind,
+  StoredMessage,
+} from "../../protocol/index.ts";
+
+export const ROOM_MIGRATIONS = [
+  `CREATE TABLE chat (
+     id INTEGER PRIMARY KEY CHECK (id = 1),
+     chat_id TEXT NOT NULL,
+     kind TEXT NOT NULL,
+     name TEXT,
+     created_at INTEGER NOT NULL,
+     created_by TEXT NOT NULL
+   );
+   CREATE TABLE member (
+     user_id TEXT PRIMARY KEY,
+     role TEXT NOT NULL,
+     joined_at INTEGER NOT NULL,
+     join_order INTEGER NOT NULL,
+     from_seq INTEGER NOT NULL,
+     delivered_seq INTEGER NOT NULL DEFAULT 0,
+     read_seq INTEGER NOT NULL DEFAULT 0,
+     share_read INTEGER NOT NULL DEFAULT 1
+   );
+   CREATE TABLE former_member (
+     user_id TEXT PRIMARY KEY,
+     from_seq INTEGER NOT NULL,
+     until_seq INTEGER NOT NULL
+   );
+   CREATE TABLE message (
+     seq INTEGER PRIMARY KEY,
+     id TEXT NOT NULL UNIQUE,
+     kind TEXT NOT NULL,
+     ref TEXT,
+     sender_id TEXT NOT NULL,
+     sender_device_id TEXT,
+     body TEXT NOT NULL,
+     ts INTEGER NOT NULL,
+     deleted INTEGER NOT NULL DEFAULT 0
+   );
+   CREATE INDEX message_ref ON message (ref) WHERE ref IS NOT NULL;`,
+];
+
+export type ChatRow = {
+  chat_id: string;
+  kind: ChatKind;
+  name: string | null;
+  created_at: number;
+  created_by: string;
+}
+
+export type MemberRow = {
+  user_id: string;
+  role: MemberRole;
+  joined_at: number;
+  join_order: number;
+  from_seq: number;
+  delivered_seq: number;
+  read_seq: number;
+  share_read: number;
+}
+
+type MessageRow = {
+  seq: number;
+  id: string;
+  kind: MessageKind;
+  ref: string | null;
+  sender_id: string;
+  sender_device_id: string | null;
+  body: string;
+  ts: number;
+  deleted: number;
+}
+
+/** Sequences a person may read: `fromSeq <= seq < untilSeq`. */
+export interface ReadableRange {
+  fromSeq: number;
+  untilSeq: number;
+}
+
+export interface NewMessage {
+  id: string;
+  kind: MessageKind;
+  ref: string | null;
+  senderId: string;
+  senderDeviceId: string | null;
+  body: string;
+  ts: number;
+}
+
+const MEMBER_COLUMNS =
+  "user_id, role, joined_at, join_order, from_seq, delivered_seq, read_seq, share_read";
+const MESSAGE_COLUMNS =
+  "seq, id, kind, ref, sender_id, sender_device_id, body, ts, deleted";
+
+/** Typed queries over one ChatRoom's SQLite tables. All calls are sync. */
+export class RoomStore {
+  constructor(private readonly sql: SqlStorage) {}
+
+  chat(): ChatRow | undefined {
+    return this.sql
+      .exec<ChatRow>("SELECT chat_id, kind, name, created_at, created_by FROM chat")
+      .toArray()[0];
+  }
+
+  createChat(row: ChatRow): void {
+    this.sql.exec(
+      "INSERT INTO chat (id, chat_id, kind, name, created_at, created_by) VALUES (1, ?, ?, ?, ?, ?)",
+      row.chat_id,
+      row.kind,
+      row.name,
+      row.created_at,
+      row.created_by,
+    );
+  }
+
+  rename(name: string): void {
+    this.sql.exec("UPDATE chat SET name = ?", name);
+  }
+
+  member(userId: string): MemberRow | undefined {
+    return this.sql
+      .exec<MemberRow>(`SELECT ${MEMBER_COLUMNS} FROM member WHERE user_id = ?`, userId)
+      .toArray()[0];
+  }
+
+  /** Current members in join order, the longest-standing first. */
+  members(): MemberRow[] {
+    return this.sql
+      .exec<MemberRow>(`SELECT ${MEMBER_COLUMNS} FROM member ORDER BY join_order`)
+      .toArray();
+  }
+
+  memberCount(): number {
+    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM member").one().n;
+  }
+
+  adminCount(): number {
+    return this.sql
+      .exec<{ n: number }>("SELECT COUNT(*) AS n FROM member WHERE role = 'admin'")
+      .one().n;
+  }
+
+  /** Adds a member; a person who left and comes back starts afresh. */
+  addMember(userId: string, role: MemberRole, joinedAt: number, fromSeq: number): void {
+    const order = this.sql
+      .exec<{ n: number }>("SELECT COALESCE(MAX(join_order), 0) + 1 AS n FROM member")
+      .one().n;
+    this.sql.exec("DELETE FROM former_member WHERE user_id = ?", userId);
+    this.sql.exec(
+      "INSERT INTO member (user_id, role, joined_at, join_order, from_seq) VALUES (?, ?, ?, ?, ?)",
+      userId,
+      role,
+      joinedAt,
+      order,
+      fromSeq,
+    );
+  }
+
+  /** Turns a member into a former member who may read seq < untilSeq. */
+  removeMember(userId: string, untilSeq: number): void {
+    const member = this.member(userId);
+    if (member === undefined) return;
+    this.sql.exec("DELETE FROM member WHERE user_id = ?", userId);
+    this.sql.exec(
+      "INSERT OR REPLACE INTO former_member (user_id, from_seq, until_seq) VALUES (?, ?, ?)",
+      userId,
+      member.from_seq,
+      untilSeq,
+    );
+  }
+
+  setRole(userId: string, role: MemberRole): void {
+    this.sql.exec("UPDATE member SET role = ? WHERE user_id = ?", role, userId);
+  }
+
+  setReceipts(userId: string, deliveredSeq: number, readSeq: number): void {
+    this.sql.exec(
+      "UPDATE member SET delivered_seq = ?, read_seq = ? WHERE user_id = ?",
+      deliveredSeq,
+      readSeq,
+      userId,
+    );
+  }
+
+  setShareRead(userId: string, shareRead: boolean): void {
+    this.sql.exec(
+      "UPDATE member SET share_read = ? WHERE user_id = ?",
+      shareRead ? 1 : 0,
+      userId,
+    );
+  }
+
+  /** The range a member or former member may read, or undefined. */
+  readableRange(userId: string): ReadableRange | undefined {
+    const member = this.member(userId);
+    if (member !== undefined) {
+      return { fromSeq: member.from_seq, untilSeq: Number.MAX_SAFE_INTEGER };
+    }
+    const former = this.sql
+      .exec<{ from_seq: number; until_seq: number }>(
+        "SELECT from_seq, until_seq FROM former_member WHERE user_id = ?",
+        userId,
+      )
+      .toArray()[0];
+    if (former === undefined) return undefined;
+    return { fromSeq: former.from_seq, untilSeq: former.until_seq };
+  }
+
+  lastSeq(): number {
+    return this.sql
+      .exec<{ n: number }>("SELECT COALESCE(MAX(seq), 0) AS n FROM message")
+      .one().n;
+  }
+
+  lastActivityAt(): number {
+    const row = this.sql
+      .exec<{ ts: number }>("SELECT ts FROM message ORDER BY seq DESC LIMIT 1")
+      .toArray()[0];
+    return row?.ts ?? this.chat()?.created_at ?? 0;
+  }
+
+  /** Stores a message with the next sequence number and returns it. */
+  insertMessage(message: NewMessage): StoredMessage {
+    const seq = this.lastSeq() + 1;
+    this.sql.exec(
+      `INSERT INTO message (${MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)`,
+      seq,
+      message.id,
+      message.kind,
+      message.ref,
+      message.senderId,
+      message.senderDeviceId,
+      message.body,
+      message.ts,
+    );
+    return { ...message, chatId: this.chatId(), seq, deleted: false };
+  }
+
+  messageById(id: string): StoredMessage | undefined {
+    const row = this.sql
+      .exec<MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM message WHERE id = ?`, id)
+      .toArray()[0];
+    return row === undefined ? undefined : this.toStored(row);
+  }
+
+  /** Deletes a message for everyone, with every edit and reaction to it. */
+  markDeleted(id: string): void {
+    this.sql.exec(
+      "UPDATE message SET deleted = 1, body = '' WHERE id = ? OR ref = ?",
+      id,
+      id,
+    );
+  }
+
+  /**
+   * Up to `limit` messages of `range` after `afterSeq` (ascending) or before
+   * `beforeSeq` (the newest ones below it), returned in ascending order,
+   * with whether more exist beyond the page in the direction asked.
+   */
+  page(
+    range: ReadableRange,
+    cursor: { afterSeq: number } | { beforeSeq: number },
+    limit: number,
+  ): { messages: StoredMessage[]; hasMore: boolean } {
+    const older = "beforeSeq" in cursor;
+    const low = older ? range.fromSeq : Math.max(range.fromSeq, cursor.afterSeq + 1);
+    const high = older ? Math.min(range.untilSeq, cursor.beforeSeq) : range.untilSeq;
+    const rows = this.sql
+      .exec<MessageRow>(
+        `SELECT ${MESSAGE_COLUMNS} FROM message WHERE seq >= ? AND seq < ?
+         ORDER BY seq ${older ? "DESC" : "ASC"} LIMIT ?`,
+        low,
+        high,
+        limit + 1,
+      )
+      .toArray();
+    const hasMore = rows.length > limit;
+    const page = rows.slice(0, limit).map((row) => this.toStored(row));
+    if (older) page.reverse();
+    return { messages: page, hasMore };
+  }
+
+  /** Messages of kind "message" from others after `readSeq`, not deleted. */
+  unread(userId: string, readSeq: number, fromSeq: number): number {
+    return this.sql
+      .exec<{ n: number }>(
+        `SELECT COUNT(*) AS n FROM message WHERE seq > ? AND seq >= ?
+         AND kind = 'message' AND sender_id != ? AND deleted = 0`,
+        readSeq,
+        fromSeq,
+        userId,
+      )
+      .one().n;
+  }
+
+  private chatId(): string {
+    return this.chat()?.chat_id ?? "";
+  }
+
+  private toStored(row: MessageRow): StoredMessage {
+    return {
+      id: row.id,
+      chatId: this.chatId(),
+      seq: row.seq,
+      kind: row.kind,
+      ref: row.ref,
+      senderId: row.sender_id,
+      senderDeviceId: row.sender_device_id,
+      body: row.body,
+      ts: row.ts,
+      deleted: row.deleted === 1,
+    };
+  }
+}

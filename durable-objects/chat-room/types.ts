@@ -1,0 +1,35 @@
+import type { ChatKind, MemberRole } from "../../protocol/index.ts";
+
+/**
+ * What a ChatRoom tells a member's UserHub about the chat. The hub merges it
+ * into its inbox row and keeps its own pinned, archived and muted flags.
+ * `readSeq` and `unread` are absent when the room has no newer value.
+ */
+export interface ChatUpdate {
+  id: string;
+  kind: ChatKind;
+  name: string | null;
+  peerId: string | null;
+  role: MemberRole;
+  memberCount: number;
+  lastSeq: number;
+  lastActivityAt: number;
+  left: boolean;
+  readSeq?: number;
+  unread?: number;
+}
+
+/** A member's receipt positions as one recipient may see them. */
+export interface ReceiptUpdate {
+  chatId: string;
+  userId: string;
+  deliveredSeq: number;
+  readSeq: number;
+}
+
+/** The reader's own positions after a receipt, for their inbox row. */
+export interface ReceiptResult {
+  deliveredSeq: number;
+  readSeq: number;
+  unread: number;
+}

@@ -1,0 +1,210 @@
+import {
+  ApiError,
+  chatId as chatIdSchema,
+  ClientFrame,
+  describeIssue,
+  MAX_BODY_BYTES,
+  MAX_HISTORY_PAGE,
+  messageId as messageIdSchema,
+  type ChatSummary,
+  type ClientFrameType,
+  type ErrorBody,
+  type ServerFrame,
+} from "../../protocol/index.ts";
+import { chatRoom, type Env } from "../../worker/env.ts";
+import { errorMessage, log } from "../../worker/log.ts";
+import { unwrap } from "../../worker/result.ts";
+import type { HubStore } from "./store.ts";
+
+/**
+ * Largest text frame read from a socket: a maximal message body plus room
+ * for the JSON envelope and escaping. Larger frames are rejected unparsed.
+ */
+const MAX_FRAME_CHARS = MAX_BODY_BYTES + 16 * 1024;
+
+/** What a frame handler may use: the hub's state and the socket it serves. */
+export interface FrameContext {
+  env: Env;
+  store: HubStore;
+  userId: string;
+  deviceId: string;
+  /** Sends a frame to the socket the frame came in on. */
+  reply(frame: ServerFrame): void;
+  /** Sends a frame to every socket of this person. */
+  broadcast(frame: ServerFrame): void;
+  /** Takes one send from the device's budget; seconds to wait, or 0. */
+  takeSendToken(): number;
+  /** Whether this person shares read receipts (one-to-one chats). */
+  sharesRead(): boolean;
+}
+
+type Handler<K extends ClientFrameType> = (
+  context: FrameContext,
+  frame: Extract<ClientFrame, { type: K }>,
+) => Promise<void>;
+
+type HandlerMap = { [K in ClientFrameType]: Handler<K> };
+
+const handlers: HandlerMap = {
+  sync: handleSync,
+  send: handleSend,
+  history: handleHistory,
+  receipt: handleReceipt,
+  delete: handleDelete,
+};
+
+/**
+ * Parses and runs one text frame. Every failure becomes an `error` frame on
+ * the same socket; the socket stays open.
+ */
+export async function dispatchFrame(
+  context: FrameContext,
+  data: string | ArrayBuffer,
+): Promise<void> {
+  let raw: unknown;
+  try {
+    raw = parseText(data);
+    const parsed = ClientFrame.safeParse(raw);
+    if (!parsed.success) throw describeIssue(parsed.error);
+    const frame = parsed.data;
+    const handler = handlers[frame.type] as Handler<typeof frame.type>;
+    await handler(context, frame as never);
+  } catch (error) {
+    context.reply(errorFrame(context, raw, error));
+  }
+}
+
+function parseText(data: string | ArrayBuffer): unknown {
+  if (typeof data !== "string") {
+    throw new ApiError("invalid_request", "Frames must be JSON text, not binary.");
+  }
+  if (data.length > MAX_FRAME_CHARS) {
+    throw new ApiError(
+      "too_large",
+      `The frame is over ${MAX_FRAME_CHARS} characters; message bodies may have at most ${MAX_BODY_BYTES} bytes.`,
+    );
+  }
+  try {
+    return JSON.parse(data);
+  } catch {
+    throw new ApiError("invalid_request", "The frame is not valid JSON.");
+  }
+}
+
+/** An `error` frame carrying whatever ids of the failed frame are known. */
+function errorFrame(context: FrameContext, raw: unknown, error: unknown): ServerFrame {
+  let body: ErrorBody;
+  if (error instanceof ApiError) {
+    body = error.toBody();
+  } else {
+    log("hub.frame_failed", {
+      userId: context.userId,
+      deviceId: context.deviceId,
+      error: errorMessage(error),
+    });
+    body = { code: "internal", message: "The server failed to handle this frame." };
+  }
+  const frame: Extract<ServerFrame, { type: "error" }> = { type: "error", error: body };
+  const fields = typeof raw === "object" && raw !== null ? (raw as Record<string, unknown>) : {};
+  if (typeof fields.rid === "string" && fields.rid.length <= 64) frame.rid = fields.rid;
+  const chat = chatIdSchema.safeParse(fields.chatId);
+  if (chat.success) frame.chatId = chat.data;
+  const message = fields.message;
+  if (typeof message === "object" && message !== null && "id" in message) {
+    const id = messageIdSchema.safeParse(message.id);
+    if (id.success) frame.id = id.data;
+  }
+  return frame;
+}
+
+async function handleSend(context: FrameContext, frame: Extract<ClientFrame, { type: "send" }>) {
+  const retryAfter = context.takeSendToken();
+  if (retryAfter > 0) {
+    throw new ApiError("rate_limited", "Too many messages at once; slow down.", undefined, retryAfter);
+  }
+  const room = chatRoom(context.env, frame.chatId);
+  const stored = unwrap(await room.send(context.userId, context.deviceId, frame.message));
+  context.reply({ type: "send.ok", chatId: frame.chatId, id: frame.message.id, ...stored });
+}
+
+async function handleHistory(
+  context: FrameContext,
+  frame: Extract<ClientFrame, { type: "history" }>,
+) {
+  const cursor =
+    frame.beforeSeq !== undefined ? { beforeSeq: frame.beforeSeq } : { afterSeq: frame.afterSeq ?? 0 };
+  const room = chatRoom(context.env, frame.chatId);
+  const page = unwrap(await room.history(context.userId, cursor, frame.limit));
+  context.reply({ type: "messages", rid: frame.rid, chatId: frame.chatId, ...page });
+}
+
+async function handleReceipt(
+  context: FrameContext,
+  frame: Extract<ClientFrame, { type: "receipt" }>,
+) {
+  const room = chatRoom(context.env, frame.chatId);
+  const result = unwrap(
+    await room.receipt(context.userId, frame.kind, frame.seq, context.sharesRead()),
+  );
+  context.store.setRead(frame.chatId, result.readSeq, result.unread);
+  const chat = context.store.chat(frame.chatId);
+  if (chat !== undefined) context.broadcast({ type: "chat", chat });
+}
+
+async function handleDelete(
+  context: FrameContext,
+  frame: Extract<ClientFrame, { type: "delete" }>,
+) {
+  const room = chatRoom(context.env, frame.chatId);
+  const { seq } = unwrap(await room.deleteForEveryone(context.userId, frame.messageId));
+  context.reply({ type: "deleted", rid: frame.rid, chatId: frame.chatId, id: frame.messageId, seq });
+}
+
+/**
+ * Sends the chat list, then what the device missed per chat, then every
+ * member's receipt positions, then `sync.done`.
+ */
+async function handleSync(context: FrameContext, frame: Extract<ClientFrame, { type: "sync" }>) {
+  const inbox = context.store.inbox();
+  context.reply({ type: "inbox", rid: frame.rid, chats: inbox });
+  const known = new Map(frame.chats.map((chat) => [chat.chatId, chat.afterSeq]));
+  // NOTE: chats are synced one after another; a person with thousands of
+  // active chats waits for one round trip to each ChatRoom.
+  for (const chat of inbox) {
+    await sendMissed(context, chat, known.get(chat.id) ?? 0, frame.rid);
+    if (!chat.left) await sendReceipts(context, chat);
+  }
+  context.reply({ type: "sync.done", rid: frame.rid });
+}
+
+async function sendMissed(
+  context: FrameContext,
+  chat: ChatSummary,
+  afterSeq: number,
+  rid: string | undefined,
+) {
+  if (chat.lastSeq <= afterSeq) return;
+  const room = chatRoom(context.env, chat.id);
+  if (afterSeq === 0) {
+    const cursor = { beforeSeq: Number.MAX_SAFE_INTEGER };
+    const page = unwrap(await room.history(context.userId, cursor, MAX_HISTORY_PAGE));
+    context.reply({ type: "messages", rid, chatId: chat.id, ...page });
+    return;
+  }
+  let cursor = afterSeq;
+  for (;;) {
+    const page = unwrap(await room.history(context.userId, { afterSeq: cursor }, MAX_HISTORY_PAGE));
+    context.reply({ type: "messages", rid, chatId: chat.id, ...page });
+    const last = page.messages.at(-1);
+    if (!page.hasMore || last === undefined) return;
+    cursor = last.seq;
+  }
+}
+
+async function sendReceipts(context: FrameContext, chat: ChatSummary) {
+  const room = chatRoom(context.env, chat.id);
+  const receipts = unwrap(await room.receipts(context.userId, context.sharesRead()));
+  for (const receipt of receipts) {
+    context.reply({ type: "receipt", chatId: chat.id, ...receipt });
+  }
+}

@@ -1,0 +1,283 @@
+import type {
+  ChatSummary,
+  Me,
+  PublicProfile,
+  Settings,
+} from "../../protocol/index.ts";
+import type { ChatUpdate } from "../chat-room/types.ts";
+
+export const HUB_MIGRATIONS = [
+  `CREATE TABLE profile (
+     id INTEGER PRIMARY KEY CHECK (id = 1),
+     user_id TEXT NOT NULL,
+     phone TEXT NOT NULL,
+     display_name TEXT NOT NULL DEFAULT '',
+     about TEXT NOT NULL DEFAULT '',
+     read_receipts INTEGER NOT NULL DEFAULT 1,
+     created_at INTEGER NOT NULL
+   );
+   CREATE TABLE device (
+     id TEXT PRIMARY KEY,
+     name TEXT NOT NULL,
+     secret_hash TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     last_active_at INTEGER NOT NULL
+   );
+   CREATE TABLE inbox (
+     chat_id TEXT PRIMARY KEY,
+     kind TEXT NOT NULL,
+     name TEXT,
+     peer_id TEXT,
+     role TEXT NOT NULL,
+     member_count INTEGER NOT NULL,
+     last_seq INTEGER NOT NULL,
+     last_activity_at INTEGER NOT NULL,
+     unread INTEGER NOT NULL DEFAULT 0,
+     read_seq INTEGER NOT NULL DEFAULT 0,
+     pinned INTEGER NOT NULL DEFAULT 0,
+     archived INTEGER NOT NULL DEFAULT 0,
+     muted_until INTEGER NOT NULL DEFAULT 0,
+     left_chat INTEGER NOT NULL DEFAULT 0
+   );`,
+];
+
+type ProfileRow = {
+  user_id: string;
+  phone: string;
+  display_name: string;
+  about: string;
+  read_receipts: number;
+  created_at: number;
+}
+
+export type DeviceRow = {
+  id: string;
+  name: string;
+  secret_hash: string;
+  created_at: number;
+  last_active_at: number;
+}
+
+type InboxRow = {
+  chat_id: string;
+  kind: ChatSummary["kind"];
+  name: string | null;
+  peer_id: string | null;
+  role: ChatSummary["role"];
+  member_count: number;
+  last_seq: number;
+  last_activity_at: number;
+  unread: number;
+  read_seq: number;
+  pinned: number;
+  archived: number;
+  muted_until: number;
+  left_chat: number;
+}
+
+export interface InboxPatch {
+  pinned?: boolean | undefined;
+  archived?: boolean | undefined;
+  mutedUntil?: number | undefined;
+}
+
+function toSummary(row: InboxRow): ChatSummary {
+  return {
+    id: row.chat_id,
+    kind: row.kind,
+    name: row.name,
+    peerId: row.peer_id,
+    role: row.role,
+    memberCount: row.member_count,
+    lastSeq: row.last_seq,
+    lastActivityAt: row.last_activity_at,
+    unread: row.unread,
+    readSeq: row.read_seq,
+    pinned: row.pinned === 1,
+    archived: row.archived === 1,
+    mutedUntil: row.muted_until,
+    left: row.left_chat === 1,
+  };
+}
+
+/** Typed queries over one UserHub's SQLite tables. All calls are sync. */
+export class HubStore {
+  constructor(private readonly sql: SqlStorage) {}
+
+  private profileRow(): ProfileRow | undefined {
+    return this.sql
+      .exec<ProfileRow>(
+        "SELECT user_id, phone, display_name, about, read_receipts, created_at FROM profile",
+      )
+      .toArray()[0];
+  }
+
+  me(): Me | undefined {
+    const row = this.profileRow();
+    if (row === undefined) return undefined;
+    return {
+      id: row.user_id,
+      phone: row.phone,
+      displayName: row.display_name,
+      about: row.about,
+      settings: { readReceipts: row.read_receipts === 1 },
+      createdAt: row.created_at,
+    };
+  }
+
+  publicProfile(): PublicProfile | undefined {
+    const me = this.me();
+    if (me === undefined) return undefined;
+    return { id: me.id, phone: me.phone, displayName: me.displayName, about: me.about };
+  }
+
+  createProfile(userId: string, phone: string, now: number): void {
+    this.sql.exec(
+      "INSERT OR IGNORE INTO profile (id, user_id, phone, created_at) VALUES (1, ?, ?, ?)",
+      userId,
+      phone,
+      now,
+    );
+  }
+
+  updateProfile(patch: { displayName?: string | undefined; about?: string | undefined }): void {
+    if (patch.displayName !== undefined) {
+      this.sql.exec("UPDATE profile SET display_name = ?", patch.displayName);
+    }
+    if (patch.about !== undefined) {
+      this.sql.exec("UPDATE profile SET about = ?", patch.about);
+    }
+  }
+
+  updateSettings(patch: Partial<Settings>): void {
+    if (patch.readReceipts !== undefined) {
+      this.sql.exec("UPDATE profile SET read_receipts = ?", patch.readReceipts ? 1 : 0);
+    }
+  }
+
+  device(deviceId: string): DeviceRow | undefined {
+    return this.sql
+      .exec<DeviceRow>(
+        "SELECT id, name, secret_hash, created_at, last_active_at FROM device WHERE id = ?",
+        deviceId,
+      )
+      .toArray()[0];
+  }
+
+  devices(): DeviceRow[] {
+    return this.sql
+      .exec<DeviceRow>(
+        "SELECT id, name, secret_hash, created_at, last_active_at FROM device ORDER BY created_at",
+      )
+      .toArray();
+  }
+
+  addDevice(row: DeviceRow): void {
+    this.sql.exec(
+      "INSERT INTO device (id, name, secret_hash, created_at, last_active_at) VALUES (?, ?, ?, ?, ?)",
+      row.id,
+      row.name,
+      row.secret_hash,
+      row.created_at,
+      row.last_active_at,
+    );
+  }
+
+  touchDevice(deviceId: string, now: number): void {
+    this.sql.exec("UPDATE device SET last_active_at = ? WHERE id = ?", now, deviceId);
+  }
+
+  deleteDevice(deviceId: string): boolean {
+    const cursor = this.sql.exec("DELETE FROM device WHERE id = ?", deviceId);
+    return cursor.rowsWritten > 0;
+  }
+
+  chat(chatId: string): ChatSummary | undefined {
+    const row = this.sql
+      .exec<InboxRow>("SELECT * FROM inbox WHERE chat_id = ?", chatId)
+      .toArray()[0];
+    return row === undefined ? undefined : toSummary(row);
+  }
+
+  inbox(): ChatSummary[] {
+    return this.sql
+      .exec<InboxRow>("SELECT * FROM inbox ORDER BY last_activity_at DESC")
+      .toArray()
+      .map(toSummary);
+  }
+
+  /** Merges a room's view of the chat, keeping this person's own flags. */
+  applyChat(update: ChatUpdate): void {
+    this.sql.exec(
+      `INSERT INTO inbox (chat_id, kind, name, peer_id, role, member_count,
+         last_seq, last_activity_at, unread, read_seq, left_chat)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT(chat_id) DO UPDATE SET
+         kind = excluded.kind, name = excluded.name, peer_id = excluded.peer_id,
+         role = excluded.role, member_count = excluded.member_count,
+         last_seq = MAX(last_seq, excluded.last_seq),
+         last_activity_at = MAX(last_activity_at, excluded.last_activity_at),
+         unread = CASE WHEN ? THEN excluded.unread ELSE unread END,
+         read_seq = MAX(read_seq, excluded.read_seq),
+         left_chat = excluded.left_chat`,
+      update.id,
+      update.kind,
+      update.name,
+      update.peerId,
+      update.role,
+      update.memberCount,
+      update.lastSeq,
+      update.lastActivityAt,
+      update.unread ?? 0,
+      update.readSeq ?? 0,
+      update.left ? 1 : 0,
+      update.unread === undefined ? 0 : 1,
+    );
+  }
+
+  /** Records a new message in the chat's row; returns false if unknown. */
+  recordMessage(chatId: string, seq: number, ts: number, countsAsUnread: boolean): boolean {
+    const cursor = this.sql.exec(
+      `UPDATE inbox SET last_seq = MAX(last_seq, ?),
+         last_activity_at = MAX(last_activity_at, ?),
+         unread = unread + (CASE WHEN ? AND read_seq < ? THEN 1 ELSE 0 END)
+       WHERE chat_id = ?`,
+      seq,
+      ts,
+      countsAsUnread ? 1 : 0,
+      seq,
+      chatId,
+    );
+    return cursor.rowsWritten > 0;
+  }
+
+  setRead(chatId: string, readSeq: number, unread: number): void {
+    this.sql.exec(
+      "UPDATE inbox SET read_seq = MAX(read_seq, ?), unread = ? WHERE chat_id = ?",
+      readSeq,
+      unread,
+      chatId,
+    );
+  }
+
+  updateInbox(chatId: string, patch: InboxPatch): void {
+    if (patch.pinned !== undefined) {
+      this.sql.exec("UPDATE inbox SET pinned = ? WHERE chat_id = ?", patch.pinned ? 1 : 0, chatId);
+    }
+    if (patch.archived !== undefined) {
+      this.sql.exec("UPDATE inbox SET archived = ? WHERE chat_id = ?", patch.archived ? 1 : 0, chatId);
+    }
+    if (patch.mutedUntil !== undefined) {
+      this.sql.exec("UPDATE inbox SET muted_until = ? WHERE chat_id = ?", patch.mutedUntil, chatId);
+    }
+  }
+
+  directChatIds(): string[] {
+    return this.sql
+      .exec<{ chat_id: string }>(
+        "SELECT chat_id FROM inbox WHERE kind = 'direct' AND left_chat = 0",
+      )
+      .toArray()
+      .map((row) => row.chat_id);
+  }
+}

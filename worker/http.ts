@@ -1,0 +1,89 @@
+import type { z } from "zod";
+import {
+  ApiError,
+  describeIssue,
+  HTTP_STATUS,
+  MAX_BODY_BYTES,
+} from "../protocol/index.ts";
+
+/**
+ * Largest request body read, in bytes: a maximal message body plus room for
+ * the JSON around it. Larger bodies are rejected before parsing.
+ */
+export const MAX_REQUEST_BYTES = MAX_BODY_BYTES + 16 * 1024;
+
+export function jsonResponse(
+  body: unknown,
+  status = 200,
+  headers: HeadersInit = {},
+): Response {
+  const merged = new Headers(headers);
+  merged.set("Content-Type", "application/json; charset=utf-8");
+  merged.set("Cache-Control", "no-store");
+  return new Response(JSON.stringify(body), { status, headers: merged });
+}
+
+export function errorResponse(error: ApiError): Response {
+  const headers: Record<string, string> = {};
+  if (error.retryAfter !== undefined) {
+    headers["Retry-After"] = String(error.retryAfter);
+  }
+  return jsonResponse({ error: error.toBody() }, HTTP_STATUS[error.code], headers);
+}
+
+/** The reply to any path that does not exist (or is disabled). */
+export function notFound(): Response {
+  return errorResponse(new ApiError("not_found", "No such API route."));
+}
+
+async function readCapped(request: Request): Promise<string> {
+  const tooLarge = new ApiError(
+    "too_large",
+    `The request body is over ${MAX_REQUEST_BYTES} bytes.`,
+  );
+  const declared = Number(request.headers.get("Content-Length") ?? "0");
+  if (declared > MAX_REQUEST_BYTES) throw tooLarge;
+  if (request.body === null) return "";
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > MAX_REQUEST_BYTES) {
+      await reader.cancel();
+      throw tooLarge;
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return new TextDecoder().decode(bytes);
+}
+
+/** Reads a JSON body of at most MAX_REQUEST_BYTES and validates it. */
+export async function readBody<T extends z.ZodType>(
+  request: Request,
+  schema: T,
+): Promise<z.infer<T>> {
+  const text = await readCapped(request);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new ApiError("invalid_request", "The request body is not valid JSON.");
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw describeIssue(parsed.error);
+  return parsed.data;
+}
+
+/** The client's address for rate limits; "local" when not behind Cloudflare. */
+export function clientAddress(request: Request): string {
+  return request.headers.get("CF-Connecting-IP") ?? "local";
+}

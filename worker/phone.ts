@@ -1,0 +1,35 @@
+import {
+  getCountryCallingCode,
+  parsePhoneNumberFromString,
+  type CountryCode,
+} from "libphonenumber-js/max";
+import { ApiError } from "../protocol/index.ts";
+
+/**
+ * Normalises a typed phone number to E.164. `region` (ISO 3166 alpha-2)
+ * applies to numbers written without a country code.
+ */
+export function toE164(phone: string, region?: string): string {
+  const country = region as CountryCode | undefined;
+  const parsed = parsePhoneNumberFromString(phone, country);
+  if (parsed !== undefined && parsed.isValid()) return parsed.number;
+  throw new ApiError("invalid_request", invalidMessage(phone, country), "phone");
+}
+
+function invalidMessage(phone: string, region: CountryCode | undefined): string {
+  if (region === undefined) {
+    return `${phone} is not a valid phone number; include the country code, e.g. +49…`;
+  }
+  let example = "+49…";
+  try {
+    example = `+${getCountryCallingCode(region)}…`;
+  } catch {
+    // An unknown region keeps the generic example.
+  }
+  return `${phone} is not a valid phone number for ${region}; include the country code, e.g. ${example}`;
+}
+
+/** A number in international format for people, e.g. "+49 30 1234567". */
+export function formatPhone(e164: string): string {
+  return parsePhoneNumberFromString(e164)?.formatInternational() ?? e164;
+}

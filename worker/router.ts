@@ -1,0 +1,35 @@
+import { Router, type IRequest, type RouterType } from "itty-router";
+import { ApiError } from "../protocol/index.ts";
+import type { Env } from "./env.ts";
+import { errorResponse, notFound } from "./http.ts";
+import { errorMessage, log } from "./log.ts";
+import { registerAccountRoutes } from "./routes/account.ts";
+import { registerAuthRoutes } from "./routes/auth.ts";
+import { registerChatRoutes } from "./routes/chats.ts";
+import { registerDevRoutes } from "./routes/dev.ts";
+import { registerSocketRoute } from "./routes/socket.ts";
+
+export type ApiRequest = IRequest;
+export type ApiRouter = RouterType<ApiRequest, [Env, ExecutionContext], Response>;
+
+/** Turns a raised error into a typed JSON reply; never a stack trace. */
+function toErrorResponse(error: unknown, request: ApiRequest): Response {
+  if (error instanceof ApiError) return errorResponse(error);
+  log("http.failed", {
+    method: request.method,
+    path: new URL(request.url).pathname,
+    error: errorMessage(error),
+  });
+  return errorResponse(new ApiError("internal", "The server failed. Try again later."));
+}
+
+export function createRouter(): ApiRouter {
+  const router: ApiRouter = Router({ catch: toErrorResponse });
+  registerAuthRoutes(router);
+  registerAccountRoutes(router);
+  registerChatRoutes(router);
+  registerDevRoutes(router);
+  registerSocketRoute(router);
+  router.all("*", () => notFound());
+  return router;
+}

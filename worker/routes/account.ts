@@ -1,0 +1,83 @@
+import {
+  ApiError,
+  LookupBody,
+  UpdateProfileBody,
+  UpdateSettingsBody,
+  userId as userIdSchema,
+} from "../../protocol/index.ts";
+import { phoneDirectory, userHub, type Env } from "../env.ts";
+import { jsonResponse, readBody } from "../http.ts";
+import { formatPhone, toE164 } from "../phone.ts";
+import type { ApiRequest, ApiRouter } from "../router.ts";
+import { requireSession } from "../session.ts";
+
+async function getMe(request: Request, env: Env): Promise<Response> {
+  const { me, deviceId } = await requireSession(request, env);
+  return jsonResponse({ me, deviceId });
+}
+
+async function patchMe(request: Request, env: Env): Promise<Response> {
+  const { me, deviceId } = await requireSession(request, env);
+  const patch = await readBody(request, UpdateProfileBody);
+  const updated = await userHub(env, me.id).updateProfile(patch);
+  return jsonResponse({ me: updated, deviceId });
+}
+
+async function patchSettings(request: Request, env: Env): Promise<Response> {
+  const { me, deviceId } = await requireSession(request, env);
+  const patch = await readBody(request, UpdateSettingsBody);
+  const updated = await userHub(env, me.id).updateSettings(patch);
+  return jsonResponse({ me: updated, deviceId });
+}
+
+async function listDevices(request: Request, env: Env): Promise<Response> {
+  const { me, deviceId } = await requireSession(request, env);
+  const devices = await userHub(env, me.id).listDevices(deviceId);
+  return jsonResponse({ devices });
+}
+
+async function revokeDevice(request: ApiRequest, env: Env): Promise<Response> {
+  const { me } = await requireSession(request, env);
+  const target = request.params.deviceId ?? "";
+  const existed = await userHub(env, me.id).revokeDevice(target);
+  if (!existed) {
+    throw new ApiError("not_found", `Device ${target} is not linked to your account.`, "deviceId");
+  }
+  return new Response(null, { status: 204 });
+}
+
+async function lookup(request: Request, env: Env): Promise<Response> {
+  await requireSession(request, env);
+  const body = await readBody(request, LookupBody);
+  const phone = toE164(body.phone, body.region);
+  const userId = await phoneDirectory(env, phone).lookup();
+  const user = userId === null ? null : await userHub(env, userId).getProfile();
+  if (user === null) {
+    throw new ApiError(
+      "not_found",
+      `No account uses ${formatPhone(phone)}. Invite them to the app.`,
+      "phone",
+    );
+  }
+  return jsonResponse({ user });
+}
+
+async function getUser(request: ApiRequest, env: Env): Promise<Response> {
+  await requireSession(request, env);
+  const id = userIdSchema.safeParse(request.params.userId);
+  const user = id.success ? await userHub(env, id.data).getProfile() : null;
+  if (user === null) {
+    throw new ApiError("not_found", `No account has the id ${request.params.userId}.`, "userId");
+  }
+  return jsonResponse({ user });
+}
+
+export function registerAccountRoutes(router: ApiRouter): void {
+  router.get("/api/me", getMe);
+  router.patch("/api/me", patchMe);
+  router.patch("/api/me/settings", patchSettings);
+  router.get("/api/devices", listDevices);
+  router.delete("/api/devices/:deviceId", revokeDevice);
+  router.post("/api/users/lookup", lookup);
+  router.get("/api/users/:userId", getUser);
+}
