@@ -21,7 +21,7 @@ export async function registerServiceWorker(): Promise<void> {
 }
 
 /** Activates the waiting service worker; the page reloads once it controls. */
-export async function applyUpdate(): Promise<void> {
-  if (workbox === null) return;
-  workbox.messageSkipWaiting();
+export function applyUpdate(): Promise<void> {
+  workbox?.messageSkipWaiting();
+  return Promise.resolve();
 }

@@ -1,0 +1,88 @@
+import type { z } from "zod";
+import { ErrorBody, HTTP_STATUS } from "../../../protocol/index.ts";
+import { ApiFailure } from "./types.ts";
+
+/**
+ * JSON client of the HTTP API under /api. Every failure becomes an
+ * ApiFailure: the server's `{error}` body when there is one, else a failure
+ * with status 0 for a network error.
+ */
+
+type Method = "GET" | "POST" | "PATCH" | "DELETE";
+
+let onUnauthenticated: () => void = () => {};
+
+/** Sets what runs when a signed-in request gets 401 (a revoked session). */
+export function setUnauthenticatedHandler(handler: () => void): void {
+  onUnauthenticated = handler;
+}
+
+async function failureOf(response: Response): Promise<ApiFailure> {
+  let body: unknown = null;
+  try {
+    body = await response.json();
+  } catch {
+    // A proxy error page or an empty body: fall through to a generic error.
+  }
+  const parsed = ErrorBody.safeParse(
+    (body as { error?: unknown } | null)?.error,
+  );
+  if (parsed.success) {
+    const { code, message, field, retryAfter } = parsed.data;
+    return new ApiFailure(code, message, response.status, field, retryAfter);
+  }
+  const code = response.status === 401 ? "unauthenticated" : "internal";
+  return new ApiFailure(
+    code,
+    `The server replied with status ${response.status}. Try again later.`,
+    response.status || HTTP_STATUS.internal,
+  );
+}
+
+/**
+ * Sends a request and parses the reply with `schema`. Pass `schema` null for
+ * replies without a body (204). `signedIn` false marks the sign-in requests,
+ * whose 401 does not mean that this device was revoked.
+ */
+export async function apiRequest<T>(
+  method: Method,
+  path: string,
+  schema: z.ZodType<T> | null,
+  body?: unknown,
+  options: { signal?: AbortSignal; signedIn?: boolean } = {},
+): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetch(`/api${path}`, {
+      method,
+      credentials: "same-origin",
+      headers: body === undefined ? {} : { "content-type": "application/json" },
+      body: body === undefined ? null : JSON.stringify(body),
+      signal: options.signal ?? null,
+    });
+  } catch (error) {
+    if (options.signal?.aborted) throw error;
+    throw new ApiFailure(
+      "internal",
+      "Cannot reach the server. Check your connection and try again.",
+      0,
+    );
+  }
+  if (!response.ok) {
+    const failure = await failureOf(response);
+    if (response.status === 401 && options.signedIn !== false) {
+      onUnauthenticated();
+    }
+    throw failure;
+  }
+  if (schema === null) return undefined as T;
+  const parsed = schema.safeParse(await response.json());
+  if (!parsed.success) {
+    throw new ApiFailure(
+      "internal",
+      `The server sent an unexpected reply to ${method} ${path}.`,
+      response.status,
+    );
+  }
+  return parsed.data;
+}

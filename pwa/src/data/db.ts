@@ -1,0 +1,125 @@
+import { Dexie, type Table } from "dexie";
+import type {
+  ChatDetail,
+  ChatSummary,
+  ClientMessageKind,
+  PublicProfile,
+} from "../../../protocol/index.ts";
+import type { MessageRow, Session } from "./types.ts";
+
+/**
+ * Sort key base of messages without a sequence number yet. Sequence numbers
+ * stay far below it, so pending and failed messages sort after every stored
+ * one, in the order they were written.
+ */
+export const PENDING_ORDER_BASE = 1e15;
+
+/** Sort key of a message deleted for me; the visible range starts at 0. */
+export const HIDDEN_ORDER = -1;
+
+/** A message row as stored: the public row plus what folding needs. */
+export interface StoredRow extends MessageRow {
+  /** The body as the server stored it, for refolding; "" when deleted. */
+  body: string;
+  /** Deleted for me: kept so a resync does not bring it back. */
+  hidden: boolean;
+}
+
+/**
+ * An edit or reaction. It is folded into its target row, and kept so that a
+ * target arriving later, or a newer edit, can be folded again.
+ */
+export interface FoldRow {
+  id: string;
+  chatId: string;
+  /** Null while our own edit or reaction waits in the outbox. */
+  seq: number | null;
+  kind: "edit" | "reaction";
+  ref: string;
+  senderId: string;
+  body: string;
+  ts: number;
+  deleted: boolean;
+}
+
+/** A send waiting for `send.ok`, in order of the auto-increment key `n`. */
+export interface OutboxEntry {
+  n?: number;
+  id: string;
+  chatId: string;
+  kind: ClientMessageKind;
+  ref?: string;
+  body: string;
+  state: "queued" | "failed";
+  /** Sends answered with an `internal` error so far. */
+  attempts: number;
+}
+
+/** Per chat: where the next sync resumes, and what older pages remain. */
+export interface CursorRow {
+  chatId: string;
+  /** Highest sequence this device has with no gap before it since resume. */
+  seq: number;
+  /** False once the server said there is nothing older to load. */
+  hasOlder: boolean;
+}
+
+/** A member's receipt positions, as the server last reported them. */
+export interface ReceiptRow {
+  chatId: string;
+  userId: string;
+  deliveredSeq: number;
+  readSeq: number;
+}
+
+export interface KeyValueRow {
+  key: string;
+  value: unknown;
+}
+
+export class MessengerDb extends Dexie {
+  kv!: Table<KeyValueRow, string>;
+  chats!: Table<ChatSummary, string>;
+  messages!: Table<StoredRow, string>;
+  folds!: Table<FoldRow, string>;
+  outbox!: Table<OutboxEntry, number>;
+  cursors!: Table<CursorRow, string>;
+  profiles!: Table<PublicProfile, string>;
+  details!: Table<ChatDetail, string>;
+  receipts!: Table<ReceiptRow, [string, string]>;
+
+  constructor(name = "messenger") {
+    super(name);
+    this.version(1).stores({
+      kv: "key",
+      chats: "id",
+      messages: "id, chatId, [chatId+order], [chatId+seq]",
+      folds: "id, ref, [chatId+seq]",
+      outbox: "++n, &id, chatId",
+      cursors: "chatId",
+      profiles: "id",
+      details: "id",
+      receipts: "[chatId+userId], chatId",
+    });
+  }
+}
+
+export const db = new MessengerDb();
+
+const SESSION_KEY = "session";
+
+export async function loadSession(): Promise<Session | null> {
+  const row = await db.kv.get(SESSION_KEY);
+  return (row?.value as Session | undefined) ?? null;
+}
+
+export async function saveSession(value: Session): Promise<void> {
+  await db.kv.put({ key: SESSION_KEY, value });
+}
+
+/** Deletes every local row: messages, chats, outbox and the session. */
+export async function wipeDatabase(): Promise<void> {
+  await db.transaction("rw", db.tables, async () => {
+    await Promise.all(db.tables.map((table) => table.clear()));
+  });
+}

@@ -1,0 +1,175 @@
+import { Dexie, liveQuery } from "dexie";
+import { useEffect, useState } from "preact/hooks";
+import type { ChatDetail, PublicProfile } from "../../../protocol/index.ts";
+import { db, type StoredRow } from "./db.ts";
+import { log } from "./log.ts";
+import { ensureProfiles, fetchDetail } from "./people.ts";
+import { othersOf, receiptDetailOf, tickOf } from "./receipts.ts";
+import { buildChatRows } from "./rows.ts";
+import { session } from "./state.ts";
+import type {
+  ChatRow,
+  MessageRow,
+  ReceiptDetail,
+  SearchResult,
+  Tick,
+} from "./types.ts";
+
+/**
+ * Preact hooks over Dexie's liveQuery: each re-renders its component
+ * whenever the rows it read change, wherever the change came from.
+ */
+
+/**
+ * Runs `query` as a live query. Returns undefined until the first result;
+ * after `deps` change it keeps the previous result until the new one comes.
+ */
+export function useLiveQuery<T>(
+  query: () => Promise<T>,
+  deps: readonly unknown[],
+): T | undefined {
+  const [value, setValue] = useState<T | undefined>(undefined);
+  useEffect(() => {
+    const subscription = liveQuery(query).subscribe({
+      next: (result) => setValue(() => result),
+      error: (error: unknown) => {
+        log("live_query_failed", { error: String(error) });
+      },
+    });
+    return () => subscription.unsubscribe();
+    // The caller lists what `query` reads, as with useEffect.
+  }, deps);
+  return value;
+}
+
+function myId(): string {
+  return session.value?.me.id ?? "";
+}
+
+/** The public row without the fields kept for folding. */
+function toMessageRow(row: StoredRow): MessageRow {
+  const { body: _body, hidden: _hidden, ...rest } = row;
+  return rest;
+}
+
+export function useChats(): ChatRow[] | undefined {
+  const me = myId();
+  return useLiveQuery(
+    async () => buildChatRows(await db.chats.toArray(), me),
+    [me],
+  );
+}
+
+export function useChat(chatId: string): ChatRow | undefined {
+  const me = myId();
+  const row = useLiveQuery(async () => {
+    const chat = await db.chats.get(chatId);
+    return chat === undefined ? null : (await buildChatRows([chat], me))[0];
+  }, [chatId, me]);
+  return row?.id === chatId ? row : undefined;
+}
+
+/** The newest `limit` visible messages of a chat, oldest first. */
+export function useMessages(
+  chatId: string,
+  limit: number,
+): MessageRow[] | undefined {
+  const result = useLiveQuery(async () => {
+    const rows = await db.messages
+      .where("[chatId+order]")
+      .between([chatId, 0], [chatId, Dexie.maxKey])
+      .reverse()
+      .limit(limit)
+      .toArray();
+    return { chatId, rows: rows.reverse().map(toMessageRow) };
+  }, [chatId, limit]);
+  return result?.chatId === chatId ? result.rows : undefined;
+}
+
+/** Chat details fetched once per page load, then kept by frames. */
+const detailsFetched = new Set<string>();
+
+export function useChatDetail(chatId: string): ChatDetail | undefined {
+  useEffect(() => {
+    if (detailsFetched.has(chatId)) return;
+    detailsFetched.add(chatId);
+    void fetchDetail(chatId);
+  }, [chatId]);
+  const detail = useLiveQuery(async () => {
+    const stored = await db.details.get(chatId);
+    if (stored === undefined) return null;
+    const receipts = await db.receipts.where("chatId").equals(chatId).toArray();
+    const byUser = new Map(receipts.map((row) => [row.userId, row]));
+    const members = stored.members.map((member) => ({
+      ...member,
+      deliveredSeq: byUser.get(member.userId)?.deliveredSeq ?? 0,
+      readSeq: byUser.get(member.userId)?.readSeq ?? 0,
+    }));
+    return { ...stored, members };
+  }, [chatId]);
+  return detail?.id === chatId ? detail : undefined;
+}
+
+export function useProfile(userId: string): PublicProfile | undefined {
+  useEffect(() => {
+    void ensureProfiles([userId]);
+  }, [userId]);
+  const profile = useLiveQuery(
+    async () => (await db.profiles.get(userId)) ?? null,
+    [userId],
+  );
+  return profile?.id === userId ? profile : undefined;
+}
+
+/** Maximum number of messages a search returns, newest first. */
+const SEARCH_LIMIT = 50;
+
+export function useSearch(query: string): SearchResult | undefined {
+  const me = myId();
+  const needle = query.trim().toLocaleLowerCase();
+  return useLiveQuery(async () => {
+    if (needle === "") return { chats: [], messages: [] };
+    const rows = await buildChatRows(await db.chats.toArray(), me);
+    const chats = rows.filter((row) =>
+      row.title.toLocaleLowerCase().includes(needle),
+    );
+    const matches = await db.messages
+      .filter(
+        (row) =>
+          !row.hidden &&
+          row.kind === "message" &&
+          row.text.toLocaleLowerCase().includes(needle),
+      )
+      .toArray();
+    const messages = matches
+      .sort((a, b) => b.ts - a.ts)
+      .slice(0, SEARCH_LIMIT)
+      .map(toMessageRow);
+    return { chats, messages };
+  }, [needle, me]);
+}
+
+/** Other members' positions, live, for the tick hooks. */
+function useOthers(chatId: string) {
+  const me = myId();
+  return useLiveQuery(async () => {
+    const receipts = await db.receipts.where("chatId").equals(chatId).toArray();
+    const detail = await db.details.get(chatId);
+    return { chatId, others: othersOf(me, receipts, detail) };
+  }, [chatId, me]);
+}
+
+export function useTick(message: MessageRow): Tick {
+  const others = useOthers(message.chatId);
+  const list = others?.chatId === message.chatId ? others.others : [];
+  return tickOf(message, list);
+}
+
+export function useReceiptDetail(
+  chatId: string,
+  seq: number,
+): ReceiptDetail[] | undefined {
+  const others = useOthers(chatId);
+  if (others?.chatId !== chatId) return undefined;
+  return receiptDetailOf(seq, others.others);
+}

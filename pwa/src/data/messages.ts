@@ -1,0 +1,235 @@
+import { Dexie } from "dexie";
+import { v7 as uuidv7 } from "uuid";
+import {
+  HTTP_STATUS,
+  MAX_HISTORY_PAGE,
+  MAX_TEXT_BYTES,
+  utf8Length,
+  type ClientMessageKind,
+} from "../../../protocol/index.ts";
+import { encodeEdit, encodeMessage, encodeReaction } from "./codec.ts";
+import { db, HIDDEN_ORDER, PENDING_ORDER_BASE } from "./db.ts";
+import { refold } from "./fold.ts";
+import { enqueue, pumpOutbox } from "./outbox.ts";
+import { sendReceipt } from "./receipts.ts";
+import { connection, session } from "./state.ts";
+import { expectOlderPage } from "./sync.ts";
+import { ApiFailure, type Session } from "./types.ts";
+import { newRid, request, RequestLost } from "./wire.ts";
+
+/** Actions on messages. Each writes Dexie first; the outbox sends later. */
+
+/** Messages per `history` page when scrolling back. */
+const OLDER_PAGE = Math.min(50, MAX_HISTORY_PAGE);
+
+function requireSession(): Session {
+  const current = session.value;
+  if (!current) throw new ApiFailure("unauthenticated", "Sign in first.", 401);
+  return current;
+}
+
+/** Rejects text over MAX_TEXT_BYTES of UTF-8 before anything is queued. */
+function checkText(text: string): void {
+  if (text.trim() === "") {
+    throw new ApiFailure(
+      "invalid_request",
+      "Message is empty.",
+      HTTP_STATUS.invalid_request,
+      "text",
+    );
+  }
+  const bytes = utf8Length(text);
+  if (bytes > MAX_TEXT_BYTES) {
+    const kb = Math.ceil(bytes / 1024);
+    throw new ApiFailure(
+      "too_large",
+      `Message is too long (${kb} KB, max ${MAX_TEXT_BYTES / 1024} KB)`,
+      HTTP_STATUS.too_large,
+      "text",
+    );
+  }
+}
+
+export async function sendText(
+  chatId: string,
+  text: string,
+  replyTo?: string,
+): Promise<void> {
+  checkText(text);
+  const { me, deviceId } = requireSession();
+  const id = uuidv7();
+  const body = encodeMessage(text, replyTo);
+  const now = Date.now();
+  await db.transaction("rw", [db.messages, db.outbox, db.chats], async () => {
+    await db.messages.add({
+      id,
+      chatId,
+      seq: null,
+      order: PENDING_ORDER_BASE + now,
+      kind: "message",
+      senderId: me.id,
+      senderDeviceId: deviceId,
+      ts: now,
+      text,
+      replyTo: replyTo ?? null,
+      editedAt: null,
+      reactions: {},
+      deleted: false,
+      system: null,
+      status: "pending",
+      error: null,
+      body,
+      hidden: false,
+    });
+    await enqueue({ id, chatId, kind: "message", body, attempts: 0 });
+    await db.chats.update(chatId, { lastActivityAt: now });
+  });
+  await pumpOutbox();
+}
+
+/** Queues an edit or reaction and shows it on the target at once. */
+async function queueFold(
+  chatId: string,
+  ref: string,
+  kind: Exclude<ClientMessageKind, "message">,
+  body: string,
+): Promise<void> {
+  const { me } = requireSession();
+  const id = uuidv7();
+  const tables = [db.messages, db.folds, db.outbox];
+  await db.transaction("rw", tables, async () => {
+    const fold = { id, chatId, seq: null, kind, ref, senderId: me.id };
+    await db.folds.add({ ...fold, body, ts: Date.now(), deleted: false });
+    await refold(ref);
+    await enqueue({ id, chatId, kind, ref, body, attempts: 0 });
+  });
+  await pumpOutbox();
+}
+
+export async function editMessage(chatId: string, id: string, text: string) {
+  checkText(text);
+  await queueFold(chatId, id, "edit", encodeEdit(text));
+}
+
+/** Sets our reaction to a message; an empty emoji removes it. */
+export async function react(chatId: string, id: string, emoji: string) {
+  await queueFold(chatId, id, "reaction", encodeReaction(emoji));
+}
+
+/** Hides a message on this device only; a resync does not bring it back. */
+export async function deleteForMe(chatId: string, id: string) {
+  const row = await db.messages.get(id);
+  if (row === undefined || row.chatId !== chatId) return;
+  await db.messages.put({ ...row, hidden: true, order: HIDDEN_ORDER });
+}
+
+function offline(): ApiFailure {
+  return new ApiFailure(
+    "internal",
+    "You are offline. Try again once connected.",
+    0,
+  );
+}
+
+export async function deleteForEveryone(chatId: string, id: string) {
+  const rid = newRid();
+  let reply;
+  try {
+    reply = await request(rid, {
+      type: "delete",
+      rid,
+      chatId,
+      messageId: id,
+    });
+  } catch (error) {
+    if (error instanceof RequestLost) throw offline();
+    throw error;
+  }
+  if (reply.type === "error") {
+    const { code, message, field, retryAfter } = reply.error;
+    throw new ApiFailure(code, message, HTTP_STATUS[code], field, retryAfter);
+  }
+}
+
+export { discardFailed, retryFailed as retrySend } from "./outbox.ts";
+
+/** Reads a chat up to its newest message and tells the server. */
+export async function markRead(chatId: string): Promise<void> {
+  const chat = await db.chats.get(chatId);
+  if (chat === undefined) return;
+  const newest = await db.messages
+    .where("[chatId+seq]")
+    .between([chatId, 0], [chatId, Dexie.maxKey])
+    .last();
+  const seq = Math.max(chat.lastSeq, newest?.seq ?? 0);
+  if (seq < 1) return;
+  if (chat.readSeq < seq || chat.unread > 0) {
+    await db.chats.update(chatId, { readSeq: seq, unread: 0 });
+  }
+  sendReceipt("read", chatId, seq);
+}
+
+/** Resolves once the socket is ready, or rejects when `signal` aborts. */
+function untilOnline(signal?: AbortSignal): Promise<void> {
+  if (connection.value === "online") return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const stop = connection.subscribe((state) => {
+      if (state !== "online") return;
+      queueMicrotask(() => stop());
+      resolve();
+    });
+    signal?.addEventListener("abort", () => {
+      stop();
+      reject(new DOMException("loadOlder was aborted", "AbortError"));
+    });
+  });
+}
+
+/**
+ * Loads the page before the oldest stored message of a chat. Waits for a
+ * connection when offline. Returns false when no older messages exist.
+ */
+export async function loadOlder(
+  chatId: string,
+  signal?: AbortSignal,
+): Promise<boolean> {
+  const cursor = await db.cursors.get(chatId);
+  if (cursor?.hasOlder === false) return false;
+  const oldest = await db.messages
+    .where("[chatId+seq]")
+    .between([chatId, 0], [chatId, Dexie.maxKey])
+    .first();
+  const beforeSeq = oldest?.seq ?? cursor?.seq ?? 0;
+  if (oldest !== undefined && beforeSeq <= 1) return false;
+  await untilOnline(signal);
+  const rid = newRid();
+  expectOlderPage(rid, chatId);
+  try {
+    const reply = await request(rid, {
+      type: "history",
+      rid,
+      chatId,
+      beforeSeq: beforeSeq === 0 ? Number.MAX_SAFE_INTEGER : beforeSeq,
+      limit: OLDER_PAGE,
+    });
+    return reply.type === "messages" && reply.hasMore;
+  } catch (error) {
+    // The connection dropped: older messages may still exist, so the
+    // caller may ask again once it is back.
+    if (error instanceof RequestLost) return true;
+    throw error;
+  }
+}
+
+/** The first message from others after our read position, if any. */
+export async function firstUnreadId(chatId: string): Promise<string | null> {
+  const chat = await db.chats.get(chatId);
+  const me = session.value?.me.id;
+  if (chat === undefined || me === undefined) return null;
+  const row = await db.messages
+    .where("[chatId+seq]")
+    .between([chatId, chat.readSeq + 1], [chatId, Dexie.maxKey])
+    .filter((m) => m.kind === "message" && m.senderId !== me && !m.hidden)
+    .first();
+  return row?.id ?? null;
+}

@@ -1,0 +1,184 @@
+import type { ErrorBody } from "../../../protocol/index.ts";
+import { db, PENDING_ORDER_BASE, type OutboxEntry } from "./db.ts";
+import { refold } from "./fold.ts";
+import { log } from "./log.ts";
+import { advanceCursor } from "./store.ts";
+import { isLinked, sendFrame } from "./wire.ts";
+
+/**
+ * The outbox sends queued messages, edits and reactions one at a time in
+ * the order they were written. A send stays in the outbox until the server
+ * acknowledges its id (`send.ok`, or the stored message coming back), so a
+ * send lost with a dropped connection goes out again with the same id, and
+ * the ChatRoom, which stores an id only once, keeps it exactly once. A send
+ * rejected for good is marked failed and the queue moves on.
+ */
+
+/** Resend the in-flight entry when no acknowledgement came in this time. */
+const ACK_TIMEOUT_MS = 20_000;
+/** Sends answered with `internal` before the entry is marked failed. */
+const MAX_INTERNAL_ATTEMPTS = 3;
+
+let inFlight: string | null = null;
+let ackTimer: ReturnType<typeof setTimeout> | undefined;
+let pausedUntil = 0;
+let pumping: Promise<void> | null = null;
+let pumpRequested = false;
+
+function clearInFlight(): void {
+  inFlight = null;
+  clearTimeout(ackTimer);
+}
+
+async function sendNext(): Promise<void> {
+  if (inFlight !== null || !isLinked() || Date.now() < pausedUntil) return;
+  const entry = await db.outbox
+    .orderBy("n")
+    .filter((candidate) => candidate.state === "queued")
+    .first();
+  if (entry === undefined || inFlight !== null) return;
+  const message =
+    entry.ref === undefined
+      ? { id: entry.id, kind: entry.kind, body: entry.body }
+      : { id: entry.id, kind: entry.kind, ref: entry.ref, body: entry.body };
+  if (!sendFrame({ type: "send", chatId: entry.chatId, message })) return;
+  inFlight = entry.id;
+  ackTimer = setTimeout(() => {
+    log("send_ack_timeout", { chatId: entry.chatId, messageId: entry.id });
+    clearInFlight();
+    void pumpOutbox();
+  }, ACK_TIMEOUT_MS);
+}
+
+async function pumpLoop(): Promise<void> {
+  // A request that arrives while sendNext runs may concern an entry written
+  // after its query, so the loop runs once more.
+  while (pumpRequested) {
+    pumpRequested = false;
+    try {
+      await sendNext();
+    } catch (error) {
+      log("outbox_pump_failed", { error: String(error) });
+    }
+  }
+}
+
+/**
+ * Sends the next queued entry if nothing is in flight and a socket is up.
+ * Never rejects: a storage error is logged and the next call tries again.
+ */
+export function pumpOutbox(): Promise<void> {
+  pumpRequested = true;
+  pumping ??= pumpLoop().finally(() => {
+    pumping = null;
+    if (pumpRequested) void pumpOutbox();
+  });
+  return pumping;
+}
+
+/** Writes an entry behind all others. Call inside a transaction or alone. */
+export async function enqueue(entry: Omit<OutboxEntry, "n" | "state">) {
+  await db.outbox.add({ ...entry, state: "queued" });
+}
+
+/**
+ * Records the server's acknowledgement of our send `id`: the row gets its
+ * sequence and server time, and the entry leaves the outbox. Acknowledging
+ * twice (send.ok and the stored message both arrive) changes nothing more.
+ */
+export async function acknowledge(
+  chatId: string,
+  id: string,
+  seq: number,
+  ts: number,
+): Promise<void> {
+  const tables = [db.outbox, db.messages, db.folds, db.cursors];
+  await db.transaction("rw", tables, async () => {
+    await db.outbox.where("id").equals(id).delete();
+    const row = await db.messages.get(id);
+    if (row !== undefined && row.seq === null) {
+      const order = row.hidden ? row.order : seq;
+      await db.messages.put({ ...row, seq, ts, order, status: "sent" });
+    }
+    const fold = await db.folds.get(id);
+    if (fold !== undefined && fold.seq === null) {
+      await db.folds.put({ ...fold, seq, ts });
+      await refold(fold.ref);
+    }
+    await advanceCursor(chatId);
+  });
+  if (inFlight === id) {
+    clearInFlight();
+    await pumpOutbox();
+  }
+}
+
+async function markFailed(entry: OutboxEntry, reason: string): Promise<void> {
+  await db.transaction("rw", [db.outbox, db.messages, db.folds], async () => {
+    const fold = await db.folds.get(entry.id);
+    if (fold !== undefined) {
+      // A failed edit or reaction is dropped: the message reads as before.
+      await db.outbox.where("id").equals(entry.id).delete();
+      await db.folds.delete(entry.id);
+      await refold(fold.ref);
+      return;
+    }
+    await db.outbox.update(entry.n!, { state: "failed" });
+    await db.messages.update(entry.id, { status: "failed", error: reason });
+  });
+}
+
+/** Handles an `error` frame about our send `id`. */
+export async function rejectSend(id: string, error: ErrorBody) {
+  const entry = await db.outbox.where("id").equals(id).first();
+  if (inFlight === id) clearInFlight();
+  if (entry !== undefined) {
+    log("send_rejected", { messageId: id, code: error.code });
+    const attempts = entry.attempts + 1;
+    if (error.code === "rate_limited") {
+      pausedUntil = Date.now() + (error.retryAfter ?? 1) * 1000;
+      setTimeout(() => void pumpOutbox(), pausedUntil - Date.now());
+    } else if (
+      error.code === "internal" &&
+      attempts < MAX_INTERNAL_ATTEMPTS
+    ) {
+      await db.outbox.update(entry.n!, { attempts });
+    } else {
+      await markFailed(entry, error.message);
+    }
+  }
+  await pumpOutbox();
+}
+
+/** The socket closed: whatever was in flight goes out again later. */
+export function outboxDisconnected(): void {
+  clearInFlight();
+}
+
+/** Queues a failed message again, behind everything queued now. */
+export async function retryFailed(id: string): Promise<void> {
+  await db.transaction("rw", [db.outbox, db.messages], async () => {
+    const entry = await db.outbox.where("id").equals(id).first();
+    if (entry === undefined || entry.state !== "failed") return;
+    await db.outbox.delete(entry.n!);
+    const { n: _n, ...rest } = entry;
+    await db.outbox.add({ ...rest, state: "queued", attempts: 0 });
+    await db.messages.update(id, {
+      status: "pending",
+      error: null,
+      order: PENDING_ORDER_BASE + Date.now(),
+    });
+  });
+  await pumpOutbox();
+}
+
+/** Deletes a failed message from the outbox and the chat. */
+export async function discardFailed(id: string): Promise<void> {
+  await db.transaction("rw", [db.outbox, db.messages], async () => {
+    const entry = await db.outbox.where("id").equals(id).first();
+    const row = await db.messages.get(id);
+    if (entry?.state === "queued" || row?.status !== "failed") return;
+    await db.outbox.where("id").equals(id).delete();
+    await db.messages.delete(id);
+  });
+}

@@ -1,0 +1,107 @@
+import {
+  ChatDetailReply,
+  ProfileReply,
+  type ChatDetail,
+  type ChatSummary,
+} from "../../../protocol/index.ts";
+import { apiRequest } from "./api.ts";
+import { db } from "./db.ts";
+import { log } from "./log.ts";
+import { session } from "./state.ts";
+
+/**
+ * Profiles and chat details fetched over HTTP and cached in Dexie. Each id
+ * is fetched at most once at a time; the live queries show the cached copy.
+ */
+
+const profileFetches = new Map<string, Promise<void>>();
+
+export function fetchProfile(userId: string): Promise<void> {
+  const running = profileFetches.get(userId);
+  if (running !== undefined) return running;
+  const fetching = apiRequest("GET", `/users/${userId}`, ProfileReply)
+    .then(({ user }) => db.profiles.put(user))
+    .then(() => undefined)
+    .catch((error: unknown) => {
+      log("profile_fetch_failed", { userId, error: String(error) });
+    })
+    .finally(() => profileFetches.delete(userId));
+  profileFetches.set(userId, fetching);
+  return fetching;
+}
+
+/** Fetches the profiles of the given users that are not cached yet. */
+export async function ensureProfiles(userIds: Iterable<string>) {
+  const wanted = [...new Set(userIds)];
+  const cached = await db.profiles.bulkGet(wanted);
+  const missing = wanted.filter((_, index) => cached[index] === undefined);
+  await Promise.all(missing.map((userId) => fetchProfile(userId)));
+}
+
+/** Stores a chat detail and the member positions it carries. */
+export async function storeDetail(detail: ChatDetail): Promise<void> {
+  await db.transaction("rw", [db.details, db.receipts], async () => {
+    await db.details.put(detail);
+    for (const member of detail.members) {
+      const key: [string, string] = [detail.id, member.userId];
+      if ((await db.receipts.get(key)) !== undefined) continue;
+      await db.receipts.put({
+        chatId: detail.id,
+        userId: member.userId,
+        deliveredSeq: member.deliveredSeq,
+        readSeq: member.readSeq,
+      });
+    }
+  });
+}
+
+const detailFetches = new Map<string, Promise<ChatDetail | null>>();
+
+/** Fetches a chat's members and positions; null when that failed. */
+export function fetchDetail(chatId: string): Promise<ChatDetail | null> {
+  const running = detailFetches.get(chatId);
+  if (running !== undefined) return running;
+  const fetching = apiRequest("GET", `/chats/${chatId}`, ChatDetailReply)
+    .then(async ({ chat }) => {
+      await storeDetail(chat);
+      await ensureProfiles(chat.members.map((member) => member.userId));
+      return chat;
+    })
+    .catch((error: unknown) => {
+      log("detail_fetch_failed", { chatId, error: String(error) });
+      return null;
+    })
+    .finally(() => detailFetches.delete(chatId));
+  detailFetches.set(chatId, fetching);
+  return fetching;
+}
+
+/**
+ * Makes a chat list row for a chat that messages arrived for before any
+ * `chat` frame did. The server's next `inbox` or `chat` frame replaces it.
+ */
+export async function ensureChat(chatId: string): Promise<void> {
+  if ((await db.chats.get(chatId)) !== undefined) return;
+  const detail = await fetchDetail(chatId);
+  const me = session.value?.me.id;
+  if (detail === null || me === undefined) return;
+  const mine = detail.members.find((member) => member.userId === me);
+  const peer = detail.members.find((member) => member.userId !== me);
+  const row: ChatSummary = {
+    id: detail.id,
+    kind: detail.kind,
+    name: detail.name,
+    peerId: detail.kind === "direct" ? (peer?.userId ?? null) : null,
+    role: mine?.role ?? "member",
+    memberCount: detail.members.length,
+    lastSeq: 0,
+    lastActivityAt: detail.createdAt,
+    unread: 0,
+    readSeq: mine?.readSeq ?? 0,
+    pinned: false,
+    archived: false,
+    mutedUntil: 0,
+    left: mine === undefined,
+  };
+  await db.chats.add(row).catch(() => undefined);
+}

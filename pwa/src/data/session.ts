@@ -1,0 +1,173 @@
+import {
+  DevicesReply,
+  MeReply,
+  RequestCodeReply,
+  SessionReply,
+  type Device,
+  type Settings,
+} from "../../../protocol/index.ts";
+import { apiRequest, setUnauthenticatedHandler } from "./api.ts";
+import { loadSession, saveSession, wipeDatabase } from "./db.ts";
+import { log } from "./log.ts";
+import { resetReceipts } from "./receipts.ts";
+import { ChatSocket } from "./socket.ts";
+import { connection, revoked, session } from "./state.ts";
+import { handleFrame, syncDisconnected } from "./sync.ts";
+import type { Session } from "./types.ts";
+import { ApiFailure } from "./types.ts";
+
+/** Sign-in, the account, devices, and the socket's lifetime around them. */
+
+const socket = new ChatSocket({
+  onFrame: (frame) => void handleFrame(frame),
+  onDisconnect: () => syncDisconnected(),
+  onRevoked: () => void endRevokedSession(),
+  onRepeatedFailure: () => void checkSession(),
+});
+
+let booted: Promise<void> | null = null;
+
+async function startSession(value: Session): Promise<void> {
+  await saveSession(value);
+  session.value = value;
+  revoked.value = false;
+  socket.start();
+}
+
+async function clearLocalState(): Promise<void> {
+  socket.stop();
+  syncDisconnected();
+  resetReceipts();
+  await wipeDatabase();
+  session.value = null;
+}
+
+/** This device was logged out elsewhere, or its session ended. */
+async function endRevokedSession(): Promise<void> {
+  // Only a signed-in device can be revoked; a 401 while booting without a
+  // stored session just means nobody signed in here yet.
+  if (!session.value) return;
+  log("session_revoked");
+  await clearLocalState();
+  revoked.value = true;
+}
+
+/** Reads the account; a 401 ends the session through the API handler. */
+async function checkSession(): Promise<void> {
+  try {
+    const reply = await apiRequest("GET", "/me", MeReply);
+    if (session.value) await startSession(reply);
+  } catch (error) {
+    log("session_check_failed", { error: String(error) });
+  }
+}
+
+async function bootOnce(): Promise<void> {
+  setUnauthenticatedHandler(() => void endRevokedSession());
+  const stored = await loadSession();
+  if (stored !== null) {
+    // Offline first: show the stored state now and refresh the account
+    // in the background.
+    await startSession(stored);
+    void checkSession();
+    return;
+  }
+  try {
+    await startSession(await apiRequest("GET", "/me", MeReply));
+  } catch {
+    session.value = null;
+    connection.value = "offline";
+  }
+}
+
+/** Loads the stored session and connects; safe to call more than once. */
+export function boot(): Promise<void> {
+  booted ??= bootOnce();
+  return booted;
+}
+
+export async function requestCode(phone: string, region?: string) {
+  return apiRequest("POST", "/auth/code", RequestCodeReply, { phone, region }, {
+    signedIn: false,
+  });
+}
+
+const BROWSERS: Array<[RegExp, string]> = [
+  [/Edg\//, "Edge"],
+  [/Firefox\//, "Firefox"],
+  [/Chrome\//, "Chrome"],
+  [/Safari\//, "Safari"],
+];
+const SYSTEMS: Array<[RegExp, string]> = [
+  [/Android/, "Android"],
+  [/iPhone|iPad/, "iOS"],
+  [/Mac OS X/, "macOS"],
+  [/Windows/, "Windows"],
+  [/Linux/, "Linux"],
+];
+
+/** A name for this device in the linked devices list, from the browser. */
+function deviceName(): string {
+  const agent = navigator.userAgent;
+  const browser =
+    BROWSERS.find(([pattern]) => pattern.test(agent))?.[1] ?? "Browser";
+  const system = SYSTEMS.find(([pattern]) => pattern.test(agent))?.[1];
+  return system === undefined ? browser : `${browser} on ${system}`;
+}
+
+export async function verifyCode(
+  phone: string,
+  region: string | undefined,
+  code: string,
+): Promise<{ isNew: boolean }> {
+  const body = { phone, region, code, deviceName: deviceName() };
+  const reply = await apiRequest("POST", "/auth/verify", SessionReply, body, {
+    signedIn: false,
+  });
+  await startSession({ me: reply.me, deviceId: reply.deviceId });
+  return { isNew: reply.isNew };
+}
+
+function requireSession(): Session {
+  const current = session.value;
+  if (!current) {
+    throw new ApiFailure("unauthenticated", "Sign in first.", 401);
+  }
+  return current;
+}
+
+export async function updateProfile(patch: {
+  displayName?: string;
+  about?: string;
+}): Promise<void> {
+  requireSession();
+  const reply = await apiRequest("PATCH", "/me", MeReply, patch);
+  await startSession(reply);
+}
+
+export async function updateSettings(patch: Partial<Settings>) {
+  requireSession();
+  const reply = await apiRequest("PATCH", "/me/settings", MeReply, patch);
+  await startSession(reply);
+}
+
+/** Logs this device out on the server (when reachable) and wipes Dexie. */
+export async function logout(): Promise<void> {
+  try {
+    await apiRequest("POST", "/auth/logout", null);
+  } catch (error) {
+    // Offline or already revoked: the local data goes regardless.
+    log("logout_request_failed", { error: String(error) });
+  }
+  await clearLocalState();
+  revoked.value = false;
+}
+
+export async function listDevices(): Promise<Device[]> {
+  const reply = await apiRequest("GET", "/devices", DevicesReply);
+  return reply.devices;
+}
+
+export async function revokeDevice(deviceId: string): Promise<void> {
+  await apiRequest("DELETE", `/devices/${deviceId}`, null);
+}

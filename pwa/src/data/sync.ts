@@ -1,0 +1,252 @@
+import {
+  MAX_HISTORY_PAGE,
+  MAX_SYNC_CHATS,
+  type ServerFrame,
+  type ServerFrameType,
+  type StoredMessage,
+} from "../../../protocol/index.ts";
+import { db } from "./db.ts";
+import { log } from "./log.ts";
+import {
+  acknowledge,
+  outboxDisconnected,
+  pumpOutbox,
+  rejectSend,
+} from "./outbox.ts";
+import { ensureChat, ensureProfiles, fetchDetail } from "./people.ts";
+import { flushReceipts, sendReceipt, storeReceipt } from "./receipts.ts";
+import { session } from "./state.ts";
+import { advanceCursor, applyDeleted, applyMessages } from "./store.ts";
+import { newRid, sendFrame, settleRequest } from "./wire.ts";
+
+/**
+ * The sync engine: turns server frames into Dexie writes, one frame at a
+ * time in arrival order, and keeps each chat's cursor gap-free by asking
+ * for missing messages with `history` pages.
+ */
+
+/**
+ * Where the `messages` pages of an open request belong: the reply to `sync`
+ * (per chat "after the cursor sent", or the newest page when 0), a gap fill
+ * ("after this sequence"), or an older page for loadOlder.
+ */
+type PageRequest =
+  | { kind: "sync"; afterSeq: Map<string, number> }
+  | { kind: "fill"; chatId: string; afterSeq: number }
+  | { kind: "older"; chatId: string };
+
+const pageRequests = new Map<string, PageRequest>();
+/** Chats with a gap-filling `history` request on the way. */
+const filling = new Set<string>();
+/** True from sending `sync` until `sync.done`; gaps wait for its pages. */
+let syncing = false;
+
+function me(): string {
+  return session.value?.me.id ?? "";
+}
+
+/** Starts a sync on a fresh connection: receipts, `sync`, then the outbox. */
+export async function startSync(): Promise<void> {
+  flushReceipts();
+  const cursors = await db.cursors.toArray();
+  const listed = new Map(
+    cursors
+      .filter((row) => row.seq > 0)
+      .slice(0, MAX_SYNC_CHATS)
+      .map((row) => [row.chatId, row.seq]),
+  );
+  const rid = newRid();
+  pageRequests.set(rid, { kind: "sync", afterSeq: listed });
+  const chats = [...listed].map(([chatId, afterSeq]) => ({ chatId, afterSeq }));
+  syncing = sendFrame({ type: "sync", rid, chats });
+  log("sync_started", { chats: chats.length });
+  await pumpOutbox();
+}
+
+export function syncDisconnected(): void {
+  syncing = false;
+  pageRequests.clear();
+  filling.clear();
+  outboxDisconnected();
+}
+
+/** Asks for what follows the cursor, one page at a time, until no gap. */
+function fillGap(chatId: string, cursor: number): void {
+  if (syncing || filling.has(chatId)) return;
+  const rid = newRid();
+  const sentFrame = sendFrame({
+    type: "history",
+    rid,
+    chatId,
+    afterSeq: cursor,
+    limit: MAX_HISTORY_PAGE,
+  });
+  if (!sentFrame) return;
+  filling.add(chatId);
+  pageRequests.set(rid, { kind: "fill", chatId, afterSeq: cursor });
+}
+
+/** Fills the gaps that live messages opened while a sync was running. */
+async function fillAllGaps(): Promise<void> {
+  for (const row of await db.cursors.toArray()) {
+    const { cursor, gap } = await advanceCursor(row.chatId);
+    if (gap) fillGap(row.chatId, cursor);
+  }
+}
+
+/** Registers an older-page request so its reply is stored as such. */
+export function expectOlderPage(rid: string, chatId: string): void {
+  pageRequests.set(rid, { kind: "older", chatId });
+}
+
+function pageAfterSeq(request: PageRequest | undefined, chatId: string) {
+  switch (request?.kind) {
+    case "sync":
+      return request.afterSeq.get(chatId) ?? 0;
+    case "fill":
+      return request.afterSeq;
+    case "older":
+    case undefined:
+      return undefined;
+  }
+}
+
+/** Records what a page says about older messages, and continues fills. */
+async function afterPage(
+  frame: Extract<ServerFrame, { type: "messages" }>,
+  request: PageRequest | undefined,
+  cursor: number,
+) {
+  const rid = frame.rid ?? "";
+  switch (request?.kind) {
+    case "sync":
+      // For a chat synced from 0, the newest page's hasMore is about older.
+      if ((request.afterSeq.get(frame.chatId) ?? 0) === 0) {
+        await setHasOlder(frame.chatId, frame.hasMore);
+      }
+      return;
+    case "fill":
+      pageRequests.delete(rid);
+      filling.delete(frame.chatId);
+      if (frame.hasMore) fillGap(frame.chatId, cursor);
+      return;
+    case "older":
+      pageRequests.delete(rid);
+      await setHasOlder(frame.chatId, frame.hasMore);
+      settleRequest(frame);
+      return;
+    case undefined:
+      return;
+  }
+}
+
+async function setHasOlder(chatId: string, hasOlder: boolean) {
+  const row = await db.cursors.get(chatId);
+  await db.cursors.put({ chatId, seq: row?.seq ?? 0, hasOlder });
+}
+
+async function storeLive(chatId: string, messages: StoredMessage[]) {
+  const result = await applyMessages(chatId, messages, me());
+  if (result.gap) fillGap(chatId, result.cursor);
+  if (result.maxForeignSeq > 0) {
+    sendReceipt("delivered", chatId, result.maxForeignSeq);
+  }
+}
+
+type Handlers = {
+  [K in ServerFrameType]: (
+    frame: Extract<ServerFrame, { type: K }>,
+  ) => Promise<void>;
+};
+
+const handlers: Handlers = {
+  ready: () => startSync(),
+
+  inbox: async (frame) => {
+    const ids = new Set(frame.chats.map((chat) => chat.id));
+    await db.transaction("rw", db.chats, async () => {
+      await db.chats.bulkPut(frame.chats);
+      const stale = (await db.chats.toCollection().primaryKeys()).filter(
+        (id) => !ids.has(id),
+      );
+      await db.chats.bulkDelete(stale);
+    });
+    const peers = frame.chats.flatMap((chat) => chat.peerId ?? []);
+    void ensureProfiles(peers);
+  },
+
+  chat: async (frame) => {
+    await db.chats.put(frame.chat);
+    if (frame.chat.peerId !== null) void ensureProfiles([frame.chat.peerId]);
+    // Membership or the name may have changed: refresh a cached detail.
+    if ((await db.details.get(frame.chat.id)) !== undefined) {
+      void fetchDetail(frame.chat.id);
+    }
+  },
+
+  messages: async (frame) => {
+    const request = pageRequests.get(frame.rid ?? "");
+    await ensureChat(frame.chatId);
+    const result = await applyMessages(
+      frame.chatId,
+      frame.messages,
+      me(),
+      pageAfterSeq(request, frame.chatId),
+    );
+    await afterPage(frame, request, result.cursor);
+    if (result.maxForeignSeq > 0) {
+      sendReceipt("delivered", frame.chatId, result.maxForeignSeq);
+    }
+  },
+
+  message: async (frame) => {
+    const message = frame.message;
+    await ensureChat(message.chatId);
+    await storeLive(message.chatId, [message]);
+    if (message.senderId === me()) {
+      await acknowledge(message.chatId, message.id, message.seq, message.ts);
+    }
+  },
+
+  "send.ok": (frame) =>
+    acknowledge(frame.chatId, frame.id, frame.seq, frame.ts),
+
+  receipt: (frame) => storeReceipt(frame),
+
+  deleted: async (frame) => {
+    await applyDeleted(frame.chatId, frame.id);
+    settleRequest(frame);
+  },
+
+  "sync.done": async (frame) => {
+    pageRequests.delete(frame.rid ?? "");
+    syncing = false;
+    log("sync_done");
+    await fillAllGaps();
+  },
+
+  error: async (frame) => {
+    if (frame.id !== undefined) {
+      await rejectSend(frame.id, frame.error);
+    } else if (!settleRequest(frame)) {
+      log("server_error", { code: frame.error.code, rid: frame.rid });
+    }
+  },
+};
+
+let queue: Promise<void> = Promise.resolve();
+
+/** Applies a server frame after every frame that arrived before it. */
+export function handleFrame(frame: ServerFrame): Promise<void> {
+  queue = queue.then(() => dispatch(frame));
+  return queue;
+}
+
+async function dispatch(frame: ServerFrame): Promise<void> {
+  try {
+    const handler = handlers[frame.type] as (f: ServerFrame) => Promise<void>;
+    await handler(frame);
+  } catch (error) {
+    log("frame_failed", { type: frame.type, error: String(error) });
+  }
+}
