@@ -1,0 +1,110 @@
+import { useEffect, useMemo, useRef } from "preact/hooks";
+import {
+  useChat,
+  useChatDetail,
+  useProfile,
+  type ChatRow,
+} from "../../data/index.ts";
+import { Avatar } from "../common/Avatar.tsx";
+import { Icon } from "../common/Icon.tsx";
+import { formatPhone } from "../format.ts";
+import { goBack, navigate } from "../router.ts";
+import { ChatContext, createChatState } from "./chatState.ts";
+import { Composer } from "./Composer.tsx";
+import { MessageList } from "./MessageList.tsx";
+import "./Chat.css";
+
+interface ChatScreenProps {
+  chatId: string;
+  /** A message to show (from search) instead of the first unread one. */
+  jumpTo: string | null;
+}
+
+/** One chat: header, the message list and the composer. */
+export function ChatScreen({ chatId, jumpTo }: ChatScreenProps) {
+  const state = useMemo(() => createChatState(chatId, jumpTo), [chatId]);
+  const chat = useChat(chatId);
+  const firstRender = useRef(true);
+
+  // A search result in the chat that is already open changes only the
+  // query string, so the jump request is renewed here.
+  useEffect(() => {
+    if (firstRender.current) {
+      firstRender.current = false;
+      return;
+    }
+    if (jumpTo !== null) state.jumpTo.value = { id: jumpTo, highlight: true };
+  }, [jumpTo]);
+
+  return (
+    <ChatContext.Provider value={state}>
+      <section class="chat" aria-label={chat?.title ?? "Chat"}>
+        <ChatHeader chatId={chatId} chat={chat} />
+        <MessageList chatId={chatId} />
+        {chat?.left === true ? (
+          <p class="chat__left">You are no longer a member of this group.</p>
+        ) : (
+          <Composer chatId={chatId} />
+        )}
+      </section>
+    </ChatContext.Provider>
+  );
+}
+
+function ChatHeader({ chatId, chat }: { chatId: string; chat: ChatRow | undefined }) {
+  const openInfo = () => navigate(`/chat/${encodeURIComponent(chatId)}/info`);
+  const title = chat?.title ?? "";
+  return (
+    <header class="chat__header">
+      <button
+        type="button"
+        class="icon-button phone-only"
+        aria-label="Back"
+        onClick={() => goBack("/")}
+      >
+        <Icon name="back" />
+      </button>
+      <button
+        type="button"
+        class="chat__info-button"
+        aria-label="Chat info"
+        onClick={openInfo}
+      >
+        <Avatar id={chat?.peerId ?? chatId} name={title} size="small" />
+      </button>
+      <div class="chat__heading" onClick={openInfo}>
+        <h2 class="chat__title">{title}</h2>
+        {chat !== undefined && <Subtitle chat={chat} />}
+      </div>
+    </header>
+  );
+}
+
+function Subtitle({ chat }: { chat: ChatRow }) {
+  if (chat.kind === "direct") {
+    return chat.peerId === null ? null : <PeerPhone peerId={chat.peerId} />;
+  }
+  return <GroupMembers chatId={chat.id} />;
+}
+
+function PeerPhone({ peerId }: { peerId: string }) {
+  const profile = useProfile(peerId);
+  if (profile === undefined) return null;
+  return (
+    <span class="chat__subtitle" dir="ltr">
+      {formatPhone(profile.phone)}
+    </span>
+  );
+}
+
+function GroupMembers({ chatId }: { chatId: string }) {
+  const detail = useChatDetail(chatId);
+  if (detail === undefined) return <span class="chat__subtitle">tap for info</span>;
+  return (
+    <span class="chat__subtitle">
+      {detail.members.length === 1
+        ? "1 member"
+        : `${detail.members.length} members`}
+    </span>
+  );
+}

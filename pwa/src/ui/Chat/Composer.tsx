@@ -1,0 +1,167 @@
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
+import { MAX_TEXT_BYTES, utf8Length } from "../../../../protocol/index.ts";
+import { editMessage, sendText, type MessageRow } from "../../data/index.ts";
+import { Icon } from "../common/Icon.tsx";
+import { usePersonName } from "../common/names.tsx";
+import { errorMessage } from "../common/notice.tsx";
+import { formatKilobytes } from "../format.ts";
+import { useChatState } from "./chatState.ts";
+import "./Composer.css";
+
+/** Tallest the textbox grows before it scrolls, in pixels. */
+const MAX_INPUT_HEIGHT = 160;
+
+/**
+ * The message box: Enter sends, Shift+Enter adds a line. While replying or
+ * editing, a banner above it shows what is quoted or edited, with a cancel
+ * button.
+ */
+export function Composer({ chatId }: { chatId: string }) {
+  const state = useChatState();
+  const [text, setText] = useState("");
+  const [error, setError] = useState("");
+  const input = useRef<HTMLTextAreaElement>(null);
+  const editing = state.editing.value;
+  const replyTo = state.replyTo.value;
+  const bytes = utf8Length(text);
+  const tooLong = bytes > MAX_TEXT_BYTES;
+  const empty = text.trim() === "";
+
+  useEffect(() => {
+    state.composer.current = input.current;
+  }, []);
+
+  // Starting an edit loads the message's text into the box.
+  useEffect(() => {
+    if (editing !== null) setText(editing.text);
+  }, [editing?.id]);
+
+  useLayoutEffect(() => {
+    const element = input.current;
+    if (element === null) return;
+    element.style.height = "auto";
+    const height = Math.min(element.scrollHeight, MAX_INPUT_HEIGHT);
+    element.style.height = `${height}px`;
+  }, [text]);
+
+  const submit = async () => {
+    if (empty || tooLong) return;
+    setError("");
+    try {
+      if (editing !== null) {
+        if (text !== editing.text) await editMessage(chatId, editing.id, text);
+        state.editing.value = null;
+      } else {
+        await sendText(chatId, text, replyTo?.id);
+        state.replyTo.value = null;
+        state.toBottom.value += 1;
+      }
+      setText("");
+    } catch (failure) {
+      setError(errorMessage(failure));
+    }
+  };
+
+  const onKeyDown = (event: KeyboardEvent) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      void submit();
+    } else if (event.key === "Escape") {
+      cancel();
+    }
+  };
+
+  const cancel = () => {
+    if (state.editing.value !== null) setText("");
+    state.editing.value = null;
+    state.replyTo.value = null;
+  };
+
+  return (
+    <form
+      class="composer"
+      onSubmit={(event) => {
+        event.preventDefault();
+        void submit();
+      }}
+    >
+      {editing !== null && <EditBanner onCancel={cancel} />}
+      {replyTo !== null && editing === null && (
+        <ReplyBanner message={replyTo} onCancel={cancel} />
+      )}
+      {tooLong && (
+        <p class="composer__error" role="alert">
+          Message is too long ({formatKilobytes(bytes)}, max{" "}
+          {formatKilobytes(MAX_TEXT_BYTES)})
+        </p>
+      )}
+      {error !== "" && (
+        <p class="composer__error" role="alert">
+          {error}
+        </p>
+      )}
+      <div class="composer__row">
+        <textarea
+          ref={input}
+          class="composer__input"
+          aria-label="Message"
+          placeholder="Message"
+          rows={1}
+          dir="auto"
+          value={text}
+          onInput={(event) => setText(event.currentTarget.value)}
+          onKeyDown={onKeyDown}
+        />
+        <button
+          type="submit"
+          class="composer__send"
+          aria-label="Send"
+          title="Send"
+          disabled={empty || tooLong}
+        >
+          <Icon name="send" />
+        </button>
+      </div>
+    </form>
+  );
+}
+
+function EditBanner({ onCancel }: { onCancel: () => void }) {
+  return (
+    <div class="composer__banner">
+      <span class="composer__banner-text">
+        <strong>Editing message</strong>
+      </span>
+      <CancelButton label="Cancel edit" onClick={onCancel} />
+    </div>
+  );
+}
+
+function ReplyBanner(props: { message: MessageRow; onCancel: () => void }) {
+  const name = usePersonName(props.message.senderId);
+  return (
+    <div class="composer__banner composer__banner--reply">
+      <span class="composer__banner-text">
+        <strong>Replying to {name}</strong>
+        <span class="composer__quote" dir="auto">
+          {props.message.text}
+        </span>
+      </span>
+      <CancelButton label="Cancel reply" onClick={props.onCancel} />
+    </div>
+  );
+}
+
+function CancelButton(props: { label: string; onClick: () => void }) {
+  return (
+    <button
+      type="button"
+      class="icon-button"
+      aria-label={props.label}
+      title={props.label}
+      onClick={props.onClick}
+    >
+      <Icon name="close" />
+    </button>
+  );
+}

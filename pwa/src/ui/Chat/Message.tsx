@@ -1,0 +1,160 @@
+import { useRef, useState } from "preact/hooks";
+import {
+  discardFailed,
+  retrySend,
+  useTick,
+  type MessageRow,
+  type Tick,
+} from "../../data/index.ts";
+import { Icon, type IconName } from "../common/Icon.tsx";
+import { isMe, usePersonName } from "../common/names.tsx";
+import { run } from "../common/notice.tsx";
+import { SystemText } from "../common/SystemText.tsx";
+import { daysAgo, formatDay, formatTime } from "../format.ts";
+import { useChatState } from "./chatState.ts";
+import { MessageActions } from "./MessageActions.tsx";
+import { MessageText, ReplyQuote } from "./MessageText.tsx";
+import { Reactions } from "./Reactions.tsx";
+import "./Message.css";
+
+interface MessageItemProps {
+  message: MessageRow;
+  previous: MessageRow | undefined;
+  /** Draws the "Unread messages" separator above this message. */
+  unreadMarker: boolean;
+  findMessage: (id: string) => MessageRow | undefined;
+}
+
+/** One row of the list: separators, then the message itself. */
+export function MessageItem(props: MessageItemProps) {
+  const { message, previous } = props;
+  const newDay =
+    previous === undefined || daysAgo(previous.ts, message.ts) !== 0;
+  return (
+    <>
+      {newDay && (
+        <div class="separator separator--day">
+          <span>{formatDay(message.ts)}</span>
+        </div>
+      )}
+      {props.unreadMarker && (
+        <div class="separator separator--unread">
+          <span>Unread messages</span>
+        </div>
+      )}
+      {message.kind === "system" ? (
+        <SystemMessage message={message} />
+      ) : (
+        <Bubble message={message} findMessage={props.findMessage} />
+      )}
+    </>
+  );
+}
+
+function SystemMessage({ message }: { message: MessageRow }) {
+  return (
+    <article class="system-message" data-message-id={message.id}>
+      <span dir="auto">
+        {message.system === null ? message.text : <SystemText event={message.system} />}
+      </span>
+    </article>
+  );
+}
+
+function Bubble(props: {
+  message: MessageRow;
+  findMessage: (id: string) => MessageRow | undefined;
+}) {
+  const { message } = props;
+  const state = useChatState();
+  const own = isMe(message.senderId);
+  const anchor = useRef<HTMLDivElement>(null);
+  const [picking, setPicking] = useState(false);
+  const highlighted = state.highlighted.value === message.id;
+  const classes = [
+    "message",
+    own ? "message--own" : "message--other",
+    highlighted ? "message--highlighted" : "",
+  ];
+  return (
+    <article class={classes.join(" ")} data-message-id={message.id}>
+      <div class="bubble" ref={anchor}>
+        {state.isGroup && !own && <SenderName id={message.senderId} />}
+        {message.replyTo !== null && !message.deleted && (
+          <ReplyQuote
+            id={message.replyTo}
+            quoted={props.findMessage(message.replyTo)}
+          />
+        )}
+        {message.deleted ? (
+          <p class="bubble__deleted">This message was deleted</p>
+        ) : (
+          <MessageText text={message.text} />
+        )}
+        <span class="bubble__meta">
+          {message.editedAt !== null && !message.deleted && (
+            <span class="bubble__edited">edited</span>
+          )}
+          <time dateTime={new Date(message.ts).toISOString()}>
+            {formatTime(message.ts)}
+          </time>
+          {own && !message.deleted && <TickMark message={message} />}
+        </span>
+        <MessageActions
+          message={message}
+          own={own}
+          anchor={anchor}
+          picking={picking}
+          onPicking={setPicking}
+        />
+      </div>
+      <Reactions message={message} />
+      {message.status === "failed" && <FailedBar message={message} />}
+    </article>
+  );
+}
+
+function SenderName({ id }: { id: string }) {
+  const name = usePersonName(id);
+  return <span class="bubble__sender">{name}</span>;
+}
+
+const TICKS: Record<Tick, { label: string; icon: IconName }> = {
+  pending: { label: "Pending", icon: "clock" },
+  sent: { label: "Sent", icon: "check" },
+  delivered: { label: "Delivered", icon: "doubleCheck" },
+  read: { label: "Read", icon: "doubleCheck" },
+  failed: { label: "Failed", icon: "alert" },
+};
+
+function TickMark({ message }: { message: MessageRow }) {
+  const tick = useTick(message);
+  const { label, icon } = TICKS[tick];
+  return (
+    <span role="img" aria-label={label} title={label} class={`tick tick--${tick}`}>
+      <Icon name={icon} />
+    </span>
+  );
+}
+
+function FailedBar({ message }: { message: MessageRow }) {
+  return (
+    <div class="message__failed">
+      <span>{message.error ?? "Not sent."}</span>
+      <button
+        type="button"
+        class="link-button"
+        onClick={() => run(() => retrySend(message.id))}
+      >
+        Retry
+      </button>
+      <button
+        type="button"
+        class="link-button"
+        onClick={() => run(() => discardFailed(message.id))}
+      >
+        Delete
+      </button>
+    </div>
+  );
+}

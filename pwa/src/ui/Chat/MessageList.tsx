@@ -1,0 +1,250 @@
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import {
+  firstUnreadId,
+  loadOlder,
+  markRead,
+  useMessages,
+  type MessageRow,
+} from "../../data/index.ts";
+import { Icon } from "../common/Icon.tsx";
+import { errorMessage, showNotice } from "../common/notice.tsx";
+import { useChatState, type ChatState } from "./chatState.ts";
+import { MessageItem } from "./Message.tsx";
+import { useVirtualList } from "./useVirtualList.ts";
+
+/** Messages added to the window each time the list nears its top. */
+const PAGE = 50;
+/** Distance from the top, in pixels, at which older messages are loaded. */
+const LOAD_OLDER_AT = 800;
+/** Distance from the bottom, in pixels, above which "Jump to latest" shows. */
+const JUMP_BUTTON_AT = 300;
+const HIGHLIGHT_MS = 2000;
+
+/**
+ * The `role="log"` of a chat's messages, virtualized. On open it shows the
+ * first unread message under an "Unread messages" separator, or else the
+ * newest message.
+ */
+export function MessageList({ chatId }: { chatId: string }) {
+  const state = useChatState();
+  const messageWindow = useMessageWindow(chatId);
+  const { messages } = messageWindow;
+  const scroller = useRef<HTMLDivElement>(null);
+  const keys = useMemo(() => messages?.map((m) => m.id) ?? [], [messages]);
+  const byId = useMemo(
+    () => new Map((messages ?? []).map((m) => [m.id, m])),
+    [messages],
+  );
+  const list = useVirtualList(scroller, keys, { estimate: 72, overscan: 800 });
+  const unreadId = useFirstUnread(chatId);
+  const positioned = useRef(false);
+  const ready = messages !== undefined && unreadId !== undefined;
+
+  useEffect(() => {
+    if (!ready || positioned.current) return;
+    if (state.jumpTo.value === null && unreadId !== null) {
+      state.jumpTo.value = { id: unreadId, highlight: false };
+    }
+    if (state.jumpTo.value === null) {
+      positioned.current = true;
+      list.scrollToBottom();
+    }
+  }, [ready]);
+
+  useJumps(state, messageWindow, keys, list, positioned);
+  useMarkRead(chatId, ready ? messages?.at(-1)?.id : undefined);
+
+  const toBottom = state.toBottom.value;
+  useEffect(() => {
+    if (toBottom > 0) list.scrollToBottom();
+  }, [toBottom]);
+
+  const onScroll = () => {
+    list.onScroll();
+    const element = scroller.current;
+    if (element !== null && positioned.current && element.scrollTop < LOAD_OLDER_AT) {
+      messageWindow.loadMore();
+    }
+  };
+
+  // A short chat never scrolls, so the next page is loaded until the list
+  // fills the viewport or the history ends.
+  useEffect(() => {
+    const element = scroller.current;
+    if (element !== null && positioned.current && element.scrollTop < LOAD_OLDER_AT) {
+      messageWindow.loadMore();
+    }
+  }, [messages]);
+
+  const rows = (messages ?? []).slice(list.start, list.end);
+  return (
+    <div class="messages">
+      <div
+        ref={scroller}
+        class="messages__scroller"
+        role="log"
+        aria-label="Messages"
+        tabIndex={0}
+        onScroll={onScroll}
+      >
+        <div ref={list.topSpacer} aria-hidden="true" />
+        {rows.map((message, offset) => (
+          <div
+            key={message.id}
+            ref={list.measureRef(message.id)}
+            class="messages__row"
+          >
+            <MessageItem
+              message={message}
+              previous={messages?.[list.start + offset - 1]}
+              unreadMarker={message.id === unreadId}
+              findMessage={(id) => byId.get(id)}
+            />
+          </div>
+        ))}
+        <div ref={list.bottomSpacer} aria-hidden="true" />
+      </div>
+      {messageWindow.loading && (
+        <div class="messages__loading" aria-live="polite">
+          Loading older messages…
+        </div>
+      )}
+      {list.distanceFromBottom > JUMP_BUTTON_AT && (
+        <button
+          type="button"
+          class="messages__jump"
+          aria-label="Jump to latest"
+          title="Jump to latest"
+          onClick={() => list.scrollToBottom()}
+        >
+          <Icon name="down" />
+        </button>
+      )}
+    </div>
+  );
+}
+
+interface MessageWindow {
+  messages: MessageRow[] | undefined;
+  /** False once the window contains the chat's oldest readable message. */
+  hasOlder: boolean;
+  loading: boolean;
+  loadMore: () => void;
+}
+
+/**
+ * The newest `limit` messages of a chat, with `loadMore` widening the window
+ * and, when the local copy runs out, fetching an older page from the server.
+ */
+function useMessageWindow(chatId: string): MessageWindow {
+  const [limit, setLimit] = useState(PAGE);
+  const [serverDone, setServerDone] = useState(false);
+  const [loading, setLoading] = useState(false);
+  const busy = useRef(false);
+  const messages = useMessages(chatId, limit);
+  const localDone = messages !== undefined && messages.length < limit;
+  const hasOlder = !(serverDone && localDone);
+
+  const loadMore = () => {
+    if (busy.current || !hasOlder || messages === undefined) return;
+    busy.current = true;
+    setLoading(true);
+    fetchMore(chatId, messages.length, localDone && !serverDone)
+      .then((result) => {
+        if (!result.more) setServerDone(true);
+        setLimit(result.limit);
+      })
+      .catch((error: unknown) => {
+        showNotice(errorMessage(error));
+      })
+      .finally(() => {
+        busy.current = false;
+        setLoading(false);
+      });
+  };
+  return { messages, hasOlder, loading, loadMore };
+}
+
+async function fetchMore(
+  chatId: string,
+  loaded: number,
+  askServer: boolean,
+): Promise<{ more: boolean; limit: number }> {
+  const more = askServer ? await loadOlder(chatId) : true;
+  return { more, limit: loaded + PAGE };
+}
+
+/** The first unread message when the chat opened; undefined while loading. */
+function useFirstUnread(chatId: string): string | null | undefined {
+  const [id, setId] = useState<string | null | undefined>(undefined);
+  useEffect(() => {
+    let current = true;
+    firstUnreadId(chatId)
+      .then((found) => {
+        if (current) setId(found);
+      })
+      .catch(() => {
+        if (current) setId(null);
+      });
+    return () => {
+      current = false;
+    };
+  }, [chatId]);
+  return id;
+}
+
+/** Scrolls to a requested message, loading older pages until it appears. */
+function useJumps(
+  state: ChatState,
+  messageWindow: MessageWindow,
+  keys: string[],
+  list: ReturnType<typeof useVirtualList>,
+  positioned: { current: boolean },
+) {
+  const jump = state.jumpTo.value;
+  useEffect(() => {
+    if (jump === null || messageWindow.messages === undefined) return;
+    if (keys.includes(jump.id)) {
+      state.jumpTo.value = null;
+      positioned.current = true;
+      list.scrollToKey(jump.id, jump.highlight ? "center" : "start");
+      if (jump.highlight) highlight(state, jump.id);
+      return;
+    }
+    if (messageWindow.hasOlder) {
+      messageWindow.loadMore();
+      return;
+    }
+    state.jumpTo.value = null;
+    if (jump.highlight) showNotice("That message is not available.");
+    if (!positioned.current) {
+      positioned.current = true;
+      list.scrollToBottom();
+    }
+  }, [jump, messageWindow.messages, messageWindow.hasOlder]);
+}
+
+function highlight(state: ChatState, id: string) {
+  state.highlighted.value = id;
+  setTimeout(() => {
+    if (state.highlighted.value === id) state.highlighted.value = null;
+  }, HIGHLIGHT_MS);
+}
+
+/** Marks the chat read while it is open and the page is visible. */
+function useMarkRead(chatId: string, newestId: string | undefined) {
+  useEffect(() => {
+    if (newestId === undefined) return;
+    const mark = () => {
+      if (document.visibilityState !== "visible") return;
+      markRead(chatId).catch((error: unknown) => {
+        console.warn(
+          JSON.stringify({ event: "mark_read_failed", chatId, error: String(error) }),
+        );
+      });
+    };
+    mark();
+    document.addEventListener("visibilitychange", mark);
+    return () => document.removeEventListener("visibilitychange", mark);
+  }, [chatId, newestId]);
+}

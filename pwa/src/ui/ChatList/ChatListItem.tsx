@@ -1,0 +1,108 @@
+import type { ChatRow } from "../../data/index.ts";
+import { Avatar } from "../common/Avatar.tsx";
+import { Icon } from "../common/Icon.tsx";
+import { MenuButton, type MenuItem } from "../common/Menu.tsx";
+import { isMe, usePersonName } from "../common/names.tsx";
+import { run } from "../common/notice.tsx";
+import { updateInbox } from "../../data/index.ts";
+import { formatListTime } from "../format.ts";
+import { chatPath, onLinkClick } from "../router.ts";
+
+const MUTE_FOREVER = Number.MAX_SAFE_INTEGER;
+
+/**
+ * One chat row: a link whose accessible name starts with the chat title,
+ * then the time, the preview and the unread badge.
+ */
+export function ChatListItem({ chat, current }: { chat: ChatRow; current: boolean }) {
+  const href = chatPath(chat.id);
+  const muted = chat.mutedUntil > Date.now();
+  const time = chat.preview?.ts ?? chat.lastActivityAt;
+  return (
+    <li class={current ? "chat-row chat-row--current" : "chat-row"}>
+      <a
+        class="chat-row__link"
+        href={href}
+        aria-current={current ? "page" : undefined}
+        onClick={(event) => onLinkClick(event, href)}
+      >
+        <Avatar id={chat.peerId ?? chat.id} name={chat.title} />
+        <span class="chat-row__text">
+          <span class="chat-row__top">
+            <span class="chat-row__title">{chat.title}</span>
+            <span
+              class={chat.unread > 0 ? "chat-row__time chat-row__time--unread" : "chat-row__time"}
+            >
+              {time > 0 ? formatListTime(time) : ""}
+            </span>
+          </span>
+          <span class="chat-row__bottom">
+            <span class="chat-row__preview" dir="auto">
+              <Preview chat={chat} />
+            </span>
+            {muted && <Icon name="muted" class="chat-row__flag" />}
+            {chat.pinned && <Icon name="pin" class="chat-row__flag" />}
+            {chat.unread > 0 && (
+              <span class="badge" aria-label={`${chat.unread} unread messages`}>
+                {chat.unread}
+              </span>
+            )}
+          </span>
+        </span>
+      </a>
+      <ChatActions chat={chat} muted={muted} />
+    </li>
+  );
+}
+
+function Preview({ chat }: { chat: ChatRow }) {
+  const preview = chat.preview;
+  if (chat.left && preview === null) return <>You are no longer a member</>;
+  if (preview === null) return <>No messages yet</>;
+  if (preview.kind === "system") return <>{preview.text}</>;
+  if (preview.deleted) {
+    return <em class="chat-row__deleted">This message was deleted</em>;
+  }
+  if (isMe(preview.senderId)) return <>You: {preview.text}</>;
+  if (chat.kind === "group") {
+    return <SenderPreview senderId={preview.senderId} text={preview.text} />;
+  }
+  return <>{preview.text}</>;
+}
+
+function SenderPreview(props: { senderId: string; text: string }) {
+  const name = usePersonName(props.senderId);
+  return (
+    <>
+      {name}: {props.text}
+    </>
+  );
+}
+
+function ChatActions({ chat, muted }: { chat: ChatRow; muted: boolean }) {
+  const patch = (change: Parameters<typeof updateInbox>[1]) =>
+    run(() => updateInbox(chat.id, change));
+  const items: MenuItem[] = [
+    {
+      label: chat.pinned ? "Unpin chat" : "Pin chat",
+      onSelect: () => patch({ pinned: !chat.pinned }),
+    },
+    {
+      label: chat.archived ? "Unarchive chat" : "Archive chat",
+      onSelect: () => patch({ archived: !chat.archived }),
+    },
+    {
+      label: muted ? "Unmute notifications" : "Mute notifications",
+      onSelect: () => patch({ mutedUntil: muted ? 0 : MUTE_FOREVER }),
+    },
+  ];
+  return (
+    <MenuButton
+      label={`Chat actions for ${chat.title}`}
+      items={items}
+      class="icon-button chat-row__menu"
+    >
+      <Icon name="down" />
+    </MenuButton>
+  );
+}

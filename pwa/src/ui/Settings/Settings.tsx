@@ -1,0 +1,153 @@
+import { useState } from "preact/hooks";
+import {
+  MAX_ABOUT_CHARS,
+  MAX_DISPLAY_NAME_CHARS,
+} from "../../../../protocol/index.ts";
+import {
+  logout,
+  session,
+  updateProfile,
+  updateSettings,
+  type Me,
+} from "../../data/index.ts";
+import { Avatar } from "../common/Avatar.tsx";
+import { BackButton } from "../NewChat/NewChat.tsx";
+import { errorMessage, run } from "../common/notice.tsx";
+import { InstallButton } from "../common/StatusBar.tsx";
+import { formatPhone } from "../format.ts";
+import { navigate, onLinkClick } from "../router.ts";
+import "./Settings.css";
+
+export function Settings() {
+  const me = session.value?.me;
+  if (me === undefined) return null;
+  return (
+    <div class="screen">
+      <header class="screen__header">
+        <BackButton />
+        <h1>Settings</h1>
+      </header>
+      <div class="screen__body">
+        <Profile me={me} />
+        <Privacy me={me} />
+        <section class="card" aria-labelledby="settings-devices">
+          <h2 id="settings-devices">Devices</h2>
+          <a
+            class="settings__link"
+            href="/settings/devices"
+            onClick={(event) => onLinkClick(event, "/settings/devices")}
+          >
+            Linked devices
+          </a>
+        </section>
+        <div class="settings__actions">
+          <InstallButton variant="full" />
+          <button
+            type="button"
+            class="button button--danger"
+            onClick={() =>
+              run(async () => {
+                await logout();
+                navigate("/", { replace: true });
+              })
+            }
+          >
+            Log out
+          </button>
+        </div>
+      </div>
+    </div>
+  );
+}
+
+function Profile({ me }: { me: Me }) {
+  const [name, setName] = useState(me.displayName);
+  const [about, setAbout] = useState(me.about);
+  const [status, setStatus] = useState("");
+  const [error, setError] = useState("");
+  const changed = name.trim() !== me.displayName || about.trim() !== me.about;
+
+  const onSubmit = async (event: Event) => {
+    event.preventDefault();
+    setError("");
+    setStatus("");
+    try {
+      await updateProfile({ displayName: name.trim(), about: about.trim() });
+      setStatus("Saved.");
+    } catch (failure) {
+      setError(errorMessage(failure));
+    }
+  };
+
+  return (
+    <form class="card" aria-labelledby="settings-profile" onSubmit={(e) => void onSubmit(e)}>
+      <div class="settings__profile-head">
+        <Avatar id={me.id} name={me.displayName} size="large" />
+        <div>
+          <h2 id="settings-profile">Profile</h2>
+          <span class="field__hint" dir="ltr">
+            {formatPhone(me.phone)}
+          </span>
+        </div>
+      </div>
+      <label class="field">
+        <span class="field__label">Your name</span>
+        <input
+          class="field__input"
+          type="text"
+          required
+          maxLength={MAX_DISPLAY_NAME_CHARS}
+          value={name}
+          onInput={(event) => setName(event.currentTarget.value)}
+        />
+      </label>
+      <label class="field">
+        <span class="field__label">About</span>
+        <input
+          class="field__input"
+          type="text"
+          maxLength={MAX_ABOUT_CHARS}
+          value={about}
+          onInput={(event) => setAbout(event.currentTarget.value)}
+        />
+      </label>
+      <p class="form-error" role="alert">
+        {error}
+      </p>
+      <div class="row">
+        <button type="submit" class="button" disabled={!changed || name.trim() === ""}>
+          Save
+        </button>
+        <span class="field__hint" aria-live="polite">
+          {status}
+        </span>
+      </div>
+    </form>
+  );
+}
+
+function Privacy({ me }: { me: Me }) {
+  const enabled = me.settings.readReceipts;
+  return (
+    <section class="card" aria-labelledby="settings-privacy">
+      <h2 id="settings-privacy">Privacy</h2>
+      <label class="settings__toggle">
+        <input
+          type="checkbox"
+          checked={enabled}
+          aria-describedby="read-receipts-help"
+          onChange={(event) => {
+            const readReceipts = event.currentTarget.checked;
+            run(() => updateSettings({ readReceipts }));
+          }}
+        />
+        <span>Read receipts</span>
+      </label>
+      <p id="read-receipts-help" class="field__hint">
+        When this is off, people in one-to-one chats do not see when you have
+        read their messages, and you do not see when they have read yours.
+        Groups always show read receipts.
+      </p>
+    </section>
+  );
+}

@@ -1,0 +1,31 @@
+import { useState } from "preact/hooks";
+import { logout } from "../../data/index.ts";
+import { errorMessage } from "../common/notice.tsx";
+import "./SignIn.css";
+
+/** Shown when this device's session was ended from another device. */
+export function Revoked() {
+  const [error, setError] = useState("");
+  const onSignIn = async () => {
+    try {
+      // Wipes the local copy of the account, then the sign-in screen shows.
+      await logout();
+    } catch (failure) {
+      setError(errorMessage(failure));
+    }
+  };
+  return (
+    <div class="sign-in">
+      <div class="sign-in__panel sign-in__form">
+        <h1>Logged out</h1>
+        <p class="sign-in__lead">This device was logged out.</p>
+        <p class="form-error" role="alert">
+          {error}
+        </p>
+        <button type="button" class="button" onClick={() => void onSignIn()}>
+          Sign in again
+        </button>
+      </div>
+    </div>
+  );
+}

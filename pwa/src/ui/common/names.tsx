@@ -1,0 +1,26 @@
+import { session, useProfile } from "../../data/index.ts";
+import { formatPhone } from "../format.ts";
+
+/** Returns whether `userId` is the signed-in person. */
+export function isMe(userId: string): boolean {
+  return session.value?.me.id === userId;
+}
+
+/**
+ * Returns a person's display name, falling back to their phone number, or
+ * "You" for the signed-in person when `you` is set.
+ */
+export function usePersonName(userId: string, you = true): string {
+  const profile = useProfile(userId);
+  if (you && isMe(userId)) return "You";
+  if (profile === undefined) return "…";
+  const name = profile.displayName.trim();
+  return name === "" ? formatPhone(profile.phone) : name;
+}
+
+/** A person's name as text: "You" in the subject, "you" elsewhere. */
+export function PersonName(props: { id: string; subject?: boolean }) {
+  const name = usePersonName(props.id);
+  if (name === "You" && isMe(props.id) && props.subject !== true) return <>you</>;
+  return <>{name}</>;
+}

@@ -1,0 +1,85 @@
+import { parsePhoneNumberFromString } from "libphonenumber-js";
+
+/**
+ * Formatting of times, dates, sizes and phone numbers in the viewer's locale
+ * and time zone. Every timestamp comes from the server clock.
+ */
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+const timeFormat = new Intl.DateTimeFormat(undefined, {
+  hour: "numeric",
+  minute: "2-digit",
+});
+const shortDateFormat = new Intl.DateTimeFormat(undefined, {
+  day: "numeric",
+  month: "numeric",
+  year: "2-digit",
+});
+const longDateFormat = new Intl.DateTimeFormat(undefined, {
+  weekday: "long",
+  day: "numeric",
+  month: "long",
+  year: "numeric",
+});
+const dateTimeFormat = new Intl.DateTimeFormat(undefined, {
+  dateStyle: "medium",
+  timeStyle: "short",
+});
+
+function startOfDay(ts: number): number {
+  const date = new Date(ts);
+  date.setHours(0, 0, 0, 0);
+  return date.getTime();
+}
+
+/** Whole calendar days between `ts` and now (0 = today, 1 = yesterday). */
+export function daysAgo(ts: number, now = Date.now()): number {
+  return Math.round((startOfDay(now) - startOfDay(ts)) / DAY_MS);
+}
+
+export function formatTime(ts: number): string {
+  return timeFormat.format(ts);
+}
+
+/** Time of a chat list row: the time today, "Yesterday", else the date. */
+export function formatListTime(ts: number, now = Date.now()): string {
+  const days = daysAgo(ts, now);
+  if (days <= 0) return timeFormat.format(ts);
+  if (days === 1) return "Yesterday";
+  return shortDateFormat.format(ts);
+}
+
+/** Label of a day separator in a chat. */
+export function formatDay(ts: number, now = Date.now()): string {
+  const days = daysAgo(ts, now);
+  if (days <= 0) return "Today";
+  if (days === 1) return "Yesterday";
+  return longDateFormat.format(ts);
+}
+
+/** "Last active" time of a device: the time today, else date and time. */
+export function formatLastActive(ts: number, now = Date.now()): string {
+  const days = daysAgo(ts, now);
+  if (days <= 0) return `today at ${timeFormat.format(ts)}`;
+  if (days === 1) return `yesterday at ${timeFormat.format(ts)}`;
+  return dateTimeFormat.format(ts);
+}
+
+/** Kilobytes (1024 bytes), rounded up so that any excess shows. */
+export function formatKilobytes(bytes: number): string {
+  return `${Math.ceil(bytes / 1024)} KB`;
+}
+
+/** Formats an E.164 number in international notation ("+49 30 1234567"). */
+export function formatPhone(e164: string): string {
+  const parsed = parsePhoneNumberFromString(e164);
+  return parsed === undefined ? e164 : parsed.formatInternational();
+}
+
+/** Returns one or two initials of a name, for avatars. */
+export function initials(name: string): string {
+  const words = name.trim().split(/\s+/).filter((word) => word !== "");
+  const letters = words.slice(0, 2).map((word) => Array.from(word)[0] ?? "");
+  return letters.join("").toUpperCase() || "?";
+}
