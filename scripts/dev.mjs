@@ -28,7 +28,12 @@ function start(command, args) {
     // Without a terminal on stdin neither tool binds keyboard shortcuts; a
     // background process group that read the terminal would be stopped.
     stdio: ["ignore", "inherit", "inherit"],
-    env: { ...process.env, API_PORT },
+    env: {
+      ...process.env,
+      API_PORT,
+      // No download of the Request.cf sample from Cloudflare at start.
+      CLOUDFLARE_CF_FETCH_ENABLED: "false",
+    },
   });
   child.on("exit", (code, signal) => {
     if (!stopping) {

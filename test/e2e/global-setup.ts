@@ -105,7 +105,13 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
       cwd: ROOT,
       detached: true,
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+      env: {
+        ...process.env,
+        // No usage reports, and no download of the Request.cf sample that
+        // wrangler otherwise fetches from Cloudflare at start.
+        WRANGLER_SEND_METRICS: "false",
+        CLOUDFLARE_CF_FETCH_ENABLED: "false",
+      },
     },
   );
   server.stdout?.pipe(log);
