@@ -22,6 +22,7 @@ const MAX_INTERNAL_ATTEMPTS = 3;
 let inFlight: string | null = null;
 let ackTimer: ReturnType<typeof setTimeout> | undefined;
 let pausedUntil = 0;
+let resumeTimer: ReturnType<typeof setTimeout> | undefined;
 let pumping: Promise<void> | null = null;
 let pumpRequested = false;
 
@@ -30,8 +31,20 @@ function clearInFlight(): void {
   clearTimeout(ackTimer);
 }
 
+/** Holds sends back after `rate_limited`, then pumps again. */
+function pauseUntil(time: number): void {
+  pausedUntil = time;
+  clearTimeout(resumeTimer);
+  resumeTimer = setTimeout(() => void pumpOutbox(), time - Date.now());
+}
+
 async function sendNext(): Promise<void> {
-  if (inFlight !== null || !isLinked() || Date.now() < pausedUntil) return;
+  if (inFlight !== null || !isLinked()) return;
+  if (Date.now() < pausedUntil) {
+    // Timers may fire a millisecond early; wait out the rest.
+    pauseUntil(pausedUntil);
+    return;
+  }
   const entry = await db.outbox
     .orderBy("n")
     .filter((candidate) => candidate.state === "queued")
@@ -136,8 +149,7 @@ export async function rejectSend(id: string, error: ErrorBody) {
     log("send_rejected", { messageId: id, code: error.code });
     const attempts = entry.attempts + 1;
     if (error.code === "rate_limited") {
-      pausedUntil = Date.now() + (error.retryAfter ?? 1) * 1000;
-      setTimeout(() => void pumpOutbox(), pausedUntil - Date.now());
+      pauseUntil(Date.now() + (error.retryAfter ?? 1) * 1000);
     } else if (
       error.code === "internal" &&
       attempts < MAX_INTERNAL_ATTEMPTS
