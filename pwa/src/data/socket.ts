@@ -179,8 +179,15 @@ export class ChatSocket {
     this.#connect();
   };
 
+  /**
+   * The browser lost its network: the socket cannot deliver anymore, and a
+   * half-open one could swallow sends until the heartbeat notices, so it is
+   * dropped now and the outbox waits for the `online` event.
+   */
   readonly #wentOffline = (): void => {
-    if (this.#ws === null) connection.value = "offline";
+    clearTimeout(this.#retry);
+    this.#drop(1000, "network lost");
+    connection.value = "offline";
   };
 
   readonly #onVisibility = (): void => {
