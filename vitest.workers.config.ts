@@ -10,7 +10,10 @@ export default defineConfig({
     cloudflareTest({
       wrangler: { configPath: "./wrangler.toml" },
       miniflare: {
-        bindings: { ENVIRONMENT: "development", ALLOWED_ORIGINS: "https://allowed.example" },
+        bindings: {
+          ENVIRONMENT: "development",
+          ALLOWED_ORIGINS: "https://allowed.example",
+        },
       },
     }),
   ],

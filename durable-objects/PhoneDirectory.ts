@@ -6,7 +6,11 @@ import {
   OTP_SENDS_PER_NUMBER,
   OTP_TTL_MS,
 } from "../protocol/index.ts";
-import { constantTimeEqual, randomDigits, sha256Hex } from "../worker/crypto.ts";
+import {
+  constantTimeEqual,
+  randomDigits,
+  sha256Hex,
+} from "../worker/crypto.ts";
 import type { Env } from "../worker/env.ts";
 import { catchApiError, type Result } from "../worker/result.ts";
 import { ApiError } from "../protocol/index.ts";
@@ -40,7 +44,7 @@ type ChallengeRow = {
   code_hash: string;
   expires_at: number;
   attempts: number;
-}
+};
 
 export interface IssuedCode {
   code: string;
@@ -66,13 +70,15 @@ export interface OutboxEntry {
 export class PhoneDirectory extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    void ctx.blockConcurrencyWhile(async () => {
-      migrate(ctx.storage.sql, MIGRATIONS);
-    });
+    // SQLite calls are synchronous; the gate still keeps requests out
+    // until the schema is current.
+    void ctx.blockConcurrencyWhile(() =>
+      Promise.resolve(migrate(ctx.storage.sql, MIGRATIONS)),
+    );
   }
 
   /** The id of the account using this number, or null. */
-  async lookup(): Promise<string | null> {
+  lookup(): string | null {
     const row = this.ctx.storage.sql
       .exec<{ user_id: string }>("SELECT user_id FROM account")
       .toArray()[0];
@@ -90,8 +96,11 @@ export class PhoneDirectory extends DurableObject<Env> {
     // limit together.
     const code = randomDigits(OTP_DIGITS);
     const codeHash = await sha256Hex(code);
-    return catchApiError(async () => {
-      sql.exec("DELETE FROM code_send WHERE sent_at <= ?", now - OTP_SEND_WINDOW_MS);
+    return catchApiError(() => {
+      sql.exec(
+        "DELETE FROM code_send WHERE sent_at <= ?",
+        now - OTP_SEND_WINDOW_MS,
+      );
       const sends = sql
         .exec<{ n: number; oldest: number | null }>(
           "SELECT COUNT(*) AS n, MIN(sent_at) AS oldest FROM code_send",
@@ -99,7 +108,9 @@ export class PhoneDirectory extends DurableObject<Env> {
         .one();
       if (sends.n >= OTP_SENDS_PER_NUMBER) {
         const oldest = sends.oldest ?? now;
-        const retryAfter = Math.ceil((oldest + OTP_SEND_WINDOW_MS - now) / 1000);
+        const retryAfter = Math.ceil(
+          (oldest + OTP_SEND_WINDOW_MS - now) / 1000,
+        );
         throw new ApiError(
           "rate_limited",
           `Too many codes were sent to this number. Try again in ${Math.ceil(retryAfter / 60)} minutes.`,
@@ -122,7 +133,10 @@ export class PhoneDirectory extends DurableObject<Env> {
    * Checks a code. A right code ends the challenge and returns the account,
    * creating it on first sign-in. A wrong one uses up an attempt.
    */
-  async verifyCode(code: string, now = Date.now()): Promise<Result<VerifiedAccount>> {
+  async verifyCode(
+    code: string,
+    now = Date.now(),
+  ): Promise<Result<VerifiedAccount>> {
     const offeredHash = await sha256Hex(code);
     return catchApiError(async () => {
       const challenge = this.readChallenge();
@@ -133,9 +147,16 @@ export class PhoneDirectory extends DurableObject<Env> {
           "code",
         );
       }
-      if (now >= challenge.expires_at || challenge.attempts >= OTP_MAX_ATTEMPTS) {
+      if (
+        now >= challenge.expires_at ||
+        challenge.attempts >= OTP_MAX_ATTEMPTS
+      ) {
         this.ctx.storage.sql.exec("DELETE FROM challenge");
-        throw new ApiError("code_expired", "The code expired. Request a new code.", "code");
+        throw new ApiError(
+          "code_expired",
+          "The code expired. Request a new code.",
+          "code",
+        );
       }
       // Count the attempt before the first await, so parallel guesses
       // cannot all see the same attempt count.
@@ -150,7 +171,9 @@ export class PhoneDirectory extends DurableObject<Env> {
 
   private readChallenge(): ChallengeRow | undefined {
     return this.ctx.storage.sql
-      .exec<ChallengeRow>("SELECT code_hash, expires_at, attempts FROM challenge")
+      .exec<ChallengeRow>(
+        "SELECT code_hash, expires_at, attempts FROM challenge",
+      )
       .toArray()[0];
   }
 
@@ -165,19 +188,26 @@ export class PhoneDirectory extends DurableObject<Env> {
       );
     }
     const noun = left === 1 ? "attempt" : "attempts";
-    throw new ApiError("code_invalid", `The code is wrong; ${left} ${noun} left.`, "code");
+    throw new ApiError(
+      "code_invalid",
+      `The code is wrong; ${left} ${noun} left.`,
+      "code",
+    );
   }
 
-  private async claimAccount(): Promise<VerifiedAccount> {
-    const existing = await this.lookup();
+  private claimAccount(): VerifiedAccount {
+    const existing = this.lookup();
     if (existing !== null) return { userId: existing, isNew: false };
     const userId = uuidv7();
-    this.ctx.storage.sql.exec("INSERT INTO account (id, user_id) VALUES (1, ?)", userId);
+    this.ctx.storage.sql.exec(
+      "INSERT INTO account (id, user_id) VALUES (1, ?)",
+      userId,
+    );
     return { userId, isNew: true };
   }
 
   /** Stores a text in the development outbox, keeping the newest 20. */
-  async recordSms(entry: OutboxEntry): Promise<void> {
+  recordSms(entry: OutboxEntry): void {
     const sql = this.ctx.storage.sql;
     sql.exec(
       "INSERT INTO outbox (recipient, body, sent_at) VALUES (?, ?, ?)",
@@ -192,12 +222,16 @@ export class PhoneDirectory extends DurableObject<Env> {
   }
 
   /** The development outbox, oldest first. */
-  async listOutbox(): Promise<OutboxEntry[]> {
+  listOutbox(): OutboxEntry[] {
     return this.ctx.storage.sql
       .exec<{ recipient: string; body: string; sent_at: number }>(
         "SELECT recipient, body, sent_at FROM outbox ORDER BY seq",
       )
       .toArray()
-      .map((row) => ({ to: row.recipient, body: row.body, sentAt: row.sent_at }));
+      .map((row) => ({
+        to: row.recipient,
+        body: row.body,
+        sentAt: row.sent_at,
+      }));
   }
 }

@@ -23,13 +23,15 @@ export interface RateDecision {
 export class RateLimiter extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    void ctx.blockConcurrencyWhile(async () => {
-      migrate(ctx.storage.sql, MIGRATIONS);
-    });
+    // SQLite calls are synchronous; the gate still keeps requests out
+    // until the schema is current.
+    void ctx.blockConcurrencyWhile(() =>
+      Promise.resolve(migrate(ctx.storage.sql, MIGRATIONS)),
+    );
   }
 
   /** Counts one event and reports whether it fits `limit` per `windowMs`. */
-  async hit(limit: number, windowMs: number, now = Date.now()): Promise<RateDecision> {
+  hit(limit: number, windowMs: number, now = Date.now()): RateDecision {
     const sql = this.ctx.storage.sql;
     const row = sql
       .exec<{ window_start: number; count: number }>(

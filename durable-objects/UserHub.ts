@@ -13,7 +13,12 @@ import {
   type Settings,
   type StoredMessage,
 } from "../protocol/index.ts";
-import { base64url, constantTimeEqual, randomBytes, sha256Hex } from "../worker/crypto.ts";
+import {
+  base64url,
+  constantTimeEqual,
+  randomBytes,
+  sha256Hex,
+} from "../worker/crypto.ts";
 import { chatRoom, type Env } from "../worker/env.ts";
 import { errorMessage, log } from "../worker/log.ts";
 import { fail, ok, type Result } from "../worker/result.ts";
@@ -58,16 +63,24 @@ export class UserHub extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new HubStore(ctx.storage.sql);
-    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING_FRAME, PONG_FRAME));
-    void ctx.blockConcurrencyWhile(async () => {
-      migrate(ctx.storage.sql, HUB_MIGRATIONS);
-    });
+    ctx.setWebSocketAutoResponse(
+      new WebSocketRequestResponsePair(PING_FRAME, PONG_FRAME),
+    );
+    // SQLite calls are synchronous; the gate still keeps requests out
+    // until the schema is current.
+    void ctx.blockConcurrencyWhile(() =>
+      Promise.resolve(migrate(ctx.storage.sql, HUB_MIGRATIONS)),
+    );
   }
 
   // ---- account and sessions --------------------------------------------
 
   /** Creates a device session, creating the profile on first sign-in. */
-  async createSession(userId: string, phone: string, deviceName: string): Promise<NewSession> {
+  async createSession(
+    userId: string,
+    phone: string,
+    deviceName: string,
+  ): Promise<NewSession> {
     const now = Date.now();
     this.store.createProfile(userId, phone, now);
     const secretBytes = randomBytes(32);
@@ -89,37 +102,43 @@ export class UserHub extends DurableObject<Env> {
     const device = this.store.device(deviceId);
     const me = this.store.me();
     if (device === undefined || me === undefined) return null;
-    const valid = await constantTimeEqual(await sha256Hex(secret), device.secret_hash);
+    const valid = await constantTimeEqual(
+      await sha256Hex(secret),
+      device.secret_hash,
+    );
     if (!valid) return null;
     const now = Date.now();
-    if (now - device.last_active_at >= TOUCH_INTERVAL_MS) this.store.touchDevice(deviceId, now);
+    if (now - device.last_active_at >= TOUCH_INTERVAL_MS)
+      this.store.touchDevice(deviceId, now);
     return me;
   }
 
-  async getProfile(): Promise<PublicProfile | null> {
+  getProfile(): PublicProfile | null {
     return this.store.publicProfile() ?? null;
   }
 
-  async updateProfile(patch: { displayName?: string; about?: string }): Promise<Me> {
+  updateProfile(patch: { displayName?: string; about?: string }): Me {
     this.store.updateProfile(patch);
     return this.requireMe();
   }
 
   /** Stores settings; a read receipts change reaches every direct chat. */
-  async updateSettings(patch: Partial<Settings>): Promise<Me> {
+  updateSettings(patch: Partial<Settings>): Me {
     this.store.updateSettings(patch);
     const me = this.requireMe();
     if (patch.readReceipts !== undefined) {
       const share = patch.readReceipts;
       const chats = this.store.directChatIds();
       this.ctx.waitUntil(
-        Promise.all(chats.map((id) => chatRoom(this.env, id).setShareRead(me.id, share))),
+        Promise.all(
+          chats.map((id) => chatRoom(this.env, id).setShareRead(me.id, share)),
+        ),
       );
     }
     return me;
   }
 
-  async listDevices(currentDeviceId: string): Promise<Device[]> {
+  listDevices(currentDeviceId: string): Device[] {
     return this.store.devices().map((row) => ({
       id: row.id,
       name: row.name,
@@ -130,7 +149,7 @@ export class UserHub extends DurableObject<Env> {
   }
 
   /** Ends a device's session and closes its sockets with 4001 at once. */
-  async revokeDevice(deviceId: string): Promise<boolean> {
+  revokeDevice(deviceId: string): boolean {
     const existed = this.store.deleteDevice(deviceId);
     for (const ws of this.ctx.getWebSockets(deviceId)) {
       try {
@@ -145,16 +164,20 @@ export class UserHub extends DurableObject<Env> {
 
   // ---- chat list ---------------------------------------------------------
 
-  async updateInbox(chatId: string, patch: InboxPatch): Promise<Result<ChatSummary>> {
+  updateInbox(chatId: string, patch: InboxPatch): Result<ChatSummary> {
     if (this.store.chat(chatId) === undefined) {
-      return fail("not_found", `Chat ${chatId} is not in your chat list.`, "chatId");
+      return fail(
+        "not_found",
+        `Chat ${chatId} is not in your chat list.`,
+        "chatId",
+      );
     }
     this.store.updateInbox(chatId, patch);
     return ok(this.pushChat(chatId));
   }
 
   /** Merges a ChatRoom's view of a chat, then records `messages`. */
-  async applyChat(update: ChatUpdate, messages: StoredMessage[]): Promise<ChatSummary> {
+  applyChat(update: ChatUpdate, messages: StoredMessage[]): ChatSummary {
     this.store.applyChat(update);
     const summary = this.pushChat(update.id);
     for (const message of messages) this.recordMessage(message);
@@ -162,7 +185,7 @@ export class UserHub extends DurableObject<Env> {
   }
 
   /** A live message from a ChatRoom, for every device of this person. */
-  async deliver(message: StoredMessage): Promise<void> {
+  deliver(message: StoredMessage): void {
     const chat = this.store.chat(message.chatId);
     if (chat === undefined || chat.left) {
       log("hub.delivery_skipped", { chatId: message.chatId, seq: message.seq });
@@ -175,22 +198,33 @@ export class UserHub extends DurableObject<Env> {
    * Another member's receipt positions. A person with read receipts off
    * sees others' read positions as 0 in one-to-one chats.
    */
-  async receiptChanged(receipt: ReceiptUpdate): Promise<void> {
+  receiptChanged(receipt: ReceiptUpdate): void {
     const me = this.store.me();
     const chat = this.store.chat(receipt.chatId);
     const hide =
-      chat?.kind === "direct" && receipt.userId !== me?.id && me?.settings.readReceipts === false;
-    this.broadcast({ type: "receipt", ...receipt, readSeq: hide ? 0 : receipt.readSeq });
+      chat?.kind === "direct" &&
+      receipt.userId !== me?.id &&
+      me?.settings.readReceipts === false;
+    this.broadcast({
+      type: "receipt",
+      ...receipt,
+      readSeq: hide ? 0 : receipt.readSeq,
+    });
   }
 
-  async messageDeleted(chatId: string, id: string, seq: number): Promise<void> {
+  messageDeleted(chatId: string, id: string, seq: number): void {
     this.broadcast({ type: "deleted", chatId, id, seq });
   }
 
   private recordMessage(message: StoredMessage): void {
     const mine = message.senderId === this.store.me()?.id;
     const countsAsUnread = !mine && message.kind === "message";
-    this.store.recordMessage(message.chatId, message.seq, message.ts, countsAsUnread);
+    this.store.recordMessage(
+      message.chatId,
+      message.seq,
+      message.ts,
+      countsAsUnread,
+    );
     this.broadcast({ type: "message", message });
   }
 
@@ -220,7 +254,11 @@ export class UserHub extends DurableObject<Env> {
     const server = pair[1];
     this.ctx.acceptWebSocket(server, [deviceId]);
     const now = Date.now();
-    const attachment: SocketAttachment = { deviceId, connectedAt: now, lastFrameAt: now };
+    const attachment: SocketAttachment = {
+      deviceId,
+      connectedAt: now,
+      lastFrameAt: now,
+    };
     server.serializeAttachment(attachment);
     send(server, { type: "ready", userId: me.id, deviceId, serverTime: now });
     await this.scheduleHeartbeatCheck();
@@ -228,21 +266,27 @@ export class UserHub extends DurableObject<Env> {
     return new Response(null, { status: 101, webSocket: pair[0] });
   }
 
-  override async webSocketMessage(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
+  override async webSocketMessage(
+    ws: WebSocket,
+    data: string | ArrayBuffer,
+  ): Promise<void> {
     const attachment = readAttachment(ws);
     const me = this.store.me();
     if (attachment === undefined || me === undefined) return;
     attachment.lastFrameAt = Date.now();
     ws.serializeAttachment(attachment);
-    await dispatchFrame(this.frameContext(ws, me.id, attachment.deviceId), data);
+    await dispatchFrame(
+      this.frameContext(ws, me.id, attachment.deviceId),
+      data,
+    );
   }
 
-  override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
+  override webSocketClose(ws: WebSocket, code: number): void {
     const deviceId = readAttachment(ws)?.deviceId;
     log("socket.closed", { userId: this.store.me()?.id, deviceId, code });
   }
 
-  override async webSocketError(ws: WebSocket, error: unknown): Promise<void> {
+  override webSocketError(ws: WebSocket, error: unknown): void {
     const deviceId = readAttachment(ws)?.deviceId;
     log("socket.error", { deviceId, error: errorMessage(error) });
   }
@@ -253,9 +297,15 @@ export class UserHub extends DurableObject<Env> {
     for (const ws of this.ctx.getWebSockets()) {
       const attachment = readAttachment(ws);
       if (attachment === undefined) continue;
-      const seen = lastSeenAt(attachment, this.ctx.getWebSocketAutoResponseTimestamp(ws));
+      const seen = lastSeenAt(
+        attachment,
+        this.ctx.getWebSocketAutoResponseTimestamp(ws),
+      );
       if (now - seen > SOCKET_IDLE_LIMIT_MS) {
-        log("socket.timed_out", { deviceId: attachment.deviceId, idleMs: now - seen });
+        log("socket.timed_out", {
+          deviceId: attachment.deviceId,
+          idleMs: now - seen,
+        });
         ws.close(CLOSE_HEARTBEAT_TIMEOUT, "heartbeat timeout");
       }
     }
@@ -267,8 +317,12 @@ export class UserHub extends DurableObject<Env> {
     const live = new Set<string>();
     for (const ws of this.ctx.getWebSockets()) {
       const attachment = readAttachment(ws);
-      if (attachment === undefined || ws.readyState !== WebSocket.OPEN) continue;
-      const seen = lastSeenAt(attachment, this.ctx.getWebSocketAutoResponseTimestamp(ws));
+      if (attachment === undefined || ws.readyState !== WebSocket.OPEN)
+        continue;
+      const seen = lastSeenAt(
+        attachment,
+        this.ctx.getWebSocketAutoResponseTimestamp(ws),
+      );
       if (now - seen <= SOCKET_IDLE_LIMIT_MS) live.add(attachment.deviceId);
     }
     return [...live];
@@ -276,14 +330,19 @@ export class UserHub extends DurableObject<Env> {
 
   private async scheduleHeartbeatCheck(): Promise<void> {
     const pending = await this.ctx.storage.getAlarm();
-    if (pending === null) await this.ctx.storage.setAlarm(Date.now() + HEARTBEAT_CHECK_MS);
+    if (pending === null)
+      await this.ctx.storage.setAlarm(Date.now() + HEARTBEAT_CHECK_MS);
   }
 
   private broadcast(frame: ServerFrame): void {
     for (const ws of this.ctx.getWebSockets()) send(ws, frame);
   }
 
-  private frameContext(ws: WebSocket, userId: string, deviceId: string): FrameContext {
+  private frameContext(
+    ws: WebSocket,
+    userId: string,
+    deviceId: string,
+  ): FrameContext {
     return {
       env: this.env,
       store: this.store,

@@ -9,7 +9,9 @@ export function migrate(sql: SqlStorage, migrations: readonly string[]): void {
     "CREATE TABLE IF NOT EXISTS schema_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)",
   );
   const row = sql
-    .exec<{ value: number }>("SELECT value FROM schema_meta WHERE key = 'version'")
+    .exec<{ value: number }>(
+      "SELECT value FROM schema_meta WHERE key = 'version'",
+    )
     .toArray()[0];
   let version = row?.value ?? 0;
   while (version < migrations.length) {

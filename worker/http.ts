@@ -28,7 +28,11 @@ export function errorResponse(error: ApiError): Response {
   if (error.retryAfter !== undefined) {
     headers["Retry-After"] = String(error.retryAfter);
   }
-  return jsonResponse({ error: error.toBody() }, HTTP_STATUS[error.code], headers);
+  return jsonResponse(
+    { error: error.toBody() },
+    HTTP_STATUS[error.code],
+    headers,
+  );
 }
 
 /** The reply to any path that does not exist (or is disabled). */
@@ -76,7 +80,10 @@ export async function readBody<T extends z.ZodType>(
   try {
     value = JSON.parse(text);
   } catch {
-    throw new ApiError("invalid_request", "The request body is not valid JSON.");
+    throw new ApiError(
+      "invalid_request",
+      "The request body is not valid JSON.",
+    );
   }
   const parsed = schema.safeParse(value);
   if (!parsed.success) throw describeIssue(parsed.error);

@@ -13,10 +13,17 @@ export function toE164(phone: string, region?: string): string {
   const country = region as CountryCode | undefined;
   const parsed = parsePhoneNumberFromString(phone, country);
   if (parsed !== undefined && parsed.isValid()) return parsed.number;
-  throw new ApiError("invalid_request", invalidMessage(phone, country), "phone");
+  throw new ApiError(
+    "invalid_request",
+    invalidMessage(phone, country),
+    "phone",
+  );
 }
 
-function invalidMessage(phone: string, region: CountryCode | undefined): string {
+function invalidMessage(
+  phone: string,
+  region: CountryCode | undefined,
+): string {
   if (region === undefined) {
     return `${phone} is not a valid phone number; include the country code, e.g. +49…`;
   }

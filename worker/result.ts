@@ -4,7 +4,8 @@ import { ApiError, type ErrorBody } from "../protocol/index.ts";
  * The outcome of an RPC call into a Durable Object. Errors travel as plain
  * data because RPC keeps only the message of a thrown Error, not its code.
  */
-export type Result<T> = { ok: true; value: T } | { ok: false; error: ErrorBody };
+export type Result<T> =
+  { ok: true; value: T } | { ok: false; error: ErrorBody };
 
 export function ok<T>(value: T): Result<T> {
   return { ok: true, value };

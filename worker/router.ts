@@ -10,7 +10,11 @@ import { registerDevRoutes } from "./routes/dev.ts";
 import { registerSocketRoute } from "./routes/socket.ts";
 
 export type ApiRequest = IRequest;
-export type ApiRouter = RouterType<ApiRequest, [Env, ExecutionContext], Response>;
+export type ApiRouter = RouterType<
+  ApiRequest,
+  [Env, ExecutionContext],
+  Response
+>;
 
 /** Turns a raised error into a typed JSON reply; never a stack trace. */
 function toErrorResponse(error: unknown, request: ApiRequest): Response {
@@ -20,7 +24,9 @@ function toErrorResponse(error: unknown, request: ApiRequest): Response {
     path: new URL(request.url).pathname,
     error: errorMessage(error),
   });
-  return errorResponse(new ApiError("internal", "The server failed. Try again later."));
+  return errorResponse(
+    new ApiError("internal", "The server failed. Try again later."),
+  );
 }
 
 export function createRouter(): ApiRouter {

@@ -3,7 +3,8 @@ import { userHub, type Env } from "./env.ts";
 
 const COOKIE_NAME = "session";
 const ONE_YEAR_SECONDS = 365 * 24 * 60 * 60;
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const UUID_RE =
+  /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const SECRET_RE = /^[A-Za-z0-9_-]{43}$/;
 
 export interface SessionToken {
@@ -25,9 +26,12 @@ export function readSessionCookie(request: Request): SessionToken | null {
     if (name !== COOKIE_NAME) continue;
     const [userId, deviceId, secret] = rest.join("=").split(".");
     if (
-      userId !== undefined && UUID_RE.test(userId) &&
-      deviceId !== undefined && UUID_RE.test(deviceId) &&
-      secret !== undefined && SECRET_RE.test(secret)
+      userId !== undefined &&
+      UUID_RE.test(userId) &&
+      deviceId !== undefined &&
+      UUID_RE.test(deviceId) &&
+      secret !== undefined &&
+      SECRET_RE.test(secret)
     ) {
       return { userId, deviceId, secret };
     }
@@ -52,14 +56,23 @@ export function clearedSessionCookie(request: Request): string {
 }
 
 /** Resolves the session cookie through the user's hub, or raises 401. */
-export async function requireSession(request: Request, env: Env): Promise<Session> {
+export async function requireSession(
+  request: Request,
+  env: Env,
+): Promise<Session> {
   const token = readSessionCookie(request);
   const me =
     token === null
       ? null
-      : await userHub(env, token.userId).authenticate(token.deviceId, token.secret);
+      : await userHub(env, token.userId).authenticate(
+          token.deviceId,
+          token.secret,
+        );
   if (token === null || me === null) {
-    throw new ApiError("unauthenticated", "Sign in first: the session is missing, expired or revoked.");
+    throw new ApiError(
+      "unauthenticated",
+      "Sign in first: the session is missing, expired or revoked.",
+    );
   }
   return { me, deviceId: token.deviceId };
 }

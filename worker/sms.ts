@@ -33,7 +33,11 @@ class DevOutboxSender implements SmsSender {
 
   async send(to: string, text: string): Promise<void> {
     log("sms.dev_outbox", { to, text });
-    await phoneDirectory(this.env, to).recordSms({ to, body: text, sentAt: Date.now() });
+    await phoneDirectory(this.env, to).recordSms({
+      to,
+      body: text,
+      sentAt: Date.now(),
+    });
   }
 }
 
@@ -42,9 +46,15 @@ class TwilioSender implements SmsSender {
   constructor(private readonly env: Env) {}
 
   async send(to: string, text: string): Promise<void> {
-    const { TWILIO_ACCOUNT_SID: sid, TWILIO_AUTH_TOKEN: token, TWILIO_FROM: from } = this.env;
+    const {
+      TWILIO_ACCOUNT_SID: sid,
+      TWILIO_AUTH_TOKEN: token,
+      TWILIO_FROM: from,
+    } = this.env;
     if (!sid || !token || !from) {
-      throw new Error("Twilio secrets TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM must be set");
+      throw new Error(
+        "Twilio secrets TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM must be set",
+      );
     }
     const url = `https://api.twilio.com/2010-04-01/Accounts/${encodeURIComponent(sid)}/Messages.json`;
     const response = await fetch(url, {
@@ -56,7 +66,9 @@ class TwilioSender implements SmsSender {
       body: new URLSearchParams({ To: to, From: from, Body: text }),
     });
     if (!response.ok) {
-      throw new Error(`Twilio rejected the message with status ${response.status}`);
+      throw new Error(
+        `Twilio rejected the message with status ${response.status}`,
+      );
     }
   }
 }

@@ -56,7 +56,11 @@ function requireAdmin(store: RoomStore, actorId: string): void {
 
 function requireMember(store: RoomStore, userId: string): void {
   if (store.member(userId) === undefined) {
-    throw new ApiError("not_found", `${userId} is not a member of this group.`, "userId");
+    throw new ApiError(
+      "not_found",
+      `${userId} is not a member of this group.`,
+      "userId",
+    );
   }
 }
 
@@ -69,7 +73,12 @@ export function renameGroup(
   requireGroup(store);
   requireAdmin(store, actorId);
   store.rename(name);
-  const message = writeSystem(store, actorId, { event: "renamed", actorId, name }, now);
+  const message = writeSystem(
+    store,
+    actorId,
+    { event: "renamed", actorId, name },
+    now,
+  );
   return { messages: [message], departed: [] };
 }
 

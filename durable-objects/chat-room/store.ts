@@ -49,7 +49,7 @@ export type ChatRow = {
   name: string | null;
   created_at: number;
   created_by: string;
-}
+};
 
 export type MemberRow = {
   user_id: string;
@@ -60,7 +60,7 @@ export type MemberRow = {
   delivered_seq: number;
   read_seq: number;
   share_read: number;
-}
+};
 
 type MessageRow = {
   seq: number;
@@ -72,7 +72,7 @@ type MessageRow = {
   body: string;
   ts: number;
   deleted: number;
-}
+};
 
 /** Sequences a person may read: `fromSeq <= seq < untilSeq`. */
 export interface ReadableRange {
@@ -101,7 +101,9 @@ export class RoomStore {
 
   chat(): ChatRow | undefined {
     return this.sql
-      .exec<ChatRow>("SELECT chat_id, kind, name, created_at, created_by FROM chat")
+      .exec<ChatRow>(
+        "SELECT chat_id, kind, name, created_at, created_by FROM chat",
+      )
       .toArray()[0];
   }
 
@@ -122,31 +124,47 @@ export class RoomStore {
 
   member(userId: string): MemberRow | undefined {
     return this.sql
-      .exec<MemberRow>(`SELECT ${MEMBER_COLUMNS} FROM member WHERE user_id = ?`, userId)
+      .exec<MemberRow>(
+        `SELECT ${MEMBER_COLUMNS} FROM member WHERE user_id = ?`,
+        userId,
+      )
       .toArray()[0];
   }
 
   /** Current members in join order, the longest-standing first. */
   members(): MemberRow[] {
     return this.sql
-      .exec<MemberRow>(`SELECT ${MEMBER_COLUMNS} FROM member ORDER BY join_order`)
+      .exec<MemberRow>(
+        `SELECT ${MEMBER_COLUMNS} FROM member ORDER BY join_order`,
+      )
       .toArray();
   }
 
   memberCount(): number {
-    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM member").one().n;
+    return this.sql
+      .exec<{ n: number }>("SELECT COUNT(*) AS n FROM member")
+      .one().n;
   }
 
   adminCount(): number {
     return this.sql
-      .exec<{ n: number }>("SELECT COUNT(*) AS n FROM member WHERE role = 'admin'")
+      .exec<{ n: number }>(
+        "SELECT COUNT(*) AS n FROM member WHERE role = 'admin'",
+      )
       .one().n;
   }
 
   /** Adds a member; a person who left and comes back starts afresh. */
-  addMember(userId: string, role: MemberRole, joinedAt: number, fromSeq: number): void {
+  addMember(
+    userId: string,
+    role: MemberRole,
+    joinedAt: number,
+    fromSeq: number,
+  ): void {
     const order = this.sql
-      .exec<{ n: number }>("SELECT COALESCE(MAX(join_order), 0) + 1 AS n FROM member")
+      .exec<{ n: number }>(
+        "SELECT COALESCE(MAX(join_order), 0) + 1 AS n FROM member",
+      )
       .one().n;
     this.sql.exec("DELETE FROM former_member WHERE user_id = ?", userId);
     this.sql.exec(
@@ -241,7 +259,10 @@ export class RoomStore {
 
   messageById(id: string): StoredMessage | undefined {
     const row = this.sql
-      .exec<MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM message WHERE id = ?`, id)
+      .exec<MessageRow>(
+        `SELECT ${MESSAGE_COLUMNS} FROM message WHERE id = ?`,
+        id,
+      )
       .toArray()[0];
     return row === undefined ? undefined : this.toStored(row);
   }
@@ -266,8 +287,12 @@ export class RoomStore {
     limit: number,
   ): { messages: StoredMessage[]; hasMore: boolean } {
     const older = "beforeSeq" in cursor;
-    const low = older ? range.fromSeq : Math.max(range.fromSeq, cursor.afterSeq + 1);
-    const high = older ? Math.min(range.untilSeq, cursor.beforeSeq) : range.untilSeq;
+    const low = older
+      ? range.fromSeq
+      : Math.max(range.fromSeq, cursor.afterSeq + 1);
+    const high = older
+      ? Math.min(range.untilSeq, cursor.beforeSeq)
+      : range.untilSeq;
     const rows = this.sql
       .exec<MessageRow>(
         `SELECT ${MESSAGE_COLUMNS} FROM message WHERE seq >= ? AND seq < ?

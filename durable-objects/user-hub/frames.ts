@@ -67,8 +67,13 @@ export async function dispatchFrame(
     const parsed = ClientFrame.safeParse(raw);
     if (!parsed.success) throw describeIssue(parsed.error);
     const frame = parsed.data;
-    const handler = handlers[frame.type] as Handler<typeof frame.type>;
-    await handler(context, frame as never);
+    // The map pairs each type with its handler; TypeScript cannot follow
+    // that link through the indexed access, hence the widening cast.
+    const handler = handlers[frame.type] as (
+      context: FrameContext,
+      frame: ClientFrame,
+    ) => Promise<void>;
+    await handler(context, frame);
   } catch (error) {
     context.reply(errorFrame(context, raw, error));
   }
@@ -76,7 +81,10 @@ export async function dispatchFrame(
 
 function parseText(data: string | ArrayBuffer): unknown {
   if (typeof data !== "string") {
-    throw new ApiError("invalid_request", "Frames must be JSON text, not binary.");
+    throw new ApiError(
+      "invalid_request",
+      "Frames must be JSON text, not binary.",
+    );
   }
   if (data.length > MAX_FRAME_CHARS) {
     throw new ApiError(
@@ -92,7 +100,11 @@ function parseText(data: string | ArrayBuffer): unknown {
 }
 
 /** An `error` frame carrying whatever ids of the failed frame are known. */
-function errorFrame(context: FrameContext, raw: unknown, error: unknown): ServerFrame {
+function errorFrame(
+  context: FrameContext,
+  raw: unknown,
+  error: unknown,
+): ServerFrame {
   let body: ErrorBody;
   if (error instanceof ApiError) {
     body = error.toBody();
@@ -102,11 +114,21 @@ function errorFrame(context: FrameContext, raw: unknown, error: unknown): Server
       deviceId: context.deviceId,
       error: errorMessage(error),
     });
-    body = { code: "internal", message: "The server failed to handle this frame." };
+    body = {
+      code: "internal",
+      message: "The server failed to handle this frame.",
+    };
   }
-  const frame: Extract<ServerFrame, { type: "error" }> = { type: "error", error: body };
-  const fields = typeof raw === "object" && raw !== null ? (raw as Record<string, unknown>) : {};
-  if (typeof fields.rid === "string" && fields.rid.length <= 64) frame.rid = fields.rid;
+  const frame: Extract<ServerFrame, { type: "error" }> = {
+    type: "error",
+    error: body,
+  };
+  const fields =
+    typeof raw === "object" && raw !== null
+      ? (raw as Record<string, unknown>)
+      : {};
+  if (typeof fields.rid === "string" && fields.rid.length <= 64)
+    frame.rid = fields.rid;
   const chat = chatIdSchema.safeParse(fields.chatId);
   if (chat.success) frame.chatId = chat.data;
   const message = fields.message;
@@ -117,14 +139,29 @@ function errorFrame(context: FrameContext, raw: unknown, error: unknown): Server
   return frame;
 }
 
-async function handleSend(context: FrameContext, frame: Extract<ClientFrame, { type: "send" }>) {
+async function handleSend(
+  context: FrameContext,
+  frame: Extract<ClientFrame, { type: "send" }>,
+) {
   const retryAfter = context.takeSendToken();
   if (retryAfter > 0) {
-    throw new ApiError("rate_limited", "Too many messages at once; slow down.", undefined, retryAfter);
+    throw new ApiError(
+      "rate_limited",
+      "Too many messages at once; slow down.",
+      undefined,
+      retryAfter,
+    );
   }
   const room = chatRoom(context.env, frame.chatId);
-  const stored = unwrap(await room.send(context.userId, context.deviceId, frame.message));
-  context.reply({ type: "send.ok", chatId: frame.chatId, id: frame.message.id, ...stored });
+  const stored = unwrap(
+    await room.send(context.userId, context.deviceId, frame.message),
+  );
+  context.reply({
+    type: "send.ok",
+    chatId: frame.chatId,
+    id: frame.message.id,
+    ...stored,
+  });
 }
 
 async function handleHistory(
@@ -132,10 +169,17 @@ async function handleHistory(
   frame: Extract<ClientFrame, { type: "history" }>,
 ) {
   const cursor =
-    frame.beforeSeq !== undefined ? { beforeSeq: frame.beforeSeq } : { afterSeq: frame.afterSeq ?? 0 };
+    frame.beforeSeq !== undefined
+      ? { beforeSeq: frame.beforeSeq }
+      : { afterSeq: frame.afterSeq ?? 0 };
   const room = chatRoom(context.env, frame.chatId);
   const page = unwrap(await room.history(context.userId, cursor, frame.limit));
-  context.reply({ type: "messages", rid: frame.rid, chatId: frame.chatId, ...page });
+  context.reply({
+    type: "messages",
+    rid: frame.rid,
+    chatId: frame.chatId,
+    ...page,
+  });
 }
 
 async function handleReceipt(
@@ -144,7 +188,12 @@ async function handleReceipt(
 ) {
   const room = chatRoom(context.env, frame.chatId);
   const result = unwrap(
-    await room.receipt(context.userId, frame.kind, frame.seq, context.sharesRead()),
+    await room.receipt(
+      context.userId,
+      frame.kind,
+      frame.seq,
+      context.sharesRead(),
+    ),
   );
   context.store.setRead(frame.chatId, result.readSeq, result.unread);
   const chat = context.store.chat(frame.chatId);
@@ -156,18 +205,31 @@ async function handleDelete(
   frame: Extract<ClientFrame, { type: "delete" }>,
 ) {
   const room = chatRoom(context.env, frame.chatId);
-  const { seq } = unwrap(await room.deleteForEveryone(context.userId, frame.messageId));
-  context.reply({ type: "deleted", rid: frame.rid, chatId: frame.chatId, id: frame.messageId, seq });
+  const { seq } = unwrap(
+    await room.deleteForEveryone(context.userId, frame.messageId),
+  );
+  context.reply({
+    type: "deleted",
+    rid: frame.rid,
+    chatId: frame.chatId,
+    id: frame.messageId,
+    seq,
+  });
 }
 
 /**
  * Sends the chat list, then what the device missed per chat, then every
  * member's receipt positions, then `sync.done`.
  */
-async function handleSync(context: FrameContext, frame: Extract<ClientFrame, { type: "sync" }>) {
+async function handleSync(
+  context: FrameContext,
+  frame: Extract<ClientFrame, { type: "sync" }>,
+) {
   const inbox = context.store.inbox();
   context.reply({ type: "inbox", rid: frame.rid, chats: inbox });
-  const known = new Map(frame.chats.map((chat) => [chat.chatId, chat.afterSeq]));
+  const known = new Map(
+    frame.chats.map((chat) => [chat.chatId, chat.afterSeq]),
+  );
   // NOTE: chats are synced one after another; a person with thousands of
   // active chats waits for one round trip to each ChatRoom.
   for (const chat of inbox) {
@@ -187,13 +249,21 @@ async function sendMissed(
   const room = chatRoom(context.env, chat.id);
   if (afterSeq === 0) {
     const cursor = { beforeSeq: Number.MAX_SAFE_INTEGER };
-    const page = unwrap(await room.history(context.userId, cursor, MAX_HISTORY_PAGE));
+    const page = unwrap(
+      await room.history(context.userId, cursor, MAX_HISTORY_PAGE),
+    );
     context.reply({ type: "messages", rid, chatId: chat.id, ...page });
     return;
   }
   let cursor = afterSeq;
   for (;;) {
-    const page = unwrap(await room.history(context.userId, { afterSeq: cursor }, MAX_HISTORY_PAGE));
+    const page = unwrap(
+      await room.history(
+        context.userId,
+        { afterSeq: cursor },
+        MAX_HISTORY_PAGE,
+      ),
+    );
     context.reply({ type: "messages", rid, chatId: chat.id, ...page });
     const last = page.messages.at(-1);
     if (!page.hasMore || last === undefined) return;
@@ -203,7 +273,9 @@ async function sendMissed(
 
 async function sendReceipts(context: FrameContext, chat: ChatSummary) {
   const room = chatRoom(context.env, chat.id);
-  const receipts = unwrap(await room.receipts(context.userId, context.sharesRead()));
+  const receipts = unwrap(
+    await room.receipts(context.userId, context.sharesRead()),
+  );
   for (const receipt of receipts) {
     context.reply({ type: "receipt", chatId: chat.id, ...receipt });
   }

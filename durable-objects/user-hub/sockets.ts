@@ -57,7 +57,10 @@ export class SendBudget {
 
   /** Takes one token; returns 0, or the seconds until one is available. */
   take(deviceId: string, now = Date.now()): number {
-    const bucket = this.buckets.get(deviceId) ?? { tokens: this.burst, at: now };
+    const bucket = this.buckets.get(deviceId) ?? {
+      tokens: this.burst,
+      at: now,
+    };
     const refill = ((now - bucket.at) / 1000) * this.perSecond;
     bucket.tokens = Math.min(this.burst, bucket.tokens + refill);
     bucket.at = now;

@@ -48,7 +48,7 @@ type ProfileRow = {
   about: string;
   read_receipts: number;
   created_at: number;
-}
+};
 
 export type DeviceRow = {
   id: string;
@@ -56,7 +56,7 @@ export type DeviceRow = {
   secret_hash: string;
   created_at: number;
   last_active_at: number;
-}
+};
 
 type InboxRow = {
   chat_id: string;
@@ -73,7 +73,7 @@ type InboxRow = {
   archived: number;
   muted_until: number;
   left_chat: number;
-}
+};
 
 export interface InboxPatch {
   pinned?: boolean | undefined;
@@ -128,7 +128,12 @@ export class HubStore {
   publicProfile(): PublicProfile | undefined {
     const me = this.me();
     if (me === undefined) return undefined;
-    return { id: me.id, phone: me.phone, displayName: me.displayName, about: me.about };
+    return {
+      id: me.id,
+      phone: me.phone,
+      displayName: me.displayName,
+      about: me.about,
+    };
   }
 
   createProfile(userId: string, phone: string, now: number): void {
@@ -140,7 +145,10 @@ export class HubStore {
     );
   }
 
-  updateProfile(patch: { displayName?: string | undefined; about?: string | undefined }): void {
+  updateProfile(patch: {
+    displayName?: string | undefined;
+    about?: string | undefined;
+  }): void {
     if (patch.displayName !== undefined) {
       this.sql.exec("UPDATE profile SET display_name = ?", patch.displayName);
     }
@@ -151,7 +159,10 @@ export class HubStore {
 
   updateSettings(patch: Partial<Settings>): void {
     if (patch.readReceipts !== undefined) {
-      this.sql.exec("UPDATE profile SET read_receipts = ?", patch.readReceipts ? 1 : 0);
+      this.sql.exec(
+        "UPDATE profile SET read_receipts = ?",
+        patch.readReceipts ? 1 : 0,
+      );
     }
   }
 
@@ -184,7 +195,11 @@ export class HubStore {
   }
 
   touchDevice(deviceId: string, now: number): void {
-    this.sql.exec("UPDATE device SET last_active_at = ? WHERE id = ?", now, deviceId);
+    this.sql.exec(
+      "UPDATE device SET last_active_at = ? WHERE id = ?",
+      now,
+      deviceId,
+    );
   }
 
   deleteDevice(deviceId: string): boolean {
@@ -236,7 +251,12 @@ export class HubStore {
   }
 
   /** Records a new message in the chat's row; returns false if unknown. */
-  recordMessage(chatId: string, seq: number, ts: number, countsAsUnread: boolean): boolean {
+  recordMessage(
+    chatId: string,
+    seq: number,
+    ts: number,
+    countsAsUnread: boolean,
+  ): boolean {
     const cursor = this.sql.exec(
       `UPDATE inbox SET last_seq = MAX(last_seq, ?),
          last_activity_at = MAX(last_activity_at, ?),
@@ -262,13 +282,25 @@ export class HubStore {
 
   updateInbox(chatId: string, patch: InboxPatch): void {
     if (patch.pinned !== undefined) {
-      this.sql.exec("UPDATE inbox SET pinned = ? WHERE chat_id = ?", patch.pinned ? 1 : 0, chatId);
+      this.sql.exec(
+        "UPDATE inbox SET pinned = ? WHERE chat_id = ?",
+        patch.pinned ? 1 : 0,
+        chatId,
+      );
     }
     if (patch.archived !== undefined) {
-      this.sql.exec("UPDATE inbox SET archived = ? WHERE chat_id = ?", patch.archived ? 1 : 0, chatId);
+      this.sql.exec(
+        "UPDATE inbox SET archived = ? WHERE chat_id = ?",
+        patch.archived ? 1 : 0,
+        chatId,
+      );
     }
     if (patch.mutedUntil !== undefined) {
-      this.sql.exec("UPDATE inbox SET muted_until = ? WHERE chat_id = ?", patch.mutedUntil, chatId);
+      this.sql.exec(
+        "UPDATE inbox SET muted_until = ? WHERE chat_id = ?",
+        patch.mutedUntil,
+        chatId,
+      );
     }
   }
 

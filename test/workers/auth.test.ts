@@ -1,8 +1,27 @@
-import { env, runInDurableObject, SELF } from "cloudflare:test";
+import {
+  createExecutionContext,
+  env,
+  runInDurableObject,
+  SELF,
+} from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { OTP_MAX_ATTEMPTS } from "../../protocol/index.ts";
 import worker from "../../worker/index.ts";
-import { api, freshAddress, json, latestCode, randomPhone, signUp } from "./helpers.ts";
+import type { DevSmsReply } from "../../protocol/index.ts";
+import type { z } from "zod";
+
+type DevSmsBody = z.infer<typeof DevSmsReply>;
+import {
+  api,
+  freshAddress,
+  errorOf,
+  json,
+  type CodeReplyBody,
+  type SessionReplyBody,
+  latestCode,
+  randomPhone,
+  signUp,
+} from "./helpers.ts";
 
 describe("code request", () => {
   it("normalises a national number with its region", async () => {
@@ -11,7 +30,7 @@ describe("code request", () => {
       headers: { "CF-Connecting-IP": freshAddress() },
     });
     expect(response.status).toBe(200);
-    const body = await json(response);
+    const body = await json<CodeReplyBody>(response);
     expect(body.phone).toBe("+4915123456789");
   });
 
@@ -21,7 +40,7 @@ describe("code request", () => {
       headers: { "CF-Connecting-IP": freshAddress() },
     });
     expect(response.status).toBe(400);
-    const { error } = await json(response);
+    const error = await errorOf(response);
     expect(error.code).toBe("invalid_request");
     expect(error.field).toBe("phone");
     expect(error.message).toContain("12345 is not a valid phone number for DE");
@@ -51,7 +70,7 @@ describe("code request", () => {
       });
     }
     expect(last?.status).toBe(429);
-    const { error } = await json(last as Response);
+    const error = await errorOf(last as Response);
     expect(error.code).toBe("rate_limited");
     expect(error.retryAfter).toBeGreaterThan(0);
     expect(last?.headers.get("Retry-After")).not.toBeNull();
@@ -80,11 +99,13 @@ describe("code verification", () => {
     const response = await verify(phone, code);
     expect(response.status).toBe(200);
     const cookie = response.headers.get("Set-Cookie") ?? "";
-    expect(cookie).toMatch(/^session=[0-9a-f-]{36}\.[0-9a-f-]{36}\.[A-Za-z0-9_-]{43};/);
+    expect(cookie).toMatch(
+      /^session=[0-9a-f-]{36}\.[0-9a-f-]{36}\.[A-Za-z0-9_-]{43};/,
+    );
     expect(cookie).toContain("HttpOnly");
     expect(cookie).toContain("SameSite=Strict");
     expect(cookie).not.toContain("Secure");
-    const body = await json(response);
+    const body = await json<SessionReplyBody>(response);
     expect(body.isNew).toBe(true);
     expect(body.me.phone).toBe(phone);
   });
@@ -93,14 +114,15 @@ describe("code verification", () => {
     const phone = randomPhone();
     const code = await requestCode(phone);
     const wrong = code === "000000" ? "111111" : "000000";
-    const first = await json(await verify(phone, wrong));
-    expect(first.error.code).toBe("code_invalid");
-    expect(first.error.message).toContain(`${OTP_MAX_ATTEMPTS - 1} attempts left`);
-    for (let i = 1; i < OTP_MAX_ATTEMPTS - 1; i += 1) await verify(phone, wrong);
-    const last = await json(await verify(phone, wrong));
-    expect(last.error.code).toBe("code_expired");
-    const right = await json(await verify(phone, code));
-    expect(right.error.code).toBe("code_expired");
+    const first = await errorOf(await verify(phone, wrong));
+    expect(first.code).toBe("code_invalid");
+    expect(first.message).toContain(`${OTP_MAX_ATTEMPTS - 1} attempts left`);
+    for (let i = 1; i < OTP_MAX_ATTEMPTS - 1; i += 1)
+      await verify(phone, wrong);
+    const last = await errorOf(await verify(phone, wrong));
+    expect(last.code).toBe("code_expired");
+    const right = await errorOf(await verify(phone, code));
+    expect(right.code).toBe("code_expired");
   });
 
   it("rejects a code after its expiry", async () => {
@@ -108,11 +130,14 @@ describe("code verification", () => {
     const code = await requestCode(phone);
     const stub = env.PHONE_DIRECTORY.get(env.PHONE_DIRECTORY.idFromName(phone));
     await runInDurableObject(stub, (_instance, state) => {
-      state.storage.sql.exec("UPDATE challenge SET expires_at = ?", Date.now() - 1);
+      state.storage.sql.exec(
+        "UPDATE challenge SET expires_at = ?",
+        Date.now() - 1,
+      );
     });
     const response = await verify(phone, code);
     expect(response.status).toBe(400);
-    expect((await json(response)).error.code).toBe("code_expired");
+    expect((await errorOf(response)).code).toBe("code_expired");
   });
 
   it("stores only a hash of the code", async () => {
@@ -120,7 +145,9 @@ describe("code verification", () => {
     const code = await requestCode(phone);
     const stub = env.PHONE_DIRECTORY.get(env.PHONE_DIRECTORY.idFromName(phone));
     const stored = await runInDurableObject(stub, (_instance, state) =>
-      state.storage.sql.exec<{ code_hash: string }>("SELECT code_hash FROM challenge").one(),
+      state.storage.sql
+        .exec<{ code_hash: string }>("SELECT code_hash FROM challenge")
+        .one(),
     );
     expect(stored.code_hash).toMatch(/^[0-9a-f]{64}$/);
     expect(stored.code_hash).not.toContain(code);
@@ -138,7 +165,7 @@ describe("sessions", () => {
   it("requires a session cookie", async () => {
     const response = await api("GET", "/api/me");
     expect(response.status).toBe(401);
-    expect((await json(response)).error.code).toBe("unauthenticated");
+    expect((await errorOf(response)).code).toBe("unauthenticated");
   });
 
   it("rejects a forged secret", async () => {
@@ -150,10 +177,14 @@ describe("sessions", () => {
 
   it("logs out and clears the cookie", async () => {
     const user = await signUp();
-    const response = await api("POST", "/api/auth/logout", { cookie: user.cookie });
+    const response = await api("POST", "/api/auth/logout", {
+      cookie: user.cookie,
+    });
     expect(response.status).toBe(204);
     expect(response.headers.get("Set-Cookie")).toContain("Max-Age=0");
-    expect((await api("GET", "/api/me", { cookie: user.cookie })).status).toBe(401);
+    expect((await api("GET", "/api/me", { cookie: user.cookie })).status).toBe(
+      401,
+    );
   });
 });
 
@@ -164,19 +195,26 @@ describe("development SMS outbox", () => {
       body: { phone },
       headers: { "CF-Connecting-IP": freshAddress() },
     });
-    const response = await SELF.fetch(`http://localhost/api/dev/sms?phone=${encodeURIComponent(phone)}`);
+    const response = await SELF.fetch(
+      `http://localhost/api/dev/sms?phone=${encodeURIComponent(phone)}`,
+    );
     expect(response.status).toBe(200);
-    const { messages } = await json(response);
+    const { messages } = await json<DevSmsBody>(response);
     expect(messages).toHaveLength(1);
-    expect(messages[0].to).toBe(phone);
+    expect(messages[0]?.to).toBe(phone);
   });
 
   it("is absent in production", async () => {
-    const request = new Request("http://localhost/api/dev/sms?phone=%2B4915112345678");
+    const request = new Request(
+      "http://localhost/api/dev/sms?phone=%2B4915112345678",
+    );
     const production = { ...env, ENVIRONMENT: "production" };
-    const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} };
-    const response = await worker.fetch(request as never, production as never, ctx as never);
+    const response = await worker.fetch(
+      request as Request<unknown, IncomingRequestCfProperties>,
+      production,
+      createExecutionContext(),
+    );
     expect(response.status).toBe(404);
-    expect((await json(response)).error.code).toBe("not_found");
+    expect((await errorOf(response)).code).toBe("not_found");
   });
 });

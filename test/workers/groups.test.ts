@@ -5,7 +5,10 @@ import {
   api,
   connect,
   createGroup,
+  errorOf,
   json,
+  type ChatReplyBody,
+  type DetailReplyBody,
   newMessageId,
   openDirect,
   sendText,
@@ -30,13 +33,15 @@ async function systemEvents(chatId: string): Promise<SystemEvent[]> {
   const stub = env.CHAT_ROOM.get(env.CHAT_ROOM.idFromName(chatId));
   const rows = await runInDurableObject(stub, (_instance, state) =>
     state.storage.sql
-      .exec<{ body: string }>("SELECT body FROM message WHERE kind = 'system' ORDER BY seq")
+      .exec<{ body: string }>(
+        "SELECT body FROM message WHERE kind = 'system' ORDER BY seq",
+      )
       .toArray(),
   );
   return rows.map((row) => JSON.parse(row.body) as SystemEvent);
 }
 
-function members(detail: Record<string, any>): Array<{ userId: string; role: string }> {
+function members(detail: DetailReplyBody) {
   return detail.chat.members;
 }
 
@@ -44,7 +49,9 @@ describe("group creation", () => {
   it("makes the creator admin and records who was added", async () => {
     const [ana, ben, cleo] = [await signUp(), await signUp(), await signUp()];
     const chatId = await createGroup(ana, [ben, cleo], "Hikers");
-    const detail = await json(await api("GET", `/api/chats/${chatId}`, { cookie: ben.cookie }));
+    const detail = await json<DetailReplyBody>(
+      await api("GET", `/api/chats/${chatId}`, { cookie: ben.cookie }),
+    );
     expect(detail.chat.name).toBe("Hikers");
     expect(members(detail).map((m) => [m.userId, m.role])).toEqual([
       [ana.id, "admin"],
@@ -65,7 +72,7 @@ describe("group creation", () => {
       body: { name: "Ghosts", memberIds: [ghost] },
     });
     expect(response.status).toBe(404);
-    expect((await json(response)).error.message).toContain(ghost);
+    expect((await errorOf(response)).message).toContain(ghost);
   });
 });
 
@@ -75,29 +82,65 @@ describe("group admin rules", () => {
     const chatId = await createGroup(ana, [ben]);
     const asBen = { cookie: ben.cookie };
     const attempts = [
-      await api("PATCH", `/api/chats/${chatId}`, { ...asBen, body: { name: "Mine" } }),
-      await api("POST", `/api/chats/${chatId}/members`, { ...asBen, body: { userIds: [cleo.id] } }),
+      await api("PATCH", `/api/chats/${chatId}`, {
+        ...asBen,
+        body: { name: "Mine" },
+      }),
+      await api("POST", `/api/chats/${chatId}/members`, {
+        ...asBen,
+        body: { userIds: [cleo.id] },
+      }),
       await api("DELETE", `/api/chats/${chatId}/members/${ana.id}`, asBen),
-      await api("PATCH", `/api/chats/${chatId}/members/${ben.id}`, { ...asBen, body: { role: "admin" } }),
+      await api("PATCH", `/api/chats/${chatId}/members/${ben.id}`, {
+        ...asBen,
+        body: { role: "admin" },
+      }),
     ];
     for (const response of attempts) {
       expect(response.status).toBe(403);
-      expect((await json(response)).error.code).toBe("forbidden");
+      expect((await errorOf(response)).code).toBe("forbidden");
     }
     const asAna = { cookie: ana.cookie };
-    const renamed = await api("PATCH", `/api/chats/${chatId}`, { ...asAna, body: { name: "Ours" } });
-    expect((await json(renamed)).chat.name).toBe("Ours");
-    const added = await api("POST", `/api/chats/${chatId}/members`, { ...asAna, body: { userIds: [cleo.id] } });
-    expect(members(await json(added))).toHaveLength(3);
-    const promoted = await api("PATCH", `/api/chats/${chatId}/members/${ben.id}`, {
+    const renamed = await api("PATCH", `/api/chats/${chatId}`, {
       ...asAna,
-      body: { role: "admin" },
+      body: { name: "Ours" },
     });
-    expect(members(await json(promoted)).find((m) => m.userId === ben.id)?.role).toBe("admin");
-    const removed = await api("DELETE", `/api/chats/${chatId}/members/${cleo.id}`, asAna);
-    expect(members(await json(removed)).map((m) => m.userId)).toEqual([ana.id, ben.id]);
+    expect((await json<DetailReplyBody>(renamed)).chat.name).toBe("Ours");
+    const added = await api("POST", `/api/chats/${chatId}/members`, {
+      ...asAna,
+      body: { userIds: [cleo.id] },
+    });
+    expect(members(await json<DetailReplyBody>(added))).toHaveLength(3);
+    const promoted = await api(
+      "PATCH",
+      `/api/chats/${chatId}/members/${ben.id}`,
+      {
+        ...asAna,
+        body: { role: "admin" },
+      },
+    );
+    expect(
+      members(await json<DetailReplyBody>(promoted)).find(
+        (m) => m.userId === ben.id,
+      )?.role,
+    ).toBe("admin");
+    const removed = await api(
+      "DELETE",
+      `/api/chats/${chatId}/members/${cleo.id}`,
+      asAna,
+    );
+    expect(
+      members(await json<DetailReplyBody>(removed)).map((m) => m.userId),
+    ).toEqual([ana.id, ben.id]);
     const events = (await systemEvents(chatId)).map((e) => e.event);
-    expect(events).toEqual(["created", "added", "renamed", "added", "promoted", "removed"]);
+    expect(events).toEqual([
+      "created",
+      "added",
+      "renamed",
+      "added",
+      "promoted",
+      "removed",
+    ]);
   });
 
   it("rejects group operations on a direct chat", async () => {
@@ -113,9 +156,13 @@ describe("group admin rules", () => {
   it("promotes the longest-standing member when the last admin leaves", async () => {
     const [ana, ben, cleo] = [await signUp(), await signUp(), await signUp()];
     const chatId = await createGroup(ana, [ben, cleo]);
-    const left = await api("DELETE", `/api/chats/${chatId}/members/${ana.id}`, { cookie: ana.cookie });
+    const left = await api("DELETE", `/api/chats/${chatId}/members/${ana.id}`, {
+      cookie: ana.cookie,
+    });
     expect(left.status).toBe(200);
-    const detail = await json(await api("GET", `/api/chats/${chatId}`, { cookie: cleo.cookie }));
+    const detail = await json<DetailReplyBody>(
+      await api("GET", `/api/chats/${chatId}`, { cookie: cleo.cookie }),
+    );
     expect(members(detail).map((m) => [m.userId, m.role])).toEqual([
       [ben.id, "admin"],
       [cleo.id, "member"],
@@ -146,7 +193,7 @@ describe("group admin rules", () => {
       body: { userIds: [ben.id] },
     });
     expect(response.status).toBe(409);
-    expect((await json(response)).error.code).toBe("group_full");
+    expect((await errorOf(response)).code).toBe("group_full");
   });
 });
 
@@ -157,26 +204,44 @@ describe("former members", () => {
     const anaSocket = await open(ana);
     await sendText(anaSocket, chatId, "before");
     const benSocket = await open(ben);
-    await api("DELETE", `/api/chats/${chatId}/members/${ben.id}`, { cookie: ana.cookie });
-    const leftChat = await benSocket.next("chat", (f) => f.chat.id === chatId && f.chat.left);
+    await api("DELETE", `/api/chats/${chatId}/members/${ben.id}`, {
+      cookie: ana.cookie,
+    });
+    const leftChat = await benSocket.next(
+      "chat",
+      (f) => f.chat.id === chatId && f.chat.left,
+    );
     expect(leftChat.chat.left).toBe(true);
-    const removal = await benSocket.next("message", (f) => f.message.kind === "system");
+    const removal = await benSocket.next(
+      "message",
+      (f) => f.message.kind === "system",
+    );
     expect(JSON.parse(removal.message.body)).toEqual({
       event: "removed",
       actorId: ana.id,
       targetId: ben.id,
     });
     await sendText(anaSocket, chatId, "after");
-    benSocket.send({ type: "history", rid: "h", chatId, afterSeq: 0, limit: 50 });
+    benSocket.send({
+      type: "history",
+      rid: "h",
+      chatId,
+      afterSeq: 0,
+      limit: 50,
+    });
     const page = await benSocket.next("messages", (f) => f.rid === "h");
-    const bodies = page.messages.filter((m) => m.kind === "message").map((m) => m.body);
+    const bodies = page.messages
+      .filter((m) => m.kind === "message")
+      .map((m) => m.body);
     expect(bodies).toEqual(["before"]);
     expect(page.messages.at(-1)?.seq).toBe(removal.message.seq);
     const message = { id: newMessageId(), kind: "message", body: "x" };
     benSocket.send({ type: "send", chatId, message });
     const error = await benSocket.next("error");
     expect(error.error.code).toBe("forbidden");
-    const detail = await api("GET", `/api/chats/${chatId}`, { cookie: ben.cookie });
+    const detail = await api("GET", `/api/chats/${chatId}`, {
+      cookie: ben.cookie,
+    });
     expect(detail.status).toBe(403);
   });
 });
@@ -189,10 +254,15 @@ describe("inbox settings", () => {
       cookie: ana.cookie,
       body: { pinned: true, mutedUntil: 123 },
     });
-    const { chat } = await json(response);
+    const { chat } = await json<ChatReplyBody>(response);
     expect(chat.pinned).toBe(true);
     expect(chat.mutedUntil).toBe(123);
-    const other = await json(await api("PATCH", `/api/inbox/${chatId}`, { cookie: ben.cookie, body: {} }));
+    const other = await json<ChatReplyBody>(
+      await api("PATCH", `/api/inbox/${chatId}`, {
+        cookie: ben.cookie,
+        body: {},
+      }),
+    );
     expect(other.chat.pinned).toBe(false);
   });
 });

@@ -1,5 +1,15 @@
 import { SELF } from "cloudflare:test";
-import type { ServerFrame } from "../../protocol/index.ts";
+import type { z } from "zod";
+import type {
+  ChatDetailReply,
+  ChatReply,
+  DevicesReply,
+  ErrorBody,
+  MeReply,
+  RequestCodeReply,
+  ServerFrame,
+  SessionReply,
+} from "../../protocol/index.ts";
 import { v7 as uuidv7 } from "uuid";
 
 export const ORIGIN = "http://localhost";
@@ -14,7 +24,9 @@ export function freshAddress(): string {
 
 /** A random valid German mobile number in E.164 form. */
 export function randomPhone(): string {
-  const digits = Array.from({ length: 8 }, () => Math.floor(Math.random() * 10));
+  const digits = Array.from({ length: 8 }, () =>
+    Math.floor(Math.random() * 10),
+  );
   return `+49151${digits.join("")}`;
 }
 
@@ -34,22 +46,42 @@ export async function api(
   let body: string | undefined;
   if (options.body !== undefined) {
     headers["Content-Type"] = "application/json";
-    body = typeof options.body === "string" ? options.body : JSON.stringify(options.body);
+    body =
+      typeof options.body === "string"
+        ? options.body
+        : JSON.stringify(options.body);
   }
   return SELF.fetch(`${ORIGIN}${path}`, { method, headers, body });
 }
 
-export async function json<T = Record<string, any>>(response: Response): Promise<T> {
-  return (await response.json()) as T;
+/** Reads a JSON reply body as `T`; the test asserts its contents. */
+export async function json<T>(response: Response): Promise<T> {
+  return response.json<T>();
 }
+
+/** The ErrorBody of an error reply. */
+export async function errorOf(response: Response): Promise<ErrorBody> {
+  return (await json<{ error: ErrorBody }>(response)).error;
+}
+
+export type CodeReplyBody = z.infer<typeof RequestCodeReply>;
+export type SessionReplyBody = z.infer<typeof SessionReply>;
+export type MeReplyBody = z.infer<typeof MeReply>;
+export type DevicesReplyBody = z.infer<typeof DevicesReply>;
+export type ChatReplyBody = z.infer<typeof ChatReply>;
+export type DetailReplyBody = z.infer<typeof ChatDetailReply>;
 
 /** The newest code texted to `phone`, read from the development outbox. */
 export async function latestCode(phone: string): Promise<string> {
-  const response = await api("GET", `/api/dev/sms?phone=${encodeURIComponent(phone)}`);
+  const response = await api(
+    "GET",
+    `/api/dev/sms?phone=${encodeURIComponent(phone)}`,
+  );
   const { messages } = await json<{ messages: { body: string }[] }>(response);
   const text = messages.at(-1)?.body ?? "";
   const match = /\b(\d{6})\b/.exec(text);
-  if (match?.[1] === undefined) throw new Error(`no code in outbox for ${phone}`);
+  if (match?.[1] === undefined)
+    throw new Error(`no code in outbox for ${phone}`);
   return match[1];
 }
 
@@ -61,34 +93,52 @@ export interface TestUser {
 }
 
 /** Signs a new account (or a new device of `phone`) in through the API. */
-export async function signUp(phone = randomPhone(), deviceName = "Test device"): Promise<TestUser> {
+export async function signUp(
+  phone = randomPhone(),
+  deviceName = "Test device",
+): Promise<TestUser> {
   const headers = { "CF-Connecting-IP": freshAddress() };
-  const requested = await api("POST", "/api/auth/code", { body: { phone }, headers });
-  if (requested.status !== 200) throw new Error(`code request failed: ${await requested.text()}`);
+  const requested = await api("POST", "/api/auth/code", {
+    body: { phone },
+    headers,
+  });
+  if (requested.status !== 200)
+    throw new Error(`code request failed: ${await requested.text()}`);
   const code = await latestCode(phone);
   const verified = await api("POST", "/api/auth/verify", {
     body: { phone, code, deviceName },
     headers,
   });
-  if (verified.status !== 200) throw new Error(`verify failed: ${await verified.text()}`);
+  if (verified.status !== 200)
+    throw new Error(`verify failed: ${await verified.text()}`);
   const setCookie = verified.headers.get("Set-Cookie") ?? "";
   const cookie = setCookie.split(";")[0] ?? "";
-  const session = await json<{ me: { id: string }; deviceId: string }>(verified);
+  const session = await json<{ me: { id: string }; deviceId: string }>(
+    verified,
+  );
   return { id: session.me.id, deviceId: session.deviceId, phone, cookie };
 }
 
 export async function openDirect(a: TestUser, b: TestUser): Promise<string> {
-  const response = await api("POST", "/api/chats/direct", { cookie: a.cookie, body: { userId: b.id } });
+  const response = await api("POST", "/api/chats/direct", {
+    cookie: a.cookie,
+    body: { userId: b.id },
+  });
   const { chat } = await json<{ chat: { id: string } }>(response);
   return chat.id;
 }
 
-export async function createGroup(owner: TestUser, members: TestUser[], name = "Team"): Promise<string> {
+export async function createGroup(
+  owner: TestUser,
+  members: TestUser[],
+  name = "Team",
+): Promise<string> {
   const response = await api("POST", "/api/chats/group", {
     cookie: owner.cookie,
     body: { name, memberIds: members.map((m) => m.id) },
   });
-  if (response.status !== 200) throw new Error(`group failed: ${await response.text()}`);
+  if (response.status !== 200)
+    throw new Error(`group failed: ${await response.text()}`);
   const { chat } = await json<{ chat: { id: string } }>(response);
   return chat.id;
 }
@@ -177,8 +227,14 @@ export class TestSocket {
   }
 }
 
-export async function upgrade(cookie: string | undefined, origin = ORIGIN): Promise<Response> {
-  const headers: Record<string, string> = { Upgrade: "websocket", Origin: origin };
+export async function upgrade(
+  cookie: string | undefined,
+  origin = ORIGIN,
+): Promise<Response> {
+  const headers: Record<string, string> = {
+    Upgrade: "websocket",
+    Origin: origin,
+  };
   if (cookie !== undefined) headers.Cookie = cookie;
   return SELF.fetch(`${ORIGIN}/api/ws`, { headers });
 }
@@ -188,7 +244,9 @@ export async function connect(user: TestUser): Promise<TestSocket> {
   const response = await upgrade(user.cookie);
   const ws = response.webSocket;
   if (response.status !== 101 || ws === null) {
-    throw new Error(`upgrade failed with ${response.status}: ${await response.text()}`);
+    throw new Error(
+      `upgrade failed with ${response.status}: ${await response.text()}`,
+    );
   }
   ws.accept();
   const socket = new TestSocket(ws);

@@ -4,7 +4,9 @@ import { MAX_BODY_BYTES, MAX_TEXT_BYTES } from "../../protocol/index.ts";
 import {
   api,
   connect,
+  errorOf,
   json,
+  type DetailReplyBody,
   newMessageId,
   openDirect,
   sendText,
@@ -29,10 +31,15 @@ function roomStub(chatId: string) {
 }
 
 async function countRows(chatId: string, id: string): Promise<number> {
-  return runInDurableObject(roomStub(chatId), (_instance, state) =>
-    state.storage.sql
-      .exec<{ n: number }>("SELECT COUNT(*) AS n FROM message WHERE id = ?", id)
-      .one().n,
+  return runInDurableObject(
+    roomStub(chatId),
+    (_instance, state) =>
+      state.storage.sql
+        .exec<{ n: number }>(
+          "SELECT COUNT(*) AS n FROM message WHERE id = ?",
+          id,
+        )
+        .one().n,
   );
 }
 
@@ -61,7 +68,11 @@ describe("send", () => {
     const benSocket = await open(ben);
     const id = newMessageId();
     await sendText(anaSocket, chatId, "mine", id);
-    benSocket.send({ type: "send", chatId, message: { id, kind: "message", body: "x" } });
+    benSocket.send({
+      type: "send",
+      chatId,
+      message: { id, kind: "message", body: "x" },
+    });
     const error = await benSocket.next("error");
     expect(error.error.code).toBe("conflict");
     expect(error.id).toBe(id);
@@ -77,7 +88,9 @@ describe("send", () => {
       sends.push(sendText(anaSocket, chatId, `a${i}`));
       sends.push(sendText(benSocket, chatId, `b${i}`));
     }
-    const seqs = (await Promise.all(sends)).map((ok) => ok.seq).sort((a, b) => a - b);
+    const seqs = (await Promise.all(sends))
+      .map((ok) => ok.seq)
+      .sort((a, b) => a - b);
     expect(seqs).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
   });
 
@@ -88,11 +101,17 @@ describe("send", () => {
     const otherDevice = await open(anaPhone);
     const receiver = await open(ben);
     const ok = await sendText(sender, chatId, "hello ben");
-    const received = await receiver.next("message", (f) => f.message.seq === ok.seq);
+    const received = await receiver.next(
+      "message",
+      (f) => f.message.seq === ok.seq,
+    );
     expect(received.message.body).toBe("hello ben");
     expect(received.message.senderId).toBe(ana.id);
     expect(received.message.senderDeviceId).toBe(ana.deviceId);
-    const mirrored = await otherDevice.next("message", (f) => f.message.seq === ok.seq);
+    const mirrored = await otherDevice.next(
+      "message",
+      (f) => f.message.seq === ok.seq,
+    );
     expect(mirrored.message.id).toBe(ok.id);
     receiver.send({ type: "sync", chats: [{ chatId, afterSeq: ok.seq }] });
     const inbox = await receiver.next("inbox");
@@ -113,7 +132,11 @@ describe("send", () => {
     const socket = await open(ana);
     const id = newMessageId();
     const body = "y".repeat(MAX_BODY_BYTES + 1);
-    socket.send({ type: "send", chatId, message: { id, kind: "message", body } });
+    socket.send({
+      type: "send",
+      chatId,
+      message: { id, kind: "message", body },
+    });
     const error = await socket.next("error");
     expect(error.error.code).toBe("too_large");
     expect(error.error.field).toBe("message.body");
@@ -129,7 +152,11 @@ describe("send", () => {
       const message = { id: newMessageId(), kind: "message", body: "spam" };
       socket.send({ type: "send", chatId, message });
     }
-    const error = await socket.next("error", (f) => f.error.code === "rate_limited", 15_000);
+    const error = await socket.next(
+      "error",
+      (f) => f.error.code === "rate_limited",
+      15_000,
+    );
     expect(error.error.retryAfter).toBeGreaterThan(0);
   });
 });
@@ -138,7 +165,13 @@ describe("frame validation", () => {
   it("names the invalid field and keeps the socket open", async () => {
     const { ana, chatId } = await pair();
     const socket = await open(ana);
-    socket.send({ type: "history", rid: "r1", chatId, beforeSeq: 5, limit: 100_000 });
+    socket.send({
+      type: "history",
+      rid: "r1",
+      chatId,
+      beforeSeq: 5,
+      limit: 100_000,
+    });
     const error = await socket.next("error");
     expect(error.rid).toBe("r1");
     expect(error.error.code).toBe("too_large");
@@ -157,7 +190,11 @@ describe("frame validation", () => {
     const { ana, chatId } = await pair();
     const socket = await open(ana);
     const id = newMessageId();
-    socket.send({ type: "send", chatId, message: { id, kind: "edit", body: "x" } });
+    socket.send({
+      type: "send",
+      chatId,
+      message: { id, kind: "edit", body: "x" },
+    });
     const error = await socket.next("error");
     expect(error.error.field).toBe("message.ref");
     expect(error.id).toBe(id);
@@ -169,11 +206,23 @@ describe("history", () => {
     const { ana, chatId } = await pair();
     const socket = await open(ana);
     for (let i = 1; i <= 7; i += 1) await sendText(socket, chatId, `m${i}`);
-    socket.send({ type: "history", rid: "old", chatId, beforeSeq: 8, limit: 3 });
+    socket.send({
+      type: "history",
+      rid: "old",
+      chatId,
+      beforeSeq: 8,
+      limit: 3,
+    });
     const newest = await socket.next("messages", (f) => f.rid === "old");
     expect(newest.messages.map((m) => m.seq)).toEqual([5, 6, 7]);
     expect(newest.hasMore).toBe(true);
-    socket.send({ type: "history", rid: "older", chatId, beforeSeq: 3, limit: 3 });
+    socket.send({
+      type: "history",
+      rid: "older",
+      chatId,
+      beforeSeq: 3,
+      limit: 3,
+    });
     const oldest = await socket.next("messages", (f) => f.rid === "older");
     expect(oldest.messages.map((m) => m.seq)).toEqual([1, 2]);
     expect(oldest.hasMore).toBe(false);
@@ -194,7 +243,11 @@ describe("sync", () => {
     const anaSocket = await open(ana);
     for (let i = 1; i <= 3; i += 1) await sendText(anaSocket, chatId, `m${i}`);
     const benSocket = await open(ben);
-    benSocket.send({ type: "sync", rid: "s1", chats: [{ chatId, afterSeq: 1 }] });
+    benSocket.send({
+      type: "sync",
+      rid: "s1",
+      chats: [{ chatId, afterSeq: 1 }],
+    });
     const inbox = await benSocket.next("inbox");
     expect(inbox.chats.map((c) => c.id)).toEqual([chatId]);
     expect(inbox.chats[0]?.unread).toBe(3);
@@ -226,18 +279,28 @@ describe("receipts", () => {
     for (let i = 0; i < 3; i += 1) await sendText(anaSocket, chatId);
     const benSocket = await open(ben);
     benSocket.send({ type: "receipt", chatId, kind: "read", seq: 2 });
-    const first = await anaSocket.next("receipt", (f) => f.userId === ben.id && f.readSeq === 2);
+    const first = await anaSocket.next(
+      "receipt",
+      (f) => f.userId === ben.id && f.readSeq === 2,
+    );
     expect(first.deliveredSeq).toBe(2);
     const chat = await benSocket.next("chat", (f) => f.chat.readSeq === 2);
     expect(chat.chat.unread).toBe(1);
     benSocket.send({ type: "receipt", chatId, kind: "delivered", seq: 1 });
     benSocket.send({ type: "receipt", chatId, kind: "read", seq: 99 });
-    const clamped = await anaSocket.next("receipt", (f) => f.userId === ben.id && f.readSeq === 3);
+    const clamped = await anaSocket.next(
+      "receipt",
+      (f) => f.userId === ben.id && f.readSeq === 3,
+    );
     expect(clamped.deliveredSeq).toBe(3);
-    const detail = await json(await api("GET", `/api/chats/${chatId}`, { cookie: ana.cookie }));
-    const benMember = detail.chat.members.find((m: { userId: string }) => m.userId === ben.id);
-    expect(benMember.readSeq).toBe(3);
-    expect(benMember.deliveredSeq).toBe(3);
+    const detail = await json<DetailReplyBody>(
+      await api("GET", `/api/chats/${chatId}`, { cookie: ana.cookie }),
+    );
+    const benMember = detail.chat.members.find(
+      (m: { userId: string }) => m.userId === ben.id,
+    );
+    expect(benMember?.readSeq).toBe(3);
+    expect(benMember?.deliveredSeq).toBe(3);
   });
 
   it("hide read positions when read receipts are off", async () => {
@@ -251,16 +314,26 @@ describe("receipts", () => {
     await sendText(anaSocket, chatId);
     const benSocket = await open(ben);
     benSocket.send({ type: "receipt", chatId, kind: "read", seq: 1 });
-    const seen = await anaSocket.next("receipt", (f) => f.userId === ben.id && f.deliveredSeq === 1);
+    const seen = await anaSocket.next(
+      "receipt",
+      (f) => f.userId === ben.id && f.deliveredSeq === 1,
+    );
     expect(seen.readSeq).toBe(0);
     const own = await benSocket.next("chat", (f) => f.chat.readSeq === 1);
     expect(own.chat.unread).toBe(0);
-    const detail = await json(await api("GET", `/api/chats/${chatId}`, { cookie: ana.cookie }));
-    const benMember = detail.chat.members.find((m: { userId: string }) => m.userId === ben.id);
-    expect(benMember.readSeq).toBe(0);
-    expect(benMember.deliveredSeq).toBe(1);
+    const detail = await json<DetailReplyBody>(
+      await api("GET", `/api/chats/${chatId}`, { cookie: ana.cookie }),
+    );
+    const benMember = detail.chat.members.find(
+      (m: { userId: string }) => m.userId === ben.id,
+    );
+    expect(benMember?.readSeq).toBe(0);
+    expect(benMember?.deliveredSeq).toBe(1);
     anaSocket.send({ type: "receipt", chatId, kind: "read", seq: 1 });
-    const hiddenFromBen = await benSocket.next("receipt", (f) => f.userId === ana.id);
+    const hiddenFromBen = await benSocket.next(
+      "receipt",
+      (f) => f.userId === ana.id,
+    );
     expect(hiddenFromBen.readSeq).toBe(0);
   });
 });
@@ -271,24 +344,43 @@ describe("membership", () => {
     const eve = await signUp();
     const socket = await open(eve);
     const id = newMessageId();
-    socket.send({ type: "send", chatId, message: { id, kind: "message", body: "hi" } });
+    socket.send({
+      type: "send",
+      chatId,
+      message: { id, kind: "message", body: "hi" },
+    });
     const sendError = await socket.next("error");
     expect(sendError.error.code).toBe("forbidden");
     expect(sendError.id).toBe(id);
-    socket.send({ type: "history", rid: "h", chatId, beforeSeq: 10, limit: 10 });
+    socket.send({
+      type: "history",
+      rid: "h",
+      chatId,
+      beforeSeq: 10,
+      limit: 10,
+    });
     const historyError = await socket.next("error", (f) => f.rid === "h");
     expect(historyError.error.code).toBe("forbidden");
-    const detail = await api("GET", `/api/chats/${chatId}`, { cookie: eve.cookie });
+    const detail = await api("GET", `/api/chats/${chatId}`, {
+      cookie: eve.cookie,
+    });
     expect(detail.status).toBe(403);
-    const unknown = await api("GET", `/api/chats/dm_${"0".repeat(32)}`, { cookie: eve.cookie });
+    const unknown = await api("GET", `/api/chats/dm_${"0".repeat(32)}`, {
+      cookie: eve.cookie,
+    });
     expect(unknown.status).toBe(403);
-    expect((await json(unknown)).error.message).toBe((await json(detail)).error.message);
+    expect((await errorOf(unknown)).message).toBe(
+      (await errorOf(detail)).message,
+    );
   });
 
   it("opens the same direct chat from both sides", async () => {
     const { ana, ben, chatId } = await pair();
     expect(await openDirect(ben, ana)).toBe(chatId);
-    const self = await api("POST", "/api/chats/direct", { cookie: ana.cookie, body: { userId: ana.id } });
+    const self = await api("POST", "/api/chats/direct", {
+      cookie: ana.cookie,
+      body: { userId: ana.id },
+    });
     expect(self.status).toBe(400);
   });
 });
@@ -299,10 +391,20 @@ describe("edits and reactions", () => {
     const anaSocket = await open(ana);
     const benSocket = await open(ben);
     const original = await sendText(anaSocket, chatId, "typo");
-    const edit = { id: newMessageId(), kind: "edit", ref: original.id, body: "fixed" };
+    const edit = {
+      id: newMessageId(),
+      kind: "edit",
+      ref: original.id,
+      body: "fixed",
+    };
     anaSocket.send({ type: "send", chatId, message: edit });
     await anaSocket.next("send.ok", (f) => f.id === edit.id);
-    const foreign = { id: newMessageId(), kind: "edit", ref: original.id, body: "hijack" };
+    const foreign = {
+      id: newMessageId(),
+      kind: "edit",
+      ref: original.id,
+      body: "hijack",
+    };
     benSocket.send({ type: "send", chatId, message: foreign });
     const error = await benSocket.next("error");
     expect(error.error.code).toBe("forbidden");
@@ -314,10 +416,20 @@ describe("edits and reactions", () => {
     const anaSocket = await open(ana);
     const benSocket = await open(ben);
     const target = await sendText(anaSocket, chatId, "react to me");
-    const reaction = { id: newMessageId(), kind: "reaction", ref: target.id, body: "👍" };
+    const reaction = {
+      id: newMessageId(),
+      kind: "reaction",
+      ref: target.id,
+      body: "👍",
+    };
     benSocket.send({ type: "send", chatId, message: reaction });
     await benSocket.next("send.ok", (f) => f.id === reaction.id);
-    const missing = { id: newMessageId(), kind: "reaction", ref: newMessageId(), body: "👍" };
+    const missing = {
+      id: newMessageId(),
+      kind: "reaction",
+      ref: newMessageId(),
+      body: "👍",
+    };
     benSocket.send({ type: "send", chatId, message: missing });
     const error = await benSocket.next("error");
     expect(error.error.code).toBe("not_found");
@@ -330,18 +442,32 @@ describe("delete for everyone", () => {
     const anaSocket = await open(ana);
     const benSocket = await open(ben);
     const original = await sendText(anaSocket, chatId, "secret");
-    const edit = { id: newMessageId(), kind: "edit", ref: original.id, body: "secret 2" };
+    const edit = {
+      id: newMessageId(),
+      kind: "edit",
+      ref: original.id,
+      body: "secret 2",
+    };
     anaSocket.send({ type: "send", chatId, message: edit });
     await anaSocket.next("send.ok", (f) => f.id === edit.id);
-    anaSocket.send({ type: "delete", rid: "d", chatId, messageId: original.id });
+    anaSocket.send({
+      type: "delete",
+      rid: "d",
+      chatId,
+      messageId: original.id,
+    });
     const reply = await anaSocket.next("deleted", (f) => f.rid === "d");
     expect(reply.seq).toBe(original.seq);
     const notice = await benSocket.next("deleted", (f) => f.id === original.id);
     expect(notice.seq).toBe(original.seq);
-    const rows = await runInDurableObject(roomStub(chatId), (_instance, state) =>
-      state.storage.sql
-        .exec<{ body: string; deleted: number }>("SELECT body, deleted FROM message ORDER BY seq")
-        .toArray(),
+    const rows = await runInDurableObject(
+      roomStub(chatId),
+      (_instance, state) =>
+        state.storage.sql
+          .exec<{ body: string; deleted: number }>(
+            "SELECT body, deleted FROM message ORDER BY seq",
+          )
+          .toArray(),
     );
     expect(rows).toEqual([
       { body: "", deleted: 1 },
@@ -354,7 +480,12 @@ describe("delete for everyone", () => {
     const anaSocket = await open(ana);
     const benSocket = await open(ben);
     const original = await sendText(anaSocket, chatId, "mine");
-    benSocket.send({ type: "delete", rid: "x", chatId, messageId: original.id });
+    benSocket.send({
+      type: "delete",
+      rid: "x",
+      chatId,
+      messageId: original.id,
+    });
     const error = await benSocket.next("error", (f) => f.rid === "x");
     expect(error.error.code).toBe("forbidden");
   });
@@ -365,9 +496,18 @@ describe("delete for everyone", () => {
     const original = await sendText(socket, chatId, "old");
     await runInDurableObject(roomStub(chatId), (_instance, state) => {
       const old = Date.now() - 49 * 60 * 60 * 1000;
-      state.storage.sql.exec("UPDATE message SET ts = ? WHERE id = ?", old, original.id);
+      state.storage.sql.exec(
+        "UPDATE message SET ts = ? WHERE id = ?",
+        old,
+        original.id,
+      );
     });
-    socket.send({ type: "delete", rid: "late", chatId, messageId: original.id });
+    socket.send({
+      type: "delete",
+      rid: "late",
+      chatId,
+      messageId: original.id,
+    });
     const error = await socket.next("error", (f) => f.rid === "late");
     expect(error.error.code).toBe("forbidden");
     expect(error.error.message).toContain("48 hours");

@@ -1,4 +1,8 @@
-import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import {
+  env,
+  runDurableObjectAlarm,
+  runInDurableObject,
+} from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import {
   CLOSE_SESSION_REVOKED,
@@ -7,7 +11,15 @@ import {
 } from "../../protocol/index.ts";
 import type { UserHub } from "../../durable-objects/UserHub.ts";
 import { SOCKET_IDLE_LIMIT_MS } from "../../durable-objects/user-hub/sockets.ts";
-import { api, connect, json, signUp, upgrade } from "./helpers.ts";
+import {
+  api,
+  connect,
+  errorOf,
+  json,
+  signUp,
+  upgrade,
+  type DevicesReplyBody,
+} from "./helpers.ts";
 
 function hubStub(userId: string) {
   return env.USER_HUB.get(env.USER_HUB.idFromName(userId));
@@ -17,14 +29,14 @@ describe("WebSocket upgrade", () => {
   it("requires a session", async () => {
     const response = await upgrade(undefined);
     expect(response.status).toBe(401);
-    expect((await json(response)).error.code).toBe("unauthenticated");
+    expect((await errorOf(response)).code).toBe("unauthenticated");
   });
 
   it("rejects another origin with 403 bad_origin", async () => {
     const user = await signUp();
     const response = await upgrade(user.cookie, "https://evil.example");
     expect(response.status).toBe(403);
-    expect((await json(response)).error.code).toBe("bad_origin");
+    expect((await errorOf(response)).code).toBe("bad_origin");
   });
 
   it("accepts an origin listed in ALLOWED_ORIGINS", async () => {
@@ -41,10 +53,12 @@ describe("WebSocket upgrade", () => {
     const ws = response.webSocket;
     if (ws === null) throw new Error("no socket");
     const first = new Promise<string>((resolve) => {
-      ws.addEventListener("message", (event) => resolve(String(event.data)), { once: true });
+      ws.addEventListener("message", (event) => resolve(String(event.data)), {
+        once: true,
+      });
     });
     ws.accept();
-    const ready = JSON.parse(await first);
+    const ready = JSON.parse(await first) as Record<string, unknown>;
     expect(ready.type).toBe("ready");
     expect(ready.userId).toBe(user.id);
     expect(ready.deviceId).toBe(user.deviceId);
@@ -55,7 +69,9 @@ describe("WebSocket upgrade", () => {
     const user = await signUp();
     const socket = await connect(user);
     const pong = new Promise<string>((resolve) => {
-      socket.ws.addEventListener("message", (event) => resolve(String(event.data)));
+      socket.ws.addEventListener("message", (event) =>
+        resolve(String(event.data)),
+      );
     });
     socket.send(PING_FRAME);
     expect(await pong).toBe(PONG_FRAME);
@@ -68,21 +84,31 @@ describe("device revocation", () => {
     const laptop = await signUp();
     const phone = await signUp(laptop.phone, "Phone");
     const socket = await connect(phone);
-    const response = await api("DELETE", `/api/devices/${phone.deviceId}`, { cookie: laptop.cookie });
+    const response = await api("DELETE", `/api/devices/${phone.deviceId}`, {
+      cookie: laptop.cookie,
+    });
     expect(response.status).toBe(204);
     expect(await socket.closed()).toBe(CLOSE_SESSION_REVOKED);
-    expect((await api("GET", "/api/me", { cookie: phone.cookie })).status).toBe(401);
-    const devices = await json(await api("GET", "/api/devices", { cookie: laptop.cookie }));
-    expect(devices.devices.map((d: { id: string }) => d.id)).toEqual([laptop.deviceId]);
-    expect(devices.devices[0].current).toBe(true);
+    expect((await api("GET", "/api/me", { cookie: phone.cookie })).status).toBe(
+      401,
+    );
+    const devices = await json<DevicesReplyBody>(
+      await api("GET", "/api/devices", { cookie: laptop.cookie }),
+    );
+    expect(devices.devices.map((d) => d.id)).toEqual([laptop.deviceId]);
+    expect(devices.devices[0]?.current).toBe(true);
   });
 
   it("answers 404 for a device of someone else", async () => {
     const ana = await signUp();
     const ben = await signUp();
-    const response = await api("DELETE", `/api/devices/${ben.deviceId}`, { cookie: ana.cookie });
+    const response = await api("DELETE", `/api/devices/${ben.deviceId}`, {
+      cookie: ana.cookie,
+    });
     expect(response.status).toBe(404);
-    expect((await api("GET", "/api/me", { cookie: ben.cookie })).status).toBe(200);
+    expect((await api("GET", "/api/me", { cookie: ben.cookie })).status).toBe(
+      200,
+    );
   });
 });
 
@@ -91,10 +117,14 @@ describe("dead sockets", () => {
     const user = await signUp();
     const socket = await connect(user);
     const stub = hubStub(user.id);
-    const now = await runInDurableObject(stub, (hub: UserHub) => hub.liveDeviceIds());
+    const now = await runInDurableObject(stub, (hub: UserHub) =>
+      hub.liveDeviceIds(),
+    );
     expect(now).toEqual([user.deviceId]);
     const later = Date.now() + SOCKET_IDLE_LIMIT_MS + 1000;
-    const after = await runInDurableObject(stub, (hub: UserHub) => hub.liveDeviceIds(later));
+    const after = await runInDurableObject(stub, (hub: UserHub) =>
+      hub.liveDeviceIds(later),
+    );
     expect(after).toEqual([]);
     socket.close();
   });
@@ -106,7 +136,11 @@ describe("dead sockets", () => {
     await runInDurableObject(stub, (_hub, state) => {
       const past = Date.now() - SOCKET_IDLE_LIMIT_MS - 1000;
       for (const ws of state.getWebSockets()) {
-        ws.serializeAttachment({ deviceId: user.deviceId, connectedAt: past, lastFrameAt: past });
+        ws.serializeAttachment({
+          deviceId: user.deviceId,
+          connectedAt: past,
+          lastFrameAt: past,
+        });
       }
     });
     expect(await runDurableObjectAlarm(stub)).toBe(true);
@@ -121,7 +155,11 @@ describe("dead sockets", () => {
     await runInDurableObject(stub, (_hub, state) => {
       const past = Date.now() - SOCKET_IDLE_LIMIT_MS - 1000;
       for (const ws of state.getWebSockets()) {
-        ws.serializeAttachment({ deviceId: user.deviceId, connectedAt: past, lastFrameAt: past });
+        ws.serializeAttachment({
+          deviceId: user.deviceId,
+          connectedAt: past,
+          lastFrameAt: past,
+        });
       }
     });
     const pong = new Promise<void>((resolve) => {
@@ -130,7 +168,9 @@ describe("dead sockets", () => {
     socket.send(PING_FRAME);
     await pong;
     expect(await runDurableObjectAlarm(stub)).toBe(true);
-    const live = await runInDurableObject(stub, (hub: UserHub) => hub.liveDeviceIds());
+    const live = await runInDurableObject(stub, (hub: UserHub) =>
+      hub.liveDeviceIds(),
+    );
     expect(live).toEqual([user.deviceId]);
     expect(socket.closeCode).toBeNull();
     socket.close();

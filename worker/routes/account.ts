@@ -41,7 +41,11 @@ async function revokeDevice(request: ApiRequest, env: Env): Promise<Response> {
   const target = request.params.deviceId ?? "";
   const existed = await userHub(env, me.id).revokeDevice(target);
   if (!existed) {
-    throw new ApiError("not_found", `Device ${target} is not linked to your account.`, "deviceId");
+    throw new ApiError(
+      "not_found",
+      `Device ${target} is not linked to your account.`,
+      "deviceId",
+    );
   }
   return new Response(null, { status: 204 });
 }
@@ -67,7 +71,11 @@ async function getUser(request: ApiRequest, env: Env): Promise<Response> {
   const id = userIdSchema.safeParse(request.params.userId);
   const user = id.success ? await userHub(env, id.data).getProfile() : null;
   if (user === null) {
-    throw new ApiError("not_found", `No account has the id ${request.params.userId}.`, "userId");
+    throw new ApiError(
+      "not_found",
+      `No account has the id ${request.params.userId}.`,
+      "userId",
+    );
   }
   return jsonResponse({ user });
 }

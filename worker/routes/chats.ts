@@ -26,7 +26,11 @@ export async function directChatId(a: string, b: string): Promise<string> {
 function chatParam(request: ApiRequest): string {
   const parsed = chatIdSchema.safeParse(request.params.chatId);
   if (!parsed.success) {
-    throw new ApiError("invalid_request", `chatId: ${parsed.error.issues[0]?.message}`, "chatId");
+    throw new ApiError(
+      "invalid_request",
+      `chatId: ${parsed.error.issues[0]?.message}`,
+      "chatId",
+    );
   }
   return parsed.data;
 }
@@ -34,17 +38,27 @@ function chatParam(request: ApiRequest): string {
 function userParam(request: ApiRequest): string {
   const parsed = userIdSchema.safeParse(request.params.userId);
   if (!parsed.success) {
-    throw new ApiError("invalid_request", `userId: ${parsed.error.issues[0]?.message}`, "userId");
+    throw new ApiError(
+      "invalid_request",
+      `userId: ${parsed.error.issues[0]?.message}`,
+      "userId",
+    );
   }
   return parsed.data;
 }
 
 /** Raises not_found naming the first id without an account. */
 async function requireAccounts(env: Env, userIds: string[]): Promise<void> {
-  const profiles = await Promise.all(userIds.map((id) => userHub(env, id).getProfile()));
+  const profiles = await Promise.all(
+    userIds.map((id) => userHub(env, id).getProfile()),
+  );
   const missing = userIds.find((_, index) => profiles[index] === null);
   if (missing !== undefined) {
-    throw new ApiError("not_found", `No account has the id ${missing}.`, "userIds");
+    throw new ApiError(
+      "not_found",
+      `No account has the id ${missing}.`,
+      "userIds",
+    );
   }
 }
 
@@ -52,13 +66,23 @@ async function openDirect(request: Request, env: Env): Promise<Response> {
   const { me } = await requireSession(request, env);
   const { userId: peerId } = await readBody(request, OpenDirectBody);
   if (peerId === me.id) {
-    throw new ApiError("invalid_request", "You cannot open a chat with yourself.", "userId");
+    throw new ApiError(
+      "invalid_request",
+      "You cannot open a chat with yourself.",
+      "userId",
+    );
   }
   if ((await userHub(env, peerId).getProfile()) === null) {
-    throw new ApiError("not_found", `No account has the id ${peerId}.`, "userId");
+    throw new ApiError(
+      "not_found",
+      `No account has the id ${peerId}.`,
+      "userId",
+    );
   }
   const chatId = await directChatId(me.id, peerId);
-  const chat = unwrap(await chatRoom(env, chatId).openDirect(chatId, me.id, peerId));
+  const chat = unwrap(
+    await chatRoom(env, chatId).openDirect(chatId, me.id, peerId),
+  );
   return jsonResponse({ chat });
 }
 
@@ -67,7 +91,10 @@ async function createGroup(request: Request, env: Env): Promise<Response> {
   const body = await readBody(request, CreateGroupBody);
   const others = [...new Set(body.memberIds)].filter((id) => id !== me.id);
   if (others.length + 1 > MAX_GROUP_MEMBERS) {
-    throw new ApiError("group_full", `A group can have at most ${MAX_GROUP_MEMBERS} members.`);
+    throw new ApiError(
+      "group_full",
+      `A group can have at most ${MAX_GROUP_MEMBERS} members.`,
+    );
   }
   await requireAccounts(env, others);
   const chatId = `g_${crypto.randomUUID()}`;
@@ -96,7 +123,9 @@ async function addMembers(request: ApiRequest, env: Env): Promise<Response> {
   const room = chatRoom(env, chatParam(request));
   const { userIds } = await readBody(request, AddMembersBody);
   await requireAccounts(env, [...new Set(userIds)]);
-  const chat = unwrap(await room.addMembers(me.id, userIds, me.settings.readReceipts));
+  const chat = unwrap(
+    await room.addMembers(me.id, userIds, me.settings.readReceipts),
+  );
   return jsonResponse({ chat });
 }
 
@@ -104,7 +133,9 @@ async function removeMember(request: ApiRequest, env: Env): Promise<Response> {
   const { me } = await requireSession(request, env);
   const room = chatRoom(env, chatParam(request));
   const target = userParam(request);
-  const chat = unwrap(await room.removeMember(me.id, target, me.settings.readReceipts));
+  const chat = unwrap(
+    await room.removeMember(me.id, target, me.settings.readReceipts),
+  );
   return jsonResponse({ chat });
 }
 
@@ -113,7 +144,9 @@ async function setRole(request: ApiRequest, env: Env): Promise<Response> {
   const room = chatRoom(env, chatParam(request));
   const target = userParam(request);
   const { role } = await readBody(request, SetRoleBody);
-  const chat = unwrap(await room.setRole(me.id, target, role, me.settings.readReceipts));
+  const chat = unwrap(
+    await room.setRole(me.id, target, role, me.settings.readReceipts),
+  );
   return jsonResponse({ chat });
 }
 

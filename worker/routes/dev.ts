@@ -13,7 +13,11 @@ async function listSms(request: Request, env: Env): Promise<Response> {
   const url = new URL(request.url);
   const phone = url.searchParams.get("phone");
   if (phone === null || phone === "") {
-    throw new ApiError("invalid_request", "Add ?phone=<number> to the URL.", "phone");
+    throw new ApiError(
+      "invalid_request",
+      "Add ?phone=<number> to the URL.",
+      "phone",
+    );
   }
   const e164 = toE164(phone, url.searchParams.get("region") ?? undefined);
   const messages = await phoneDirectory(env, e164).listOutbox();

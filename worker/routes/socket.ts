@@ -19,11 +19,17 @@ export function originAllowed(request: Request, env: Env): boolean {
 
 async function upgrade(request: Request, env: Env): Promise<Response> {
   if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
-    throw new ApiError("invalid_request", "GET /api/ws expects a WebSocket upgrade.");
+    throw new ApiError(
+      "invalid_request",
+      "GET /api/ws expects a WebSocket upgrade.",
+    );
   }
   const { me, deviceId } = await requireSession(request, env);
   if (!originAllowed(request, env)) {
-    throw new ApiError("bad_origin", "WebSocket connections from this site are not allowed.");
+    throw new ApiError(
+      "bad_origin",
+      "WebSocket connections from this site are not allowed.",
+    );
   }
   // The hub trusts these headers, so any copies from the client go first.
   const headers = new Headers(request.headers);

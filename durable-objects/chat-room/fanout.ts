@@ -1,0 +1,154 @@
+import type { ChatDetail, StoredMessage } from "../../protocol/index.ts";
+import { userHub, type Env } from "../../worker/env.ts";
+import { errorMessage, log } from "../../worker/log.ts";
+import type { MemberRow, RoomStore } from "./store.ts";
+import type { ChatUpdate, ReceiptUpdate } from "./types.ts";
+
+type HubStub = ReturnType<typeof userHub>;
+
+/**
+ * Read position of `member` as `viewerId` sees it. In one-to-one chats it
+ * reads as 0 when either side turned read receipts off; groups always
+ * share.
+ */
+export function visibleReadSeq(
+  store: RoomStore,
+  member: MemberRow,
+  viewerId: string,
+  viewerSharesRead: boolean,
+): number {
+  if (member.user_id === viewerId || store.chat()?.kind === "group") {
+    return member.read_seq;
+  }
+  return member.share_read === 1 && viewerSharesRead ? member.read_seq : 0;
+}
+
+/**
+ * The chat with its members as `viewerId` sees it. Someone who is no
+ * longer a member gets an empty member list.
+ */
+export function chatDetail(
+  store: RoomStore,
+  viewerId: string,
+  viewerSharesRead: boolean,
+): ChatDetail {
+  const chat = store.chat();
+  if (chat === undefined) throw new Error("chat row missing");
+  const isMember = store.member(viewerId) !== undefined;
+  return {
+    id: chat.chat_id,
+    kind: chat.kind,
+    name: chat.name,
+    createdAt: chat.created_at,
+    createdBy: chat.created_by,
+    lastSeq: store.lastSeq(),
+    members: !isMember
+      ? []
+      : store.members().map((member) => ({
+          userId: member.user_id,
+          role: member.role,
+          joinedAt: member.joined_at,
+          deliveredSeq: member.delivered_seq,
+          readSeq: visibleReadSeq(store, member, viewerId, viewerSharesRead),
+        })),
+  };
+}
+
+/** The chat row of `userId` as their hub should store it. */
+export function chatUpdateFor(store: RoomStore, userId: string): ChatUpdate {
+  const chat = store.chat();
+  if (chat === undefined) throw new Error("chat row missing");
+  const member = store.member(userId);
+  const peer = store.members().find((m) => m.user_id !== userId);
+  const update: ChatUpdate = {
+    id: chat.chat_id,
+    kind: chat.kind,
+    name: chat.name,
+    peerId: chat.kind === "direct" ? (peer?.user_id ?? null) : null,
+    role: member?.role ?? "member",
+    memberCount: store.memberCount(),
+    lastSeq: store.lastSeq(),
+    lastActivityAt: store.lastActivityAt(),
+    left: member === undefined,
+  };
+  if (member !== undefined) {
+    update.readSeq = member.read_seq;
+    update.unread = store.unread(userId, member.read_seq, member.from_seq);
+  }
+  return update;
+}
+
+/**
+ * Sends a room's changes to the UserHubs of its members. Every method reads
+ * the store synchronously first, so what it sends is the state at the time
+ * of the call, then calls the hubs in the background.
+ */
+export class Fanout {
+  constructor(
+    private readonly store: RoomStore,
+    private readonly env: Env,
+    private readonly waitUntil: (promise: Promise<unknown>) => void,
+  ) {}
+
+  /** Sends each person's chat row, then `messages`, to their hub. */
+  chatChanged(userIds: string[], messages: StoredMessage[]): void {
+    const updates = new Map(
+      userIds.map((id) => [id, chatUpdateFor(this.store, id)]),
+    );
+    this.toHubs(userIds, "chat", async (hub, id) => {
+      const update = updates.get(id);
+      if (update !== undefined) await hub.applyChat(update, messages);
+    });
+  }
+
+  message(message: StoredMessage): void {
+    const recipients = this.memberIds();
+    this.toHubs(recipients, "message", (hub) => hub.deliver(message));
+  }
+
+  deleted(message: StoredMessage): void {
+    const recipients = this.memberIds();
+    this.toHubs(recipients, "deleted", (hub) =>
+      hub.messageDeleted(message.chatId, message.id, message.seq),
+    );
+  }
+
+  /** Sends `userId`'s positions to every member, masked per recipient. */
+  receipt(userId: string): void {
+    const member = this.store.member(userId);
+    const chat = this.store.chat();
+    if (member === undefined || chat === undefined) return;
+    const hidden = chat.kind === "direct" && member.share_read !== 1;
+    this.toHubs(this.memberIds(), "receipt", (hub, recipientId) => {
+      const receipt: ReceiptUpdate = {
+        chatId: chat.chat_id,
+        userId,
+        deliveredSeq: member.delivered_seq,
+        readSeq: hidden && recipientId !== userId ? 0 : member.read_seq,
+      };
+      return hub.receiptChanged(receipt);
+    });
+  }
+
+  private memberIds(): string[] {
+    return this.store.members().map((m) => m.user_id);
+  }
+
+  /** Calls every hub, logging (not raising) a failure of any one of them. */
+  private toHubs(
+    userIds: string[],
+    what: string,
+    call: (hub: HubStub, userId: string) => Promise<unknown>,
+  ): void {
+    const chatId = this.store.chat()?.chat_id;
+    const calls = userIds.map(async (userId) => {
+      try {
+        await call(userHub(this.env, userId), userId);
+      } catch (error) {
+        const reason = errorMessage(error);
+        log("chat.fanout_failed", { chatId, userId, what, error: reason });
+      }
+    });
+    this.waitUntil(Promise.all(calls));
+  }
+}
