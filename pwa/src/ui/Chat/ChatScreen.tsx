@@ -71,11 +71,11 @@ function ChatHeader({ chatId, chat }: { chatId: string; chat: ChatRow | undefine
         onClick={openInfo}
       >
         <Avatar id={chat?.peerId ?? chatId} name={title} size="small" />
+        <span class="chat__heading">
+          <span class="chat__title">{title}</span>
+          {chat !== undefined && <Subtitle chat={chat} />}
+        </span>
       </button>
-      <div class="chat__heading" onClick={openInfo}>
-        <h2 class="chat__title">{title}</h2>
-        {chat !== undefined && <Subtitle chat={chat} />}
-      </div>
     </header>
   );
 }

@@ -31,9 +31,12 @@ export function Composer({ chatId }: { chatId: string }) {
     state.composer.current = input.current;
   }, []);
 
-  // Starting an edit loads the message's text into the box.
+  // Starting an edit loads the message's text into the box, except when a
+  // failed edit is put back with the person's draft.
+  const keepDraft = useRef(false);
   useEffect(() => {
-    if (editing !== null) setText(editing.text);
+    if (editing !== null && !keepDraft.current) setText(editing.text);
+    keepDraft.current = false;
   }, [editing?.id]);
 
   useLayoutEffect(() => {
@@ -44,21 +47,33 @@ export function Composer({ chatId }: { chatId: string }) {
     element.style.height = `${height}px`;
   }, [text]);
 
+  // The box empties at once, as in other messengers, and gets its text back
+  // only when the data layer rejects the message and the box is still empty.
   const submit = async () => {
     if (empty || tooLong) return;
+    const draft = text;
+    const target = editing;
+    const quoted = replyTo;
     setError("");
+    setText("");
+    state.editing.value = null;
+    state.replyTo.value = null;
     try {
-      if (editing !== null) {
-        if (text !== editing.text) await editMessage(chatId, editing.id, text);
-        state.editing.value = null;
+      if (target !== null) {
+        if (draft !== target.text) await editMessage(chatId, target.id, draft);
       } else {
-        await sendText(chatId, text, replyTo?.id);
-        state.replyTo.value = null;
         state.toBottom.value += 1;
+        await sendText(chatId, draft, quoted?.id);
       }
-      setText("");
     } catch (failure) {
       setError(errorMessage(failure));
+      setText((current) => (current === "" ? draft : current));
+      if (target !== null) {
+        keepDraft.current = true;
+        state.editing.value = target;
+      } else {
+        state.replyTo.value = quoted;
+      }
     }
   };
 

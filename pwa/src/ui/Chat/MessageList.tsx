@@ -141,21 +141,26 @@ function useMessageWindow(chatId: string): MessageWindow {
   const [serverDone, setServerDone] = useState(false);
   const [loading, setLoading] = useState(false);
   const busy = useRef(false);
+  const abort = useRef(new AbortController());
   const messages = useMessages(chatId, limit);
   const localDone = messages !== undefined && messages.length < limit;
   const hasOlder = !(serverDone && localDone);
+
+  // loadOlder waits for a connection while offline; leaving the chat ends it.
+  useEffect(() => () => abort.current.abort(), []);
 
   const loadMore = () => {
     if (busy.current || !hasOlder || messages === undefined) return;
     busy.current = true;
     setLoading(true);
-    fetchMore(chatId, messages.length, localDone && !serverDone)
+    const signal = abort.current.signal;
+    fetchMore(chatId, messages.length, localDone && !serverDone, signal)
       .then((result) => {
         if (!result.more) setServerDone(true);
         setLimit(result.limit);
       })
       .catch((error: unknown) => {
-        showNotice(errorMessage(error));
+        if (!signal.aborted) showNotice(errorMessage(error));
       })
       .finally(() => {
         busy.current = false;
@@ -169,8 +174,9 @@ async function fetchMore(
   chatId: string,
   loaded: number,
   askServer: boolean,
+  signal: AbortSignal,
 ): Promise<{ more: boolean; limit: number }> {
-  const more = askServer ? await loadOlder(chatId) : true;
+  const more = askServer ? await loadOlder(chatId, signal) : true;
   return { more, limit: loaded + PAGE };
 }
 

@@ -55,7 +55,7 @@ export function QuoteBody({ quoted }: { quoted: MessageRow }) {
   return (
     <>
       <span class="quote__sender">{name}</span>
-      <span class="quote__text" dir="auto">
+      <span class="quote__text">
         {quoted.deleted ? "This message was deleted" : quoted.text}
       </span>
     </>

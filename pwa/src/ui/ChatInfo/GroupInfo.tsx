@@ -114,13 +114,21 @@ function GroupName(props: { chatId: string; name: string; canRename: boolean }) 
 }
 
 function AddMembers({ chatId }: { chatId: string }) {
+  const [open, setOpen] = useState(false);
   const onFound = async (profile: PublicProfile) => {
     await addMembers(chatId, [profile.id]);
   };
   return (
-    <section class="card" aria-labelledby="add-members-title">
-      <h3 id="add-members-title">Add members</h3>
-      <PhoneLookup action="Add" onFound={onFound} />
+    <section class="card">
+      <button
+        type="button"
+        class="button button--secondary chat-info__add"
+        aria-expanded={open}
+        onClick={() => setOpen(!open)}
+      >
+        Add members
+      </button>
+      {open && <PhoneLookup action="Add" onFound={onFound} autoFocus />}
     </section>
   );
 }

@@ -1,6 +1,7 @@
 import { useState } from "preact/hooks";
 import type { CountryCode } from "libphonenumber-js";
 import { requestCode } from "../../data/index.ts";
+import { Icon } from "../common/Icon.tsx";
 import { PhoneField, defaultRegion } from "../common/PhoneField.tsx";
 import { errorMessage } from "../common/notice.tsx";
 import { CodeStep } from "./CodeStep.tsx";
@@ -21,9 +22,7 @@ export function SignIn() {
   return (
     <div class="sign-in">
       <div class="sign-in__panel">
-        <div class="sign-in__brand" aria-hidden="true">
-          💬
-        </div>
+        <Icon name="chat" class="sign-in__brand" />
         {sent === null ? (
           <PhoneStep
             region={region}

@@ -106,9 +106,11 @@ export function PhoneField(props: PhoneFieldProps) {
       <label class="field" for={phoneId}>
         <span class="field__label">Phone number</span>
         <span class="phone-field__number">
-          <span class="phone-field__prefix" aria-hidden="true">
-            +{getCountryCallingCode(props.region)}
-          </span>
+          {!props.phone.trim().startsWith("+") && (
+            <span class="phone-field__prefix" aria-hidden="true">
+              +{getCountryCallingCode(props.region)}
+            </span>
+          )}
           <input
             ref={props.inputRef}
             id={phoneId}
