@@ -14,6 +14,10 @@ const svg = await readFile(`${iconDir}icon.svg`);
 const MASKABLE_SAFE_ZONE = 0.8;
 const BACKGROUND = "#0b7a5a";
 
+/**
+ * @param {number} size width and height in pixels
+ * @param {string} file name inside the icon folder
+ */
 async function renderSquare(size, file) {
   await sharp(svg, { density: 72 * (size / 512) * 2 })
     .resize(size, size)
@@ -21,6 +25,10 @@ async function renderSquare(size, file) {
     .toFile(`${iconDir}${file}`);
 }
 
+/**
+ * @param {number} size width and height in pixels
+ * @param {string} file name inside the icon folder
+ */
 async function renderMaskable(size, file) {
   const inner = Math.round(size * MASKABLE_SAFE_ZONE);
   const artwork = await sharp(svg, { density: 72 * (inner / 512) * 2 })

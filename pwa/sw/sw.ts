@@ -16,7 +16,7 @@ registerRoute(
   }),
 );
 
-// A new version waits until the page asks for it (the "new version ready"
+// A new version waits until the page requests it (the "new version ready"
 // prompt), so an open page never mixes old and new files.
 self.addEventListener("message", (event: ExtendableMessageEvent) => {
   const data: unknown = event.data;

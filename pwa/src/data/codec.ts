@@ -2,7 +2,7 @@ import { SystemEvent } from "../../../protocol/index.ts";
 
 /**
  * Encoding of message bodies. The server treats a body as opaque bytes, so
- * this module is the only place that knows their format. Version 1 is JSON:
+ * this module is the only place that defines their format. Version 1 is JSON:
  *
  * - message  `{"v":1,"text":…,"replyTo"?:id}`
  * - edit     `{"v":1,"text":…}`

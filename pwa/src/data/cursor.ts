@@ -1,8 +1,8 @@
 /**
  * The sync cursor of a chat is the highest sequence up to which this device
- * has every message since it started following the chat. A reconnect asks
- * the server for everything after it, so a gap below the cursor would never
- * be filled, and the cursor must not move past a missing sequence.
+ * has every message since it started following the chat. A reconnect
+ * requests everything after it, so a gap below the cursor would never be
+ * filled, and the cursor must not move past a missing sequence.
  */
 
 /** Moves `cursor` forward over the consecutive sequences in `present`. */
@@ -15,9 +15,9 @@ export function gapFreeSeq(cursor: number, present: Iterable<number>): number {
 }
 
 /**
- * Cursor after a page that answers "everything after `afterSeq`". The server
+ * Returns the cursor after a page of "everything after `afterSeq`". The server
  * sends such pages without gaps, so when the page starts at or before the
- * cursor's next sequence the cursor moves to the page's end. A page asked
+ * cursor's next sequence the cursor moves to the page's end. A page requested
  * with afterSeq 0 is the newest page of a chat this device did not follow
  * yet, and becomes the starting point.
  */

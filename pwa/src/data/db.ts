@@ -14,12 +14,12 @@ import type { MessageRow, Session } from "./types.ts";
  */
 export const PENDING_ORDER_BASE = 1e15;
 
-/** Sort key of a message deleted for me; the visible range starts at 0. */
+/** Sort key of a message deleted for me, below the visible range (>= 0). */
 export const HIDDEN_ORDER = -1;
 
 /** A message row as stored: the public row plus what folding needs. */
 export interface StoredRow extends MessageRow {
-  /** The body as the server stored it, for refolding; "" when deleted. */
+  /** The body as the server stored it, for refolding ("" when deleted). */
   body: string;
   /** Deleted for me: kept so a resync does not bring it back. */
   hidden: boolean;
@@ -51,7 +51,7 @@ export interface OutboxEntry {
   ref?: string;
   body: string;
   state: "queued" | "failed";
-  /** Sends answered with an `internal` error so far. */
+  /** Sends rejected with an `internal` error so far. */
   attempts: number;
 }
 
@@ -60,7 +60,7 @@ export interface CursorRow {
   chatId: string;
   /** Highest sequence this device has with no gap before it since resume. */
   seq: number;
-  /** False once the server said there is nothing older to load. */
+  /** False once the server reported that nothing older exists. */
   hasOlder: boolean;
 }
 

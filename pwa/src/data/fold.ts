@@ -5,8 +5,8 @@ import { db, type FoldRow, type StoredRow } from "./db.ts";
  * Folding: edits and reactions are messages of their own on the wire, and
  * the chat shows them merged into the message they refer to. Every fold row
  * is kept, and the target is recomputed from its original body plus all of
- * its folds, so the result does not depend on arrival order: an edit that
- * arrives before its target is applied once the target is stored.
+ * its folds. So the result does not depend on arrival order, and an edit
+ * that arrives before its target is applied once the target is stored.
  */
 
 /** Sequence order, with our own unsent folds (seq null) after all others. */
@@ -17,7 +17,7 @@ function compareFolds(a: FoldRow, b: FoldRow): number {
   return a.ts - b.ts;
 }
 
-/** The folded view of `target`: latest edit, one reaction per person. */
+/** Returns `target` with its latest edit and one reaction per person. */
 export function foldInto(
   target: StoredRow,
   folds: readonly FoldRow[],
@@ -32,7 +32,7 @@ export function foldInto(
   for (const fold of [...folds].sort(compareFolds)) {
     if (fold.deleted) continue;
     if (fold.kind === "edit") {
-      // Only the author may edit; the server enforces it too.
+      // Only the author may edit, and the server enforces it too.
       const edited = decodeEdit(fold.body);
       if (fold.senderId !== target.senderId || edited === null) continue;
       text = edited;
@@ -48,8 +48,8 @@ export function foldInto(
 }
 
 /**
- * Recomputes a stored message from its folds. Call inside a transaction
- * over `messages` and `folds`; does nothing while the target is missing.
+ * Recomputes a stored message from its folds. Call it inside a transaction
+ * over `messages` and `folds`. It does nothing while the target is missing.
  */
 export async function refold(targetId: string): Promise<void> {
   const target = await db.messages.get(targetId);

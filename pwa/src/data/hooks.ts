@@ -46,7 +46,7 @@ function myId(): string {
   return session.value?.me.id ?? "";
 }
 
-/** The public row without the fields kept for folding. */
+/** Strips the fields kept for folding from a stored row. */
 function toMessageRow(row: StoredRow): MessageRow {
   const { body: _body, hidden: _hidden, ...rest } = row;
   return rest;
@@ -69,7 +69,7 @@ export function useChat(chatId: string): ChatRow | undefined {
   return row?.id === chatId ? row : undefined;
 }
 
-/** The newest `limit` visible messages of a chat, oldest first. */
+/** Returns the newest `limit` visible messages of a chat, oldest first. */
 export function useMessages(
   chatId: string,
   limit: number,

@@ -17,7 +17,7 @@ import { expectOlderPage } from "./sync.ts";
 import { ApiFailure, type Session } from "./types.ts";
 import { newRid, request, RequestLost } from "./wire.ts";
 
-/** Actions on messages. Each writes Dexie first; the outbox sends later. */
+/** Actions on messages. Each writes Dexie first, and the outbox sends later. */
 
 /** Messages per `history` page when scrolling back. */
 const OLDER_PAGE = Math.min(50, MAX_HISTORY_PAGE);
@@ -111,12 +111,12 @@ export async function editMessage(chatId: string, id: string, text: string) {
   await queueFold(chatId, id, "edit", encodeEdit(text));
 }
 
-/** Sets our reaction to a message; an empty emoji removes it. */
+/** Sets our reaction to a message. An empty emoji removes it. */
 export async function react(chatId: string, id: string, emoji: string) {
   await queueFold(chatId, id, "reaction", encodeReaction(emoji));
 }
 
-/** Hides a message on this device only; a resync does not bring it back. */
+/** Hides a message on this device only, and a resync keeps it hidden. */
 export async function deleteForMe(chatId: string, id: string) {
   const row = await db.messages.get(id);
   if (row === undefined || row.chatId !== chatId) return;
@@ -153,7 +153,7 @@ export async function deleteForEveryone(chatId: string, id: string) {
 
 export { discardFailed, retryFailed as retrySend } from "./outbox.ts";
 
-/** Reads a chat up to its newest message and tells the server. */
+/** Marks a chat read up to its newest message and sends a read receipt. */
 export async function markRead(chatId: string): Promise<void> {
   const chat = await db.chats.get(chatId);
   if (chat === undefined) return;
@@ -221,7 +221,7 @@ export async function loadOlder(
   }
 }
 
-/** The first message from others after our read position, if any. */
+/** Returns the first message from others after our read position. */
 export async function firstUnreadId(chatId: string): Promise<string | null> {
   const chat = await db.chats.get(chatId);
   const me = session.value?.me.id;

@@ -8,15 +8,15 @@ import { isLinked, sendFrame } from "./wire.ts";
 /**
  * The outbox sends queued messages, edits and reactions one at a time in
  * the order they were written. A send stays in the outbox until the server
- * acknowledges its id (`send.ok`, or the stored message coming back), so a
+ * acknowledges its id (`send.ok`, or the stored message coming back). So a
  * send lost with a dropped connection goes out again with the same id, and
- * the ChatRoom, which stores an id only once, keeps it exactly once. A send
- * rejected for good is marked failed and the queue moves on.
+ * the ChatRoom stores it exactly once because it keeps the first copy of an
+ * id. A send rejected for good is marked failed and the queue moves on.
  */
 
 /** Resend the in-flight entry when no acknowledgement came in this time. */
 const ACK_TIMEOUT_MS = 20_000;
-/** Sends answered with `internal` before the entry is marked failed. */
+/** Sends rejected with `internal` before the entry is marked failed. */
 const MAX_INTERNAL_ATTEMPTS = 3;
 
 let inFlight: string | null = null;
@@ -41,7 +41,7 @@ function pauseUntil(time: number): void {
 async function sendNext(): Promise<void> {
   if (inFlight !== null || !isLinked()) return;
   if (Date.now() < pausedUntil) {
-    // Timers may fire a millisecond early; wait out the rest.
+    // Timers may fire a millisecond early, so wait out the rest.
     pauseUntil(pausedUntil);
     return;
   }
@@ -150,10 +150,7 @@ export async function rejectSend(id: string, error: ErrorBody) {
     const attempts = entry.attempts + 1;
     if (error.code === "rate_limited") {
       pauseUntil(Date.now() + (error.retryAfter ?? 1) * 1000);
-    } else if (
-      error.code === "internal" &&
-      attempts < MAX_INTERNAL_ATTEMPTS
-    ) {
+    } else if (error.code === "internal" && attempts < MAX_INTERNAL_ATTEMPTS) {
       await db.outbox.update(entry.n!, { attempts });
     } else {
       await markFailed(entry, error.message);
@@ -162,7 +159,7 @@ export async function rejectSend(id: string, error: ErrorBody) {
   await pumpOutbox();
 }
 
-/** The socket closed: whatever was in flight goes out again later. */
+/** Clears the in-flight send after the socket closed, so it is sent again. */
 export function outboxDisconnected(): void {
   clearInFlight();
 }

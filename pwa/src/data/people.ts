@@ -10,8 +10,8 @@ import { log } from "./log.ts";
 import { session } from "./state.ts";
 
 /**
- * Profiles and chat details fetched over HTTP and cached in Dexie. Each id
- * is fetched at most once at a time; the live queries show the cached copy.
+ * Profiles and chat details fetched over HTTP and cached in Dexie. A fetch
+ * already running for an id is shared, and the live queries show the cache.
  */
 
 const profileFetches = new Map<string, Promise<void>>();
@@ -32,9 +32,9 @@ export function fetchProfile(userId: string): Promise<void> {
 
 /** Fetches the profiles of the given users that are not cached yet. */
 export async function ensureProfiles(userIds: Iterable<string>) {
-  const wanted = [...new Set(userIds)];
-  const cached = await db.profiles.bulkGet(wanted);
-  const missing = wanted.filter((_, index) => cached[index] === undefined);
+  const requested = [...new Set(userIds)];
+  const cached = await db.profiles.bulkGet(requested);
+  const missing = requested.filter((_, index) => cached[index] === undefined);
   await Promise.all(missing.map((userId) => fetchProfile(userId)));
 }
 
@@ -57,7 +57,7 @@ export async function storeDetail(detail: ChatDetail): Promise<void> {
 
 const detailFetches = new Map<string, Promise<ChatDetail | null>>();
 
-/** Fetches a chat's members and positions; null when that failed. */
+/** Fetches a chat's members and positions. Returns null on failure. */
 export function fetchDetail(chatId: string): Promise<ChatDetail | null> {
   const running = detailFetches.get(chatId);
   if (running !== undefined) return running;

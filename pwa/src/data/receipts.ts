@@ -12,9 +12,9 @@ import { sendFrame } from "./wire.ts";
  */
 
 /**
- * The other members' positions. With a fetched member list only current
- * members count (someone who left does not hold back a tick); without it,
- * every member the server reported positions for.
+ * Returns the other members' positions. With a fetched member list only
+ * current members count, so someone who left does not hold back a tick.
+ * Without it, every member the server reported positions for counts.
  */
 export function othersOf(
   me: string,
@@ -38,7 +38,7 @@ export function othersOf(
     );
 }
 
-/** The tick of one of our own messages, given the other members. */
+/** Returns the tick of one of our own messages, given the other members. */
 export function tickOf(
   message: Pick<MessageRow, "seq" | "status">,
   others: readonly ReceiptRow[],
@@ -73,9 +73,15 @@ export async function storeReceipt(row: ReceiptRow): Promise<void> {
 // ---- outgoing receipts -----------------------------------------------------
 
 /** Highest sequence sent per chat and kind, so nothing is sent twice. */
-const sent = { delivered: new Map<string, number>(), read: new Map<string, number>() };
+const sent = {
+  delivered: new Map<string, number>(),
+  read: new Map<string, number>(),
+};
 /** Receipts that could not leave because the socket was down. */
-const unsent = { delivered: new Map<string, number>(), read: new Map<string, number>() };
+const unsent = {
+  delivered: new Map<string, number>(),
+  read: new Map<string, number>(),
+};
 
 type ReceiptKind = keyof typeof sent;
 
@@ -89,7 +95,7 @@ export function sendReceipt(kind: ReceiptKind, chatId: string, seq: number) {
   }
 }
 
-/** Sends the receipts held back while offline; call once a socket is up. */
+/** Sends the receipts held back while offline, once a socket is up. */
 export function flushReceipts(): void {
   for (const kind of ["delivered", "read"] as const) {
     for (const [chatId, seq] of [...unsent[kind]]) {
@@ -100,7 +106,12 @@ export function flushReceipts(): void {
 
 /** Forgets what was sent, so a new connection may repeat the positions. */
 export function resetReceipts(): void {
-  for (const map of [sent.delivered, sent.read, unsent.delivered, unsent.read]) {
+  for (const map of [
+    sent.delivered,
+    sent.read,
+    unsent.delivered,
+    unsent.read,
+  ]) {
     map.clear();
   }
 }

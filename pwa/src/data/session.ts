@@ -44,15 +44,15 @@ async function clearLocalState(): Promise<void> {
 
 /** This device was logged out elsewhere, or its session ended. */
 async function endRevokedSession(): Promise<void> {
-  // Only a signed-in device can be revoked; a 401 while booting without a
-  // stored session just means nobody signed in here yet.
+  // Only a signed-in device can be revoked. A 401 while booting without a
+  // stored session means that no one has signed in on this browser yet.
   if (!session.value) return;
   log("session_revoked");
   await clearLocalState();
   revoked.value = true;
 }
 
-/** Reads the account; a 401 ends the session through the API handler. */
+/** Reads the account. A 401 ends the session through the API handler. */
 async function checkSession(): Promise<void> {
   try {
     const reply = await apiRequest("GET", "/me", MeReply);
@@ -80,16 +80,22 @@ async function bootOnce(): Promise<void> {
   }
 }
 
-/** Loads the stored session and connects; safe to call more than once. */
+/** Loads the stored session and connects. Safe to call more than once. */
 export function boot(): Promise<void> {
   booted ??= bootOnce();
   return booted;
 }
 
 export async function requestCode(phone: string, region?: string) {
-  return apiRequest("POST", "/auth/code", RequestCodeReply, { phone, region }, {
-    signedIn: false,
-  });
+  return apiRequest(
+    "POST",
+    "/auth/code",
+    RequestCodeReply,
+    { phone, region },
+    {
+      signedIn: false,
+    },
+  );
 }
 
 const BROWSERS: Array<[RegExp, string]> = [
@@ -106,7 +112,7 @@ const SYSTEMS: Array<[RegExp, string]> = [
   [/Linux/, "Linux"],
 ];
 
-/** A name for this device in the linked devices list, from the browser. */
+/** Returns a name for this device in the linked devices list. */
 function deviceName(): string {
   const agent = navigator.userAgent;
   const browser =

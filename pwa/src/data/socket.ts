@@ -10,9 +10,9 @@ import { setSender } from "./wire.ts";
 
 /**
  * The device's one WebSocket to its UserHub. It reconnects after any close
- * with exponential backoff and full jitter, at once when the browser comes
- * back online or the page becomes visible, and declares a socket dead when
- * no frame (not even the pong) arrives within PONG_TIMEOUT_MS of a ping.
+ * with exponential backoff and full jitter, and at once when the browser
+ * comes back online or the page becomes visible. A socket is dead when no
+ * frame (not even the pong) arrives within PONG_TIMEOUT_MS of a ping.
  */
 
 export const HEARTBEAT_MS = 25_000;
@@ -25,7 +25,7 @@ const FAILURES_BEFORE_SESSION_CHECK = 2;
 export interface SocketHandlers {
   /** A validated frame; `ready` arrives first on every connection. */
   onFrame(frame: ServerFrame): void;
-  /** The socket closed or died; in-flight work must be resent later. */
+  /** The socket closed or died, so in-flight work must be resent later. */
   onDisconnect(): void;
   /** The server closed the socket because this device was logged out. */
   onRevoked(): void;
@@ -33,7 +33,7 @@ export interface SocketHandlers {
   onRepeatedFailure(): void;
 }
 
-/** Delay before reconnect attempt `attempt` (0-based), full jitter. */
+/** Returns the delay before reconnect `attempt` (0-based), full jitter. */
 export function backoffDelay(attempt: number, random = Math.random()) {
   const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** attempt);
   return Math.round(ceiling * random);
@@ -144,7 +144,7 @@ export class ChatSocket {
     }, PONG_TIMEOUT_MS);
   }
 
-  /** Forgets the current socket and tells the data layer it is gone. */
+  /** Clears the current socket and notifies the data layer that it closed. */
   #release(): void {
     clearInterval(this.#heartbeat);
     const wasOpen = this.#opened;
@@ -180,9 +180,9 @@ export class ChatSocket {
   };
 
   /**
-   * The browser lost its network: the socket cannot deliver anymore, and a
-   * half-open one could swallow sends until the heartbeat notices, so it is
-   * dropped now and the outbox waits for the `online` event.
+   * Drops the socket when the browser loses its network. A half-open socket
+   * would accept sends that never arrive until the heartbeat noticed, so
+   * the outbox waits for the `online` event instead.
    */
   readonly #wentOffline = (): void => {
     clearTimeout(this.#retry);
@@ -195,7 +195,7 @@ export class ChatSocket {
     if (this.#ws === null) {
       this.#reconnectNow();
     } else if (this.#opened) {
-      // A phone may have slept with the socket half-open; probing now finds
+      // A phone may have slept with the socket half-open. Probing now finds
       // out in seconds instead of at the next heartbeat.
       this.#probe(this.#ws);
     }

@@ -5,7 +5,7 @@ import { cursorAfterPage, gapFreeSeq, hasGap } from "./cursor.ts";
 import { db, HIDDEN_ORDER, type FoldRow, type StoredRow } from "./db.ts";
 import { refold } from "./fold.ts";
 
-/** What applying messages changed, for receipts and gap filling. */
+/** Changes made by applying messages, for receipts and gap filling. */
 export interface ApplyResult {
   /** Highest sequence stored from someone else, 0 when none. */
   maxForeignSeq: number;
@@ -129,7 +129,7 @@ async function bumpChat(chatId: string, messages: StoredMessage[], me: string) {
 /**
  * Stores server messages of one chat, in ascending sequence order, without
  * duplicates: a message already stored is overwritten by the same content.
- * `pageAfterSeq` marks a page that answers "everything after that sequence".
+ * `pageAfterSeq` marks a page that contains everything after that sequence.
  */
 export async function applyMessages(
   chatId: string,

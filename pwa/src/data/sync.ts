@@ -26,7 +26,7 @@ import { newRid, sendFrame, settleRequest } from "./wire.ts";
  */
 
 /**
- * Where the `messages` pages of an open request belong: the reply to `sync`
+ * Owner of the `messages` pages of an open request: the reply to `sync`
  * (per chat "after the cursor sent", or the newest page when 0), a gap fill
  * ("after this sequence"), or an older page for loadOlder.
  */
@@ -38,7 +38,7 @@ type PageRequest =
 const pageRequests = new Map<string, PageRequest>();
 /** Chats with a gap-filling `history` request on the way. */
 const filling = new Set<string>();
-/** True from sending `sync` until `sync.done`; gaps wait for its pages. */
+/** True from sending `sync` until `sync.done`, while gaps wait for its pages. */
 let syncing = false;
 
 function me(): string {
@@ -111,7 +111,7 @@ function pageAfterSeq(request: PageRequest | undefined, chatId: string) {
   }
 }
 
-/** Records what a page says about older messages, and continues fills. */
+/** Records whether older messages exist, and continues gap fills. */
 async function afterPage(
   frame: Extract<ServerFrame, { type: "messages" }>,
   request: PageRequest | undefined,

@@ -54,7 +54,7 @@ export interface MessageRow {
   /** The decoded event, for kind "system". */
   system: SystemEvent | null;
   status: MessageStatus;
-  /** Why sending failed, as a sentence for the person. */
+  /** Reason the send failed, as a sentence for the person. */
   error: string | null;
 }
 

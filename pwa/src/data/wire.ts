@@ -51,7 +51,8 @@ export function newRid(): string {
 
 /**
  * Sends a frame with `rid` and resolves with the first reply that carries
- * it, so use it only for frames answered by one frame (`history`, `delete`). Rejects with RequestLost when the socket is not ready, closes first, or
+ * it, so use it only for frames that get exactly one reply (`history`,
+ * `delete`). Rejects with RequestLost when the socket is not ready, closes first, or
  * no reply arrives within `timeoutMs`.
  */
 export function request(
@@ -73,7 +74,7 @@ export function request(
   });
 }
 
-/** Settles the request with this frame's rid; false when none waits. */
+/** Settles the request with this frame's rid. False when none waits. */
 export function settleRequest(frame: ReplyFrame): boolean {
   const rid = frame.rid;
   if (rid === undefined) return false;

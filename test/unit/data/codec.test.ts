@@ -14,7 +14,11 @@ const TARGET = "0190a0b0-0000-7000-8000-000000000001";
 describe("codec", () => {
   it("round-trips text with a reply", () => {
     const body = encodeMessage("hi\nthere", TARGET);
-    expect(JSON.parse(body)).toEqual({ v: 1, text: "hi\nthere", replyTo: TARGET });
+    expect(JSON.parse(body)).toEqual({
+      v: 1,
+      text: "hi\nthere",
+      replyTo: TARGET,
+    });
     expect(decodeMessage(body)).toEqual({ text: "hi\nthere", replyTo: TARGET });
   });
 

@@ -13,7 +13,7 @@ export const ME = "0190a0b0-0000-7000-8000-00000000000a";
 export const PEER = "0190a0b0-0000-7000-8000-00000000000b";
 export const MY_DEVICE = "0190a0b0-0000-7000-8000-0000000000d1";
 
-/** A message id for sequence `n`, as a UUIDv7 the schemas accept. */
+/** Returns a message id for sequence `n`, a UUIDv7 the schemas accept. */
 export function idFor(n: number): string {
   return `0190a0b0-0000-7000-8000-${n.toString(16).padStart(12, "0")}`;
 }
@@ -46,7 +46,12 @@ export function edit(seq: number, ref: number, text: string, sender = PEER) {
   });
 }
 
-export function reaction(seq: number, ref: number, emoji: string, sender = PEER) {
+export function reaction(
+  seq: number,
+  ref: number,
+  emoji: string,
+  sender = PEER,
+) {
   return stored(seq, {
     kind: "reaction",
     ref: idFor(ref),
@@ -67,7 +72,7 @@ export function unlinkSocket(): void {
   outboxDisconnected();
 }
 
-/** Empties Dexie, forgets module state and signs in as ME, unlinked. */
+/** Empties Dexie, resets module state and signs in as ME, unlinked. */
 export async function resetState(): Promise<void> {
   unlinkSocket();
   syncDisconnected();
@@ -88,7 +93,9 @@ export async function resetState(): Promise<void> {
   };
 }
 
-export async function addChat(fields: { lastSeq?: number; readSeq?: number } = {}) {
+export async function addChat(
+  fields: { lastSeq?: number; readSeq?: number } = {},
+) {
   await db.chats.put({
     id: CHAT,
     kind: "direct",

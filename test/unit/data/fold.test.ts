@@ -51,14 +51,23 @@ describe("folding edits and reactions", () => {
   it("keeps one reaction per person", async () => {
     await applyMessages(
       CHAT,
-      [stored(1), reaction(2, 1, "👍"), reaction(3, 1, "❤️"), reaction(4, 1, "😂", ME)],
+      [
+        stored(1),
+        reaction(2, 1, "👍"),
+        reaction(3, 1, "❤️"),
+        reaction(4, 1, "😂", ME),
+      ],
       ME,
     );
     expect((await row(1)).reactions).toEqual({ [PEER]: "❤️", [ME]: "😂" });
   });
 
   it("removes a reaction with an empty emoji", async () => {
-    await applyMessages(CHAT, [stored(1), reaction(2, 1, "👍"), reaction(3, 1, "")], ME);
+    await applyMessages(
+      CHAT,
+      [stored(1), reaction(2, 1, "👍"), reaction(3, 1, "")],
+      ME,
+    );
     expect((await row(1)).reactions).toEqual({});
   });
 
@@ -69,7 +78,11 @@ describe("folding edits and reactions", () => {
   });
 
   it("clears a message deleted for everyone", async () => {
-    await applyMessages(CHAT, [stored(1), edit(2, 1, "x"), reaction(3, 1, "👍")], ME);
+    await applyMessages(
+      CHAT,
+      [stored(1), edit(2, 1, "x"), reaction(3, 1, "👍")],
+      ME,
+    );
     await applyDeleted(CHAT, idFor(1));
     const target = await row(1);
     expect(target.deleted).toBe(true);

@@ -26,7 +26,9 @@ import {
 type SendFrame = Extract<ClientFrame, { type: "send" }>;
 
 function sends(): SendFrame[] {
-  return sentFrames.filter((frame): frame is SendFrame => frame.type === "send");
+  return sentFrames.filter(
+    (frame): frame is SendFrame => frame.type === "send",
+  );
 }
 
 function lastSend(): SendFrame {
@@ -60,7 +62,9 @@ describe("outbox", () => {
     const first = lastSend();
     await acknowledge(CHAT, first.message.id, 1, 1000);
     expect(sends()).toHaveLength(2);
-    const texts = sends().map((frame) => JSON.parse(frame.message.body).text);
+    const texts = sends().map(
+      (frame) => (JSON.parse(frame.message.body) as { text: string }).text,
+    );
     expect(texts).toEqual(["one", "two"]);
   });
 

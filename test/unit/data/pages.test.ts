@@ -2,14 +2,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { db } from "../../../pwa/src/data/db.ts";
 import { deleteForMe } from "../../../pwa/src/data/messages.ts";
 import { applyMessages } from "../../../pwa/src/data/store.ts";
-import {
-  CHAT,
-  ME,
-  addChat,
-  idFor,
-  resetState,
-  stored,
-} from "./fixtures.ts";
+import { CHAT, ME, addChat, idFor, resetState, stored } from "./fixtures.ts";
 
 function page(from: number, to: number) {
   const messages = [];

@@ -98,7 +98,10 @@ describe("sync engine", () => {
       type: "error",
       chatId: CHAT,
       id: send!.message.id,
-      error: { code: "forbidden", message: "You are not a member of this chat." },
+      error: {
+        code: "forbidden",
+        message: "You are not a member of this chat.",
+      },
     });
     const row = await db.messages.get(send!.message.id);
     expect(row?.status).toBe("failed");

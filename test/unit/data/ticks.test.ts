@@ -10,7 +10,11 @@ import { CHAT, ME, PEER } from "./fixtures.ts";
 
 const THIRD = "0190a0b0-0000-7000-8000-00000000000c";
 
-function receipt(userId: string, deliveredSeq: number, readSeq: number): ReceiptRow {
+function receipt(
+  userId: string,
+  deliveredSeq: number,
+  readSeq: number,
+): ReceiptRow {
   return { chatId: CHAT, userId, deliveredSeq, readSeq };
 }
 
@@ -62,7 +66,13 @@ describe("tick rules", () => {
       lastSeq: 5,
       members: [
         { userId: ME, role: "admin", joinedAt: 0, deliveredSeq: 5, readSeq: 5 },
-        { userId: PEER, role: "member", joinedAt: 0, deliveredSeq: 0, readSeq: 0 },
+        {
+          userId: PEER,
+          role: "member",
+          joinedAt: 0,
+          deliveredSeq: 0,
+          readSeq: 0,
+        },
       ],
     };
     // THIRD left and never read; PEER's newer receipt wins over the detail.
@@ -73,7 +83,10 @@ describe("tick rules", () => {
   });
 
   it("lists delivered and read per member", () => {
-    const detail = receiptDetailOf(5, [receipt(PEER, 5, 4), receipt(THIRD, 4, 0)]);
+    const detail = receiptDetailOf(5, [
+      receipt(PEER, 5, 4),
+      receipt(THIRD, 4, 0),
+    ]);
     expect(detail).toEqual([
       { userId: PEER, delivered: true, read: false },
       { userId: THIRD, delivered: false, read: false },
