@@ -133,6 +133,8 @@ export function useSearch(query: string): SearchResult | undefined {
     const chats = rows.filter((row) =>
       row.title.toLocaleLowerCase().includes(needle),
     );
+    // NOTE: a full scan of the stored messages on every change. A word
+    // index would be needed once a device keeps large histories.
     const matches = await db.messages
       .filter(
         (row) =>

@@ -72,6 +72,10 @@ async function bootOnce(): Promise<void> {
     void checkSession();
     return;
   }
+  if (!(await finishPendingLogout())) {
+    session.value = null;
+    return;
+  }
   try {
     await startSession(await apiRequest("GET", "/me", MeReply));
   } catch {
@@ -130,6 +134,8 @@ export async function verifyCode(
   const reply = await apiRequest("POST", "/auth/verify", SessionReply, body, {
     signedIn: false,
   });
+  // A new sign-in replaced the cookie that an offline logout left behind.
+  localStorage.removeItem(LOGOUT_PENDING_KEY);
   await startSession({ me: reply.me, deviceId: reply.deviceId });
   return { isNew: reply.isNew };
 }
@@ -157,13 +163,39 @@ export async function updateSettings(patch: Partial<Settings>) {
   await startSession(reply);
 }
 
+/**
+ * Marks a logout the server has not confirmed. The session cookie is
+ * HttpOnly, so only the server can end it, and until then a reload would
+ * sign this browser in again.
+ */
+const LOGOUT_PENDING_KEY = "messenger.logoutPending";
+
+/** Sends the logout request; true once the server session is gone. */
+async function requestLogout(): Promise<boolean> {
+  try {
+    await apiRequest("POST", "/auth/logout", null, undefined, {
+      signedIn: false,
+    });
+    return true;
+  } catch (error) {
+    log("logout_request_failed", { error: String(error) });
+    return error instanceof ApiFailure && error.status === 401;
+  }
+}
+
+/** Retries a logout made offline; false while it is still not confirmed. */
+async function finishPendingLogout(): Promise<boolean> {
+  if (localStorage.getItem(LOGOUT_PENDING_KEY) === null) return true;
+  if (!(await requestLogout())) return false;
+  localStorage.removeItem(LOGOUT_PENDING_KEY);
+  return true;
+}
+
 /** Logs this device out on the server (when reachable) and wipes Dexie. */
 export async function logout(): Promise<void> {
-  try {
-    await apiRequest("POST", "/auth/logout", null);
-  } catch (error) {
-    // Offline or already revoked: the local data goes regardless.
-    log("logout_request_failed", { error: String(error) });
+  if (!(await requestLogout())) {
+    // Offline: the local data goes now, the server session at next boot.
+    localStorage.setItem(LOGOUT_PENDING_KEY, "1");
   }
   await clearLocalState();
   revoked.value = false;
