@@ -3,8 +3,8 @@ import { defineConfig } from "vitest/config";
 
 // Worker and Durable Object tests run inside workerd with the bindings of
 // wrangler.toml. ENVIRONMENT is "development" here so tests can read codes
-// from the SMS outbox; production behaviour is tested by passing an env
-// override to the Worker's fetch handler.
+// from the SMS outbox. Tests of production behaviour pass an env override
+// to the Worker's fetch handler.
 export default defineConfig({
   plugins: [
     cloudflareTest({

@@ -34,8 +34,8 @@ export type HistoryCursor = { afterSeq: number } | { beforeSeq: number };
 /**
  * One chat (named by its chat id): members with their receipt positions and
  * the ordered message log. Sequence numbers are assigned here and nowhere
- * else; every write happens without an await between its checks and its
- * insert, so the object's input gate makes each write atomic.
+ * else. No write awaits between its checks and its insert, so the object's
+ * input gate makes each write atomic.
  */
 export class ChatRoom extends DurableObject<Env> {
   private readonly store: RoomStore;
@@ -228,7 +228,7 @@ export class ChatRoom extends DurableObject<Env> {
     });
   }
 
-  /** Whether `userId` shows read receipts to others (one-to-one chats). */
+  /** Sets whether `userId` shows read receipts in one-to-one chats. */
   setShareRead(userId: string, shareRead: boolean): void {
     const member = this.store.member(userId);
     if (member === undefined || (member.share_read === 1) === shareRead) return;
@@ -366,7 +366,7 @@ export class ChatRoom extends DurableObject<Env> {
     return member;
   }
 
-  /** Runs a group change, then tells every member and departed person. */
+  /** Runs a group change and sends it to members and departed people. */
   private async change(
     actorId: string,
     viewerSharesRead: boolean,

@@ -77,7 +77,7 @@ export class PhoneDirectory extends DurableObject<Env> {
     );
   }
 
-  /** The id of the account using this number, or null. */
+  /** Returns the id of the account using this number, or null. */
   lookup(): string | null {
     const row = this.ctx.storage.sql
       .exec<{ user_id: string }>("SELECT user_id FROM account")
@@ -221,7 +221,7 @@ export class PhoneDirectory extends DurableObject<Env> {
     );
   }
 
-  /** The development outbox, oldest first. */
+  /** Returns the development outbox, oldest first. */
   listOutbox(): OutboxEntry[] {
     return this.ctx.storage.sql
       .exec<{ recipient: string; body: string; sent_at: number }>(

@@ -40,7 +40,7 @@ import { HUB_MIGRATIONS, HubStore, type InboxPatch } from "./user-hub/store.ts";
 /** lastActiveAt is written at most this often per device. */
 const TOUCH_INTERVAL_MS = 60_000;
 
-/** Close code for a socket that stopped answering pings. */
+/** Close code for a socket that stopped sending pings. */
 const CLOSE_HEARTBEAT_TIMEOUT = 4000;
 
 export interface NewSession {
@@ -53,7 +53,7 @@ export interface NewSession {
 /**
  * One person (named by their user id): profile, settings, devices with
  * hashed session secrets, the chat list, and the WebSockets of their
- * devices. Sockets hibernate; pings are answered by the runtime without
+ * devices. Sockets hibernate, and the runtime replies to pings without
  * waking the object.
  */
 export class UserHub extends DurableObject<Env> {
@@ -97,7 +97,7 @@ export class UserHub extends DurableObject<Env> {
     return { deviceId, secret, me: this.requireMe() };
   }
 
-  /** The account when `secret` belongs to a live device, else null. */
+  /** Returns the account when `secret` belongs to a live device, else null. */
   async authenticate(deviceId: string, secret: string): Promise<Me | null> {
     const device = this.store.device(deviceId);
     const me = this.store.me();
@@ -184,7 +184,7 @@ export class UserHub extends DurableObject<Env> {
     return this.store.chat(update.id) ?? summary;
   }
 
-  /** A live message from a ChatRoom, for every device of this person. */
+  /** Records a live message from a ChatRoom and sends it to every device. */
   deliver(message: StoredMessage): void {
     const chat = this.store.chat(message.chatId);
     if (chat === undefined || chat.left) {
@@ -195,8 +195,8 @@ export class UserHub extends DurableObject<Env> {
   }
 
   /**
-   * Another member's receipt positions. A person with read receipts off
-   * sees others' read positions as 0 in one-to-one chats.
+   * Sends a member's receipt positions to every device. A person with read
+   * receipts off gets others' read positions as 0 in one-to-one chats.
    */
   receiptChanged(receipt: ReceiptUpdate): void {
     const me = this.store.me();

@@ -2,7 +2,7 @@
  * Brings an object's SQLite schema up to date. `migrations[i]` moves the
  * schema from version i to i + 1; the current version lives in the
  * `schema_meta` table. Run it inside `blockConcurrencyWhile` in the
- * constructor, so no request sees a half-migrated schema.
+ * constructor, so no request reads a half-migrated schema.
  */
 export function migrate(sql: SqlStorage, migrations: readonly string[]): void {
   sql.exec(

@@ -1,4 +1,4 @@
-/** Random bytes from the platform's cryptographic generator. */
+/** Fills `length` bytes from the platform's cryptographic generator. */
 export function randomBytes(length: number): Uint8Array {
   const bytes = new Uint8Array(length);
   crypto.getRandomValues(bytes);
@@ -18,7 +18,7 @@ export function hex(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/** SHA-256 of the UTF-8 encoding of `text`, as lower-case hex. */
+/** Hashes the UTF-8 encoding of `text` with SHA-256, as lower-case hex. */
 export async function sha256Hex(text: string): Promise<string> {
   const data = new TextEncoder().encode(text);
   const digest = await crypto.subtle.digest("SHA-256", data);
@@ -45,7 +45,7 @@ export async function constantTimeEqual(
   return subtle.timingSafeEqual(left, right);
 }
 
-/** A one-time code of `digits` decimal digits, uniformly distributed. */
+/** Draws a code of `digits` decimal digits, uniformly distributed. */
 export function randomDigits(digits: number): string {
   const limit = 10 ** digits;
   // Rejection sampling: values at or above the largest multiple of `limit`

@@ -35,7 +35,7 @@ export function errorResponse(error: ApiError): Response {
   );
 }
 
-/** The reply to any path that does not exist (or is disabled). */
+/** Builds the reply to a path that does not exist or is disabled. */
 export function notFound(): Response {
   return errorResponse(new ApiError("not_found", "No such API route."));
 }
@@ -90,7 +90,7 @@ export async function readBody<T extends z.ZodType>(
   return parsed.data;
 }
 
-/** The client's address for rate limits; "local" when not behind Cloudflare. */
+/** Returns the client address for rate limits, or "local" off Cloudflare. */
 export function clientAddress(request: Request): string {
   return request.headers.get("CF-Connecting-IP") ?? "local";
 }

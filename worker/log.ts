@@ -1,7 +1,8 @@
 /**
  * Writes one structured log line: the event name and the ids involved.
  * Callers pass ids, counts and error messages only, never a session secret,
- * a one-time code or a message body.
+ * a one-time code or a message body. The one exception is the development
+ * SMS outbox, which logs the text of each SMS so a developer can sign in.
  */
 export function log(
   event: string,
@@ -10,7 +11,7 @@ export function log(
   console.log(JSON.stringify({ event, ...fields }));
 }
 
-/** The message of a caught value, for logs. */
+/** Returns the message of a caught value, for logs. */
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }

@@ -36,7 +36,7 @@ function invalidMessage(
   return `${phone} is not a valid phone number for ${region}; include the country code, e.g. ${example}`;
 }
 
-/** A number in international format for people, e.g. "+49 30 1234567". */
+/** Formats an E.164 number for people, e.g. "+49 30 1234567". */
 export function formatPhone(e164: string): string {
   return parsePhoneNumberFromString(e164)?.formatInternational() ?? e164;
 }

@@ -11,8 +11,8 @@ import type { RoomStore } from "./store.ts";
 /**
  * Group administration rules. Each function checks the actor's rights,
  * changes the store, writes the system messages that record the change and
- * returns them with the people who lost access. The ChatRoom then tells
- * every member's hub, and the people who left.
+ * returns them with the people who lost access. The ChatRoom then sends
+ * the change to every member's hub and to the people who left.
  */
 export interface MembershipChange {
   messages: StoredMessage[];

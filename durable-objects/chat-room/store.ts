@@ -211,7 +211,7 @@ export class RoomStore {
     );
   }
 
-  /** The range a member or former member may read, or undefined. */
+  /** Returns the range a member or former member may read, or undefined. */
   readableRange(userId: string): ReadableRange | undefined {
     const member = this.member(userId);
     if (member !== undefined) {

@@ -22,7 +22,7 @@ import type { HubStore } from "./store.ts";
  */
 const MAX_FRAME_CHARS = MAX_BODY_BYTES + 16 * 1024;
 
-/** What a frame handler may use: the hub's state and the socket it serves. */
+/** The hub state and socket operations available to a frame handler. */
 export interface FrameContext {
   env: Env;
   store: HubStore;
@@ -99,7 +99,7 @@ function parseText(data: string | ArrayBuffer): unknown {
   }
 }
 
-/** An `error` frame carrying whatever ids of the failed frame are known. */
+/** Builds an `error` frame with whatever ids of the failed frame parse. */
 function errorFrame(
   context: FrameContext,
   raw: unknown,

@@ -32,7 +32,7 @@ export function send(ws: WebSocket, frame: ServerFrame): void {
 }
 
 /**
- * When the socket last showed a sign of life: a ping answered by the
+ * Returns when the socket last showed a sign of life: a ping handled by the
  * auto-response (which does not wake the object), a frame, or the connect.
  */
 export function lastSeenAt(

@@ -16,13 +16,13 @@ export const ORIGIN = "http://localhost";
 
 let addressCounter = 0;
 
-/** A fresh client address, so per-address limits never span tests. */
+/** Makes a fresh client address, so per-address limits never span tests. */
 export function freshAddress(): string {
   addressCounter += 1;
   return `198.51.100.${addressCounter % 250}-${crypto.randomUUID()}`;
 }
 
-/** A random valid German mobile number in E.164 form. */
+/** Makes a random valid German mobile number in E.164 form. */
 export function randomPhone(): string {
   const digits = Array.from({ length: 8 }, () =>
     Math.floor(Math.random() * 10),
@@ -59,7 +59,7 @@ export async function json<T>(response: Response): Promise<T> {
   return response.json<T>();
 }
 
-/** The ErrorBody of an error reply. */
+/** Reads the ErrorBody of an error reply. */
 export async function errorOf(response: Response): Promise<ErrorBody> {
   return (await json<{ error: ErrorBody }>(response)).error;
 }
@@ -71,7 +71,7 @@ export type DevicesReplyBody = z.infer<typeof DevicesReply>;
 export type ChatReplyBody = z.infer<typeof ChatReply>;
 export type DetailReplyBody = z.infer<typeof ChatDetailReply>;
 
-/** The newest code texted to `phone`, read from the development outbox. */
+/** Reads the newest code sent to `phone` from the development outbox. */
 export async function latestCode(phone: string): Promise<string> {
   const response = await api(
     "GET",

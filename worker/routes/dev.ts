@@ -5,8 +5,8 @@ import { toE164 } from "../phone.ts";
 import type { ApiRouter } from "../router.ts";
 
 /**
- * GET /api/dev/sms?phone=…[&region=DE]: the texts sent to a number. Outside
- * development the route answers 404 like any unknown path.
+ * Lists the texts sent to a number: GET /api/dev/sms?phone=…[&region=DE].
+ * Outside development the route returns 404 like any unknown path.
  */
 async function listSms(request: Request, env: Env): Promise<Response> {
   if (!isDevelopment(env)) return notFound();

@@ -4,10 +4,10 @@ import type { ApiRouter } from "../router.ts";
 import { requireSession } from "../session.ts";
 
 /**
- * Whether a WebSocket upgrade may proceed: the Origin is this Worker's own
- * origin or listed in ALLOWED_ORIGINS. Browsers always send Origin on a
- * WebSocket upgrade, so a request without one is not from a page and cannot
- * be a cross-site hijack; it is allowed.
+ * Checks that a WebSocket upgrade comes from this Worker's own origin or one
+ * listed in ALLOWED_ORIGINS. Browsers always send Origin on an upgrade, so a
+ * request without one did not come from a web page. It cannot be a
+ * cross-site hijack and is allowed.
  */
 export function originAllowed(request: Request, env: Env): boolean {
   const origin = request.headers.get("Origin");
