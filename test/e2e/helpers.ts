@@ -183,6 +183,13 @@ export function chatLink(page: Page, title: string): Locator {
   });
 }
 
+/** The header of the open chat, with its title and the "Chat info" button. */
+export function chatHeader(page: Page): Locator {
+  return page
+    .locator("header")
+    .filter({ has: page.getByRole("button", { name: "Chat info" }) });
+}
+
 /** The message log of the open chat. */
 export function messageLog(page: Page): Locator {
   return page.getByRole("log", { name: "Messages" });
