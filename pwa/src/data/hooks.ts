@@ -4,7 +4,12 @@ import type { ChatDetail, PublicProfile } from "../../../protocol/index.ts";
 import { db, type StoredRow } from "./db.ts";
 import { log } from "./log.ts";
 import { ensureProfiles, fetchDetail } from "./people.ts";
-import { othersOf, receiptDetailOf, tickOf } from "./receipts.ts";
+import {
+  othersOf,
+  receiptDetailOf,
+  tickOf,
+  visibleReceipts,
+} from "./receipts.ts";
 import { buildChatRows } from "./rows.ts";
 import { session } from "./state.ts";
 import type {
@@ -154,11 +159,14 @@ export function useSearch(query: string): SearchResult | undefined {
 /** Other members' positions, live, for the tick hooks. */
 function useOthers(chatId: string) {
   const me = myId();
+  const sharesRead = session.value?.me.settings.readReceipts !== false;
   return useLiveQuery(async () => {
     const receipts = await db.receipts.where("chatId").equals(chatId).toArray();
     const detail = await db.details.get(chatId);
-    return { chatId, others: othersOf(me, receipts, detail) };
-  }, [chatId, me]);
+    const others = othersOf(me, receipts, detail);
+    const shown = visibleReceipts(others, chatId, sharesRead);
+    return { chatId, others: shown };
+  }, [chatId, me, sharesRead]);
 }
 
 export function useTick(message: MessageRow): Tick {

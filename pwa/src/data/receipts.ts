@@ -38,6 +38,20 @@ export function othersOf(
     );
 }
 
+/**
+ * Hides read positions in a one-to-one chat while our own read receipts
+ * are off, as the server does for frames sent after the change. Positions
+ * stored before the change would otherwise still show "Read".
+ */
+export function visibleReceipts(
+  others: ReceiptRow[],
+  chatId: string,
+  sharesRead: boolean,
+): ReceiptRow[] {
+  if (sharesRead || !chatId.startsWith("dm_")) return others;
+  return others.map((row) => ({ ...row, readSeq: 0 }));
+}
+
 /** Returns the tick of one of our own messages, given the other members. */
 export function tickOf(
   message: Pick<MessageRow, "seq" | "status">,

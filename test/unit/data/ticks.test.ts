@@ -5,6 +5,7 @@ import {
   othersOf,
   receiptDetailOf,
   tickOf,
+  visibleReceipts,
 } from "../../../pwa/src/data/receipts.ts";
 import { CHAT, ME, PEER } from "./fixtures.ts";
 
@@ -91,5 +92,26 @@ describe("tick rules", () => {
       { userId: PEER, delivered: true, read: false },
       { userId: THIRD, delivered: false, read: false },
     ]);
+  });
+});
+
+describe("read receipts setting", () => {
+  const GROUP = "g_0190a0b0-0000-7000-8000-000000000001";
+
+  it("hides read positions in direct chats when off", () => {
+    const shown = visibleReceipts([receipt(PEER, 5, 5)], CHAT, false);
+    expect(shown[0]?.readSeq).toBe(0);
+    expect(shown[0]?.deliveredSeq).toBe(5);
+    expect(tickOf(sent, shown)).toBe("delivered");
+  });
+
+  it("keeps read positions in groups when off", () => {
+    const shown = visibleReceipts([receipt(PEER, 5, 5)], GROUP, false);
+    expect(tickOf(sent, shown)).toBe("read");
+  });
+
+  it("keeps read positions when on", () => {
+    const shown = visibleReceipts([receipt(PEER, 5, 5)], CHAT, true);
+    expect(tickOf(sent, shown)).toBe("read");
   });
 });
