@@ -24,7 +24,7 @@ import {
   Fanout,
   visibleReadSeq,
 } from "./chat-room/fanout.ts";
-import type { ReceiptResult } from "./chat-room/types.ts";
+import type { ChatUpdate, ReceiptResult } from "./chat-room/types.ts";
 import { migrate } from "./schema.ts";
 
 const NOT_MEMBER = "You are not a member of this chat.";
@@ -234,6 +234,12 @@ export class ChatRoom extends DurableObject<Env> {
     if (member === undefined || (member.share_read === 1) === shareRead) return;
     this.store.setShareRead(userId, shareRead);
     this.fanout.receipt(userId);
+  }
+
+  /** Returns the chat row of a current member for their hub, or null. */
+  chatUpdateFor(userId: string): ChatUpdate | null {
+    if (this.store.member(userId) === undefined) return null;
+    return chatUpdateFor(this.store, userId);
   }
 
   /** A page of messages from the part of the log `userId` may read. */

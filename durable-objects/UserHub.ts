@@ -185,13 +185,35 @@ export class UserHub extends DurableObject<Env> {
   }
 
   /** Records a live message from a ChatRoom and sends it to every device. */
-  deliver(message: StoredMessage): void {
+  async deliver(message: StoredMessage): Promise<void> {
     const chat = this.store.chat(message.chatId);
-    if (chat === undefined || chat.left) {
+    if (chat === undefined) {
+      await this.fetchChatRow(message);
+      return;
+    }
+    if (chat.left) {
       log("hub.delivery_skipped", { chatId: message.chatId, seq: message.seq });
       return;
     }
     this.recordMessage(message);
+  }
+
+  /**
+   * Handles a message that arrived before its chat row: the room sends the
+   * row and the messages separately, so the first message can win the race.
+   * The row fetched now already counts `message`, which is only forwarded.
+   */
+  private async fetchChatRow(message: StoredMessage): Promise<void> {
+    const userId = this.requireMe().id;
+    const room = chatRoom(this.env, message.chatId);
+    const update = await room.chatUpdateFor(userId);
+    if (update === null) {
+      log("hub.delivery_skipped", { chatId: message.chatId, seq: message.seq });
+      return;
+    }
+    this.store.applyChat(update);
+    this.pushChat(update.id);
+    this.broadcast({ type: "message", message });
   }
 
   /**

@@ -221,7 +221,10 @@ export class HubStore {
       .map(toSummary);
   }
 
-  /** Merges a room's view of the chat, keeping this person's own flags. */
+  /**
+   * Merges a room's view of the chat, keeping this person's own flags. An
+   * update older than the row (lower lastSeq) does not replace `unread`.
+   */
   applyChat(update: ChatUpdate): void {
     this.sql.exec(
       `INSERT INTO inbox (chat_id, kind, name, peer_id, role, member_count,
@@ -232,7 +235,8 @@ export class HubStore {
          role = excluded.role, member_count = excluded.member_count,
          last_seq = MAX(last_seq, excluded.last_seq),
          last_activity_at = MAX(last_activity_at, excluded.last_activity_at),
-         unread = CASE WHEN ? THEN excluded.unread ELSE unread END,
+         unread = CASE WHEN ? AND excluded.last_seq >= last_seq
+           THEN excluded.unread ELSE unread END,
          read_seq = MAX(read_seq, excluded.read_seq),
          left_chat = excluded.left_chat`,
       update.id,

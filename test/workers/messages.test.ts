@@ -1,9 +1,16 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
-import { MAX_BODY_BYTES, MAX_TEXT_BYTES } from "../../protocol/index.ts";
+import {
+  MAX_BODY_BYTES,
+  MAX_TEXT_BYTES,
+  SEND_BURST,
+  SENDS_PER_SECOND,
+} from "../../protocol/index.ts";
+import { SendBudget } from "../../durable-objects/user-hub/sockets.ts";
 import {
   api,
   connect,
+  createGroup,
   errorOf,
   json,
   type DetailReplyBody,
@@ -119,6 +126,23 @@ describe("send", () => {
     expect(inbox.chats[0]?.unread).toBe(1);
   });
 
+  it("reaches a hub that lacks the chat row", async () => {
+    const { ana, ben, chatId } = await pair();
+    const benHub = env.USER_HUB.get(env.USER_HUB.idFromName(ben.id));
+    await runInDurableObject(benHub, (_instance, state) => {
+      state.storage.sql.exec("DELETE FROM inbox WHERE chat_id = ?", chatId);
+    });
+    const receiver = await open(ben);
+    const sender = await open(ana);
+    const ok = await sendText(sender, chatId, "first");
+
+    const chat = await receiver.next("chat", (f) => f.chat.id === chatId);
+    expect(chat.chat.lastSeq).toBe(ok.seq);
+    expect(chat.chat.unread).toBe(1);
+    const message = await receiver.next("message");
+    expect(message.message.seq).toBe(ok.seq);
+  });
+
   it("accepts a 64 KiB text body", async () => {
     const { ana, chatId } = await pair();
     const socket = await open(ana);
@@ -145,19 +169,40 @@ describe("send", () => {
     expect(ok.seq).toBe(1);
   });
 
-  it("rate limits a device above its burst", async () => {
+  it("rate limits a device over its budget", async () => {
     const { ana, chatId } = await pair();
     const socket = await open(ana);
-    for (let i = 0; i < 300; i += 1) {
-      const message = { id: newMessageId(), kind: "message", body: "spam" };
-      socket.send({ type: "send", chatId, message });
-    }
-    const error = await socket.next(
-      "error",
-      (f) => f.error.code === "rate_limited",
-      15_000,
-    );
+    const hub = env.USER_HUB.get(env.USER_HUB.idFromName(ana.id));
+    // A budget of one send that refills once a minute, so the second send
+    // is over budget however slowly the frames arrive.
+    await runInDurableObject(hub, (instance) => {
+      Object.assign(instance, { sendBudget: new SendBudget(1 / 60, 1) });
+    });
+    await sendText(socket, chatId, "within budget");
+    const id = newMessageId();
+    socket.send({
+      type: "send",
+      chatId,
+      message: { id, kind: "message", body: "over" },
+    });
+
+    const error = await socket.next("error");
+    expect(error.error.code).toBe("rate_limited");
+    expect(error.id).toBe(id);
     expect(error.error.retryAfter).toBeGreaterThan(0);
+  });
+});
+
+describe("send budget", () => {
+  it("allows the burst, then the sustained rate", () => {
+    const budget = new SendBudget(SENDS_PER_SECOND, SEND_BURST);
+    for (let i = 0; i < SEND_BURST; i += 1) {
+      expect(budget.take("device", 0)).toBe(0);
+    }
+    expect(budget.take("device", 0)).toBe(1);
+    expect(budget.take("device", 1000 / SENDS_PER_SECOND)).toBe(0);
+    expect(budget.take("device", 1000 / SENDS_PER_SECOND)).toBe(1);
+    expect(budget.take("other", 0)).toBe(0);
   });
 });
 
@@ -335,6 +380,27 @@ describe("receipts", () => {
       (f) => f.userId === ana.id,
     );
     expect(hiddenFromBen.readSeq).toBe(0);
+  });
+});
+
+describe("group read receipts", () => {
+  it("are shared even when turned off", async () => {
+    const [ana, ben] = [await signUp(), await signUp()];
+    const chatId = await createGroup(ana, [ben]);
+    await api("PATCH", "/api/me/settings", {
+      cookie: ben.cookie,
+      body: { readReceipts: false },
+    });
+    const anaSocket = await open(ana);
+    const ok = await sendText(anaSocket, chatId);
+    const benSocket = await open(ben);
+    benSocket.send({ type: "receipt", chatId, kind: "read", seq: ok.seq });
+
+    const seen = await anaSocket.next(
+      "receipt",
+      (f) => f.userId === ben.id && f.deliveredSeq === ok.seq,
+    );
+    expect(seen.readSeq).toBe(ok.seq);
   });
 });
 
