@@ -50,6 +50,7 @@ function MemberRow(props: {
 }) {
   const { chatId, member } = props;
   const name = usePersonName(member.userId);
+  const fullName = usePersonName(member.userId, false);
   const profile = useProfile(member.userId);
   const items: MenuItem[] = [
     member.role === "admin"
@@ -69,7 +70,7 @@ function MemberRow(props: {
   ];
   return (
     <li class="members__item">
-      <Avatar id={member.userId} name={name} size="small" />
+      <Avatar id={member.userId} name={fullName} size="small" />
       <span class="members__text">
         <span class="members__name">{name}</span>
         {profile !== undefined && (
