@@ -86,6 +86,16 @@ function fillGap(chatId: string, cursor: number): void {
   pageRequests.set(rid, { kind: "fill", chatId, afterSeq: cursor });
 }
 
+/** Ends a gap fill that the server rejected; false for other requests. */
+function endFill(rid: string | undefined): boolean {
+  const request = pageRequests.get(rid ?? "");
+  if (request?.kind !== "fill") return false;
+  pageRequests.delete(rid ?? "");
+  filling.delete(request.chatId);
+  log("gap_fill_failed", { chatId: request.chatId });
+  return true;
+}
+
 /** Fills the gaps that live messages opened while a sync was running. */
 async function fillAllGaps(): Promise<void> {
   for (const row of await db.cursors.toArray()) {
@@ -226,10 +236,11 @@ const handlers: Handlers = {
   },
 
   error: async (frame) => {
+    const { code } = frame.error;
     if (frame.id !== undefined) {
       await rejectSend(frame.id, frame.error);
-    } else if (!settleRequest(frame)) {
-      log("server_error", { code: frame.error.code, rid: frame.rid });
+    } else if (!settleRequest(frame) && !endFill(frame.rid)) {
+      log("server_error", { code, rid: frame.rid, chatId: frame.chatId });
     }
   },
 };

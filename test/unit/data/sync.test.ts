@@ -125,3 +125,24 @@ describe("sync engine", () => {
     expect((await db.chats.get(CHAT))?.unread).toBe(4);
   });
 });
+
+describe("gap fill errors", () => {
+  beforeEach(async () => {
+    await resetState();
+    await addChat();
+    linkSocket();
+  });
+
+  it("allows a new fill after a rejected one", async () => {
+    await handleFrame({ type: "message", message: stored(1) });
+    await handleFrame({ type: "message", message: stored(3) });
+    const [first] = framesOf("history");
+    await handleFrame({
+      type: "error",
+      rid: first!.rid,
+      error: { code: "internal", message: "The server failed." },
+    });
+    await handleFrame({ type: "message", message: stored(5) });
+    expect(framesOf("history")).toHaveLength(2);
+  });
+});
