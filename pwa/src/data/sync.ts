@@ -86,7 +86,7 @@ function fillGap(chatId: string, cursor: number): void {
   pageRequests.set(rid, { kind: "fill", chatId, afterSeq: cursor });
 }
 
-/** Ends a gap fill that the server rejected; false for other requests. */
+/** Ends a gap fill that the server rejected. False for other requests. */
 function endFill(rid: string | undefined): boolean {
   const request = pageRequests.get(rid ?? "");
   if (request?.kind !== "fill") return false;
