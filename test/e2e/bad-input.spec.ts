@@ -1,9 +1,4 @@
-import {
-  expect,
-  requestCode,
-  test,
-  uniquePhone,
-} from "./helpers.ts";
+import { expect, requestCode, test, uniquePhone } from "./helpers.ts";
 
 test("invalid phone number is named", async ({ page }) => {
   await page.goto("/");
