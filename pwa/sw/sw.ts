@@ -1,5 +1,9 @@
 /// <reference lib="webworker" />
-import { createHandlerBoundToURL, precacheAndRoute } from "workbox-precaching";
+import {
+  cleanupOutdatedCaches,
+  createHandlerBoundToURL,
+  precacheAndRoute,
+} from "workbox-precaching";
 import { NavigationRoute, registerRoute } from "workbox-routing";
 
 declare const self: ServiceWorkerGlobalScope & {
@@ -7,6 +11,8 @@ declare const self: ServiceWorkerGlobalScope & {
 };
 
 precacheAndRoute(self.__WB_MANIFEST);
+// Precaches written by older Workbox versions use other cache names.
+cleanupOutdatedCaches();
 
 // Deep links such as /chat/… get the cached app shell, so a reload without
 // network still starts the app. API paths always go to the network.
