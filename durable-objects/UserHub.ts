@@ -27,21 +27,15 @@ import type { ChatUpdate, ReceiptUpdate } from "./chat-room/types.ts";
 import { migrate } from "./schema.ts";
 import { dispatchFrame, type FrameContext } from "./user-hub/frames.ts";
 import {
-  HEARTBEAT_CHECK_MS,
-  lastSeenAt,
+  DeviceSockets,
   readAttachment,
   send,
   SendBudget,
-  SOCKET_IDLE_LIMIT_MS,
-  type SocketAttachment,
 } from "./user-hub/sockets.ts";
 import { HUB_MIGRATIONS, HubStore, type InboxPatch } from "./user-hub/store.ts";
 
 /** lastActiveAt is written at most this often per device. */
 const TOUCH_INTERVAL_MS = 60_000;
-
-/** Close code for a socket that stopped sending pings. */
-const CLOSE_HEARTBEAT_TIMEOUT = 4000;
 
 export interface NewSession {
   deviceId: string;
@@ -58,11 +52,13 @@ export interface NewSession {
  */
 export class UserHub extends DurableObject<Env> {
   private readonly store: HubStore;
+  private readonly sockets: DeviceSockets;
   private readonly sendBudget = new SendBudget(SENDS_PER_SECOND, SEND_BURST);
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new HubStore(ctx.storage.sql);
+    this.sockets = new DeviceSockets(ctx);
     ctx.setWebSocketAutoResponse(
       new WebSocketRequestResponsePair(PING_FRAME, PONG_FRAME),
     );
@@ -151,13 +147,11 @@ export class UserHub extends DurableObject<Env> {
   /** Ends a device's session and closes its sockets with 4001 at once. */
   revokeDevice(deviceId: string): boolean {
     const existed = this.store.deleteDevice(deviceId);
-    for (const ws of this.ctx.getWebSockets(deviceId)) {
-      try {
-        ws.close(CLOSE_SESSION_REVOKED, "session revoked");
-      } catch (error) {
-        log("hub.close_failed", { deviceId, error: errorMessage(error) });
-      }
-    }
+    this.sockets.closeDevice(
+      deviceId,
+      CLOSE_SESSION_REVOKED,
+      "session revoked",
+    );
     log("session.revoked", { userId: this.store.me()?.id, deviceId, existed });
     return existed;
   }
@@ -274,16 +268,9 @@ export class UserHub extends DurableObject<Env> {
     }
     const pair = new WebSocketPair();
     const server = pair[1];
-    this.ctx.acceptWebSocket(server, [deviceId]);
     const now = Date.now();
-    const attachment: SocketAttachment = {
-      deviceId,
-      connectedAt: now,
-      lastFrameAt: now,
-    };
-    server.serializeAttachment(attachment);
+    await this.sockets.accept(server, deviceId, now);
     send(server, { type: "ready", userId: me.id, deviceId, serverTime: now });
-    await this.scheduleHeartbeatCheck();
     log("socket.opened", { userId: me.id, deviceId });
     return new Response(null, { status: 101, webSocket: pair[0] });
   }
@@ -315,49 +302,16 @@ export class UserHub extends DurableObject<Env> {
 
   /** Closes sockets that stopped pinging; runs only while sockets are open. */
   override async alarm(): Promise<void> {
-    const now = Date.now();
-    for (const ws of this.ctx.getWebSockets()) {
-      const attachment = readAttachment(ws);
-      if (attachment === undefined) continue;
-      const seen = lastSeenAt(
-        attachment,
-        this.ctx.getWebSocketAutoResponseTimestamp(ws),
-      );
-      if (now - seen > SOCKET_IDLE_LIMIT_MS) {
-        log("socket.timed_out", {
-          deviceId: attachment.deviceId,
-          idleMs: now - seen,
-        });
-        ws.close(CLOSE_HEARTBEAT_TIMEOUT, "heartbeat timeout");
-      }
-    }
-    if (this.liveDeviceIds().length > 0) await this.scheduleHeartbeatCheck();
+    await this.sockets.sweep(Date.now());
   }
 
   /** Devices with an open socket that showed life within the idle limit. */
   liveDeviceIds(now = Date.now()): string[] {
-    const live = new Set<string>();
-    for (const ws of this.ctx.getWebSockets()) {
-      const attachment = readAttachment(ws);
-      if (attachment === undefined || ws.readyState !== WebSocket.OPEN)
-        continue;
-      const seen = lastSeenAt(
-        attachment,
-        this.ctx.getWebSocketAutoResponseTimestamp(ws),
-      );
-      if (now - seen <= SOCKET_IDLE_LIMIT_MS) live.add(attachment.deviceId);
-    }
-    return [...live];
-  }
-
-  private async scheduleHeartbeatCheck(): Promise<void> {
-    const pending = await this.ctx.storage.getAlarm();
-    if (pending === null)
-      await this.ctx.storage.setAlarm(Date.now() + HEARTBEAT_CHECK_MS);
+    return this.sockets.liveDeviceIds(now);
   }
 
   private broadcast(frame: ServerFrame): void {
-    for (const ws of this.ctx.getWebSockets()) send(ws, frame);
+    this.sockets.broadcast(frame);
   }
 
   private frameContext(

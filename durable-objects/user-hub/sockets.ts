@@ -1,4 +1,5 @@
 import type { ServerFrame } from "../../protocol/index.ts";
+import { errorMessage, log } from "../../worker/log.ts";
 
 /** How often the hub looks for dead sockets while any socket is open. */
 export const HEARTBEAT_CHECK_MS = 30_000;
@@ -70,5 +71,88 @@ export class SendBudget {
     }
     bucket.tokens -= 1;
     return 0;
+  }
+}
+
+/** Close code for a socket that stopped sending pings. */
+export const CLOSE_HEARTBEAT_TIMEOUT = 4000;
+
+/**
+ * The hibernatable WebSockets of one UserHub, tagged by device id. The
+ * heartbeat alarm is set only while sockets are open, so an idle person
+ * costs nothing.
+ */
+export class DeviceSockets {
+  constructor(private readonly ctx: DurableObjectState) {}
+
+  /** Accepts `server` for `deviceId` and starts the heartbeat checks. */
+  async accept(server: WebSocket, deviceId: string, now: number) {
+    this.ctx.acceptWebSocket(server, [deviceId]);
+    const attachment: SocketAttachment = {
+      deviceId,
+      connectedAt: now,
+      lastFrameAt: now,
+    };
+    server.serializeAttachment(attachment);
+    await this.scheduleCheck();
+  }
+
+  broadcast(frame: ServerFrame): void {
+    for (const ws of this.ctx.getWebSockets()) send(ws, frame);
+  }
+
+  /** Closes every socket of one device. */
+  closeDevice(deviceId: string, code: number, reason: string): void {
+    for (const ws of this.ctx.getWebSockets(deviceId)) {
+      closeQuietly(ws, code, reason);
+    }
+  }
+
+  /** Devices with an open socket that showed life within the idle limit. */
+  liveDeviceIds(now: number): string[] {
+    const live = new Set<string>();
+    for (const ws of this.ctx.getWebSockets()) {
+      const attachment = readAttachment(ws);
+      if (attachment === undefined) continue;
+      if (ws.readyState !== WebSocket.OPEN) continue;
+      if (now - this.lastSeen(ws, attachment) <= SOCKET_IDLE_LIMIT_MS) {
+        live.add(attachment.deviceId);
+      }
+    }
+    return [...live];
+  }
+
+  /** Closes dead sockets and re-arms the alarm while live ones remain. */
+  async sweep(now: number): Promise<void> {
+    for (const ws of this.ctx.getWebSockets()) {
+      const attachment = readAttachment(ws);
+      if (attachment === undefined) continue;
+      const idleMs = now - this.lastSeen(ws, attachment);
+      if (idleMs > SOCKET_IDLE_LIMIT_MS) {
+        log("socket.timed_out", { deviceId: attachment.deviceId, idleMs });
+        closeQuietly(ws, CLOSE_HEARTBEAT_TIMEOUT, "heartbeat timeout");
+      }
+    }
+    if (this.liveDeviceIds(now).length > 0) await this.scheduleCheck();
+  }
+
+  private lastSeen(ws: WebSocket, attachment: SocketAttachment): number {
+    const autoResponseAt = this.ctx.getWebSocketAutoResponseTimestamp(ws);
+    return lastSeenAt(attachment, autoResponseAt);
+  }
+
+  private async scheduleCheck(): Promise<void> {
+    const pending = await this.ctx.storage.getAlarm();
+    if (pending !== null) return;
+    await this.ctx.storage.setAlarm(Date.now() + HEARTBEAT_CHECK_MS);
+  }
+}
+
+function closeQuietly(ws: WebSocket, code: number, reason: string): void {
+  try {
+    ws.close(code, reason);
+  } catch (error) {
+    // A socket the peer already closed may reject a second close.
+    log("socket.close_failed", { code, error: errorMessage(error) });
   }
 }
