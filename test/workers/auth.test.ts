@@ -4,7 +4,7 @@ import {
   runInDurableObject,
   SELF,
 } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { OTP_MAX_ATTEMPTS } from "../../protocol/index.ts";
 import worker from "../../worker/index.ts";
 import type { DevSmsReply } from "../../protocol/index.ts";
@@ -216,5 +216,68 @@ describe("development SMS outbox", () => {
     );
     expect(response.status).toBe(404);
     expect((await errorOf(response)).code).toBe("not_found");
+  });
+});
+
+describe("Twilio SMS sender", () => {
+  const twilioEnv = {
+    ...env,
+    ENVIRONMENT: "production",
+    SMS_PROVIDER: "twilio",
+    TWILIO_ACCOUNT_SID: "AC123",
+    TWILIO_AUTH_TOKEN: "token",
+    TWILIO_FROM: "+15005550006",
+  };
+
+  function requestCodeIn(testEnv: typeof env, phone: string) {
+    const request = new Request("http://localhost/api/auth/code", {
+      method: "POST",
+      headers: { "CF-Connecting-IP": freshAddress() },
+      body: JSON.stringify({ phone }),
+    });
+    return worker.fetch(
+      request as Request<unknown, IncomingRequestCfProperties>,
+      testEnv,
+      createExecutionContext(),
+    );
+  }
+
+  it("posts the code to the Messages API", async () => {
+    const sent: Request[] = [];
+    const spy = vi
+      .spyOn(globalThis, "fetch")
+      .mockImplementation((input, init) => {
+        sent.push(new Request(input, init));
+        return Promise.resolve(new Response("{}", { status: 201 }));
+      });
+    const phone = randomPhone();
+    try {
+      const response = await requestCodeIn(twilioEnv, phone);
+      expect(response.status).toBe(200);
+    } finally {
+      spy.mockRestore();
+    }
+
+    expect(sent).toHaveLength(1);
+    const request = sent[0] as Request;
+    expect(request.url).toBe(
+      "https://api.twilio.com/2010-04-01/Accounts/AC123/Messages.json",
+    );
+    expect(request.headers.get("Authorization")).toBe(
+      `Basic ${btoa("AC123:token")}`,
+    );
+    const form = new URLSearchParams(await request.text());
+    expect(form.get("To")).toBe(phone);
+    expect(form.get("From")).toBe("+15005550006");
+    expect(form.get("Body")).toMatch(/\b\d{6}\b/);
+  });
+
+  it("fails without its secrets", async () => {
+    const unconfigured = { ...twilioEnv, TWILIO_AUTH_TOKEN: undefined };
+    const response = await requestCodeIn(unconfigured, randomPhone());
+    expect(response.status).toBe(500);
+    const error = await errorOf(response);
+    expect(error.code).toBe("internal");
+    expect(error.message).not.toContain("TWILIO");
   });
 });
