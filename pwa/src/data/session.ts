@@ -184,7 +184,7 @@ async function requestLogout(): Promise<boolean> {
 }
 
 /** Retries a logout made offline; false while it is still not confirmed. */
-async function finishPendingLogout(): Promise<boolean> {
+export async function finishPendingLogout(): Promise<boolean> {
   if (localStorage.getItem(LOGOUT_PENDING_KEY) === null) return true;
   if (!(await requestLogout())) return false;
   localStorage.removeItem(LOGOUT_PENDING_KEY);
