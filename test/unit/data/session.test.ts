@@ -9,9 +9,9 @@ import { revoked, session } from "../../../pwa/src/data/state.ts";
 import { applyMessages } from "../../../pwa/src/data/store.ts";
 import { CHAT, ME, MY_DEVICE, addChat, stored } from "./fixtures.ts";
 
-// The session module starts a socket; with `navigator.onLine` false it
-// waits for an `online` event instead of opening one, so these stubs are
-// all the browser it needs.
+// The session module starts a socket. With `navigator.onLine` false the
+// socket waits for an `online` event instead of connecting, so these stubs
+// are all the browser it needs.
 const listeners = { addEventListener() {}, removeEventListener() {} };
 const storage = new Map<string, string>();
 
