@@ -106,8 +106,9 @@ export class Fanout {
     this.toHubs(recipients, "message", (hub) => hub.deliver(message));
   }
 
+  /** Sends `deleted` to everyone who could read `message`. */
   deleted(message: StoredMessage): void {
-    const recipients = this.memberIds();
+    const recipients = this.store.readersOf(message.seq);
     this.toHubs(recipients, "deleted", (hub) =>
       hub.messageDeleted(message.chatId, message.id, message.seq),
     );

@@ -270,10 +270,24 @@ export class RoomStore {
   /** Deletes a message for everyone, with every edit and reaction to it. */
   markDeleted(id: string): void {
     this.sql.exec(
-      "UPDATE message SET deleted = 1, body = '' WHERE id = ? OR ref = ?",
+      `UPDATE message SET deleted = 1, body = ''
+       WHERE id = ? OR (ref = ? AND kind IN ('edit', 'reaction'))`,
       id,
       id,
     );
+  }
+
+  /** People who may read `seq`: members and former members in range. */
+  readersOf(seq: number): string[] {
+    return this.sql
+      .exec<{ user_id: string }>(
+        `SELECT user_id FROM member WHERE from_seq <= ?1
+         UNION SELECT user_id FROM former_member
+         WHERE from_seq <= ?1 AND until_seq > ?1`,
+        seq,
+      )
+      .toArray()
+      .map((row) => row.user_id);
   }
 
   /**

@@ -246,6 +246,24 @@ describe("former members", () => {
   });
 });
 
+describe("delete for everyone in groups", () => {
+  it("reaches former members who saw the message", async () => {
+    const [ana, ben] = [await signUp(), await signUp()];
+    const chatId = await createGroup(ana, [ben]);
+    const anaSocket = await open(ana);
+    const original = await sendText(anaSocket, chatId, "oops");
+    await api("DELETE", `/api/chats/${chatId}/members/${ben.id}`, {
+      cookie: ben.cookie,
+    });
+    const benSocket = await open(ben);
+    anaSocket.send({ type: "delete", chatId, messageId: original.id });
+
+    const notice = await benSocket.next("deleted");
+    expect(notice.id).toBe(original.id);
+    expect(notice.seq).toBe(original.seq);
+  });
+});
+
 describe("inbox settings", () => {
   it("pins and mutes per person", async () => {
     const [ana, ben] = [await signUp(), await signUp()];

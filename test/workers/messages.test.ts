@@ -541,6 +541,42 @@ describe("delete for everyone", () => {
     ]);
   });
 
+  it("keeps replies that carry a ref", async () => {
+    const { ana, ben, chatId } = await pair();
+    const anaSocket = await open(ana);
+    const benSocket = await open(ben);
+    const original = await sendText(anaSocket, chatId, "question");
+    const reply = {
+      id: newMessageId(),
+      kind: "message",
+      ref: original.id,
+      body: "answer",
+    };
+    benSocket.send({ type: "send", chatId, message: reply });
+    await benSocket.next("send.ok", (f) => f.id === reply.id);
+    anaSocket.send({
+      type: "delete",
+      rid: "d",
+      chatId,
+      messageId: original.id,
+    });
+    await anaSocket.next("deleted", (f) => f.rid === "d");
+
+    const rows = await runInDurableObject(
+      roomStub(chatId),
+      (_instance, state) =>
+        state.storage.sql
+          .exec<{ body: string; deleted: number }>(
+            "SELECT body, deleted FROM message ORDER BY seq",
+          )
+          .toArray(),
+    );
+    expect(rows).toEqual([
+      { body: "", deleted: 1 },
+      { body: "answer", deleted: 0 },
+    ]);
+  });
+
   it("is for the author only", async () => {
     const { ana, ben, chatId } = await pair();
     const anaSocket = await open(ana);
