@@ -18,12 +18,13 @@ export type ApiRouter = RouterType<
 
 /** Turns a raised error into a typed JSON reply; never a stack trace. */
 function toErrorResponse(error: unknown, request: ApiRequest): Response {
-  if (error instanceof ApiError) return errorResponse(error);
-  log("http.failed", {
-    method: request.method,
-    path: new URL(request.url).pathname,
-    error: errorMessage(error),
-  });
+  const method = request.method;
+  const path = new URL(request.url).pathname;
+  if (error instanceof ApiError) {
+    log("http.rejected", { method, path, code: error.code });
+    return errorResponse(error);
+  }
+  log("http.failed", { method, path, error: errorMessage(error) });
   return errorResponse(
     new ApiError("internal", "The server failed. Try again later."),
   );

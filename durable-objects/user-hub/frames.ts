@@ -105,15 +105,21 @@ function errorFrame(
   raw: unknown,
   error: unknown,
 ): ServerFrame {
+  const fields =
+    typeof raw === "object" && raw !== null
+      ? (raw as Record<string, unknown>)
+      : {};
+  const ids = {
+    userId: context.userId,
+    deviceId: context.deviceId,
+    frameType: typeof fields.type === "string" ? fields.type.slice(0, 32) : "",
+  };
   let body: ErrorBody;
   if (error instanceof ApiError) {
     body = error.toBody();
+    log("hub.frame_rejected", { ...ids, code: body.code, field: body.field });
   } else {
-    log("hub.frame_failed", {
-      userId: context.userId,
-      deviceId: context.deviceId,
-      error: errorMessage(error),
-    });
+    log("hub.frame_failed", { ...ids, error: errorMessage(error) });
     body = {
       code: "internal",
       message: "The server failed to handle this frame.",
@@ -123,10 +129,6 @@ function errorFrame(
     type: "error",
     error: body,
   };
-  const fields =
-    typeof raw === "object" && raw !== null
-      ? (raw as Record<string, unknown>)
-      : {};
   if (typeof fields.rid === "string" && fields.rid.length <= 64)
     frame.rid = fields.rid;
   const chat = chatIdSchema.safeParse(fields.chatId);
