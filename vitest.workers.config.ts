@@ -19,6 +19,7 @@ export default defineConfig({
   ],
   test: {
     include: ["test/workers/**/*.test.ts"],
+    setupFiles: ["test/workers/setup.ts"],
     testTimeout: 20_000,
     silent: "passed-only",
   },

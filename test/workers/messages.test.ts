@@ -332,6 +332,14 @@ describe("receipts", () => {
     const chat = await benSocket.next("chat", (f) => f.chat.readSeq === 2);
     expect(chat.chat.unread).toBe(1);
     benSocket.send({ type: "receipt", chatId, kind: "delivered", seq: 1 });
+    await benSocket.next("chat");
+    const afterOlder = await json<DetailReplyBody>(
+      await api("GET", `/api/chats/${chatId}`, { cookie: ana.cookie }),
+    );
+    const unchanged = afterOlder.chat.members.find((m) => m.userId === ben.id);
+    expect(unchanged?.deliveredSeq).toBe(2);
+    expect(unchanged?.readSeq).toBe(2);
+
     benSocket.send({ type: "receipt", chatId, kind: "read", seq: 99 });
     const clamped = await anaSocket.next(
       "receipt",
