@@ -15,9 +15,9 @@ const SYSTEM_BROWSERS = [
 ];
 
 /**
- * Returns the Chromium executable to launch: `CHROMIUM_PATH` when set, else
- * the browser that `playwright install chromium` puts in its cache, else the
- * first system browser that exists; `undefined` when there is none.
+ * Returns the Chromium executable to launch, or `undefined` when there is
+ * none. The order is `CHROMIUM_PATH`, then the browser that `playwright
+ * install chromium` puts in its cache, then the first system browser found.
  *
  * @returns {string | undefined}
  */
@@ -26,8 +26,8 @@ export function findChromium() {
   if (fromEnv) {
     if (!existsSync(fromEnv)) {
       throw new Error(
-        `CHROMIUM_PATH is ${fromEnv}, but no file exists there; ` +
-          "point it at a Chromium executable or unset it.",
+        `CHROMIUM_PATH=${fromEnv} not found. ` +
+          "Point it at a Chromium executable or unset it.",
       );
     }
     return fromEnv;

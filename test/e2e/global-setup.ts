@@ -32,7 +32,7 @@ async function logTail(): Promise<string> {
   return text.split("\n").slice(-40).join("\n");
 }
 
-/** Polls the server until it answers HTTP, or fails when it exits first. */
+/** Polls the server until it responds, or throws when it exits first. */
 async function waitUntilAnswering(
   baseURL: string,
   server: ChildProcess,

@@ -171,48 +171,48 @@ export const test = base.extend<Fixtures>({
 
 // ---- screens ----
 
-/** The chat list of the main screen. */
+/** Returns the chat list of the main screen. */
 export function chatList(page: Page): Locator {
   return page.getByRole("list", { name: "Chat list" });
 }
 
-/** The link of the chat titled `title` in the chat list. */
+/** Returns the link of the chat titled `title` in the chat list. */
 export function chatLink(page: Page, title: string): Locator {
   return chatList(page).getByRole("link", {
     name: new RegExp(`^${escapeRegExp(title)}`),
   });
 }
 
-/** The header of the open chat, with its title and the "Chat info" button. */
+/** Returns the header of the open chat, with its "Chat info" button. */
 export function chatHeader(page: Page): Locator {
   return page
     .locator("header")
     .filter({ has: page.getByRole("button", { name: "Chat info" }) });
 }
 
-/** The message log of the open chat. */
+/** Returns the message log of the open chat. */
 export function messageLog(page: Page): Locator {
   return page.getByRole("log", { name: "Messages" });
 }
 
-/** The message articles of the open chat that contain `text`. */
+/** Returns the message articles of the open chat that contain `text`. */
 export function messageWith(page: Page, text: string | RegExp): Locator {
   return messageLog(page).getByRole("article").filter({ hasText: text });
 }
 
-/** The text element of a message article (the one marked `dir="auto"`). */
+/** Returns the text element (marked `dir="auto"`) of a message article. */
 export function messageText(message: Locator): Locator {
   return message.locator('[dir="auto"]').first();
 }
 
-/** The delivery tick of one of your own messages. */
+/** Returns the delivery tick of one of your own messages. */
 export function tickOf(message: Locator): Locator {
   return message.getByRole("img", {
     name: /^(Pending|Sent|Delivered|Read|Failed)$/,
   });
 }
 
-/** The composer's textbox. */
+/** Returns the composer's textbox. */
 export function composer(page: Page): Locator {
   return page.getByRole("textbox", { name: "Message", exact: true });
 }
@@ -256,7 +256,7 @@ export async function openChat(page: Page, title: string): Promise<void> {
   await expect(messageLog(page)).toBeVisible();
 }
 
-/** Ana and Ben in a direct chat, both with the chat open. */
+/** Signs up Ana and Ben and opens a direct chat between them on both sides. */
 export async function directPair(
   newPerson: Fixtures["newPerson"],
 ): Promise<{ ana: Person; ben: Person }> {

@@ -39,7 +39,7 @@ test("read receipts off hides read ticks", async ({ newPerson }) => {
   await ben.page.goto("/");
   await openChat(ben.page, "Ana");
 
-  // Ana's new message reaches Ben's open chat, but Ana sees no Read.
+  // Ana's new message reaches Ben's open chat, but Ana's tick stays Delivered.
   await sendText(ana.page, "Are you reading this?");
   await expect(messageWith(ben.page, "Are you reading this?")).toBeVisible();
   const question = messageWith(ana.page, "Are you reading this?");
