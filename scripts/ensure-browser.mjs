@@ -39,6 +39,9 @@ export function findChromium() {
   return SYSTEM_BROWSERS.find((path) => existsSync(path));
 }
 
+/** Time allowed for `npx playwright install chromium`: 10 minutes. */
+const INSTALL_TIMEOUT_MS = 10 * 60 * 1000;
+
 /** Text printed when no browser could be found or installed. */
 const INSTALL_HELP = `No Chromium found for the end-to-end tests.
 Install one of these, then run the tests again:
@@ -58,6 +61,8 @@ export function ensureChromium() {
   console.log("No Chromium found; trying: npx playwright install chromium");
   const install = spawnSync("npx", ["playwright", "install", "chromium"], {
     stdio: "inherit",
+    // Without network access the download can hang instead of failing.
+    timeout: INSTALL_TIMEOUT_MS,
   });
   const installed = install.status === 0 ? findChromium() : undefined;
   if (installed) return installed;
