@@ -7,6 +7,7 @@ import {
 import { describe, expect, it, vi } from "vitest";
 import { OTP_MAX_ATTEMPTS } from "../../protocol/index.ts";
 import worker from "../../worker/index.ts";
+import { MAX_REQUEST_BYTES } from "../../worker/http.ts";
 import type { DevSmsReply } from "../../protocol/index.ts";
 import type { z } from "zod";
 
@@ -158,6 +159,26 @@ describe("code verification", () => {
     const second = await signUp(first.phone, "Phone");
     expect(second.id).toBe(first.id);
     expect(second.deviceId).not.toBe(first.deviceId);
+  });
+});
+
+describe("request bodies", () => {
+  it("rejects a body over the cap as too_large", async () => {
+    const response = await api("POST", "/api/auth/code", {
+      body: JSON.stringify({ phone: "x".repeat(MAX_REQUEST_BYTES) }),
+      headers: { "CF-Connecting-IP": freshAddress() },
+    });
+    expect(response.status).toBe(413);
+    expect((await errorOf(response)).code).toBe("too_large");
+  });
+
+  it("rejects malformed JSON as invalid_request", async () => {
+    const response = await api("POST", "/api/auth/code", {
+      body: "{not json",
+      headers: { "CF-Connecting-IP": freshAddress() },
+    });
+    expect(response.status).toBe(400);
+    expect((await errorOf(response)).code).toBe("invalid_request");
   });
 });
 
