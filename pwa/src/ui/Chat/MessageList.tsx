@@ -143,21 +143,30 @@ function useMessageWindow(chatId: string): MessageWindow {
   const busy = useRef(false);
   const abort = useRef(new AbortController());
   const messages = useMessages(chatId, limit);
+  // The rows from before the last change of `limit`: until the live query
+  // answers for the new limit, a short list does not mean the end.
+  const staleRows = useRef<MessageRow[] | undefined>(undefined);
+  const settling = messages !== undefined && messages === staleRows.current;
   const localDone = messages !== undefined && messages.length < limit;
-  const hasOlder = !(serverDone && localDone);
+  const hasOlder = settling || !(serverDone && localDone);
 
   // loadOlder waits for a connection while offline; leaving the chat ends it.
   useEffect(() => () => abort.current.abort(), []);
 
   const loadMore = () => {
-    if (busy.current || !hasOlder || messages === undefined) return;
+    if (busy.current || settling || !hasOlder || messages === undefined) {
+      return;
+    }
     busy.current = true;
     setLoading(true);
     const signal = abort.current.signal;
     fetchMore(chatId, messages.length, localDone && !serverDone, signal)
       .then((result) => {
         if (!result.more) setServerDone(true);
-        setLimit(result.limit);
+        if (result.limit !== limit) {
+          staleRows.current = messages;
+          setLimit(result.limit);
+        }
       })
       .catch((error: unknown) => {
         if (!signal.aborted) showNotice(errorMessage(error));
@@ -167,7 +176,7 @@ function useMessageWindow(chatId: string): MessageWindow {
         setLoading(false);
       });
   };
-  return { messages, hasOlder, loading, loadMore };
+  return { messages, hasOlder, loading: loading || settling, loadMore };
 }
 
 async function fetchMore(
@@ -217,6 +226,7 @@ function useJumps(
       if (jump.highlight) highlight(state, jump.id);
       return;
     }
+    if (messageWindow.loading) return;
     if (messageWindow.hasOlder) {
       messageWindow.loadMore();
       return;
@@ -227,7 +237,7 @@ function useJumps(
       positioned.current = true;
       list.scrollToBottom();
     }
-  }, [jump, messageWindow.messages, messageWindow.hasOlder]);
+  }, [jump, messageWindow.messages, messageWindow.hasOlder, messageWindow.loading]);
 }
 
 function highlight(state: ChatState, id: string) {
