@@ -7,7 +7,7 @@ import type { ChatUpdate, ReceiptUpdate } from "./types.ts";
 type HubStub = ReturnType<typeof userHub>;
 
 /**
- * Read position of `member` as `viewerId` sees it. In one-to-one chats it
+ * Returns the read position of `member` as shown to `viewerId`. In one-to-one chats it
  * reads as 0 when either side turned read receipts off; groups always
  * share.
  */
@@ -24,7 +24,7 @@ export function visibleReadSeq(
 }
 
 /**
- * The chat with its members as `viewerId` sees it. Someone who is no
+ * Builds the chat with its members as shown to `viewerId`. Someone who is no
  * longer a member gets an empty member list.
  */
 export function chatDetail(
@@ -138,7 +138,7 @@ export class Fanout {
   /** Calls every hub, logging (not raising) a failure of any one of them. */
   private toHubs(
     userIds: string[],
-    what: string,
+    kind: string,
     call: (hub: HubStub, userId: string) => Promise<unknown>,
   ): void {
     const chatId = this.store.chat()?.chat_id;
@@ -147,7 +147,7 @@ export class Fanout {
         await call(userHub(this.env, userId), userId);
       } catch (error) {
         const reason = errorMessage(error);
-        log("chat.fanout_failed", { chatId, userId, what, error: reason });
+        log("chat.fanout_failed", { chatId, userId, kind, error: reason });
       }
     });
     this.waitUntil(Promise.all(calls));

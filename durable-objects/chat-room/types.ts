@@ -1,7 +1,7 @@
 import type { ChatKind, MemberRole } from "../../protocol/index.ts";
 
 /**
- * What a ChatRoom tells a member's UserHub about the chat. The hub merges it
+ * The chat row a ChatRoom sends to a member's UserHub. The hub merges it
  * into its inbox row and keeps its own pinned, archived and muted flags.
  * `readSeq` and `unread` are absent when the room has no newer value.
  */

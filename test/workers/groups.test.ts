@@ -100,17 +100,20 @@ describe("group admin rules", () => {
       expect(response.status).toBe(403);
       expect((await errorOf(response)).code).toBe("forbidden");
     }
+
     const asAna = { cookie: ana.cookie };
     const renamed = await api("PATCH", `/api/chats/${chatId}`, {
       ...asAna,
       body: { name: "Ours" },
     });
     expect((await json<DetailReplyBody>(renamed)).chat.name).toBe("Ours");
+
     const added = await api("POST", `/api/chats/${chatId}/members`, {
       ...asAna,
       body: { userIds: [cleo.id] },
     });
     expect(members(await json<DetailReplyBody>(added))).toHaveLength(3);
+
     const promoted = await api(
       "PATCH",
       `/api/chats/${chatId}/members/${ben.id}`,
@@ -124,6 +127,7 @@ describe("group admin rules", () => {
         (m) => m.userId === ben.id,
       )?.role,
     ).toBe("admin");
+
     const removed = await api(
       "DELETE",
       `/api/chats/${chatId}/members/${cleo.id}`,
@@ -132,6 +136,7 @@ describe("group admin rules", () => {
     expect(
       members(await json<DetailReplyBody>(removed)).map((m) => m.userId),
     ).toEqual([ana.id, ben.id]);
+
     const events = (await systemEvents(chatId)).map((e) => e.event);
     expect(events).toEqual([
       "created",
@@ -204,6 +209,7 @@ describe("former members", () => {
     const anaSocket = await open(ana);
     await sendText(anaSocket, chatId, "before");
     const benSocket = await open(ben);
+
     await api("DELETE", `/api/chats/${chatId}/members/${ben.id}`, {
       cookie: ana.cookie,
     });
@@ -221,6 +227,7 @@ describe("former members", () => {
       actorId: ana.id,
       targetId: ben.id,
     });
+
     await sendText(anaSocket, chatId, "after");
     benSocket.send({
       type: "history",
@@ -235,10 +242,12 @@ describe("former members", () => {
       .map((m) => m.body);
     expect(bodies).toEqual(["before"]);
     expect(page.messages.at(-1)?.seq).toBe(removal.message.seq);
+
     const message = { id: newMessageId(), kind: "message", body: "x" };
     benSocket.send({ type: "send", chatId, message });
     const error = await benSocket.next("error");
     expect(error.error.code).toBe("forbidden");
+
     const detail = await api("GET", `/api/chats/${chatId}`, {
       cookie: ben.cookie,
     });
