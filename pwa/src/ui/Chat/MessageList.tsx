@@ -3,6 +3,7 @@ import {
   firstUnreadId,
   loadOlder,
   markRead,
+  useChat,
   useMessages,
   type MessageRow,
 } from "../../data/index.ts";
@@ -52,7 +53,8 @@ export function MessageList({ chatId }: { chatId: string }) {
   }, [ready]);
 
   useJumps(state, messageWindow, keys, list, positioned);
-  useMarkRead(chatId, ready ? messages?.at(-1)?.id : undefined);
+  const unread = useChat(chatId)?.unread ?? 0;
+  useMarkRead(chatId, ready ? messages?.at(-1)?.id : undefined, unread);
 
   const toBottom = state.toBottom.value;
   useEffect(() => {
@@ -247,8 +249,15 @@ function highlight(state: ChatState, id: string) {
   }, HIGHLIGHT_MS);
 }
 
-/** Marks the chat read while it is open and the page is visible. */
-function useMarkRead(chatId: string, newestId: string | undefined) {
+/**
+ * Marks the chat read while it is open and the page is visible: when a newer
+ * message shows and whenever the inbox still counts unread messages.
+ */
+function useMarkRead(
+  chatId: string,
+  newestId: string | undefined,
+  unread: number,
+) {
   useEffect(() => {
     if (newestId === undefined) return;
     const mark = () => {
@@ -262,5 +271,5 @@ function useMarkRead(chatId: string, newestId: string | undefined) {
     mark();
     document.addEventListener("visibilitychange", mark);
     return () => document.removeEventListener("visibilitychange", mark);
-  }, [chatId, newestId]);
+  }, [chatId, newestId, unread > 0]);
 }

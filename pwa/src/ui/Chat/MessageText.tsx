@@ -28,7 +28,12 @@ export function MessageText({ text }: { text: string }) {
   );
 }
 
-/** The quoted message of a reply; a click scrolls to the original. */
+/**
+ * The quoted message of a reply; a click scrolls to the original.
+ * NOTE: the quote shows its text only while the original is inside the
+ * loaded window of the list, because the data layer offers no lookup of a
+ * single message; otherwise it reads "Quoted message" until loaded.
+ */
 export function ReplyQuote(props: { id: string; quoted: MessageRow | undefined }) {
   const state = useChatState();
   const onClick = () => {
