@@ -72,7 +72,9 @@ describe("group creation", () => {
       body: { name: "Ghosts", memberIds: [ghost] },
     });
     expect(response.status).toBe(404);
-    expect((await errorOf(response)).message).toContain(ghost);
+    const error = await errorOf(response);
+    expect(error.message).toContain(ghost);
+    expect(error.field).toBe("memberIds");
   });
 });
 

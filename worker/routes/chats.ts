@@ -48,17 +48,17 @@ function userParam(request: ApiRequest): string {
 }
 
 /** Raises not_found naming the first id without an account. */
-async function requireAccounts(env: Env, userIds: string[]): Promise<void> {
+async function requireAccounts(
+  env: Env,
+  userIds: string[],
+  field: string,
+): Promise<void> {
   const profiles = await Promise.all(
     userIds.map((id) => userHub(env, id).getProfile()),
   );
   const missing = userIds.find((_, index) => profiles[index] === null);
   if (missing !== undefined) {
-    throw new ApiError(
-      "not_found",
-      `No account has the id ${missing}.`,
-      "userIds",
-    );
+    throw new ApiError("not_found", `No account has the id ${missing}.`, field);
   }
 }
 
@@ -96,7 +96,7 @@ async function createGroup(request: Request, env: Env): Promise<Response> {
       `A group can have at most ${MAX_GROUP_MEMBERS} members.`,
     );
   }
-  await requireAccounts(env, others);
+  await requireAccounts(env, others, "memberIds");
   const chatId = `g_${crypto.randomUUID()}`;
   const room = chatRoom(env, chatId);
   const chat = unwrap(await room.createGroup(chatId, me.id, body.name, others));
@@ -122,7 +122,7 @@ async function addMembers(request: ApiRequest, env: Env): Promise<Response> {
   const { me } = await requireSession(request, env);
   const room = chatRoom(env, chatParam(request));
   const { userIds } = await readBody(request, AddMembersBody);
-  await requireAccounts(env, [...new Set(userIds)]);
+  await requireAccounts(env, [...new Set(userIds)], "userIds");
   const chat = unwrap(
     await room.addMembers(me.id, userIds, me.settings.readReceipts),
   );
