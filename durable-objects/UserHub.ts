@@ -228,8 +228,20 @@ export class UserHub extends DurableObject<Env> {
     });
   }
 
-  messageDeleted(chatId: string, id: string, seq: number): void {
+  /** Sends `deleted` to every device and stores a recounted `unread`. */
+  messageDeleted(
+    chatId: string,
+    id: string,
+    seq: number,
+    unread: number | null,
+  ): void {
     this.broadcast({ type: "deleted", chatId, id, seq });
+    const chat = this.store.chat(chatId);
+    if (chat === undefined || unread === null || chat.unread === unread) {
+      return;
+    }
+    this.store.setRead(chatId, chat.readSeq, unread);
+    this.pushChat(chatId);
   }
 
   private recordMessage(message: StoredMessage): void {

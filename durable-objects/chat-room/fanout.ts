@@ -109,8 +109,22 @@ export class Fanout {
   /** Sends `deleted` to everyone who could read `message`. */
   deleted(message: StoredMessage): void {
     const recipients = this.store.readersOf(message.seq);
-    this.toHubs(recipients, "deleted", (hub) =>
-      hub.messageDeleted(message.chatId, message.id, message.seq),
+    // A deleted message no longer counts as unread, so current members get
+    // their recounted unread number with the notice.
+    const unread = new Map<string, number>();
+    for (const userId of recipients) {
+      const member = this.store.member(userId);
+      if (member === undefined) continue;
+      const count = this.store.unread(userId, member.read_seq, member.from_seq);
+      unread.set(userId, count);
+    }
+    this.toHubs(recipients, "deleted", (hub, userId) =>
+      hub.messageDeleted(
+        message.chatId,
+        message.id,
+        message.seq,
+        unread.get(userId) ?? null,
+      ),
     );
   }
 

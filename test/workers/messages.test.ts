@@ -549,6 +549,18 @@ describe("delete for everyone", () => {
     ]);
   });
 
+  it("recounts the recipient's unread messages", async () => {
+    const { ana, ben, chatId } = await pair();
+    const anaSocket = await open(ana);
+    const benSocket = await open(ben);
+    const original = await sendText(anaSocket, chatId, "unread soon gone");
+    await benSocket.next("message", (f) => f.message.id === original.id);
+    anaSocket.send({ type: "delete", chatId, messageId: original.id });
+
+    const chat = await benSocket.next("chat", (f) => f.chat.id === chatId);
+    expect(chat.chat.unread).toBe(0);
+  });
+
   it("keeps replies that carry a ref", async () => {
     const { ana, ben, chatId } = await pair();
     const anaSocket = await open(ana);
