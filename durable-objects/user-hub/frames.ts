@@ -22,6 +22,13 @@ import type { HubStore } from "./store.ts";
  */
 const MAX_FRAME_CHARS = MAX_BODY_BYTES + 16 * 1024;
 
+/**
+ * ChatRooms asked at once while answering `sync`. An estimate that keeps a
+ * large chat list from waiting on one round trip per chat in turn, without
+ * flooding the hub with replies.
+ */
+const SYNC_CONCURRENCY = 8;
+
 /** The hub state and socket operations available to a frame handler. */
 export interface FrameContext {
   env: Env;
@@ -232,12 +239,17 @@ async function handleSync(
   const known = new Map(
     frame.chats.map((chat) => [chat.chatId, chat.afterSeq]),
   );
-  // NOTE: chats are synced one after another; a person with thousands of
-  // active chats waits for one round trip to each ChatRoom.
-  for (const chat of inbox) {
-    await sendMissed(context, chat, known.get(chat.id) ?? 0, frame.rid);
-    if (!chat.left) await sendReceipts(context, chat);
-  }
+  const queue = [...inbox];
+  const syncNext = async () => {
+    for (let chat = queue.shift(); chat; chat = queue.shift()) {
+      await sendMissed(context, chat, known.get(chat.id) ?? 0, frame.rid);
+      // A chat without messages has no receipt positions worth sending.
+      if (!chat.left && chat.lastSeq > 0) await sendReceipts(context, chat);
+    }
+  };
+  // Chats sync in parallel, each with its pages in order.
+  const workers = Array.from({ length: SYNC_CONCURRENCY }, syncNext);
+  await Promise.all(workers);
   context.reply({ type: "sync.done", rid: frame.rid });
 }
 

@@ -5,6 +5,7 @@ import {
   MAX_TEXT_BYTES,
   SEND_BURST,
   SENDS_PER_SECOND,
+  type ServerFrame,
 } from "../../protocol/index.ts";
 import { SendBudget } from "../../durable-objects/user-hub/sockets.ts";
 import {
@@ -48,6 +49,23 @@ async function countRows(chatId: string, id: string): Promise<number> {
         )
         .one().n,
   );
+}
+
+/** Writes `count` messages from `senderId` straight into a room's log. */
+async function seedMessages(chatId: string, senderId: string, count: number) {
+  await runInDurableObject(roomStub(chatId), (_instance, state) => {
+    for (let seq = 1; seq <= count; seq += 1) {
+      state.storage.sql.exec(
+        `INSERT INTO message (seq, id, kind, ref, sender_id, sender_device_id, body, ts)
+         VALUES (?, ?, 'message', NULL, ?, NULL, ?, ?)`,
+        seq,
+        newMessageId(),
+        senderId,
+        `m${seq}`,
+        Date.now(),
+      );
+    }
+  });
 }
 
 async function pair() {
@@ -302,6 +320,46 @@ describe("sync", () => {
     const receipt = await benSocket.next("receipt", (f) => f.userId === ana.id);
     expect(receipt.chatId).toBe(chatId);
     await benSocket.next("sync.done", (f) => f.rid === "s1");
+  });
+
+  it("pages a long gap and newest pages", async () => {
+    const { ana, ben, chatId } = await pair();
+    const cleo = await signUp();
+    const otherChat = await openDirect(ben, cleo);
+    await seedMessages(chatId, ana.id, 450);
+    await seedMessages(otherChat, cleo.id, 250);
+    const hub = env.USER_HUB.get(env.USER_HUB.idFromName(ben.id));
+    await runInDurableObject(hub, (_instance, state) => {
+      state.storage.sql.exec(
+        "UPDATE inbox SET last_seq = 450 WHERE chat_id = ?",
+        chatId,
+      );
+      state.storage.sql.exec(
+        "UPDATE inbox SET last_seq = 250 WHERE chat_id = ?",
+        otherChat,
+      );
+    });
+    const socket = await open(ben);
+    socket.send({ type: "sync", rid: "s", chats: [{ chatId, afterSeq: 10 }] });
+    await socket.next("sync.done", (f) => f.rid === "s");
+
+    const pages = socket.frames.filter(
+      (f): f is Extract<ServerFrame, { type: "messages" }> =>
+        f.type === "messages",
+    );
+    const gap = pages.filter((p) => p.chatId === chatId);
+    expect(
+      gap.map((p) => [p.messages[0]?.seq, p.messages.at(-1)?.seq, p.hasMore]),
+    ).toEqual([
+      [11, 210, true],
+      [211, 410, true],
+      [411, 450, false],
+    ]);
+    const newest = pages.filter((p) => p.chatId === otherChat);
+    expect(newest).toHaveLength(1);
+    expect(newest[0]?.messages[0]?.seq).toBe(51);
+    expect(newest[0]?.messages.at(-1)?.seq).toBe(250);
+    expect(newest[0]?.hasMore).toBe(true);
   });
 
   it("sends only the newest page for an unknown chat", async () => {
