@@ -1,5 +1,6 @@
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import {
+  connection,
   firstUnreadId,
   loadOlder,
   markRead,
@@ -106,7 +107,9 @@ export function MessageList({ chatId }: { chatId: string }) {
         ))}
         <div ref={list.bottomSpacer} aria-hidden="true" />
       </div>
-      {messageWindow.loading && (
+      {/* loadOlder waits for the network while offline; the status line
+          already says so. */}
+      {messageWindow.loading && connection.value === "online" && (
         <div class="messages__loading" aria-live="polite">
           Loading older messages…
         </div>
@@ -145,8 +148,8 @@ function useMessageWindow(chatId: string): MessageWindow {
   const busy = useRef(false);
   const abort = useRef(new AbortController());
   const messages = useMessages(chatId, limit);
-  // The rows from before the last change of `limit`: until the live query
-  // answers for the new limit, a short list does not mean the end.
+  // The rows from before the last change of `limit`. Until the live query
+  // returns rows for the new limit, a short list does not mean the end.
   const staleRows = useRef<MessageRow[] | undefined>(undefined);
   const settling = messages !== undefined && messages === staleRows.current;
   const localDone = messages !== undefined && messages.length < limit;

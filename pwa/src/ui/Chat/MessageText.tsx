@@ -32,7 +32,7 @@ export function MessageText({ text }: { text: string }) {
  * The quoted message of a reply; a click scrolls to the original.
  * NOTE: the quote shows its text only while the original is inside the
  * loaded window of the list, because the data layer offers no lookup of a
- * single message; otherwise it reads "Quoted message" until loaded.
+ * single message. Until then it reads "Quoted message".
  */
 export function ReplyQuote(props: { id: string; quoted: MessageRow | undefined }) {
   const state = useChatState();

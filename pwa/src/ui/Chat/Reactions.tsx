@@ -74,6 +74,8 @@ export function ReactionPicker({ message, anchor, onClose }: ReactionPickerProps
     if (event.key === "Escape") {
       event.preventDefault();
       onClose();
+      // Focus returns to the "Message actions" button that opened the picker.
+      anchor.current?.querySelector<HTMLElement>("[aria-haspopup]")?.focus();
       return;
     }
     const step = { ArrowRight: 1, ArrowLeft: -1 }[event.key];
