@@ -11,6 +11,9 @@ import "./Composer.css";
 /** Tallest the textbox grows before it scrolls, in pixels. */
 const MAX_INPUT_HEIGHT = 160;
 
+/** Unsent text per chat, kept while the page lives, as other messengers do. */
+const drafts = new Map<string, string>();
+
 /**
  * The message box: Enter sends, Shift+Enter adds a line. While replying or
  * editing, a banner above it shows what is quoted or edited, with a cancel
@@ -18,7 +21,7 @@ const MAX_INPUT_HEIGHT = 160;
  */
 export function Composer({ chatId }: { chatId: string }) {
   const state = useChatState();
-  const [text, setText] = useState("");
+  const [text, setText] = useState(() => drafts.get(chatId) ?? "");
   const [error, setError] = useState("");
   const input = useRef<HTMLTextAreaElement>(null);
   const editing = state.editing.value;
@@ -30,6 +33,11 @@ export function Composer({ chatId }: { chatId: string }) {
   useEffect(() => {
     state.composer.current = input.current;
   }, []);
+
+  useEffect(() => {
+    if (editing === null && text !== "") drafts.set(chatId, text);
+    else drafts.delete(chatId);
+  }, [text, editing === null]);
 
   // Starting an edit loads the message's text into the box, except when a
   // failed edit is put back with the person's draft.
