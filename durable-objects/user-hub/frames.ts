@@ -23,9 +23,9 @@ import type { HubStore } from "./store.ts";
 const MAX_FRAME_CHARS = MAX_BODY_BYTES + 16 * 1024;
 
 /**
- * ChatRooms asked at once while answering `sync`. An estimate that keeps a
- * large chat list from waiting on one round trip per chat in turn, without
- * flooding the hub with replies.
+ * Maximum ChatRooms called at once while handling `sync`. The value is an
+ * estimate: high enough that a long chat list does not wait for one round
+ * trip per chat in turn, low enough not to flood the hub with replies.
  */
 const SYNC_CONCURRENCY = 8;
 

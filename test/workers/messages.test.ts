@@ -289,10 +289,12 @@ describe("history", () => {
     const oldest = await socket.next("messages", (f) => f.rid === "older");
     expect(oldest.messages.map((m) => m.seq)).toEqual([1, 2]);
     expect(oldest.hasMore).toBe(false);
+
     socket.send({ type: "history", rid: "new", chatId, afterSeq: 2, limit: 3 });
     const forward = await socket.next("messages", (f) => f.rid === "new");
     expect(forward.messages.map((m) => m.seq)).toEqual([3, 4, 5]);
     expect(forward.hasMore).toBe(true);
+
     socket.send({ type: "history", rid: "end", chatId, afterSeq: 5, limit: 3 });
     const end = await socket.next("messages", (f) => f.rid === "end");
     expect(end.messages.map((m) => m.seq)).toEqual([6, 7]);
@@ -421,6 +423,7 @@ describe("receipts", () => {
       body: { readReceipts: false },
     });
     expect(settings.status).toBe(200);
+
     const anaSocket = await open(ana);
     await sendText(anaSocket, chatId);
     const benSocket = await open(ben);
@@ -432,6 +435,7 @@ describe("receipts", () => {
     expect(seen.readSeq).toBe(0);
     const own = await benSocket.next("chat", (f) => f.chat.readSeq === 1);
     expect(own.chat.unread).toBe(0);
+
     const detail = await json<DetailReplyBody>(
       await api("GET", `/api/chats/${chatId}`, { cookie: ana.cookie }),
     );
@@ -440,6 +444,7 @@ describe("receipts", () => {
     );
     expect(benMember?.readSeq).toBe(0);
     expect(benMember?.deliveredSeq).toBe(1);
+
     anaSocket.send({ type: "receipt", chatId, kind: "read", seq: 1 });
     const hiddenFromBen = await benSocket.next(
       "receipt",
@@ -493,10 +498,12 @@ describe("membership", () => {
     });
     const historyError = await socket.next("error", (f) => f.rid === "h");
     expect(historyError.error.code).toBe("forbidden");
+
     const detail = await api("GET", `/api/chats/${chatId}`, {
       cookie: eve.cookie,
     });
     expect(detail.status).toBe(403);
+
     const unknown = await api("GET", `/api/chats/dm_${"0".repeat(32)}`, {
       cookie: eve.cookie,
     });
@@ -592,6 +599,7 @@ describe("delete for everyone", () => {
     expect(reply.seq).toBe(original.seq);
     const notice = await benSocket.next("deleted", (f) => f.id === original.id);
     expect(notice.seq).toBe(original.seq);
+
     const rows = await runInDurableObject(
       roomStub(chatId),
       (_instance, state) =>
