@@ -4,6 +4,7 @@ import { decodeMessage, decodeSystem } from "./codec.ts";
 import { cursorAfterPage, gapFreeSeq, hasGap } from "./cursor.ts";
 import { db, HIDDEN_ORDER, type FoldRow, type StoredRow } from "./db.ts";
 import { refold } from "./fold.ts";
+import { log } from "./log.ts";
 
 /** Changes made by applying messages, for receipts and gap filling. */
 export interface ApplyResult {
@@ -60,16 +61,50 @@ function toFold(message: StoredMessage): FoldRow | null {
   };
 }
 
+/**
+ * Stores one message or fold. Ids are unique within a chat only, and the
+ * local tables are keyed by id alone, so a member of two chats can copy an id from one chat into a
+ * message of the other. Of two messages with one id, the one the server
+ * stored first is kept: a copy can only be made after its original was
+ * stored. Without this check the copy would overwrite the original.
+ */
 async function storeOne(message: StoredMessage): Promise<void> {
   const fold = toFold(message);
   if (fold !== null) {
+    const existing = await db.folds.get(fold.id);
+    if (keepsStored(existing, message)) return;
     await db.folds.put(fold);
     await refold(fold.ref);
+    // A replaced copy from another chat no longer counts on its target.
+    if (existing !== undefined && existing.ref !== fold.ref) {
+      await refold(existing.ref);
+    }
     return;
   }
-  const previous = await db.messages.get(message.id);
+  let previous = await db.messages.get(message.id);
+  if (keepsStored(previous, message)) return;
+  if (previous !== undefined && previous.chatId !== message.chatId) {
+    previous = undefined;
+  }
   await db.messages.put(toRow(message, previous));
   await refold(message.id);
+}
+
+/** Returns true when a row of another chat with `message`'s id wins. */
+function keepsStored(
+  stored: { chatId: string; seq: number | null; ts: number } | undefined,
+  message: StoredMessage,
+): boolean {
+  if (stored === undefined || stored.chatId === message.chatId) return false;
+  const storedFirst = stored.seq === null || stored.ts <= message.ts;
+  log("message_id_conflict", {
+    chatId: message.chatId,
+    id: message.id,
+    seq: message.seq,
+    storedChatId: stored.chatId,
+    kept: storedFirst ? "stored" : "incoming",
+  });
+  return storedFirst;
 }
 
 /** Sequences stored for a chat above `after`, messages and folds alike. */
