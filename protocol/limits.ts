@@ -15,6 +15,16 @@ export const MAX_TEXT_BYTES = 64 * 1024;
  */
 export const MAX_BODY_BYTES = 256 * 1024;
 
+/**
+ * Maximum length of one WebSocket text frame, in UTF-16 code units as
+ * `String.length` counts them: a maximal message body plus room for the
+ * JSON envelope and escaping. Larger frames are rejected unparsed, so the
+ * error cannot name the message. JSON escapes a control character in six
+ * characters, so a body within MAX_BODY_BYTES can still make a longer frame,
+ * and clients check the encoded frame before queueing it.
+ */
+export const MAX_FRAME_CHARS = MAX_BODY_BYTES + 16 * 1024;
+
 /** Maximum number of members of a group chat, admins included. */
 export const MAX_GROUP_MEMBERS = 1024;
 

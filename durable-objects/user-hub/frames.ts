@@ -4,6 +4,7 @@ import {
   ClientFrame,
   describeIssue,
   MAX_BODY_BYTES,
+  MAX_FRAME_CHARS,
   MAX_HISTORY_PAGE,
   messageId as messageIdSchema,
   type ChatSummary,
@@ -15,12 +16,6 @@ import { chatRoom, type Env } from "../../worker/env.ts";
 import { errorMessage, log } from "../../worker/log.ts";
 import { unwrap } from "../../worker/result.ts";
 import type { HubStore } from "./store.ts";
-
-/**
- * Largest text frame read from a socket: a maximal message body plus room
- * for the JSON envelope and escaping. Larger frames are rejected unparsed.
- */
-const MAX_FRAME_CHARS = MAX_BODY_BYTES + 16 * 1024;
 
 /**
  * Maximum ChatRooms called at once while handling `sync`. The value is an

@@ -2,9 +2,12 @@ import { Dexie } from "dexie";
 import { v7 as uuidv7 } from "uuid";
 import {
   HTTP_STATUS,
+  MAX_BODY_BYTES,
+  MAX_FRAME_CHARS,
   MAX_HISTORY_PAGE,
   MAX_TEXT_BYTES,
   utf8Length,
+  type ClientFrame,
   type ClientMessageKind,
 } from "../../../protocol/index.ts";
 import { encodeEdit, encodeMessage, encodeReaction } from "./codec.ts";
@@ -50,6 +53,24 @@ function checkText(text: string): void {
   }
 }
 
+/**
+ * Rejects a send whose frame the server would reject unparsed. Text within
+ * MAX_TEXT_BYTES can still encode too large when it is mostly control
+ * characters, which JSON escapes in six characters each. Such a frame gets
+ * an error without the message id, so the outbox would resend it forever.
+ */
+function checkEncoded(frame: Extract<ClientFrame, { type: "send" }>): void {
+  const bodyBytes = utf8Length(frame.message.body);
+  const frameChars = JSON.stringify(frame).length;
+  if (bodyBytes <= MAX_BODY_BYTES && frameChars <= MAX_FRAME_CHARS) return;
+  throw new ApiFailure(
+    "too_large",
+    `Message is too long once encoded (${frameChars} characters, max ${MAX_FRAME_CHARS}); remove control characters or shorten it`,
+    HTTP_STATUS.too_large,
+    "text",
+  );
+}
+
 export async function sendText(
   chatId: string,
   text: string,
@@ -59,6 +80,11 @@ export async function sendText(
   const { me, deviceId } = requireSession();
   const id = uuidv7();
   const body = encodeMessage(text, replyTo);
+  checkEncoded({
+    type: "send",
+    chatId,
+    message: { id, kind: "message", body },
+  });
   const now = Date.now();
   await db.transaction("rw", [db.messages, db.outbox, db.chats], async () => {
     await db.messages.add({
@@ -96,6 +122,7 @@ async function queueFold(
 ): Promise<void> {
   const { me } = requireSession();
   const id = uuidv7();
+  checkEncoded({ type: "send", chatId, message: { id, kind, ref, body } });
   const tables = [db.messages, db.folds, db.outbox];
   await db.transaction("rw", tables, async () => {
     const fold = { id, chatId, seq: null, kind, ref, senderId: me.id };

@@ -154,6 +154,33 @@ describe("outbox", () => {
     expect(await db.messages.count()).toBe(0);
   });
 
+  it("rejects text that encodes over the frame limit", async () => {
+    // 40 000 bytes of text encode to a body of about 240 000 bytes, within
+    // MAX_BODY_BYTES, but the frame escapes the body's backslashes again and
+    // exceeds MAX_FRAME_CHARS. The server rejects such a frame unparsed,
+    // with no message id.
+    const text = "\u0001".repeat(40_000);
+    await expect(sendText(CHAT, text)).rejects.toMatchObject({
+      code: "too_large",
+    });
+    expect(await db.outbox.count()).toBe(0);
+    expect(await db.messages.count()).toBe(0);
+  });
+
+  it("rejects an edit that encodes over the frame limit", async () => {
+    linkSocket();
+    await sendText(CHAT, "short");
+    const target = lastSend().message.id;
+    await acknowledge(CHAT, target, 1, 10);
+    const text = "\u0001".repeat(40_000);
+    await expect(editMessage(CHAT, target, text)).rejects.toMatchObject({
+      code: "too_large",
+    });
+    expect(await db.outbox.count()).toBe(0);
+    expect(await db.folds.count()).toBe(0);
+    expect((await db.messages.get(target))?.text).toBe("short");
+  });
+
   it("shows an edit at once and keeps it after the ack", async () => {
     linkSocket();
     await sendText(CHAT, "typo");
