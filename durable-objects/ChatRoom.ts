@@ -8,6 +8,7 @@ import {
   type MemberRole,
   type OutgoingMessage,
   type StoredMessage,
+  type TypingState,
 } from "../protocol/index.ts";
 import { userHub, type Env } from "../worker/env.ts";
 import { log } from "../worker/log.ts";
@@ -25,9 +26,11 @@ import {
   visibleReadSeq,
 } from "./chat-room/fanout.ts";
 import type { ChatUpdate, ReceiptResult } from "./chat-room/types.ts";
+import { TypingRelay } from "./chat-room/typing.ts";
 import { migrate } from "./schema.ts";
 
 const NOT_MEMBER = "You are not a member of this chat.";
+const BLOCKED = "You can't message this person.";
 
 export type HistoryCursor = { afterSeq: number } | { beforeSeq: number };
 
@@ -40,11 +43,15 @@ export type HistoryCursor = { afterSeq: number } | { beforeSeq: number };
 export class ChatRoom extends DurableObject<Env> {
   private readonly store: RoomStore;
   private readonly fanout: Fanout;
+  private readonly typingRelay: TypingRelay;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new RoomStore(ctx.storage.sql);
     this.fanout = new Fanout(this.store, env, (p) => ctx.waitUntil(p));
+    this.typingRelay = new TypingRelay(ctx.storage.sql, this.store, env, (p) =>
+      ctx.waitUntil(p),
+    );
     // SQLite calls are synchronous; the gate still keeps requests out
     // until the schema is current.
     void ctx.blockConcurrencyWhile(() =>
@@ -133,6 +140,12 @@ export class ChatRoom extends DurableObject<Env> {
   ): Promise<Result<{ seq: number; ts: number }>> {
     return catchApiError(() => {
       this.requireMember(senderId);
+      if (
+        this.store.chat()?.kind === "direct" &&
+        this.typingRelay.isBlockedByOther(senderId)
+      ) {
+        throw new ApiError("forbidden", BLOCKED);
+      }
       const existing = this.store.messageById(message.id);
       if (existing !== undefined) {
         if (existing.senderId !== senderId) {
@@ -155,8 +168,37 @@ export class ChatRoom extends DurableObject<Env> {
         ts: Date.now(),
       });
       this.fanout.message(stored);
+      this.typingRelay.messageSent(senderId);
       return { seq: stored.seq, ts: stored.ts };
     });
+  }
+
+  // ---- typing, viewers and blocks -----------------------------------------
+
+  /**
+   * Relays a member's composer state to the members viewing the chat;
+   * returns how many members' hubs were called.
+   */
+  async typing(userId: string, state: TypingState): Promise<Result<number>> {
+    return catchApiError(() => {
+      this.requireMember(userId);
+      return this.typingRelay.relay(userId, state, Date.now());
+    });
+  }
+
+  /** Records whether a device of `userId` views this chat (open or listed). */
+  setViewer(userId: string, on: boolean): void {
+    this.typingRelay.setViewer(userId, on, Date.now());
+  }
+
+  /**
+   * Records that `blockerId` blocked (or unblocked) `blockedId`. Only called
+   * on the direct chat of the two; kept even before the chat exists, so a
+   * chat opened later starts blocked.
+   */
+  setBlocked(blockerId: string, blockedId: string, on: boolean): void {
+    this.typingRelay.setBlocked(blockerId, blockedId, on);
+    log("room.block_changed", { blockerId, blockedId, on });
   }
 
   /** Edits need the sender's own message; reactions any visible one. */

@@ -5,9 +5,14 @@ import {
   PONG_FRAME,
   SEND_BURST,
   SENDS_PER_SECOND,
+  MAX_BLOCKED,
+  MAX_CONTACTS,
+  type BlockedUser,
   type ChatSummary,
+  type Contact,
   type Device,
   type Me,
+  type Presence,
   type PublicProfile,
   type ServerFrame,
   type Settings,
@@ -26,8 +31,12 @@ import { v7 as uuidv7 } from "uuid";
 import type { ChatUpdate, ReceiptUpdate } from "./chat-room/types.ts";
 import { migrate } from "./schema.ts";
 import { dispatchFrame, type FrameContext } from "./user-hub/frames.ts";
+import { PresenceKeeper, type TypingFrame } from "./user-hub/presence.ts";
+import { PresenceStore } from "./user-hub/presence-store.ts";
 import {
   DeviceSockets,
+  heartbeatFor,
+  idleLimitFrom,
   readAttachment,
   send,
   SendBudget,
@@ -53,12 +62,25 @@ export interface NewSession {
 export class UserHub extends DurableObject<Env> {
   private readonly store: HubStore;
   private readonly sockets: DeviceSockets;
+  private readonly presence: PresenceStore;
+  private readonly keeper: PresenceKeeper;
   private readonly sendBudget = new SendBudget(SENDS_PER_SECOND, SEND_BURST);
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new HubStore(ctx.storage.sql);
-    this.sockets = new DeviceSockets(ctx);
+    this.sockets = new DeviceSockets(
+      ctx,
+      idleLimitFrom(env.PRESENCE_TIMEOUT_MS),
+    );
+    this.presence = new PresenceStore(ctx.storage.sql);
+    this.keeper = new PresenceKeeper(
+      env,
+      this.store,
+      this.presence,
+      this.sockets,
+      (promise) => ctx.waitUntil(promise),
+    );
     ctx.setWebSocketAutoResponse(
       new WebSocketRequestResponsePair(PING_FRAME, PONG_FRAME),
     );
@@ -122,6 +144,7 @@ export class UserHub extends DurableObject<Env> {
   updateSettings(patch: Partial<Settings>): Me {
     this.store.updateSettings(patch);
     const me = this.requireMe();
+    if (patch.lastSeen !== undefined) this.keeper.privacyChanged(Date.now());
     if (patch.readReceipts !== undefined) {
       const share = patch.readReceipts;
       const chats = this.store.directChatIds();
@@ -154,6 +177,82 @@ export class UserHub extends DurableObject<Env> {
     );
     log("session.revoked", { userId: this.store.me()?.id, deviceId, existed });
     return existed;
+  }
+
+  // ---- contacts and blocks -------------------------------------------------
+
+  listContacts(): Contact[] {
+    return this.presence.contacts();
+  }
+
+  /** Saves or renames a contact; contacts may see "contacts" presence. */
+  putContact(userId: string, name: string): Result<Contact> {
+    const isNew = !this.presence.isContact(userId);
+    if (isNew && this.presence.contactCount() >= MAX_CONTACTS) {
+      return fail(
+        "too_large",
+        `You have ${MAX_CONTACTS} contacts, the maximum. Remove one first.`,
+      );
+    }
+    const contact = this.presence.putContact(userId, name, Date.now());
+    this.keeper.privacyChanged(Date.now());
+    return ok(contact);
+  }
+
+  deleteContact(userId: string): boolean {
+    const existed = this.presence.deleteContact(userId);
+    if (existed) this.keeper.privacyChanged(Date.now());
+    return existed;
+  }
+
+  listBlocked(): BlockedUser[] {
+    return this.presence.blocked();
+  }
+
+  /** Blocks a person: they see none of this person's presence or typing. */
+  block(userId: string): Result<null> {
+    const isNew = !this.presence.isBlocked(userId);
+    if (isNew && this.presence.blockedCount() >= MAX_BLOCKED) {
+      return fail(
+        "too_large",
+        `You blocked ${MAX_BLOCKED} people, the maximum. Unblock one first.`,
+      );
+    }
+    this.presence.block(userId, Date.now());
+    this.keeper.privacyChanged(Date.now());
+    log("hub.blocked", { userId: this.store.me()?.id, blockedId: userId });
+    return ok(null);
+  }
+
+  unblock(userId: string): boolean {
+    const existed = this.presence.unblock(userId);
+    if (existed) this.keeper.privacyChanged(Date.now());
+    return existed;
+  }
+
+  // ---- presence and typing --------------------------------------------------
+
+  /**
+   * Subscribes (or unsubscribes) the hub of `watcherId`, whose device views
+   * this person, to presence changes; returns what the watcher may see.
+   */
+  watchPresence(watcherId: string, on: boolean): Presence {
+    return this.keeper.watch(watcherId, on, Date.now());
+  }
+
+  /** Receives the presence of a person this hub watches. */
+  presenceChanged(userId: string, presence: Presence): void {
+    this.keeper.presenceChanged(userId, presence);
+  }
+
+  /** Receives a chat member's typing state from a ChatRoom. */
+  typingChanged(frame: Omit<TypingFrame, "type">): void {
+    this.keeper.typingChanged({ type: "typing", ...frame });
+  }
+
+  /** This person's own presence, unfiltered; for tests and diagnostics. */
+  ownPresence(): Presence {
+    return this.presence.own();
   }
 
   // ---- chat list ---------------------------------------------------------
@@ -282,7 +381,14 @@ export class UserHub extends DurableObject<Env> {
     const server = pair[1];
     const now = Date.now();
     await this.sockets.accept(server, deviceId, now);
-    send(server, { type: "ready", userId: me.id, deviceId, serverTime: now });
+    send(server, {
+      type: "ready",
+      userId: me.id,
+      deviceId,
+      serverTime: now,
+      heartbeatMs: heartbeatFor(this.sockets.idleLimitMs),
+    });
+    await this.keeper.refresh(now);
     log("socket.opened", { userId: me.id, deviceId });
     return new Response(null, { status: 101, webSocket: pair[0] });
   }
@@ -302,19 +408,44 @@ export class UserHub extends DurableObject<Env> {
     );
   }
 
-  override webSocketClose(ws: WebSocket, code: number): void {
-    const deviceId = readAttachment(ws)?.deviceId;
-    log("socket.closed", { userId: this.store.me()?.id, deviceId, code });
+  override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
+    const attachment = readAttachment(ws);
+    log("socket.closed", {
+      userId: this.store.me()?.id,
+      deviceId: attachment?.deviceId,
+      code,
+    });
+    await this.socketGone(ws, attachment);
   }
 
-  override webSocketError(ws: WebSocket, error: unknown): void {
-    const deviceId = readAttachment(ws)?.deviceId;
-    log("socket.error", { deviceId, error: errorMessage(error) });
+  override async webSocketError(ws: WebSocket, error: unknown): Promise<void> {
+    const attachment = readAttachment(ws);
+    log("socket.error", {
+      deviceId: attachment?.deviceId,
+      error: errorMessage(error),
+    });
+    await this.socketGone(ws, attachment);
   }
 
-  /** Closes sockets that stopped pinging; runs only while sockets are open. */
+  private async socketGone(
+    ws: WebSocket,
+    attachment: ReturnType<typeof readAttachment>,
+  ): Promise<void> {
+    if (this.store.me() === undefined) return;
+    const gone = attachment === undefined ? [] : [attachment];
+    await this.keeper.socketsGone(gone, Date.now(), ws);
+  }
+
+  /**
+   * Closes sockets that stopped pinging, marks the person offline when none
+   * is left, and renews presence subscriptions. Runs only while sockets
+   * are open.
+   */
   override async alarm(): Promise<void> {
-    await this.sockets.sweep(Date.now());
+    const now = Date.now();
+    const gone = await this.sockets.sweep(now);
+    if (this.store.me() === undefined) return;
+    await this.keeper.socketsGone(gone, now);
   }
 
   /** Devices with an open socket that showed life within the idle limit. */
@@ -337,6 +468,16 @@ export class UserHub extends DurableObject<Env> {
       userId,
       deviceId,
       reply: (frame) => send(ws, frame),
+      setView: async (view) => {
+        const attachment = readAttachment(ws);
+        if (attachment === undefined) return;
+        await this.keeper.setView(ws, attachment, view, Date.now());
+      },
+      setTyping: (chatId, state) => {
+        const attachment = readAttachment(ws);
+        if (attachment === undefined) return;
+        this.keeper.setTyping(ws, attachment, chatId, state);
+      },
       broadcast: (frame) => this.broadcast(frame),
       takeSendToken: () => this.sendBudget.take(deviceId),
       sharesRead: () => this.store.me()?.settings.readReceipts ?? true,

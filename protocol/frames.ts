@@ -1,8 +1,13 @@
 import { z } from "zod";
 import { chatId, deviceId, messageId, seq, timestamp, userId } from "./ids.ts";
 import { ErrorBody } from "./errors.ts";
-import { MAX_HISTORY_PAGE, MAX_SYNC_CHATS } from "./limits.ts";
-import { ChatSummary, OutgoingMessage, StoredMessage } from "./models.ts";
+import { MAX_HISTORY_PAGE, MAX_SYNC_CHATS, MAX_VIEW_LISTED } from "./limits.ts";
+import {
+  ChatSummary,
+  OutgoingMessage,
+  StoredMessage,
+  TypingState,
+} from "./models.ts";
 
 /**
  * WebSocket frames, one JSON object per text frame, each a member of a
@@ -29,9 +34,7 @@ const rid = z.string().max(64).optional();
 export const SyncFrame = z.object({
   type: z.literal("sync"),
   rid,
-  chats: z
-    .array(z.object({ chatId, afterSeq: seq }))
-    .max(MAX_SYNC_CHATS),
+  chats: z.array(z.object({ chatId, afterSeq: seq })).max(MAX_SYNC_CHATS),
 });
 
 /** Store a message in a chat. Answered with `send.ok` or an `error`. */
@@ -72,12 +75,39 @@ export const DeleteFrame = z.object({
   messageId,
 });
 
+/**
+ * What this device shows: the open chat (null when none is open or the tab
+ * is hidden) and the chat list rows on screen. The server sends presence
+ * and typing only for what some device of the person views. Sent on every
+ * change and after every `ready`; each frame replaces the previous one.
+ */
+export const ViewFrame = z.object({
+  type: z.literal("view"),
+  chatId: chatId.nullable(),
+  listed: z
+    .array(chatId)
+    .max(MAX_VIEW_LISTED, `must list at most ${MAX_VIEW_LISTED} chats`),
+});
+
+/**
+ * The composer state in one chat: "typing" on the first keystroke and then
+ * at most every 3 s, "idle" when the text is cleared or sent, after 5 s
+ * without a keystroke, or when the chat closes. Never stored.
+ */
+export const TypingFrame = z.object({
+  type: z.literal("typing"),
+  chatId,
+  state: TypingState,
+});
+
 export const ClientFrame = z.discriminatedUnion("type", [
   SyncFrame,
   SendFrame,
   HistoryFrame,
   ReceiptFrame,
   DeleteFrame,
+  ViewFrame,
+  TypingFrame,
 ]);
 export type ClientFrame = z.infer<typeof ClientFrame>;
 export type ClientFrameType = ClientFrame["type"];
@@ -91,6 +121,11 @@ export const ServerFrame = z.discriminatedUnion("type", [
     userId,
     deviceId,
     serverTime: timestamp,
+    /**
+     * How often the client should ping, in ms. The server closes a socket
+     * that stays silent for about three of these.
+     */
+    heartbeatMs: z.number().int().positive().optional(),
   }),
   /** The whole chat list, sent in reply to `sync`. */
   z.object({ type: z.literal("inbox"), rid, chats: z.array(ChatSummary) }),
@@ -130,6 +165,29 @@ export const ServerFrame = z.discriminatedUnion("type", [
     chatId,
     id: messageId,
     seq,
+  }),
+  /**
+   * Presence of a person that a device of this user views, sent when the
+   * view starts and on every change. Hidden presence reads as offline with
+   * `lastSeen` null.
+   */
+  z.object({
+    type: z.literal("presence"),
+    userId,
+    online: z.boolean(),
+    lastSeen: timestamp.nullable(),
+  }),
+  /**
+   * A member's composer state in a chat that a device of this user views.
+   * The client drops the indicator at `expiresAt` (server time) and when a
+   * message from that member arrives in the chat.
+   */
+  z.object({
+    type: z.literal("typing"),
+    chatId,
+    userId,
+    state: TypingState,
+    expiresAt: timestamp,
   }),
   /** All pages answering a `sync` were sent. */
   z.object({ type: z.literal("sync.done"), rid }),

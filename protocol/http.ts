@@ -2,11 +2,14 @@ import { z } from "zod";
 import { deviceId, userId } from "./ids.ts";
 import {
   aboutText,
+  BlockedUser,
   ChatDetail,
+  Contact,
   ChatSummary,
   Device,
   displayName,
   groupName,
+  LastSeenPrivacy,
   Me,
   MemberRole,
   PublicProfile,
@@ -44,7 +47,10 @@ export const VerifyCodeBody = PhoneInput.extend({
     .string()
     .trim()
     .min(1, "must not be empty")
-    .max(MAX_DEVICE_NAME_CHARS, `must be at most ${MAX_DEVICE_NAME_CHARS} characters`),
+    .max(
+      MAX_DEVICE_NAME_CHARS,
+      `must be at most ${MAX_DEVICE_NAME_CHARS} characters`,
+    ),
 });
 export const SessionReply = z.object({
   me: Me,
@@ -63,7 +69,10 @@ export const UpdateProfileBody = z
 
 /** PATCH /api/me/settings */
 export const UpdateSettingsBody = z
-  .object({ readReceipts: z.boolean().optional() })
+  .object({
+    readReceipts: z.boolean().optional(),
+    lastSeen: LastSeenPrivacy.optional(),
+  })
   .strict();
 
 /** GET /api/devices */
@@ -82,7 +91,10 @@ export const CreateGroupBody = z
     name: groupName,
     memberIds: z
       .array(userId)
-      .max(MAX_GROUP_MEMBERS - 1, `must list at most ${MAX_GROUP_MEMBERS - 1} people`),
+      .max(
+        MAX_GROUP_MEMBERS - 1,
+        `must list at most ${MAX_GROUP_MEMBERS - 1} people`,
+      ),
   })
   .strict();
 
@@ -98,7 +110,10 @@ export const AddMembersBody = z
     userIds: z
       .array(userId)
       .min(1, "must list at least one person")
-      .max(MAX_GROUP_MEMBERS - 1, `must list at most ${MAX_GROUP_MEMBERS - 1} people`),
+      .max(
+        MAX_GROUP_MEMBERS - 1,
+        `must list at most ${MAX_GROUP_MEMBERS - 1} people`,
+      ),
   })
   .strict();
 
@@ -114,10 +129,19 @@ export const UpdateInboxBody = z
   })
   .strict();
 
+/** GET /api/contacts */
+export const ContactsReply = z.object({ contacts: z.array(Contact) });
+
+/** PUT /api/contacts/:userId, answered with `{ contact }`. */
+export const PutContactBody = z.object({ name: displayName }).strict();
+export const ContactReply = z.object({ contact: Contact });
+
+/** GET /api/blocks */
+export const BlocksReply = z.object({ blocked: z.array(BlockedUser) });
+
 /** GET /api/dev/sms?phone=… (development only) */
 export const DevSmsReply = z.object({
   messages: z.array(
     z.object({ to: z.string(), body: z.string(), sentAt: z.number() }),
   ),
 });
-

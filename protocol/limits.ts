@@ -75,3 +75,26 @@ export const SEND_BURST = 200;
 
 /** Maximum number of chats in one `sync` frame. */
 export const MAX_SYNC_CHATS = 5000;
+
+/**
+ * Maximum chat list rows one `view` frame may name. A phone screen shows
+ * about 10 rows and a desktop window about 20, so 50 leaves room for tall
+ * windows while bounding the subscriptions one frame can create.
+ */
+export const MAX_VIEW_LISTED = 50;
+
+/**
+ * A typing indicator stays this long after the typer's last event, so it
+ * clears by itself when an "idle" frame is lost. The composer repeats
+ * "typing" every 3 s, so 6 s covers one lost repeat.
+ */
+export const TYPING_TTL_MS = 6_000;
+
+/** "typing" repeats closer than this, per person and chat, are dropped. */
+export const TYPING_REPEAT_MS = 2_000;
+
+/** Maximum saved contacts per person. */
+export const MAX_CONTACTS = 10_000;
+
+/** Maximum blocked people per person. */
+export const MAX_BLOCKED = 10_000;

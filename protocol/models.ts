@@ -21,7 +21,10 @@ export const displayName = z
   .string()
   .trim()
   .min(1, "must not be empty")
-  .max(MAX_DISPLAY_NAME_CHARS, `must be at most ${MAX_DISPLAY_NAME_CHARS} characters`);
+  .max(
+    MAX_DISPLAY_NAME_CHARS,
+    `must be at most ${MAX_DISPLAY_NAME_CHARS} characters`,
+  );
 
 export const aboutText = z
   .string()
@@ -32,7 +35,18 @@ export const groupName = z
   .string()
   .trim()
   .min(1, "must not be empty")
-  .max(MAX_GROUP_NAME_CHARS, `must be at most ${MAX_GROUP_NAME_CHARS} characters`);
+  .max(
+    MAX_GROUP_NAME_CHARS,
+    `must be at most ${MAX_GROUP_NAME_CHARS} characters`,
+  );
+
+/**
+ * Who may see a person's last seen time and online status. The rule is
+ * reciprocal, as on WhatsApp: someone with "nobody" sees nobody's, and
+ * someone with "contacts" sees only their own contacts'.
+ */
+export const LastSeenPrivacy = z.enum(["everyone", "contacts", "nobody"]);
+export type LastSeenPrivacy = z.infer<typeof LastSeenPrivacy>;
 
 /** Settings a person changes for themselves; stored in their UserHub. */
 export const Settings = z.object({
@@ -42,6 +56,8 @@ export const Settings = z.object({
    * Groups always share read receipts.
    */
   readReceipts: z.boolean(),
+  /** Who sees this person's last seen time and online status. */
+  lastSeen: LastSeenPrivacy,
 });
 export type Settings = z.infer<typeof Settings>;
 
@@ -64,6 +80,33 @@ export const PublicProfile = z.object({
   about: z.string(),
 });
 export type PublicProfile = z.infer<typeof PublicProfile>;
+
+/** A person saved in someone's contacts, under the name they gave. */
+export const Contact = z.object({
+  userId,
+  name: displayName,
+  addedAt: timestamp,
+});
+export type Contact = z.infer<typeof Contact>;
+
+/** A person someone blocked. */
+export const BlockedUser = z.object({ userId, blockedAt: timestamp });
+export type BlockedUser = z.infer<typeof BlockedUser>;
+
+/**
+ * What a person may see of another's presence. Hidden presence (privacy or
+ * a block) reads as offline with `lastSeen` null, the same as never seen.
+ */
+export const Presence = z.object({
+  online: z.boolean(),
+  /** Server time the last device went away; null if hidden or never. */
+  lastSeen: timestamp.nullable(),
+});
+export type Presence = z.infer<typeof Presence>;
+
+/** What a chat member is doing in the composer. */
+export const TypingState = z.enum(["typing", "recording", "idle"]);
+export type TypingState = z.infer<typeof TypingState>;
 
 export const Device = z.object({
   id: deviceId,

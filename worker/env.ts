@@ -16,6 +16,11 @@ export interface Env {
   SMS_PROVIDER: string;
   /** Extra origins allowed to open the WebSocket, comma-separated. */
   ALLOWED_ORIGINS: string;
+  /**
+   * Milliseconds a socket may stay silent before it counts as gone, and so
+   * the bound on showing a vanished device online. Default 70000.
+   */
+  PRESENCE_TIMEOUT_MS?: string;
   TWILIO_ACCOUNT_SID?: string;
   TWILIO_AUTH_TOKEN?: string;
   TWILIO_FROM?: string;

@@ -7,6 +7,7 @@ import { registerAccountRoutes } from "./routes/account.ts";
 import { registerAuthRoutes } from "./routes/auth.ts";
 import { registerChatRoutes } from "./routes/chats.ts";
 import { registerDevRoutes } from "./routes/dev.ts";
+import { registerPeopleRoutes } from "./routes/people.ts";
 import { registerSocketRoute } from "./routes/socket.ts";
 
 export type ApiRequest = IRequest;
@@ -35,6 +36,7 @@ export function createRouter(): ApiRouter {
   registerAuthRoutes(router);
   registerAccountRoutes(router);
   registerChatRoutes(router);
+  registerPeopleRoutes(router);
   registerDevRoutes(router);
   registerSocketRoute(router);
   router.all("*", () => notFound());

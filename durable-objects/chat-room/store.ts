@@ -41,6 +41,17 @@ export const ROOM_MIGRATIONS = [
      deleted INTEGER NOT NULL DEFAULT 0
    );
    CREATE INDEX message_ref ON message (ref) WHERE ref IS NOT NULL;`,
+  // Who views the chat (for typing) and who blocked whom in a direct chat.
+  // See chat-room/typing.ts.
+  `CREATE TABLE viewer (
+     user_id TEXT PRIMARY KEY,
+     expires_at INTEGER NOT NULL
+   );
+   CREATE TABLE block (
+     blocker_id TEXT NOT NULL,
+     blocked_id TEXT NOT NULL,
+     PRIMARY KEY (blocker_id, blocked_id)
+   );`,
 ];
 
 export type ChatRow = {

@@ -11,6 +11,7 @@ import {
   type ClientFrameType,
   type ErrorBody,
   type ServerFrame,
+  type TypingState,
 } from "../../protocol/index.ts";
 import { chatRoom, type Env } from "../../worker/env.ts";
 import { errorMessage, log } from "../../worker/log.ts";
@@ -32,6 +33,10 @@ export interface FrameContext {
   deviceId: string;
   /** Sends a frame to the socket the frame came in on. */
   reply(frame: ServerFrame): void;
+  /** Stores what the device views and subscribes to match. */
+  setView(view: { chatId: string | null; listed: string[] }): Promise<void>;
+  /** Records the device's composer state and relays it. */
+  setTyping(chatId: string, state: TypingState): void;
   /** Sends a frame to every socket of this person. */
   broadcast(frame: ServerFrame): void;
   /** Takes one send from the device's budget; seconds to wait, or 0. */
@@ -53,6 +58,8 @@ const handlers: HandlerMap = {
   history: handleHistory,
   receipt: handleReceipt,
   delete: handleDelete,
+  view: handleView,
+  typing: handleTyping,
 };
 
 /**
@@ -166,6 +173,36 @@ async function handleSend(
     id: frame.message.id,
     ...stored,
   });
+}
+
+async function handleView(
+  context: FrameContext,
+  frame: Extract<ClientFrame, { type: "view" }>,
+) {
+  // Chats missing from the chat list are ignored rather than rejected: a
+  // device may list a chat the person just left on another device.
+  const known = (id: string) => context.store.chat(id) !== undefined;
+  const open = frame.chatId !== null && known(frame.chatId);
+  await context.setView({
+    chatId: open ? frame.chatId : null,
+    listed: frame.listed.filter(known),
+  });
+}
+
+async function handleTyping(
+  context: FrameContext,
+  frame: Extract<ClientFrame, { type: "typing" }>,
+) {
+  const chat = context.store.chat(frame.chatId);
+  if (chat === undefined || chat.left) {
+    throw new ApiError(
+      "forbidden",
+      "You are not a member of this chat.",
+      "chatId",
+    );
+  }
+  context.setTyping(frame.chatId, frame.state);
+  return Promise.resolve();
 }
 
 async function handleHistory(

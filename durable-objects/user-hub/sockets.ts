@@ -1,14 +1,29 @@
 import type { ServerFrame } from "../../protocol/index.ts";
 import { errorMessage, log } from "../../worker/log.ts";
 
-/** How often the hub looks for dead sockets while any socket is open. */
-export const HEARTBEAT_CHECK_MS = 30_000;
-
 /**
  * A socket with no ping and no frame for this long is treated as dead. The
- * client pings every 25 s, so this allows two missed pings plus slack.
+ * client pings every 25 s, so this allows two missed pings plus slack. The
+ * alarm fires when the oldest socket reaches the limit, so a vanished
+ * device shows online for at most about this long. PRESENCE_TIMEOUT_MS in
+ * the environment overrides it (tests use a few seconds).
  */
 export const SOCKET_IDLE_LIMIT_MS = 70_000;
+
+/** Ping interval the server asks clients for, in ms. */
+export const HEARTBEAT_MS = 25_000;
+
+/** Reads the idle limit from the environment, or the default. */
+export function idleLimitFrom(value: string | undefined): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1000) return SOCKET_IDLE_LIMIT_MS;
+  return parsed;
+}
+
+/** Returns the ping interval for an idle limit: under a third of it. */
+export function heartbeatFor(idleLimitMs: number): number {
+  return Math.min(HEARTBEAT_MS, Math.floor(idleLimitMs / 3));
+}
 
 /** Per-socket state kept across hibernation with serializeAttachment. */
 export interface SocketAttachment {
@@ -16,6 +31,12 @@ export interface SocketAttachment {
   connectedAt: number;
   /** When the last non-ping frame arrived. */
   lastFrameAt: number;
+  /** The open chat from the device's last `view`, or null. */
+  viewChatId?: string | null;
+  /** The chat list rows from the device's last `view`. */
+  viewListed?: string[];
+  /** Chats where the device's last typing state was not "idle". */
+  typingIn?: string[];
 }
 
 export function readAttachment(ws: WebSocket): SocketAttachment | undefined {
@@ -83,7 +104,10 @@ export const CLOSE_HEARTBEAT_TIMEOUT = 4000;
  * costs nothing.
  */
 export class DeviceSockets {
-  constructor(private readonly ctx: DurableObjectState) {}
+  constructor(
+    private readonly ctx: DurableObjectState,
+    readonly idleLimitMs = SOCKET_IDLE_LIMIT_MS,
+  ) {}
 
   /** Accepts `server` for `deviceId` and starts the heartbeat checks. */
   async accept(server: WebSocket, deviceId: string, now: number) {
@@ -94,7 +118,18 @@ export class DeviceSockets {
       lastFrameAt: now,
     };
     server.serializeAttachment(attachment);
-    await this.scheduleCheck();
+    await this.scheduleCheck(now + this.idleLimitMs);
+  }
+
+  /** Open sockets with their state, leaving out `except` (one closing). */
+  open(except?: WebSocket): { ws: WebSocket; attachment: SocketAttachment }[] {
+    const result = [];
+    for (const ws of this.ctx.getWebSockets()) {
+      if (ws === except || ws.readyState !== WebSocket.OPEN) continue;
+      const attachment = readAttachment(ws);
+      if (attachment !== undefined) result.push({ ws, attachment });
+    }
+    return result;
   }
 
   broadcast(frame: ServerFrame): void {
@@ -115,25 +150,38 @@ export class DeviceSockets {
       const attachment = readAttachment(ws);
       if (attachment === undefined) continue;
       if (ws.readyState !== WebSocket.OPEN) continue;
-      if (now - this.lastSeen(ws, attachment) <= SOCKET_IDLE_LIMIT_MS) {
+      if (now - this.lastSeen(ws, attachment) <= this.idleLimitMs) {
         live.add(attachment.deviceId);
       }
     }
     return [...live];
   }
 
-  /** Closes dead sockets and re-arms the alarm while live ones remain. */
-  async sweep(now: number): Promise<void> {
+  /**
+   * Closes dead sockets and returns their state. While live sockets remain,
+   * the alarm is set for when the oldest of them would reach the limit.
+   */
+  async sweep(now: number): Promise<SocketAttachment[]> {
+    const closed: SocketAttachment[] = [];
+    let nextDeadline = Infinity;
     for (const ws of this.ctx.getWebSockets()) {
       const attachment = readAttachment(ws);
       if (attachment === undefined) continue;
-      const idleMs = now - this.lastSeen(ws, attachment);
-      if (idleMs > SOCKET_IDLE_LIMIT_MS) {
+      const seenAt = this.lastSeen(ws, attachment);
+      const idleMs = now - seenAt;
+      if (idleMs > this.idleLimitMs) {
         log("socket.timed_out", { deviceId: attachment.deviceId, idleMs });
         closeQuietly(ws, CLOSE_HEARTBEAT_TIMEOUT, "heartbeat timeout");
+        closed.push(attachment);
+      } else if (ws.readyState === WebSocket.OPEN) {
+        nextDeadline = Math.min(nextDeadline, seenAt + this.idleLimitMs);
       }
     }
-    if (this.liveDeviceIds(now).length > 0) await this.scheduleCheck();
+    if (nextDeadline !== Infinity) {
+      // The margin lets a ping that is due right at the limit arrive first.
+      await this.scheduleCheck(Math.max(nextDeadline, now) + 1000);
+    }
+    return closed;
   }
 
   private lastSeen(ws: WebSocket, attachment: SocketAttachment): number {
@@ -141,10 +189,11 @@ export class DeviceSockets {
     return lastSeenAt(attachment, autoResponseAt);
   }
 
-  private async scheduleCheck(): Promise<void> {
+  /** Sets the alarm for `at` unless one is already due earlier. */
+  private async scheduleCheck(at: number): Promise<void> {
     const pending = await this.ctx.storage.getAlarm();
-    if (pending !== null) return;
-    await this.ctx.storage.setAlarm(Date.now() + HEARTBEAT_CHECK_MS);
+    if (pending !== null && pending <= at) return;
+    await this.ctx.storage.setAlarm(at);
   }
 }
 

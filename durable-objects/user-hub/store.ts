@@ -1,5 +1,6 @@
 import type {
   ChatSummary,
+  LastSeenPrivacy,
   Me,
   PublicProfile,
   Settings,
@@ -39,6 +40,35 @@ export const HUB_MIGRATIONS = [
      muted_until INTEGER NOT NULL DEFAULT 0,
      left_chat INTEGER NOT NULL DEFAULT 0
    );`,
+  // Presence: privacy, contacts, blocks, who watches this person and whom
+  // this person's devices watch. See user-hub/presence.ts.
+  `ALTER TABLE profile ADD COLUMN last_seen_privacy TEXT NOT NULL
+     DEFAULT 'everyone';
+   ALTER TABLE profile ADD COLUMN online INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE profile ADD COLUMN last_seen_at INTEGER;
+   CREATE TABLE contacts (
+     user_id TEXT PRIMARY KEY,
+     name TEXT NOT NULL,
+     added_at INTEGER NOT NULL
+   );
+   CREATE TABLE blocked (
+     user_id TEXT PRIMARY KEY,
+     blocked_at INTEGER NOT NULL
+   );
+   CREATE TABLE watcher (
+     user_id TEXT PRIMARY KEY,
+     expires_at INTEGER NOT NULL
+   );
+   CREATE TABLE watching (
+     user_id TEXT PRIMARY KEY,
+     renewed_at INTEGER NOT NULL,
+     online INTEGER NOT NULL DEFAULT 0,
+     last_seen INTEGER
+   );
+   CREATE TABLE viewing (
+     chat_id TEXT PRIMARY KEY,
+     renewed_at INTEGER NOT NULL
+   );`,
 ];
 
 type ProfileRow = {
@@ -47,6 +77,7 @@ type ProfileRow = {
   display_name: string;
   about: string;
   read_receipts: number;
+  last_seen_privacy: LastSeenPrivacy;
   created_at: number;
 };
 
@@ -107,7 +138,8 @@ export class HubStore {
   private profileRow(): ProfileRow | undefined {
     return this.sql
       .exec<ProfileRow>(
-        "SELECT user_id, phone, display_name, about, read_receipts, created_at FROM profile",
+        `SELECT user_id, phone, display_name, about, read_receipts,
+           last_seen_privacy, created_at FROM profile`,
       )
       .toArray()[0];
   }
@@ -120,7 +152,10 @@ export class HubStore {
       phone: row.phone,
       displayName: row.display_name,
       about: row.about,
-      settings: { readReceipts: row.read_receipts === 1 },
+      settings: {
+        readReceipts: row.read_receipts === 1,
+        lastSeen: row.last_seen_privacy,
+      },
       createdAt: row.created_at,
     };
   }
@@ -163,6 +198,9 @@ export class HubStore {
         "UPDATE profile SET read_receipts = ?",
         patch.readReceipts ? 1 : 0,
       );
+    }
+    if (patch.lastSeen !== undefined) {
+      this.sql.exec("UPDATE profile SET last_seen_privacy = ?", patch.lastSeen);
     }
   }
 

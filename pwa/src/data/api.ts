@@ -8,7 +8,7 @@ import { ApiFailure } from "./types.ts";
  * with status 0 for a network error.
  */
 
-type Method = "GET" | "POST" | "PATCH" | "DELETE";
+type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
 let onUnauthenticated: () => void = () => {};
 

@@ -17,7 +17,10 @@
 export type {
   ChatDetail,
   ChatMember,
+  Contact,
   Device,
+  LastSeenPrivacy,
+  Presence,
   ErrorCode,
   Me,
   MemberRole,
@@ -78,6 +81,25 @@ export {
   useSearch,
   useTick,
 } from "./hooks.ts";
+
+// ---- presence, typing, contacts and blocks ----
+export {
+  composerChanged,
+  composerIdle,
+  usePresence,
+  useTyping,
+  viewChat,
+  viewListed,
+  type TypingEntry,
+} from "./presence.ts";
+export {
+  addContact,
+  blocked,
+  blockUser,
+  contacts,
+  removeContact,
+  unblockUser,
+} from "./contacts.ts";
 
 // ---- messages ----
 export {

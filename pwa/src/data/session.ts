@@ -7,6 +7,7 @@ import {
   type Settings,
 } from "../../../protocol/index.ts";
 import { apiRequest, setUnauthenticatedHandler } from "./api.ts";
+import { resetContacts } from "./contacts.ts";
 import { loadSession, saveSession, wipeDatabase } from "./db.ts";
 import { log } from "./log.ts";
 import { resetReceipts } from "./receipts.ts";
@@ -37,6 +38,7 @@ async function startSession(value: Session): Promise<void> {
 async function clearLocalState(): Promise<void> {
   socket.stop();
   syncDisconnected();
+  resetContacts();
   resetReceipts();
   await wipeDatabase();
   session.value = null;

@@ -117,6 +117,12 @@ export class ChatSocket {
     if (result.data.type === "ready") {
       this.#attempt = 0;
       connection.value = "online";
+      const interval = result.data.heartbeatMs;
+      if (interval !== undefined && interval !== HEARTBEAT_MS) {
+        // The server closes sockets silent for about three intervals.
+        clearInterval(this.#heartbeat);
+        this.#heartbeat = setInterval(() => this.#probe(ws), interval);
+      }
     }
     this.#handlers.onFrame(result.data);
   }

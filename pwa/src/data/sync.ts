@@ -14,6 +14,16 @@ import {
   rejectSend,
 } from "./outbox.ts";
 import { ensureChat, ensureProfiles, fetchDetail } from "./people.ts";
+import { loadContacts } from "./contacts.ts";
+import {
+  applyPresence,
+  applyTyping,
+  clearAllTyping,
+  clearTyping,
+  composerDisconnected,
+  sendView,
+  setServerTime,
+} from "./presence.ts";
 import { flushReceipts, sendReceipt, storeReceipt } from "./receipts.ts";
 import { session } from "./state.ts";
 import { advanceCursor, applyDeleted, applyMessages } from "./store.ts";
@@ -65,6 +75,8 @@ export async function startSync(): Promise<void> {
 
 export function syncDisconnected(): void {
   syncing = false;
+  clearAllTyping();
+  composerDisconnected();
   pageRequests.clear();
   filling.clear();
   outboxDisconnected();
@@ -170,7 +182,12 @@ type Handlers = {
 };
 
 const handlers: Handlers = {
-  ready: () => startSync(),
+  ready: async (frame) => {
+    setServerTime(frame.serverTime);
+    sendView(true);
+    void loadContacts();
+    await startSync();
+  },
 
   inbox: async (frame) => {
     const ids = new Set(frame.chats.map((chat) => chat.id));
@@ -211,6 +228,7 @@ const handlers: Handlers = {
 
   message: async (frame) => {
     const message = frame.message;
+    clearTyping(message.chatId, message.senderId);
     await ensureChat(message.chatId);
     await storeLive(message.chatId, [message]);
     if (message.senderId === me()) {
@@ -222,6 +240,16 @@ const handlers: Handlers = {
     acknowledge(frame.chatId, frame.id, frame.seq, frame.ts),
 
   receipt: (frame) => storeReceipt(frame),
+
+  presence: (frame) => {
+    applyPresence(frame);
+    return Promise.resolve();
+  },
+
+  typing: (frame) => {
+    applyTyping(frame);
+    return Promise.resolve();
+  },
 
   deleted: async (frame) => {
     await applyDeleted(frame.chatId, frame.id);

@@ -86,7 +86,7 @@ export async function resetState(): Promise<void> {
       phone: "+4930123456",
       displayName: "Me",
       about: "",
-      settings: { readReceipts: true },
+      settings: { readReceipts: true, lastSeen: "everyone" },
       createdAt: 0,
     },
     deviceId: MY_DEVICE,

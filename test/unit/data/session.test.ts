@@ -51,7 +51,7 @@ describe("session", () => {
       phone: "+4930123456",
       displayName: "Me",
       about: "",
-      settings: { readReceipts: true },
+      settings: { readReceipts: true, lastSeen: "everyone" as const },
       createdAt: 0,
     };
     await db.open();

@@ -1,0 +1,111 @@
+import {
+  ApiError,
+  PutContactBody,
+  userId as userIdSchema,
+} from "../../protocol/index.ts";
+import { chatRoom, userHub, type Env } from "../env.ts";
+import { jsonResponse, readBody } from "../http.ts";
+import { unwrap } from "../result.ts";
+import type { ApiRequest, ApiRouter } from "../router.ts";
+import { requireSession } from "../session.ts";
+import { directChatId } from "./chats.ts";
+
+/** Reads `:userId` and checks that an account has it and it is not me. */
+async function otherUser(
+  request: ApiRequest,
+  env: Env,
+  meId: string,
+): Promise<string> {
+  const parsed = userIdSchema.safeParse(request.params.userId);
+  if (!parsed.success) {
+    throw new ApiError(
+      "invalid_request",
+      `userId: ${parsed.error.issues[0]?.message}`,
+      "userId",
+    );
+  }
+  const userId = parsed.data;
+  if (userId === meId) {
+    throw new ApiError(
+      "invalid_request",
+      "You can't add or block yourself.",
+      "userId",
+    );
+  }
+  if ((await userHub(env, userId).getProfile()) === null) {
+    throw new ApiError(
+      "not_found",
+      `No account has the id ${userId}.`,
+      "userId",
+    );
+  }
+  return userId;
+}
+
+async function listContacts(request: Request, env: Env): Promise<Response> {
+  const { me } = await requireSession(request, env);
+  const contacts = await userHub(env, me.id).listContacts();
+  return jsonResponse({ contacts });
+}
+
+async function putContact(request: ApiRequest, env: Env): Promise<Response> {
+  const { me } = await requireSession(request, env);
+  const userId = await otherUser(request, env, me.id);
+  const { name } = await readBody(request, PutContactBody);
+  const contact = unwrap(await userHub(env, me.id).putContact(userId, name));
+  return jsonResponse({ contact });
+}
+
+async function deleteContact(request: ApiRequest, env: Env): Promise<Response> {
+  const { me } = await requireSession(request, env);
+  const userId = String(request.params.userId);
+  const existed = await userHub(env, me.id).deleteContact(userId);
+  if (!existed) {
+    throw new ApiError(
+      "not_found",
+      `${userId} is not in your contacts.`,
+      "userId",
+    );
+  }
+  return new Response(null, { status: 204 });
+}
+
+async function listBlocked(request: Request, env: Env): Promise<Response> {
+  const { me } = await requireSession(request, env);
+  const blocked = await userHub(env, me.id).listBlocked();
+  return jsonResponse({ blocked });
+}
+
+/**
+ * Blocks a person. The hub hides presence and typing from them; the direct
+ * chat of the two (existing or not yet) rejects their sends.
+ */
+async function putBlock(request: ApiRequest, env: Env): Promise<Response> {
+  const { me } = await requireSession(request, env);
+  const userId = await otherUser(request, env, me.id);
+  unwrap(await userHub(env, me.id).block(userId));
+  const room = chatRoom(env, await directChatId(me.id, userId));
+  await room.setBlocked(me.id, userId, true);
+  return new Response(null, { status: 204 });
+}
+
+async function deleteBlock(request: ApiRequest, env: Env): Promise<Response> {
+  const { me } = await requireSession(request, env);
+  const userId = String(request.params.userId);
+  const existed = await userHub(env, me.id).unblock(userId);
+  if (!existed) {
+    throw new ApiError("not_found", `${userId} is not blocked.`, "userId");
+  }
+  const room = chatRoom(env, await directChatId(me.id, userId));
+  await room.setBlocked(me.id, userId, false);
+  return new Response(null, { status: 204 });
+}
+
+export function registerPeopleRoutes(router: ApiRouter): void {
+  router.get("/api/contacts", listContacts);
+  router.put("/api/contacts/:userId", putContact);
+  router.delete("/api/contacts/:userId", deleteContact);
+  router.get("/api/blocks", listBlocked);
+  router.put("/api/blocks/:userId", putBlock);
+  router.delete("/api/blocks/:userId", deleteBlock);
+}
