@@ -73,6 +73,7 @@ export async function dispatchFrame(
   let raw: unknown;
   try {
     raw = parseText(data);
+    checkFrameSize(data);
     const parsed = ClientFrame.safeParse(raw);
     if (!parsed.success) throw describeIssue(parsed.error);
     const frame = parsed.data;
@@ -95,16 +96,25 @@ function parseText(data: string | ArrayBuffer): unknown {
       "Frames must be JSON text, not binary.",
     );
   }
-  if (data.length > MAX_FRAME_CHARS) {
-    throw new ApiError(
-      "too_large",
-      `The frame is over ${MAX_FRAME_CHARS} characters; message bodies may have at most ${MAX_BODY_BYTES} bytes.`,
-    );
-  }
   try {
     return JSON.parse(data);
   } catch {
     throw new ApiError("invalid_request", "The frame is not valid JSON.");
+  }
+}
+
+/**
+ * Rejects a frame over MAX_FRAME_CHARS. It runs after parsing (the runtime
+ * already caps a WebSocket message at 1 MiB) so that the error frame can
+ * name the chat and message of an oversized `send`, and the client can mark
+ * that message failed instead of resending it forever.
+ */
+function checkFrameSize(data: string | ArrayBuffer): void {
+  if (typeof data === "string" && data.length > MAX_FRAME_CHARS) {
+    throw new ApiError(
+      "too_large",
+      `The frame is over ${MAX_FRAME_CHARS} characters; message bodies may have at most ${MAX_BODY_BYTES} bytes.`,
+    );
   }
 }
 

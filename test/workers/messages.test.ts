@@ -2,6 +2,7 @@ import { env, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   MAX_BODY_BYTES,
+  MAX_FRAME_CHARS,
   MAX_TEXT_BYTES,
   SEND_BURST,
   SENDS_PER_SECOND,
@@ -183,6 +184,26 @@ describe("send", () => {
     expect(error.error.code).toBe("too_large");
     expect(error.error.field).toBe("message.body");
     expect(error.id).toBe(id);
+    const ok = await sendText(socket, chatId, "still open");
+    expect(ok.seq).toBe(1);
+  });
+
+  it("names the message of a send frame over the frame cap", async () => {
+    const { ana, chatId } = await pair();
+    const socket = await open(ana);
+    const id = newMessageId();
+    // Within MAX_BODY_BYTES as UTF-8, but each control character becomes
+    // six characters of JSON, so the frame exceeds MAX_FRAME_CHARS.
+    const body = "\u0001".repeat(Math.ceil(MAX_FRAME_CHARS / 6) + 1);
+    socket.send({
+      type: "send",
+      chatId,
+      message: { id, kind: "message", body },
+    });
+    const error = await socket.next("error");
+    expect(error.error.code).toBe("too_large");
+    expect(error.id).toBe(id);
+    expect(error.chatId).toBe(chatId);
     const ok = await sendText(socket, chatId, "still open");
     expect(ok.seq).toBe(1);
   });
