@@ -16,6 +16,17 @@ import {
   MAX_GROUP_NAME_CHARS,
 } from "./limits.ts";
 
+/**
+ * Control characters and the bidirectional embedding, override and isolate
+ * controls (U+202A–U+202E, U+2066–U+2069). In a name they can make it read
+ * as someone else's, so names reject them. Message text keeps them.
+ */
+// eslint-disable-next-line no-control-regex -- control characters are the target
+const NAME_FORBIDDEN = /[\u0000-\u001f\u007f\u202a-\u202e\u2066-\u2069]/u;
+
+const NAME_FORBIDDEN_MESSAGE =
+  "must not contain control or text-direction override characters";
+
 /** Trimmed display name: 1 to 64 characters. */
 export const displayName = z
   .string()
@@ -24,7 +35,8 @@ export const displayName = z
   .max(
     MAX_DISPLAY_NAME_CHARS,
     `must be at most ${MAX_DISPLAY_NAME_CHARS} characters`,
-  );
+  )
+  .refine((value) => !NAME_FORBIDDEN.test(value), NAME_FORBIDDEN_MESSAGE);
 
 export const aboutText = z
   .string()
@@ -38,7 +50,8 @@ export const groupName = z
   .max(
     MAX_GROUP_NAME_CHARS,
     `must be at most ${MAX_GROUP_NAME_CHARS} characters`,
-  );
+  )
+  .refine((value) => !NAME_FORBIDDEN.test(value), NAME_FORBIDDEN_MESSAGE);
 
 /**
  * Who may see a person's last seen time and online status. The rule is

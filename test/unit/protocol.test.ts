@@ -6,6 +6,7 @@ import {
   MAX_BODY_BYTES,
   MAX_GROUP_MEMBERS,
   ServerFrame,
+  UpdateProfileBody,
   VerifyCodeBody,
 } from "../../protocol/index.ts";
 
@@ -120,6 +121,35 @@ describe("HTTP bodies", () => {
 
   it("trims group names and rejects blank ones", () => {
     const result = CreateGroupBody.safeParse({ name: "   ", memberIds: [] });
+    expect(result.success).toBe(false);
+  });
+});
+
+describe("names", () => {
+  it("accepts names in any script", () => {
+    for (const name of ["Ana", "שרה", "佐藤", "Zoë 🌻"]) {
+      expect(UpdateProfileBody.safeParse({ displayName: name }).success).toBe(
+        true,
+      );
+    }
+  });
+
+  it("rejects a text-direction override in a display name", () => {
+    const result = UpdateProfileBody.safeParse({
+      displayName: "Ana\u202egnp.exe",
+    });
+    expect(result.success).toBe(false);
+    if (result.success) return;
+    const error = describeIssue(result.error);
+    expect(error.field).toBe("displayName");
+    expect(error.message).toContain("text-direction override");
+  });
+
+  it("rejects a control character in a group name", () => {
+    const result = CreateGroupBody.safeParse({
+      name: "Hikers\u0007",
+      memberIds: [USER_ID],
+    });
     expect(result.success).toBe(false);
   });
 });
