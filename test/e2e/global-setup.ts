@@ -12,6 +12,8 @@ const ROOT = resolve(import.meta.dirname, "../..");
 const WRANGLER = join(ROOT, "node_modules", ".bin", "wrangler");
 /** The server's output, kept after the run for reading failures. */
 const LOG_FILE = join(ROOT, ".wrangler", "e2e-server.log");
+/** Idle limit of the test server's sockets; the presence spec relies on it. */
+export const PRESENCE_TIMEOUT_MS = 10_000;
 const START_TIMEOUT_MS = 90_000;
 
 /** Asks the OS for a free TCP port on 127.0.0.1. */
@@ -100,6 +102,10 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
       stateDir,
       "--var",
       "ENVIRONMENT:development",
+      // Sockets silent for 10 s count as gone, so a test of a vanished
+      // device waits seconds, not the production 70 s.
+      "--var",
+      `PRESENCE_TIMEOUT_MS:${PRESENCE_TIMEOUT_MS}`,
     ],
     {
       cwd: ROOT,

@@ -1,4 +1,5 @@
-import { revoked, session } from "../data/index.ts";
+import { useEffect } from "preact/hooks";
+import { revoked, session, viewChat } from "../data/index.ts";
 import { route, type Route } from "./router.ts";
 import { ChatList } from "./ChatList/ChatList.tsx";
 import { ChatScreen } from "./Chat/ChatScreen.tsx";
@@ -45,6 +46,11 @@ function Gate() {
 function Shell({ route: current }: { route: Route }) {
   const chatId =
     current.name === "chat" || current.name === "info" ? current.chatId : null;
+  // The open chat (or its info) is the device's view, for presence and
+  // typing.
+  useEffect(() => {
+    viewChat(chatId);
+  }, [chatId]);
   return (
     <div class={chatId === null ? "shell" : "shell shell--detail"}>
       <ConnectionStatus />

@@ -66,6 +66,24 @@ export function formatLastActive(ts: number, now = Date.now()): string {
   return dateTimeFormat.format(ts);
 }
 
+const dayMonthFormat = new Intl.DateTimeFormat(undefined, {
+  day: "numeric",
+  month: "short",
+  year: "numeric",
+});
+
+/**
+ * A person's last seen time: "last seen today at 14:05", "last seen
+ * yesterday at 09:10", else with the date, in the viewer's locale.
+ */
+export function formatLastSeen(ts: number, now = Date.now()): string {
+  const days = daysAgo(ts, now);
+  const time = timeFormat.format(ts);
+  if (days <= 0) return `last seen today at ${time}`;
+  if (days === 1) return `last seen yesterday at ${time}`;
+  return `last seen ${dayMonthFormat.format(ts)} at ${time}`;
+}
+
 /** Kilobytes (1024 bytes), rounded up so that any excess shows. */
 export function formatKilobytes(bytes: number): string {
   return `${Math.ceil(bytes / 1024)} KB`;
@@ -79,7 +97,10 @@ export function formatPhone(e164: string): string {
 
 /** Returns one or two initials of a name, for avatars. */
 export function initials(name: string): string {
-  const words = name.trim().split(/\s+/).filter((word) => word !== "");
+  const words = name
+    .trim()
+    .split(/\s+/)
+    .filter((word) => word !== "");
   const letters = words.slice(0, 2).map((word) => Array.from(word)[0] ?? "");
   return letters.join("").toUpperCase() || "?";
 }

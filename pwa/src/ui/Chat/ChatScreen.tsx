@@ -3,10 +3,13 @@ import {
   useChat,
   useChatDetail,
   useProfile,
+  useTyping,
   type ChatRow,
 } from "../../data/index.ts";
 import { Avatar } from "../common/Avatar.tsx";
 import { Icon } from "../common/Icon.tsx";
+import { chatTitle } from "../common/names.tsx";
+import { GroupTyping, usePeerStatus } from "../common/Presence.tsx";
 import { formatPhone } from "../format.ts";
 import { goBack, navigate } from "../router.ts";
 import { ChatContext, createChatState } from "./chatState.ts";
@@ -51,9 +54,15 @@ export function ChatScreen({ chatId, jumpTo }: ChatScreenProps) {
   );
 }
 
-function ChatHeader({ chatId, chat }: { chatId: string; chat: ChatRow | undefined }) {
+function ChatHeader({
+  chatId,
+  chat,
+}: {
+  chatId: string;
+  chat: ChatRow | undefined;
+}) {
   const openInfo = () => navigate(`/chat/${encodeURIComponent(chatId)}/info`);
-  const title = chat?.title ?? "";
+  const title = chat === undefined ? "" : chatTitle(chat);
   return (
     <header class="chat__header">
       <button
@@ -82,9 +91,32 @@ function ChatHeader({ chatId, chat }: { chatId: string; chat: ChatRow | undefine
 
 function Subtitle({ chat }: { chat: ChatRow }) {
   if (chat.kind === "direct") {
-    return chat.peerId === null ? null : <PeerPhone peerId={chat.peerId} />;
+    return chat.peerId === null ? null : (
+      <PeerStatus chatId={chat.id} peerId={chat.peerId} />
+    );
   }
-  return <GroupMembers chatId={chat.id} />;
+  return <GroupStatus chatId={chat.id} />;
+}
+
+/** Typing, online or last seen; the phone number while none is known. */
+function PeerStatus({ chatId, peerId }: { chatId: string; peerId: string }) {
+  const status = usePeerStatus(chatId, peerId);
+  if (status === null) return <PeerPhone peerId={peerId} />;
+  return (
+    <span class="chat__subtitle" aria-live="polite">
+      {status}
+    </span>
+  );
+}
+
+function GroupStatus({ chatId }: { chatId: string }) {
+  const typing = useTyping(chatId);
+  if (typing.length === 0) return <GroupMembers chatId={chatId} />;
+  return (
+    <span class="chat__subtitle" aria-live="polite">
+      <GroupTyping entries={typing} />
+    </span>
+  );
 }
 
 function PeerPhone({ peerId }: { peerId: string }) {
@@ -99,7 +131,8 @@ function PeerPhone({ peerId }: { peerId: string }) {
 
 function GroupMembers({ chatId }: { chatId: string }) {
   const detail = useChatDetail(chatId);
-  if (detail === undefined) return <span class="chat__subtitle">tap for info</span>;
+  if (detail === undefined)
+    return <span class="chat__subtitle">tap for info</span>;
   return (
     <span class="chat__subtitle">
       {detail.members.length === 1

@@ -1,6 +1,12 @@
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { MAX_TEXT_BYTES, utf8Length } from "../../../../protocol/index.ts";
-import { editMessage, sendText, type MessageRow } from "../../data/index.ts";
+import {
+  composerChanged,
+  composerIdle,
+  editMessage,
+  sendText,
+  type MessageRow,
+} from "../../data/index.ts";
 import { Icon } from "../common/Icon.tsx";
 import { usePersonName } from "../common/names.tsx";
 import { errorMessage } from "../common/notice.tsx";
@@ -34,6 +40,9 @@ export function Composer({ chatId }: { chatId: string }) {
     state.composer.current = input.current;
   }, []);
 
+  // Closing the chat ends typing in it.
+  useEffect(() => () => composerIdle(chatId), [chatId]);
+
   useEffect(() => {
     if (editing === null && text !== "") drafts.set(chatId, text);
     else drafts.delete(chatId);
@@ -62,6 +71,7 @@ export function Composer({ chatId }: { chatId: string }) {
     const draft = text;
     const target = editing;
     const quoted = replyTo;
+    composerIdle(chatId);
     setError("");
     setText("");
     state.editing.value = null;
@@ -132,7 +142,12 @@ export function Composer({ chatId }: { chatId: string }) {
           rows={1}
           dir="auto"
           value={text}
-          onInput={(event) => setText(event.currentTarget.value)}
+          onInput={(event) => {
+            const value = event.currentTarget.value;
+            setText(value);
+            // An edit is not a new message, so it shows no typing.
+            if (editing === null) composerChanged(chatId, value);
+          }}
           onKeyDown={onKeyDown}
         />
         <button

@@ -1,9 +1,12 @@
 import { useChat, useProfile, type ChatRow } from "../../data/index.ts";
 import { Avatar } from "../common/Avatar.tsx";
 import { Icon } from "../common/Icon.tsx";
+import { chatTitle } from "../common/names.tsx";
+import { usePeerStatus } from "../common/Presence.tsx";
 import { formatPhone } from "../format.ts";
 import { chatPath, goBack } from "../router.ts";
 import { GroupInfo } from "./GroupInfo.tsx";
+import { PersonActions } from "./PersonActions.tsx";
 import "./ChatInfo.css";
 
 /** Group info for a group, the other person's profile for a direct chat. */
@@ -37,10 +40,13 @@ export function ChatInfo({ chatId }: { chatId: string }) {
 
 function PersonInfo({ chat }: { chat: ChatRow }) {
   const profile = useProfile(chat.peerId ?? "");
+  const status = usePeerStatus(chat.id, chat.peerId);
+  const title = chatTitle(chat);
   return (
     <section class="chat-info__hero">
-      <Avatar id={chat.peerId ?? chat.id} name={chat.title} size="large" />
-      <h2>{chat.title}</h2>
+      <Avatar id={chat.peerId ?? chat.id} name={title} size="large" />
+      <h2>{title}</h2>
+      {status !== null && <p class="chat-info__status">{status}</p>}
       {profile !== undefined && (
         <>
           <p class="chat-info__phone" dir="ltr">
@@ -51,6 +57,7 @@ function PersonInfo({ chat }: { chat: ChatRow }) {
               {profile.about}
             </p>
           )}
+          <PersonActions profile={profile} />
         </>
       )}
     </section>

@@ -5,6 +5,7 @@ import { InstallButton } from "../common/StatusBar.tsx";
 import { navigate, route } from "../router.ts";
 import { ChatListItem } from "./ChatListItem.tsx";
 import { SearchResults } from "./SearchResults.tsx";
+import { useVisibleRows } from "./useVisibleRows.ts";
 import "./ChatList.css";
 
 /** The side pane: header actions, search, and the list of chats. */
@@ -65,7 +66,9 @@ function Chats() {
   if (chats.length === 0) return <EmptyState />;
 
   const archived = chats.filter((chat) => chat.archived);
-  const shown = showArchived ? archived : chats.filter((chat) => !chat.archived);
+  const shown = showArchived
+    ? archived
+    : chats.filter((chat) => !chat.archived);
   return (
     <>
       {(archived.length > 0 || showArchived) && (
@@ -78,18 +81,30 @@ function Chats() {
           {showArchived ? "Back to chats" : `Archived (${archived.length})`}
         </button>
       )}
-      <ChatRows chats={shown} label="Chat list" />
+      <ChatRows chats={shown} label="Chat list" reportVisible />
     </>
   );
 }
 
-/** A `role="list"` of chat rows, marking the open chat as current. */
-export function ChatRows(props: { chats: ChatRow[]; label: string }) {
+/**
+ * A `role="list"` of chat rows, marking the open chat as current. With
+ * `reportVisible`, the rows on screen are sent as the device's view.
+ */
+export function ChatRows(props: {
+  chats: ChatRow[];
+  label: string;
+  reportVisible?: boolean;
+}) {
   const current = route.value;
   const openId =
     current.name === "chat" || current.name === "info" ? current.chatId : null;
+  const key =
+    props.reportVisible === true
+      ? props.chats.map((chat) => chat.id).join(",")
+      : "";
+  const list = useVisibleRows(key);
   return (
-    <ul class="chat-list" role="list" aria-label={props.label}>
+    <ul class="chat-list" role="list" aria-label={props.label} ref={list}>
       {props.chats.map((chat) => (
         <ChatListItem key={chat.id} chat={chat} current={chat.id === openId} />
       ))}

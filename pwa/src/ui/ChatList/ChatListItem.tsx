@@ -2,7 +2,8 @@ import type { ChatRow } from "../../data/index.ts";
 import { Avatar } from "../common/Avatar.tsx";
 import { Icon } from "../common/Icon.tsx";
 import { MenuButton, type MenuItem } from "../common/Menu.tsx";
-import { isMe, usePersonName } from "../common/names.tsx";
+import { chatTitle, isMe, usePersonName } from "../common/names.tsx";
+import { ListTyping } from "../common/Presence.tsx";
 import { run } from "../common/notice.tsx";
 import { updateInbox } from "../../data/index.ts";
 import { formatListTime } from "../format.ts";
@@ -14,31 +15,47 @@ const MUTE_FOREVER = Number.MAX_SAFE_INTEGER;
  * One chat row: a link whose accessible name starts with the chat title,
  * then the time, the preview and the unread badge.
  */
-export function ChatListItem({ chat, current }: { chat: ChatRow; current: boolean }) {
+export function ChatListItem({
+  chat,
+  current,
+}: {
+  chat: ChatRow;
+  current: boolean;
+}) {
   const href = chatPath(chat.id);
   const muted = chat.mutedUntil > Date.now();
   const time = chat.preview?.ts ?? chat.lastActivityAt;
+  const title = chatTitle(chat);
   return (
-    <li class={current ? "chat-row chat-row--current" : "chat-row"}>
+    <li
+      class={current ? "chat-row chat-row--current" : "chat-row"}
+      data-chat-id={chat.id}
+    >
       <a
         class="chat-row__link"
         href={href}
         aria-current={current ? "page" : undefined}
         onClick={(event) => onLinkClick(event, href)}
       >
-        <Avatar id={chat.peerId ?? chat.id} name={chat.title} />
+        <Avatar id={chat.peerId ?? chat.id} name={title} />
         <span class="chat-row__text">
           <span class="chat-row__top">
-            <span class="chat-row__title">{chat.title}</span>
+            <span class="chat-row__title">{title}</span>
             <span
-              class={chat.unread > 0 ? "chat-row__time chat-row__time--unread" : "chat-row__time"}
+              class={
+                chat.unread > 0
+                  ? "chat-row__time chat-row__time--unread"
+                  : "chat-row__time"
+              }
             >
               {time > 0 ? formatListTime(time) : ""}
             </span>
           </span>
           <span class="chat-row__bottom">
             <span class="chat-row__preview" dir="auto">
-              <Preview chat={chat} />
+              <ListTyping chatId={chat.id} group={chat.kind === "group"}>
+                <Preview chat={chat} />
+              </ListTyping>
             </span>
             {muted && <Icon name="muted" class="chat-row__flag" />}
             {chat.pinned && <Icon name="pin" class="chat-row__flag" />}

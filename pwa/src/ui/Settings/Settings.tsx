@@ -8,6 +8,7 @@ import {
   session,
   updateProfile,
   updateSettings,
+  type LastSeenPrivacy,
   type Me,
 } from "../../data/index.ts";
 import { Avatar } from "../common/Avatar.tsx";
@@ -16,6 +17,7 @@ import { errorMessage, run } from "../common/notice.tsx";
 import { InstallButton } from "../common/StatusBar.tsx";
 import { formatPhone } from "../format.ts";
 import { navigate, onLinkClick } from "../router.ts";
+import { BlockedContacts } from "./BlockedContacts.tsx";
 import "./Settings.css";
 
 export function Settings() {
@@ -30,6 +32,7 @@ export function Settings() {
       <div class="screen__body">
         <Profile me={me} />
         <Privacy me={me} />
+        <BlockedContacts />
         <section class="card" aria-labelledby="settings-devices">
           <h2 id="settings-devices">Devices</h2>
           <a
@@ -80,7 +83,11 @@ function Profile({ me }: { me: Me }) {
   };
 
   return (
-    <form class="card" aria-labelledby="settings-profile" onSubmit={(e) => void onSubmit(e)}>
+    <form
+      class="card"
+      aria-labelledby="settings-profile"
+      onSubmit={(e) => void onSubmit(e)}
+    >
       <div class="settings__profile-head">
         <Avatar id={me.id} name={me.displayName} size="large" />
         <div>
@@ -115,7 +122,11 @@ function Profile({ me }: { me: Me }) {
         {error}
       </p>
       <div class="row">
-        <button type="submit" class="button" disabled={!changed || name.trim() === ""}>
+        <button
+          type="submit"
+          class="button"
+          disabled={!changed || name.trim() === ""}
+        >
           Save
         </button>
         <span class="field__hint" aria-live="polite">
@@ -148,6 +159,44 @@ function Privacy({ me }: { me: Me }) {
         read their messages, and you do not see when they have read yours.
         Groups always show read receipts.
       </p>
+      <LastSeenSetting me={me} />
     </section>
+  );
+}
+
+const LAST_SEEN_CHOICES: { value: LastSeenPrivacy; label: string }[] = [
+  { value: "everyone", label: "Everyone" },
+  { value: "contacts", label: "My contacts" },
+  { value: "nobody", label: "Nobody" },
+];
+
+function LastSeenSetting({ me }: { me: Me }) {
+  // A session stored before this setting existed has no value yet.
+  const current = me.settings.lastSeen ?? "everyone";
+  return (
+    <>
+      <label class="field">
+        <span class="field__label">Last seen and online</span>
+        <select
+          class="field__input"
+          value={current}
+          aria-describedby="last-seen-help"
+          onChange={(event) => {
+            const lastSeen = event.currentTarget.value as LastSeenPrivacy;
+            run(() => updateSettings({ lastSeen }));
+          }}
+        >
+          {LAST_SEEN_CHOICES.map((choice) => (
+            <option key={choice.value} value={choice.value}>
+              {choice.label}
+            </option>
+          ))}
+        </select>
+      </label>
+      <p id="last-seen-help" class="field__hint">
+        Who sees when you are online and when you were last seen. If you don't
+        share yours with someone, you don't see theirs either.
+      </p>
+    </>
   );
 }
