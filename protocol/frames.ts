@@ -76,10 +76,10 @@ export const DeleteFrame = z.object({
 });
 
 /**
- * What this device shows: the open chat (null when none is open or the tab
- * is hidden) and the chat list rows on screen. The server sends presence
- * and typing only for what some device of the person views. Sent on every
- * change and after every `ready`; each frame replaces the previous one.
+ * The view of this device: the open chat (null when none is open or the
+ * tab is hidden) and the chat list rows on screen. The server sends
+ * presence and typing only for what some device of the person views. Sent
+ * on every change and after every `ready`. Each frame replaces the last.
  */
 export const ViewFrame = z.object({
   type: z.literal("view"),

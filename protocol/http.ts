@@ -132,7 +132,7 @@ export const UpdateInboxBody = z
 /** GET /api/contacts */
 export const ContactsReply = z.object({ contacts: z.array(Contact) });
 
-/** PUT /api/contacts/:userId, answered with `{ contact }`. */
+/** PUT /api/contacts/:userId, which replies with `{ contact }`. */
 export const PutContactBody = z.object({ name: displayName }).strict();
 export const ContactReply = z.object({ contact: Contact });
 

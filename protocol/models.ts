@@ -107,8 +107,9 @@ export const BlockedUser = z.object({ userId, blockedAt: timestamp });
 export type BlockedUser = z.infer<typeof BlockedUser>;
 
 /**
- * What a person may see of another's presence. Hidden presence (privacy or
- * a block) reads as offline with `lastSeen` null, the same as never seen.
+ * A person's presence as another person may see it. Hidden presence
+ * (privacy or a block) reads as offline with `lastSeen` null, the same as
+ * never seen.
  */
 export const Presence = z.object({
   online: z.boolean(),
@@ -117,7 +118,7 @@ export const Presence = z.object({
 });
 export type Presence = z.infer<typeof Presence>;
 
-/** What a chat member is doing in the composer. */
+/** A chat member's composer state. */
 export const TypingState = z.enum(["typing", "recording", "idle"]);
 export type TypingState = z.infer<typeof TypingState>;
 

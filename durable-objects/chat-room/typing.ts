@@ -93,7 +93,7 @@ export class TypingRelay {
     return viewers.length;
   }
 
-  /** A message from `userId` ends their typing without a relay. */
+  /** Forgets the typing of `userId`, whose message just arrived. */
   messageSent(userId: string): void {
     this.lastTyping.delete(userId);
   }
@@ -114,7 +114,7 @@ export class TypingRelay {
     }
   }
 
-  /** Whether any other member blocked `userId`. */
+  /** Returns whether any other member blocked `userId`. */
   isBlockedByOther(userId: string): boolean {
     return (
       this.sql

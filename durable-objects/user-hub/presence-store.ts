@@ -9,7 +9,7 @@ type WatchingRow = {
   last_seen: number | null;
 };
 
-/** A subscription this hub holds at another object, with its renewal time. */
+/** A subscription of this hub at another object, with its renewal time. */
 export interface Subscription {
   id: string;
   renewedAt: number;

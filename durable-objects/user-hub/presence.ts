@@ -97,7 +97,8 @@ export class PresenceKeeper {
   }
 
   /**
-   * Moves between online and offline when the set of open sockets says so.
+   * Moves between online and offline when the count of open sockets
+   * requires it.
    * `except` is a socket that is closing but may still be listed.
    */
   async refresh(now: number, except?: WebSocket): Promise<void> {

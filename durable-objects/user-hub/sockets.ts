@@ -10,7 +10,7 @@ import { errorMessage, log } from "../../worker/log.ts";
  */
 export const SOCKET_IDLE_LIMIT_MS = 70_000;
 
-/** Ping interval the server asks clients for, in ms. */
+/** Ping interval the server requests from clients, in ms. */
 export const HEARTBEAT_MS = 25_000;
 
 /** Reads the idle limit from the environment, or the default. */

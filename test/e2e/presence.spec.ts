@@ -11,15 +11,15 @@ import {
   test,
 } from "./helpers.ts";
 
-/** The subtitle under the chat title in the open chat's header. */
+/** Returns the subtitle under the title in the open chat's header. */
 function subtitle(page: Page) {
   return chatHeader(page).locator(".chat__subtitle");
 }
 
 /**
  * A device that vanished without a close frame shows as gone within the
- * idle limit plus the sweep's one-second margin; the rest is slack for
- * a busy machine.
+ * idle limit plus the sweep's one-second margin. The other 10 s are slack
+ * for a busy machine.
  */
 const VANISH_BOUND_MS = PRESENCE_TIMEOUT_MS + 1_000 + 10_000;
 

@@ -1,8 +1,9 @@
 import { signal } from "@preact/signals";
-import type {
-  Presence,
-  ServerFrame,
-  TypingState,
+import {
+  MAX_VIEW_LISTED,
+  type Presence,
+  type ServerFrame,
+  type TypingState,
 } from "../../../protocol/index.ts";
 import { sendFrame } from "./wire.ts";
 
@@ -129,7 +130,7 @@ export function viewChat(chatId: string | null): void {
 
 /** Sets the chat list rows on screen, top first. */
 export function viewListed(chatIds: string[]): void {
-  listed = chatIds.slice(0, 50);
+  listed = chatIds.slice(0, MAX_VIEW_LISTED);
   sendView(false);
 }
 

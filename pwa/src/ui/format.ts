@@ -73,7 +73,7 @@ const dayMonthFormat = new Intl.DateTimeFormat(undefined, {
 });
 
 /**
- * A person's last seen time: "last seen today at 14:05", "last seen
+ * Formats a last seen time: "last seen today at 14:05", "last seen
  * yesterday at 09:10", else with the date, in the viewer's locale.
  */
 export function formatLastSeen(ts: number, now = Date.now()): string {

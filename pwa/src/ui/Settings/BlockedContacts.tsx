@@ -2,7 +2,7 @@ import { blocked, unblockUser } from "../../data/index.ts";
 import { PersonName } from "../common/names.tsx";
 import { run } from "../common/notice.tsx";
 
-/** The people this person blocked, each with an "Unblock" button. */
+/** Lists the people this person blocked, each with an "Unblock" button. */
 export function BlockedContacts() {
   const ids = [...blocked.value];
   return (

@@ -8,14 +8,14 @@ import { PersonName } from "./names.tsx";
  * line of a chat list row.
  */
 
-/** "typing…" or "recording audio…" for one person, as a one-to-one chat shows it. */
+/** Returns "typing…" or "recording audio…" for one person. */
 function soloText(entry: TypingEntry): string {
   return entry.state === "recording" ? "recording audio…" : "typing…";
 }
 
 /**
- * Who is typing in a group: "Ana is typing…", "Ana and Ben are typing…",
- * "3 people are typing…".
+ * Renders who is typing in a group: "Ana is typing…", "Ana and Ben are
+ * typing…", "3 people are typing…".
  */
 export function GroupTyping({ entries }: { entries: TypingEntry[] }) {
   const [first, second] = entries;
@@ -45,8 +45,8 @@ export function GroupTyping({ entries }: { entries: TypingEntry[] }) {
 }
 
 /**
- * The state of the other person of a one-to-one chat: typing, online or
- * last seen; null while unknown or hidden by privacy.
+ * Returns the status of the other person of a one-to-one chat: typing,
+ * online or last seen, or null while unknown or hidden by privacy.
  */
 export function usePeerStatus(chatId: string, peerId: string | null) {
   const typing = useTyping(chatId).find((entry) => entry.userId === peerId);

@@ -29,7 +29,7 @@ export function PersonName(props: { id: string; subject?: boolean }) {
   return <>{name}</>;
 }
 
-/** The title of a chat: a saved contact name for a one-to-one chat. */
+/** Returns a chat's title, or the saved contact name of a direct chat. */
 export function chatTitle(chat: { peerId: string | null; title: string }) {
   if (chat.peerId === null) return chat.title;
   return contacts.value.get(chat.peerId)?.name ?? chat.title;
