@@ -118,6 +118,8 @@ export function useTyping(chatId: string): TypingEntry[] {
 
 // ---- what this device views ------------------------------------------------
 
+/** False in Node, where the unit tests load this module. */
+const hasDocument = typeof document !== "undefined";
 let openChat: string | null = null;
 let listed: string[] = [];
 let lastSent = "";
@@ -139,7 +141,7 @@ export function viewListed(chatIds: string[]): void {
  * hidden tab views nothing, so it gets no presence or typing.
  */
 export function sendView(force: boolean): void {
-  const visible = document.visibilityState === "visible";
+  const visible = !hasDocument || document.visibilityState === "visible";
   const frame = {
     type: "view" as const,
     chatId: visible ? openChat : null,
@@ -150,7 +152,9 @@ export function sendView(force: boolean): void {
   if (sendFrame(frame)) lastSent = key;
 }
 
-document.addEventListener("visibilitychange", () => sendView(false));
+if (hasDocument) {
+  document.addEventListener("visibilitychange", () => sendView(false));
+}
 
 // ---- this device's composer ------------------------------------------------
 
