@@ -1,0 +1,204 @@
+import type { Page } from "@playwright/test";
+import {
+  chatLink,
+  directPair,
+  expect,
+  messageLog,
+  messageWith,
+  openChat,
+  sendText,
+  test,
+  tickOf,
+} from "./helpers.ts";
+
+/** The tick labels of a message the server stored. */
+const SENT = /^(Sent|Delivered|Read)$/;
+
+/** Waits until the service worker controls `page`, so reloads are cached. */
+async function waitForServiceWorker(page: Page): Promise<void> {
+  await page.evaluate(async () => {
+    await navigator.serviceWorker.ready;
+  });
+  // The first load is not controlled until the worker claims it or the page
+  // reloads, so reload once to be served by the worker.
+  if (!(await page.evaluate(() => !!navigator.serviceWorker.controller))) {
+    await page.reload();
+  }
+  await expect
+    .poll(() => page.evaluate(() => !!navigator.serviceWorker.controller), {
+      message: "a service worker controls the page",
+    })
+    .toBe(true);
+}
+
+/** Returns the "Waiting for network" status line. */
+function networkStatus(page: Page) {
+  return page.getByRole("status").filter({ hasText: "Waiting for network" });
+}
+
+/** Returns the texts of the message articles of the open chat, in order. */
+async function messageTexts(page: Page): Promise<string[]> {
+  return messageLog(page).getByRole("article").allInnerTexts();
+}
+
+test("offline reload shows chats and messages", async ({ newPerson }) => {
+  const { ana, ben } = await directPair(newPerson);
+  await sendText(ben.page, "Reply before offline");
+  await expect(messageWith(ana.page, "Reply before offline")).toBeVisible();
+  await waitForServiceWorker(ana.page);
+
+  await ana.context.setOffline(true);
+  await ana.page.reload();
+  await expect(networkStatus(ana.page)).toBeVisible();
+  await expect(messageWith(ana.page, "Hi Ben")).toBeVisible();
+  await expect(messageWith(ana.page, "Reply before offline")).toBeVisible();
+
+  await ana.page.goto("/");
+  await expect(chatLink(ana.page, "Ben")).toContainText("Reply before offline");
+  await openChat(ana.page, "Ben");
+  await expect(messageLog(ana.page).getByRole("article")).toHaveCount(2);
+});
+
+test("offline sends queue and go out once", async ({ newPerson }) => {
+  const { ana, ben } = await directPair(newPerson);
+  await waitForServiceWorker(ana.page);
+
+  await ana.context.setOffline(true);
+  await expect(networkStatus(ana.page)).toBeVisible();
+  const texts = ["Offline one", "Offline two", "Offline three"];
+  for (const text of texts) await sendText(ana.page, text);
+  for (const text of texts) {
+    const tick = tickOf(messageWith(ana.page, text));
+    await expect(tick).toHaveAttribute("aria-label", "Pending");
+  }
+
+  // A reload while still offline keeps the queue.
+  await ana.page.reload();
+  for (const text of texts) {
+    const tick = tickOf(messageWith(ana.page, text));
+    await expect(tick).toHaveAttribute("aria-label", "Pending");
+  }
+  // Ben saw none of them.
+  await ben.page.waitForTimeout(500);
+  await expect(messageWith(ben.page, /Offline/)).toHaveCount(0);
+
+  await ana.context.setOffline(false);
+  for (const text of texts) {
+    const tick = tickOf(messageWith(ana.page, text));
+    await expect(tick).toHaveAttribute("aria-label", SENT);
+  }
+  for (const text of texts) {
+    await expect(messageWith(ben.page, text)).toHaveCount(1);
+  }
+  // Reload so Ben's list comes from storage as synced, not from live frames.
+  await ben.page.reload();
+  await expect(messageWith(ben.page, "Offline three")).toBeVisible();
+  const benTexts = await messageTexts(ben.page);
+  const offline = benTexts.filter((text) => text.includes("Offline"));
+  expect(offline).toHaveLength(3);
+  for (const [index, text] of texts.entries()) {
+    expect(offline[index], `message ${index + 1} in order`).toContain(text);
+  }
+});
+
+/**
+ * Wraps the page's WebSocket to lose one acknowledgement. Once armed with
+ * `window.dropAckOf(text)`, the first server frame that names the send whose
+ * body contains `text` is dropped and the socket closed. This is a network
+ * failure after the server stored the message but before `send.ok` arrived.
+ */
+function installAckDropper(): void {
+  const state = { marker: "", lostId: "", dropped: false };
+  const target = window as unknown as {
+    dropAckOf: (marker: string) => void;
+    ackDropped: () => boolean;
+  };
+  target.dropAckOf = (marker) => {
+    state.marker = marker;
+  };
+  target.ackDropped = () => state.dropped;
+  const Native = window.WebSocket;
+  class Hooked extends Native {
+    override send(data: Parameters<WebSocket["send"]>[0]) {
+      if (
+        typeof data === "string" &&
+        state.marker !== "" &&
+        state.lostId === ""
+      ) {
+        const frame = JSON.parse(data) as {
+          type?: string;
+          message?: { id?: string; body?: string };
+        };
+        if (
+          frame.type === "send" &&
+          frame.message?.body?.includes(state.marker)
+        ) {
+          state.lostId = frame.message.id ?? "";
+        }
+      }
+      super.send(data);
+    }
+
+    override addEventListener(
+      type: string,
+      listener: EventListenerOrEventListenerObject,
+      options?: boolean | AddEventListenerOptions,
+    ): void {
+      if (type !== "message" || typeof listener !== "function") {
+        super.addEventListener(type, listener, options);
+        return;
+      }
+      super.addEventListener(
+        type,
+        (event: Event) => {
+          const data: unknown = (event as MessageEvent).data;
+          const namesLostSend =
+            !state.dropped &&
+            state.lostId !== "" &&
+            typeof data === "string" &&
+            data.includes(state.lostId);
+          if (namesLostSend) {
+            state.dropped = true;
+            this.close(4000, "test drops the acknowledgement");
+            return;
+          }
+          listener.call(this, event);
+        },
+        options,
+      );
+    }
+  }
+  window.WebSocket = Hooked;
+}
+
+test("send with lost ack is not duplicated", async ({ newPerson }) => {
+  const { ana, ben } = await directPair(newPerson);
+  await ana.page.addInitScript(installAckDropper);
+  await ana.page.reload();
+  await expect(messageWith(ana.page, "Hi Ben")).toBeVisible();
+  await expect(ana.page.getByText("Connecting…")).toHaveCount(0);
+  await ana.page.evaluate(() => {
+    (window as unknown as { dropAckOf: (m: string) => void }).dropAckOf(
+      "Lost ack",
+    );
+  });
+
+  await sendText(ana.page, "Lost ack");
+  await expect
+    .poll(
+      () =>
+        ana.page.evaluate(() =>
+          (window as unknown as { ackDropped: () => boolean }).ackDropped(),
+        ),
+      { message: "the acknowledgement was dropped" },
+    )
+    .toBe(true);
+  // The send went out again on the next socket and was acknowledged.
+  const tick = tickOf(messageWith(ana.page, "Lost ack"));
+  await expect(tick).toHaveAttribute("aria-label", SENT, { timeout: 20_000 });
+  await expect(messageWith(ana.page, "Lost ack")).toHaveCount(1);
+  await expect(messageWith(ben.page, "Lost ack")).toHaveCount(1);
+  await ben.page.reload();
+  await expect(messageWith(ben.page, "Lost ack")).toHaveCount(1);
+  await expect(messageLog(ben.page).getByRole("article")).toHaveCount(2);
+});
