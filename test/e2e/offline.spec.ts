@@ -202,3 +202,12 @@ test("send with lost ack is not duplicated", async ({ newPerson }) => {
   await expect(messageWith(ben.page, "Lost ack")).toHaveCount(1);
   await expect(messageLog(ben.page).getByRole("article")).toHaveCount(2);
 });
+
+test("settings show storage use", async ({ newPerson }) => {
+  const ana = await newPerson("Ana");
+  await ana.page.getByRole("button", { name: "Settings" }).click();
+  const storage = ana.page.getByRole("region", { name: "Storage" });
+  await expect(storage.getByText(/used$/)).toHaveText(
+    /^Storage: \d+(\.\d)? (B|KB|MB|GB) used$/,
+  );
+});

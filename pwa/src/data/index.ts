@@ -44,6 +44,12 @@ export {
 // ---- signals ----
 export { connection, revoked, session, updateReady } from "./state.ts";
 export { applyUpdate } from "./update.ts";
+export {
+  estimateStorage,
+  storageFull,
+  STORAGE_FULL_MESSAGE,
+  type StorageUse,
+} from "./storage.ts";
 
 // ---- lifecycle & account ----
 export {

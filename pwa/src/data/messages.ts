@@ -16,6 +16,7 @@ import { refold } from "./fold.ts";
 import { enqueue, pumpOutbox } from "./outbox.ts";
 import { sendReceipt } from "./receipts.ts";
 import { connection, session } from "./state.ts";
+import { guardStorage } from "./storage.ts";
 import { expectOlderPage } from "./sync.ts";
 import { ApiFailure, type Session } from "./types.ts";
 import { newRid, request, RequestLost } from "./wire.ts";
@@ -86,30 +87,33 @@ export async function sendText(
     message: { id, kind: "message", body },
   });
   const now = Date.now();
-  await db.transaction("rw", [db.messages, db.outbox, db.chats], async () => {
-    await db.messages.add({
-      id,
-      chatId,
-      seq: null,
-      order: PENDING_ORDER_BASE + now,
-      kind: "message",
-      senderId: me.id,
-      senderDeviceId: deviceId,
-      ts: now,
-      text,
-      replyTo: replyTo ?? null,
-      editedAt: null,
-      reactions: {},
-      deleted: false,
-      system: null,
-      status: "pending",
-      error: null,
-      body,
-      hidden: false,
-    });
-    await enqueue({ id, chatId, kind: "message", body, attempts: 0 });
-    await db.chats.update(chatId, { lastActivityAt: now });
-  });
+  const tables = [db.messages, db.outbox, db.chats];
+  await guardStorage(() =>
+    db.transaction("rw", tables, async () => {
+      await db.messages.add({
+        id,
+        chatId,
+        seq: null,
+        order: PENDING_ORDER_BASE + now,
+        kind: "message",
+        senderId: me.id,
+        senderDeviceId: deviceId,
+        ts: now,
+        text,
+        replyTo: replyTo ?? null,
+        editedAt: null,
+        reactions: {},
+        deleted: false,
+        system: null,
+        status: "pending",
+        error: null,
+        body,
+        hidden: false,
+      });
+      await enqueue({ id, chatId, kind: "message", body, attempts: 0 });
+      await db.chats.update(chatId, { lastActivityAt: now });
+    }),
+  );
   await pumpOutbox();
 }
 
@@ -124,12 +128,14 @@ async function queueFold(
   const id = uuidv7();
   checkEncoded({ type: "send", chatId, message: { id, kind, ref, body } });
   const tables = [db.messages, db.folds, db.outbox];
-  await db.transaction("rw", tables, async () => {
-    const fold = { id, chatId, seq: null, kind, ref, senderId: me.id };
-    await db.folds.add({ ...fold, body, ts: Date.now(), deleted: false });
-    await refold(ref);
-    await enqueue({ id, chatId, kind, ref, body, attempts: 0 });
-  });
+  await guardStorage(() =>
+    db.transaction("rw", tables, async () => {
+      const fold = { id, chatId, seq: null, kind, ref, senderId: me.id };
+      await db.folds.add({ ...fold, body, ts: Date.now(), deleted: false });
+      await refold(ref);
+      await enqueue({ id, chatId, kind, ref, body, attempts: 0 });
+    }),
+  );
   await pumpOutbox();
 }
 

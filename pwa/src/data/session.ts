@@ -13,6 +13,7 @@ import { log } from "./log.ts";
 import { resetReceipts } from "./receipts.ts";
 import { ChatSocket } from "./socket.ts";
 import { connection, revoked, session } from "./state.ts";
+import { requestPersistentStorage } from "./storage.ts";
 import { handleFrame, syncDisconnected } from "./sync.ts";
 import type { Session } from "./types.ts";
 import { ApiFailure } from "./types.ts";
@@ -139,6 +140,7 @@ export async function verifyCode(
   // A new sign-in replaced the cookie that an offline logout left behind.
   localStorage.removeItem(LOGOUT_PENDING_KEY);
   await startSession({ me: reply.me, deviceId: reply.deviceId });
+  await requestPersistentStorage();
   return { isNew: reply.isNew };
 }
 

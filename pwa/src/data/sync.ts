@@ -7,6 +7,7 @@ import {
 } from "../../../protocol/index.ts";
 import { db } from "./db.ts";
 import { log } from "./log.ts";
+import { guardStorage } from "./storage.ts";
 import {
   acknowledge,
   outboxDisconnected,
@@ -284,7 +285,9 @@ export function handleFrame(frame: ServerFrame): Promise<void> {
 async function dispatch(frame: ServerFrame): Promise<void> {
   try {
     const handler = handlers[frame.type] as (f: ServerFrame) => Promise<void>;
-    await handler(frame);
+    // A frame whose write failed for lack of space is not applied, and the
+    // cursor stays behind it, so the next sync fetches it again.
+    await guardStorage(() => handler(frame));
   } catch (error) {
     log("frame_failed", { type: frame.type, error: String(error) });
   }

@@ -11,7 +11,11 @@ import { LinkedDevices } from "./Settings/LinkedDevices.tsx";
 import { SignIn } from "./SignIn/SignIn.tsx";
 import { NameStep } from "./SignIn/NameStep.tsx";
 import { Revoked } from "./SignIn/Revoked.tsx";
-import { ConnectionStatus, UpdateBanner } from "./common/StatusBar.tsx";
+import {
+  ConnectionStatus,
+  StorageAlert,
+  UpdateBanner,
+} from "./common/StatusBar.tsx";
 import { Notice } from "./common/notice.tsx";
 import "./App.css";
 
@@ -23,6 +27,7 @@ export function App() {
   return (
     <>
       <UpdateBanner />
+      <StorageAlert />
       <Gate />
       <Notice />
     </>

@@ -1,9 +1,10 @@
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import {
   MAX_ABOUT_CHARS,
   MAX_DISPLAY_NAME_CHARS,
 } from "../../../../protocol/index.ts";
 import {
+  estimateStorage,
   logout,
   session,
   updateProfile,
@@ -33,6 +34,7 @@ export function Settings() {
         <Profile me={me} />
         <Privacy me={me} />
         <BlockedContacts />
+        <StorageUsage />
         <section class="card" aria-labelledby="settings-devices">
           <h2 id="settings-devices">Devices</h2>
           <a
@@ -60,6 +62,40 @@ export function Settings() {
         </div>
       </div>
     </div>
+  );
+}
+
+/** Returns `bytes` in B, KB, MB or GB (decimal units), for example "1.2 MB". */
+export function formatBytes(bytes: number): string {
+  const units = ["B", "KB", "MB", "GB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit += 1;
+  }
+  const digits = unit === 0 || value >= 100 ? 0 : 1;
+  return `${value.toFixed(digits)} ${units[unit]}`;
+}
+
+/** Shows the space this app uses on the device, from the storage estimate. */
+function StorageUsage() {
+  const [usage, setUsage] = useState<number | null>(null);
+  useEffect(() => {
+    let current = true;
+    void estimateStorage().then((use) => {
+      if (current && use !== null) setUsage(use.usage);
+    });
+    return () => {
+      current = false;
+    };
+  }, []);
+  if (usage === null) return null;
+  return (
+    <section class="card" aria-labelledby="settings-storage">
+      <h2 id="settings-storage">Storage</h2>
+      <p>Storage: {formatBytes(usage)} used</p>
+    </section>
   );
 }
 

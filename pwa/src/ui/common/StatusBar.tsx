@@ -1,4 +1,10 @@
-import { applyUpdate, connection, updateReady } from "../../data/index.ts";
+import {
+  applyUpdate,
+  connection,
+  STORAGE_FULL_MESSAGE,
+  storageFull,
+  updateReady,
+} from "../../data/index.ts";
 import { installApp, installPrompt } from "../install.ts";
 import { Icon } from "./Icon.tsx";
 import { run } from "./notice.tsx";
@@ -22,6 +28,23 @@ export function UpdateBanner() {
       <span>A new version is ready.</span>
       <button type="button" class="button" onClick={() => run(applyUpdate)}>
         Reload
+      </button>
+    </div>
+  );
+}
+
+/** Shows an alert after a write failed because storage is full. */
+export function StorageAlert() {
+  if (!storageFull.value) return null;
+  return (
+    <div class="update-banner" role="alert">
+      <span>{STORAGE_FULL_MESSAGE}</span>
+      <button
+        type="button"
+        class="button"
+        onClick={() => (storageFull.value = false)}
+      >
+        Dismiss
       </button>
     </div>
   );
