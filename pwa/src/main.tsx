@@ -11,6 +11,12 @@ async function start(root: HTMLElement): Promise<void> {
   if (import.meta.env.PROD) await registerServiceWorker();
 }
 
+// The build id (VITE_BUILD_ID at build time, empty by default) marks which
+// version of the app a page runs, for update tests and bug reports.
+const buildId: unknown = import.meta.env.VITE_BUILD_ID;
+document.documentElement.dataset.build =
+  typeof buildId === "string" ? buildId : "";
+
 const root = document.getElementById("app");
 if (root === null) throw new Error("index.html has no #app element");
 start(root).catch((error: unknown) => {

@@ -25,7 +25,7 @@ export function UpdateBanner() {
   if (!updateReady.value) return null;
   return (
     <div class="update-banner" role="status">
-      <span>A new version is ready.</span>
+      <span>Update available</span>
       <button type="button" class="button" onClick={() => run(applyUpdate)}>
         Reload
       </button>
