@@ -18,6 +18,21 @@ import { isLinked, sendFrame } from "./wire.ts";
 const ACK_TIMEOUT_MS = 20_000;
 /** Sends rejected with `internal` before the entry is marked failed. */
 const MAX_INTERNAL_ATTEMPTS = 3;
+/** Ceiling of the first retry delay after a temporary failure. */
+const RETRY_BASE_MS = 1_000;
+/** Largest retry delay, reached after six doublings. */
+const RETRY_MAX_MS = 60_000;
+
+/**
+ * Returns the delay before retry `attempt` (0-based) of a send that failed
+ * for a temporary reason: exponential, with "equal jitter" (half fixed, half
+ * random) so that devices that failed together do not retry together, and
+ * never zero.
+ */
+export function retryDelay(attempt: number, random = Math.random()): number {
+  const ceiling = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** attempt);
+  return Math.round(ceiling / 2 + (ceiling / 2) * random);
+}
 
 let inFlight: string | null = null;
 let ackTimer: ReturnType<typeof setTimeout> | undefined;
@@ -31,7 +46,7 @@ function clearInFlight(): void {
   clearTimeout(ackTimer);
 }
 
-/** Holds sends back after `rate_limited`, then pumps again. */
+/** Holds sends back until `time` (ms since the epoch), then pumps again. */
 function pauseUntil(time: number): void {
   pausedUntil = time;
   clearTimeout(resumeTimer);
@@ -151,7 +166,10 @@ export async function rejectSend(id: string, error: ErrorBody) {
     if (error.code === "rate_limited") {
       pauseUntil(Date.now() + (error.retryAfter ?? 1) * 1000);
     } else if (error.code === "internal" && attempts < MAX_INTERNAL_ATTEMPTS) {
+      // The entry stays first in the queue, so order holds, and the whole
+      // queue waits out the delay.
       await db.outbox.update(entry.n!, { attempts });
+      pauseUntil(Date.now() + retryDelay(attempts - 1));
     } else {
       await markFailed(entry, error.message);
     }
@@ -162,6 +180,13 @@ export async function rejectSend(id: string, error: ErrorBody) {
 /** Clears the in-flight send after the socket closed, so it is sent again. */
 export function outboxDisconnected(): void {
   clearInFlight();
+}
+
+/** Forgets the in-flight send and any pause, after the outbox was wiped. */
+export function resetOutbox(): void {
+  clearInFlight();
+  pausedUntil = 0;
+  clearTimeout(resumeTimer);
 }
 
 /** Queues a failed message again, behind everything queued now. */

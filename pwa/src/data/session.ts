@@ -10,6 +10,7 @@ import { apiRequest, setUnauthenticatedHandler } from "./api.ts";
 import { resetContacts } from "./contacts.ts";
 import { loadSession, saveSession, wipeDatabase } from "./db.ts";
 import { log } from "./log.ts";
+import { resetOutbox } from "./outbox.ts";
 import { resetReceipts } from "./receipts.ts";
 import { ChatSocket } from "./socket.ts";
 import { connection, revoked, session } from "./state.ts";
@@ -39,6 +40,7 @@ async function startSession(value: Session): Promise<void> {
 async function clearLocalState(): Promise<void> {
   socket.stop();
   syncDisconnected();
+  resetOutbox();
   resetContacts();
   resetReceipts();
   await wipeDatabase();

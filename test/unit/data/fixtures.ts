@@ -1,7 +1,10 @@
 import "fake-indexeddb/auto";
 import type { StoredMessage } from "../../../protocol/index.ts";
 import { db, wipeDatabase } from "../../../pwa/src/data/db.ts";
-import { outboxDisconnected } from "../../../pwa/src/data/outbox.ts";
+import {
+  outboxDisconnected,
+  resetOutbox,
+} from "../../../pwa/src/data/outbox.ts";
 import { resetReceipts } from "../../../pwa/src/data/receipts.ts";
 import { syncDisconnected } from "../../../pwa/src/data/sync.ts";
 import { session } from "../../../pwa/src/data/state.ts";
@@ -75,6 +78,7 @@ export function unlinkSocket(): void {
 /** Empties Dexie, resets module state and signs in as ME, unlinked. */
 export async function resetState(): Promise<void> {
   unlinkSocket();
+  resetOutbox();
   syncDisconnected();
   resetReceipts();
   sentFrames.length = 0;

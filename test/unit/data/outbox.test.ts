@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { ClientFrame } from "../../../protocol/index.ts";
 import { db } from "../../../pwa/src/data/db.ts";
 import {
@@ -12,6 +12,7 @@ import {
   acknowledge,
   pumpOutbox,
   rejectSend,
+  retryDelay,
 } from "../../../pwa/src/data/outbox.ts";
 import { ApiFailure } from "../../../pwa/src/data/types.ts";
 import {
@@ -43,6 +44,9 @@ async function rowsInOrder() {
 
 describe("outbox", () => {
   beforeEach(resetState);
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
 
   it("queues while offline and shows pending rows", async () => {
     await sendText(CHAT, "one");
@@ -225,5 +229,72 @@ describe("outbox", () => {
     await new Promise((resolve) => setTimeout(resolve, 120));
     expect(sends()).toHaveLength(2);
     expect(lastSend().message.id).toBe(id);
+  });
+
+  it("retries an internal failure after a delay", async () => {
+    // With random 0 the first retry waits half its 1 s ceiling.
+    vi.spyOn(Math, "random").mockReturnValue(0);
+    linkSocket();
+    await sendText(CHAT, "one");
+    await sendText(CHAT, "two");
+    const { id } = lastSend().message;
+    await rejectSend(id, { code: "internal", message: "Try again." });
+    await pumpOutbox();
+    expect(sends()).toHaveLength(1);
+    expect((await db.messages.get(id))?.status).toBe("pending");
+
+    await new Promise((resolve) => setTimeout(resolve, 650));
+    expect(sends()).toHaveLength(2);
+    expect(lastSend().message.id).toBe(id);
+  });
+
+  it("fails a send after repeated internal errors", async () => {
+    vi.spyOn(Math, "random").mockReturnValue(0);
+    linkSocket();
+    await sendText(CHAT, "one");
+    await sendText(CHAT, "two");
+    const { id } = lastSend().message;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      await rejectSend(id, { code: "internal", message: "Try again." });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      if (attempt < 2) {
+        await new Promise((resolve) =>
+          setTimeout(resolve, retryDelay(attempt, 0)),
+        );
+      }
+    }
+    expect((await db.messages.get(id))?.status).toBe("failed");
+    // The failed send no longer blocks the one behind it.
+    const texts = sends().map(
+      (frame) => (JSON.parse(frame.message.body) as { text: string }).text,
+    );
+    expect(texts).toEqual(["one", "one", "one", "two"]);
+  });
+});
+
+describe("retry delay", () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it("doubles per attempt with equal jitter", () => {
+    expect(retryDelay(0, 0)).toBe(500);
+    expect(retryDelay(0, 1)).toBe(1_000);
+    expect(retryDelay(1, 0)).toBe(1_000);
+    expect(retryDelay(3, 1)).toBe(8_000);
+  });
+
+  it("stops growing at 60 s", () => {
+    expect(retryDelay(10, 1)).toBe(60_000);
+    expect(retryDelay(10, 0)).toBe(30_000);
+  });
+
+  it("stays within half and all of the ceiling", () => {
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const ceiling = Math.min(60_000, 1_000 * 2 ** attempt);
+      const delay = retryDelay(attempt);
+      expect(delay).toBeGreaterThanOrEqual(ceiling / 2);
+      expect(delay).toBeLessThanOrEqual(ceiling);
+    }
   });
 });
