@@ -46,4 +46,10 @@ async function renderMaskable(size, file) {
 await renderSquare(192, "icon-192.png");
 await renderSquare(512, "icon-512.png");
 await renderMaskable(512, "icon-maskable-512.png");
-console.log("wrote icon-192.png, icon-512.png, icon-maskable-512.png");
+// The home-screen icon of Safari on iOS (the page's apple-touch-icon link),
+// opaque and 180 px square.
+await renderMaskable(180, "apple-touch-icon-180.png");
+console.log(
+  "wrote icon-192.png, icon-512.png, icon-maskable-512.png, " +
+    "apple-touch-icon-180.png",
+);
