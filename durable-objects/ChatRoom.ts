@@ -1,7 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import {
   ApiError,
-  DELETE_FOR_EVERYONE_WINDOW_MS,
   type ChatDetail,
   type ChatSummary,
   type MemberReceipt,
@@ -14,23 +13,19 @@ import { userHub, type Env } from "../worker/env.ts";
 import { log } from "../worker/log.ts";
 import { catchApiError, type Result } from "../worker/result.ts";
 import * as groups from "./chat-room/groups.ts";
-import {
-  ROOM_MIGRATIONS,
-  RoomStore,
-  type MemberRow,
-} from "./chat-room/store.ts";
+import { ROOM_MIGRATIONS, RoomStore } from "./chat-room/store.ts";
 import {
   chatDetail,
   chatUpdateFor,
   Fanout,
   visibleReadSeq,
 } from "./chat-room/fanout.ts";
+import * as membership from "./chat-room/membership.ts";
+import { NOT_MEMBER, requireMember } from "./chat-room/membership.ts";
+import * as chatMessages from "./chat-room/messages.ts";
 import type { ChatUpdate, ReceiptResult } from "./chat-room/types.ts";
 import { TypingRelay } from "./chat-room/typing.ts";
 import { migrate } from "./schema.ts";
-
-const NOT_MEMBER = "You are not a member of this chat.";
-const BLOCKED = "You can't message this person.";
 
 export type HistoryCursor = { afterSeq: number } | { beforeSeq: number };
 
@@ -66,22 +61,7 @@ export class ChatRoom extends DurableObject<Env> {
     peerId: string,
   ): Promise<Result<ChatSummary>> {
     return catchApiError(async () => {
-      const chat = this.store.chat();
-      if (chat === undefined) {
-        const now = Date.now();
-        this.store.createChat({
-          chat_id: chatId,
-          kind: "direct",
-          name: null,
-          created_at: now,
-          created_by: userId,
-        });
-        this.store.addMember(userId, "member", now, 1);
-        this.store.addMember(peerId, "member", now, 1);
-        log("chat.created", { chatId, userId, kind: "direct" });
-      } else if (this.store.member(userId) === undefined) {
-        throw new ApiError("forbidden", NOT_MEMBER);
-      }
+      membership.createDirect(this.store, chatId, userId, peerId);
       this.fanout.chatChanged([peerId], []);
       const update = chatUpdateFor(this.store, userId);
       return await userHub(this.env, userId).applyChat(update, []);
@@ -96,33 +76,13 @@ export class ChatRoom extends DurableObject<Env> {
     memberIds: string[],
   ): Promise<Result<ChatSummary>> {
     return catchApiError(async () => {
-      if (this.store.chat() !== undefined) {
-        throw new ApiError("conflict", `Chat ${chatId} already exists.`);
-      }
-      const now = Date.now();
-      this.store.createChat({
-        chat_id: chatId,
-        kind: "group",
-        name,
-        created_at: now,
-        created_by: creatorId,
-      });
-      this.store.addMember(creatorId, "admin", now, 1);
-      const created = groups.writeSystem(
+      const messages = membership.createGroup(
         this.store,
+        this.fanout,
+        chatId,
         creatorId,
-        { event: "created", actorId: creatorId, name },
-        now,
-      );
-      const added = groups.addMembers(this.store, creatorId, memberIds, now);
-      const messages = [created, ...added.messages];
-      log("chat.created", { chatId, userId: creatorId, kind: "group" });
-      const others = this.store
-        .members()
-        .filter((m) => m.user_id !== creatorId);
-      this.fanout.chatChanged(
-        others.map((m) => m.user_id),
-        messages,
+        name,
+        memberIds,
       );
       const update = chatUpdateFor(this.store, creatorId);
       return await userHub(this.env, creatorId).applyChat(update, messages);
@@ -138,39 +98,15 @@ export class ChatRoom extends DurableObject<Env> {
     senderDeviceId: string,
     message: OutgoingMessage,
   ): Promise<Result<{ seq: number; ts: number }>> {
-    return catchApiError(() => {
-      this.requireMember(senderId);
-      if (
-        this.store.chat()?.kind === "direct" &&
-        this.typingRelay.isBlockedByOther(senderId)
-      ) {
-        throw new ApiError("forbidden", BLOCKED);
-      }
-      const existing = this.store.messageById(message.id);
-      if (existing !== undefined) {
-        if (existing.senderId !== senderId) {
-          throw new ApiError(
-            "conflict",
-            `Message id ${message.id} is already used.`,
-            "message.id",
-          );
-        }
-        return { seq: existing.seq, ts: existing.ts };
-      }
-      this.checkRef(senderId, message);
-      const stored = this.store.insertMessage({
-        id: message.id,
-        kind: message.kind,
-        ref: message.ref ?? null,
-        senderId,
-        senderDeviceId,
-        body: message.body,
-        ts: Date.now(),
-      });
-      this.fanout.message(stored);
-      this.typingRelay.messageSent(senderId);
-      return { seq: stored.seq, ts: stored.ts };
-    });
+    return catchApiError(() =>
+      chatMessages.sendMessage(
+        this.store,
+        this.fanout,
+        this.typingRelay,
+        { userId: senderId, deviceId: senderDeviceId },
+        message,
+      ),
+    );
   }
 
   // ---- typing, viewers and blocks -----------------------------------------
@@ -181,7 +117,7 @@ export class ChatRoom extends DurableObject<Env> {
    */
   async typing(userId: string, state: TypingState): Promise<Result<number>> {
     return catchApiError(() => {
-      this.requireMember(userId);
+      requireMember(this.store, userId);
       return this.typingRelay.relay(userId, state, Date.now());
     });
   }
@@ -201,48 +137,6 @@ export class ChatRoom extends DurableObject<Env> {
     log("room.block_changed", { blockerId, blockedId, on });
   }
 
-  /** Edits need the sender's own message; reactions any visible one. */
-  private checkRef(senderId: string, message: OutgoingMessage): void {
-    if (message.kind === "message") return;
-    const target = this.store.messageById(message.ref ?? "");
-    const range = this.store.readableRange(senderId);
-    if (
-      target === undefined ||
-      range === undefined ||
-      target.seq < range.fromSeq
-    ) {
-      throw new ApiError(
-        "not_found",
-        `Message ${message.ref} does not exist in this chat.`,
-        "message.ref",
-      );
-    }
-    if (target.deleted) {
-      throw new ApiError(
-        "not_found",
-        `Message ${message.ref} was deleted.`,
-        "message.ref",
-      );
-    }
-    if (
-      message.kind === "edit" &&
-      (target.kind !== "message" || target.senderId !== senderId)
-    ) {
-      throw new ApiError(
-        "forbidden",
-        "You can only edit your own messages.",
-        "message.ref",
-      );
-    }
-    if (message.kind === "reaction" && target.kind !== "message") {
-      throw new ApiError(
-        "forbidden",
-        "Reactions apply to messages only.",
-        "message.ref",
-      );
-    }
-  }
-
   /**
    * Moves a member's delivered or read position forward (never back),
    * clamped to the last sequence; read implies delivered.
@@ -254,7 +148,7 @@ export class ChatRoom extends DurableObject<Env> {
     shareRead: boolean,
   ): Promise<Result<ReceiptResult>> {
     return catchApiError(() => {
-      const member = this.requireMember(userId);
+      const member = requireMember(this.store, userId);
       const target = Math.min(seq, this.store.lastSeq());
       const readSeq =
         kind === "read" ? Math.max(member.read_seq, target) : member.read_seq;
@@ -303,7 +197,7 @@ export class ChatRoom extends DurableObject<Env> {
     viewerSharesRead: boolean,
   ): Promise<Result<MemberReceipt[]>> {
     return catchApiError(() => {
-      this.requireMember(viewerId);
+      requireMember(this.store, viewerId);
       return this.store.members().map((member) => ({
         userId: member.user_id,
         deliveredSeq: member.delivered_seq,
@@ -320,7 +214,7 @@ export class ChatRoom extends DurableObject<Env> {
       if (this.store.chat() === undefined) {
         throw new ApiError("forbidden", NOT_MEMBER);
       }
-      this.requireMember(viewerId);
+      requireMember(this.store, viewerId);
       return chatDetail(this.store, viewerId, viewerSharesRead);
     });
   }
@@ -370,48 +264,14 @@ export class ChatRoom extends DurableObject<Env> {
     userId: string,
     messageId: string,
   ): Promise<Result<{ seq: number }>> {
-    return catchApiError(() => {
-      this.requireMember(userId);
-      const message = this.store.messageById(messageId);
-      const range = this.store.readableRange(userId);
-      if (
-        message === undefined ||
-        range === undefined ||
-        message.seq < range.fromSeq
-      ) {
-        throw new ApiError(
-          "not_found",
-          `Message ${messageId} does not exist in this chat.`,
-          "messageId",
-        );
-      }
-      if (message.senderId !== userId || message.kind !== "message") {
-        throw new ApiError(
-          "forbidden",
-          "You can only delete your own messages for everyone.",
-          "messageId",
-        );
-      }
-      if (Date.now() - message.ts > DELETE_FOR_EVERYONE_WINDOW_MS) {
-        const hours = DELETE_FOR_EVERYONE_WINDOW_MS / 3_600_000;
-        throw new ApiError(
-          "forbidden",
-          `Messages can be deleted for everyone only within ${hours} hours of sending.`,
-          "messageId",
-        );
-      }
-      if (!message.deleted) {
-        this.store.markDeleted(messageId);
-        this.fanout.deleted(message);
-      }
-      return { seq: message.seq };
-    });
-  }
-
-  private requireMember(userId: string): MemberRow {
-    const member = this.store.member(userId);
-    if (member === undefined) throw new ApiError("forbidden", NOT_MEMBER);
-    return member;
+    return catchApiError(() =>
+      chatMessages.deleteForEveryone(
+        this.store,
+        this.fanout,
+        userId,
+        messageId,
+      ),
+    );
   }
 
   /** Runs a group change and sends it to members and departed people. */
@@ -420,18 +280,14 @@ export class ChatRoom extends DurableObject<Env> {
     viewerSharesRead: boolean,
     apply: (now: number) => groups.MembershipChange,
   ): Promise<Result<ChatDetail>> {
-    return catchApiError(() => {
-      if (this.store.chat() === undefined) {
-        throw new ApiError("forbidden", NOT_MEMBER);
-      }
-      this.requireMember(actorId);
-      const change = apply(Date.now());
-      if (change.messages.length > 0) {
-        const members = this.store.members().map((m) => m.user_id);
-        const recipients = [...members, ...change.departed];
-        this.fanout.chatChanged(recipients, change.messages);
-      }
-      return chatDetail(this.store, actorId, viewerSharesRead);
-    });
+    return catchApiError(() =>
+      membership.applyChange(
+        this.store,
+        this.fanout,
+        actorId,
+        viewerSharesRead,
+        apply,
+      ),
+    );
   }
 }

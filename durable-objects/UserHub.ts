@@ -1,12 +1,9 @@
 import { DurableObject } from "cloudflare:workers";
 import {
-  CLOSE_SESSION_REVOKED,
   PING_FRAME,
   PONG_FRAME,
   SEND_BURST,
   SENDS_PER_SECOND,
-  MAX_BLOCKED,
-  MAX_CONTACTS,
   type BlockedUser,
   type ChatSummary,
   type Contact,
@@ -14,44 +11,29 @@ import {
   type Me,
   type Presence,
   type PublicProfile,
-  type ServerFrame,
   type Settings,
   type StoredMessage,
 } from "../protocol/index.ts";
-import {
-  base64url,
-  constantTimeEqual,
-  randomBytes,
-  sha256Hex,
-} from "../worker/crypto.ts";
 import { chatRoom, type Env } from "../worker/env.ts";
 import { errorMessage, log } from "../worker/log.ts";
-import { fail, ok, type Result } from "../worker/result.ts";
-import { v7 as uuidv7 } from "uuid";
+import type { Result } from "../worker/result.ts";
 import type { ChatUpdate, ReceiptUpdate } from "./chat-room/types.ts";
 import { migrate } from "./schema.ts";
-import { dispatchFrame, type FrameContext } from "./user-hub/frames.ts";
+import { Connections } from "./user-hub/connections.ts";
+import { ContactBook } from "./user-hub/contacts.ts";
+import { dispatchFrame } from "./user-hub/frames.ts";
+import { Inbox } from "./user-hub/inbox.ts";
 import { PresenceKeeper, type TypingFrame } from "./user-hub/presence.ts";
 import { PresenceStore } from "./user-hub/presence-store.ts";
+import * as sessions from "./user-hub/sessions.ts";
+import type { NewSession } from "./user-hub/sessions.ts";
 import {
   DeviceSockets,
-  heartbeatFor,
   idleLimitFrom,
   readAttachment,
-  send,
   SendBudget,
 } from "./user-hub/sockets.ts";
 import { HUB_MIGRATIONS, HubStore, type InboxPatch } from "./user-hub/store.ts";
-
-/** lastActiveAt is written at most this often per device. */
-const TOUCH_INTERVAL_MS = 60_000;
-
-export interface NewSession {
-  deviceId: string;
-  /** 32 random bytes, base64url; only its SHA-256 is stored. */
-  secret: string;
-  me: Me;
-}
 
 /**
  * One person (named by their user id): profile, settings, devices with
@@ -64,6 +46,9 @@ export class UserHub extends DurableObject<Env> {
   private readonly sockets: DeviceSockets;
   private readonly presence: PresenceStore;
   private readonly keeper: PresenceKeeper;
+  private readonly contacts: ContactBook;
+  private readonly inbox: Inbox;
+  private readonly connections: Connections;
   private readonly sendBudget = new SendBudget(SENDS_PER_SECOND, SEND_BURST);
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -80,6 +65,18 @@ export class UserHub extends DurableObject<Env> {
       this.presence,
       this.sockets,
       (promise) => ctx.waitUntil(promise),
+    );
+    this.contacts = new ContactBook(this.presence, this.keeper);
+    this.connections = new Connections(
+      env,
+      this.store,
+      this.sockets,
+      this.keeper,
+      // Reads the field at each call because tests replace the budget.
+      (deviceId) => this.sendBudget.take(deviceId),
+    );
+    this.inbox = new Inbox(env, this.store, (frame) =>
+      this.sockets.broadcast(frame),
     );
     ctx.setWebSocketAutoResponse(
       new WebSocketRequestResponsePair(PING_FRAME, PONG_FRAME),
@@ -99,36 +96,12 @@ export class UserHub extends DurableObject<Env> {
     phone: string,
     deviceName: string,
   ): Promise<NewSession> {
-    const now = Date.now();
-    this.store.createProfile(userId, phone, now);
-    const secretBytes = randomBytes(32);
-    const secret = base64url(secretBytes);
-    const deviceId = uuidv7();
-    this.store.addDevice({
-      id: deviceId,
-      name: deviceName,
-      secret_hash: await sha256Hex(secret),
-      created_at: now,
-      last_active_at: now,
-    });
-    log("session.created", { userId, deviceId });
-    return { deviceId, secret, me: this.requireMe() };
+    return sessions.createSession(this.store, userId, phone, deviceName);
   }
 
   /** Returns the account when `secret` belongs to a live device, else null. */
   async authenticate(deviceId: string, secret: string): Promise<Me | null> {
-    const device = this.store.device(deviceId);
-    const me = this.store.me();
-    if (device === undefined || me === undefined) return null;
-    const valid = await constantTimeEqual(
-      await sha256Hex(secret),
-      device.secret_hash,
-    );
-    if (!valid) return null;
-    const now = Date.now();
-    if (now - device.last_active_at >= TOUCH_INTERVAL_MS)
-      this.store.touchDevice(deviceId, now);
-    return me;
+    return sessions.authenticate(this.store, deviceId, secret);
   }
 
   getProfile(): PublicProfile | null {
@@ -158,25 +131,12 @@ export class UserHub extends DurableObject<Env> {
   }
 
   listDevices(currentDeviceId: string): Device[] {
-    return this.store.devices().map((row) => ({
-      id: row.id,
-      name: row.name,
-      createdAt: row.created_at,
-      lastActiveAt: row.last_active_at,
-      current: row.id === currentDeviceId,
-    }));
+    return sessions.listDevices(this.store, currentDeviceId);
   }
 
   /** Ends a device's session and closes its sockets with 4001 at once. */
   revokeDevice(deviceId: string): boolean {
-    const existed = this.store.deleteDevice(deviceId);
-    this.sockets.closeDevice(
-      deviceId,
-      CLOSE_SESSION_REVOKED,
-      "session revoked",
-    );
-    log("session.revoked", { userId: this.store.me()?.id, deviceId, existed });
-    return existed;
+    return sessions.revokeDevice(this.store, this.sockets, deviceId);
   }
 
   // ---- contacts and blocks -------------------------------------------------
@@ -187,22 +147,11 @@ export class UserHub extends DurableObject<Env> {
 
   /** Saves or renames a contact; contacts may see "contacts" presence. */
   putContact(userId: string, name: string): Result<Contact> {
-    const isNew = !this.presence.isContact(userId);
-    if (isNew && this.presence.contactCount() >= MAX_CONTACTS) {
-      return fail(
-        "too_large",
-        `You have ${MAX_CONTACTS} contacts, the maximum. Remove one first.`,
-      );
-    }
-    const contact = this.presence.putContact(userId, name, Date.now());
-    this.keeper.privacyChanged(Date.now());
-    return ok(contact);
+    return this.contacts.putContact(userId, name);
   }
 
   deleteContact(userId: string): boolean {
-    const existed = this.presence.deleteContact(userId);
-    if (existed) this.keeper.privacyChanged(Date.now());
-    return existed;
+    return this.contacts.deleteContact(userId);
   }
 
   listBlocked(): BlockedUser[] {
@@ -211,23 +160,11 @@ export class UserHub extends DurableObject<Env> {
 
   /** Blocks a person: they see none of this person's presence or typing. */
   block(userId: string): Result<null> {
-    const isNew = !this.presence.isBlocked(userId);
-    if (isNew && this.presence.blockedCount() >= MAX_BLOCKED) {
-      return fail(
-        "too_large",
-        `You blocked ${MAX_BLOCKED} people, the maximum. Unblock one first.`,
-      );
-    }
-    this.presence.block(userId, Date.now());
-    this.keeper.privacyChanged(Date.now());
-    log("hub.blocked", { userId: this.store.me()?.id, blockedId: userId });
-    return ok(null);
+    return this.contacts.block(this.store.me()?.id, userId);
   }
 
   unblock(userId: string): boolean {
-    const existed = this.presence.unblock(userId);
-    if (existed) this.keeper.privacyChanged(Date.now());
-    return existed;
+    return this.contacts.unblock(userId);
   }
 
   // ---- presence and typing --------------------------------------------------
@@ -258,55 +195,17 @@ export class UserHub extends DurableObject<Env> {
   // ---- chat list ---------------------------------------------------------
 
   updateInbox(chatId: string, patch: InboxPatch): Result<ChatSummary> {
-    if (this.store.chat(chatId) === undefined) {
-      return fail(
-        "not_found",
-        `Chat ${chatId} is not in your chat list.`,
-        "chatId",
-      );
-    }
-    this.store.updateInbox(chatId, patch);
-    return ok(this.pushChat(chatId));
+    return this.inbox.updateInbox(chatId, patch);
   }
 
   /** Merges a ChatRoom's view of a chat, then records `messages`. */
   applyChat(update: ChatUpdate, messages: StoredMessage[]): ChatSummary {
-    this.store.applyChat(update);
-    const summary = this.pushChat(update.id);
-    for (const message of messages) this.recordMessage(message);
-    return this.store.chat(update.id) ?? summary;
+    return this.inbox.applyChat(update, messages);
   }
 
   /** Records a live message from a ChatRoom and sends it to every device. */
   async deliver(message: StoredMessage): Promise<void> {
-    const chat = this.store.chat(message.chatId);
-    if (chat === undefined) {
-      await this.fetchChatRow(message);
-      return;
-    }
-    if (chat.left) {
-      log("hub.delivery_skipped", { chatId: message.chatId, seq: message.seq });
-      return;
-    }
-    this.recordMessage(message);
-  }
-
-  /**
-   * Handles a message that arrived before its chat row: the room sends the
-   * row and the messages separately, so the first message can win the race.
-   * The row fetched now already counts `message`, which is only forwarded.
-   */
-  private async fetchChatRow(message: StoredMessage): Promise<void> {
-    const userId = this.requireMe().id;
-    const room = chatRoom(this.env, message.chatId);
-    const update = await room.chatUpdateFor(userId);
-    if (update === null) {
-      log("hub.delivery_skipped", { chatId: message.chatId, seq: message.seq });
-      return;
-    }
-    this.store.applyChat(update);
-    this.pushChat(update.id);
-    this.broadcast({ type: "message", message });
+    await this.inbox.deliver(message);
   }
 
   /**
@@ -314,17 +213,7 @@ export class UserHub extends DurableObject<Env> {
    * receipts off gets others' read positions as 0 in one-to-one chats.
    */
   receiptChanged(receipt: ReceiptUpdate): void {
-    const me = this.store.me();
-    const chat = this.store.chat(receipt.chatId);
-    const hide =
-      chat?.kind === "direct" &&
-      receipt.userId !== me?.id &&
-      me?.settings.readReceipts === false;
-    this.broadcast({
-      type: "receipt",
-      ...receipt,
-      readSeq: hide ? 0 : receipt.readSeq,
-    });
+    this.inbox.receiptChanged(receipt);
   }
 
   /** Sends `deleted` to every device and stores a recounted `unread`. */
@@ -334,63 +223,18 @@ export class UserHub extends DurableObject<Env> {
     seq: number,
     unread: number | null,
   ): void {
-    this.broadcast({ type: "deleted", chatId, id, seq });
-    const chat = this.store.chat(chatId);
-    if (chat === undefined || unread === null || chat.unread === unread) {
-      return;
-    }
-    this.store.setRead(chatId, chat.readSeq, unread);
-    this.pushChat(chatId);
-  }
-
-  private recordMessage(message: StoredMessage): void {
-    const mine = message.senderId === this.store.me()?.id;
-    const countsAsUnread = !mine && message.kind === "message";
-    this.store.recordMessage(
-      message.chatId,
-      message.seq,
-      message.ts,
-      countsAsUnread,
-    );
-    this.broadcast({ type: "message", message });
-  }
-
-  private pushChat(chatId: string): ChatSummary {
-    const chat = this.store.chat(chatId);
-    if (chat === undefined) throw new Error(`inbox row ${chatId} missing`);
-    this.broadcast({ type: "chat", chat });
-    return chat;
+    this.inbox.messageDeleted(chatId, id, seq, unread);
   }
 
   private requireMe(): Me {
-    const me = this.store.me();
-    if (me === undefined) throw new Error("profile missing");
-    return me;
+    return sessions.requireMe(this.store);
   }
 
   // ---- sockets -------------------------------------------------------------
 
   /** Accepts a WebSocket the Worker already authenticated. */
   override async fetch(request: Request): Promise<Response> {
-    const deviceId = request.headers.get("X-Device-Id") ?? "";
-    const me = this.store.me();
-    if (me === undefined || this.store.device(deviceId) === undefined) {
-      return new Response("unknown device", { status: 401 });
-    }
-    const pair = new WebSocketPair();
-    const server = pair[1];
-    const now = Date.now();
-    await this.sockets.accept(server, deviceId, now);
-    send(server, {
-      type: "ready",
-      userId: me.id,
-      deviceId,
-      serverTime: now,
-      heartbeatMs: heartbeatFor(this.sockets.idleLimitMs),
-    });
-    await this.keeper.refresh(now);
-    log("socket.opened", { userId: me.id, deviceId });
-    return new Response(null, { status: 101, webSocket: pair[0] });
+    return this.connections.accept(request);
   }
 
   override async webSocketMessage(
@@ -403,7 +247,7 @@ export class UserHub extends DurableObject<Env> {
     attachment.lastFrameAt = Date.now();
     ws.serializeAttachment(attachment);
     await dispatchFrame(
-      this.frameContext(ws, me.id, attachment.deviceId),
+      this.connections.frameContext(ws, me.id, attachment.deviceId),
       data,
     );
   }
@@ -415,7 +259,7 @@ export class UserHub extends DurableObject<Env> {
       deviceId: attachment?.deviceId,
       code,
     });
-    await this.socketGone(ws, attachment);
+    await this.connections.socketGone(ws, attachment);
   }
 
   override async webSocketError(ws: WebSocket, error: unknown): Promise<void> {
@@ -424,16 +268,7 @@ export class UserHub extends DurableObject<Env> {
       deviceId: attachment?.deviceId,
       error: errorMessage(error),
     });
-    await this.socketGone(ws, attachment);
-  }
-
-  private async socketGone(
-    ws: WebSocket,
-    attachment: ReturnType<typeof readAttachment>,
-  ): Promise<void> {
-    if (this.store.me() === undefined) return;
-    const gone = attachment === undefined ? [] : [attachment];
-    await this.keeper.socketsGone(gone, Date.now(), ws);
+    await this.connections.socketGone(ws, attachment);
   }
 
   /**
@@ -451,36 +286,5 @@ export class UserHub extends DurableObject<Env> {
   /** Devices with an open socket that showed life within the idle limit. */
   liveDeviceIds(now = Date.now()): string[] {
     return this.sockets.liveDeviceIds(now);
-  }
-
-  private broadcast(frame: ServerFrame): void {
-    this.sockets.broadcast(frame);
-  }
-
-  private frameContext(
-    ws: WebSocket,
-    userId: string,
-    deviceId: string,
-  ): FrameContext {
-    return {
-      env: this.env,
-      store: this.store,
-      userId,
-      deviceId,
-      reply: (frame) => send(ws, frame),
-      setView: async (view) => {
-        const attachment = readAttachment(ws);
-        if (attachment === undefined) return;
-        await this.keeper.setView(ws, attachment, view, Date.now());
-      },
-      setTyping: (chatId, state) => {
-        const attachment = readAttachment(ws);
-        if (attachment === undefined) return;
-        this.keeper.setTyping(ws, attachment, chatId, state);
-      },
-      broadcast: (frame) => this.broadcast(frame),
-      takeSendToken: () => this.sendBudget.take(deviceId),
-      sharesRead: () => this.store.me()?.settings.readReceipts ?? true,
-    };
   }
 }

@@ -1,0 +1,148 @@
+import {
+  ApiError,
+  DELETE_FOR_EVERYONE_WINDOW_MS,
+  type OutgoingMessage,
+} from "../../protocol/index.ts";
+import type { Fanout } from "./fanout.ts";
+import { requireMember } from "./membership.ts";
+import type { RoomStore } from "./store.ts";
+import type { TypingRelay } from "./typing.ts";
+
+const BLOCKED = "You can't message this person.";
+
+/**
+ * Stores a message, or returns the original seq and ts when this id was
+ * already stored by the same sender (a resend).
+ */
+export function sendMessage(
+  store: RoomStore,
+  fanout: Fanout,
+  typingRelay: TypingRelay,
+  sender: { userId: string; deviceId: string },
+  message: OutgoingMessage,
+): { seq: number; ts: number } {
+  const senderId = sender.userId;
+  requireMember(store, senderId);
+  if (
+    store.chat()?.kind === "direct" &&
+    typingRelay.isBlockedByOther(senderId)
+  ) {
+    throw new ApiError("forbidden", BLOCKED);
+  }
+  const existing = store.messageById(message.id);
+  if (existing !== undefined) {
+    if (existing.senderId !== senderId) {
+      throw new ApiError(
+        "conflict",
+        `Message id ${message.id} is already used.`,
+        "message.id",
+      );
+    }
+    return { seq: existing.seq, ts: existing.ts };
+  }
+  checkRef(store, senderId, message);
+  const stored = store.insertMessage({
+    id: message.id,
+    kind: message.kind,
+    ref: message.ref ?? null,
+    senderId,
+    senderDeviceId: sender.deviceId,
+    body: message.body,
+    ts: Date.now(),
+  });
+  fanout.message(stored);
+  typingRelay.messageSent(senderId);
+  return { seq: stored.seq, ts: stored.ts };
+}
+
+/** Edits need the sender's own message; reactions any visible one. */
+function checkRef(
+  store: RoomStore,
+  senderId: string,
+  message: OutgoingMessage,
+): void {
+  if (message.kind === "message") return;
+  const target = store.messageById(message.ref ?? "");
+  const range = store.readableRange(senderId);
+  if (
+    target === undefined ||
+    range === undefined ||
+    target.seq < range.fromSeq
+  ) {
+    throw new ApiError(
+      "not_found",
+      `Message ${message.ref} does not exist in this chat.`,
+      "message.ref",
+    );
+  }
+  if (target.deleted) {
+    throw new ApiError(
+      "not_found",
+      `Message ${message.ref} was deleted.`,
+      "message.ref",
+    );
+  }
+  if (
+    message.kind === "edit" &&
+    (target.kind !== "message" || target.senderId !== senderId)
+  ) {
+    throw new ApiError(
+      "forbidden",
+      "You can only edit your own messages.",
+      "message.ref",
+    );
+  }
+  if (message.kind === "reaction" && target.kind !== "message") {
+    throw new ApiError(
+      "forbidden",
+      "Reactions apply to messages only.",
+      "message.ref",
+    );
+  }
+}
+
+/**
+ * Deletes the author's own message for everyone within
+ * DELETE_FOR_EVERYONE_WINDOW_MS of sending, with its edits and reactions.
+ */
+export function deleteForEveryone(
+  store: RoomStore,
+  fanout: Fanout,
+  userId: string,
+  messageId: string,
+): { seq: number } {
+  requireMember(store, userId);
+  const message = store.messageById(messageId);
+  const range = store.readableRange(userId);
+  if (
+    message === undefined ||
+    range === undefined ||
+    message.seq < range.fromSeq
+  ) {
+    throw new ApiError(
+      "not_found",
+      `Message ${messageId} does not exist in this chat.`,
+      "messageId",
+    );
+  }
+  if (message.senderId !== userId || message.kind !== "message") {
+    throw new ApiError(
+      "forbidden",
+      "You can only delete your own messages for everyone.",
+      "messageId",
+    );
+  }
+  if (Date.now() - message.ts > DELETE_FOR_EVERYONE_WINDOW_MS) {
+    const hours = DELETE_FOR_EVERYONE_WINDOW_MS / 3_600_000;
+    throw new ApiError(
+      "forbidden",
+      `Messages can be deleted for everyone only within ${hours} hours of sending.`,
+      "messageId",
+    );
+  }
+  if (!message.deleted) {
+    store.markDeleted(messageId);
+    fanout.deleted(message);
+  }
+  return { seq: message.seq };
+}

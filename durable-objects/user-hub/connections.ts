@@ -1,0 +1,89 @@
+import type { ServerFrame } from "../../protocol/index.ts";
+import type { Env } from "../../worker/env.ts";
+import { log } from "../../worker/log.ts";
+import type { FrameContext } from "./frames.ts";
+import type { PresenceKeeper } from "./presence.ts";
+import {
+  heartbeatFor,
+  readAttachment,
+  send,
+  type DeviceSockets,
+} from "./sockets.ts";
+import type { HubStore } from "./store.ts";
+
+/**
+ * Socket handling of one UserHub: accepting a WebSocket, building the
+ * context each incoming frame runs with, and updating presence when a
+ * socket closes or fails.
+ */
+export class Connections {
+  constructor(
+    private readonly env: Env,
+    private readonly store: HubStore,
+    private readonly sockets: DeviceSockets,
+    private readonly keeper: PresenceKeeper,
+    /** Takes a send token for a device, as `SendBudget.take` does. */
+    private readonly takeSendToken: (deviceId: string) => number,
+  ) {}
+
+  /** Accepts a WebSocket the Worker already authenticated. */
+  async accept(request: Request): Promise<Response> {
+    const deviceId = request.headers.get("X-Device-Id") ?? "";
+    const me = this.store.me();
+    if (me === undefined || this.store.device(deviceId) === undefined) {
+      return new Response("unknown device", { status: 401 });
+    }
+    const pair = new WebSocketPair();
+    const server = pair[1];
+    const now = Date.now();
+    await this.sockets.accept(server, deviceId, now);
+    send(server, {
+      type: "ready",
+      userId: me.id,
+      deviceId,
+      serverTime: now,
+      heartbeatMs: heartbeatFor(this.sockets.idleLimitMs),
+    });
+    await this.keeper.refresh(now);
+    log("socket.opened", { userId: me.id, deviceId });
+    return new Response(null, { status: 101, webSocket: pair[0] });
+  }
+
+  /** Updates presence after `ws` closed or failed. */
+  async socketGone(
+    ws: WebSocket,
+    attachment: ReturnType<typeof readAttachment>,
+  ): Promise<void> {
+    if (this.store.me() === undefined) return;
+    const gone = attachment === undefined ? [] : [attachment];
+    await this.keeper.socketsGone(gone, Date.now(), ws);
+  }
+
+  private broadcast(frame: ServerFrame): void {
+    this.sockets.broadcast(frame);
+  }
+
+  /** Builds the context that the frame handlers of `ws` run with. */
+  frameContext(ws: WebSocket, userId: string, deviceId: string): FrameContext {
+    return {
+      env: this.env,
+      store: this.store,
+      userId,
+      deviceId,
+      reply: (frame) => send(ws, frame),
+      setView: async (view) => {
+        const attachment = readAttachment(ws);
+        if (attachment === undefined) return;
+        await this.keeper.setView(ws, attachment, view, Date.now());
+      },
+      setTyping: (chatId, state) => {
+        const attachment = readAttachment(ws);
+        if (attachment === undefined) return;
+        this.keeper.setTyping(ws, attachment, chatId, state);
+      },
+      broadcast: (frame) => this.broadcast(frame),
+      takeSendToken: () => this.takeSendToken(deviceId),
+      sharesRead: () => this.store.me()?.settings.readReceipts ?? true,
+    };
+  }
+}
