@@ -211,3 +211,26 @@ test("settings show storage use", async ({ newPerson }) => {
     /^Storage: \d+(\.\d)? (B|KB|MB|GB) used$/,
   );
 });
+
+test("read made offline reaches sender", async ({ newPerson }) => {
+  const { ana, ben } = await directPair(newPerson);
+  await ben.page.goto("/");
+  await expect(chatLink(ben.page, "Ana")).toBeVisible();
+  await waitForServiceWorker(ben.page);
+  await sendText(ana.page, "Read me offline");
+  const tick = tickOf(messageWith(ana.page, "Read me offline"));
+  await expect(tick).toHaveAttribute("aria-label", "Delivered");
+
+  // Ben reads the chat offline, then reloads before the network returns,
+  // so only the stored read position can tell the server.
+  await ben.context.setOffline(true);
+  await openChat(ben.page, "Ana");
+  await expect(messageWith(ben.page, "Read me offline")).toBeVisible();
+  await ben.page.reload();
+  await expect(networkStatus(ben.page)).toBeVisible();
+  await ben.page.goto("/");
+  await expect(tick).toHaveAttribute("aria-label", "Delivered");
+
+  await ben.context.setOffline(false);
+  await expect(tick).toHaveAttribute("aria-label", "Read");
+});

@@ -1,6 +1,7 @@
 import {
   MAX_HISTORY_PAGE,
   MAX_SYNC_CHATS,
+  type ChatSummary,
   type ServerFrame,
   type ServerFrameType,
   type StoredMessage,
@@ -192,19 +193,31 @@ const handlers: Handlers = {
 
   inbox: async (frame) => {
     const ids = new Set(frame.chats.map((chat) => chat.id));
+    let unsentReads: ChatSummary[] = [];
     await db.transaction("rw", db.chats, async () => {
-      await db.chats.bulkPut(frame.chats);
+      const local = await db.chats.bulkGet(frame.chats.map((chat) => chat.id));
+      const merged = frame.chats.map((chat, index) =>
+        keepLocalRead(chat, local[index]),
+      );
+      unsentReads = merged.filter(
+        (chat, index) => chat.readSeq > frame.chats[index]!.readSeq,
+      );
+      await db.chats.bulkPut(merged);
       const stale = (await db.chats.toCollection().primaryKeys()).filter(
         (id) => !ids.has(id),
       );
       await db.chats.bulkDelete(stale);
     });
+    // Chats read while offline, possibly before a reload: the server
+    // learns the read position now.
+    for (const chat of unsentReads) sendReceipt("read", chat.id, chat.readSeq);
     const peers = frame.chats.flatMap((chat) => chat.peerId ?? []);
     void ensureProfiles(peers);
   },
 
   chat: async (frame) => {
-    await db.chats.put(frame.chat);
+    const local = await db.chats.get(frame.chat.id);
+    await db.chats.put(keepLocalRead(frame.chat, local));
     if (frame.chat.peerId !== null) void ensureProfiles([frame.chat.peerId]);
     // Membership or the name may have changed: refresh a cached detail.
     if ((await db.details.get(frame.chat.id)) !== undefined) {
@@ -273,6 +286,22 @@ const handlers: Handlers = {
     }
   },
 };
+
+/**
+ * Returns the server's inbox row with this device's read position when
+ * that is ahead, because the receipt of a chat read offline may not have
+ * reached the server yet.
+ * Unread then counts at most the messages after the local position.
+ */
+function keepLocalRead(
+  server: ChatSummary,
+  local: ChatSummary | undefined,
+): ChatSummary {
+  if (local === undefined || local.readSeq <= server.readSeq) return server;
+  const readSeq = Math.min(local.readSeq, server.lastSeq);
+  const unread = Math.min(server.unread, server.lastSeq - readSeq);
+  return { ...server, readSeq, unread };
+}
 
 let queue: Promise<void> = Promise.resolve();
 

@@ -124,6 +124,37 @@ describe("sync engine", () => {
     await handleFrame({ type: "inbox", chats: [{ ...chat, unread: 4 }] });
     expect((await db.chats.get(CHAT))?.unread).toBe(4);
   });
+
+  it("keeps a read position made offline", async () => {
+    await db.chats.update(CHAT, { lastSeq: 9, readSeq: 9, unread: 0 });
+    const server = { ...(await db.chats.get(CHAT))!, readSeq: 4, unread: 5 };
+    await handleFrame({ type: "inbox", chats: [server] });
+    const row = await db.chats.get(CHAT);
+    expect(row?.readSeq).toBe(9);
+    expect(row?.unread).toBe(0);
+    expect(framesOf("receipt")).toEqual([
+      { type: "receipt", chatId: CHAT, kind: "read", seq: 9 },
+    ]);
+  });
+
+  it("counts messages after an offline read", async () => {
+    await db.chats.update(CHAT, { lastSeq: 6, readSeq: 6, unread: 0 });
+    const local = (await db.chats.get(CHAT))!;
+    const server = { ...local, lastSeq: 8, readSeq: 4, unread: 4 };
+    await handleFrame({ type: "inbox", chats: [server] });
+    const row = await db.chats.get(CHAT);
+    expect(row?.readSeq).toBe(6);
+    expect(row?.unread).toBe(2);
+    expect(row?.lastSeq).toBe(8);
+  });
+
+  it("takes a newer server read position", async () => {
+    await db.chats.update(CHAT, { lastSeq: 9, readSeq: 3, unread: 6 });
+    const server = { ...(await db.chats.get(CHAT))!, readSeq: 9, unread: 0 };
+    await handleFrame({ type: "inbox", chats: [server] });
+    expect((await db.chats.get(CHAT))?.readSeq).toBe(9);
+    expect(framesOf("receipt")).toEqual([]);
+  });
 });
 
 describe("gap fill errors", () => {
