@@ -1,0 +1,95 @@
+// @ts-check
+// Client benchmarks in Chromium through Playwright: the first-screen bundle
+// size and the rate at which the data layer stores incoming messages.
+import { build } from "esbuild";
+import { createServer } from "node:http";
+import { chromium } from "playwright-core";
+import { findChromium } from "../../scripts/ensure-browser.mjs";
+import { firstScreenChunks, BUDGET_BYTES } from "../bundle-size.mjs";
+
+/** Bundles the ingest page's script. @returns {Promise<string>} */
+async function bundleIngest() {
+  const result = await build({
+    entryPoints: [
+      new URL("../client/ingest-entry.ts", import.meta.url).pathname,
+    ],
+    bundle: true,
+    format: "esm",
+    write: false,
+    minify: true,
+    define: { "import.meta.env.DEV": "false" },
+  });
+  return result.outputFiles[0]?.text ?? "";
+}
+
+/**
+ * Serves a blank page with `script` on a free port of 127.0.0.1, because
+ * IndexedDB needs an origin.
+ *
+ * @param {string} script
+ * @returns {Promise<{ origin: string, close: () => void }>}
+ */
+function servePage(script) {
+  const server = createServer((request, response) => {
+    if (request.url === "/ingest.js") {
+      response.writeHead(200, { "Content-Type": "text/javascript" });
+      response.end(script);
+      return;
+    }
+    response.writeHead(200, { "Content-Type": "text/html" });
+    response.end(
+      '<!doctype html><script type="module" src="/ingest.js"></script>',
+    );
+  });
+  return new Promise((resolve) => {
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      resolve({
+        origin: `http://127.0.0.1:${port}`,
+        close: () => server.close(),
+      });
+    });
+  });
+}
+
+/** @param {boolean} quick */
+export async function clientBenchmarks(quick) {
+  let bundle;
+  try {
+    const chunks = firstScreenChunks();
+    bundle = {
+      chunks,
+      gzipBytes: chunks.reduce((sum, chunk) => sum + chunk.gzipBytes, 0),
+      budget: BUDGET_BYTES,
+    };
+  } catch (error) {
+    bundle = { error: String(error) };
+  }
+  const executablePath = findChromium();
+  if (!executablePath) return { bundle, ingest: { error: "no Chromium" } };
+  const page = await servePage(await bundleIngest());
+  const browser = await chromium.launch({ executablePath });
+  try {
+    const tab = await browser.newPage();
+    await tab.goto(page.origin);
+    await tab.waitForFunction(() => "ingest" in globalThis);
+    const count = quick ? 2000 : 10_000;
+    const run = (/** @type {number} */ pageSize) =>
+      tab.evaluate(
+        ([n, size]) => /** @type {any} */ (globalThis).ingest(n, size),
+        [count, pageSize],
+      );
+    return {
+      bundle,
+      ingest: {
+        count,
+        pagesOf200: await run(200),
+        oneByOne: await run(1),
+      },
+    };
+  } finally {
+    await browser.close();
+    page.close();
+  }
+}

@@ -1,0 +1,163 @@
+// @ts-check
+// Starts `wrangler dev` on a free port of 127.0.0.1 with an empty state
+// folder, waits until it answers, and stops it again.
+import { spawn } from "node:child_process";
+import {
+  createWriteStream,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+} from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+/** Time allowed for wrangler to build the Worker and start workerd. */
+const START_TIMEOUT_MS = 90_000;
+
+/** @returns {Promise<number>} a port that was free a moment ago */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * @typedef {{ origin: string, logPath: string, stop: () => Promise<void>,
+ *   logLines: () => string[], cpuSeconds: () => number }} Server
+ */
+
+/** Clock ticks per second of /proc/PID/stat on Linux. */
+const CLOCK_TICKS = 100;
+
+/**
+ * Returns the CPU seconds (user and system) used so far by `rootPid` and
+ * every process below it, read from /proc, so it counts both workerd
+ * processes that wrangler starts. Returns NaN where /proc is missing.
+ *
+ * @param {number} rootPid
+ */
+export function treeCpuSeconds(rootPid) {
+  /** @type {Map<number, { parent: number, ticks: number }>} */
+  const processes = new Map();
+  let names;
+  try {
+    names = readdirSync("/proc").filter((name) => /^\d+$/.test(name));
+  } catch {
+    return NaN;
+  }
+  for (const name of names) {
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+      // Fields after the command name, which may contain spaces.
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      processes.set(Number(name), {
+        parent: Number(fields[1]),
+        ticks: Number(fields[11]) + Number(fields[12]),
+      });
+    } catch {
+      // The process ended between the listing and the read.
+    }
+  }
+  let ticks = 0;
+  for (const [pid, info] of processes) {
+    let ancestor = pid;
+    let parent = info.parent;
+    while (ancestor !== rootPid && parent > 1) {
+      ancestor = parent;
+      parent = processes.get(parent)?.parent ?? 0;
+    }
+    if (ancestor === rootPid) ticks += info.ticks;
+  }
+  return ticks / CLOCK_TICKS;
+}
+
+/**
+ * Starts `wrangler dev` for `config`, with `vars` passed as `--var`.
+ * Requests reach the Worker through wrangler's proxy workerd, which is how
+ * every figure in the benchmarks is measured.
+ *
+ * @param {{ name: string, config: string, vars?: Record<string, string>,
+ *   probePath: string }} options
+ * @returns {Promise<Server>}
+ */
+export async function startWrangler({ name, config, vars = {}, probePath }) {
+  const port = await freePort();
+  const stateDir = mkdtempSync(join(tmpdir(), `bench-${name}-`));
+  const logPath = join(stateDir, "server.log");
+  const logFile = createWriteStream(logPath);
+  /** @type {string[]} */
+  const lines = [];
+  const args = [
+    "wrangler",
+    "dev",
+    "--config",
+    config,
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--persist-to",
+    join(stateDir, "state"),
+    "--inspector-port",
+    String(await freePort()),
+    "--log-level",
+    "log",
+    ...Object.entries(vars).flatMap(([key, value]) => [
+      "--var",
+      `${key}:${value}`,
+    ]),
+  ];
+  const child = spawn("npx", args, {
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "1" },
+  });
+  let buffered = "";
+  const collect = (/** @type {Buffer} */ chunk) => {
+    logFile.write(chunk);
+    buffered += chunk.toString("utf8");
+    const parts = buffered.split("\n");
+    buffered = parts.pop() ?? "";
+    lines.push(...parts);
+  };
+  child.stdout.on("data", collect);
+  child.stderr.on("data", collect);
+  const origin = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    if (child.exitCode === null && child.pid !== undefined) {
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      process.kill(-child.pid, "SIGTERM");
+      await Promise.race([exited, sleep(5000)]);
+      if (child.exitCode === null) process.kill(-child.pid, "SIGKILL");
+    }
+    logFile.end();
+    rmSync(join(stateDir, "state"), { recursive: true, force: true });
+  };
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) break;
+    try {
+      const response = await fetch(origin + probePath);
+      await response.arrayBuffer();
+      const cpuSeconds = () => treeCpuSeconds(child.pid ?? 0);
+      return { origin, logPath, stop, logLines: () => lines, cpuSeconds };
+    } catch {
+      await sleep(250);
+    }
+  }
+  await stop();
+  throw new Error(`wrangler dev for ${name} did not start; see ${logPath}`);
+}
+
+/** @param {number} ms */
+export function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,2 @@
+// `ws` ships no type declarations; the benchmarks use it untyped.
+declare module "ws";
