@@ -1,6 +1,7 @@
 // @ts-check
 // Runs every check of the project in order: type check, lint, unit tests,
-// Worker tests, then the end-to-end tests against a fresh build. A failing
+// Worker tests, a build and the size check of the JavaScript that the first
+// screen loads, then the end-to-end tests against that build. A failing
 // stage does not stop the later ones, except that the end-to-end tests need
 // a browser and a build. Prints the time of each stage and exits non-zero
 // when any stage failed.
@@ -90,6 +91,11 @@ npmScript("test:unit");
 npmScript("test:workers");
 const hasBrowser = browserStage();
 const built = npmScript("build");
+if (built) {
+  stage("bundle size", "node", ["bench/bundle-size.mjs"]);
+} else {
+  results.push({ name: "bundle size", ok: false, seconds: 0, note: "not run" });
+}
 if (hasBrowser && built) {
   stage("e2e", "npx", ["playwright", "test"]);
 } else {
