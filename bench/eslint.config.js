@@ -5,6 +5,8 @@ import globals from "globals";
 import project from "../eslint.config.js";
 
 export default [
+  // wrangler dev writes its build of the floor under floor/.wrangler/.
+  { ignores: ["**/.wrangler/"] },
   ...project,
   {
     files: ["**/*.mjs"],

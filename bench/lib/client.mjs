@@ -1,11 +1,13 @@
 // @ts-check
 // Client benchmarks in Chromium through Playwright: the first-screen bundle
-// size and the rate at which the data layer stores incoming messages.
+// size, the rate at which the data layer stores incoming messages, and
+// opening a long chat in the built app.
 import { build } from "esbuild";
 import { createServer } from "node:http";
 import { chromium } from "playwright-core";
 import { findChromium } from "../../scripts/ensure-browser.mjs";
 import { firstScreenChunks, BUDGET_BYTES } from "../bundle-size.mjs";
+import { openLongChat } from "./open-chat.mjs";
 
 /** Bundles the ingest page's script. @returns {Promise<string>} */
 async function bundleIngest() {
@@ -67,7 +69,10 @@ export async function clientBenchmarks(quick) {
     bundle = { error: String(error) };
   }
   const executablePath = findChromium();
-  if (!executablePath) return { bundle, ingest: { error: "no Chromium" } };
+  if (!executablePath) {
+    const error = "no Chromium";
+    return { bundle, ingest: { error }, openChat: { error } };
+  }
   const page = await servePage(await bundleIngest());
   const browser = await chromium.launch({ executablePath });
   try {
@@ -80,14 +85,18 @@ export async function clientBenchmarks(quick) {
         ([n, size]) => /** @type {any} */ (globalThis).ingest(n, size),
         [count, pageSize],
       );
-    return {
-      bundle,
-      ingest: {
-        count,
-        pagesOf200: await run(200),
-        oneByOne: await run(1),
-      },
+    const ingest = {
+      count,
+      pagesOf200: await run(200),
+      oneByOne: await run(1),
     };
+    await tab.close();
+    const openChat = await openLongChat(
+      browser,
+      quick ? 10_000 : 100_000,
+      1000,
+    );
+    return { bundle, ingest, openChat };
   } finally {
     await browser.close();
     page.close();

@@ -90,6 +90,44 @@ function throughputTable(t) {
   );
 }
 
+/** @param {any} open */
+function openChatSection(open) {
+  if ("error" in open) return `Not measured: ${open.error}`;
+  const kib = (/** @type {number} */ bytes) => fixed(bytes / 1024, 0);
+  return `The built app (dist/) is served with every \`/api\` request failing,
+so it starts offline from IndexedDB. The database is seeded first with a
+session and two chats of ${open.long} and ${open.short} messages
+(${fixed(open.seedSeconds, 1)} s of bulkPut). Each chat is then opened by
+URL in a new page: the time runs from navigation to the newest message
+shown, and the heap is read after a garbage collection.
+
+${table(
+  ["chat", "to newest message ms", "JS heap KiB", "message rows in the DOM"],
+  [
+    [
+      `${open.short} messages`,
+      fixed(open.shortChat.milliseconds, 0),
+      kib(open.shortChat.heapBytes),
+      String(open.shortChat.rowsInDom),
+    ],
+    [
+      `${open.long} messages`,
+      fixed(open.longChat.milliseconds, 0),
+      kib(open.longChat.heapBytes),
+      String(open.longChat.rowsInDom),
+    ],
+    [
+      "ratio",
+      ratio(open.longChat.milliseconds, open.shortChat.milliseconds),
+      ratio(open.longChat.heapBytes, open.shortChat.heapBytes),
+      "",
+    ],
+  ],
+)}
+
+Target: heap of the long chat within 1.5x that of the short one.`;
+}
+
 /**
  * Returns the Markdown page for one run.
  *
@@ -244,6 +282,10 @@ ${table(
 
 Target: at least 20,000 messages per second.`
 }
+
+### Opening a long chat
+
+${openChatSection(client.openChat)}
 `;
 }
 
