@@ -90,6 +90,43 @@ function throughputTable(t) {
   );
 }
 
+/**
+ * Returns the per-message counts for chats of each size in `sizes`.
+ *
+ * @param {number[]} sizes
+ */
+function perMessageTable(sizes) {
+  const rows = sizes.map((members) => {
+    const receipts = 2 * (members - 1);
+    const requests = (members + 1.05) * (1 + receipts);
+    const wakeUps = (members + 2) * (1 + receipts);
+    // Send: message row, its unique index, one inbox row per member.
+    // Receipts: one member row each, plus the reader's inbox row on read.
+    const rowsWritten = members + 2 + receipts + (members - 1);
+    return [
+      String(members),
+      fixed(members + 1.05, 2),
+      String(members + 2),
+      String(members + 2),
+      fixed(requests, 0),
+      fixed(wakeUps, 0),
+      String(rowsWritten),
+    ];
+  });
+  return table(
+    [
+      "members",
+      "send: requests",
+      "send: wake-ups",
+      "send: rows",
+      "with receipts: requests",
+      "with receipts: wake-ups",
+      "with receipts: rows",
+    ],
+    rows,
+  );
+}
+
 /** @param {any} open */
 function openChatSection(open) {
   if ("error" in open) return `Not measured: ${open.error}`;
@@ -243,6 +280,16 @@ ${table(
     ["floor", fixed(idle.floorCpuSeconds, 2), "n/a"],
   ],
 )}
+
+## Requests, wake-ups and rows per message
+
+Counted from the send, fan-out and receipt code paths, not measured: the
+app has no counters for them. N is the number of members; each
+recipient sends one \`delivered\` and one \`read\` receipt, and each receipt
+is relayed to all N hubs. Incoming WebSocket messages count as 1/20 of a
+billed request. [scale.md](scale.md) explains each term.
+
+${perMessageTable([2, 32, 256, 1024])}
 
 ## Client
 
