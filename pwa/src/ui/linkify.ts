@@ -4,8 +4,7 @@
  */
 
 export type TextPart =
-  | { kind: "text"; text: string }
-  | { kind: "link"; text: string; href: string };
+  { kind: "text"; text: string } | { kind: "link"; text: string; href: string };
 
 const URL_RE = /\bhttps?:\/\/[^\s<>"]+/gi;
 
@@ -42,7 +41,8 @@ export function linkify(text: string): TextPart[] {
     const url = trimUrl(match[0]);
     const href = safeHref(url);
     if (href === null) continue;
-    if (start > last) parts.push({ kind: "text", text: text.slice(last, start) });
+    if (start > last)
+      parts.push({ kind: "text", text: text.slice(last, start) });
     parts.push({ kind: "link", text: url, href });
     last = start + url.length;
   }

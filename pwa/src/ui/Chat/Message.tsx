@@ -55,7 +55,11 @@ function SystemMessage({ message }: { message: MessageRow }) {
   return (
     <article class="system-message" data-message-id={message.id}>
       <span dir="auto">
-        {message.system === null ? message.text : <SystemText event={message.system} />}
+        {message.system === null ? (
+          message.text
+        ) : (
+          <SystemText event={message.system} />
+        )}
       </span>
     </article>
   );
@@ -131,7 +135,12 @@ function TickMark({ message }: { message: MessageRow }) {
   const tick = useTick(message);
   const { label, icon } = TICKS[tick];
   return (
-    <span role="img" aria-label={label} title={label} class={`tick tick--${tick}`}>
+    <span
+      role="img"
+      aria-label={label}
+      title={label}
+      class={`tick tick--${tick}`}
+    >
       <Icon name={icon} />
     </span>
   );

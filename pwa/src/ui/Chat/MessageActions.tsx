@@ -60,7 +60,10 @@ function menuItems(
   const sent = message.seq !== null;
   const items: MenuItem[] = [];
   if (message.deleted) {
-    items.push({ label: "Delete for me", onSelect: () => run(() => deleteForMe(chatId, id)) });
+    items.push({
+      label: "Delete for me",
+      onSelect: () => run(() => deleteForMe(chatId, id)),
+    });
     return items;
   }
   if (sent) {
@@ -70,7 +73,10 @@ function menuItems(
   if (own && sent) {
     items.push({ label: "Edit", onSelect: () => startEdit(state, message) });
   }
-  items.push({ label: "Copy", onSelect: () => run(() => copyText(message.text)) });
+  items.push({
+    label: "Copy",
+    onSelect: () => run(() => copyText(message.text)),
+  });
   if (own && sent) items.push({ label: "Info", onSelect: openInfo });
   items.push({
     label: "Delete for me",

@@ -65,7 +65,11 @@ export function MessageList({ chatId }: { chatId: string }) {
   const onScroll = () => {
     list.onScroll();
     const element = scroller.current;
-    if (element !== null && positioned.current && element.scrollTop < LOAD_OLDER_AT) {
+    if (
+      element !== null &&
+      positioned.current &&
+      element.scrollTop < LOAD_OLDER_AT
+    ) {
       messageWindow.loadMore();
     }
   };
@@ -74,7 +78,11 @@ export function MessageList({ chatId }: { chatId: string }) {
   // fills the viewport or the history ends.
   useEffect(() => {
     const element = scroller.current;
-    if (element !== null && positioned.current && element.scrollTop < LOAD_OLDER_AT) {
+    if (
+      element !== null &&
+      positioned.current &&
+      element.scrollTop < LOAD_OLDER_AT
+    ) {
       messageWindow.loadMore();
     }
   }, [messages]);
@@ -242,7 +250,12 @@ function useJumps(
       positioned.current = true;
       list.scrollToBottom();
     }
-  }, [jump, messageWindow.messages, messageWindow.hasOlder, messageWindow.loading]);
+  }, [
+    jump,
+    messageWindow.messages,
+    messageWindow.hasOlder,
+    messageWindow.loading,
+  ]);
 }
 
 function highlight(state: ChatState, id: string) {
@@ -267,7 +280,11 @@ function useMarkRead(
       if (document.visibilityState !== "visible") return;
       markRead(chatId).catch((error: unknown) => {
         console.warn(
-          JSON.stringify({ event: "mark_read_failed", chatId, error: String(error) }),
+          JSON.stringify({
+            event: "mark_read_failed",
+            chatId,
+            error: String(error),
+          }),
         );
       });
     };

@@ -34,7 +34,10 @@ export function MessageText({ text }: { text: string }) {
  * loaded window of the list, because the data layer offers no lookup of a
  * single message. Until then it reads "Quoted message".
  */
-export function ReplyQuote(props: { id: string; quoted: MessageRow | undefined }) {
+export function ReplyQuote(props: {
+  id: string;
+  quoted: MessageRow | undefined;
+}) {
   const state = useChatState();
   const onClick = () => {
     state.jumpTo.value = { id: props.id, highlight: true };

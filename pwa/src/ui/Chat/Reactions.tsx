@@ -30,7 +30,9 @@ export function Reactions({ message }: { message: MessageRow }) {
           aria-label={`${emoji} ${count}`}
           aria-pressed={emoji === mine}
           onClick={() =>
-            run(() => react(message.chatId, message.id, emoji === mine ? "" : emoji))
+            run(() =>
+              react(message.chatId, message.id, emoji === mine ? "" : emoji),
+            )
           }
         >
           <span aria-hidden="true">{emoji}</span>
@@ -51,7 +53,11 @@ interface ReactionPickerProps {
  * A row of emoji buttons near the message. Picking my current reaction
  * removes it; Escape or a click elsewhere closes the picker.
  */
-export function ReactionPicker({ message, anchor, onClose }: ReactionPickerProps) {
+export function ReactionPicker({
+  message,
+  anchor,
+  onClose,
+}: ReactionPickerProps) {
   const ref = useRef<HTMLDivElement>(null);
   const mine = myReaction(message);
 
@@ -67,7 +73,8 @@ export function ReactionPicker({ message, anchor, onClose }: ReactionPickerProps
       if (!(ref.current?.contains(event.target as Node) ?? false)) onClose();
     };
     document.addEventListener("pointerdown", onPointerDown, true);
-    return () => document.removeEventListener("pointerdown", onPointerDown, true);
+    return () =>
+      document.removeEventListener("pointerdown", onPointerDown, true);
   }, []);
 
   const onKeyDown = (event: KeyboardEvent) => {
@@ -99,12 +106,18 @@ export function ReactionPicker({ message, anchor, onClose }: ReactionPickerProps
         <button
           key={emoji}
           type="button"
-          class={emoji === mine ? "reaction-picker__emoji reaction--mine" : "reaction-picker__emoji"}
+          class={
+            emoji === mine
+              ? "reaction-picker__emoji reaction--mine"
+              : "reaction-picker__emoji"
+          }
           aria-label={emoji}
           aria-pressed={emoji === mine}
           onClick={() => {
             onClose();
-            run(() => react(message.chatId, message.id, emoji === mine ? "" : emoji));
+            run(() =>
+              react(message.chatId, message.id, emoji === mine ? "" : emoji),
+            );
           }}
         >
           {emoji}

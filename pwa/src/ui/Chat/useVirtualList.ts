@@ -27,8 +27,7 @@ export interface VirtualListOptions {
 }
 
 type ScrollRequest =
-  | { kind: "bottom" }
-  | { kind: "key"; key: string; align: "start" | "center" };
+  { kind: "bottom" } | { kind: "key"; key: string; align: "start" | "center" };
 
 export interface VirtualList {
   /** Rendered rows: indices start (inclusive) to end (exclusive). */
@@ -79,8 +78,9 @@ export function useVirtualList(
 ): VirtualList {
   const heights = useRef(new Map<string, number>()).current;
   const elements = useRef(new Map<string, HTMLElement>()).current;
-  const refCallbacks = useRef(new Map<string, (el: HTMLElement | null) => void>())
-    .current;
+  const refCallbacks = useRef(
+    new Map<string, (el: HTMLElement | null) => void>(),
+  ).current;
   const topSpacer = useRef<HTMLDivElement>(null);
   const bottomSpacer = useRef<HTMLDivElement>(null);
   const [viewport, setViewport] = useState({ top: 0, height: 0 });
@@ -151,7 +151,11 @@ export function useVirtualList(
     if (changed) rerender(0);
   });
 
-  function applyPosition(element: HTMLElement, rowKeys: string[], rows: number[]) {
+  function applyPosition(
+    element: HTMLElement,
+    rowKeys: string[],
+    rows: number[],
+  ) {
     const pending = request.current;
     request.current = null;
     if (pending?.kind === "bottom" || (pending === null && stick.current)) {
@@ -191,7 +195,8 @@ export function useVirtualList(
   const onScroll = () => {
     const element = scroller.current;
     if (element === null) return;
-    const distance = element.scrollHeight - element.scrollTop - element.clientHeight;
+    const distance =
+      element.scrollHeight - element.scrollTop - element.clientHeight;
     stick.current = distance < 4;
     const { keys: rowKeys, offsets: rows } = latest.current;
     const index = rowAt(rows, element.scrollTop);

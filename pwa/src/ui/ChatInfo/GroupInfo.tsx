@@ -44,7 +44,11 @@ export function GroupInfo({ chat }: { chat: ChatRow }) {
   );
 }
 
-function GroupName(props: { chatId: string; name: string; canRename: boolean }) {
+function GroupName(props: {
+  chatId: string;
+  name: string;
+  canRename: boolean;
+}) {
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState(props.name);
   const [error, setError] = useState("");

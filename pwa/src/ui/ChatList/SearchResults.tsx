@@ -77,7 +77,9 @@ function Highlighted({ text, query }: { text: string; query: string }) {
   let index = lower.indexOf(needle, from);
   while (index !== -1 && needle !== "") {
     if (index > from) parts.push(text.slice(from, index));
-    parts.push(<mark key={index}>{text.slice(index, index + needle.length)}</mark>);
+    parts.push(
+      <mark key={index}>{text.slice(index, index + needle.length)}</mark>,
+    );
     from = index + needle.length;
     index = lower.indexOf(needle, from);
   }

@@ -3,11 +3,7 @@ import {
   MAX_GROUP_MEMBERS,
   MAX_GROUP_NAME_CHARS,
 } from "../../../../protocol/index.ts";
-import {
-  createGroup,
-  session,
-  type PublicProfile,
-} from "../../data/index.ts";
+import { createGroup, session, type PublicProfile } from "../../data/index.ts";
 import { Avatar } from "../common/Avatar.tsx";
 import { Icon } from "../common/Icon.tsx";
 import { errorMessage } from "../common/notice.tsx";

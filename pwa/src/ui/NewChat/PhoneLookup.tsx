@@ -49,7 +49,11 @@ export function PhoneLookup(props: PhoneLookupProps) {
       <p class="form-error" role="alert">
         {error}
       </p>
-      <button type="submit" class="button" disabled={busy || phone.trim() === ""}>
+      <button
+        type="submit"
+        class="button"
+        disabled={busy || phone.trim() === ""}
+      >
         {props.action}
       </button>
     </form>

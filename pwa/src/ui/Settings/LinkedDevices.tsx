@@ -48,8 +48,8 @@ export function LinkedDevices() {
       </header>
       <div class="screen__body">
         <p class="field__hint">
-          Every browser where you signed in is a device. Log out a device you
-          no longer use or do not recognise.
+          Every browser where you signed in is a device. Log out a device you no
+          longer use or do not recognise.
         </p>
         <p class="form-error" role="alert">
           {error}

@@ -7,7 +7,11 @@ function hueClass(id: string): string {
   return `avatar--hue${hash % 8}`;
 }
 
-export function Avatar(props: { id: string; name: string; size?: "small" | "large" }) {
+export function Avatar(props: {
+  id: string;
+  name: string;
+  size?: "small" | "large";
+}) {
   const size = props.size === undefined ? "" : ` avatar--${props.size}`;
   return (
     <span class={`avatar ${hueClass(props.id)}${size}`} aria-hidden="true">

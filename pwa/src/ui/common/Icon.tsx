@@ -53,7 +53,13 @@ const PATHS = {
 
 export type IconName = keyof typeof PATHS;
 
-export function Icon({ name, class: className }: { name: IconName; class?: string }) {
+export function Icon({
+  name,
+  class: className,
+}: {
+  name: IconName;
+  class?: string;
+}) {
   return (
     <svg
       class={className === undefined ? "icon" : `icon ${className}`}

@@ -115,7 +115,11 @@ export function MenuPopup({ anchor, label, items, onClose }: MenuPopupProps) {
           type="button"
           role="menuitem"
           tabIndex={-1}
-          class={item.danger === true ? "menu__item menu__item--danger" : "menu__item"}
+          class={
+            item.danger === true
+              ? "menu__item menu__item--danger"
+              : "menu__item"
+          }
           onClick={() => {
             onClose(true);
             item.onSelect();

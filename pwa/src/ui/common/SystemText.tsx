@@ -20,17 +20,37 @@ export function SystemText({ event }: { event: SystemEvent }) {
   const actor = <PersonName id={event.actorId} subject />;
   switch (event.event) {
     case "created":
-      return <>{actor} created group “{event.name}”</>;
+      return (
+        <>
+          {actor} created group “{event.name}”
+        </>
+      );
     case "added":
-      return <>{actor} added <NameList ids={event.targetIds} /></>;
+      return (
+        <>
+          {actor} added <NameList ids={event.targetIds} />
+        </>
+      );
     case "removed":
-      return <>{actor} removed <PersonName id={event.targetId} /></>;
+      return (
+        <>
+          {actor} removed <PersonName id={event.targetId} />
+        </>
+      );
     case "left":
       return <>{actor} left</>;
     case "renamed":
-      return <>{actor} changed the group name to “{event.name}”</>;
+      return (
+        <>
+          {actor} changed the group name to “{event.name}”
+        </>
+      );
     case "promoted":
-      return <>{actor} made <PersonName id={event.targetId} /> an admin</>;
+      return (
+        <>
+          {actor} made <PersonName id={event.targetId} /> an admin
+        </>
+      );
     case "demoted":
       return (
         <>
