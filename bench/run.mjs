@@ -8,7 +8,7 @@ import { writeFileSync } from "node:fs";
 import { appRoom, floorRoom, measureLatency } from "./lib/delivery.mjs";
 import { describeMachine } from "./lib/machine.mjs";
 import { renderReport } from "./lib/report.mjs";
-import { startWrangler } from "./lib/server.mjs";
+import { startWrangler, waitForIdle } from "./lib/server.mjs";
 import { appThroughput, floorThroughput } from "./lib/throughput.mjs";
 import { catchUp } from "./lib/catch-up.mjs";
 import { idleCost } from "./lib/idle.mjs";
@@ -48,6 +48,7 @@ async function latencySection(floor, app) {
   const rows = [];
   for (const { members, messages } of LATENCY_PLAN) {
     console.log(`latency: ${members} members, ${messages} messages`);
+    await waitForIdle(app);
     const floorChat = await floorRoom(floor.origin, members);
     await measureLatency(floorChat, WARMUP_MESSAGES);
     const floorResult = await measureLatency(floorChat, messages);
@@ -75,15 +76,19 @@ async function main() {
     probePath: "/api/",
   });
   try {
-    const latency = await latencySection(floor, app);
+    // Throughput runs first, on a server that has not yet held the large
+    // groups of the latency section.
     console.log("throughput");
     const throughput = {
       floor: await floorThroughput(floor.origin),
       app: await appThroughput(app.origin, takePhones(2)),
     };
+    const latency = await latencySection(floor, app);
     console.log("catch-up");
+    await waitForIdle(app);
     const catchUpResult = await catchUp(app.origin, takePhones(101), quick);
     console.log("idle cost");
+    await waitForIdle(app);
     const idle = await idleCost(floor, app, takePhones(1000), quick);
     console.log("client");
     const client = await clientBenchmarks(quick);

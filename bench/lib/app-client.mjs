@@ -16,6 +16,9 @@ function newAddress() {
   return `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
 }
 
+/** Attempts of one request that failed with 503. */
+const RETRIES = 5;
+
 /**
  * Sends one JSON request and returns the parsed body; throws on a non-2xx.
  *
@@ -32,12 +35,21 @@ export async function api(
   const headers = { "Content-Type": "application/json" };
   if (cookie) headers.Cookie = cookie;
   if (address) headers["CF-Connecting-IP"] = address;
-  const response = await fetch(origin + path, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
+  let response;
+  let text;
+  for (let attempt = 1; ; attempt++) {
+    response = await fetch(origin + path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    text = await response.text();
+    // wrangler dev reloads the Worker when watched files change (a new
+    // build in dist/, for example) and then fails requests in flight with
+    // 503, so those are retried.
+    if (response.status !== 503 || attempt === RETRIES) break;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
   if (!response.ok) {
     throw new Error(`${method} ${path} failed: ${response.status} ${text}`);
   }

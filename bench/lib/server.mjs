@@ -157,6 +157,27 @@ export async function startWrangler({ name, config, vars = {}, probePath }) {
   throw new Error(`wrangler dev for ${name} did not start; see ${logPath}`);
 }
 
+/** Longest wait for a server to become idle between two sections. */
+const SETTLE_TIMEOUT_MS = 60_000;
+
+/**
+ * Waits until `server` used less than 0.1 CPU seconds in one second, so
+ * work left over from one section (closing a thousand sockets, presence
+ * changes) does not slow down the next one.
+ *
+ * @param {Server} server
+ */
+export async function waitForIdle(server) {
+  const deadline = Date.now() + SETTLE_TIMEOUT_MS;
+  let before = server.cpuSeconds();
+  while (Date.now() < deadline) {
+    await sleep(1000);
+    const now = server.cpuSeconds();
+    if (!(now - before >= 0.1)) return;
+    before = now;
+  }
+}
+
 /** @param {number} ms */
 export function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
