@@ -1,6 +1,7 @@
 import type { Page } from "@playwright/test";
 import {
   chatLink,
+  chooseAction,
   directPair,
   expect,
   messageLog,
@@ -99,6 +100,32 @@ test("offline sends queue and go out once", async ({ newPerson }) => {
   for (const [index, text] of texts.entries()) {
     expect(offline[index], `message ${index + 1} in order`).toContain(text);
   }
+});
+
+test("offline delete for everyone queues", async ({ newPerson }) => {
+  const { ana, ben } = await directPair(newPerson);
+  await sendText(ana.page, "Sent by mistake");
+  await expect(messageWith(ben.page, "Sent by mistake")).toBeVisible();
+
+  await ana.context.setOffline(true);
+  await expect(networkStatus(ana.page)).toBeVisible();
+  await chooseAction(
+    ana.page,
+    messageWith(ana.page, "Sent by mistake"),
+    "Delete for everyone",
+  );
+  await expect(messageWith(ana.page, "This message was deleted")).toHaveCount(
+    1,
+  );
+  await expect(ana.page.getByRole("alert")).toHaveCount(0);
+  await expect(messageWith(ben.page, "Sent by mistake")).toHaveCount(1);
+
+  await ana.context.setOffline(false);
+  await expect(messageWith(ben.page, "This message was deleted")).toHaveCount(
+    1,
+  );
+  await expect(messageWith(ben.page, "Sent by mistake")).toHaveCount(0);
+  await expect(messageWith(ana.page, "Sent by mistake")).toHaveCount(0);
 });
 
 /**

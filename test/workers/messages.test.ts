@@ -684,6 +684,31 @@ describe("delete for everyone", () => {
     ]);
   });
 
+  it("answers a repeated delete the same way", async () => {
+    const { ana, ben, chatId } = await pair();
+    const anaSocket = await open(ana);
+    const benSocket = await open(ben);
+    const original = await sendText(anaSocket, chatId, "twice");
+    for (const rid of ["first", "again"]) {
+      anaSocket.send({ type: "delete", rid, chatId, messageId: original.id });
+      const reply = await anaSocket.next("deleted", (f) => f.rid === rid);
+      expect(reply.id).toBe(original.id);
+      expect(reply.seq).toBe(original.seq);
+    }
+    await benSocket.next("deleted", (f) => f.id === original.id);
+
+    const rows = await runInDurableObject(
+      roomStub(chatId),
+      (_instance, state) =>
+        state.storage.sql
+          .exec<{ body: string; deleted: number }>(
+            "SELECT body, deleted FROM message ORDER BY seq",
+          )
+          .toArray(),
+    );
+    expect(rows).toEqual([{ body: "", deleted: 1 }]);
+  });
+
   it("is for the author only", async () => {
     const { ana, ben, chatId } = await pair();
     const anaSocket = await open(ana);

@@ -42,12 +42,16 @@ export interface FoldRow {
   deleted: boolean;
 }
 
-/** A send waiting for `send.ok`, in order of the auto-increment key `n`. */
+/**
+ * A send or a delete for everyone waiting for its acknowledgement, in order
+ * of the auto-increment key `n`. A delete (`kind: "delete"`) is sent as a
+ * `delete` frame whose `rid` is `id` and whose `messageId` is `ref`.
+ */
 export interface OutboxEntry {
   n?: number;
   id: string;
   chatId: string;
-  kind: ClientMessageKind;
+  kind: ClientMessageKind | "delete";
   ref?: string;
   body: string;
   state: "queued" | "failed";

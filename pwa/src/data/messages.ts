@@ -156,32 +156,56 @@ export async function deleteForMe(chatId: string, id: string) {
   await db.messages.put({ ...row, hidden: true, order: HIDDEN_ORDER });
 }
 
-function offline(): ApiFailure {
-  return new ApiFailure(
-    "internal",
-    "You are offline. Try again once connected.",
-    0,
-  );
-}
-
+/**
+ * Queues a delete for everyone of our own message and shows the message as
+ * deleted at once. The body stays in the row until the server confirms, so
+ * a rejection (window passed, not the author) can restore the message.
+ * NOTE: a stored copy that arrives before the `deleted` reply (a sync page,
+ * or the echo of a send still queued) shows the message again until then.
+ */
 export async function deleteForEveryone(chatId: string, id: string) {
+  const { me } = requireSession();
   const rid = newRid();
-  let reply;
-  try {
-    reply = await request(rid, {
-      type: "delete",
-      rid,
-      chatId,
-      messageId: id,
-    });
-  } catch (error) {
-    if (error instanceof RequestLost) throw offline();
-    throw error;
-  }
-  if (reply.type === "error") {
-    const { code, message, field, retryAfter } = reply.error;
-    throw new ApiFailure(code, message, HTTP_STATUS[code], field, retryAfter);
-  }
+  const tables = [db.messages, db.folds, db.outbox];
+  await guardStorage(() =>
+    db.transaction("rw", tables, async () => {
+      const row = await db.messages.get(id);
+      if (row === undefined || row.chatId !== chatId) {
+        throw new ApiFailure(
+          "not_found",
+          `Message ${id} does not exist in this chat.`,
+          HTTP_STATUS.not_found,
+          "messageId",
+        );
+      }
+      if (row.senderId !== me.id || row.kind !== "message") {
+        throw new ApiFailure(
+          "forbidden",
+          "You can only delete your own messages for everyone.",
+          HTTP_STATUS.forbidden,
+          "messageId",
+        );
+      }
+      if (row.deleted) return;
+      await db.messages.put({
+        ...row,
+        deleted: true,
+        text: "",
+        editedAt: null,
+        reactions: {},
+        error: null,
+      });
+      await enqueue({
+        id: rid,
+        chatId,
+        kind: "delete",
+        ref: id,
+        body: "",
+        attempts: 0,
+      });
+    }),
+  );
+  await pumpOutbox();
 }
 
 export { discardFailed, retryFailed as retrySend } from "./outbox.ts";

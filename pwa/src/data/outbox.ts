@@ -1,4 +1,4 @@
-import type { ErrorBody } from "../../../protocol/index.ts";
+import type { ClientFrame, ErrorBody } from "../../../protocol/index.ts";
 import { db, PENDING_ORDER_BASE, type OutboxEntry } from "./db.ts";
 import { refold } from "./fold.ts";
 import { log } from "./log.ts";
@@ -6,12 +6,14 @@ import { advanceCursor } from "./store.ts";
 import { isLinked, sendFrame } from "./wire.ts";
 
 /**
- * The outbox sends queued messages, edits and reactions one at a time in
- * the order they were written. A send stays in the outbox until the server
+ * The outbox sends queued messages, edits, reactions and deletes for
+ * everyone one at a time in the order they were written. A send stays in the outbox until the server
  * acknowledges its id (`send.ok`, or the stored message coming back). So a
  * send lost with a dropped connection goes out again with the same id, and
  * the ChatRoom stores it exactly once because it keeps the first copy of an
  * id. A send rejected for good is marked failed and the queue moves on.
+ * A delete stays until its `deleted` reply arrives, and a resent delete is
+ * harmless because the ChatRoom answers a repeated delete the same way.
  */
 
 /** Resend the in-flight entry when no acknowledgement came in this time. */
@@ -65,17 +67,23 @@ async function sendNext(): Promise<void> {
     .filter((candidate) => candidate.state === "queued")
     .first();
   if (entry === undefined || inFlight !== null) return;
-  const message =
-    entry.ref === undefined
-      ? { id: entry.id, kind: entry.kind, body: entry.body }
-      : { id: entry.id, kind: entry.kind, ref: entry.ref, body: entry.body };
-  if (!sendFrame({ type: "send", chatId: entry.chatId, message })) return;
+  if (!sendFrame(toFrame(entry))) return;
   inFlight = entry.id;
   ackTimer = setTimeout(() => {
     log("send_ack_timeout", { chatId: entry.chatId, messageId: entry.id });
     clearInFlight();
     void pumpOutbox();
   }, ACK_TIMEOUT_MS);
+}
+
+function toFrame(entry: OutboxEntry): ClientFrame {
+  const { id, chatId, kind, ref, body } = entry;
+  if (kind === "delete") {
+    return { type: "delete", rid: id, chatId, messageId: ref ?? "" };
+  }
+  const message =
+    ref === undefined ? { id, kind, body } : { id, kind, ref, body };
+  return { type: "send", chatId, message };
 }
 
 async function pumpLoop(): Promise<void> {
@@ -141,8 +149,29 @@ export async function acknowledge(
   }
 }
 
+/**
+ * Records the server's `deleted` reply to our queued delete `rid`: the entry
+ * leaves the outbox. The caller has already applied the deletion.
+ */
+export async function acknowledgeDelete(rid: string): Promise<void> {
+  await db.outbox.where("id").equals(rid).delete();
+  if (inFlight === rid) {
+    clearInFlight();
+    await pumpOutbox();
+  }
+}
+
 async function markFailed(entry: OutboxEntry, reason: string): Promise<void> {
   await db.transaction("rw", [db.outbox, db.messages, db.folds], async () => {
+    if (entry.kind === "delete") {
+      // A rejected delete is dropped and the message shows again, with the
+      // reason in `error` while its status stays as it was.
+      await db.outbox.where("id").equals(entry.id).delete();
+      const target = entry.ref ?? "";
+      await db.messages.update(target, { deleted: false, error: reason });
+      await refold(target);
+      return;
+    }
     const fold = await db.folds.get(entry.id);
     if (fold !== undefined) {
       // A failed edit or reaction is dropped: the message reads as before.
@@ -156,8 +185,14 @@ async function markFailed(entry: OutboxEntry, reason: string): Promise<void> {
   });
 }
 
-/** Handles an `error` frame about our send `id`. */
-export async function rejectSend(id: string, error: ErrorBody) {
+/**
+ * Handles an `error` frame about our send `id`, or about our queued delete
+ * with rid `id`. Returns false when the outbox has no such entry.
+ */
+export async function rejectSend(
+  id: string,
+  error: ErrorBody,
+): Promise<boolean> {
   const entry = await db.outbox.where("id").equals(id).first();
   if (inFlight === id) clearInFlight();
   if (entry !== undefined) {
@@ -175,6 +210,7 @@ export async function rejectSend(id: string, error: ErrorBody) {
     }
   }
   await pumpOutbox();
+  return entry !== undefined;
 }
 
 /** Clears the in-flight send after the socket closed, so it is sent again. */

@@ -11,6 +11,7 @@ import { log } from "./log.ts";
 import { guardStorage } from "./storage.ts";
 import {
   acknowledge,
+  acknowledgeDelete,
   outboxDisconnected,
   pumpOutbox,
   rejectSend,
@@ -267,6 +268,7 @@ const handlers: Handlers = {
 
   deleted: async (frame) => {
     await applyDeleted(frame.chatId, frame.id);
+    if (frame.rid !== undefined) await acknowledgeDelete(frame.rid);
     settleRequest(frame);
   },
 
@@ -279,9 +281,12 @@ const handlers: Handlers = {
 
   error: async (frame) => {
     const { code } = frame.error;
-    if (frame.id !== undefined) {
-      await rejectSend(frame.id, frame.error);
-    } else if (!settleRequest(frame) && !endFill(frame.rid)) {
+    const outboxId = frame.id ?? frame.rid;
+    if (outboxId !== undefined && (await rejectSend(outboxId, frame.error))) {
+      return;
+    }
+    if (frame.id !== undefined) return;
+    if (!settleRequest(frame) && !endFill(frame.rid)) {
       log("server_error", { code, rid: frame.rid, chatId: frame.chatId });
     }
   },

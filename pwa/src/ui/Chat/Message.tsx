@@ -114,6 +114,11 @@ function Bubble(props: {
       </div>
       <Reactions message={message} />
       {message.status === "failed" && <FailedBar message={message} />}
+      {message.status !== "failed" && message.error !== null && (
+        <p class="message__failed" role="alert">
+          {message.error}
+        </p>
+      )}
     </article>
   );
 }
