@@ -75,6 +75,7 @@ async function main() {
     config: "wrangler.toml",
     vars: { ENVIRONMENT: "development" },
     probePath: "/api/",
+    assets: "dist",
   });
   try {
     // Throughput runs first, on a server that has not yet held the large

@@ -3,6 +3,7 @@
 // folder, waits until it answers, and stops it again.
 import { spawn } from "node:child_process";
 import {
+  cpSync,
   createWriteStream,
   mkdtempSync,
   readdirSync,
@@ -84,17 +85,34 @@ export function treeCpuSeconds(rootPid) {
  * Requests reach the Worker through wrangler's proxy workerd, which is how
  * every figure in the benchmarks is measured.
  *
+ * When `assets` is given, a copy of that folder is served, because wrangler
+ * reloads the Worker, dropping its sockets, whenever the served folder
+ * changes, as it does when the app is rebuilt during a run.
+ *
  * @param {{ name: string, config: string, vars?: Record<string, string>,
- *   probePath: string }} options
+ *   probePath: string, assets?: string }} options
  * @returns {Promise<Server>}
  */
-export async function startWrangler({ name, config, vars = {}, probePath }) {
+export async function startWrangler({
+  name,
+  config,
+  vars = {},
+  probePath,
+  assets,
+}) {
   const port = await freePort();
   const stateDir = mkdtempSync(join(tmpdir(), `bench-${name}-`));
   const logPath = join(stateDir, "server.log");
   const logFile = createWriteStream(logPath);
   /** @type {string[]} */
   const lines = [];
+  /** @type {string[]} */
+  const assetArgs = [];
+  if (assets !== undefined) {
+    const copy = join(stateDir, "assets");
+    cpSync(assets, copy, { recursive: true });
+    assetArgs.push("--assets", copy);
+  }
   const args = [
     "wrangler",
     "dev",
@@ -114,6 +132,7 @@ export async function startWrangler({ name, config, vars = {}, probePath }) {
       "--var",
       `${key}:${value}`,
     ]),
+    ...assetArgs,
   ];
   const child = spawn("npx", args, {
     stdio: ["ignore", "pipe", "pipe"],
@@ -140,6 +159,7 @@ export async function startWrangler({ name, config, vars = {}, probePath }) {
     }
     logFile.end();
     rmSync(join(stateDir, "state"), { recursive: true, force: true });
+    rmSync(join(stateDir, "assets"), { recursive: true, force: true });
   };
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (Date.now() < deadline) {
