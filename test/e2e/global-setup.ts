@@ -7,6 +7,7 @@ import { readFile, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { stopWithThisProcess } from "./watchdog.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const WRANGLER = join(ROOT, "node_modules", ".bin", "wrangler");
@@ -120,6 +121,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
       },
     },
   );
+  if (server.pid !== undefined) stopWithThisProcess(server.pid);
   server.stdout?.pipe(log);
   server.stderr?.pipe(log);
 

@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream } from "node:fs";
 import { createServer } from "node:net";
 import { join, resolve } from "node:path";
+import { stopWithThisProcess } from "./watchdog.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const WRANGLER = join(ROOT, "node_modules", ".bin", "wrangler");
@@ -66,6 +67,7 @@ export async function startWrangler(
       },
     },
   );
+  if (server.pid !== undefined) stopWithThisProcess(server.pid);
   server.stdout?.pipe(log);
   server.stderr?.pipe(log);
   server.once("exit", () => log.end());
