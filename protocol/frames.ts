@@ -37,7 +37,7 @@ export const SyncFrame = z.object({
   chats: z.array(z.object({ chatId, afterSeq: seq })).max(MAX_SYNC_CHATS),
 });
 
-/** Store a message in a chat. Answered with `send.ok` or an `error`. */
+/** Store a message in a chat. The reply is `send.ok` or an `error`. */
 export const SendFrame = z.object({
   type: z.literal("send"),
   chatId,
@@ -189,7 +189,7 @@ export const ServerFrame = z.discriminatedUnion("type", [
     state: TypingState,
     expiresAt: timestamp,
   }),
-  /** All pages answering a `sync` were sent. */
+  /** All pages of the reply to a `sync` were sent. */
   z.object({ type: z.literal("sync.done"), rid }),
   /** A frame failed; `id` names the message of a failed `send`. */
   z.object({

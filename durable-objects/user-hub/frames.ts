@@ -104,10 +104,10 @@ function parseText(data: string | ArrayBuffer): unknown {
 }
 
 /**
- * Rejects a frame over MAX_FRAME_CHARS. It runs after parsing (the runtime
- * already caps a WebSocket message at 1 MiB) so that the error frame can
- * name the chat and message of an oversized `send`, and the client can mark
- * that message failed instead of resending it forever.
+ * Rejects a frame over MAX_FRAME_CHARS. It runs after parsing, so the
+ * error frame can name the chat and message of an oversized `send` and the
+ * client marks that message failed instead of resending it. The runtime
+ * already caps a WebSocket message at 1 MiB, which bounds the parse.
  */
 function checkFrameSize(data: string | ArrayBuffer): void {
   if (typeof data === "string" && data.length > MAX_FRAME_CHARS) {

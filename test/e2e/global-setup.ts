@@ -4,10 +4,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync } from "node:fs";
 import { readFile, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { stopWithThisProcess } from "./watchdog.ts";
+import { freePort } from "./wrangler.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const WRANGLER = join(ROOT, "node_modules", ".bin", "wrangler");
@@ -16,19 +16,6 @@ const LOG_FILE = join(ROOT, ".wrangler", "e2e-server.log");
 /** Idle limit of the test server's sockets; the presence spec relies on it. */
 export const PRESENCE_TIMEOUT_MS = 10_000;
 const START_TIMEOUT_MS = 90_000;
-
-/** Asks the OS for a free TCP port on 127.0.0.1. */
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
-}
 
 async function logTail(): Promise<string> {
   const text = await readFile(LOG_FILE, "utf8").catch(() => "");

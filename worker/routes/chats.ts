@@ -48,7 +48,7 @@ function userParam(request: ApiRequest): string {
 }
 
 /** Raises not_found naming the first id without an account. */
-async function requireAccounts(
+export async function requireAccounts(
   env: Env,
   userIds: string[],
   field: string,
@@ -72,13 +72,7 @@ async function openDirect(request: Request, env: Env): Promise<Response> {
       "userId",
     );
   }
-  if ((await userHub(env, peerId).getProfile()) === null) {
-    throw new ApiError(
-      "not_found",
-      `No account has the id ${peerId}.`,
-      "userId",
-    );
-  }
+  await requireAccounts(env, [peerId], "userId");
   const chatId = await directChatId(me.id, peerId);
   const chat = unwrap(
     await chatRoom(env, chatId).openDirect(chatId, me.id, peerId),

@@ -8,7 +8,7 @@ import { jsonResponse, readBody } from "../http.ts";
 import { unwrap } from "../result.ts";
 import type { ApiRequest, ApiRouter } from "../router.ts";
 import { requireSession } from "../session.ts";
-import { directChatId } from "./chats.ts";
+import { directChatId, requireAccounts } from "./chats.ts";
 
 /** Reads `:userId` and checks that an account has it and it is not me. */
 async function otherUser(
@@ -32,13 +32,7 @@ async function otherUser(
       "userId",
     );
   }
-  if ((await userHub(env, userId).getProfile()) === null) {
-    throw new ApiError(
-      "not_found",
-      `No account has the id ${userId}.`,
-      "userId",
-    );
-  }
+  await requireAccounts(env, [userId], "userId");
   return userId;
 }
 
