@@ -230,6 +230,15 @@ export class UserHub extends DurableObject<Env> {
     return sessions.requireMe(this.store);
   }
 
+  /**
+   * Takes one send from a device's budget for a send over HTTP, which shares
+   * the budget of the device's socket sends. Returns 0, or the seconds to
+   * wait.
+   */
+  takeSendToken(deviceId: string): number {
+    return this.sendBudget.take(deviceId);
+  }
+
   // ---- sockets -------------------------------------------------------------
 
   /** Accepts a WebSocket the Worker already authenticated. */

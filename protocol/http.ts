@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { deviceId, userId } from "./ids.ts";
+import { deviceId, seq, timestamp, userId } from "./ids.ts";
 import {
   aboutText,
   BlockedUser,
@@ -12,6 +12,7 @@ import {
   LastSeenPrivacy,
   Me,
   MemberRole,
+  OutgoingMessage,
   PublicProfile,
 } from "./models.ts";
 import { MAX_DEVICE_NAME_CHARS, MAX_GROUP_MEMBERS } from "./limits.ts";
@@ -128,6 +129,14 @@ export const UpdateInboxBody = z
     mutedUntil: z.number().int().nonnegative().optional(),
   })
   .strict();
+
+/**
+ * POST /api/chats/:chatId/messages: the `message` of a socket `send` frame,
+ * for senders without a socket (the service worker). The reply carries the
+ * seq and ts of `send.ok`, so a resend of a stored id gets the original ones.
+ */
+export const SendMessageBody = OutgoingMessage;
+export const SendMessageReply = z.object({ seq, ts: timestamp });
 
 /** GET /api/contacts */
 export const ContactsReply = z.object({ contacts: z.array(Contact) });

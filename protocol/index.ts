@@ -4,3 +4,4 @@ export * from "./http.ts";
 export * from "./ids.ts";
 export * from "./limits.ts";
 export * from "./models.ts";
+export * from "./service-worker.ts";

@@ -7,6 +7,7 @@ import { registerAccountRoutes } from "./routes/account.ts";
 import { registerAuthRoutes } from "./routes/auth.ts";
 import { registerChatRoutes } from "./routes/chats.ts";
 import { registerDevRoutes } from "./routes/dev.ts";
+import { registerMessageRoutes } from "./routes/messages.ts";
 import { registerPeopleRoutes } from "./routes/people.ts";
 import { registerSocketRoute } from "./routes/socket.ts";
 
@@ -36,6 +37,7 @@ export function createRouter(): ApiRouter {
   registerAuthRoutes(router);
   registerAccountRoutes(router);
   registerChatRoutes(router);
+  registerMessageRoutes(router);
   registerPeopleRoutes(router);
   registerDevRoutes(router);
   registerSocketRoute(router);

@@ -23,7 +23,8 @@ export async function directChatId(a: string, b: string): Promise<string> {
   return `dm_${digest.slice(0, 32)}`;
 }
 
-function chatParam(request: ApiRequest): string {
+/** Validates and returns the `:chatId` path parameter. */
+export function chatParam(request: ApiRequest): string {
   const parsed = chatIdSchema.safeParse(request.params.chatId);
   if (!parsed.success) {
     throw new ApiError(

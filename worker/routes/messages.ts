@@ -1,0 +1,44 @@
+import { ApiError, SendMessageBody } from "../../protocol/index.ts";
+import { chatRoom, userHub, type Env } from "../env.ts";
+import { jsonResponse, readBody } from "../http.ts";
+import { unwrap } from "../result.ts";
+import type { ApiRequest, ApiRouter } from "../router.ts";
+import { requireSession } from "../session.ts";
+import { chatParam } from "./chats.ts";
+import { originAllowed } from "./socket.ts";
+
+/**
+ * Stores one message, as a socket `send` frame does, for a sender without a
+ * socket: the service worker sends the outbox with it when no page is open.
+ * The send is charged to the device's send budget, shared with its socket.
+ */
+async function sendMessage(request: ApiRequest, env: Env): Promise<Response> {
+  // SameSite=Strict already keeps the session cookie off cross-site
+  // requests. The Origin check is a second guard, as on the WebSocket.
+  if (!originAllowed(request, env)) {
+    throw new ApiError(
+      "bad_origin",
+      "Requests from this site are not allowed; send from the app's own origin.",
+    );
+  }
+  const { me, deviceId } = await requireSession(request, env);
+  const chatId = chatParam(request);
+  const message = await readBody(request, SendMessageBody);
+  const retryAfter = await userHub(env, me.id).takeSendToken(deviceId);
+  if (retryAfter > 0) {
+    throw new ApiError(
+      "rate_limited",
+      "Too many messages at once; slow down.",
+      undefined,
+      retryAfter,
+    );
+  }
+  const stored = unwrap(
+    await chatRoom(env, chatId).send(me.id, deviceId, message),
+  );
+  return jsonResponse(stored);
+}
+
+export function registerMessageRoutes(router: ApiRouter): void {
+  router.post("/api/chats/:chatId/messages", sendMessage);
+}
