@@ -5,10 +5,23 @@ import {
   precacheAndRoute,
 } from "workbox-precaching";
 import { NavigationRoute, registerRoute } from "workbox-routing";
+import { OUTBOX_SYNC_TAG } from "../../protocol/index.ts";
+import { log } from "../src/data/log.ts";
+import { sendOutbox } from "./outbox-sender.ts";
 
 declare const self: ServiceWorkerGlobalScope & {
   __WB_MANIFEST: Array<{ url: string; revision: string | null } | string>;
 };
+
+/**
+ * The event of the Background Sync API (Chromium-based browsers only),
+ * which the WebWorker library of TypeScript does not declare.
+ */
+interface SyncEvent extends ExtendableEvent {
+  readonly tag: string;
+  /** True when the browser will not retry after this attempt. */
+  readonly lastChance: boolean;
+}
 
 precacheAndRoute(self.__WB_MANIFEST);
 // Precaches written by older Workbox versions use other cache names.
@@ -34,3 +47,31 @@ self.addEventListener("message", (event: ExtendableMessageEvent) => {
     event.waitUntil(self.skipWaiting());
   }
 });
+
+// Background Sync: the browser fires `sync` once it is online after a page
+// registered the tag. An open page sends the outbox over its socket, so the
+// worker sends only when no window of the app is open. A rejected promise
+// makes the browser retry later. Chromium retries a few times with
+// growing delays, and the next start of the app sends whatever is left.
+self.addEventListener("sync", (event) => {
+  const sync = event as SyncEvent;
+  if (sync.tag !== OUTBOX_SYNC_TAG) return;
+  sync.waitUntil(sendOutboxWithoutPages(sync.lastChance));
+});
+
+async function sendOutboxWithoutPages(lastChance: boolean): Promise<void> {
+  const windows = await self.clients.matchAll({
+    type: "window",
+    includeUncontrolled: true,
+  });
+  if (windows.length > 0) {
+    log("sw.outbox_left_to_page", { windows: windows.length });
+    return;
+  }
+  try {
+    await sendOutbox();
+  } catch (error) {
+    log("sw.outbox_send_failed", { error: String(error), lastChance });
+    throw error;
+  }
+}

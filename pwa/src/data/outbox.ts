@@ -1,4 +1,5 @@
 import type { ClientFrame, ErrorBody } from "../../../protocol/index.ts";
+import { requestOutboxSync } from "./background-sync.ts";
 import { db, PENDING_ORDER_BASE, type OutboxEntry } from "./db.ts";
 import { refold } from "./fold.ts";
 import { log } from "./log.ts";
@@ -115,6 +116,7 @@ export function pumpOutbox(): Promise<void> {
 /** Writes an entry behind all others. Call inside a transaction or alone. */
 export async function enqueue(entry: Omit<OutboxEntry, "n" | "state">) {
   await db.outbox.add({ ...entry, state: "queued" });
+  if (!isLinked()) void requestOutboxSync();
 }
 
 /**

@@ -1,0 +1,68 @@
+// Steps for specs that drive the app's service worker: waiting until it
+// controls a page, and firing a Background Sync event through the Chrome
+// DevTools Protocol while no page of the app is open.
+import type { BrowserContext, CDPSession, Page } from "@playwright/test";
+import { expect } from "./helpers.ts";
+
+/** Waits until the service worker controls `page`, so reloads are cached. */
+export async function waitForServiceWorker(page: Page): Promise<void> {
+  await page.evaluate(async () => {
+    await navigator.serviceWorker.ready;
+  });
+  // The first load is not controlled until the worker claims it or the page
+  // reloads, so reload once to be served by the worker.
+  if (!(await page.evaluate(() => !!navigator.serviceWorker.controller))) {
+    await page.reload();
+  }
+  await expect
+    .poll(() => page.evaluate(() => !!navigator.serviceWorker.controller), {
+      message: "a service worker controls the page",
+    })
+    .toBe(true);
+}
+
+/** Returns the Background Sync tags registered by the app of `page`. */
+export async function syncTags(page: Page): Promise<string[]> {
+  return page.evaluate(async () => {
+    const registration = await navigator.serviceWorker.ready;
+    const sync = (
+      registration as unknown as { sync: { getTags(): Promise<string[]> } }
+    ).sync;
+    return sync.getTags();
+  });
+}
+
+/**
+ * Fires a `sync` event with `tag` at the app's service worker through the
+ * DevTools protocol. It runs on a blank page of `context`, so the app may
+ * have no page open. `origin` is the app's origin, for example
+ * http://127.0.0.1:8787.
+ */
+export async function dispatchSync(
+  context: BrowserContext,
+  origin: string,
+  tag: string,
+): Promise<void> {
+  const blank = await context.newPage();
+  const session: CDPSession = await context.newCDPSession(blank);
+  try {
+    const registrationId = new Promise<string>((resolve) => {
+      session.on("ServiceWorker.workerRegistrationUpdated", (event) => {
+        const app = event.registrations.find(
+          (entry) => !entry.isDeleted && entry.scopeURL === `${origin}/`,
+        );
+        if (app !== undefined) resolve(app.registrationId);
+      });
+    });
+    await session.send("ServiceWorker.enable");
+    await session.send("ServiceWorker.dispatchSyncEvent", {
+      origin,
+      registrationId: await registrationId,
+      tag,
+      lastChance: false,
+    });
+  } finally {
+    await session.detach();
+    await blank.close();
+  }
+}
