@@ -5,6 +5,7 @@ import {
   expect,
   messageWith,
   openChat,
+  openDirectChat,
   sendText,
   test,
   tickOf,
@@ -14,14 +15,14 @@ import {
   syncTags,
   waitForServiceWorker,
 } from "./service-worker.ts";
-
-/** The tick labels of a message the server stored. */
-const SENT = /^(Sent|Delivered|Read)$/;
-
-/** Returns the "Waiting for network" status line. */
-function networkStatus(page: Page) {
-  return page.getByRole("status").filter({ hasText: "Waiting for network" });
-}
+import {
+  createGroup,
+  messageTexts,
+  networkStatus,
+  NOT_MEMBER,
+  removeFromGroup,
+  SENT,
+} from "./steps.ts";
 
 /** Collects the `send` frames that `page` writes to its WebSocket. */
 function recordSendFrames(page: Page): string[] {
@@ -89,4 +90,72 @@ test("background sync sends with no page open", async ({
   await ben.page.reload();
   await expect(messageWith(ben.page, "Back in the app")).toBeVisible();
   await expect(messageWith(ben.page, text)).toHaveCount(1);
+});
+
+test("background sync skips a rejected send", async ({
+  newPerson,
+  baseURL,
+}) => {
+  test.setTimeout(120_000);
+  const ana = await newPerson("Ana");
+  const ben = await newPerson("Ben");
+  await ana.context.grantPermissions(["background-sync"]);
+  await openDirectChat(ana.page, ben.phone);
+  await sendText(ana.page, "Hi Ben");
+  await createGroup(ben, "Trip", [ana]);
+  await ana.page.goto("/");
+  await openChat(ana.page, "Trip");
+  await waitForServiceWorker(ana.page);
+
+  // Offline, Ana writes to Ben, to the group, and to Ben again.
+  await ana.context.setOffline(true);
+  await expect(networkStatus(ana.page)).toBeVisible();
+  const writes = [
+    { chat: "Ben", text: "First, direct" },
+    { chat: "Trip", text: "Second, to the group" },
+    { chat: "Ben", text: "Third, direct" },
+  ];
+  for (const { chat, text } of writes) {
+    await ana.page.goto("/");
+    await openChat(ana.page, chat);
+    await sendText(ana.page, text);
+  }
+  await expect
+    .poll(() => syncTags(ana.page), { message: "the outbox sync tag" })
+    .toContain(OUTBOX_SYNC_TAG);
+
+  // Ben removes Ana from the group while her device is offline and closed.
+  await ana.page.close();
+  await removeFromGroup(ben.page, "Ana");
+  await ana.context.setOffline(false);
+  await dispatchSync(ana.context, baseURL!, OUTBOX_SYNC_TAG);
+
+  await ben.page.goto("/");
+  await openChat(ben.page, "Ana");
+  await expect(messageWith(ben.page, "Third, direct")).toBeVisible();
+  const direct = (await messageTexts(ben.page)).filter((text) =>
+    text.includes(", direct"),
+  );
+  expect(direct).toHaveLength(2);
+  expect(direct[0], "first direct message").toContain("First, direct");
+  expect(direct[1], "second direct message").toContain("Third, direct");
+
+  // Opened offline, the app shows what the service worker stored: two sent
+  // messages, and the group message failed with the server's reason.
+  await ana.context.setOffline(true);
+  const reopened = await ana.context.newPage();
+  await reopened.goto("/");
+  await expect(networkStatus(reopened)).toBeVisible();
+  await openChat(reopened, "Ben");
+  for (const text of ["First, direct", "Third, direct"]) {
+    const tick = tickOf(messageWith(reopened, text));
+    await expect(tick).toHaveAttribute("aria-label", SENT);
+  }
+  await reopened.goto("/");
+  await openChat(reopened, "Trip");
+  const rejected = messageWith(reopened, "Second, to the group");
+  await expect(tickOf(rejected)).toHaveAttribute("aria-label", "Failed");
+  await expect(rejected).toContainText(NOT_MEMBER);
+  await expect(rejected.getByRole("button", { name: "Retry" })).toBeVisible();
+  await expect(rejected.getByRole("button", { name: "Delete" })).toBeVisible();
 });
