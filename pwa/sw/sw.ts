@@ -59,7 +59,17 @@ self.addEventListener("sync", (event) => {
   sync.waitUntil(sendOutboxWithoutPages(sync.lastChance));
 });
 
-async function sendOutboxWithoutPages(lastChance: boolean): Promise<void> {
+/** The send in progress, which a second `sync` during it waits for. */
+let sending: Promise<void> | null = null;
+
+function sendOutboxWithoutPages(lastChance: boolean): Promise<void> {
+  sending ??= trySendOutbox(lastChance).finally(() => {
+    sending = null;
+  });
+  return sending;
+}
+
+async function trySendOutbox(lastChance: boolean): Promise<void> {
   const windows = await self.clients.matchAll({
     type: "window",
     includeUncontrolled: true,

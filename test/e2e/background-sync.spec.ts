@@ -12,6 +12,7 @@ import {
 } from "./helpers.ts";
 import {
   dispatchSync,
+  recordServiceWorkerLog,
   syncTags,
   waitForServiceWorker,
 } from "./service-worker.ts";
@@ -60,6 +61,8 @@ test("background sync sends with no page open", async ({
   // can send the message.
   await ana.page.close();
   expect(ana.context.pages()).toHaveLength(0);
+  // Chromium may fire the sync by itself once the context is online; the
+  // worker joins the two events into one send.
   await ana.context.setOffline(false);
   await dispatchSync(ana.context, baseURL!, OUTBOX_SYNC_TAG);
 
@@ -158,4 +161,44 @@ test("background sync skips a rejected send", async ({
   await expect(rejected).toContainText(NOT_MEMBER);
   await expect(rejected.getByRole("button", { name: "Retry" })).toBeVisible();
   await expect(rejected.getByRole("button", { name: "Delete" })).toBeVisible();
+});
+
+test("background sync keeps sends it cannot deliver", async ({
+  newPerson,
+  baseURL,
+}) => {
+  const { ana, ben } = await directPair(newPerson);
+  await ana.context.grantPermissions(["background-sync"]);
+  await waitForServiceWorker(ana.page);
+  const log = recordServiceWorkerLog(ana.context);
+  const text = "Waiting for the network";
+
+  await ana.context.setOffline(true);
+  await expect(networkStatus(ana.page)).toBeVisible();
+  await sendText(ana.page, text);
+  await ana.page.close();
+
+  // Chromium does not fire `sync` at a worker whose network is emulated
+  // offline, so the network fails for the send route alone. Going online
+  // may fire the sync by itself too, before the one dispatched here.
+  await ana.context.route("**/api/chats/*/messages", (route) =>
+    route.abort("internetdisconnected"),
+  );
+  await ana.context.setOffline(false);
+  await dispatchSync(ana.context, baseURL!, OUTBOX_SYNC_TAG);
+  await expect
+    .poll(() => log.some((line) => line.includes("sw.outbox_send_failed")), {
+      message: "the service worker's send failed",
+    })
+    .toBe(true);
+  await expect(messageWith(ben.page, text)).toHaveCount(0);
+
+  // The message stays queued, so the next start sends it.
+  await ana.context.unroute("**/api/chats/*/messages");
+  const reopened = await ana.context.newPage();
+  await reopened.goto("/");
+  await openChat(reopened, "Ben");
+  const tick = tickOf(messageWith(reopened, text));
+  await expect(tick).toHaveAttribute("aria-label", SENT);
+  await expect(messageWith(ben.page, text)).toHaveCount(1);
 });

@@ -1,7 +1,12 @@
 // Steps for specs that drive the app's service worker: waiting until it
 // controls a page, and firing a Background Sync event through the Chrome
 // DevTools Protocol while no page of the app is open.
-import type { BrowserContext, CDPSession, Page } from "@playwright/test";
+import type {
+  BrowserContext,
+  CDPSession,
+  Page,
+  Worker,
+} from "@playwright/test";
 import { expect } from "./helpers.ts";
 
 /** Waits until the service worker controls `page`, so reloads are cached. */
@@ -65,4 +70,18 @@ export async function dispatchSync(
     await session.detach();
     await blank.close();
   }
+}
+
+/**
+ * Collects the console lines of the service workers of `context`, from
+ * the worker running now and any that starts later.
+ */
+export function recordServiceWorkerLog(context: BrowserContext): string[] {
+  const lines: string[] = [];
+  const listen = (worker: Worker) => {
+    worker.on("console", (message) => lines.push(message.text()));
+  };
+  for (const worker of context.serviceWorkers()) listen(worker);
+  context.on("serviceworker", listen);
+  return lines;
 }
