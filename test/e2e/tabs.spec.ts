@@ -31,6 +31,11 @@ class SocketCounter {
     return sockets.filter((socket) => !socket.isClosed()).length;
   }
 
+  /** Counts the sockets `page` opened, closed or not. */
+  openedOn(page: Page): number {
+    return this.#sockets.get(page)?.length ?? 0;
+  }
+
   openInAll(): number {
     let count = 0;
     for (const page of this.#sockets.keys()) count += this.openOn(page);
@@ -156,4 +161,46 @@ test("follower takes over when the leader closes", async ({ newPerson }) => {
   );
   expect(positions).toEqual([...positions].sort((a, b) => a - b));
   expect(sockets.openInAll()).toBe(1);
+});
+
+test("logout in one tab signs out all", async ({ newPerson }) => {
+  const { ben } = await directPair(newPerson);
+  const sockets = new SocketCounter();
+  const { leader, follower } = await twoTabs(ben, sockets);
+
+  await follower.goto("/settings");
+  await follower.getByRole("button", { name: "Log out" }).click();
+
+  for (const page of [follower, leader]) {
+    await expect(page.getByRole("button", { name: "Send code" })).toBeVisible();
+  }
+  await expect(leader.getByText("This device was logged out.")).toBeHidden();
+  expect(sockets.openedOn(follower)).toBe(0);
+  expect(sockets.openedOn(leader)).toBe(1);
+  // Chromium reports the close once the closing handshake ends, which took
+  // 10 to 15 seconds through the wrangler dev proxy in test runs.
+  await expect.poll(() => sockets.openInAll(), { timeout: 45_000 }).toBe(0);
+});
+
+test("revocation reaches every tab", async ({ newPerson, newDevice }) => {
+  const ana = await newPerson("Ana");
+  const laptop = await newDevice(ana);
+  const laptopTab = await laptop.context().newPage();
+  await laptopTab.goto("/");
+  await expect(laptopTab.getByRole("heading", { name: "Chats" })).toBeVisible();
+
+  await ana.page.goto("/settings/devices");
+  const devices = ana.page.getByRole("list").filter({ hasText: "This device" });
+  await expect(devices.getByRole("listitem")).toHaveCount(2);
+  await devices.getByRole("button", { name: /^Log out / }).click();
+
+  for (const page of [laptop, laptopTab]) {
+    await expect(page.getByText("This device was logged out.")).toBeVisible();
+  }
+
+  // Signing in again from one tab brings every tab to the sign-in screen.
+  await laptopTab.getByRole("button", { name: "Sign in again" }).click();
+  for (const page of [laptopTab, laptop]) {
+    await expect(page.getByRole("button", { name: "Send code" })).toBeVisible();
+  }
 });

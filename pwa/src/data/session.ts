@@ -33,6 +33,8 @@ const link = new DeviceLink({
 });
 
 let booted: Promise<void> | null = null;
+/** True while `logout` runs, which ends the session itself. */
+let loggingOut = false;
 
 /** Stores the session and connects; `announce` tells the other tabs. */
 async function startSession(value: Session, announce = false) {
@@ -62,7 +64,9 @@ async function clearLocalState(): Promise<void> {
 async function endRevokedSession(): Promise<void> {
   // Only a signed-in device can be revoked. A 401 while booting without a
   // stored session means that no one has signed in on this browser yet.
-  if (!session.value) return;
+  // The server also closes the socket of a device that logs out, which is
+  // no revocation.
+  if (!session.value || loggingOut) return;
   log("session_revoked");
   await clearLocalState();
   revoked.value = true;
@@ -71,13 +75,14 @@ async function endRevokedSession(): Promise<void> {
 
 /**
  * Another tab logged out or found the session revoked, and wiped Dexie.
- * This tab stops using the session too.
+ * This tab stops using the session too, and shows what that tab shows.
  */
 function signedOutElsewhere(wasRevoked: boolean): void {
-  if (!session.value) return;
-  log("session_ended_in_other_tab", { revoked: wasRevoked });
-  resetMemory();
-  session.value = null;
+  if (session.value) {
+    log("session_ended_in_other_tab", { revoked: wasRevoked });
+    resetMemory();
+    session.value = null;
+  }
   revoked.value = wasRevoked;
 }
 
@@ -224,14 +229,21 @@ export async function finishPendingLogout(): Promise<boolean> {
 
 /** Logs this device out on the server (when reachable) and wipes Dexie. */
 export async function logout(): Promise<void> {
-  // The other tabs close their link before the server ends the session,
-  // so that none of them mistakes the logout for a revocation.
+  // This tab leaves the election first, so that it does not take over the
+  // socket that the leader closes. The other tabs close their link before
+  // the server ends the session, so none of them sees a revocation.
+  link.stop();
   link.announceSignedOut(false);
-  if (!(await requestLogout())) {
-    // Offline: the local data goes now, the server session at next boot.
-    localStorage.setItem(LOGOUT_PENDING_KEY, "1");
+  loggingOut = true;
+  try {
+    if (!(await requestLogout())) {
+      // Offline: the local data goes now, the server session at next boot.
+      localStorage.setItem(LOGOUT_PENDING_KEY, "1");
+    }
+    await clearLocalState();
+  } finally {
+    loggingOut = false;
   }
-  await clearLocalState();
   revoked.value = false;
 }
 
