@@ -204,3 +204,26 @@ test("revocation reaches every tab", async ({ newPerson, newDevice }) => {
     await expect(page.getByRole("button", { name: "Send code" })).toBeVisible();
   }
 });
+
+test("follower takes over when the leader crashes", async ({ newPerson }) => {
+  const { ana, ben } = await directPair(newPerson);
+  const sockets = new SocketCounter();
+  const { leader, follower } = await twoTabs(ben, sockets);
+
+  // Page.crash kills the renderer without unload handlers, as a crash does.
+  const crashed = leader.waitForEvent("crash");
+  const devtools = await ben.context.newCDPSession(leader);
+  void devtools.send("Page.crash").catch(() => undefined);
+  await crashed;
+  await sendText(ana.page, "Ana after the crash");
+
+  await expect.poll(() => sockets.openedOn(follower)).toBe(1);
+  await expect(messageWith(follower, "Ana after the crash")).toBeVisible();
+  await sendText(follower, "Ben after the crash");
+  await expect(messageWith(ana.page, "Ben after the crash")).toBeVisible();
+
+  await sendText(ana.page, "Last one");
+  await expect(messageWith(follower, "Last one")).toBeVisible();
+  await expect(messageWith(follower, "Ana after the crash")).toHaveCount(1);
+  await expect(messageWith(ana.page, "Ben after the crash")).toHaveCount(1);
+});
