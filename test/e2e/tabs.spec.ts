@@ -118,7 +118,7 @@ test("follower takes over when the leader closes", async ({ newPerson }) => {
   await sendText(ana.page, "Before the handover");
   await expect(messageWith(follower, "Before the handover")).toBeVisible();
 
-  // Messages in both directions while no tab holds a socket: Ana's arrive
+  // Messages in both directions while no tab has a socket: Ana's arrive
   // through the new leader's sync, Ben's wait in the shared outbox.
   await leader.close();
   await sendText(ana.page, "Ana mid-handover");
@@ -155,9 +155,11 @@ test("follower takes over when the leader closes", async ({ newPerson }) => {
     await expect(messageWith(ana.page, text)).toHaveCount(1);
   }
   const anaTexts = ["Ana mid-handover", "After 1", "After 2", "After 3"];
-  const shown = await messageLog(follower).getByRole("article").allInnerTexts();
+  const articles = await messageLog(follower)
+    .getByRole("article")
+    .allInnerTexts();
   const positions = anaTexts.map((text) =>
-    shown.findIndex((article) => article.includes(text)),
+    articles.findIndex((article) => article.includes(text)),
   );
   expect(positions).toEqual([...positions].sort((a, b) => a - b));
   expect(sockets.openInAll()).toBe(1);

@@ -121,7 +121,7 @@ export function pumpOutbox(): Promise<void> {
 
 /**
  * Hands pump requests to `wake` (in a follower tab, which must not send
- * because only the leader sees the acknowledgements), or back to this
+ * because only the leader receives the acknowledgements), or back to this
  * tab's own pump (null).
  */
 export function setRemotePump(wake: (() => void) | null): void {

@@ -36,7 +36,7 @@ let booted: Promise<void> | null = null;
 /** True while `logout` runs, which ends the session itself. */
 let loggingOut = false;
 
-/** Stores the session and connects; `announce` tells the other tabs. */
+/** Stores the session and connects; `announce` sends it to other tabs. */
 async function startSession(value: Session, announce = false) {
   await saveSession(value);
   session.value = value;
@@ -45,7 +45,7 @@ async function startSession(value: Session, announce = false) {
   if (announce) link.announceSession(value);
 }
 
-/** Closes the link and forgets what this tab holds in memory. */
+/** Closes the link and clears this tab's in-memory state. */
 function resetMemory(): void {
   link.stop();
   syncDisconnected();
@@ -231,7 +231,7 @@ export async function finishPendingLogout(): Promise<boolean> {
 export async function logout(): Promise<void> {
   // This tab leaves the election first, so that it does not take over the
   // socket that the leader closes. The other tabs close their link before
-  // the server ends the session, so none of them sees a revocation.
+  // the server ends the session, so none of them takes it for a revocation.
   link.stop();
   link.announceSignedOut(false);
   loggingOut = true;

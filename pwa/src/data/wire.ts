@@ -42,8 +42,8 @@ interface PendingRequest {
 const pending = new Map<string, PendingRequest>();
 
 /**
- * Delivers a reply that no request of this tab waits for; returns false
- * when nobody waits for it. The leader tab routes replies to followers so.
+ * Delivers a reply that no request of this tab waits for, and returns
+ * false when no tab waits for it. The leader routes followers' replies so.
  */
 type ReplyRouter = (frame: ReplyFrame) => boolean;
 

@@ -106,7 +106,7 @@ class Bus {
   }
 }
 
-/** One tab: its group and what its handlers saw. */
+/** Opens a tab and returns its group and what its handlers received. */
 function openTab(broker: LockBroker, bus: Bus, tabId: string) {
   const roles: TabRole[] = [];
   const messages: TabMessage[] = [];
