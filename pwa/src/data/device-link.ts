@@ -118,10 +118,10 @@ export class DeviceLink {
     this.#group?.leave();
     this.#socket.stop();
     this.#forwarded.clear();
+    setSender(null);
     setReplyRouter(null);
     setRemotePump(null);
     setViewPublisher(null);
-    setSender(null);
     connection.value = "offline";
   }
 

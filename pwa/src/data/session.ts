@@ -38,7 +38,11 @@ let loggingOut = false;
 
 /** Stores the session and connects; `announce` sends it to other tabs. */
 async function startSession(value: Session, announce = false) {
+  // A reply to a request sent before a logout must not sign in again,
+  // and the logout may start while the session is being saved.
+  if (loggingOut) return;
   await saveSession(value);
+  if (loggingOut) return;
   session.value = value;
   revoked.value = false;
   link.start();
