@@ -4,12 +4,10 @@ import { log } from "./log.ts";
 import { pumpOutbox, setRemotePump } from "./outbox.ts";
 import {
   adoptPresenceSnapshot,
-  applyPresence,
-  applyTyping,
+  applyRelayedFrame,
   clearAllTyping,
   composerDisconnected,
   presenceSnapshot,
-  setServerTime,
 } from "./presence.ts";
 import { flushReceipts } from "./receipts.ts";
 import {
@@ -47,6 +45,11 @@ import {
  * for. A tab that takes over the lead connects and syncs from Dexie's
  * cursors, so nothing is missed, and the outbox resends its first entry
  * with the same id, which the server stores once.
+ *
+ * NOTE: the leader may be a hidden tab. Since Chrome 86 a page hidden for
+ * 5 minutes runs repeating timers at most once a minute (chromestatus.com
+ * feature 4718288976216064), so its 25 s heartbeat then comes about every
+ * 60 s, close to the server's 70 s idle limit.
  */
 
 export interface DeviceLinkHandlers {
@@ -211,22 +214,6 @@ export class DeviceLink {
     composerDisconnected();
   }
 
-  #applyRelayed(frame: ServerFrame): void {
-    switch (frame.type) {
-      case "ready":
-        setServerTime(frame.serverTime);
-        return;
-      case "presence":
-        applyPresence(frame);
-        return;
-      case "typing":
-        applyTyping(frame);
-        return;
-      default:
-        log("tab_relay_ignored", { type: frame.type });
-    }
-  }
-
   #onMessage(message: TabMessage): void {
     const handler = this.#messageHandlers[message.type] as (
       message: TabMessage,
@@ -281,7 +268,7 @@ export class DeviceLink {
       this.#setLinkState(message.connection);
     },
     server: (message) => {
-      if (this.#isFollower()) this.#applyRelayed(message.frame);
+      if (this.#isFollower()) applyRelayedFrame(message.frame);
     },
     reply: (message) => {
       if (this.#isFollower() && isReplyFrame(message.frame)) {

@@ -4,6 +4,7 @@ import {
   type ServerFrame,
   type TypingState,
 } from "../../../protocol/index.ts";
+import { log } from "./log.ts";
 import type { PresenceSnapshot } from "./relay.ts";
 import { sendFrame } from "./wire.ts";
 
@@ -133,6 +134,23 @@ export function adoptPresenceSnapshot(snapshot: PresenceSnapshot): void {
     snapshot.typing.map((row) => [row.chatId, row.entries]),
   );
   schedulePrune();
+}
+
+/** Applies a server frame that the leader tab relayed to this follower. */
+export function applyRelayedFrame(frame: ServerFrame): void {
+  switch (frame.type) {
+    case "ready":
+      setServerTime(frame.serverTime);
+      return;
+    case "presence":
+      applyPresence(frame);
+      return;
+    case "typing":
+      applyTyping(frame);
+      return;
+    default:
+      log("tab_relay_ignored", { type: frame.type });
+  }
 }
 
 /** Presence of `userId` as last sent; undefined until the server sends it. */
