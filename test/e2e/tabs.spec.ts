@@ -9,6 +9,7 @@ import {
   openChat,
   sendText,
   test,
+  tickOf,
   type Person,
 } from "./helpers.ts";
 
@@ -99,6 +100,15 @@ test("two tabs share one socket and update live", async ({ newPerson }) => {
   await ana.page.getByRole("button", { name: "Send", exact: true }).click();
   await expect(messageWith(follower, "Are you")).toBeVisible();
   await expect(subtitle(follower)).toHaveText("online");
+  // The follower's read receipt and typing reach Ana through the leader.
+  await expect(tickOf(messageWith(ana.page, "Are you"))).toHaveAttribute(
+    "aria-label",
+    "Read",
+  );
+  await composer(follower).pressSequentially("Typing here");
+  await expect(subtitle(ana.page)).toHaveText("typing…");
+  await composer(follower).fill("");
+  await expect(subtitle(ana.page)).toHaveText("online");
 
   // A later message proves that a second copy would have arrived by now.
   await sendText(ana.page, "Last one");
