@@ -43,6 +43,8 @@ let pausedUntil = 0;
 let resumeTimer: ReturnType<typeof setTimeout> | undefined;
 let pumping: Promise<void> | null = null;
 let pumpRequested = false;
+/** Set in a follower tab, whose pump requests go to the leader tab. */
+let remotePump: (() => void) | null = null;
 
 function clearInFlight(): void {
   inFlight = null;
@@ -102,15 +104,29 @@ async function pumpLoop(): Promise<void> {
 
 /**
  * Sends the next queued entry if nothing is in flight and a socket is up.
- * Never rejects: a storage error is logged and the next call tries again.
+ * In a follower tab it wakes the leader's pump instead. Never rejects: a
+ * storage error is logged and the next call tries again.
  */
 export function pumpOutbox(): Promise<void> {
+  if (remotePump !== null) {
+    remotePump();
+    return Promise.resolve();
+  }
   pumpRequested = true;
   pumping ??= pumpLoop().finally(() => {
     pumping = null;
     if (pumpRequested) void pumpOutbox();
   });
   return pumping;
+}
+
+/**
+ * Hands pump requests to `wake` (in a follower tab, which must not send
+ * because only the leader receives the acknowledgements), or back to this
+ * tab's own pump (null).
+ */
+export function setRemotePump(wake: (() => void) | null): void {
+  remotePump = wake;
 }
 
 /** Writes an entry behind all others. Call inside a transaction or alone. */

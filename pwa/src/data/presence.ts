@@ -1,11 +1,14 @@
 import { signal } from "@preact/signals";
 import {
-  MAX_VIEW_LISTED,
   type Presence,
   type ServerFrame,
   type TypingState,
 } from "../../../protocol/index.ts";
+import { log } from "./log.ts";
+import type { PresenceSnapshot } from "./relay.ts";
 import { sendFrame } from "./wire.ts";
+
+export { sendView, viewChat, viewListed } from "./view.ts";
 
 /**
  * Presence and typing of other people, in memory only: both are pushed
@@ -106,6 +109,50 @@ function schedulePrune(): void {
   pruneTimer = setTimeout(prune, Math.max(0, earliest - Date.now()) + 50);
 }
 
+/** Returns presence and typing as held now, for a tab that joins. */
+export function presenceSnapshot(): PresenceSnapshot {
+  return {
+    clockOffset,
+    presence: [...presenceByUser.value].map(([userId, presence]) => ({
+      userId,
+      presence,
+    })),
+    typing: [...typingByChat.value].map(([chatId, entries]) => ({
+      chatId,
+      entries,
+    })),
+  };
+}
+
+/** Replaces presence and typing with what the leader tab holds. */
+export function adoptPresenceSnapshot(snapshot: PresenceSnapshot): void {
+  clockOffset = snapshot.clockOffset;
+  presenceByUser.value = new Map(
+    snapshot.presence.map((row) => [row.userId, row.presence]),
+  );
+  typingByChat.value = new Map(
+    snapshot.typing.map((row) => [row.chatId, row.entries]),
+  );
+  schedulePrune();
+}
+
+/** Applies a server frame that the leader tab relayed to this follower. */
+export function applyRelayedFrame(frame: ServerFrame): void {
+  switch (frame.type) {
+    case "ready":
+      setServerTime(frame.serverTime);
+      return;
+    case "presence":
+      applyPresence(frame);
+      return;
+    case "typing":
+      applyTyping(frame);
+      return;
+    default:
+      log("tab_relay_ignored", { type: frame.type });
+  }
+}
+
 /** Presence of `userId` as last sent; undefined until the server sends it. */
 export function usePresence(userId: string | null): Presence | undefined {
   return userId === null ? undefined : presenceByUser.value.get(userId);
@@ -114,46 +161,6 @@ export function usePresence(userId: string | null): Presence | undefined {
 /** Members typing in `chatId` now, in the order they started. */
 export function useTyping(chatId: string): TypingEntry[] {
   return typingByChat.value.get(chatId) ?? [];
-}
-
-// ---- what this device views ------------------------------------------------
-
-/** False in Node, where the unit tests load this module. */
-const hasDocument = typeof document !== "undefined";
-let openChat: string | null = null;
-let listed: string[] = [];
-let lastSent = "";
-
-/** Sets the open chat (from the router); null when none is open. */
-export function viewChat(chatId: string | null): void {
-  openChat = chatId;
-  sendView(false);
-}
-
-/** Sets the chat list rows on screen, top first. */
-export function viewListed(chatIds: string[]): void {
-  listed = chatIds.slice(0, MAX_VIEW_LISTED);
-  sendView(false);
-}
-
-/**
- * Sends `view` when it changed, or always when `force` (after `ready`). A
- * hidden tab views nothing, so it gets no presence or typing.
- */
-export function sendView(force: boolean): void {
-  const visible = !hasDocument || document.visibilityState === "visible";
-  const frame = {
-    type: "view" as const,
-    chatId: visible ? openChat : null,
-    listed: visible ? listed : [],
-  };
-  const key = JSON.stringify(frame);
-  if (!force && key === lastSent) return;
-  if (sendFrame(frame)) lastSent = key;
-}
-
-if (hasDocument) {
-  document.addEventListener("visibilitychange", () => sendView(false));
 }
 
 // ---- this device's composer ------------------------------------------------
@@ -199,5 +206,4 @@ export function composerDisconnected(): void {
   clearTimeout(idleTimer);
   typingChat = null;
   typingSentAt = 0;
-  lastSent = "";
 }

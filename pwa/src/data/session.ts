@@ -11,38 +11,55 @@ import { resetContacts } from "./contacts.ts";
 import { loadSession, saveSession, wipeDatabase } from "./db.ts";
 import { log } from "./log.ts";
 import { resetOutbox } from "./outbox.ts";
+import { DeviceLink } from "./device-link.ts";
 import { resetReceipts } from "./receipts.ts";
-import { ChatSocket } from "./socket.ts";
 import { connection, revoked, session } from "./state.ts";
 import { requestPersistentStorage } from "./storage.ts";
-import { handleFrame, syncDisconnected } from "./sync.ts";
+import { syncDisconnected } from "./sync.ts";
 import type { Session } from "./types.ts";
 import { ApiFailure } from "./types.ts";
 
-/** Sign-in, the account, devices, and the socket's lifetime around them. */
+/**
+ * Sign-in, the account, devices, and the socket's lifetime around them.
+ * Every tab of the app runs this module. A sign-in, an account change, a
+ * logout or a revocation in one tab reaches the others through the link.
+ */
 
-const socket = new ChatSocket({
-  onFrame: (frame) => void handleFrame(frame),
-  onDisconnect: () => syncDisconnected(),
+const link = new DeviceLink({
   onRevoked: () => void endRevokedSession(),
   onRepeatedFailure: () => void checkSession(),
+  onSession: (value) => void startSession(value),
+  onSignedOut: (wasRevoked) => signedOutElsewhere(wasRevoked),
 });
 
 let booted: Promise<void> | null = null;
+/** True while `logout` runs, which ends the session itself. */
+let loggingOut = false;
 
-async function startSession(value: Session): Promise<void> {
+/** Stores the session and connects; `announce` sends it to other tabs. */
+async function startSession(value: Session, announce = false) {
+  // A reply to a request sent before a logout must not sign in again,
+  // and the logout may start while the session is being saved.
+  if (loggingOut) return;
   await saveSession(value);
+  if (loggingOut) return;
   session.value = value;
   revoked.value = false;
-  socket.start();
+  link.start();
+  if (announce) link.announceSession(value);
 }
 
-async function clearLocalState(): Promise<void> {
-  socket.stop();
+/** Closes the link and clears this tab's in-memory state. */
+function resetMemory(): void {
+  link.stop();
   syncDisconnected();
   resetOutbox();
   resetContacts();
   resetReceipts();
+}
+
+async function clearLocalState(): Promise<void> {
+  resetMemory();
   await wipeDatabase();
   session.value = null;
 }
@@ -51,10 +68,26 @@ async function clearLocalState(): Promise<void> {
 async function endRevokedSession(): Promise<void> {
   // Only a signed-in device can be revoked. A 401 while booting without a
   // stored session means that no one has signed in on this browser yet.
-  if (!session.value) return;
+  // The server also closes the socket of a device that logs out, which is
+  // no revocation.
+  if (!session.value || loggingOut) return;
   log("session_revoked");
   await clearLocalState();
   revoked.value = true;
+  link.announceSignedOut(true);
+}
+
+/**
+ * Another tab logged out or found the session revoked, and wiped Dexie.
+ * This tab stops using the session too, and shows what that tab shows.
+ */
+function signedOutElsewhere(wasRevoked: boolean): void {
+  if (session.value) {
+    log("session_ended_in_other_tab", { revoked: wasRevoked });
+    resetMemory();
+    session.value = null;
+  }
+  revoked.value = wasRevoked;
 }
 
 /** Reads the account. A 401 ends the session through the API handler. */
@@ -69,6 +102,7 @@ async function checkSession(): Promise<void> {
 
 async function bootOnce(): Promise<void> {
   setUnauthenticatedHandler(() => void endRevokedSession());
+  link.listen();
   const stored = await loadSession();
   if (stored !== null) {
     // Offline first: show the stored state now and refresh the account
@@ -141,7 +175,7 @@ export async function verifyCode(
   });
   // A new sign-in replaced the cookie that an offline logout left behind.
   localStorage.removeItem(LOGOUT_PENDING_KEY);
-  await startSession({ me: reply.me, deviceId: reply.deviceId });
+  await startSession({ me: reply.me, deviceId: reply.deviceId }, true);
   await requestPersistentStorage();
   return { isNew: reply.isNew };
 }
@@ -160,13 +194,13 @@ export async function updateProfile(patch: {
 }): Promise<void> {
   requireSession();
   const reply = await apiRequest("PATCH", "/me", MeReply, patch);
-  await startSession(reply);
+  await startSession(reply, true);
 }
 
 export async function updateSettings(patch: Partial<Settings>) {
   requireSession();
   const reply = await apiRequest("PATCH", "/me/settings", MeReply, patch);
-  await startSession(reply);
+  await startSession(reply, true);
 }
 
 /**
@@ -199,11 +233,21 @@ export async function finishPendingLogout(): Promise<boolean> {
 
 /** Logs this device out on the server (when reachable) and wipes Dexie. */
 export async function logout(): Promise<void> {
-  if (!(await requestLogout())) {
-    // Offline: the local data goes now, the server session at next boot.
-    localStorage.setItem(LOGOUT_PENDING_KEY, "1");
+  // This tab leaves the election first, so that it does not take over the
+  // socket that the leader closes. The other tabs close their link before
+  // the server ends the session, so none of them takes it for a revocation.
+  link.stop();
+  link.announceSignedOut(false);
+  loggingOut = true;
+  try {
+    if (!(await requestLogout())) {
+      // Offline: the local data goes now, the server session at next boot.
+      localStorage.setItem(LOGOUT_PENDING_KEY, "1");
+    }
+    await clearLocalState();
+  } finally {
+    loggingOut = false;
   }
-  await clearLocalState();
   revoked.value = false;
 }
 

@@ -196,8 +196,12 @@ export class ChatSocket {
     connection.value = "offline";
   };
 
-  readonly #onVisibility = (): void => {
-    if (document.visibilityState !== "visible") return;
+  /**
+   * Reconnects at once when no socket is up, or probes the open one,
+   * because a tab of this device became visible.
+   */
+  checkNow(): void {
+    if (!this.#running) return;
     if (this.#ws === null) {
       this.#reconnectNow();
     } else if (this.#opened) {
@@ -205,5 +209,9 @@ export class ChatSocket {
       // out in seconds instead of at the next heartbeat.
       this.#probe(this.#ws);
     }
+  }
+
+  readonly #onVisibility = (): void => {
+    if (document.visibilityState === "visible") this.checkNow();
   };
 }

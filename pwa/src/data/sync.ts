@@ -24,12 +24,12 @@ import {
   clearAllTyping,
   clearTyping,
   composerDisconnected,
-  sendView,
   setServerTime,
 } from "./presence.ts";
 import { flushReceipts, sendReceipt, storeReceipt } from "./receipts.ts";
 import { session } from "./state.ts";
 import { advanceCursor, applyDeleted, applyMessages } from "./store.ts";
+import { sendView, viewDisconnected } from "./view.ts";
 import { newRid, sendFrame, settleRequest } from "./wire.ts";
 
 /**
@@ -80,6 +80,7 @@ export function syncDisconnected(): void {
   syncing = false;
   clearAllTyping();
   composerDisconnected();
+  viewDisconnected();
   pageRequests.clear();
   filling.clear();
   outboxDisconnected();

@@ -4,8 +4,9 @@ import { v7 as uuidv7 } from "uuid";
 /**
  * The link between the data layer and the open socket. Modules send frames
  * through `sendFrame`, which returns false while no socket is ready, and
- * await replies to frames that carry a request id (`rid`). Tests install
- * their own sender in place of a socket.
+ * await replies to frames that carry a request id (`rid`). The sender is
+ * the socket in the leader tab and the channel to the leader in a
+ * follower. Tests install their own sender in place of a socket.
  */
 
 type Sender = (frame: ClientFrame) => void;
@@ -39,6 +40,23 @@ interface PendingRequest {
 }
 
 const pending = new Map<string, PendingRequest>();
+
+/**
+ * Delivers a reply that no request of this tab waits for, and returns
+ * false when no tab waits for it. The leader routes followers' replies so.
+ */
+type ReplyRouter = (frame: ReplyFrame) => boolean;
+
+let replyRouter: ReplyRouter | null = null;
+
+export function setReplyRouter(next: ReplyRouter | null): void {
+  replyRouter = next;
+}
+
+/** Returns whether `frame` is of a kind that carries a rid. */
+export function isReplyFrame(frame: ServerFrame): frame is ReplyFrame {
+  return "rid" in frame;
+}
 
 /** Error of a request whose socket closed or that got no reply in time. */
 export class RequestLost extends Error {
@@ -74,16 +92,28 @@ export function request(
   });
 }
 
-/** Settles the request with this frame's rid. False when none waits. */
+/**
+ * Settles the request with this frame's rid, here or through the reply
+ * router. False when none waits.
+ */
 export function settleRequest(frame: ReplyFrame): boolean {
   const rid = frame.rid;
   if (rid === undefined) return false;
   const entry = pending.get(rid);
-  if (entry === undefined) return false;
+  if (entry === undefined) return replyRouter?.(frame) ?? false;
   pending.delete(rid);
   clearTimeout(entry.timer);
   entry.resolve(frame);
   return true;
+}
+
+/** Rejects the request `rid` with RequestLost, if it still waits. */
+export function failRequest(rid: string, reason: string): void {
+  const entry = pending.get(rid);
+  if (entry === undefined) return;
+  pending.delete(rid);
+  clearTimeout(entry.timer);
+  entry.reject(new RequestLost(reason));
 }
 
 function failPendingRequests(): void {
