@@ -288,6 +288,29 @@ export class RoomStore {
     );
   }
 
+  /**
+   * Distinct senders of the non-system messages in either range of
+   * sequences, each range written as `after < seq <= upTo`.
+   */
+  authorsBetween(
+    first: { after: number; upTo: number },
+    second: { after: number; upTo: number },
+  ): string[] {
+    return this.sql
+      .exec<{ sender_id: string }>(
+        `SELECT sender_id FROM message
+         WHERE seq > ? AND seq <= ? AND kind != 'system'
+         UNION SELECT sender_id FROM message
+         WHERE seq > ? AND seq <= ? AND kind != 'system'`,
+        first.after,
+        first.upTo,
+        second.after,
+        second.upTo,
+      )
+      .toArray()
+      .map((row) => row.sender_id);
+  }
+
   /** People who may read `seq`: members and former members in range. */
   readersOf(seq: number): string[] {
     return this.sql

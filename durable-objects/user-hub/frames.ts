@@ -11,6 +11,7 @@ import {
   type ClientFrameType,
   type ErrorBody,
   type ServerFrame,
+  type StoredMessage,
   type TypingState,
 } from "../../protocol/index.ts";
 import { chatRoom, type Env } from "../../worker/env.ts";
@@ -39,6 +40,8 @@ export interface FrameContext {
   setTyping(chatId: string, state: TypingState): void;
   /** Sends a frame to every socket of this person. */
   broadcast(frame: ServerFrame): void;
+  /** Records a message in the chat list and sends it to every socket. */
+  deliver(message: StoredMessage): Promise<void>;
   /** Takes one send from the device's budget; seconds to wait, or 0. */
   takeSendToken(): number;
   /** Whether this person shares read receipts (one-to-one chats). */
@@ -174,15 +177,18 @@ async function handleSend(
     );
   }
   const room = chatRoom(context.env, frame.chatId);
-  const stored = unwrap(
+  const result = unwrap(
     await room.send(context.userId, context.deviceId, frame.message),
   );
   context.reply({
     type: "send.ok",
     chatId: frame.chatId,
     id: frame.message.id,
-    ...stored,
+    seq: result.seq,
+    ts: result.ts,
   });
+  // The room sends a new message to the other members' hubs only.
+  if (result.stored !== null) await context.deliver(result.stored);
 }
 
 async function handleView(
@@ -249,6 +255,15 @@ async function handleReceipt(
   context.store.setRead(frame.chatId, result.readSeq, result.unread);
   const chat = context.store.chat(frame.chatId);
   if (chat !== undefined) context.broadcast({ type: "chat", chat });
+  if (result.changed) {
+    context.broadcast({
+      type: "receipt",
+      chatId: frame.chatId,
+      userId: context.userId,
+      deliveredSeq: result.deliveredSeq,
+      readSeq: result.readSeq,
+    });
+  }
 }
 
 async function handleDelete(

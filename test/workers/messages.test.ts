@@ -466,10 +466,11 @@ describe("receipts", () => {
     expect(benMember?.readSeq).toBe(0);
     expect(benMember?.deliveredSeq).toBe(1);
 
-    anaSocket.send({ type: "receipt", chatId, kind: "read", seq: 1 });
+    const reply = await sendText(benSocket, chatId);
+    anaSocket.send({ type: "receipt", chatId, kind: "read", seq: reply.seq });
     const hiddenFromBen = await benSocket.next(
       "receipt",
-      (f) => f.userId === ana.id,
+      (f) => f.userId === ana.id && f.deliveredSeq === reply.seq,
     );
     expect(hiddenFromBen.readSeq).toBe(0);
   });
