@@ -5,9 +5,7 @@ import {
   describeIssue,
   MAX_BODY_BYTES,
   MAX_FRAME_CHARS,
-  MAX_HISTORY_PAGE,
   messageId as messageIdSchema,
-  type ChatSummary,
   type ClientFrameType,
   type ErrorBody,
   type ServerFrame,
@@ -18,13 +16,7 @@ import { chatRoom, type Env } from "../../worker/env.ts";
 import { errorMessage, log } from "../../worker/log.ts";
 import { unwrap } from "../../worker/result.ts";
 import type { HubStore } from "./store.ts";
-
-/**
- * Maximum ChatRooms called at once while handling `sync`. The value is an
- * estimate: high enough that a long chat list does not wait for one round
- * trip per chat in turn, low enough not to flood the hub with replies.
- */
-const SYNC_CONCURRENCY = 8;
+import { handleSync } from "./sync.ts";
 
 /** The hub state and socket operations available to a frame handler. */
 export interface FrameContext {
@@ -48,7 +40,7 @@ export interface FrameContext {
   sharesRead(): boolean;
 }
 
-type Handler<K extends ClientFrameType> = (
+export type Handler<K extends ClientFrameType> = (
   context: FrameContext,
   frame: Extract<ClientFrame, { type: K }>,
 ) => Promise<void>;
@@ -281,73 +273,4 @@ async function handleDelete(
     id: frame.messageId,
     seq,
   });
-}
-
-/**
- * Sends the chat list, then what the device missed per chat, then every
- * member's receipt positions, then `sync.done`.
- */
-async function handleSync(
-  context: FrameContext,
-  frame: Extract<ClientFrame, { type: "sync" }>,
-) {
-  const inbox = context.store.inbox();
-  context.reply({ type: "inbox", rid: frame.rid, chats: inbox });
-  const known = new Map(
-    frame.chats.map((chat) => [chat.chatId, chat.afterSeq]),
-  );
-  const queue = [...inbox];
-  const syncNext = async () => {
-    for (let chat = queue.shift(); chat; chat = queue.shift()) {
-      await sendMissed(context, chat, known.get(chat.id) ?? 0, frame.rid);
-      // A chat without messages has no receipt positions worth sending.
-      if (!chat.left && chat.lastSeq > 0) await sendReceipts(context, chat);
-    }
-  };
-  // Chats sync in parallel, each with its pages in order.
-  const workers = Array.from({ length: SYNC_CONCURRENCY }, syncNext);
-  await Promise.all(workers);
-  context.reply({ type: "sync.done", rid: frame.rid });
-}
-
-async function sendMissed(
-  context: FrameContext,
-  chat: ChatSummary,
-  afterSeq: number,
-  rid: string | undefined,
-) {
-  if (chat.lastSeq <= afterSeq) return;
-  const room = chatRoom(context.env, chat.id);
-  if (afterSeq === 0) {
-    const cursor = { beforeSeq: Number.MAX_SAFE_INTEGER };
-    const page = unwrap(
-      await room.history(context.userId, cursor, MAX_HISTORY_PAGE),
-    );
-    context.reply({ type: "messages", rid, chatId: chat.id, ...page });
-    return;
-  }
-  let cursor = afterSeq;
-  for (;;) {
-    const page = unwrap(
-      await room.history(
-        context.userId,
-        { afterSeq: cursor },
-        MAX_HISTORY_PAGE,
-      ),
-    );
-    context.reply({ type: "messages", rid, chatId: chat.id, ...page });
-    const last = page.messages.at(-1);
-    if (!page.hasMore || last === undefined) return;
-    cursor = last.seq;
-  }
-}
-
-async function sendReceipts(context: FrameContext, chat: ChatSummary) {
-  const room = chatRoom(context.env, chat.id);
-  const receipts = unwrap(
-    await room.receipts(context.userId, context.sharesRead()),
-  );
-  for (const receipt of receipts) {
-    context.reply({ type: "receipt", chatId: chat.id, ...receipt });
-  }
 }
