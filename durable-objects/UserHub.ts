@@ -248,8 +248,13 @@ export class UserHub extends DurableObject<Env> {
     const attachment = readAttachment(ws);
     const me = this.store.me();
     if (attachment === undefined || me === undefined) return;
-    attachment.lastFrameAt = Date.now();
-    ws.serializeAttachment(attachment);
+    // Storing the attachment costs a serialization, so a busy socket
+    // refreshes lastFrameAt at most once per tenth of the idle limit.
+    const now = Date.now();
+    if (now - attachment.lastFrameAt >= this.sockets.idleLimitMs / 10) {
+      attachment.lastFrameAt = now;
+      ws.serializeAttachment(attachment);
+    }
     await dispatchFrame(
       this.connections.frameContext(ws, me.id, attachment.deviceId),
       data,

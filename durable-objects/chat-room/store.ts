@@ -108,17 +108,25 @@ const MESSAGE_COLUMNS =
 
 /** Typed queries over one ChatRoom's SQLite tables. All calls are sync. */
 export class RoomStore {
+  /**
+   * The chat row as `chat()` last read it. Sends read it several times
+   * each, and only createChat and rename write it, which clear it.
+   */
+  private cachedChat: ChatRow | undefined;
+
   constructor(private readonly sql: SqlStorage) {}
 
   chat(): ChatRow | undefined {
-    return this.sql
+    this.cachedChat ??= this.sql
       .exec<ChatRow>(
         "SELECT chat_id, kind, name, created_at, created_by FROM chat",
       )
       .toArray()[0];
+    return this.cachedChat;
   }
 
   createChat(row: ChatRow): void {
+    this.cachedChat = undefined;
     this.sql.exec(
       "INSERT INTO chat (id, chat_id, kind, name, created_at, created_by) VALUES (1, ?, ?, ?, ?, ?)",
       row.chat_id,
@@ -130,6 +138,7 @@ export class RoomStore {
   }
 
   rename(name: string): void {
+    this.cachedChat = undefined;
     this.sql.exec("UPDATE chat SET name = ?", name);
   }
 

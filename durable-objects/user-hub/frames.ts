@@ -244,9 +244,11 @@ async function handleReceipt(
       context.sharesRead(),
     ),
   );
-  context.store.setRead(frame.chatId, result.readSeq, result.unread);
-  const chat = context.store.chat(frame.chatId);
-  if (chat !== undefined) context.broadcast({ type: "chat", chat });
+  // A receipt that moves nothing in the chat row sends no `chat` frame.
+  if (context.store.setRead(frame.chatId, result.readSeq, result.unread)) {
+    const chat = context.store.chat(frame.chatId);
+    if (chat !== undefined) context.broadcast({ type: "chat", chat });
+  }
   if (result.changed) {
     context.broadcast({
       type: "receipt",

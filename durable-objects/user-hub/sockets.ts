@@ -175,8 +175,14 @@ export class DeviceSockets {
     return result;
   }
 
+  /** Sends `frame` to every open socket, serialized once. */
   broadcast(frame: ServerFrame): void {
-    for (const ws of this.ctx.getWebSockets()) send(ws, frame);
+    let text: string | undefined;
+    for (const ws of this.ctx.getWebSockets()) {
+      if (ws.readyState !== WebSocket.OPEN) continue;
+      text ??= JSON.stringify(frame);
+      ws.send(text);
+    }
   }
 
   /** Closes every socket of one device. */
