@@ -43,8 +43,8 @@ for (const name of only) {
 const THROUGHPUT_PER_DEVICE = quick ? 300 : 1000;
 /**
  * The app's per-device send budget during the run. The default of 50 per
- * second with bursts of 200 would cap the throughput test's six devices;
- * the counts and latency sections never come near either value.
+ * second with bursts of 200 would cap the throughput test's six devices.
+ * The counts and latency sections never come near either value.
  */
 const BENCH_SEND_BUDGET = {
   SENDS_PER_SECOND: "100000",

@@ -153,7 +153,7 @@ export class ChatRoom extends DurableObject<Env> {
    * Moves a member's delivered or read position forward (never back),
    * clamped to the last sequence; read implies delivered. The new positions
    * go to the authors of the messages they move past, batched for
-   * RECEIPT_COALESCE_MS; a change of the read receipts setting goes to
+   * RECEIPT_COALESCE_MS. A change of the read receipts setting goes to
    * every member. The caller's hub sends them to the member's own devices.
    */
   async receipt(

@@ -16,8 +16,8 @@ import { MessageKind, type StoredMessage } from "./models.ts";
  *   names its author by index;
  * - a message id is its 16 bytes in base64url without padding (22
  *   characters, `compactUuid`);
- * - a row of 4 items is a message of kind "message" with no ref that is
- *   not deleted; a row of 7 items adds kind, ref and deleted.
+ * - a row of 4 items is a plain message: kind "message", no ref, not
+ *   deleted. A row of 7 items adds kind, ref and deleted.
  *
  * `decodeMessageBatch` turns a batch back into the page it stands for.
  */
@@ -69,8 +69,8 @@ const BASE64URL =
 export function compactUuid(uuid: string): string {
   const hex = uuid.replaceAll("-", "");
   let out = "";
-  // Three bytes (six hex digits) make four characters; 16 bytes leave one
-  // byte over, which makes the last two characters.
+  // Three bytes (six hex digits) make four characters. The 16th byte is
+  // left over and makes the last two characters.
   for (let i = 0; i < 32; i += 6) {
     const chunk = hex.slice(i, i + 6);
     const bits = chunk.length * 4;
@@ -101,9 +101,9 @@ export function expandUuid(compact: string): string {
 }
 
 /**
- * Encodes a page of one chat as a batch, or returns null when the page is
- * empty or its sequences are not consecutive, which a batch cannot state;
- * the caller then sends the page as `messages`.
+ * Encodes a page of one chat as a batch. Returns null when the page is
+ * empty or its sequences are not consecutive, because a batch cannot state
+ * that, and the caller then sends the page as `messages`.
  */
 export function encodeMessageBatch(
   page: { chatId: string; messages: StoredMessage[]; hasMore: boolean },

@@ -11,10 +11,10 @@ import type { Env } from "./env.ts";
  * - `rowsWritten`: SQLite rows written, as `SqlStorageCursor.rowsWritten`
  *   reports them, by object kind.
  *
- * The counts are module state. NOTE: that covers every object only because
+ * The counts are module state. NOTE: they cover every object only because
  * workerd in development runs the Worker and all its Durable Objects in one
- * isolate; on Cloudflare each object has its own, which is one reason the
- * counters stay off outside development.
+ * isolate. On Cloudflare each object runs apart, so the counters stay off
+ * outside development.
  */
 const invocations = new Map<string, number>();
 const rowsWritten = new Map<string, number>();

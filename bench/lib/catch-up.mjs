@@ -79,7 +79,7 @@ export async function catchUp(origin, firstPhone, quick) {
       type: "sync",
       rid: "catch-up",
       chats: chatIds.map((chatId, i) => ({ chatId, afterSeq: lastSeqs[i] })),
-      // As the app asks: pages as `batch` frames (protocol/batch.ts).
+      // As the app does: pages come as `batch` frames (protocol/batch.ts).
       compact: true,
     }),
   );

@@ -10,11 +10,11 @@ import {
 } from "./app-client.mjs";
 import { sleep } from "./server.mjs";
 
-/** Longest wait for the deliveries and receipts of one message. */
+/** Maximum wait for the deliveries and receipts of one message. */
 const MESSAGE_TIMEOUT_MS = 15_000;
 /**
- * Time left after the last receipt for batched receipt calls to finish
- * (the room holds them for 50 ms; RECEIPT_COALESCE_MS).
+ * Time left after the last receipt for batched receipt calls to finish.
+ * The room delays them by RECEIPT_COALESCE_MS, 50 ms.
  */
 const SETTLE_MS = 500;
 
@@ -65,10 +65,9 @@ export function billedUnits(counts, requestsToLeaveOut) {
 
 /**
  * Sends `messages` messages in a chat of `members` people, one device each,
- * as the app does: every receiver reports `delivered` when the message
- * arrives and `read` right after, and the next message leaves once the
- * sender saw both positions of every receiver. Returns the counts per
- * message.
+ * and returns the counts per message. As in the app, every receiver
+ * reports `delivered` when the message arrives and `read` right after. The
+ * next message leaves once the sender saw every receiver's read position.
  *
  * @param {string} origin @param {number} members @param {number} messages
  * @param {number} firstPhone

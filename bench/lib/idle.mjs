@@ -1,7 +1,7 @@
 // @ts-check
 // Idle cost: many connected devices that only ping, for a fixed time. The
-// app counts its own Durable Object invocations (GET /api/dev/counters);
-// the CPU seconds of the server's processes and the log lines written
+// app counts its own Durable Object invocations (GET /api/dev/counters).
+// The CPU seconds of the server's processes and the log lines written
 // during the idle time are read from outside, next to the floor holding as
 // many idle sockets.
 import WebSocket from "ws";

@@ -109,8 +109,8 @@ const MESSAGE_COLUMNS =
 /** Typed queries over one ChatRoom's SQLite tables. All calls are sync. */
 export class RoomStore {
   /**
-   * The chat row as `chat()` last read it. Sends read it several times
-   * each, and only createChat and rename write it, which clear it.
+   * The chat row as `chat()` last read it. Each send reads it several
+   * times, and only createChat and rename write it, so they clear it.
    */
   private cachedChat: ChatRow | undefined;
 
