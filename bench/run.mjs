@@ -1,6 +1,9 @@
 // @ts-check
 // Runs the benchmarks and writes docs/benchmarks.md. `npm run bench` runs
 // everything; `npm run bench -- --quick` runs fewer members and messages.
+// `--only=throughput,latency` runs the named sections (throughput,
+// latency, counts, catch-up, idle, client) and prints their results as
+// JSON instead of writing the page.
 // The app and the floor (bench/floor) run side by side under `wrangler dev`
 // on free ports of 127.0.0.1, each with an empty state folder, and every
 // server figure is reported next to the floor's from the same run.
@@ -12,10 +15,52 @@ import { renderReport } from "./lib/report.mjs";
 import { startWrangler, waitForIdle } from "./lib/server.mjs";
 import { appThroughput, floorThroughput } from "./lib/throughput.mjs";
 import { catchUp } from "./lib/catch-up.mjs";
+import { countPerMessage } from "./lib/counts.mjs";
 import { idleCost } from "./lib/idle.mjs";
 import { clientBenchmarks } from "./lib/client.mjs";
 
 const quick = process.argv.includes("--quick");
+const SECTIONS = [
+  "throughput",
+  "latency",
+  "counts",
+  "catch-up",
+  "idle",
+  "client",
+];
+const onlyArgument = process.argv.find((arg) => arg.startsWith("--only="));
+const only = onlyArgument?.slice("--only=".length).split(",") ?? SECTIONS;
+for (const name of only) {
+  if (!SECTIONS.includes(name)) {
+    console.error(
+      `Unknown section "${name}"; use one of ${SECTIONS.join(", ")}.`,
+    );
+    process.exit(2);
+  }
+}
+
+/** Messages each throughput device sends (six devices in all). */
+const THROUGHPUT_PER_DEVICE = quick ? 300 : 1000;
+/**
+ * The app's per-device send budget during the run. The default of 50 per
+ * second with bursts of 200 would cap the throughput test's six devices.
+ * The counts and latency sections never come near either value.
+ */
+const BENCH_SEND_BUDGET = {
+  SENDS_PER_SECOND: "100000",
+  SEND_BURST: "100000",
+};
+/** Chat sizes and messages of the per-message counts. */
+const COUNT_PLAN = quick
+  ? [
+      { members: 2, messages: 10 },
+      { members: 32, messages: 5 },
+    ]
+  : [
+      { members: 2, messages: 20 },
+      { members: 32, messages: 10 },
+      { members: 256, messages: 3 },
+    ];
 
 /** Chat sizes and measured messages per size. */
 const LATENCY_PLAN = quick
@@ -70,39 +115,77 @@ async function main() {
     config: "bench/floor/wrangler.toml",
     probePath: "/",
   });
-  const app = await startWrangler({
-    name: "app",
-    config: "wrangler.toml",
-    vars: { ENVIRONMENT: "development" },
-    probePath: "/api/",
-    assets: "dist",
-  });
+  /** @type {import("./lib/server.mjs").Server} */
+  let app;
   try {
+    app = await startWrangler({
+      name: "app",
+      config: "wrangler.toml",
+      vars: { ENVIRONMENT: "development", ...BENCH_SEND_BUDGET },
+      probePath: "/api/",
+      assets: "dist",
+    });
+  } catch (error) {
+    await floor.stop();
+    throw error;
+  }
+  try {
+    /** @type {Record<string, any>} */
+    const results = {};
     // Throughput runs first, on a server that has not yet held the large
     // groups of the latency section.
-    console.log("throughput");
-    const throughput = {
-      floor: await floorThroughput(floor.origin),
-      app: await appThroughput(app.origin, takePhones(2)),
-    };
-    const latency = await latencySection(floor, app);
-    console.log("catch-up");
-    await waitForIdle(app);
-    const catchUpResult = await catchUp(app.origin, takePhones(101), quick);
-    console.log("idle cost");
-    await waitForIdle(app);
-    const idle = await idleCost(floor, app, takePhones(1000), quick);
-    console.log("client");
-    const client = await clientBenchmarks(quick);
+    if (only.includes("throughput")) {
+      console.log("throughput");
+      results.throughput = {
+        floor: await floorThroughput(floor.origin, THROUGHPUT_PER_DEVICE),
+        app: await appThroughput(
+          app.origin,
+          takePhones(2),
+          THROUGHPUT_PER_DEVICE,
+        ),
+      };
+    }
+    if (only.includes("latency")) {
+      results.latency = await latencySection(floor, app);
+    }
+    if (only.includes("counts")) {
+      results.counts = [];
+      for (const { members, messages } of COUNT_PLAN) {
+        console.log(`counts: ${members} members, ${messages} messages`);
+        await waitForIdle(app);
+        results.counts.push(
+          await countPerMessage(
+            app.origin,
+            members,
+            messages,
+            takePhones(members),
+          ),
+        );
+      }
+    }
+    if (only.includes("catch-up")) {
+      console.log("catch-up");
+      await waitForIdle(app);
+      results.catchUp = await catchUp(app.origin, takePhones(101), quick);
+    }
+    if (only.includes("idle")) {
+      console.log("idle cost");
+      await waitForIdle(app);
+      results.idle = await idleCost(floor, app, takePhones(1000), quick);
+    }
+    if (only.includes("client")) {
+      console.log("client");
+      results.client = await clientBenchmarks(quick);
+    }
+    if (only.length < SECTIONS.length) {
+      console.log(JSON.stringify(results, null, 2));
+      return;
+    }
     const report = renderReport({
       startedAt,
       quick,
       machine: describeMachine(),
-      latency,
-      throughput,
-      catchUp: catchUpResult,
-      idle,
-      client,
+      ...results,
     });
     const target = new URL("../docs/benchmarks.md", import.meta.url);
     // Formatted as `npm run lint` expects, so a fresh page passes the check.

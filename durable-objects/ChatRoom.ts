@@ -9,6 +9,7 @@ import {
   type StoredMessage,
   type TypingState,
 } from "../protocol/index.ts";
+import { countedSql } from "../worker/dev-counters.ts";
 import { userHub, type Env } from "../worker/env.ts";
 import { log } from "../worker/log.ts";
 import { catchApiError, type Result } from "../worker/result.ts";
@@ -23,7 +24,12 @@ import {
 import * as membership from "./chat-room/membership.ts";
 import { NOT_MEMBER, requireMember } from "./chat-room/membership.ts";
 import * as chatMessages from "./chat-room/messages.ts";
-import type { ChatUpdate, ReceiptResult } from "./chat-room/types.ts";
+import { ReceiptCoalescer } from "./chat-room/receipts.ts";
+import type {
+  ChatUpdate,
+  ReceiptResult,
+  SendResult,
+} from "./chat-room/types.ts";
 import { TypingRelay } from "./chat-room/typing.ts";
 import { migrate } from "./schema.ts";
 
@@ -39,18 +45,23 @@ export class ChatRoom extends DurableObject<Env> {
   private readonly store: RoomStore;
   private readonly fanout: Fanout;
   private readonly typingRelay: TypingRelay;
+  private readonly receiptBatches: ReceiptCoalescer;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.store = new RoomStore(ctx.storage.sql);
+    const sql = countedSql(env, "ChatRoom", ctx.storage.sql);
+    this.store = new RoomStore(sql);
     this.fanout = new Fanout(this.store, env, (p) => ctx.waitUntil(p));
-    this.typingRelay = new TypingRelay(ctx.storage.sql, this.store, env, (p) =>
+    this.receiptBatches = new ReceiptCoalescer(this.fanout, (p) =>
+      ctx.waitUntil(p),
+    );
+    this.typingRelay = new TypingRelay(sql, this.store, env, (p) =>
       ctx.waitUntil(p),
     );
     // SQLite calls are synchronous; the gate still keeps requests out
     // until the schema is current.
     void ctx.blockConcurrencyWhile(() =>
-      Promise.resolve(migrate(ctx.storage.sql, ROOM_MIGRATIONS)),
+      Promise.resolve(migrate(sql, ROOM_MIGRATIONS)),
     );
   }
 
@@ -90,14 +101,15 @@ export class ChatRoom extends DurableObject<Env> {
   }
 
   /**
-   * Stores a message, or returns the original seq and ts when this id was
-   * already stored by the same sender (a resend).
+   * Stores a message and sends it to the other members' hubs, or returns
+   * the original seq and ts when this id was already stored by the same
+   * sender (a resend). The sender's hub records the message from the result.
    */
   async send(
     senderId: string,
     senderDeviceId: string,
     message: OutgoingMessage,
-  ): Promise<Result<{ seq: number; ts: number }>> {
+  ): Promise<Result<SendResult>> {
     return catchApiError(() =>
       chatMessages.sendMessage(
         this.store,
@@ -139,7 +151,10 @@ export class ChatRoom extends DurableObject<Env> {
 
   /**
    * Moves a member's delivered or read position forward (never back),
-   * clamped to the last sequence; read implies delivered.
+   * clamped to the last sequence; read implies delivered. The new positions
+   * go to the authors of the messages they move past, batched for
+   * RECEIPT_COALESCE_MS. A change of the read receipts setting goes to
+   * every member. The caller's hub sends them to the member's own devices.
    */
   async receipt(
     userId: string,
@@ -156,11 +171,21 @@ export class ChatRoom extends DurableObject<Env> {
       const shareChanged = (member.share_read === 1) !== shareRead;
       const moved =
         deliveredSeq !== member.delivered_seq || readSeq !== member.read_seq;
-      if (moved) this.store.setReceipts(userId, deliveredSeq, readSeq);
-      if (shareChanged) this.store.setShareRead(userId, shareRead);
-      if (moved || shareChanged) this.fanout.receipt(userId);
+      if (moved) {
+        this.store.setReceipts(userId, deliveredSeq, readSeq);
+        const authors = this.store.authorsBetween(
+          { after: member.delivered_seq, upTo: deliveredSeq },
+          { after: member.read_seq, upTo: readSeq },
+        );
+        this.receiptBatches.add(userId, authors);
+      }
+      if (shareChanged) {
+        this.store.setShareRead(userId, shareRead);
+        this.receiptBatches.add(userId, this.fanout.memberIds());
+      }
       const unread = this.store.unread(userId, readSeq, member.from_seq);
-      return { deliveredSeq, readSeq, unread };
+      const changed = moved || shareChanged;
+      return { deliveredSeq, readSeq, unread, changed };
     });
   }
 

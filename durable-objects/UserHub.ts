@@ -2,8 +2,6 @@ import { DurableObject } from "cloudflare:workers";
 import {
   PING_FRAME,
   PONG_FRAME,
-  SEND_BURST,
-  SENDS_PER_SECOND,
   type BlockedUser,
   type ChatSummary,
   type Contact,
@@ -14,6 +12,7 @@ import {
   type Settings,
   type StoredMessage,
 } from "../protocol/index.ts";
+import { countedSql, countInvocation } from "../worker/dev-counters.ts";
 import { chatRoom, type Env } from "../worker/env.ts";
 import { errorMessage, log } from "../worker/log.ts";
 import type { Result } from "../worker/result.ts";
@@ -31,7 +30,8 @@ import {
   DeviceSockets,
   idleLimitFrom,
   readAttachment,
-  SendBudget,
+  sendBudgetFrom,
+  type SendBudget,
 } from "./user-hub/sockets.ts";
 import { HUB_MIGRATIONS, HubStore, type InboxPatch } from "./user-hub/store.ts";
 
@@ -49,16 +49,18 @@ export class UserHub extends DurableObject<Env> {
   private readonly contacts: ContactBook;
   private readonly inbox: Inbox;
   private readonly connections: Connections;
-  private readonly sendBudget = new SendBudget(SENDS_PER_SECOND, SEND_BURST);
+  private readonly sendBudget: SendBudget;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.store = new HubStore(ctx.storage.sql);
+    this.sendBudget = sendBudgetFrom(env);
+    const sql = countedSql(env, "UserHub", ctx.storage.sql);
+    this.store = new HubStore(sql);
     this.sockets = new DeviceSockets(
       ctx,
       idleLimitFrom(env.PRESENCE_TIMEOUT_MS),
     );
-    this.presence = new PresenceStore(ctx.storage.sql);
+    this.presence = new PresenceStore(sql);
     this.keeper = new PresenceKeeper(
       env,
       this.store,
@@ -67,16 +69,17 @@ export class UserHub extends DurableObject<Env> {
       (promise) => ctx.waitUntil(promise),
     );
     this.contacts = new ContactBook(this.presence, this.keeper);
+    this.inbox = new Inbox(env, this.store, (frame) =>
+      this.sockets.broadcast(frame),
+    );
     this.connections = new Connections(
       env,
       this.store,
       this.sockets,
       this.keeper,
+      this.inbox,
       // Reads the field at each call because tests replace the budget.
       (deviceId) => this.sendBudget.take(deviceId),
-    );
-    this.inbox = new Inbox(env, this.store, (frame) =>
-      this.sockets.broadcast(frame),
     );
     ctx.setWebSocketAutoResponse(
       new WebSocketRequestResponsePair(PING_FRAME, PONG_FRAME),
@@ -84,7 +87,7 @@ export class UserHub extends DurableObject<Env> {
     // SQLite calls are synchronous; the gate still keeps requests out
     // until the schema is current.
     void ctx.blockConcurrencyWhile(() =>
-      Promise.resolve(migrate(ctx.storage.sql, HUB_MIGRATIONS)),
+      Promise.resolve(migrate(sql, HUB_MIGRATIONS)),
     );
   }
 
@@ -209,11 +212,11 @@ export class UserHub extends DurableObject<Env> {
   }
 
   /**
-   * Sends a member's receipt positions to every device. A person with read
+   * Sends members' receipt positions to every device. A person with read
    * receipts off gets others' read positions as 0 in one-to-one chats.
    */
-  receiptChanged(receipt: ReceiptUpdate): void {
-    this.inbox.receiptChanged(receipt);
+  receiptsChanged(receipts: ReceiptUpdate[]): void {
+    for (const receipt of receipts) this.inbox.receiptChanged(receipt);
   }
 
   /** Sends `deleted` to every device and stores a recounted `unread`. */
@@ -250,11 +253,17 @@ export class UserHub extends DurableObject<Env> {
     ws: WebSocket,
     data: string | ArrayBuffer,
   ): Promise<void> {
+    countInvocation(this.env, "UserHub", "webSocketMessage");
     const attachment = readAttachment(ws);
     const me = this.store.me();
     if (attachment === undefined || me === undefined) return;
-    attachment.lastFrameAt = Date.now();
-    ws.serializeAttachment(attachment);
+    // Storing the attachment costs a serialization, so a busy socket
+    // refreshes lastFrameAt at most once per tenth of the idle limit.
+    const now = Date.now();
+    if (now - attachment.lastFrameAt >= this.sockets.idleLimitMs / 10) {
+      attachment.lastFrameAt = now;
+      ws.serializeAttachment(attachment);
+    }
     await dispatchFrame(
       this.connections.frameContext(ws, me.id, attachment.deviceId),
       data,
@@ -262,6 +271,7 @@ export class UserHub extends DurableObject<Env> {
   }
 
   override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
+    countInvocation(this.env, "UserHub", "webSocketClose");
     const attachment = readAttachment(ws);
     log("socket.closed", {
       userId: this.store.me()?.id,
@@ -272,6 +282,7 @@ export class UserHub extends DurableObject<Env> {
   }
 
   override async webSocketError(ws: WebSocket, error: unknown): Promise<void> {
+    countInvocation(this.env, "UserHub", "webSocketError");
     const attachment = readAttachment(ws);
     log("socket.error", {
       deviceId: attachment?.deviceId,
@@ -286,6 +297,7 @@ export class UserHub extends DurableObject<Env> {
    * are open.
    */
   override async alarm(): Promise<void> {
+    countInvocation(this.env, "UserHub", "alarm");
     const now = Date.now();
     const gone = await this.sockets.sweep(now);
     if (this.store.me() === undefined) return;

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { chatId, deviceId, messageId, seq, timestamp, userId } from "./ids.ts";
+import { MessageBatchFrame } from "./batch.ts";
 import { ErrorBody } from "./errors.ts";
 import { MAX_HISTORY_PAGE, MAX_SYNC_CHATS, MAX_VIEW_LISTED } from "./limits.ts";
 import {
@@ -29,12 +30,15 @@ const rid = z.string().max(64).optional();
  * Resume after (re)connecting: per chat, the highest sequence this device has
  * without gaps. The server replies with `inbox`, then, per chat, the messages
  * after that sequence in pages (for a chat with `afterSeq` 0, only the newest
- * page; older ones come from `history`), then `sync.done`.
+ * page; older ones come from `history`), then `sync.done`. With `compact`
+ * true, the pages come as `batch` frames where they can (protocol/batch.ts)
+ * and as `messages` otherwise.
  */
 export const SyncFrame = z.object({
   type: z.literal("sync"),
   rid,
   chats: z.array(z.object({ chatId, afterSeq: seq })).max(MAX_SYNC_CHATS),
+  compact: z.boolean().optional(),
 });
 
 /** Store a message in a chat. The reply is `send.ok` or an `error`. */
@@ -140,6 +144,8 @@ export const ServerFrame = z.discriminatedUnion("type", [
     /** More messages exist beyond this page in the direction asked. */
     hasMore: z.boolean(),
   }),
+  /** A page of messages in the compact form of protocol/batch.ts. */
+  MessageBatchFrame,
   /** A message stored just now, live. */
   z.object({ type: z.literal("message"), message: StoredMessage }),
   /** The server stored a `send` (or already had it: same seq and ts). */

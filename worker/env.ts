@@ -2,6 +2,7 @@ import type { ChatRoom } from "../durable-objects/ChatRoom.ts";
 import type { PhoneDirectory } from "../durable-objects/PhoneDirectory.ts";
 import type { RateLimiter } from "../durable-objects/RateLimiter.ts";
 import type { UserHub } from "../durable-objects/UserHub.ts";
+import { countedStub } from "./dev-counters.ts";
 
 /** Bindings and variables of the Worker, as declared in wrangler.toml. */
 export interface Env {
@@ -17,6 +18,14 @@ export interface Env {
   /** Extra origins allowed to open the WebSocket, comma-separated. */
   ALLOWED_ORIGINS: string;
   /**
+   * Sends one device may make per second, sustained, as a decimal integer.
+   * Default SENDS_PER_SECOND (protocol/limits.ts). The benchmarks raise it,
+   * because the default caps how fast one chat can be driven.
+   */
+  SENDS_PER_SECOND?: string;
+  /** Sends one device may make in a burst. Default SEND_BURST. */
+  SEND_BURST?: string;
+  /**
    * Milliseconds a socket may stay silent before it counts as gone, and so
    * the bound on showing a vanished device online. Default 70000.
    */
@@ -30,18 +39,25 @@ export function isDevelopment(env: Env): boolean {
   return env.ENVIRONMENT === "development";
 }
 
+// Each stub getter counts the calls made on the stub in development
+// (worker/dev-counters.ts) and returns the plain stub otherwise.
+
 export function userHub(env: Env, userId: string) {
-  return env.USER_HUB.get(env.USER_HUB.idFromName(userId));
+  const stub = env.USER_HUB.get(env.USER_HUB.idFromName(userId));
+  return countedStub(env, "UserHub", stub);
 }
 
 export function chatRoom(env: Env, chatId: string) {
-  return env.CHAT_ROOM.get(env.CHAT_ROOM.idFromName(chatId));
+  const stub = env.CHAT_ROOM.get(env.CHAT_ROOM.idFromName(chatId));
+  return countedStub(env, "ChatRoom", stub);
 }
 
 export function phoneDirectory(env: Env, e164: string) {
-  return env.PHONE_DIRECTORY.get(env.PHONE_DIRECTORY.idFromName(e164));
+  const id = env.PHONE_DIRECTORY.idFromName(e164);
+  return countedStub(env, "PhoneDirectory", env.PHONE_DIRECTORY.get(id));
 }
 
 export function rateLimiter(env: Env, key: string) {
-  return env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(key));
+  const stub = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(key));
+  return countedStub(env, "RateLimiter", stub);
 }

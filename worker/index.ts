@@ -1,3 +1,4 @@
+import { countInvocation } from "./dev-counters.ts";
 import type { Env } from "./env.ts";
 import { createRouter } from "./router.ts";
 
@@ -14,6 +15,7 @@ export default {
     if (!path.startsWith("/api/") && env.ASSETS !== undefined) {
       return env.ASSETS.fetch(request);
     }
+    countInvocation(env, "Worker", "fetch");
     return router.fetch(request, env, ctx);
   },
 } satisfies ExportedHandler<Env>;

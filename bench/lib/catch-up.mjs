@@ -70,6 +70,7 @@ export async function catchUp(origin, firstPhone, quick) {
     frames++;
     bytes += size;
     if (frame.type === "messages") messages += frame.messages.length;
+    if (frame.type === "batch") messages += frame.rows.length;
     if (frame.type === "sync.done") done();
   });
   const started = performance.now();
@@ -78,6 +79,8 @@ export async function catchUp(origin, firstPhone, quick) {
       type: "sync",
       rid: "catch-up",
       chats: chatIds.map((chatId, i) => ({ chatId, afterSeq: lastSeqs[i] })),
+      // As the app does: pages come as `batch` frames (protocol/batch.ts).
+      compact: true,
     }),
   );
   await Promise.race([finished, sleep(120_000)]);

@@ -1,10 +1,12 @@
 // @ts-check
-// Idle cost: many connected devices that only ping, for a fixed time.
-// Without a handler counter in the app, the cost is read from outside: the
-// CPU seconds of the server's processes and the log lines written during
-// the idle time, next to the floor holding as many idle sockets.
+// Idle cost: many connected devices that only ping, for a fixed time. The
+// app counts its own Durable Object invocations (GET /api/dev/counters).
+// The CPU seconds of the server's processes and the log lines written
+// during the idle time are read from outside, next to the floor holding as
+// many idle sockets.
 import WebSocket from "ws";
 import { openSocket, signUpMany } from "./app-client.mjs";
+import { readCounts, resetCounts } from "./counts.mjs";
 import { sleep } from "./server.mjs";
 
 /** Clients ping every 25 s, the `heartbeatMs` of the `ready` frame. */
@@ -50,8 +52,11 @@ export async function idleCost(floor, app, firstPhone, quick) {
   const appCpu = app.cpuSeconds();
   const floorCpu = floor.cpuSeconds();
   const appLines = app.logLines().length;
+  await resetCounts(app.origin);
   await sleep(seconds * 1000);
+  const counts = await readCounts(app.origin);
   const result = {
+    invocations: counts.invocations,
     devices,
     seconds,
     appCpuSeconds: app.cpuSeconds() - appCpu,

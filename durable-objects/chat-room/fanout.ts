@@ -101,8 +101,9 @@ export class Fanout {
     });
   }
 
+  /** Sends a new message to the hubs of every member but its sender. */
   message(message: StoredMessage): void {
-    const recipients = this.memberIds();
+    const recipients = this.memberIds().filter((id) => id !== message.senderId);
     this.toHubs(recipients, "message", (hub) => hub.deliver(message));
   }
 
@@ -128,24 +129,38 @@ export class Fanout {
     );
   }
 
-  /** Sends `userId`'s positions to every member, masked per recipient. */
-  receipt(userId: string): void {
-    const member = this.store.member(userId);
+  /**
+   * Sends the positions of each member in `userIds` to every recipient in
+   * `recipientIds`, masked per recipient, with one call per recipient.
+   */
+  receipts(userIds: string[], recipientIds: string[]): void {
     const chat = this.store.chat();
-    if (member === undefined || chat === undefined) return;
-    const hidden = chat.kind === "direct" && member.share_read !== 1;
-    this.toHubs(this.memberIds(), "receipt", (hub, recipientId) => {
-      const receipt: ReceiptUpdate = {
-        chatId: chat.chat_id,
-        userId,
-        deliveredSeq: member.delivered_seq,
-        readSeq: hidden && recipientId !== userId ? 0 : member.read_seq,
-      };
-      return hub.receiptChanged(receipt);
+    if (chat === undefined) return;
+    const members = userIds.flatMap((id) => this.store.member(id) ?? []);
+    if (members.length === 0) return;
+    this.toHubs(recipientIds, "receipt", (hub, recipientId) => {
+      const receipts = members.map((member): ReceiptUpdate => {
+        const hidden =
+          chat.kind === "direct" &&
+          member.share_read !== 1 &&
+          member.user_id !== recipientId;
+        return {
+          chatId: chat.chat_id,
+          userId: member.user_id,
+          deliveredSeq: member.delivered_seq,
+          readSeq: hidden ? 0 : member.read_seq,
+        };
+      });
+      return hub.receiptsChanged(receipts);
     });
   }
 
-  private memberIds(): string[] {
+  /** Sends `userId`'s positions to every member, masked per recipient. */
+  receipt(userId: string): void {
+    this.receipts([userId], this.memberIds());
+  }
+
+  memberIds(): string[] {
     return this.store.members().map((m) => m.user_id);
   }
 

@@ -108,17 +108,25 @@ const MESSAGE_COLUMNS =
 
 /** Typed queries over one ChatRoom's SQLite tables. All calls are sync. */
 export class RoomStore {
+  /**
+   * The chat row as `chat()` last read it. Each send reads it several
+   * times, and only createChat and rename write it, so they clear it.
+   */
+  private cachedChat: ChatRow | undefined;
+
   constructor(private readonly sql: SqlStorage) {}
 
   chat(): ChatRow | undefined {
-    return this.sql
+    this.cachedChat ??= this.sql
       .exec<ChatRow>(
         "SELECT chat_id, kind, name, created_at, created_by FROM chat",
       )
       .toArray()[0];
+    return this.cachedChat;
   }
 
   createChat(row: ChatRow): void {
+    this.cachedChat = undefined;
     this.sql.exec(
       "INSERT INTO chat (id, chat_id, kind, name, created_at, created_by) VALUES (1, ?, ?, ?, ?, ?)",
       row.chat_id,
@@ -130,6 +138,7 @@ export class RoomStore {
   }
 
   rename(name: string): void {
+    this.cachedChat = undefined;
     this.sql.exec("UPDATE chat SET name = ?", name);
   }
 
@@ -286,6 +295,29 @@ export class RoomStore {
       id,
       id,
     );
+  }
+
+  /**
+   * Distinct senders of the non-system messages in either range of
+   * sequences, each range written as `after < seq <= upTo`.
+   */
+  authorsBetween(
+    first: { after: number; upTo: number },
+    second: { after: number; upTo: number },
+  ): string[] {
+    return this.sql
+      .exec<{ sender_id: string }>(
+        `SELECT sender_id FROM message
+         WHERE seq > ? AND seq <= ? AND kind != 'system'
+         UNION SELECT sender_id FROM message
+         WHERE seq > ? AND seq <= ? AND kind != 'system'`,
+        first.after,
+        first.upTo,
+        second.after,
+        second.upTo,
+      )
+      .toArray()
+      .map((row) => row.sender_id);
   }
 
   /** People who may read `seq`: members and former members in range. */

@@ -2,6 +2,7 @@ import type { ServerFrame } from "../../protocol/index.ts";
 import type { Env } from "../../worker/env.ts";
 import { log } from "../../worker/log.ts";
 import type { FrameContext } from "./frames.ts";
+import type { Inbox } from "./inbox.ts";
 import type { PresenceKeeper } from "./presence.ts";
 import {
   heartbeatFor,
@@ -22,6 +23,7 @@ export class Connections {
     private readonly store: HubStore,
     private readonly sockets: DeviceSockets,
     private readonly keeper: PresenceKeeper,
+    private readonly inbox: Inbox,
     /** Takes a send token for a device, as `SendBudget.take` does. */
     private readonly takeSendToken: (deviceId: string) => number,
   ) {}
@@ -82,6 +84,7 @@ export class Connections {
         this.keeper.setTyping(ws, attachment, chatId, state);
       },
       broadcast: (frame) => this.broadcast(frame),
+      deliver: (message) => this.inbox.deliver(message),
       takeSendToken: () => this.takeSendToken(deviceId),
       sharesRead: () => this.store.me()?.settings.readReceipts ?? true,
     };

@@ -5,25 +5,18 @@ import {
   describeIssue,
   MAX_BODY_BYTES,
   MAX_FRAME_CHARS,
-  MAX_HISTORY_PAGE,
   messageId as messageIdSchema,
-  type ChatSummary,
   type ClientFrameType,
   type ErrorBody,
   type ServerFrame,
+  type StoredMessage,
   type TypingState,
 } from "../../protocol/index.ts";
 import { chatRoom, type Env } from "../../worker/env.ts";
 import { errorMessage, log } from "../../worker/log.ts";
 import { unwrap } from "../../worker/result.ts";
 import type { HubStore } from "./store.ts";
-
-/**
- * Maximum ChatRooms called at once while handling `sync`. The value is an
- * estimate: high enough that a long chat list does not wait for one round
- * trip per chat in turn, low enough not to flood the hub with replies.
- */
-const SYNC_CONCURRENCY = 8;
+import { handleSync } from "./sync.ts";
 
 /** The hub state and socket operations available to a frame handler. */
 export interface FrameContext {
@@ -39,13 +32,15 @@ export interface FrameContext {
   setTyping(chatId: string, state: TypingState): void;
   /** Sends a frame to every socket of this person. */
   broadcast(frame: ServerFrame): void;
+  /** Records a message in the chat list and sends it to every socket. */
+  deliver(message: StoredMessage): Promise<void>;
   /** Takes one send from the device's budget; seconds to wait, or 0. */
   takeSendToken(): number;
   /** Whether this person shares read receipts (one-to-one chats). */
   sharesRead(): boolean;
 }
 
-type Handler<K extends ClientFrameType> = (
+export type Handler<K extends ClientFrameType> = (
   context: FrameContext,
   frame: Extract<ClientFrame, { type: K }>,
 ) => Promise<void>;
@@ -174,15 +169,18 @@ async function handleSend(
     );
   }
   const room = chatRoom(context.env, frame.chatId);
-  const stored = unwrap(
+  const result = unwrap(
     await room.send(context.userId, context.deviceId, frame.message),
   );
   context.reply({
     type: "send.ok",
     chatId: frame.chatId,
     id: frame.message.id,
-    ...stored,
+    seq: result.seq,
+    ts: result.ts,
   });
+  // The room sends a new message to the other members' hubs only.
+  if (result.stored !== null) await context.deliver(result.stored);
 }
 
 async function handleView(
@@ -246,9 +244,20 @@ async function handleReceipt(
       context.sharesRead(),
     ),
   );
-  context.store.setRead(frame.chatId, result.readSeq, result.unread);
-  const chat = context.store.chat(frame.chatId);
-  if (chat !== undefined) context.broadcast({ type: "chat", chat });
+  // A receipt that moves nothing in the chat row sends no `chat` frame.
+  if (context.store.setRead(frame.chatId, result.readSeq, result.unread)) {
+    const chat = context.store.chat(frame.chatId);
+    if (chat !== undefined) context.broadcast({ type: "chat", chat });
+  }
+  if (result.changed) {
+    context.broadcast({
+      type: "receipt",
+      chatId: frame.chatId,
+      userId: context.userId,
+      deliveredSeq: result.deliveredSeq,
+      readSeq: result.readSeq,
+    });
+  }
 }
 
 async function handleDelete(
@@ -266,73 +275,4 @@ async function handleDelete(
     id: frame.messageId,
     seq,
   });
-}
-
-/**
- * Sends the chat list, then what the device missed per chat, then every
- * member's receipt positions, then `sync.done`.
- */
-async function handleSync(
-  context: FrameContext,
-  frame: Extract<ClientFrame, { type: "sync" }>,
-) {
-  const inbox = context.store.inbox();
-  context.reply({ type: "inbox", rid: frame.rid, chats: inbox });
-  const known = new Map(
-    frame.chats.map((chat) => [chat.chatId, chat.afterSeq]),
-  );
-  const queue = [...inbox];
-  const syncNext = async () => {
-    for (let chat = queue.shift(); chat; chat = queue.shift()) {
-      await sendMissed(context, chat, known.get(chat.id) ?? 0, frame.rid);
-      // A chat without messages has no receipt positions worth sending.
-      if (!chat.left && chat.lastSeq > 0) await sendReceipts(context, chat);
-    }
-  };
-  // Chats sync in parallel, each with its pages in order.
-  const workers = Array.from({ length: SYNC_CONCURRENCY }, syncNext);
-  await Promise.all(workers);
-  context.reply({ type: "sync.done", rid: frame.rid });
-}
-
-async function sendMissed(
-  context: FrameContext,
-  chat: ChatSummary,
-  afterSeq: number,
-  rid: string | undefined,
-) {
-  if (chat.lastSeq <= afterSeq) return;
-  const room = chatRoom(context.env, chat.id);
-  if (afterSeq === 0) {
-    const cursor = { beforeSeq: Number.MAX_SAFE_INTEGER };
-    const page = unwrap(
-      await room.history(context.userId, cursor, MAX_HISTORY_PAGE),
-    );
-    context.reply({ type: "messages", rid, chatId: chat.id, ...page });
-    return;
-  }
-  let cursor = afterSeq;
-  for (;;) {
-    const page = unwrap(
-      await room.history(
-        context.userId,
-        { afterSeq: cursor },
-        MAX_HISTORY_PAGE,
-      ),
-    );
-    context.reply({ type: "messages", rid, chatId: chat.id, ...page });
-    const last = page.messages.at(-1);
-    if (!page.hasMore || last === undefined) return;
-    cursor = last.seq;
-  }
-}
-
-async function sendReceipts(context: FrameContext, chat: ChatSummary) {
-  const room = chatRoom(context.env, chat.id);
-  const receipts = unwrap(
-    await room.receipts(context.userId, context.sharesRead()),
-  );
-  for (const receipt of receipts) {
-    context.reply({ type: "receipt", chatId: chat.id, ...receipt });
-  }
 }

@@ -42,18 +42,17 @@ export class Inbox {
     return this.store.chat(update.id) ?? summary;
   }
 
-  /** Records a live message from a ChatRoom and sends it to every device. */
+  /**
+   * Records a live message from a ChatRoom and sends it to every device.
+   * The common case, a chat row this person has not left, takes one write.
+   */
   async deliver(message: StoredMessage): Promise<void> {
-    const chat = this.store.chat(message.chatId);
-    if (chat === undefined) {
+    if (this.recordMessage(message, true)) return;
+    if (this.store.chat(message.chatId) === undefined) {
       await this.fetchChatRow(message);
       return;
     }
-    if (chat.left) {
-      log("hub.delivery_skipped", { chatId: message.chatId, seq: message.seq });
-      return;
-    }
-    this.recordMessage(message);
+    log("hub.delivery_skipped", { chatId: message.chatId, seq: message.seq });
   }
 
   /**
@@ -108,16 +107,23 @@ export class Inbox {
     this.pushChat(chatId);
   }
 
-  private recordMessage(message: StoredMessage): void {
+  /**
+   * Records `message` in its chat row and sends it to every device. With
+   * `unlessLeft`, a missing or left row gets neither, and false returns.
+   */
+  private recordMessage(message: StoredMessage, unlessLeft = false): boolean {
     const mine = message.senderId === this.store.me()?.id;
     const countsAsUnread = !mine && message.kind === "message";
-    this.store.recordMessage(
+    const recorded = this.store.recordMessage(
       message.chatId,
       message.seq,
       message.ts,
       countsAsUnread,
+      unlessLeft,
     );
+    if (unlessLeft && !recorded) return false;
     this.broadcast({ type: "message", message });
+    return true;
   }
 
   private pushChat(chatId: string): ChatSummary {

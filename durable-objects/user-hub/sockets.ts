@@ -1,4 +1,9 @@
-import type { ServerFrame } from "../../protocol/index.ts";
+import {
+  SEND_BURST,
+  SENDS_PER_SECOND,
+  type ServerFrame,
+} from "../../protocol/index.ts";
+import type { Env } from "../../worker/env.ts";
 import { errorMessage, log } from "../../worker/log.ts";
 
 /**
@@ -95,6 +100,44 @@ export class SendBudget {
   }
 }
 
+/**
+ * Builds the per-device send budget from SENDS_PER_SECOND and SEND_BURST
+ * in the environment, each defaulting to the limit of the same name in
+ * protocol/limits.ts.
+ */
+export function sendBudgetFrom(
+  env: Pick<Env, "SENDS_PER_SECOND" | "SEND_BURST">,
+): SendBudget {
+  return new SendBudget(
+    positiveIntegerVar(
+      "SENDS_PER_SECOND",
+      env.SENDS_PER_SECOND,
+      SENDS_PER_SECOND,
+    ),
+    positiveIntegerVar("SEND_BURST", env.SEND_BURST, SEND_BURST),
+  );
+}
+
+/**
+ * Parses a positive integer variable. An unset variable gives `fallback`,
+ * and so does an invalid one, after an error log line that names it.
+ */
+function positiveIntegerVar(
+  name: string,
+  value: string | undefined,
+  fallback: number,
+): number {
+  if (value === undefined || value === "") return fallback;
+  const parsed = Number(value);
+  if (Number.isInteger(parsed) && parsed >= 1) return parsed;
+  log("config.invalid", {
+    name,
+    value: value.slice(0, 32),
+    error: `must be a positive integer; using ${fallback}`,
+  });
+  return fallback;
+}
+
 /** Close code for a socket that stopped sending pings. */
 export const CLOSE_HEARTBEAT_TIMEOUT = 4000;
 
@@ -132,8 +175,14 @@ export class DeviceSockets {
     return result;
   }
 
+  /** Sends `frame` to every open socket, serialized once. */
   broadcast(frame: ServerFrame): void {
-    for (const ws of this.ctx.getWebSockets()) send(ws, frame);
+    let text: string | undefined;
+    for (const ws of this.ctx.getWebSockets()) {
+      if (ws.readyState !== WebSocket.OPEN) continue;
+      text ??= JSON.stringify(frame);
+      ws.send(text);
+    }
   }
 
   /** Closes every socket of one device. */

@@ -133,6 +133,13 @@ function toSummary(row: InboxRow): ChatSummary {
 
 /** Typed queries over one UserHub's SQLite tables. All calls are sync. */
 export class HubStore {
+  /**
+   * The profile as `me()` last read it, or undefined before the first read.
+   * Every frame and delivery reads it, and only this class writes the
+   * columns it holds, so each write here clears it.
+   */
+  private cachedMe: { value: Me | undefined } | undefined;
+
   constructor(private readonly sql: SqlStorage) {}
 
   private profileRow(): ProfileRow | undefined {
@@ -145,6 +152,11 @@ export class HubStore {
   }
 
   me(): Me | undefined {
+    this.cachedMe ??= { value: this.readMe() };
+    return this.cachedMe.value;
+  }
+
+  private readMe(): Me | undefined {
     const row = this.profileRow();
     if (row === undefined) return undefined;
     return {
@@ -172,6 +184,7 @@ export class HubStore {
   }
 
   createProfile(userId: string, phone: string, now: number): void {
+    this.cachedMe = undefined;
     this.sql.exec(
       "INSERT OR IGNORE INTO profile (id, user_id, phone, created_at) VALUES (1, ?, ?, ?)",
       userId,
@@ -184,6 +197,7 @@ export class HubStore {
     displayName?: string | undefined;
     about?: string | undefined;
   }): void {
+    this.cachedMe = undefined;
     if (patch.displayName !== undefined) {
       this.sql.exec("UPDATE profile SET display_name = ?", patch.displayName);
     }
@@ -193,6 +207,7 @@ export class HubStore {
   }
 
   updateSettings(patch: Partial<Settings>): void {
+    this.cachedMe = undefined;
     if (patch.readReceipts !== undefined) {
       this.sql.exec(
         "UPDATE profile SET read_receipts = ?",
@@ -292,34 +307,46 @@ export class HubStore {
     );
   }
 
-  /** Records a new message in the chat's row; returns false if unknown. */
+  /**
+   * Records a new message in the chat's row. Returns false, writing
+   * nothing, when the row is missing, or when `unlessLeft` is true and this
+   * person left the chat.
+   */
   recordMessage(
     chatId: string,
     seq: number,
     ts: number,
     countsAsUnread: boolean,
+    unlessLeft = false,
   ): boolean {
     const cursor = this.sql.exec(
       `UPDATE inbox SET last_seq = MAX(last_seq, ?),
          last_activity_at = MAX(last_activity_at, ?),
          unread = unread + (CASE WHEN ? AND read_seq < ? THEN 1 ELSE 0 END)
-       WHERE chat_id = ?`,
+       WHERE chat_id = ? AND left_chat <= ?`,
       seq,
       ts,
       countsAsUnread ? 1 : 0,
       seq,
       chatId,
+      unlessLeft ? 0 : 1,
     );
     return cursor.rowsWritten > 0;
   }
 
-  setRead(chatId: string, readSeq: number, unread: number): void {
-    this.sql.exec(
-      "UPDATE inbox SET read_seq = MAX(read_seq, ?), unread = ? WHERE chat_id = ?",
+  /**
+   * Moves the read position forward and sets the unread count. Returns
+   * false, writing nothing, when neither would change.
+   */
+  setRead(chatId: string, readSeq: number, unread: number): boolean {
+    const cursor = this.sql.exec(
+      `UPDATE inbox SET read_seq = MAX(read_seq, ?1), unread = ?2
+       WHERE chat_id = ?3 AND (read_seq < ?1 OR unread != ?2)`,
       readSeq,
       unread,
       chatId,
     );
+    return cursor.rowsWritten > 0;
   }
 
   updateInbox(chatId: string, patch: InboxPatch): void {

@@ -413,7 +413,17 @@ describe("receipts", () => {
     const chat = await benSocket.next("chat", (f) => f.chat.readSeq === 2);
     expect(chat.chat.unread).toBe(1);
     benSocket.send({ type: "receipt", chatId, kind: "delivered", seq: 1 });
-    await benSocket.next("chat");
+    // An older position changes nothing, so no frame answers it. The reply
+    // to a later frame shows that the room has handled the receipt.
+    benSocket.send({
+      type: "history",
+      rid: "after",
+      chatId,
+      afterSeq: 0,
+      limit: 1,
+    });
+    await benSocket.next("messages", (f) => f.rid === "after");
+    expect(benSocket.frames.filter((f) => f.type === "chat")).toEqual([]);
     const afterOlder = await json<DetailReplyBody>(
       await api("GET", `/api/chats/${chatId}`, { cookie: ana.cookie }),
     );
@@ -466,10 +476,11 @@ describe("receipts", () => {
     expect(benMember?.readSeq).toBe(0);
     expect(benMember?.deliveredSeq).toBe(1);
 
-    anaSocket.send({ type: "receipt", chatId, kind: "read", seq: 1 });
+    const reply = await sendText(benSocket, chatId);
+    anaSocket.send({ type: "receipt", chatId, kind: "read", seq: reply.seq });
     const hiddenFromBen = await benSocket.next(
       "receipt",
-      (f) => f.userId === ana.id,
+      (f) => f.userId === ana.id && f.deliveredSeq === reply.seq,
     );
     expect(hiddenFromBen.readSeq).toBe(0);
   });

@@ -1,4 +1,5 @@
 import { ApiError } from "../../protocol/index.ts";
+import { readCounts, resetCounts } from "../dev-counters.ts";
 import { isDevelopment, phoneDirectory, type Env } from "../env.ts";
 import { jsonResponse, notFound } from "../http.ts";
 import { toE164 } from "../phone.ts";
@@ -24,6 +25,24 @@ async function listSms(request: Request, env: Env): Promise<Response> {
   return jsonResponse({ messages });
 }
 
+/**
+ * Returns the invocation and row counts of worker/dev-counters.ts:
+ * GET /api/dev/counters. DELETE on the same path sets them back to zero.
+ * Outside development both return 404 like any unknown path.
+ */
+function getCounters(_request: Request, env: Env): Response {
+  if (!isDevelopment(env)) return notFound();
+  return jsonResponse(readCounts());
+}
+
+function deleteCounters(_request: Request, env: Env): Response {
+  if (!isDevelopment(env)) return notFound();
+  resetCounts();
+  return jsonResponse(readCounts());
+}
+
 export function registerDevRoutes(router: ApiRouter): void {
   router.get("/api/dev/sms", listSms);
+  router.get("/api/dev/counters", getCounters);
+  router.delete("/api/dev/counters", deleteCounters);
 }

@@ -1,4 +1,5 @@
 import {
+  decodeMessageBatch,
   MAX_HISTORY_PAGE,
   MAX_SYNC_CHATS,
   type ChatSummary,
@@ -71,7 +72,7 @@ export async function startSync(): Promise<void> {
   const rid = newRid();
   pageRequests.set(rid, { kind: "sync", afterSeq: listed });
   const chats = [...listed].map(([chatId, afterSeq]) => ({ chatId, afterSeq }));
-  syncing = sendFrame({ type: "sync", rid, chats });
+  syncing = sendFrame({ type: "sync", rid, chats, compact: true });
   log("sync_started", { chats: chats.length });
   await pumpOutbox();
 }
@@ -241,6 +242,15 @@ const handlers: Handlers = {
       sendReceipt("delivered", frame.chatId, result.maxForeignSeq);
     }
   },
+
+  batch: (frame) =>
+    handlers.messages({
+      type: "messages",
+      rid: frame.rid,
+      chatId: frame.chatId,
+      messages: decodeMessageBatch(frame),
+      hasMore: frame.hasMore,
+    }),
 
   message: async (frame) => {
     const message = frame.message;

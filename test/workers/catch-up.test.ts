@@ -1,0 +1,126 @@
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  decodeMessageBatch,
+  MessageBatchFrame,
+  type ServerFrame,
+  type StoredMessage,
+} from "../../protocol/index.ts";
+import {
+  connect,
+  newMessageId,
+  openDirect,
+  sendText,
+  signUp,
+  type TestSocket,
+} from "./helpers.ts";
+
+const sockets: TestSocket[] = [];
+
+afterEach(() => {
+  for (const socket of sockets.splice(0)) socket.close();
+});
+
+async function open(user: Parameters<typeof connect>[0]): Promise<TestSocket> {
+  const socket = await connect(user);
+  sockets.push(socket);
+  return socket;
+}
+
+/** Syncs one chat from `afterSeq` and returns the frames up to sync.done. */
+async function syncFrames(
+  socket: TestSocket,
+  chatId: string,
+  afterSeq: number,
+  compact: boolean,
+): Promise<ServerFrame[]> {
+  const rid = `sync-${String(compact)}`;
+  socket.send({
+    type: "sync",
+    rid,
+    chats: [{ chatId, afterSeq }],
+    compact,
+  });
+  await socket.next("sync.done", (f) => f.rid === rid);
+  return socket.frames.splice(0);
+}
+
+function pagesOf(frames: ServerFrame[]): StoredMessage[] {
+  return frames.flatMap((frame) => {
+    if (frame.type === "messages") return frame.messages;
+    if (frame.type === "batch") return decodeMessageBatch(frame);
+    return [];
+  });
+}
+
+describe("compact catch-up", () => {
+  it("decodes to the same messages as plain pages", async () => {
+    const [ana, ben] = [await signUp(), await signUp()];
+    const chatId = await openDirect(ana, ben);
+    const anaSocket = await open(ana);
+    const first = await sendText(anaSocket, chatId, '{"v":1,"text":"one"}');
+    const benSocket = await open(ben);
+    await sendText(benSocket, chatId, "reply from another author");
+    const reaction = newMessageId();
+    anaSocket.send({
+      type: "send",
+      chatId,
+      message: { id: reaction, kind: "reaction", ref: first.id, body: "+1" },
+    });
+    await anaSocket.next("send.ok", (f) => f.id === reaction);
+    const doomed = await sendText(anaSocket, chatId, "deleted later");
+    anaSocket.send({ type: "delete", rid: "d", chatId, messageId: doomed.id });
+    await anaSocket.next("deleted", (f) => f.rid === "d");
+    await sendText(anaSocket, chatId, "last");
+    const reader = await open({ ...ben });
+
+    const plain = await syncFrames(reader, chatId, 0, false);
+    const compact = await syncFrames(reader, chatId, 0, true);
+
+    expect(plain.filter((f) => f.type === "batch")).toEqual([]);
+    const batches = compact.filter((f) => f.type === "batch");
+    expect(batches).toHaveLength(1);
+    expect(compact.filter((f) => f.type === "messages")).toEqual([]);
+    for (const batch of batches) {
+      expect(MessageBatchFrame.safeParse(batch).success).toBe(true);
+      expect(batch.rid).toBe("sync-true");
+    }
+    const expected = pagesOf(plain);
+    expect(expected.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5]);
+    expect(pagesOf(compact)).toEqual(expected);
+  });
+
+  it("pages a gap as batches with hasMore", async () => {
+    const [ana, ben] = [await signUp(), await signUp()];
+    const chatId = await openDirect(ana, ben);
+    const anaSocket = await open(ana);
+    for (let i = 1; i <= 5; i += 1) await sendText(anaSocket, chatId, `m${i}`);
+    const reader = await open(ben);
+
+    const frames = await syncFrames(reader, chatId, 2, true);
+    const batch = frames.find((f) => f.type === "batch");
+    expect(batch?.firstSeq).toBe(3);
+    expect(batch?.hasMore).toBe(false);
+    expect(batch?.authors).toEqual([[ana.id, ana.deviceId]]);
+    const bodies = pagesOf(frames).map((m) => m.body);
+    expect(bodies).toEqual(["m3", "m4", "m5"]);
+  });
+
+  it("is smaller than plain pages", async () => {
+    const [ana, ben] = [await signUp(), await signUp()];
+    const chatId = await openDirect(ana, ben);
+    const anaSocket = await open(ana);
+    const body = JSON.stringify({ v: 1, text: "x".repeat(100) });
+    for (let i = 0; i < 20; i += 1) await sendText(anaSocket, chatId, body);
+    const reader = await open(ben);
+
+    const size = (frames: ServerFrame[]) =>
+      frames
+        .filter((f) => f.type === "messages" || f.type === "batch")
+        .reduce((sum, f) => sum + JSON.stringify(f).length, 0);
+    const plain = size(await syncFrames(reader, chatId, 0, false));
+    const compact = size(await syncFrames(reader, chatId, 0, true));
+    const payload = 20 * body.length;
+    expect(compact).toBeLessThan(plain);
+    expect(compact).toBeLessThan(1.5 * payload);
+  });
+});
