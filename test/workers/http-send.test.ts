@@ -69,6 +69,21 @@ describe("POST /api/chats/:chatId/messages", () => {
     expect(live.message.senderDeviceId).toBe(ana.deviceId);
   });
 
+  it("delivers the message to the sender's other devices", async () => {
+    const { ana, chatId } = await pair();
+    const anaPhone = await signUp(ana.phone, "Phone");
+    const otherDevice = await connect(anaPhone);
+    sockets.push(otherDevice);
+    const message = textMessage("sent from the laptop's service worker");
+
+    const response = await post(ana, chatId, message);
+
+    expect(response.status).toBe(200);
+    const live = await otherDevice.next("message");
+    expect(live.message.id).toBe(message.id);
+    expect(live.message.senderDeviceId).toBe(ana.deviceId);
+  });
+
   it("returns the original seq on resend", async () => {
     const { ana, chatId } = await pair();
     const message = textMessage("once");

@@ -24,7 +24,8 @@ async function sendMessage(request: ApiRequest, env: Env): Promise<Response> {
   const { me, deviceId } = await requireSession(request, env);
   const chatId = chatParam(request);
   const message = await readBody(request, SendMessageBody);
-  const retryAfter = await userHub(env, me.id).takeSendToken(deviceId);
+  const hub = userHub(env, me.id);
+  const retryAfter = await hub.takeSendToken(deviceId);
   if (retryAfter > 0) {
     throw new ApiError(
       "rate_limited",
@@ -33,10 +34,13 @@ async function sendMessage(request: ApiRequest, env: Env): Promise<Response> {
       retryAfter,
     );
   }
-  const stored = unwrap(
+  const result = unwrap(
     await chatRoom(env, chatId).send(me.id, deviceId, message),
   );
-  return jsonResponse(stored);
+  // The room does not call the sender's hub back, so the hub learns of the
+  // message here and passes it to the sender's other devices and chat list.
+  if (result.stored !== null) await hub.deliver(result.stored);
+  return jsonResponse({ seq: result.seq, ts: result.ts });
 }
 
 export function registerMessageRoutes(router: ApiRouter): void {
