@@ -6,6 +6,7 @@ import {
   type ServerFrameType,
   type StoredMessage,
 } from "../../../protocol/index.ts";
+import { chainFrame } from "./bursts.ts";
 import { db } from "./db.ts";
 import { log } from "./log.ts";
 import { guardStorage } from "./storage.ts";
@@ -312,7 +313,7 @@ let queue: Promise<void> = Promise.resolve();
 
 /** Applies a server frame after every frame that arrived before it. */
 export function handleFrame(frame: ServerFrame): Promise<void> {
-  queue = queue.then(() => dispatch(frame));
+  queue = chainFrame(queue, frame, dispatch);
   return queue;
 }
 
