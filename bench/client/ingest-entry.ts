@@ -36,7 +36,7 @@ function message(
   };
 }
 
-/** The row `applyMessages` stores for `incoming`. */
+/** Builds the row that `applyMessages` stores for `incoming`. */
 function row(incoming: StoredMessage): StoredRow {
   return {
     ...incoming,
