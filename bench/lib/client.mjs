@@ -4,6 +4,7 @@
 // and scrolling a long chat, and the cold start of the built app.
 import { build } from "esbuild";
 import { createServer } from "node:http";
+import { availableParallelism, loadavg } from "node:os";
 import { chromium } from "playwright-core";
 import { findChromium } from "../../scripts/ensure-browser.mjs";
 import { firstScreenChunks, BUDGET_BYTES } from "../bundle-size.mjs";
@@ -59,6 +60,8 @@ function servePage(script) {
 
 /** @param {boolean} quick */
 export async function clientBenchmarks(quick) {
+  const loadAverage = loadavg()[0];
+  const cores = availableParallelism();
   let bundle;
   try {
     const chunks = firstScreenChunks();
@@ -74,6 +77,8 @@ export async function clientBenchmarks(quick) {
   if (!executablePath) {
     const error = "no Chromium";
     return {
+      loadAverage,
+      cores,
       bundle,
       ingest: { error },
       openChat: { error },
@@ -111,7 +116,7 @@ export async function clientBenchmarks(quick) {
     const startup = quick
       ? await coldStart(browser, 100, 100)
       : await coldStart(browser, 1000, 100);
-    return { bundle, ingest, openChat, scroll, startup };
+    return { loadAverage, cores, bundle, ingest, openChat, scroll, startup };
   } finally {
     await browser.close();
     page.close();

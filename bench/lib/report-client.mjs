@@ -70,7 +70,7 @@ function ingestSection(ingest) {
   return `${ingest.count} new messages of one chat in headless Chromium,
 through the data layer (\`bench/client/ingest-entry.ts\`). Sync pages go
 through \`applyMessages\` (pwa/src/data/store.ts) one page after the
-other; a burst hands every message to \`handleFrame\` as live \`message\`
+other, and a burst hands every message to \`handleFrame\` as live \`message\`
 frames in one task, as when frames queue up behind a busy tab. The floor
 is one bulkPut of the finished rows: IndexedDB alone, with no reads.
 
@@ -169,8 +169,16 @@ ${table(
  * @param {any} client
  */
 export function renderClientSection(client) {
+  const load =
+    client.loadAverage === undefined
+      ? ""
+      : `The one-minute load average was ${fixed(client.loadAverage, 1)} on
+${client.cores} cores when these benchmarks started, and Chromium's
+IndexedDB, rendering and the benchmark share those cores.
+`;
   return `## Client
 
+${load}
 ### First-screen JavaScript
 
 ${bundleSection(client.bundle)}
