@@ -146,7 +146,7 @@ let draining = false;
 /** Writes the waiting calls, a batch per transaction, until none is left. */
 async function drain(): Promise<void> {
   draining = true;
-  // Calls made in the same task join the first batch.
+  // Calls made before this microtask runs join the first batch.
   await Promise.resolve();
   while (waiting.length > 0) {
     const batch = waiting;
