@@ -1,9 +1,12 @@
-// Runs in Chromium: stores incoming messages through the data layer's
-// `applyMessages`, the function that sync pages and live `message` frames
-// go through, and reports how fast IndexedDB takes them.
-import type { StoredMessage } from "../../protocol/index.ts";
-import { db } from "../../pwa/src/data/db.ts";
+// Runs in Chromium: stores incoming messages through the data layer, the
+// way sync pages (`applyMessages`) and live `message` frames (`handleFrame`)
+// reach it, and reports how fast IndexedDB takes them. A bulkPut of rows
+// built beforehand is the floor: what IndexedDB alone costs.
+import type { ChatSummary, StoredMessage } from "../../protocol/index.ts";
+import { db, type StoredRow } from "../../pwa/src/data/db.ts";
+import { session } from "../../pwa/src/data/state.ts";
 import { applyMessages } from "../../pwa/src/data/store.ts";
+import { handleFrame } from "../../pwa/src/data/sync.ts";
 
 const ME = "00000000-0000-7000-8000-000000000001";
 const OTHER = "00000000-0000-7000-8000-000000000002";
@@ -33,24 +36,95 @@ function message(
   };
 }
 
+/** Builds the row that `applyMessages` stores for `incoming`. */
+function row(incoming: StoredMessage): StoredRow {
+  return {
+    ...incoming,
+    order: incoming.seq,
+    kind: "message",
+    text: `message ${incoming.seq} ${"x".repeat(80)}`,
+    replyTo: null,
+    editedAt: null,
+    reactions: {},
+    system: null,
+    status: "sent",
+    error: null,
+    hidden: false,
+  };
+}
+
+function chat(id: string): ChatSummary {
+  return {
+    id,
+    kind: "direct",
+    name: null,
+    peerId: OTHER,
+    role: "member",
+    memberCount: 2,
+    lastSeq: 0,
+    lastActivityAt: 0,
+    unread: 0,
+    readSeq: 0,
+    pinned: false,
+    archived: false,
+    mutedUntil: 0,
+    left: false,
+  };
+}
+
 /**
- * Stores `count` messages of one chat in pages of `pageSize` (1 for live
- * frames one by one, 200 for sync pages) and returns messages per second.
+ * How the messages arrive: sync pages of 200 applied one after the other,
+ * live `message` frames all handed over in one task (a burst that queued
+ * up behind a busy tab), or the floor.
  */
-async function ingest(count: number, pageSize: number): Promise<number> {
+type Mode = "pages" | "burst" | "floor";
+
+async function deliver(mode: Mode, messages: StoredMessage[]) {
+  const chatId = messages[0]!.chatId;
+  switch (mode) {
+    case "pages":
+      for (let first = 0; first < messages.length; first += 200) {
+        const page = messages.slice(first, first + 200);
+        await applyMessages(chatId, page, ME, first === 0 ? 0 : undefined);
+      }
+      return;
+    case "burst":
+      await Promise.all(
+        messages.map((message) => handleFrame({ type: "message", message })),
+      );
+      return;
+    case "floor":
+      await db.messages.bulkPut(messages.map(row));
+      return;
+  }
+}
+
+/** Stores `count` messages of a new chat and returns messages per second. */
+async function ingest(count: number, mode: Mode): Promise<number> {
   run++;
   const chatId = `dm_bench_${run}`;
-  const started = performance.now();
-  for (let seq = 1; seq <= count; seq += pageSize) {
-    const page: StoredMessage[] = [];
-    for (let i = seq; i < seq + pageSize && i <= count; i++) {
-      page.push(message(chatId, run, i));
-    }
-    await applyMessages(chatId, page, ME, seq === 1 ? 0 : undefined);
+  session.value = {
+    me: {
+      id: ME,
+      phone: "+4930100000001",
+      displayName: "Bench",
+      about: "",
+      settings: { readReceipts: true, lastSeen: "everyone" },
+      createdAt: 0,
+    },
+    deviceId: DEVICE,
+  };
+  await db.chats.put(chat(chatId));
+  const messages: StoredMessage[] = [];
+  for (let seq = 1; seq <= count; seq++) {
+    messages.push(message(chatId, run, seq));
   }
+  const started = performance.now();
+  await deliver(mode, messages);
   const seconds = (performance.now() - started) / 1000;
   const stored = await db.messages
-    .filter((row) => row.chatId === chatId)
+    .where("[chatId+seq]")
+    .between([chatId, 1], [chatId, count], true, true)
     .count();
   if (stored !== count) throw new Error(`stored ${stored} of ${count}`);
   return count / seconds;

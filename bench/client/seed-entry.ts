@@ -42,18 +42,25 @@ function row(chatId: string, chatIndex: number, seq: number): StoredRow {
   };
 }
 
-function summary(chatId: string, name: string, lastSeq: number): ChatSummary {
+/** One chat to seed. The last chat listed is the most recently active. */
+interface SeedChat {
+  chatId: string;
+  name: string;
+  messages: number;
+}
+
+function summary(chat: SeedChat, index: number): ChatSummary {
   return {
-    id: chatId,
+    id: chat.chatId,
     kind: "group",
-    name,
+    name: chat.name,
     peerId: null,
     role: "member",
     memberCount: 2,
-    lastSeq,
-    lastActivityAt: 1_764_000_000_000 + lastSeq * 1000,
+    lastSeq: chat.messages,
+    lastActivityAt: 1_764_000_000_000 + chat.messages * 1000 + index * 60_000,
     unread: 0,
-    readSeq: lastSeq,
+    readSeq: chat.messages,
     pinned: false,
     archived: false,
     mutedUntil: 0,
@@ -61,21 +68,35 @@ function summary(chatId: string, name: string, lastSeq: number): ChatSummary {
   };
 }
 
-/** Stores the session and one chat per entry of `sizes`, in messages. */
-async function seed(chats: Array<{ chatId: string; messages: number }>) {
+/** Stores the session, the chats and their messages. Returns the count. */
+async function seed(chats: SeedChat[]): Promise<number> {
   await saveSession({ me: ME, deviceId: DEVICE });
+  // The other member's profile is cached, as after the first sync.
+  await db.profiles.put({
+    id: OTHER,
+    phone: "+4930100000002",
+    displayName: "Other",
+    about: "",
+  });
+  await db.chats.bulkPut(chats.map(summary));
+  await db.cursors.bulkPut(
+    chats.map(({ chatId, messages }) => ({
+      chatId,
+      seq: messages,
+      hasOlder: false,
+    })),
+  );
+  let rows: StoredRow[] = [];
   for (const [index, { chatId, messages }] of chats.entries()) {
-    await db.chats.put(summary(chatId, `Bench ${messages}`, messages));
-    await db.cursors.put({ chatId, seq: messages, hasOlder: false });
-    for (let first = 1; first <= messages; first += BATCH) {
-      const rows: StoredRow[] = [];
-      const last = Math.min(messages, first + BATCH - 1);
-      for (let seq = first; seq <= last; seq++) {
-        rows.push(row(chatId, index + 1, seq));
+    for (let seq = 1; seq <= messages; seq++) {
+      rows.push(row(chatId, index + 1, seq));
+      if (rows.length === BATCH) {
+        await db.messages.bulkPut(rows);
+        rows = [];
       }
-      await db.messages.bulkPut(rows);
     }
   }
+  if (rows.length > 0) await db.messages.bulkPut(rows);
   return db.messages.count();
 }
 

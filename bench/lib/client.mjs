@@ -1,13 +1,16 @@
 // @ts-check
 // Client benchmarks in Chromium through Playwright: the first-screen bundle
-// size, the rate at which the data layer stores incoming messages, and
-// opening a long chat in the built app.
+// size, the rate at which the data layer stores incoming messages, opening
+// and scrolling a long chat, and the cold start of the built app.
 import { build } from "esbuild";
 import { createServer } from "node:http";
+import { availableParallelism, loadavg } from "node:os";
 import { chromium } from "playwright-core";
 import { findChromium } from "../../scripts/ensure-browser.mjs";
 import { firstScreenChunks, BUDGET_BYTES } from "../bundle-size.mjs";
+import { coldStart } from "./cold-start.mjs";
 import { openLongChat } from "./open-chat.mjs";
+import { scrollChat } from "./scroll.mjs";
 
 /** Bundles the ingest page's script. @returns {Promise<string>} */
 async function bundleIngest() {
@@ -57,6 +60,8 @@ function servePage(script) {
 
 /** @param {boolean} quick */
 export async function clientBenchmarks(quick) {
+  const loadAverage = loadavg()[0];
+  const cores = availableParallelism();
   let bundle;
   try {
     const chunks = firstScreenChunks();
@@ -71,7 +76,15 @@ export async function clientBenchmarks(quick) {
   const executablePath = findChromium();
   if (!executablePath) {
     const error = "no Chromium";
-    return { bundle, ingest: { error }, openChat: { error } };
+    return {
+      loadAverage,
+      cores,
+      bundle,
+      ingest: { error },
+      openChat: { error },
+      scroll: { error },
+      startup: { error },
+    };
   }
   const page = await servePage(await bundleIngest());
   const browser = await chromium.launch({ executablePath });
@@ -80,23 +93,30 @@ export async function clientBenchmarks(quick) {
     await tab.goto(page.origin);
     await tab.waitForFunction(() => "ingest" in globalThis);
     const count = quick ? 2000 : 10_000;
-    const run = (/** @type {number} */ pageSize) =>
+    const run = (/** @type {string} */ mode) =>
       tab.evaluate(
-        ([n, size]) => /** @type {any} */ (globalThis).ingest(n, size),
-        [count, pageSize],
+        ([n, how]) => /** @type {any} */ (globalThis).ingest(n, how),
+        /** @type {const} */ ([count, mode]),
       );
     const ingest = {
       count,
-      pagesOf200: await run(200),
-      oneByOne: await run(1),
+      floor: await run("floor"),
+      pages: await run("pages"),
+      burst: await run("burst"),
     };
     await tab.close();
-    const openChat = await openLongChat(
+    const long = quick ? 10_000 : 100_000;
+    const scrolled = quick ? 2000 : 10_000;
+    const { after: scroll, ...openChat } = await openLongChat(
       browser,
-      quick ? 10_000 : 100_000,
+      long,
       1000,
+      (chatPage) => scrollChat(chatPage, long, scrolled),
     );
-    return { bundle, ingest, openChat };
+    const startup = quick
+      ? await coldStart(browser, 100, 100)
+      : await coldStart(browser, 1000, 100);
+    return { loadAverage, cores, bundle, ingest, openChat, scroll, startup };
   } finally {
     await browser.close();
     page.close();

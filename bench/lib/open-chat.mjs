@@ -29,7 +29,7 @@ const TYPES = {
  * @param {string} seedScript
  * @returns {Promise<{ origin: string, close: () => void }>}
  */
-function serveApp(seedScript) {
+export function serveApp(seedScript) {
   const server = createServer((request, response) => {
     const path = new URL(request.url ?? "/", "http://x").pathname;
     if (path.startsWith("/api")) {
@@ -71,7 +71,7 @@ function serveApp(seedScript) {
   });
 }
 
-async function bundleSeed() {
+export async function bundleSeed() {
   const result = await build({
     entryPoints: [
       fileURLToPath(new URL("../client/seed-entry.ts", import.meta.url)),
@@ -114,40 +114,67 @@ async function openChat(context, origin, chatId, newest) {
 }
 
 /**
- * Seeds a chat of `long` and one of `short` messages and opens each.
+ * Seeds the app's IndexedDB in `context` through the seed page and returns
+ * the seconds it took.
+ *
+ * @param {import("playwright-core").BrowserContext} context
+ * @param {string} origin
+ * @param {Array<{ chatId: string, name: string, messages: number }>} chats
+ */
+export async function seedApp(context, origin, chats) {
+  const seedPage = await context.newPage();
+  await seedPage.goto(`${origin}/bench-seed.html`);
+  await seedPage.waitForFunction(() => "seed" in globalThis);
+  const started = performance.now();
+  await seedPage.evaluate(
+    (list) => /** @type {any} */ (globalThis).seed(list),
+    chats,
+  );
+  const seconds = (performance.now() - started) / 1000;
+  await seedPage.close();
+  return seconds;
+}
+
+/** Id of the long chat that openLongChat seeds. */
+export const LONG_CHAT_ID = "g_00000000-0000-4000-8000-000000000001";
+
+/**
+ * Seeds a chat of `long` and one of `short` messages and opens each. With
+ * `afterOpen`, the long chat is opened once more and handed to it.
  *
  * @param {import("playwright-core").Browser} browser
  * @param {number} long @param {number} short
+ * @param {(page: import("playwright-core").Page) => Promise<unknown>} [afterOpen]
  */
-export async function openLongChat(browser, long, short) {
+export async function openLongChat(browser, long, short, afterOpen) {
   if (!existsSync(join(DIST, "index.html"))) {
     return { error: "dist/index.html not found; run `npm run build` first" };
   }
   const server = await serveApp(await bundleSeed());
   const context = await browser.newContext({ serviceWorkers: "block" });
   try {
-    const seedPage = await context.newPage();
-    await seedPage.goto(`${server.origin}/bench-seed.html`);
-    await seedPage.waitForFunction(() => "seed" in globalThis);
-    const longId = "g_00000000-0000-4000-8000-000000000001";
     const shortId = "g_00000000-0000-4000-8000-000000000002";
-    const seedStarted = performance.now();
-    await seedPage.evaluate(
-      (chats) => /** @type {any} */ (globalThis).seed(chats),
-      [
-        { chatId: longId, messages: long },
-        { chatId: shortId, messages: short },
-      ],
-    );
-    const seedSeconds = (performance.now() - seedStarted) / 1000;
-    await seedPage.close();
-    return {
+    const seedSeconds = await seedApp(context, server.origin, [
+      { chatId: LONG_CHAT_ID, name: `Bench ${long}`, messages: long },
+      { chatId: shortId, name: `Bench ${short}`, messages: short },
+    ]);
+    const result = {
       long,
       short,
       seedSeconds,
       shortChat: await openChat(context, server.origin, shortId, short),
-      longChat: await openChat(context, server.origin, longId, long),
+      longChat: await openChat(context, server.origin, LONG_CHAT_ID, long),
     };
+    if (afterOpen === undefined) return { ...result, after: undefined };
+    const page = await context.newPage();
+    await page.goto(`${server.origin}/chat/${LONG_CHAT_ID}`);
+    await page
+      .getByText(`Message ${long}`, { exact: true })
+      .first()
+      .waitFor({ timeout: 60_000 });
+    const after = await afterOpen(page);
+    await page.close();
+    return { ...result, after };
   } finally {
     await context.close();
     server.close();

@@ -1,12 +1,13 @@
 // @ts-check
 // Renders the results of one benchmark run as docs/benchmarks.md.
+import { renderClientSection } from "./report-client.mjs";
 import { fixed, ratio } from "./stats.mjs";
 
 /** @param {string[]} cells */
 const row = (cells) => `| ${cells.join(" | ")} |`;
 
 /** @param {string[]} header @param {string[][]} rows */
-function table(header, rows) {
+export function table(header, rows) {
   return [
     row(header),
     row(header.map(() => "---")),
@@ -147,44 +148,6 @@ function idleInvocations(invocations) {
   return entries.map(([name, count]) => `\`${name}\` ${count}`).join(", ");
 }
 
-/** @param {any} open */
-function openChatSection(open) {
-  if ("error" in open) return `Not measured: ${open.error}`;
-  const kib = (/** @type {number} */ bytes) => fixed(bytes / 1024, 0);
-  return `The built app (dist/) is served with every \`/api\` request failing,
-so it starts offline from IndexedDB. The database is seeded first with a
-session and two chats of ${open.long} and ${open.short} messages
-(${fixed(open.seedSeconds, 1)} s of bulkPut). Each chat is then opened by
-URL in a new page: the time runs from navigation to the newest message
-shown, and the heap is read after a garbage collection.
-
-${table(
-  ["chat", "to newest message ms", "JS heap KiB", "message rows in the DOM"],
-  [
-    [
-      `${open.short} messages`,
-      fixed(open.shortChat.milliseconds, 0),
-      kib(open.shortChat.heapBytes),
-      String(open.shortChat.rowsInDom),
-    ],
-    [
-      `${open.long} messages`,
-      fixed(open.longChat.milliseconds, 0),
-      kib(open.longChat.heapBytes),
-      String(open.longChat.rowsInDom),
-    ],
-    [
-      "ratio",
-      ratio(open.longChat.milliseconds, open.shortChat.milliseconds),
-      ratio(open.longChat.heapBytes, open.shortChat.heapBytes),
-      "",
-    ],
-  ],
-)}
-
-Target: heap of the long chat within 1.5x that of the short one.`;
-}
-
 /**
  * Returns the Markdown page for one run.
  *
@@ -203,8 +166,6 @@ export function renderReport(results) {
     client,
   } = results;
   const command = quick ? "npm run bench -- --quick" : "npm run bench";
-  const bundle = client.bundle;
-  const ingest = client.ingest;
   return `# Benchmarks
 
 Written by \`${command}\` (\`bench/run.mjs\`) on ${startedAt.toISOString()}.
@@ -325,48 +286,7 @@ Invocations per message by handler:
 
 ${handlerTable(counts)}
 
-## Client
-
-### First-screen JavaScript
-
-${
-  "error" in bundle
-    ? `Not measured: ${bundle.error}`
-    : `${table(
-        ["file", "bytes", "gzip bytes"],
-        bundle.chunks.map((/** @type {any} */ c) => [
-          c.file,
-          String(c.bytes),
-          String(c.gzipBytes),
-        ]),
-      )}
-
-Total ${bundle.gzipBytes} gzip bytes against a budget of ${bundle.budget}
-(\`bench/bundle-size.mjs\`, run by \`npm test\` after the build).`
-}
-
-### Ingest into IndexedDB
-
-${
-  "error" in ingest
-    ? `Not measured: ${ingest.error}`
-    : `${ingest.count} messages of one chat stored through \`applyMessages\`
-(pwa/src/data/store.ts) in headless Chromium.
-
-${table(
-  ["batch", "messages per second"],
-  [
-    ["pages of 200 (sync)", fixed(ingest.pagesOf200, 0)],
-    ["one at a time (live frames)", fixed(ingest.oneByOne, 0)],
-  ],
-)}
-
-Target: at least 20,000 messages per second.`
-}
-
-### Opening a long chat
-
-${openChatSection(client.openChat)}
+${renderClientSection(client)}
 `;
 }
 

@@ -105,6 +105,11 @@ export class MessengerDb extends Dexie {
       details: "id",
       receipts: "[chatId+userId], chatId",
     });
+    // Every message query goes through [chatId+order] or [chatId+seq], so
+    // the plain chatId index only cost a write per stored message.
+    this.version(2).stores({
+      messages: "id, [chatId+order], [chatId+seq]",
+    });
   }
 }
 

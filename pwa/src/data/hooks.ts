@@ -1,8 +1,10 @@
-import { Dexie, liveQuery } from "dexie";
-import { useEffect, useState } from "preact/hooks";
+import { liveQuery } from "dexie";
+import { useEffect, useRef, useState } from "preact/hooks";
 import type { ChatDetail, PublicProfile } from "../../../protocol/index.ts";
-import { db, type StoredRow } from "./db.ts";
+import { db } from "./db.ts";
 import { log } from "./log.ts";
+import { useSharedLiveQuery } from "./shared.ts";
+import { MessagePager, toMessageRow, type MessagePages } from "./pages.ts";
 import { ensureProfiles, fetchDetail } from "./people.ts";
 import {
   othersOf,
@@ -51,12 +53,6 @@ function myId(): string {
   return session.value?.me.id ?? "";
 }
 
-/** Strips the fields kept for folding from a stored row. */
-function toMessageRow(row: StoredRow): MessageRow {
-  const { body: _body, hidden: _hidden, ...rest } = row;
-  return rest;
-}
-
 export function useChats(): ChatRow[] | undefined {
   const me = myId();
   return useLiveQuery(
@@ -74,21 +70,28 @@ export function useChat(chatId: string): ChatRow | undefined {
   return row?.id === chatId ? row : undefined;
 }
 
-/** Returns the newest `limit` visible messages of a chat, oldest first. */
+/**
+ * Returns the newest `pages` pages of `pageSize` visible messages of a
+ * chat, oldest first. Raising `pages` reads only the pages added.
+ */
 export function useMessages(
   chatId: string,
-  limit: number,
-): MessageRow[] | undefined {
-  const result = useLiveQuery(async () => {
-    const rows = await db.messages
-      .where("[chatId+order]")
-      .between([chatId, 0], [chatId, Dexie.maxKey])
-      .reverse()
-      .limit(limit)
-      .toArray();
-    return { chatId, rows: rows.reverse().map(toMessageRow) };
-  }, [chatId, limit]);
-  return result?.chatId === chatId ? result.rows : undefined;
+  pages: number,
+  pageSize: number,
+): MessagePages | undefined {
+  const [state, setState] = useState<{ chatId: string; pages: MessagePages }>();
+  const pager = useRef<MessagePager | null>(null);
+  useEffect(() => {
+    const created = new MessagePager(chatId, pageSize, (result) =>
+      setState({ chatId, pages: result }),
+    );
+    pager.current = created;
+    return () => created.close();
+  }, [chatId, pageSize]);
+  useEffect(() => {
+    pager.current?.grow(pages);
+  }, [chatId, pageSize, pages]);
+  return state?.chatId === chatId ? state.pages : undefined;
 }
 
 /** Chat details fetched once per page load, then kept by frames. */
@@ -116,12 +119,10 @@ export function useChatDetail(chatId: string): ChatDetail | undefined {
 }
 
 export function useProfile(userId: string): PublicProfile | undefined {
-  useEffect(() => {
-    void ensureProfiles([userId]);
-  }, [userId]);
-  const profile = useLiveQuery(
+  const profile = useSharedLiveQuery(
+    `profile:${userId}`,
     async () => (await db.profiles.get(userId)) ?? null,
-    [userId],
+    () => void ensureProfiles([userId]),
   );
   return profile?.id === userId ? profile : undefined;
 }
@@ -160,13 +161,19 @@ export function useSearch(query: string): SearchResult | undefined {
 function useOthers(chatId: string) {
   const me = myId();
   const sharesRead = session.value?.me.settings.readReceipts !== false;
-  return useLiveQuery(async () => {
-    const receipts = await db.receipts.where("chatId").equals(chatId).toArray();
-    const detail = await db.details.get(chatId);
-    const others = othersOf(me, receipts, detail);
-    const shown = visibleReceipts(others, chatId, sharesRead);
-    return { chatId, others: shown };
-  }, [chatId, me, sharesRead]);
+  return useSharedLiveQuery(
+    `others:${chatId}:${me}:${sharesRead}`,
+    async () => {
+      const receipts = await db.receipts
+        .where("chatId")
+        .equals(chatId)
+        .toArray();
+      const detail = await db.details.get(chatId);
+      const others = othersOf(me, receipts, detail);
+      const shown = visibleReceipts(others, chatId, sharesRead);
+      return { chatId, others: shown };
+    },
+  );
 }
 
 export function useTick(message: MessageRow): Tick {

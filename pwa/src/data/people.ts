@@ -76,12 +76,34 @@ export function fetchDetail(chatId: string): Promise<ChatDetail | null> {
   return fetching;
 }
 
+/** Chat ids to look up in the next read, and that read's result. */
+let chatLookup: { ids: Set<string>; stored: Promise<Set<string>> } | null =
+  null;
+
+/**
+ * Returns whether a chat row exists. Calls made in the same task share one
+ * bulkGet, because a burst of live messages checks its chats all at once.
+ */
+function chatStored(chatId: string): Promise<boolean> {
+  if (chatLookup === null) {
+    const ids = new Set<string>();
+    const stored = Promise.resolve().then(async () => {
+      chatLookup = null;
+      const rows = await db.chats.bulkGet([...ids]);
+      return new Set(rows.flatMap((row) => row?.id ?? []));
+    });
+    chatLookup = { ids, stored };
+  }
+  chatLookup.ids.add(chatId);
+  return chatLookup.stored.then((stored) => stored.has(chatId));
+}
+
 /**
  * Makes a chat list row for a chat that messages arrived for before any
  * `chat` frame did. The server's next `inbox` or `chat` frame replaces it.
  */
 export async function ensureChat(chatId: string): Promise<void> {
-  if ((await db.chats.get(chatId)) !== undefined) return;
+  if (await chatStored(chatId)) return;
   const detail = await fetchDetail(chatId);
   const me = session.value?.me.id;
   if (detail === null || me === undefined) return;

@@ -1,110 +1,20 @@
 import { Dexie } from "dexie";
 import type { StoredMessage } from "../../../protocol/index.ts";
-import { decodeMessage, decodeSystem } from "./codec.ts";
+import { storeMessages } from "./batch.ts";
 import { cursorAfterPage, gapFreeSeq, hasGap } from "./cursor.ts";
-import { db, HIDDEN_ORDER, type FoldRow, type StoredRow } from "./db.ts";
-import { refold } from "./fold.ts";
-import { log } from "./log.ts";
+import { db } from "./db.ts";
 
 /** Changes made by applying messages, for receipts and gap filling. */
 export interface ApplyResult {
-  /** Highest sequence stored from someone else, 0 when none. */
+  /**
+   * Highest sequence from someone else among the messages of this chat
+   * stored in the same transaction, 0 when none.
+   */
   maxForeignSeq: number;
   /** The chat's cursor after applying. */
   cursor: number;
   /** Sequences above the cursor are stored, so some before them are missing. */
   gap: boolean;
-}
-
-function toRow(message: StoredMessage, previous: StoredRow | undefined) {
-  const decoded =
-    message.kind === "message" && !message.deleted
-      ? decodeMessage(message.body)
-      : { text: "", replyTo: null };
-  const hidden = previous?.hidden ?? false;
-  const row: StoredRow = {
-    id: message.id,
-    chatId: message.chatId,
-    seq: message.seq,
-    order: hidden ? HIDDEN_ORDER : message.seq,
-    kind: message.kind === "system" ? "system" : "message",
-    senderId: message.senderId,
-    senderDeviceId: message.senderDeviceId,
-    ts: message.ts,
-    text: decoded.text,
-    replyTo: decoded.replyTo,
-    editedAt: null,
-    reactions: {},
-    deleted: message.deleted,
-    system: message.kind === "system" ? decodeSystem(message.body) : null,
-    status: "sent",
-    error: null,
-    body: message.deleted ? "" : message.body,
-    hidden,
-  };
-  return row;
-}
-
-function toFold(message: StoredMessage): FoldRow | null {
-  if (message.kind !== "edit" && message.kind !== "reaction") return null;
-  if (message.ref === null) return null;
-  return {
-    id: message.id,
-    chatId: message.chatId,
-    seq: message.seq,
-    kind: message.kind,
-    ref: message.ref,
-    senderId: message.senderId,
-    body: message.deleted ? "" : message.body,
-    ts: message.ts,
-    deleted: message.deleted,
-  };
-}
-
-/**
- * Stores one message or fold. Ids are unique within a chat only, and the
- * local tables are keyed by id alone, so a member of two chats can copy an id from one chat into a
- * message of the other. Of two messages with one id, the one the server
- * stored first is kept: a copy can only be made after its original was
- * stored. Without this check the copy would overwrite the original.
- */
-async function storeOne(message: StoredMessage): Promise<void> {
-  const fold = toFold(message);
-  if (fold !== null) {
-    const existing = await db.folds.get(fold.id);
-    if (keepsStored(existing, message)) return;
-    await db.folds.put(fold);
-    await refold(fold.ref);
-    // A replaced copy from another chat no longer counts on its target.
-    if (existing !== undefined && existing.ref !== fold.ref) {
-      await refold(existing.ref);
-    }
-    return;
-  }
-  let previous = await db.messages.get(message.id);
-  if (keepsStored(previous, message)) return;
-  if (previous !== undefined && previous.chatId !== message.chatId) {
-    previous = undefined;
-  }
-  await db.messages.put(toRow(message, previous));
-  await refold(message.id);
-}
-
-/** Returns true when a row of another chat with `message`'s id wins. */
-function keepsStored(
-  stored: { chatId: string; seq: number | null; ts: number } | undefined,
-  message: StoredMessage,
-): boolean {
-  if (stored === undefined || stored.chatId === message.chatId) return false;
-  const storedFirst = stored.seq === null || stored.ts <= message.ts;
-  log("message_id_conflict", {
-    chatId: message.chatId,
-    id: message.id,
-    seq: message.seq,
-    storedChatId: stored.chatId,
-    kept: storedFirst ? "stored" : "incoming",
-  });
-  return storedFirst;
 }
 
 /** Sequences stored for a chat above `after`, messages and folds alike. */
@@ -119,35 +29,26 @@ export async function storedSeqsAbove(chatId: string, after: number) {
 }
 
 /** Moves the chat's cursor over stored consecutive sequences. */
-export async function advanceCursor(
+export function advanceCursor(
   chatId: string,
-  pageAfterSeq?: number,
-  pageSeqs: readonly number[] = [],
 ): Promise<{ cursor: number; gap: boolean }> {
-  const row = (await db.cursors.get(chatId)) ?? {
-    chatId,
-    seq: 0,
-    hasOlder: true,
-  };
-  let cursor = row.seq;
-  if (pageAfterSeq !== undefined) {
-    cursor = cursorAfterPage(cursor, pageAfterSeq, pageSeqs);
-  }
-  const above = await storedSeqsAbove(chatId, cursor);
-  cursor = gapFreeSeq(cursor, above);
-  if (cursor !== row.seq) await db.cursors.put({ ...row, seq: cursor });
-  return { cursor, gap: hasGap(cursor, above) };
+  return advanceChatCursor(chatId, []);
 }
 
 /**
  * Keeps the chat list row in step with messages the inbox did not count
  * yet: the server's row already covers every sequence up to its `lastSeq`.
  */
-async function bumpChat(chatId: string, messages: StoredMessage[], me: string) {
+async function bumpChat(chatId: string, requests: readonly ApplyRequest[]) {
   const chat = await db.chats.get(chatId);
   if (chat === undefined) return;
+  // Ascending order, so a burst whose calls arrived out of order still
+  // counts each new message once.
+  const incoming = requests
+    .flatMap(({ messages, me }) => messages.map((message) => ({ message, me })))
+    .sort((a, b) => a.message.seq - b.message.seq);
   let { lastSeq, lastActivityAt, unread } = chat;
-  for (const message of messages) {
+  for (const { message, me } of incoming) {
     if (message.seq <= lastSeq) continue;
     lastSeq = message.seq;
     lastActivityAt = Math.max(lastActivityAt, message.ts);
@@ -162,30 +63,127 @@ async function bumpChat(chatId: string, messages: StoredMessage[], me: string) {
 }
 
 /**
+ * Moves the cursor of one chat past the pages in `requests`, in order, and
+ * then over stored consecutive sequences.
+ */
+async function advanceChatCursor(
+  chatId: string,
+  requests: readonly ApplyRequest[],
+): Promise<{ cursor: number; gap: boolean }> {
+  const row = (await db.cursors.get(chatId)) ?? {
+    chatId,
+    seq: 0,
+    hasOlder: true,
+  };
+  // Stored sequences only grow during a batch, so one read above the
+  // starting cursor serves every later step.
+  const above = await storedSeqsAbove(chatId, row.seq);
+  let cursor = row.seq;
+  for (const { pageAfterSeq, messages } of requests) {
+    if (pageAfterSeq === undefined) continue;
+    cursor = gapFreeSeq(cursor, above);
+    const seqs = messages.map((message) => message.seq);
+    cursor = cursorAfterPage(cursor, pageAfterSeq, seqs);
+  }
+  cursor = gapFreeSeq(cursor, above);
+  if (cursor !== row.seq) await db.cursors.put({ ...row, seq: cursor });
+  return { cursor, gap: hasGap(cursor, above) };
+}
+
+/** Messages of one chat to store, as one `applyMessages` call gave them. */
+interface ApplyRequest {
+  chatId: string;
+  /** The call's messages of `chatId`, in the order given. */
+  messages: StoredMessage[];
+  me: string;
+  pageAfterSeq: number | undefined;
+}
+
+/** Stores every request in one transaction and returns a result for each. */
+async function applyBatch(
+  requests: readonly ApplyRequest[],
+): Promise<ApplyResult[]> {
+  const tables = [db.messages, db.folds, db.cursors, db.chats];
+  return db.transaction("rw", tables, async () => {
+    await storeMessages(requests.flatMap((request) => request.messages));
+    const byChat = new Map<string, ApplyRequest[]>();
+    for (const request of requests) {
+      const chatRequests = byChat.get(request.chatId);
+      if (chatRequests === undefined) byChat.set(request.chatId, [request]);
+      else chatRequests.push(request);
+    }
+    const cursors = new Map<string, { cursor: number; gap: boolean }>();
+    for (const [chatId, chatRequests] of byChat) {
+      await bumpChat(chatId, chatRequests);
+      cursors.set(chatId, await advanceChatCursor(chatId, chatRequests));
+    }
+    // One chat's calls share the highest foreign sequence of the batch, so
+    // a burst of live messages sends one delivery receipt, not one each.
+    const foreign = new Map<string, number>();
+    for (const { chatId, messages, me } of requests) {
+      for (const message of messages) {
+        if (message.senderId === me) continue;
+        foreign.set(chatId, Math.max(foreign.get(chatId) ?? 0, message.seq));
+      }
+    }
+    return requests.map(({ chatId }) => ({
+      maxForeignSeq: foreign.get(chatId) ?? 0,
+      ...cursors.get(chatId)!,
+    }));
+  });
+}
+
+interface Waiting {
+  request: ApplyRequest;
+  resolve: (result: ApplyResult) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Calls that arrived while a batch was being written. */
+let waiting: Waiting[] = [];
+let draining = false;
+
+/** Writes the waiting calls, a batch per transaction, until none is left. */
+async function drain(): Promise<void> {
+  draining = true;
+  // Calls made before this microtask runs join the first batch.
+  await Promise.resolve();
+  while (waiting.length > 0) {
+    const batch = waiting;
+    waiting = [];
+    try {
+      const results = await applyBatch(batch.map((entry) => entry.request));
+      batch.forEach((entry, index) => entry.resolve(results[index]!));
+    } catch (error) {
+      for (const entry of batch) entry.reject(error);
+    }
+  }
+  draining = false;
+}
+
+/**
  * Stores server messages of one chat, in ascending sequence order, without
  * duplicates: a message already stored is overwritten by the same content.
- * `pageAfterSeq` marks a page that contains everything after that sequence.
+ * Messages of other chats in `messages` are ignored. `pageAfterSeq` marks a
+ * page that contains everything after that sequence.
+ *
+ * Calls made while an earlier batch is being written are stored together
+ * in the next transaction (a group commit), so a burst of live messages
+ * costs one transaction instead of one each. Each call resolves with its
+ * chat's cursor after that transaction. Do not call it inside a Dexie
+ * transaction: the batch runs in a transaction of its own.
  */
-export async function applyMessages(
+export function applyMessages(
   chatId: string,
   messages: StoredMessage[],
   me: string,
   pageAfterSeq?: number,
 ): Promise<ApplyResult> {
-  const tables = [db.messages, db.folds, db.cursors, db.chats];
-  return db.transaction("rw", tables, async () => {
-    let maxForeignSeq = 0;
-    for (const message of messages) {
-      if (message.chatId !== chatId) continue;
-      await storeOne(message);
-      if (message.senderId !== me) {
-        maxForeignSeq = Math.max(maxForeignSeq, message.seq);
-      }
-    }
-    await bumpChat(chatId, messages, me);
-    const seqs = messages.map((message) => message.seq);
-    const { cursor, gap } = await advanceCursor(chatId, pageAfterSeq, seqs);
-    return { maxForeignSeq, cursor, gap };
+  const own = messages.filter((message) => message.chatId === chatId);
+  const request = { chatId, messages: own, me, pageAfterSeq };
+  return new Promise((resolve, reject) => {
+    waiting.push({ request, resolve, reject });
+    if (!draining) void Dexie.ignoreTransaction(() => drain());
   });
 }
 

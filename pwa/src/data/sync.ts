@@ -7,6 +7,7 @@ import {
   type ServerFrameType,
   type StoredMessage,
 } from "../../../protocol/index.ts";
+import { chainFrame } from "./bursts.ts";
 import { db } from "./db.ts";
 import { log } from "./log.ts";
 import { guardStorage } from "./storage.ts";
@@ -321,9 +322,13 @@ function keepLocalRead(
 
 let queue: Promise<void> = Promise.resolve();
 
-/** Applies a server frame after every frame that arrived before it. */
+/**
+ * Applies a server frame after the frames that arrived before it; live
+ * `message` frames that arrive together are applied as one burst (see
+ * bursts.ts).
+ */
 export function handleFrame(frame: ServerFrame): Promise<void> {
-  queue = queue.then(() => dispatch(frame));
+  queue = chainFrame(queue, frame, dispatch);
   return queue;
 }
 

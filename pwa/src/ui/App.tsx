@@ -2,15 +2,7 @@ import { useEffect } from "preact/hooks";
 import { revoked, session, viewChat } from "../data/index.ts";
 import { route, type Route } from "./router.ts";
 import { ChatList } from "./ChatList/ChatList.tsx";
-import { ChatScreen } from "./Chat/ChatScreen.tsx";
-import { ChatInfo } from "./ChatInfo/ChatInfo.tsx";
-import { NewChat } from "./NewChat/NewChat.tsx";
-import { NewGroup } from "./NewChat/NewGroup.tsx";
-import { Settings } from "./Settings/Settings.tsx";
-import { LinkedDevices } from "./Settings/LinkedDevices.tsx";
-import { SignIn } from "./SignIn/SignIn.tsx";
-import { NameStep } from "./SignIn/NameStep.tsx";
-import { Revoked } from "./SignIn/Revoked.tsx";
+import { lazyScreen } from "./common/lazy.tsx";
 import {
   ConnectionStatus,
   StorageAlert,
@@ -18,6 +10,36 @@ import {
 } from "./common/StatusBar.tsx";
 import { Notice } from "./common/notice.tsx";
 import "./App.css";
+
+// Screens other than the chat list load on demand, which keeps their code
+// and libphonenumber-js out of the first download.
+const ChatScreen = lazyScreen("ChatScreen", () =>
+  import("./Chat/ChatScreen.tsx").then((module) => module.ChatScreen),
+);
+const ChatInfo = lazyScreen("ChatInfo", () =>
+  import("./ChatInfo/ChatInfo.tsx").then((module) => module.ChatInfo),
+);
+const NewChat = lazyScreen("NewChat", () =>
+  import("./NewChat/NewChat.tsx").then((module) => module.NewChat),
+);
+const NewGroup = lazyScreen("NewGroup", () =>
+  import("./NewChat/NewGroup.tsx").then((module) => module.NewGroup),
+);
+const Settings = lazyScreen("Settings", () =>
+  import("./Settings/Settings.tsx").then((module) => module.Settings),
+);
+const LinkedDevices = lazyScreen("LinkedDevices", () =>
+  import("./Settings/LinkedDevices.tsx").then((module) => module.LinkedDevices),
+);
+const SignIn = lazyScreen("SignIn", () =>
+  import("./SignIn/SignIn.tsx").then((module) => module.SignIn),
+);
+const NameStep = lazyScreen("NameStep", () =>
+  import("./SignIn/NameStep.tsx").then((module) => module.NameStep),
+);
+const Revoked = lazyScreen("Revoked", () =>
+  import("./SignIn/Revoked.tsx").then((module) => module.Revoked),
+);
 
 /**
  * The app: sign-in while there is no session, the name step while the
@@ -56,6 +78,9 @@ function Shell({ route: current }: { route: Route }) {
   useEffect(() => {
     viewChat(chatId);
   }, [chatId]);
+  // The chat list shows first; the chat screen downloads behind it, so
+  // opening a chat does not wait for its chunk.
+  useEffect(() => ChatScreen.preload(), []);
   return (
     <div class={chatId === null ? "shell" : "shell shell--detail"}>
       <ConnectionStatus />

@@ -1,4 +1,4 @@
-import { parsePhoneNumberFromString } from "libphonenumber-js";
+import { signal } from "@preact/signals";
 
 /**
  * Formatting of times, dates, sizes and phone numbers in the viewer's locale
@@ -89,9 +89,43 @@ export function formatKilobytes(bytes: number): string {
   return `${Math.ceil(bytes / 1024)} KB`;
 }
 
-/** Formats an E.164 number in international notation ("+49 30 1234567"). */
+type ParsePhone = typeof import("libphonenumber-js").parsePhoneNumberFromString;
+
+/**
+ * libphonenumber-js once loaded. Its chunk is about 30 KB gzipped, so it
+ * loads after the first screen, and components that show a number render
+ * again when it arrives.
+ */
+const phoneParser = signal<ParsePhone | null>(null);
+let phoneParserLoading = false;
+
+function loadPhoneParser() {
+  if (phoneParserLoading) return;
+  phoneParserLoading = true;
+  import("libphonenumber-js").then(
+    (module) => {
+      phoneParser.value = module.parsePhoneNumberFromString;
+    },
+    (error: unknown) => {
+      phoneParserLoading = false;
+      console.error(
+        JSON.stringify({ event: "chunk_load_failed", error: String(error) }),
+      );
+    },
+  );
+}
+
+/**
+ * Formats an E.164 number in international notation ("+49 30 1234567").
+ * Returns the number unformatted until libphonenumber-js has loaded.
+ */
 export function formatPhone(e164: string): string {
-  const parsed = parsePhoneNumberFromString(e164);
+  const parse = phoneParser.value;
+  if (parse === null) {
+    loadPhoneParser();
+    return e164;
+  }
+  const parsed = parse(e164);
   return parsed === undefined ? e164 : parsed.formatInternational();
 }
 

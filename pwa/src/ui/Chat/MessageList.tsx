@@ -14,7 +14,7 @@ import { useChatState, type ChatState } from "./chatState.ts";
 import { MessageItem } from "./Message.tsx";
 import { useVirtualList } from "./useVirtualList.ts";
 
-/** Messages added to the window each time the list nears its top. */
+/** Messages added to the list each time it nears its top. */
 const PAGE = 50;
 /** Distance from the top, in pixels, at which older messages are loaded. */
 const LOAD_OLDER_AT = 800;
@@ -146,21 +146,20 @@ interface MessageWindow {
 }
 
 /**
- * The newest `limit` messages of a chat, with `loadMore` widening the window
- * and, when the local copy runs out, fetching an older page from the server.
+ * The newest messages of a chat, a page more each time `loadMore` runs, and
+ * when the local copy runs out, an older page fetched from the server.
  */
 function useMessageWindow(chatId: string): MessageWindow {
-  const [limit, setLimit] = useState(PAGE);
+  const [pages, setPages] = useState(1);
   const [serverDone, setServerDone] = useState(false);
   const [loading, setLoading] = useState(false);
   const busy = useRef(false);
   const abort = useRef(new AbortController());
-  const messages = useMessages(chatId, limit);
-  // The rows from before the last change of `limit`. Until the live query
-  // returns rows for the new limit, a short list does not mean the end.
-  const staleRows = useRef<MessageRow[] | undefined>(undefined);
-  const settling = messages !== undefined && messages === staleRows.current;
-  const localDone = messages !== undefined && messages.length < limit;
+  const paged = useMessages(chatId, pages, PAGE);
+  const messages = paged?.rows;
+  // Until a requested page has arrived, a short list does not mean the end.
+  const settling = paged?.settling ?? false;
+  const localDone = paged?.complete ?? false;
   const hasOlder = settling || !(serverDone && localDone);
 
   // loadOlder waits for a connection while offline; leaving the chat ends it.
@@ -173,13 +172,11 @@ function useMessageWindow(chatId: string): MessageWindow {
     busy.current = true;
     setLoading(true);
     const signal = abort.current.signal;
-    fetchMore(chatId, messages.length, localDone && !serverDone, signal)
-      .then((result) => {
-        if (!result.more) setServerDone(true);
-        if (result.limit !== limit) {
-          staleRows.current = messages;
-          setLimit(result.limit);
-        }
+    const askServer = localDone && !serverDone;
+    fetchMore(chatId, askServer, signal)
+      .then((more) => {
+        if (more) setPages((count) => count + 1);
+        else setServerDone(true);
       })
       .catch((error: unknown) => {
         if (!signal.aborted) showNotice(errorMessage(error));
@@ -192,14 +189,16 @@ function useMessageWindow(chatId: string): MessageWindow {
   return { messages, hasOlder, loading: loading || settling, loadMore };
 }
 
+/**
+ * Returns false when the server has nothing older. The local copy always
+ * may have more, so without `askServer` it returns true.
+ */
 async function fetchMore(
   chatId: string,
-  loaded: number,
   askServer: boolean,
   signal: AbortSignal,
-): Promise<{ more: boolean; limit: number }> {
-  const more = askServer ? await loadOlder(chatId, signal) : true;
-  return { more, limit: loaded + PAGE };
+): Promise<boolean> {
+  return askServer ? await loadOlder(chatId, signal) : true;
 }
 
 /** The first unread message when the chat opened; undefined while loading. */
