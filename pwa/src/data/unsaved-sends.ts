@@ -74,12 +74,14 @@ function isUnsavedSend(value: unknown): value is UnsavedSend {
  */
 export function unsavedSends(): UnsavedSend[] {
   const sends: UnsavedSend[] = [];
-  let keys: string[];
+  const keys: string[] = [];
   try {
-    keys = Object.keys(localStorage).filter((key) =>
-      key.startsWith(KEY_PREFIX),
-    );
+    for (let index = 0; index < localStorage.length; index++) {
+      const key = localStorage.key(index);
+      if (key?.startsWith(KEY_PREFIX)) keys.push(key);
+    }
   } catch {
+    // No localStorage here, so no copies either.
     return sends;
   }
   for (const key of keys) {
