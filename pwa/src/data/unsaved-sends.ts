@@ -36,6 +36,7 @@ export interface UnsavedSend {
  * full, so the send then relies on its Dexie write alone.
  */
 export function saveUnsavedSend(send: UnsavedSend): boolean {
+  if (typeof localStorage === "undefined") return false;
   try {
     localStorage.setItem(KEY_PREFIX + send.id, JSON.stringify(send));
     return true;
@@ -50,6 +51,7 @@ export function saveUnsavedSend(send: UnsavedSend): boolean {
 
 /** Removes the copy of the send `id` once Dexie contains it or it failed. */
 export function forgetUnsavedSend(id: string): void {
+  if (typeof localStorage === "undefined") return;
   try {
     localStorage.removeItem(KEY_PREFIX + id);
   } catch (error) {
