@@ -60,6 +60,14 @@ export async function sendOutbox(): Promise<void> {
   log("sw.outbox_send_started", { queued: queued.length });
   for (const entry of queued) {
     const ids = { chatId: entry.chatId, messageId: entry.id };
+    // A page may have sent, retried or wiped the entry meanwhile. After a
+    // logout the cookie may belong to the next account, so an entry that
+    // left the outbox must not be posted with it.
+    const current = await db.outbox.get(entry.n!);
+    if (current?.id !== entry.id || current.state !== "queued") {
+      log("sw.send_skipped", ids);
+      continue;
+    }
     const outcome = await postMessage(entry);
     switch (outcome.kind) {
       case "sent":

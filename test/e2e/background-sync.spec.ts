@@ -204,3 +204,40 @@ test("background sync keeps sends it cannot deliver", async ({
   await expect(tick).toHaveAttribute("aria-label", SENT);
   await expect(messageWith(ben.page, text)).toHaveCount(1);
 });
+
+test("background sync sends what the socket lost", async ({
+  newPerson,
+  baseURL,
+}) => {
+  const { ana, ben } = await directPair(newPerson);
+  await ana.context.grantPermissions(["background-sync"]);
+  await waitForServiceWorker(ana.page);
+  const text = "Lost with the connection";
+
+  // Online, the send leaves by the socket, but the network fails before
+  // the frame reaches the server.
+  await ana.page.routeWebSocket(/\/api\/ws$/, (socket) => {
+    const server = socket.connectToServer();
+    socket.onMessage((frame) => {
+      if (typeof frame === "string" && frame.includes(text)) return;
+      server.send(frame);
+    });
+  });
+  await ana.page.reload();
+  await openChat(ana.page, "Ben");
+  await sendText(ana.page, text);
+  const pending = tickOf(messageWith(ana.page, text));
+  await expect(pending).toHaveAttribute("aria-label", "Pending");
+  await ana.context.setOffline(true);
+  await expect(networkStatus(ana.page)).toBeVisible();
+  await expect
+    .poll(() => syncTags(ana.page), { message: "the outbox sync tag" })
+    .toContain(OUTBOX_SYNC_TAG);
+
+  // The tab closes before the network is back, so only the service worker
+  // can send the message.
+  await ana.page.close();
+  await ana.context.setOffline(false);
+  await dispatchSync(ana.context, baseURL!, OUTBOX_SYNC_TAG);
+  await expect(messageWith(ben.page, text)).toHaveCount(1);
+});

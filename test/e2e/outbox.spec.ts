@@ -1,4 +1,6 @@
+import type { Page } from "@playwright/test";
 import {
+  directPair,
   expect,
   messageLog,
   messageWith,
@@ -82,4 +84,49 @@ test("rejected send does not block the queue", async ({ newPerson }) => {
   await ana.page.reload();
   await expect(messageLog(ana.page)).toBeVisible();
   await expect(messageWith(ana.page, "Second, to the group")).toHaveCount(0);
+});
+
+/**
+ * Holds a readwrite transaction on the app's `messages` store for `ms`,
+ * as a burst of sync writes after a reload does, so that a send's own
+ * transaction waits behind it.
+ */
+async function holdMessagesStore(page: Page, ms: number): Promise<void> {
+  await page.evaluate(
+    (holdMs) =>
+      new Promise<void>((resolve, reject) => {
+        const open = indexedDB.open("messenger");
+        open.onerror = () => reject(new Error(String(open.error)));
+        open.onsuccess = () => {
+          const store = open.result
+            .transaction("messages", "readwrite")
+            .objectStore("messages");
+          const until = Date.now() + holdMs;
+          const keepBusy = () => {
+            if (Date.now() < until) store.count().onsuccess = keepBusy;
+          };
+          keepBusy();
+          resolve();
+        };
+      }),
+    ms,
+  );
+}
+
+test("send survives reload before it is stored", async ({ newPerson }) => {
+  const { ana, ben } = await directPair(newPerson);
+
+  // The composer empties at once, while the send still waits to be
+  // stored. Reloading then must not lose it.
+  await holdMessagesStore(ana.page, 5_000);
+  await sendText(ana.page, "Sent just before a reload");
+  await ana.page.reload();
+
+  await openChat(ana.page, "Ben");
+  const sent = messageWith(ana.page, "Sent just before a reload");
+  await expect(sent).toHaveCount(1);
+  await expect(tickOf(sent)).toHaveAttribute("aria-label", SENT);
+  await expect(messageWith(ben.page, "Sent just before a reload")).toHaveCount(
+    1,
+  );
 });

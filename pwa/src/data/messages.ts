@@ -11,9 +11,15 @@ import {
   type ClientMessageKind,
 } from "../../../protocol/index.ts";
 import { encodeEdit, encodeMessage, encodeReaction } from "./codec.ts";
-import { db, HIDDEN_ORDER, PENDING_ORDER_BASE } from "./db.ts";
+import { db, HIDDEN_ORDER } from "./db.ts";
 import { refold } from "./fold.ts";
 import { enqueue, pumpOutbox } from "./outbox.ts";
+import {
+  forgetUnsavedSend,
+  saveUnsavedSend,
+  storeSend,
+  type UnsavedSend,
+} from "./unsaved-sends.ts";
 import { sendReceipt } from "./receipts.ts";
 import { connection, session } from "./state.ts";
 import { guardStorage } from "./storage.ts";
@@ -72,6 +78,11 @@ function checkEncoded(frame: Extract<ClientFrame, { type: "send" }>): void {
   );
 }
 
+/**
+ * Queues a new message and shows it at once with a clock. A copy goes to
+ * localStorage before the Dexie write, so a tab closed while the write
+ * waits still sends it at the next start (see unsaved-sends.ts).
+ */
 export async function sendText(
   chatId: string,
   text: string,
@@ -86,34 +97,24 @@ export async function sendText(
     chatId,
     message: { id, kind: "message", body },
   });
-  const now = Date.now();
-  const tables = [db.messages, db.outbox, db.chats];
-  await guardStorage(() =>
-    db.transaction("rw", tables, async () => {
-      await db.messages.add({
-        id,
-        chatId,
-        seq: null,
-        order: PENDING_ORDER_BASE + now,
-        kind: "message",
-        senderId: me.id,
-        senderDeviceId: deviceId,
-        ts: now,
-        text,
-        replyTo: replyTo ?? null,
-        editedAt: null,
-        reactions: {},
-        deleted: false,
-        system: null,
-        status: "pending",
-        error: null,
-        body,
-        hidden: false,
-      });
-      await enqueue({ id, chatId, kind: "message", body, attempts: 0 });
-      await db.chats.update(chatId, { lastActivityAt: now });
-    }),
-  );
+  const send: UnsavedSend = {
+    id,
+    chatId,
+    userId: me.id,
+    deviceId,
+    text,
+    replyTo: replyTo ?? null,
+    body,
+    ts: Date.now(),
+  };
+  saveUnsavedSend(send);
+  try {
+    await guardStorage(() => storeSend(send));
+  } finally {
+    // Stored, or failed with an error that the composer shows: either
+    // way the next start must not queue the copy.
+    forgetUnsavedSend(id);
+  }
   await pumpOutbox();
 }
 

@@ -231,9 +231,26 @@ export async function rejectSend(
   return entry !== undefined;
 }
 
-/** Clears the in-flight send after the socket closed, so it is sent again. */
+/**
+ * Clears the in-flight send after the socket closed, so it is sent again,
+ * and requests a Background Sync when anything is still queued. A send
+ * queued while the socket was up registered none, and without one it
+ * would wait for the next start of the app if every tab closed now.
+ */
 export function outboxDisconnected(): void {
   clearInFlight();
+  void requestSyncWhenQueued();
+}
+
+async function requestSyncWhenQueued(): Promise<void> {
+  try {
+    const queued = await db.outbox
+      .filter((entry) => entry.state === "queued")
+      .count();
+    if (queued > 0) await requestOutboxSync();
+  } catch (error) {
+    log("outbox_sync_request_failed", { error: String(error) });
+  }
 }
 
 /** Forgets the in-flight send and any pause, after the outbox was wiped. */

@@ -13,6 +13,7 @@ import { log } from "./log.ts";
 import { resetOutbox } from "./outbox.ts";
 import { DeviceLink } from "./device-link.ts";
 import { resetReceipts } from "./receipts.ts";
+import { forgetAllUnsavedSends, queueUnsavedSends } from "./unsaved-sends.ts";
 import { connection, revoked, session } from "./state.ts";
 import { requestPersistentStorage } from "./storage.ts";
 import { syncDisconnected } from "./sync.ts";
@@ -47,6 +48,7 @@ async function startSession(value: Session, announce = false) {
   revoked.value = false;
   link.start();
   if (announce) link.announceSession(value);
+  void queueUnsavedSends(value.me.id);
 }
 
 /** Closes the link and clears this tab's in-memory state. */
@@ -60,6 +62,7 @@ function resetMemory(): void {
 
 async function clearLocalState(): Promise<void> {
   resetMemory();
+  forgetAllUnsavedSends();
   await wipeDatabase();
   session.value = null;
 }
