@@ -112,6 +112,7 @@ export {
   deleteForEveryone,
   deleteForMe,
   discardFailed,
+  editFailed,
   editMessage,
   firstUnreadId,
   loadOlder,

@@ -13,7 +13,7 @@ import {
 import { encodeEdit, encodeMessage, encodeReaction } from "./codec.ts";
 import { db, HIDDEN_ORDER } from "./db.ts";
 import { refold } from "./fold.ts";
-import { enqueue, pumpOutbox } from "./outbox.ts";
+import { enqueue, pumpOutbox, retryFailed } from "./outbox.ts";
 import {
   forgetUnsavedSend,
   saveUnsavedSend,
@@ -116,6 +116,29 @@ export async function sendText(
     forgetUnsavedSend(id);
   }
   await pumpOutbox();
+}
+
+/**
+ * Changes the text of our message that the server rejected and sends it
+ * again, as a person does after "too large" or a typo they now notice.
+ */
+export async function editFailed(
+  chatId: string,
+  id: string,
+  text: string,
+): Promise<void> {
+  checkText(text);
+  const row = await db.messages.get(id);
+  if (row === undefined || row.chatId !== chatId || row.status !== "failed") {
+    throw new Error("This message was sent meanwhile; edit it from its menu.");
+  }
+  const body = encodeMessage(text, row.replyTo ?? undefined);
+  checkEncoded({
+    type: "send",
+    chatId,
+    message: { id, kind: "message", body },
+  });
+  await retryFailed(id, { text, body });
 }
 
 /** Queues an edit or reaction and shows it on the target at once. */

@@ -260,18 +260,27 @@ export function resetOutbox(): void {
   clearTimeout(resumeTimer);
 }
 
-/** Queues a failed message again, behind everything queued now. */
-export async function retryFailed(id: string): Promise<void> {
+/**
+ * Queues a failed message again, behind everything queued now. With
+ * `revised`, the message goes out with that new text instead; it keeps its
+ * id, which the server never stored because it rejected the message.
+ */
+export async function retryFailed(
+  id: string,
+  revised?: { text: string; body: string },
+): Promise<void> {
   await db.transaction("rw", [db.outbox, db.messages], async () => {
     const entry = await db.outbox.where("id").equals(id).first();
     if (entry === undefined || entry.state !== "failed") return;
     await db.outbox.delete(entry.n!);
     const { n: _n, ...rest } = entry;
-    await db.outbox.add({ ...rest, state: "queued", attempts: 0 });
+    const body = revised?.body ?? entry.body;
+    await db.outbox.add({ ...rest, body, state: "queued", attempts: 0 });
     await db.messages.update(id, {
       status: "pending",
       error: null,
       order: PENDING_ORDER_BASE + Date.now(),
+      ...(revised === undefined ? {} : revised),
     });
   });
   await pumpOutbox();

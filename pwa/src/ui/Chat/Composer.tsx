@@ -3,6 +3,7 @@ import { MAX_TEXT_BYTES, utf8Length } from "../../../../protocol/index.ts";
 import {
   composerChanged,
   composerIdle,
+  editFailed,
   editMessage,
   sendText,
   type MessageRow,
@@ -78,7 +79,12 @@ export function Composer({ chatId }: { chatId: string }) {
     state.replyTo.value = null;
     try {
       if (target !== null) {
-        if (draft !== target.text) await editMessage(chatId, target.id, draft);
+        if (target.status === "failed") {
+          // The server rejected it, so it goes out again with the new text.
+          await editFailed(chatId, target.id, draft);
+        } else if (draft !== target.text) {
+          await editMessage(chatId, target.id, draft);
+        }
       } else {
         state.toBottom.value += 1;
         await sendText(chatId, draft, quoted?.id);

@@ -152,9 +152,18 @@ function TickMark({ message }: { message: MessageRow }) {
 }
 
 function FailedBar({ message }: { message: MessageRow }) {
+  const state = useChatState();
+  const edit = () => {
+    state.replyTo.value = null;
+    state.editing.value = message;
+    state.composer.current?.focus();
+  };
   return (
     <div class="message__failed">
       <span>{message.error ?? "Not sent."}</span>
+      <button type="button" class="link-button" onClick={edit}>
+        Edit
+      </button>
       <button
         type="button"
         class="link-button"
