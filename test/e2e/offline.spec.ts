@@ -1,4 +1,3 @@
-import type { Page } from "@playwright/test";
 import {
   chatLink,
   chooseAction,
@@ -11,36 +10,8 @@ import {
   test,
   tickOf,
 } from "./helpers.ts";
-
-/** The tick labels of a message the server stored. */
-const SENT = /^(Sent|Delivered|Read)$/;
-
-/** Waits until the service worker controls `page`, so reloads are cached. */
-async function waitForServiceWorker(page: Page): Promise<void> {
-  await page.evaluate(async () => {
-    await navigator.serviceWorker.ready;
-  });
-  // The first load is not controlled until the worker claims it or the page
-  // reloads, so reload once to be served by the worker.
-  if (!(await page.evaluate(() => !!navigator.serviceWorker.controller))) {
-    await page.reload();
-  }
-  await expect
-    .poll(() => page.evaluate(() => !!navigator.serviceWorker.controller), {
-      message: "a service worker controls the page",
-    })
-    .toBe(true);
-}
-
-/** Returns the "Waiting for network" status line. */
-function networkStatus(page: Page) {
-  return page.getByRole("status").filter({ hasText: "Waiting for network" });
-}
-
-/** Returns the texts of the message articles of the open chat, in order. */
-async function messageTexts(page: Page): Promise<string[]> {
-  return messageLog(page).getByRole("article").allInnerTexts();
-}
+import { waitForServiceWorker } from "./service-worker.ts";
+import { messageTexts, networkStatus, SENT } from "./steps.ts";
 
 test("offline reload shows chats and messages", async ({ newPerson }) => {
   const { ana, ben } = await directPair(newPerson);
@@ -260,4 +231,32 @@ test("read made offline reaches sender", async ({ newPerson }) => {
 
   await ben.context.setOffline(false);
   await expect(tick).toHaveAttribute("aria-label", "Read");
+});
+
+test("logout warns about unsent messages", async ({ newPerson }) => {
+  const { ana } = await directPair(newPerson);
+  await ana.context.setOffline(true);
+  await expect(networkStatus(ana.page)).toBeVisible();
+  await sendText(ana.page, "Still in the outbox");
+  await ana.page.goto("/");
+  await ana.page.getByRole("button", { name: "Settings" }).click();
+
+  await ana.page.getByRole("button", { name: "Log out" }).click();
+  const warning = ana.page.getByRole("dialog", {
+    name: "Log out with 1 unsent message?",
+  });
+  await expect(warning).toBeVisible();
+  await warning.getByRole("button", { name: "Cancel" }).click();
+  await expect(warning).toHaveCount(0);
+  await ana.page.goto("/");
+  await openChat(ana.page, "Ben");
+  const tick = tickOf(messageWith(ana.page, "Still in the outbox"));
+  await expect(tick).toHaveAttribute("aria-label", "Pending");
+
+  await ana.page.getByRole("button", { name: "Settings" }).click();
+  await ana.page.getByRole("button", { name: "Log out" }).click();
+  await warning.getByRole("button", { name: "Log out anyway" }).click();
+  await expect(
+    ana.page.getByRole("button", { name: "Send code" }),
+  ).toBeVisible();
 });

@@ -108,6 +108,7 @@ export {
 } from "./contacts.ts";
 
 // ---- messages ----
+export { countUnsent } from "./outbox.ts";
 export {
   deleteForEveryone,
   deleteForMe,

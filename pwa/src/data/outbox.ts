@@ -296,3 +296,11 @@ export async function discardFailed(id: string): Promise<void> {
     await db.messages.delete(id);
   });
 }
+
+/**
+ * Counts the messages written on this device that the server has not
+ * stored: queued ones and failed ones. Logging out deletes them.
+ */
+export function countUnsent(): Promise<number> {
+  return db.outbox.filter((entry) => entry.kind === "message").count();
+}

@@ -5,7 +5,6 @@ import {
 } from "../../../../protocol/index.ts";
 import {
   estimateStorage,
-  logout,
   session,
   updateProfile,
   updateSettings,
@@ -17,8 +16,9 @@ import { BackButton } from "../NewChat/NewChat.tsx";
 import { errorMessage, run } from "../common/notice.tsx";
 import { InstallButton } from "../common/StatusBar.tsx";
 import { formatPhone } from "../format.ts";
-import { navigate, onLinkClick } from "../router.ts";
+import { onLinkClick } from "../router.ts";
 import { BlockedContacts } from "./BlockedContacts.tsx";
+import { LogoutButton } from "./LogoutButton.tsx";
 import "./Settings.css";
 
 export function Settings() {
@@ -47,18 +47,7 @@ export function Settings() {
         </section>
         <div class="settings__actions">
           <InstallButton variant="full" />
-          <button
-            type="button"
-            class="button button--danger"
-            onClick={() =>
-              run(async () => {
-                await logout();
-                navigate("/", { replace: true });
-              })
-            }
-          >
-            Log out
-          </button>
+          <LogoutButton />
         </div>
       </div>
     </div>
