@@ -206,9 +206,21 @@ export class UserHub extends DurableObject<Env> {
     return this.inbox.applyChat(update, messages);
   }
 
-  /** Records a live message from a ChatRoom and sends it to every device. */
-  async deliver(message: StoredMessage): Promise<void> {
+  /**
+   * Records a message this person sent over HTTP, from the room's reply,
+   * and sends it to every device. The room does not call the sender's hub.
+   */
+  async recordSent(message: StoredMessage): Promise<void> {
     await this.inbox.deliver(message);
+  }
+
+  /**
+   * Records live messages of one chat from its ChatRoom, in sequence
+   * order, and sends them to every device. Messages an earlier attempt of
+   * the same call recorded are skipped.
+   */
+  async deliver(messages: StoredMessage[]): Promise<void> {
+    await this.inbox.deliverFromRoom(messages);
   }
 
   /**
