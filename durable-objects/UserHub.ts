@@ -24,6 +24,7 @@ import { dispatchFrame } from "./user-hub/frames.ts";
 import { Inbox } from "./user-hub/inbox.ts";
 import { PresenceKeeper, type TypingFrame } from "./user-hub/presence.ts";
 import { PresenceStore } from "./user-hub/presence-store.ts";
+import { RoomSends } from "./user-hub/room-sends.ts";
 import * as sessions from "./user-hub/sessions.ts";
 import type { NewSession } from "./user-hub/sessions.ts";
 import {
@@ -78,6 +79,7 @@ export class UserHub extends DurableObject<Env> {
       this.sockets,
       this.keeper,
       this.inbox,
+      new RoomSends(env),
       // Reads the field at each call because tests replace the budget.
       (deviceId) => this.sendBudget.take(deviceId),
     );
