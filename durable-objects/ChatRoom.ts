@@ -11,8 +11,8 @@ import {
 } from "../protocol/index.ts";
 import { countedSql } from "../worker/dev-counters.ts";
 import { userHub, type Env } from "../worker/env.ts";
-import { log } from "../worker/log.ts";
-import { catchApiError, type Result } from "../worker/result.ts";
+import { errorMessage, log } from "../worker/log.ts";
+import { catchApiError, fail, type Result } from "../worker/result.ts";
 import * as groups from "./chat-room/groups.ts";
 import { ROOM_MIGRATIONS, RoomStore } from "./chat-room/store.ts";
 import {
@@ -119,6 +119,35 @@ export class ChatRoom extends DurableObject<Env> {
         message,
       ),
     );
+  }
+
+  /**
+   * Stores the sends of one sender in order, as `send` does for each, and
+   * returns one result per send. A send that fails unexpectedly gets an
+   * "internal" error and does not stop the sends after it.
+   */
+  async sendBatch(
+    senderId: string,
+    sends: { deviceId: string; message: OutgoingMessage }[],
+  ): Promise<Result<SendResult>[]> {
+    const results: Result<SendResult>[] = [];
+    for (const { deviceId, message } of sends) {
+      try {
+        results.push(await this.send(senderId, deviceId, message));
+      } catch (error) {
+        log("room.send_failed", {
+          chatId: this.store.chat()?.chat_id,
+          senderId,
+          deviceId,
+          messageId: message.id,
+          error: errorMessage(error),
+        });
+        results.push(
+          fail("internal", "The server failed to store this message."),
+        );
+      }
+    }
+    return results;
   }
 
   // ---- typing, viewers and blocks -----------------------------------------

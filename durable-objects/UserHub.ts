@@ -24,6 +24,7 @@ import { dispatchFrame } from "./user-hub/frames.ts";
 import { Inbox } from "./user-hub/inbox.ts";
 import { PresenceKeeper, type TypingFrame } from "./user-hub/presence.ts";
 import { PresenceStore } from "./user-hub/presence-store.ts";
+import { RoomSends } from "./user-hub/room-sends.ts";
 import * as sessions from "./user-hub/sessions.ts";
 import type { NewSession } from "./user-hub/sessions.ts";
 import {
@@ -78,6 +79,7 @@ export class UserHub extends DurableObject<Env> {
       this.sockets,
       this.keeper,
       this.inbox,
+      new RoomSends(env),
       // Reads the field at each call because tests replace the budget.
       (deviceId) => this.sendBudget.take(deviceId),
     );
@@ -206,9 +208,21 @@ export class UserHub extends DurableObject<Env> {
     return this.inbox.applyChat(update, messages);
   }
 
-  /** Records a live message from a ChatRoom and sends it to every device. */
-  async deliver(message: StoredMessage): Promise<void> {
+  /**
+   * Records a message this person sent over HTTP, from the room's reply,
+   * and sends it to every device. The room does not call the sender's hub.
+   */
+  async recordSent(message: StoredMessage): Promise<void> {
     await this.inbox.deliver(message);
+  }
+
+  /**
+   * Records live messages of one chat from its ChatRoom, in sequence
+   * order, and sends them to every device. Messages an earlier attempt of
+   * the same call recorded are skipped.
+   */
+  async deliver(messages: StoredMessage[]): Promise<void> {
+    await this.inbox.deliverFromRoom(messages);
   }
 
   /**

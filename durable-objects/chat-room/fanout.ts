@@ -1,6 +1,7 @@
 import type { ChatDetail, StoredMessage } from "../../protocol/index.ts";
 import { userHub, type Env } from "../../worker/env.ts";
 import { errorMessage, log } from "../../worker/log.ts";
+import { HubDeliveries } from "./deliveries.ts";
 import type { MemberRow, RoomStore } from "./store.ts";
 import type { ChatUpdate, ReceiptUpdate } from "./types.ts";
 
@@ -84,11 +85,15 @@ export function chatUpdateFor(store: RoomStore, userId: string): ChatUpdate {
  * of the call, then calls the hubs in the background.
  */
 export class Fanout {
+  private readonly deliveries: HubDeliveries;
+
   constructor(
     private readonly store: RoomStore,
     private readonly env: Env,
     private readonly waitUntil: (promise: Promise<unknown>) => void,
-  ) {}
+  ) {
+    this.deliveries = new HubDeliveries(env, waitUntil);
+  }
 
   /** Sends each person's chat row, then `messages`, to their hub. */
   chatChanged(userIds: string[], messages: StoredMessage[]): void {
@@ -101,10 +106,13 @@ export class Fanout {
     });
   }
 
-  /** Sends a new message to the hubs of every member but its sender. */
+  /**
+   * Queues a new message for the hubs of every member but its sender.
+   * Messages to one hub leave in batches, in sequence order.
+   */
   message(message: StoredMessage): void {
     const recipients = this.memberIds().filter((id) => id !== message.senderId);
-    this.toHubs(recipients, "message", (hub) => hub.deliver(message));
+    this.deliveries.enqueue(recipients, message);
   }
 
   /** Sends `deleted` to everyone who could read `message`. */
@@ -161,7 +169,7 @@ export class Fanout {
   }
 
   memberIds(): string[] {
-    return this.store.members().map((m) => m.user_id);
+    return this.store.memberIds();
   }
 
   /** Calls every hub, logging (not raising) a failure of any one of them. */

@@ -2,6 +2,7 @@ import {
   ApiError,
   DELETE_FOR_EVERYONE_WINDOW_MS,
   type OutgoingMessage,
+  type StoredMessage,
 } from "../../protocol/index.ts";
 import type { Fanout } from "./fanout.ts";
 import { requireMember } from "./membership.ts";
@@ -25,26 +26,14 @@ export function sendMessage(
   message: OutgoingMessage,
 ): SendResult {
   const senderId = sender.userId;
-  requireMember(store, senderId);
+  if (!store.isMember(senderId)) requireMember(store, senderId);
   if (
     store.chat()?.kind === "direct" &&
     typingRelay.isBlockedByOther(senderId)
   ) {
     throw new ApiError("forbidden", BLOCKED);
   }
-  const existing = store.messageById(message.id);
-  if (existing !== undefined) {
-    if (existing.senderId !== senderId) {
-      throw new ApiError(
-        "conflict",
-        `Message id ${message.id} is already used.`,
-        "message.id",
-      );
-    }
-    return { seq: existing.seq, ts: existing.ts, stored: null };
-  }
-  checkRef(store, senderId, message);
-  const stored = store.insertMessage({
+  const newMessage = {
     id: message.id,
     kind: message.kind,
     ref: message.ref ?? null,
@@ -52,7 +41,29 @@ export function sendMessage(
     senderDeviceId: sender.deviceId,
     body: message.body,
     ts: Date.now(),
-  });
+  };
+  // A plain message needs no check against the log, so it is inserted at
+  // once and the id is looked up only when the insert finds it stored.
+  // Edits and reactions check their target first, after the resend check.
+  let stored: StoredMessage | undefined;
+  if (message.kind === "message") {
+    stored = store.insertMessageUnlessStored(newMessage);
+  }
+  if (stored === undefined) {
+    const existing = store.messageById(message.id);
+    if (existing !== undefined) {
+      if (existing.senderId !== senderId) {
+        throw new ApiError(
+          "conflict",
+          `Message id ${message.id} is already used.`,
+          "message.id",
+        );
+      }
+      return { seq: existing.seq, ts: existing.ts, stored: null };
+    }
+    checkRef(store, senderId, message);
+    stored = store.insertMessage(newMessage);
+  }
   fanout.message(stored);
   typingRelay.messageSent(senderId);
   return { seq: stored.seq, ts: stored.ts, stored };

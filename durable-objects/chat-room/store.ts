@@ -113,6 +113,11 @@ export class RoomStore {
    * times, and only createChat and rename write it, so they clear it.
    */
   private cachedChat: ChatRow | undefined;
+  /**
+   * Member ids in join order as `memberIds()` last read them. Every send
+   * reads them, and only addMember and removeMember change them.
+   */
+  private cachedMemberIds: string[] | undefined;
 
   constructor(private readonly sql: SqlStorage) {}
 
@@ -160,6 +165,21 @@ export class RoomStore {
       .toArray();
   }
 
+  /** Ids of the current members in join order. */
+  memberIds(): string[] {
+    this.cachedMemberIds ??= this.sql
+      .exec<{ user_id: string }>(
+        "SELECT user_id FROM member ORDER BY join_order",
+      )
+      .toArray()
+      .map((row) => row.user_id);
+    return this.cachedMemberIds;
+  }
+
+  isMember(userId: string): boolean {
+    return this.memberIds().includes(userId);
+  }
+
   memberCount(): number {
     return this.sql
       .exec<{ n: number }>("SELECT COUNT(*) AS n FROM member")
@@ -181,6 +201,7 @@ export class RoomStore {
     joinedAt: number,
     fromSeq: number,
   ): void {
+    this.cachedMemberIds = undefined;
     const order = this.sql
       .exec<{ n: number }>(
         "SELECT COALESCE(MAX(join_order), 0) + 1 AS n FROM member",
@@ -201,6 +222,7 @@ export class RoomStore {
   removeMember(userId: string, untilSeq: number): void {
     const member = this.member(userId);
     if (member === undefined) return;
+    this.cachedMemberIds = undefined;
     this.sql.exec("DELETE FROM member WHERE user_id = ?", userId);
     this.sql.exec(
       "INSERT OR REPLACE INTO former_member (user_id, from_seq, until_seq) VALUES (?, ?, ?)",
@@ -262,19 +284,36 @@ export class RoomStore {
 
   /** Stores a message with the next sequence number and returns it. */
   insertMessage(message: NewMessage): StoredMessage {
-    const seq = this.lastSeq() + 1;
-    this.sql.exec(
-      `INSERT INTO message (${MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)`,
-      seq,
-      message.id,
-      message.kind,
-      message.ref,
-      message.senderId,
-      message.senderDeviceId,
-      message.body,
-      message.ts,
-    );
-    return { ...message, chatId: this.chatId(), seq, deleted: false };
+    const stored = this.insertMessageUnlessStored(message);
+    if (stored === undefined) {
+      throw new Error(`message id ${message.id} is already stored`);
+    }
+    return stored;
+  }
+
+  /**
+   * Stores a message with the next sequence number in one statement and
+   * returns it, or returns undefined, writing nothing, when a message with
+   * this id is already stored. Leaving out `seq` makes SQLite assign one
+   * more than the largest rowid, which is the largest seq.
+   */
+  insertMessageUnlessStored(message: NewMessage): StoredMessage | undefined {
+    const row = this.sql
+      .exec<{ seq: number }>(
+        `INSERT INTO message (id, kind, ref, sender_id, sender_device_id, body, ts)
+         VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO NOTHING RETURNING seq`,
+        message.id,
+        message.kind,
+        message.ref,
+        message.senderId,
+        message.senderDeviceId,
+        message.body,
+        message.ts,
+      )
+      .toArray()[0];
+    if (row === undefined) return undefined;
+    return { ...message, chatId: this.chatId(), seq: row.seq, deleted: false };
   }
 
   messageById(id: string): StoredMessage | undefined {

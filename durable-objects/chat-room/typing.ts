@@ -23,6 +23,12 @@ export const VIEWER_TTL_MS = 10 * 60_000;
 export class TypingRelay {
   /** Last relayed "typing" per member, in memory: losing it is harmless. */
   private readonly lastTyping = new Map<string, number>();
+  /**
+   * Ids of the people blocked by someone else in this chat, as
+   * `isBlockedByOther` last read them. Each send in a direct chat checks
+   * them, and only setBlocked changes them.
+   */
+  private blockedByOther: Set<string> | undefined;
 
   constructor(
     private readonly sql: SqlStorage,
@@ -99,6 +105,7 @@ export class TypingRelay {
   }
 
   setBlocked(blockerId: string, blockedId: string, on: boolean): void {
+    this.blockedByOther = undefined;
     if (on) {
       this.sql.exec(
         "INSERT OR IGNORE INTO block (blocker_id, blocked_id) VALUES (?, ?)",
@@ -116,14 +123,14 @@ export class TypingRelay {
 
   /** Returns whether any other member blocked `userId`. */
   isBlockedByOther(userId: string): boolean {
-    return (
+    this.blockedByOther ??= new Set(
       this.sql
-        .exec(
-          "SELECT 1 FROM block WHERE blocked_id = ? AND blocker_id != ?",
-          userId,
-          userId,
+        .exec<{ blocked_id: string }>(
+          "SELECT blocked_id FROM block WHERE blocker_id != blocked_id",
         )
-        .toArray().length > 0
+        .toArray()
+        .map((row) => row.blocked_id),
     );
+    return this.blockedByOther.has(userId);
   }
 }

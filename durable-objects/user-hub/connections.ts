@@ -4,6 +4,7 @@ import { log } from "../../worker/log.ts";
 import type { FrameContext } from "./frames.ts";
 import type { Inbox } from "./inbox.ts";
 import type { PresenceKeeper } from "./presence.ts";
+import type { RoomSends } from "./room-sends.ts";
 import {
   heartbeatFor,
   readAttachment,
@@ -24,6 +25,7 @@ export class Connections {
     private readonly sockets: DeviceSockets,
     private readonly keeper: PresenceKeeper,
     private readonly inbox: Inbox,
+    private readonly roomSends: RoomSends,
     /** Takes a send token for a device, as `SendBudget.take` does. */
     private readonly takeSendToken: (deviceId: string) => number,
   ) {}
@@ -85,6 +87,8 @@ export class Connections {
       },
       broadcast: (frame) => this.broadcast(frame),
       deliver: (message) => this.inbox.deliver(message),
+      sendToRoom: (chatId, message) =>
+        this.roomSends.send(chatId, userId, deviceId, message),
       takeSendToken: () => this.takeSendToken(deviceId),
       sharesRead: () => this.store.me()?.settings.readReceipts ?? true,
     };

@@ -8,13 +8,15 @@ import {
   messageId as messageIdSchema,
   type ClientFrameType,
   type ErrorBody,
+  type OutgoingMessage,
   type ServerFrame,
   type StoredMessage,
   type TypingState,
 } from "../../protocol/index.ts";
 import { chatRoom, type Env } from "../../worker/env.ts";
 import { errorMessage, log } from "../../worker/log.ts";
-import { unwrap } from "../../worker/result.ts";
+import { unwrap, type Result } from "../../worker/result.ts";
+import type { SendResult } from "../chat-room/types.ts";
 import type { HubStore } from "./store.ts";
 import { handleSync } from "./sync.ts";
 
@@ -34,6 +36,11 @@ export interface FrameContext {
   broadcast(frame: ServerFrame): void;
   /** Records a message in the chat list and sends it to every socket. */
   deliver(message: StoredMessage): Promise<void>;
+  /** Passes one send to the chat's room, batched with concurrent sends. */
+  sendToRoom(
+    chatId: string,
+    message: OutgoingMessage,
+  ): Promise<Result<SendResult>>;
   /** Takes one send from the device's budget; seconds to wait, or 0. */
   takeSendToken(): number;
   /** Whether this person shares read receipts (one-to-one chats). */
@@ -168,10 +175,7 @@ async function handleSend(
       retryAfter,
     );
   }
-  const room = chatRoom(context.env, frame.chatId);
-  const result = unwrap(
-    await room.send(context.userId, context.deviceId, frame.message),
-  );
+  const result = unwrap(await context.sendToRoom(frame.chatId, frame.message));
   context.reply({
     type: "send.ok",
     chatId: frame.chatId,

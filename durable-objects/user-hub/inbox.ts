@@ -43,34 +43,93 @@ export class Inbox {
   }
 
   /**
-   * Records a live message from a ChatRoom and sends it to every device.
-   * The common case, a chat row this person has not left, takes one write.
+   * Records a message this person sent, from the room's reply, and sends
+   * it to every device. The common case, a chat row this person has not
+   * left, takes one write.
    */
   async deliver(message: StoredMessage): Promise<void> {
     if (this.recordMessage(message, true)) return;
     if (this.store.chat(message.chatId) === undefined) {
-      await this.fetchChatRow(message);
+      await this.fetchChatRow(message.chatId, [message]);
       return;
     }
     log("hub.delivery_skipped", { chatId: message.chatId, seq: message.seq });
   }
 
   /**
-   * Handles a message that arrived before its chat row: the room sends the
-   * row and the messages separately, so the first message can win the race.
-   * The row fetched now already counts `message`, which is only forwarded.
+   * Records a batch of live messages of one chat from its ChatRoom and
+   * sends them to every device in order. The common case, a chat row this
+   * person has not left, takes one write per batch. Messages at or below
+   * the row's `fanout_seq` were recorded by an earlier attempt of the same
+   * delivery, whose reply the room did not get, and are skipped.
    */
-  private async fetchChatRow(message: StoredMessage): Promise<void> {
+  async deliverFromRoom(messages: StoredMessage[]): Promise<void> {
+    const chatId = messages[0]?.chatId;
+    if (chatId === undefined) return;
+    if (this.recordBatch(chatId, messages)) return;
+    const chat = this.store.chat(chatId);
+    if (chat === undefined) {
+      if (await this.fetchChatRow(chatId, messages)) {
+        // Marks the batch as delivered, so a retry of it is skipped.
+        this.store.recordDelivered(chatId, {
+          ...batchRange(messages),
+          unreadSeqs: [],
+        });
+      }
+      return;
+    }
+    if (chat.left) {
+      log("hub.delivery_skipped", { chatId, seq: messages[0]?.seq });
+      return;
+    }
+    const fanoutSeq = this.store.fanoutSeq(chatId);
+    const fresh = messages.filter((message) => message.seq > fanoutSeq);
+    log("hub.delivery_repeated", {
+      chatId,
+      skipped: messages.length - fresh.length,
+    });
+    if (fresh.length > 0) this.recordBatch(chatId, fresh);
+  }
+
+  /** Records `messages` in one write and broadcasts them, or returns false. */
+  private recordBatch(chatId: string, messages: StoredMessage[]): boolean {
+    const myId = this.store.me()?.id;
+    const recorded = this.store.recordDelivered(chatId, {
+      ...batchRange(messages),
+      unreadSeqs: messages
+        .filter((m) => m.senderId !== myId && m.kind === "message")
+        .map((m) => m.seq),
+    });
+    if (!recorded) return false;
+    for (const message of messages) {
+      this.broadcast({ type: "message", message });
+    }
+    return true;
+  }
+
+  /**
+   * Handles messages that arrived before their chat row: the room sends
+   * the row and the messages separately, so the first message can win the
+   * race. The row fetched now already counts `messages`, which are only
+   * forwarded. Returns false when this person is no longer a member.
+   */
+  private async fetchChatRow(
+    chatId: string,
+    messages: StoredMessage[],
+  ): Promise<boolean> {
     const userId = requireMe(this.store).id;
-    const room = chatRoom(this.env, message.chatId);
+    const room = chatRoom(this.env, chatId);
     const update = await room.chatUpdateFor(userId);
     if (update === null) {
-      log("hub.delivery_skipped", { chatId: message.chatId, seq: message.seq });
-      return;
+      log("hub.delivery_skipped", { chatId, seq: messages[0]?.seq });
+      return false;
     }
     this.store.applyChat(update);
     this.pushChat(update.id);
-    this.broadcast({ type: "message", message });
+    for (const message of messages) {
+      this.broadcast({ type: "message", message });
+    }
+    return true;
   }
 
   /**
@@ -132,4 +191,17 @@ export class Inbox {
     this.broadcast({ type: "chat", chat });
     return chat;
   }
+}
+
+/** Returns the first and last seq and the newest ts of an ordered batch. */
+function batchRange(messages: StoredMessage[]): {
+  firstSeq: number;
+  lastSeq: number;
+  lastTs: number;
+} {
+  return {
+    firstSeq: messages[0]?.seq ?? 0,
+    lastSeq: messages[messages.length - 1]?.seq ?? 0,
+    lastTs: Math.max(...messages.map((message) => message.ts)),
+  };
 }

@@ -69,6 +69,9 @@ export const HUB_MIGRATIONS = [
      chat_id TEXT PRIMARY KEY,
      renewed_at INTEGER NOT NULL
    );`,
+  // The highest seq per chat that the room's live delivery brought, so a
+  // retried delivery call skips what an earlier attempt recorded.
+  `ALTER TABLE inbox ADD COLUMN fanout_seq INTEGER NOT NULL DEFAULT 0;`,
 ];
 
 type ProfileRow = {
@@ -332,6 +335,49 @@ export class HubStore {
       unlessLeft ? 0 : 1,
     );
     return cursor.rowsWritten > 0;
+  }
+
+  /**
+   * Records a batch of the room's live messages in the chat's row, in one
+   * statement: `unreadSeqs` are the seqs that count as unread when above
+   * the read position. Returns false, writing nothing, when the row is
+   * missing or left, or when the batch starts at or below `fanout_seq`
+   * (a repeat of an earlier delivery).
+   */
+  recordDelivered(
+    chatId: string,
+    batch: {
+      firstSeq: number;
+      lastSeq: number;
+      lastTs: number;
+      unreadSeqs: number[];
+    },
+  ): boolean {
+    const cursor = this.sql.exec(
+      `UPDATE inbox SET last_seq = MAX(last_seq, ?1),
+         last_activity_at = MAX(last_activity_at, ?2),
+         unread = unread + (SELECT COUNT(*) FROM json_each(?3)
+           WHERE value > read_seq),
+         fanout_seq = ?1
+       WHERE chat_id = ?4 AND left_chat = 0 AND fanout_seq < ?5`,
+      batch.lastSeq,
+      batch.lastTs,
+      JSON.stringify(batch.unreadSeqs),
+      chatId,
+      batch.firstSeq,
+    );
+    return cursor.rowsWritten > 0;
+  }
+
+  /** Returns the highest seq the room's live delivery brought to a chat. */
+  fanoutSeq(chatId: string): number {
+    const row = this.sql
+      .exec<{ n: number }>(
+        "SELECT fanout_seq AS n FROM inbox WHERE chat_id = ?",
+        chatId,
+      )
+      .toArray()[0];
+    return row?.n ?? 0;
   }
 
   /**

@@ -39,7 +39,7 @@ async function sendMessage(request: ApiRequest, env: Env): Promise<Response> {
   );
   // The room does not call the sender's hub back, so the hub learns of the
   // message here and passes it to the sender's other devices and chat list.
-  if (result.stored !== null) await hub.deliver(result.stored);
+  if (result.stored !== null) await hub.recordSent(result.stored);
   return jsonResponse({ seq: result.seq, ts: result.ts });
 }
 
