@@ -5,7 +5,6 @@ import {
   expect,
   messageWith,
   openChat,
-  openDirectChat,
   sendText,
   test,
   tickOf,
@@ -17,8 +16,8 @@ import {
   waitForServiceWorker,
 } from "./service-worker.ts";
 import {
-  createGroup,
-  messageTexts,
+  directAndGroup,
+  expectDirectMessages,
   networkStatus,
   NOT_MEMBER,
   removeFromGroup,
@@ -100,14 +99,8 @@ test("background sync skips a rejected send", async ({
   baseURL,
 }) => {
   test.setTimeout(120_000);
-  const ana = await newPerson("Ana");
-  const ben = await newPerson("Ben");
+  const { ana, ben } = await directAndGroup(newPerson);
   await ana.context.grantPermissions(["background-sync"]);
-  await openDirectChat(ana.page, ben.phone);
-  await sendText(ana.page, "Hi Ben");
-  await createGroup(ben, "Trip", [ana]);
-  await ana.page.goto("/");
-  await openChat(ana.page, "Trip");
   await waitForServiceWorker(ana.page);
 
   // Offline, Ana writes to Ben, to the group, and to Ben again.
@@ -135,15 +128,7 @@ test("background sync skips a rejected send", async ({
 
   await ben.page.goto("/");
   await openChat(ben.page, "Ana");
-  // The list may show a page of messages before the page above it, so
-  // wait for the order to settle rather than read it at the first sight.
-  await expect
-    .poll(async () =>
-      (await messageTexts(ben.page))
-        .map((text) => /\w+, direct/.exec(text)?.[0])
-        .filter((text) => text !== undefined),
-    )
-    .toEqual(["First, direct", "Third, direct"]);
+  await expectDirectMessages(ben.page, ["First, direct", "Third, direct"]);
 
   // Opened offline, the app shows what the service worker stored: two sent
   // messages, and the group message failed with the server's reason.

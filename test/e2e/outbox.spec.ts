@@ -6,15 +6,14 @@ import {
   messageLog,
   messageWith,
   openChat,
-  openDirectChat,
   sendText,
   test,
   tickOf,
 } from "./helpers.ts";
 import { waitForServiceWorker } from "./service-worker.ts";
 import {
-  createGroup,
-  messageTexts,
+  directAndGroup,
+  expectDirectMessages,
   networkStatus,
   NOT_MEMBER,
   removeFromGroup,
@@ -23,13 +22,7 @@ import {
 
 test("rejected send does not block the queue", async ({ newPerson }) => {
   test.setTimeout(120_000);
-  const ana = await newPerson("Ana");
-  const ben = await newPerson("Ben");
-  await openDirectChat(ana.page, ben.phone);
-  await sendText(ana.page, "Hi Ben");
-  await createGroup(ben, "Trip", [ana]);
-  await ana.page.goto("/");
-  await openChat(ana.page, "Trip");
+  const { ana, ben } = await directAndGroup(newPerson);
   await waitForServiceWorker(ana.page);
 
   // Offline, Ana writes to Ben, to the group, and to Ben again.
@@ -58,15 +51,7 @@ test("rejected send does not block the queue", async ({ newPerson }) => {
   }
   await ben.page.goto("/");
   await openChat(ben.page, "Ana");
-  // The list may show a page of messages before the page above it, so
-  // wait for the order to settle rather than read it at the first sight.
-  await expect
-    .poll(async () =>
-      (await messageTexts(ben.page))
-        .map((text) => /\w+, direct/.exec(text)?.[0])
-        .filter((text) => text !== undefined),
-    )
-    .toEqual(["First, direct", "Third, direct"]);
+  await expectDirectMessages(ben.page, ["First, direct", "Third, direct"]);
 
   // The group message failed with the server's reason and can be retried
   // or deleted.
@@ -91,13 +76,7 @@ test("rejected send does not block the queue", async ({ newPerson }) => {
 
 test("failed message can be edited and sent again", async ({ newPerson }) => {
   test.setTimeout(120_000);
-  const ana = await newPerson("Ana");
-  const ben = await newPerson("Ben");
-  await openDirectChat(ana.page, ben.phone);
-  await sendText(ana.page, "Hi Ben");
-  await createGroup(ben, "Trip", [ana]);
-  await ana.page.goto("/");
-  await openChat(ana.page, "Trip");
+  const { ana, ben } = await directAndGroup(newPerson);
 
   // Ana writes offline while Ben removes her, so the server rejects it.
   await ana.context.setOffline(true);

@@ -1,7 +1,15 @@
 // Steps shared by the outbox and Background Sync specs: group changes made
 // through the UI, and reading a chat's state.
 import type { Page } from "@playwright/test";
-import { composer, expect, messageLog, type Person } from "./helpers.ts";
+import {
+  composer,
+  expect,
+  messageLog,
+  openChat,
+  openDirectChat,
+  sendText,
+  type Person,
+} from "./helpers.ts";
 
 /** The tick labels of a message the server stored. */
 export const SENT = /^(Sent|Delivered|Read)$/;
@@ -52,4 +60,40 @@ export async function removeFromGroup(
   await actions.click();
   await admin.getByRole("menuitem", { name: "Remove from group" }).click();
   await expect(actions).toHaveCount(0);
+}
+
+/**
+ * Signs up Ana and Ben with a direct chat and Ben's group "Trip" with Ana
+ * in it, and leaves Ana's page on the group.
+ */
+export async function directAndGroup(
+  newPerson: (name: string) => Promise<Person>,
+): Promise<{ ana: Person; ben: Person }> {
+  const ana = await newPerson("Ana");
+  const ben = await newPerson("Ben");
+  await openDirectChat(ana.page, ben.phone);
+  await sendText(ana.page, "Hi Ben");
+  await createGroup(ben, "Trip", [ana]);
+  await ana.page.goto("/");
+  await openChat(ana.page, "Trip");
+  return { ana, ben };
+}
+
+/**
+ * Waits until the open chat on `page` shows exactly `texts` among the
+ * messages that match "<word>, direct", in that order. The list may show a
+ * page of messages before the page above it, so reading the order at the
+ * first sight of the newest message could see a gap.
+ */
+export async function expectDirectMessages(
+  page: Page,
+  texts: string[],
+): Promise<void> {
+  await expect
+    .poll(async () =>
+      (await messageTexts(page))
+        .map((text) => /\w+, direct/.exec(text)?.[0])
+        .filter((text) => text !== undefined),
+    )
+    .toEqual(texts);
 }
