@@ -92,6 +92,14 @@ export async function sendOutbox(): Promise<void> {
   log("sw.outbox_send_finished", { queued: queued.length });
 }
 
+/** Tells whether new messages wait in the outbox. */
+export async function hasQueuedMessages(): Promise<boolean> {
+  const queued = await db.outbox
+    .filter((entry) => entry.state === "queued" && entry.kind === "message")
+    .count();
+  return queued > 0;
+}
+
 async function postMessage(entry: OutboxEntry): Promise<SendOutcome> {
   const message = { id: entry.id, kind: entry.kind, body: entry.body };
   let response: Response;

@@ -7,7 +7,7 @@ import {
 import { NavigationRoute, registerRoute } from "workbox-routing";
 import { OUTBOX_SYNC_TAG } from "../../protocol/index.ts";
 import { log } from "../src/data/log.ts";
-import { sendOutbox } from "./outbox-sender.ts";
+import { hasQueuedMessages, sendOutbox } from "./outbox-sender.ts";
 
 declare const self: ServiceWorkerGlobalScope & {
   __WB_MANIFEST: Array<{ url: string; revision: string | null } | string>;
@@ -59,6 +59,14 @@ self.addEventListener("sync", (event) => {
   sync.waitUntil(sendOutboxWithoutPages(sync.lastChance));
 });
 
+/** Interval of the checks while a window of the app is open. */
+const WINDOW_CHECK_MS = 3_000;
+/**
+ * Time a sync waits for open windows to send the outbox or close, kept
+ * under the three minutes Chromium gives a sync event.
+ */
+const WINDOW_WAIT_MS = 150_000;
+
 /** The send in progress, which a second `sync` during it waits for. */
 let sending: Promise<void> | null = null;
 
@@ -69,14 +77,29 @@ function sendOutboxWithoutPages(lastChance: boolean): Promise<void> {
   return sending;
 }
 
+/**
+ * Sends the outbox once no window of the app is open. While one is, the
+ * sync waits for it to send the outbox or close: a sync that ended at once
+ * would drop the tag, and a window closed a moment later would leave its
+ * queued messages waiting for the next start.
+ */
 async function trySendOutbox(lastChance: boolean): Promise<void> {
-  const windows = await self.clients.matchAll({
-    type: "window",
-    includeUncontrolled: true,
-  });
-  if (windows.length > 0) {
-    log("sw.outbox_left_to_page", { windows: windows.length });
-    return;
+  const deadline = Date.now() + WINDOW_WAIT_MS;
+  let windows = await openWindows();
+  while (windows > 0) {
+    if (!(await hasQueuedMessages())) {
+      log("sw.outbox_sent_by_page", { windows });
+      return;
+    }
+    if (Date.now() > deadline) {
+      log("sw.outbox_left_to_page", { windows, lastChance });
+      // Failing keeps the tag, so the browser tries again later.
+      throw new Error(
+        `${windows} app windows stayed open with queued messages`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, WINDOW_CHECK_MS));
+    windows = await openWindows();
   }
   try {
     await sendOutbox();
@@ -84,4 +107,12 @@ async function trySendOutbox(lastChance: boolean): Promise<void> {
     log("sw.outbox_send_failed", { error: String(error), lastChance });
     throw error;
   }
+}
+
+async function openWindows(): Promise<number> {
+  const windows = await self.clients.matchAll({
+    type: "window",
+    includeUncontrolled: true,
+  });
+  return windows.length;
 }

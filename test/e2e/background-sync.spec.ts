@@ -226,3 +226,38 @@ test("background sync sends what the socket lost", async ({
   await dispatchSync(ana.context, baseURL!, OUTBOX_SYNC_TAG);
   await expect(messageWith(ben.page, text)).toHaveCount(1);
 });
+
+test("background sync waits for open pages to close", async ({ newPerson }) => {
+  const { ana, ben } = await directPair(newPerson);
+  await ana.context.grantPermissions(["background-sync"]);
+  await waitForServiceWorker(ana.page);
+  const text = "Queued while the page was open";
+
+  // The socket loses the send, so the message stays queued in the page.
+  await ana.page.routeWebSocket(/\/api\/ws$/, (socket) => {
+    const server = socket.connectToServer();
+    socket.onMessage((frame) => {
+      if (typeof frame === "string" && frame.includes(text)) return;
+      server.send(frame);
+    });
+  });
+  await ana.page.reload();
+  await openChat(ana.page, "Ben");
+  await sendText(ana.page, text);
+  const pending = tickOf(messageWith(ana.page, text));
+  await expect(pending).toHaveAttribute("aria-label", "Pending");
+
+  // Online, the browser fires the sync at once, while the page is open.
+  // The worker must keep waiting rather than end the sync and lose it.
+  await ana.page.evaluate(async (tag) => {
+    const registration = await navigator.serviceWorker.ready;
+    const sync = (
+      registration as unknown as {
+        sync: { register(tag: string): Promise<void> };
+      }
+    ).sync;
+    await sync.register(tag);
+  }, OUTBOX_SYNC_TAG);
+  await ana.page.close();
+  await expect(messageWith(ben.page, text)).toHaveCount(1);
+});
