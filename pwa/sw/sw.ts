@@ -78,10 +78,10 @@ function sendOutboxWithoutPages(lastChance: boolean): Promise<void> {
 }
 
 /**
- * Sends the outbox once no window of the app is open. While one is, the
- * sync waits for it to send the outbox or close: a sync that ended at once
- * would drop the tag, and a window closed a moment later would leave its
- * queued messages waiting for the next start.
+ * Sends the outbox once no window of the app is open. While one is open,
+ * the sync waits for it to send the outbox or close. A sync that ended at
+ * once would drop the tag, so a window closed a moment later would leave
+ * its queued messages until the next start.
  */
 async function trySendOutbox(lastChance: boolean): Promise<void> {
   const deadline = Date.now() + WINDOW_WAIT_MS;

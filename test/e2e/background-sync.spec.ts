@@ -190,6 +190,29 @@ test("background sync keeps sends it cannot deliver", async ({
   await expect(messageWith(ben.page, text)).toHaveCount(1);
 });
 
+/**
+ * Sends `text` in the chat `chatName` over a socket that drops every frame
+ * containing it, so the message stays queued on `page` as pending.
+ */
+async function sendLostBySocket(
+  page: Page,
+  chatName: string,
+  text: string,
+): Promise<void> {
+  await page.routeWebSocket(/\/api\/ws$/, (socket) => {
+    const server = socket.connectToServer();
+    socket.onMessage((frame) => {
+      if (typeof frame === "string" && frame.includes(text)) return;
+      server.send(frame);
+    });
+  });
+  await page.reload();
+  await openChat(page, chatName);
+  await sendText(page, text);
+  const pending = tickOf(messageWith(page, text));
+  await expect(pending).toHaveAttribute("aria-label", "Pending");
+}
+
 test("background sync sends what the socket lost", async ({
   newPerson,
   baseURL,
@@ -201,18 +224,7 @@ test("background sync sends what the socket lost", async ({
 
   // Online, the send leaves by the socket, but the network fails before
   // the frame reaches the server.
-  await ana.page.routeWebSocket(/\/api\/ws$/, (socket) => {
-    const server = socket.connectToServer();
-    socket.onMessage((frame) => {
-      if (typeof frame === "string" && frame.includes(text)) return;
-      server.send(frame);
-    });
-  });
-  await ana.page.reload();
-  await openChat(ana.page, "Ben");
-  await sendText(ana.page, text);
-  const pending = tickOf(messageWith(ana.page, text));
-  await expect(pending).toHaveAttribute("aria-label", "Pending");
+  await sendLostBySocket(ana.page, "Ben", text);
   await ana.context.setOffline(true);
   await expect(networkStatus(ana.page)).toBeVisible();
   await expect
@@ -234,18 +246,7 @@ test("background sync waits for open pages to close", async ({ newPerson }) => {
   const text = "Queued while the page was open";
 
   // The socket loses the send, so the message stays queued in the page.
-  await ana.page.routeWebSocket(/\/api\/ws$/, (socket) => {
-    const server = socket.connectToServer();
-    socket.onMessage((frame) => {
-      if (typeof frame === "string" && frame.includes(text)) return;
-      server.send(frame);
-    });
-  });
-  await ana.page.reload();
-  await openChat(ana.page, "Ben");
-  await sendText(ana.page, text);
-  const pending = tickOf(messageWith(ana.page, text));
-  await expect(pending).toHaveAttribute("aria-label", "Pending");
+  await sendLostBySocket(ana.page, "Ben", text);
 
   // Online, the browser fires the sync at once, while the page is open.
   // The worker must keep waiting rather than end the sync and lose it.

@@ -413,7 +413,7 @@ describe("receipts", () => {
     const chat = await benSocket.next("chat", (f) => f.chat.readSeq === 2);
     expect(chat.chat.unread).toBe(1);
     benSocket.send({ type: "receipt", chatId, kind: "delivered", seq: 1 });
-    // An older position changes nothing, so no frame answers it. The reply
+    // An older position changes nothing, so no frame replies to it. The reply
     // to a later frame shows that the room has handled the receipt.
     benSocket.send({
       type: "history",
