@@ -31,6 +31,7 @@ async function setLastSeen(page: Page, choice: string): Promise<void> {
   await expect(select).toHaveValue(
     choice === "My contacts" ? "contacts" : choice.toLowerCase(),
   );
+  await expect(page.getByText("Saved.")).toBeVisible();
   await page.getByRole("button", { name: "Back" }).click();
   await expect(page.getByRole("heading", { name: "Chats" })).toBeVisible();
 }

@@ -33,6 +33,10 @@ test("read receipts off hides read ticks", async ({ newPerson }) => {
   const receipts = ben.page.getByRole("checkbox", { name: "Read receipts" });
   await expect(receipts).toBeChecked();
   await receipts.uncheck();
+  // The toggle waits for the server while the change is saved.
+  await expect(receipts).toBeDisabled();
+  await expect(ben.page.getByText("Saved.")).toBeVisible();
+  await expect(receipts).toBeEnabled();
   await expect(receipts).not.toBeChecked();
   await ben.page.reload();
   await expect(receipts).not.toBeChecked();
@@ -84,4 +88,25 @@ test("revoked device is logged out", async ({ newPerson, newDevice }) => {
   // The revoked session no longer opens the API.
   const me = await laptop.request.get("/api/me");
   expect(me.status()).toBe(401);
+});
+
+test("a setting that fails to save shows the stored value", async ({
+  newPerson,
+}) => {
+  const ana = await newPerson("Ana");
+  await openSettings(ana.page);
+  const receipts = ana.page.getByRole("checkbox", { name: "Read receipts" });
+  await expect(receipts).toBeChecked();
+
+  // The request never reaches the server, as when the network drops.
+  await ana.page.route("**/api/me/settings", (route) => route.abort());
+  await receipts.click();
+  const privacy = ana.page.getByRole("region", { name: "Privacy" });
+  await expect(privacy.getByRole("alert")).not.toBeEmpty();
+  await expect(receipts).toBeEnabled();
+  await expect(receipts).toBeChecked();
+
+  await ana.page.unroute("**/api/me/settings");
+  await ana.page.reload();
+  await expect(receipts).toBeChecked();
 });

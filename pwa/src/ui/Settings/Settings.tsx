@@ -13,7 +13,7 @@ import {
 } from "../../data/index.ts";
 import { Avatar } from "../common/Avatar.tsx";
 import { BackButton } from "../NewChat/NewChat.tsx";
-import { errorMessage, run } from "../common/notice.tsx";
+import { errorMessage } from "../common/notice.tsx";
 import { InstallButton } from "../common/StatusBar.tsx";
 import { formatPhone } from "../format.ts";
 import { onLinkClick } from "../router.ts";
@@ -162,19 +162,56 @@ function Profile({ me }: { me: Me }) {
   );
 }
 
+type SaveState =
+  | { kind: "idle" }
+  | { kind: "saving"; patch: Partial<Me["settings"]> }
+  | { kind: "saved" }
+  | { kind: "failed"; message: string };
+
+/**
+ * Saves privacy settings one change at a time. Controls are disabled while a
+ * change is on its way, so a reload never shows a value the server has not
+ * stored; a failed save puts the controls back to the stored values.
+ */
+function useSettingsSave() {
+  const [state, setState] = useState<SaveState>({ kind: "idle" });
+  // Remounting the controls after a failure drops the value the person
+  // picked and shows the stored one again.
+  const [generation, setGeneration] = useState(0);
+  const save = (patch: Partial<Me["settings"]>) => {
+    setState({ kind: "saving", patch });
+    updateSettings(patch).then(
+      () => setState({ kind: "saved" }),
+      (failure: unknown) => {
+        setState({ kind: "failed", message: errorMessage(failure) });
+        setGeneration((value) => value + 1);
+      },
+    );
+  };
+  const busy = state.kind === "saving";
+  return { state, generation, save, busy, pending: busy ? state.patch : {} };
+}
+
 function Privacy({ me }: { me: Me }) {
-  const enabled = me.settings.readReceipts;
+  const { state, generation, save, busy, pending } = useSettingsSave();
+  // While a change is saved the controls show the value picked.
+  const shown = { ...me.settings, ...pending };
   return (
-    <section class="card" aria-labelledby="settings-privacy">
+    <section
+      class="card"
+      aria-labelledby="settings-privacy"
+      aria-busy={busy}
+      key={generation}
+    >
       <h2 id="settings-privacy">Privacy</h2>
       <label class="settings__toggle">
         <input
           type="checkbox"
-          checked={enabled}
+          checked={shown.readReceipts}
+          disabled={busy}
           aria-describedby="read-receipts-help"
           onChange={(event) => {
-            const readReceipts = event.currentTarget.checked;
-            run(() => updateSettings({ readReceipts }));
+            save({ readReceipts: event.currentTarget.checked });
           }}
         />
         <span>Read receipts</span>
@@ -184,7 +221,14 @@ function Privacy({ me }: { me: Me }) {
         read their messages, and you do not see when they have read yours.
         Groups always show read receipts.
       </p>
-      <LastSeenSetting me={me} />
+      <LastSeenSetting value={shown.lastSeen} disabled={busy} onChange={save} />
+      <p class="form-error" role="alert">
+        {state.kind === "failed" ? state.message : ""}
+      </p>
+      <span class="field__hint" aria-live="polite">
+        {state.kind === "saving" ? "Saving…" : ""}
+        {state.kind === "saved" ? "Saved." : ""}
+      </span>
     </section>
   );
 }
@@ -195,9 +239,17 @@ const LAST_SEEN_CHOICES: { value: LastSeenPrivacy; label: string }[] = [
   { value: "nobody", label: "Nobody" },
 ];
 
-function LastSeenSetting({ me }: { me: Me }) {
+function LastSeenSetting({
+  value,
+  disabled,
+  onChange,
+}: {
+  value: LastSeenPrivacy | undefined;
+  disabled: boolean;
+  onChange: (patch: Partial<Me["settings"]>) => void;
+}) {
   // A session stored before this setting existed has no value yet.
-  const current = me.settings.lastSeen ?? "everyone";
+  const current = value ?? "everyone";
   return (
     <>
       <label class="field">
@@ -205,10 +257,12 @@ function LastSeenSetting({ me }: { me: Me }) {
         <select
           class="field__input"
           value={current}
+          disabled={disabled}
           aria-describedby="last-seen-help"
           onChange={(event) => {
-            const lastSeen = event.currentTarget.value as LastSeenPrivacy;
-            run(() => updateSettings({ lastSeen }));
+            onChange({
+              lastSeen: event.currentTarget.value as LastSeenPrivacy,
+            });
           }}
         >
           {LAST_SEEN_CHOICES.map((choice) => (
