@@ -24,6 +24,7 @@ import { dispatchFrame } from "./user-hub/frames.ts";
 import { Inbox } from "./user-hub/inbox.ts";
 import { PresenceKeeper, type TypingFrame } from "./user-hub/presence.ts";
 import { PresenceStore } from "./user-hub/presence-store.ts";
+import { profileFor } from "./user-hub/profile.ts";
 import { RoomSends } from "./user-hub/room-sends.ts";
 import * as sessions from "./user-hub/sessions.ts";
 import type { NewSession } from "./user-hub/sessions.ts";
@@ -109,12 +110,36 @@ export class UserHub extends DurableObject<Env> {
     return sessions.authenticate(this.store, deviceId, secret);
   }
 
-  getProfile(): PublicProfile | null {
-    return this.store.publicProfile() ?? null;
+  /**
+   * Returns this person's profile as `viewerId` may see it under the
+   * about and photo audiences, or null when the account does not exist.
+   */
+  getProfile(viewerId: string): PublicProfile | null {
+    const me = this.store.me();
+    if (me === undefined) return null;
+    return profileFor(me, {
+      self: viewerId === me.id,
+      contact: this.presence.isContact(viewerId),
+      blocked: this.presence.isBlocked(viewerId),
+    });
+  }
+
+  /** Returns whether an account has this hub's user id. */
+  hasAccount(): boolean {
+    return this.store.me() !== undefined;
   }
 
   updateProfile(patch: { displayName?: string; about?: string }): Me {
     this.store.updateProfile(patch);
+    return this.requireMe();
+  }
+
+  /**
+   * Sets the id of the current profile photo, or null to remove it. The
+   * caller stores and deletes the image itself.
+   */
+  setPhoto(photoId: string | null): Me {
+    this.store.setPhoto(photoId);
     return this.requireMe();
   }
 

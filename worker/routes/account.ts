@@ -51,11 +51,12 @@ async function revokeDevice(request: ApiRequest, env: Env): Promise<Response> {
 }
 
 async function lookup(request: Request, env: Env): Promise<Response> {
-  await requireSession(request, env);
+  const { me } = await requireSession(request, env);
   const body = await readBody(request, LookupBody);
   const phone = toE164(body.phone, body.region);
   const userId = await phoneDirectory(env, phone).lookup();
-  const user = userId === null ? null : await userHub(env, userId).getProfile();
+  const user =
+    userId === null ? null : await userHub(env, userId).getProfile(me.id);
   if (user === null) {
     throw new ApiError(
       "not_found",
@@ -67,9 +68,11 @@ async function lookup(request: Request, env: Env): Promise<Response> {
 }
 
 async function getUser(request: ApiRequest, env: Env): Promise<Response> {
-  await requireSession(request, env);
+  const { me } = await requireSession(request, env);
   const id = userIdSchema.safeParse(request.params.userId);
-  const user = id.success ? await userHub(env, id.data).getProfile() : null;
+  const user = id.success
+    ? await userHub(env, id.data).getProfile(me.id)
+    : null;
   if (user === null) {
     throw new ApiError(
       "not_found",
