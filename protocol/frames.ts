@@ -1,10 +1,19 @@
 import { z } from "zod";
-import { chatId, deviceId, messageId, seq, timestamp, userId } from "./ids.ts";
+import {
+  chatId,
+  deviceId,
+  e164,
+  messageId,
+  seq,
+  timestamp,
+  userId,
+} from "./ids.ts";
 import { MessageBatchFrame } from "./batch.ts";
 import { ErrorBody } from "./errors.ts";
 import { MAX_HISTORY_PAGE, MAX_SYNC_CHATS, MAX_VIEW_LISTED } from "./limits.ts";
 import {
   ChatSummary,
+  Contact,
   OutgoingMessage,
   StoredMessage,
   TypingState,
@@ -194,6 +203,16 @@ export const ServerFrame = z.discriminatedUnion("type", [
     userId,
     state: TypingState,
     expiresAt: timestamp,
+  }),
+  /**
+   * The person's contact list changed on some device, or discovery linked
+   * a number to an account: rows to put and numbers to drop. Sent to every
+   * connected device of the person, the one that made the change included.
+   */
+  z.object({
+    type: z.literal("contacts"),
+    contacts: z.array(Contact),
+    removed: z.array(e164),
   }),
   /** All pages of the reply to a `sync` were sent. */
   z.object({ type: z.literal("sync.done"), rid }),

@@ -1,7 +1,8 @@
 import { z } from "zod";
-import { deviceId, seq, timestamp, userId } from "./ids.ts";
+import { deviceId, e164, photoId, seq, timestamp, userId } from "./ids.ts";
 import {
   aboutText,
+  Audience,
   BlockedUser,
   ChatDetail,
   Contact,
@@ -15,7 +16,11 @@ import {
   OutgoingMessage,
   PublicProfile,
 } from "./models.ts";
-import { MAX_DEVICE_NAME_CHARS, MAX_GROUP_MEMBERS } from "./limits.ts";
+import {
+  MAX_DEVICE_NAME_CHARS,
+  MAX_DISCOVERY_BATCH,
+  MAX_GROUP_MEMBERS,
+} from "./limits.ts";
 
 /**
  * Request and response bodies of the HTTP API, all JSON. Errors come back as
@@ -73,8 +78,19 @@ export const UpdateSettingsBody = z
   .object({
     readReceipts: z.boolean().optional(),
     lastSeen: LastSeenPrivacy.optional(),
+    aboutVisibility: Audience.optional(),
+    photoVisibility: Audience.optional(),
   })
   .strict();
+
+/**
+ * PUT /api/me/photo with the image itself as the body (image/jpeg or
+ * image/webp, square, at most MAX_PROFILE_PHOTO_BYTES; the browser scales
+ * it down first). DELETE /api/me/photo removes it. The photo is served at
+ * GET /api/users/:userId/photos/:photoId to those the owner's
+ * `photoVisibility` allows, and answers 404 to everyone else.
+ */
+export const PhotoReply = z.object({ photoId });
 
 /** GET /api/devices */
 export const DevicesReply = z.object({ devices: z.array(Device) });
@@ -138,12 +154,74 @@ export const UpdateInboxBody = z
 export const SendMessageBody = OutgoingMessage;
 export const SendMessageReply = z.object({ seq, ts: timestamp });
 
+/**
+ * Accounts found for submitted numbers, and how many more distinct numbers
+ * the person may check in the current 24 hours. Numbers without an account
+ * are simply absent.
+ */
+export const DiscoveryMatch = z.object({ phone: e164, user: PublicProfile });
+export type DiscoveryMatch = z.infer<typeof DiscoveryMatch>;
+
 /** GET /api/contacts */
 export const ContactsReply = z.object({ contacts: z.array(Contact) });
 
-/** PUT /api/contacts/:userId, which replies with `{ contact }`. */
+/**
+ * PUT /api/contacts/:phone (E.164, URL-encoded), which adds or renames the
+ * contact, checks the number for an account (counting against the daily
+ * discovery limit) and replies with `{ contact, user }`.
+ */
 export const PutContactBody = z.object({ name: displayName }).strict();
-export const ContactReply = z.object({ contact: Contact });
+export const ContactReply = z.object({
+  contact: Contact,
+  /** The account using the number, or null when none (or not checked). */
+  user: PublicProfile.nullable(),
+});
+
+/**
+ * POST /api/contacts/import: adds or renames many contacts at once (a
+ * vCard file, the Contact Picker). All are saved; as many as the daily
+ * discovery limit allows are checked for an account, the rest keep
+ * `userId` null and count in `unchecked`.
+ */
+export const ImportContactsBody = z
+  .object({
+    contacts: z
+      .array(z.object({ phone: e164, name: displayName }).strict())
+      .min(1, "must list at least one contact")
+      .max(
+        MAX_DISCOVERY_BATCH,
+        `must list at most ${MAX_DISCOVERY_BATCH} contacts`,
+      ),
+  })
+  .strict();
+export const ImportContactsReply = z.object({
+  contacts: z.array(Contact),
+  matches: z.array(DiscoveryMatch),
+  unchecked: z.number().int().nonnegative(),
+  remaining: z.number().int().nonnegative(),
+});
+
+/**
+ * POST /api/contacts/discover: which of these numbers have an account.
+ * Answers only for the numbers submitted; a number that is a saved
+ * contact gets its `userId` filled in. Over the daily limit the reply is
+ * 429 rate_limited with `retryAfter`, and nothing is checked.
+ */
+export const DiscoverBody = z
+  .object({
+    phones: z
+      .array(e164)
+      .min(1, "must list at least one number")
+      .max(
+        MAX_DISCOVERY_BATCH,
+        `must list at most ${MAX_DISCOVERY_BATCH} numbers`,
+      ),
+  })
+  .strict();
+export const DiscoverReply = z.object({
+  matches: z.array(DiscoveryMatch),
+  remaining: z.number().int().nonnegative(),
+});
 
 /** GET /api/blocks */
 export const BlocksReply = z.object({ blocked: z.array(BlockedUser) });

@@ -21,6 +21,8 @@ export const uuidV7 = z
 export const userId = uuid;
 export const deviceId = uuid;
 export const messageId = uuidV7;
+/** Names one upload of a profile photo; a new photo gets a new id. */
+export const photoId = uuidV7;
 
 /**
  * A chat id: `dm_` and 32 hex digits for a one-to-one chat (derived from the

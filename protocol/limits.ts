@@ -96,5 +96,23 @@ export const TYPING_REPEAT_MS = 2_000;
 /** Maximum saved contacts per person. */
 export const MAX_CONTACTS = 10_000;
 
+/** Maximum numbers in one discovery request or one contact import. */
+export const MAX_DISCOVERY_BATCH = 500;
+
+/**
+ * Distinct phone numbers one person may check for an account per rolling
+ * 24 hours, counting adds, imports, discovery and lookups alike. A number
+ * checked again within the day does not count twice. At this rate one
+ * account needs about 27 years to walk one million numbers, and every
+ * account costs a verified phone number.
+ */
+export const DISCOVERY_NUMBERS_PER_DAY = 1_000;
+
+/** Longest edge of a stored profile photo, in pixels. */
+export const PROFILE_PHOTO_EDGE = 512;
+
+/** Largest profile photo upload, in bytes. */
+export const MAX_PROFILE_PHOTO_BYTES = 256 * 1024;
+
 /** Maximum blocked people per person. */
 export const MAX_BLOCKED = 10_000;

@@ -4,6 +4,7 @@ import {
   deviceId,
   e164,
   messageId,
+  photoId,
   seq,
   timestamp,
   userId,
@@ -61,6 +62,14 @@ export const groupName = z
 export const LastSeenPrivacy = z.enum(["everyone", "contacts", "nobody"]);
 export type LastSeenPrivacy = z.infer<typeof LastSeenPrivacy>;
 
+/**
+ * Who may see a person's about text or profile photo. "contacts" means the
+ * accounts in this person's contact list, and nobody else. Unlike last
+ * seen, the rule is not reciprocal.
+ */
+export const Audience = LastSeenPrivacy;
+export type Audience = LastSeenPrivacy;
+
 /** Settings a person changes for themselves; stored in their UserHub. */
 export const Settings = z.object({
   /**
@@ -71,6 +80,10 @@ export const Settings = z.object({
   readReceipts: z.boolean(),
   /** Who sees this person's last seen time and online status. */
   lastSeen: LastSeenPrivacy,
+  /** Who sees this person's about text. Stored settings may lack it. */
+  aboutVisibility: Audience.default("everyone"),
+  /** Who sees this person's profile photo. Stored settings may lack it. */
+  photoVisibility: Audience.default("everyone"),
 });
 export type Settings = z.infer<typeof Settings>;
 
@@ -80,25 +93,39 @@ export const Me = z.object({
   phone: e164,
   displayName: z.string(),
   about: z.string(),
+  /** Names the current profile photo, or null when there is none. */
+  photoId: photoId.nullable().default(null),
   settings: Settings,
   createdAt: timestamp,
 });
 export type Me = z.infer<typeof Me>;
 
-/** What any signed-in person may see of another account. */
+/**
+ * What a signed-in person may see of another account. The owner's privacy
+ * settings apply: a hidden about text reads as "" and a hidden photo as
+ * null, the same as none.
+ */
 export const PublicProfile = z.object({
   id: userId,
   phone: e164,
   displayName: z.string(),
   about: z.string(),
+  /** Names the current profile photo, or null when none or hidden. */
+  photoId: photoId.nullable().default(null),
 });
 export type PublicProfile = z.infer<typeof PublicProfile>;
 
-/** A person saved in someone's contacts, under the name they gave. */
+/**
+ * A phone number saved in someone's contacts under the name they gave. The
+ * number is the key: a contact need not have an account. `userId` names the
+ * account using the number once discovery found one, else null.
+ */
 export const Contact = z.object({
-  userId,
+  phone: e164,
   name: displayName,
+  userId: userId.nullable(),
   addedAt: timestamp,
+  updatedAt: timestamp,
 });
 export type Contact = z.infer<typeof Contact>;
 
