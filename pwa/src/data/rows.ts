@@ -6,7 +6,12 @@ import type {
   SystemEvent,
 } from "../../../protocol/index.ts";
 import { db } from "./db.ts";
-import { contactsByUserId, nameText, resolveName } from "./names.ts";
+import {
+  contactsByUserId,
+  nameText,
+  resolveName,
+  type ResolvedName,
+} from "./names.ts";
 import type { ChatPreview, ChatRow } from "./types.ts";
 
 /** Chat list rows as the UI shows them: title and decoded preview. */
@@ -52,13 +57,17 @@ interface NameSources {
  * contact nor a profile is stored.
  */
 function plainName(sources: NameSources, userId: string): string | null {
-  const name = resolveName(
+  const name = resolvedName(sources, userId);
+  return name.kind === "loading" ? null : nameText(name);
+}
+
+function resolvedName(sources: NameSources, userId: string): ResolvedName {
+  return resolveName(
     userId,
     sources.me,
     sources.contacts.get(userId),
     sources.profiles.get(userId),
   );
-  return name.kind === "loading" ? null : nameText(name);
 }
 
 export function makeNameOf(sources: NameSources): NameOf {
@@ -124,6 +133,8 @@ export async function buildChatRows(
     chats.map(async (chat) => ({
       ...chat,
       title: chatTitle(chat, sources),
+      peerName:
+        chat.peerId === null ? null : resolvedName(sources, chat.peerId),
       preview: await previewOf(chat.id, nameOf),
     })),
   );

@@ -4,6 +4,7 @@ import type {
   Me,
   SystemEvent,
 } from "../../../protocol/index.ts";
+import type { ResolvedName } from "./names.ts";
 
 export type ConnectionState = "offline" | "connecting" | "online";
 
@@ -29,6 +30,8 @@ export interface ChatRow extends ChatSummary {
    * E.164 number and profile name ("+447700900123 ~Ana").
    */
   title: string;
+  /** The other person's name in a direct chat, null in a group. */
+  peerName: ResolvedName | null;
   /** Newest visible message for the list preview, already decoded. */
   preview: ChatPreview | null;
 }

@@ -91,11 +91,17 @@ describe("chat rows", () => {
     await db.contacts.put(contact());
     const [row] = await buildChatRows(await db.chats.toArray(), ME);
     expect(row?.title).toBe("Ana Smith");
+    expect(row?.peerName).toEqual({ kind: "contact", name: "Ana Smith" });
   });
 
   it("unknown peer title shows number and name", async () => {
     const [row] = await buildChatRows(await db.chats.toArray(), ME);
     expect(row?.title).toBe("+447700900123 ~Ana");
+    expect(row?.peerName).toEqual({
+      kind: "unknown",
+      phone: "+447700900123",
+      profileName: "Ana",
+    });
   });
 
   it("system preview uses contact names", async () => {

@@ -8,7 +8,7 @@ import {
 } from "../../data/index.ts";
 import { Avatar } from "../common/Avatar.tsx";
 import { Icon } from "../common/Icon.tsx";
-import { ChatTitle, useAvatarName, useChatTitle } from "../common/names.tsx";
+import { ChatTitle, chatAvatarName, chatTitle } from "../common/names.tsx";
 import { GroupTyping, usePeerStatus } from "../common/Presence.tsx";
 import { formatPhone } from "../format.ts";
 import { goBack, navigate } from "../router.ts";
@@ -28,7 +28,7 @@ interface ChatScreenProps {
 export function ChatScreen({ chatId, jumpTo }: ChatScreenProps) {
   const state = useMemo(() => createChatState(chatId, jumpTo), [chatId]);
   const chat = useChat(chatId);
-  const title = useChatTitle(chat);
+  const title = chatTitle(chat);
   const firstRender = useRef(true);
 
   // A search result in the chat that is already open changes only the
@@ -65,8 +65,6 @@ function ChatHeader({
   chat: ChatRow | undefined;
 }) {
   const openInfo = () => navigate(`/chat/${encodeURIComponent(chatId)}/info`);
-  const title = useChatTitle(chat);
-  const peerAvatarName = useAvatarName(chat?.peerId ?? "");
   return (
     <header class="chat__header">
       <button
@@ -85,7 +83,7 @@ function ChatHeader({
       >
         <Avatar
           id={chat?.peerId ?? chatId}
-          name={chat?.peerId == null ? title : peerAvatarName}
+          name={chatAvatarName(chat)}
           size="small"
         />
         <span class="chat__heading">

@@ -4,10 +4,10 @@ import { Icon } from "../common/Icon.tsx";
 import { MenuButton, type MenuItem } from "../common/Menu.tsx";
 import {
   ChatTitle,
+  chatAvatarName,
+  chatTitle,
   isMe,
   PersonName,
-  useAvatarName,
-  useChatTitle,
 } from "../common/names.tsx";
 import { SystemText } from "../common/SystemText.tsx";
 import { ListTyping } from "../common/Presence.tsx";
@@ -32,8 +32,7 @@ export function ChatListItem({
   const href = chatPath(chat.id);
   const muted = chat.mutedUntil > Date.now();
   const time = chat.preview?.ts ?? chat.lastActivityAt;
-  const title = useChatTitle(chat);
-  const peerAvatarName = useAvatarName(chat.peerId ?? "");
+  const title = chatTitle(chat);
   return (
     <li
       class={current ? "chat-row chat-row--current" : "chat-row"}
@@ -45,10 +44,7 @@ export function ChatListItem({
         aria-current={current ? "page" : undefined}
         onClick={(event) => onLinkClick(event, href)}
       >
-        <Avatar
-          id={chat.peerId ?? chat.id}
-          name={chat.peerId === null ? title : peerAvatarName}
-        />
+        <Avatar id={chat.peerId ?? chat.id} name={chatAvatarName(chat)} />
         <span class="chat-row__text">
           <span class="chat-row__top">
             <span class="chat-row__title">

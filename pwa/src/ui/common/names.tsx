@@ -45,7 +45,10 @@ export function usePersonName(userId: string, you = true): string {
  * contact name, else their own name, else their number.
  */
 export function useAvatarName(userId: string): string {
-  const name = useResolvedName(userId);
+  return avatarNameOf(useResolvedName(userId));
+}
+
+function avatarNameOf(name: ResolvedName): string {
   switch (name.kind) {
     case "unknown":
       return name.profileName || name.phone;
@@ -84,15 +87,30 @@ export function PersonName(props: { id: string; subject?: boolean }) {
   return <NameView name={name} subject={props.subject} />;
 }
 
-/** Returns a chat's title as text: the group name or the peer's name. */
-export function useChatTitle(chat: ChatRow | undefined): string {
-  const peerName = usePersonName(chat?.peerId ?? "", false);
+/**
+ * Returns a chat's title as text: the group name, or the other person's
+ * name as the chat row resolved it.
+ */
+export function chatTitle(chat: ChatRow | undefined): string {
   if (chat === undefined) return "";
-  return chat.peerId === null ? chat.title : peerName;
+  if (chat.peerName === null) return chat.title;
+  return nameText(chat.peerName, formatPhone);
 }
 
 /** Renders a chat's title: the group name, or the other person's name. */
 export function ChatTitle({ chat }: { chat: ChatRow }) {
-  if (chat.peerId === null) return <>{chat.title}</>;
-  return <PersonName id={chat.peerId} subject />;
+  if (chat.peerName === null) return <>{chat.title}</>;
+  return <NameView name={chat.peerName} subject />;
+}
+
+/**
+ * Returns the name to take a chat avatar's initials from: the group name,
+ * or the other person's contact name, own name or number.
+ */
+export function chatAvatarName(chat: ChatRow | undefined): string {
+  const name = chat?.peerName;
+  if (chat === undefined || name === null || name === undefined) {
+    return chat?.title ?? "";
+  }
+  return avatarNameOf(name);
 }
