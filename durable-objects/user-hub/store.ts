@@ -1,8 +1,8 @@
 import type {
+  Audience,
   ChatSummary,
   LastSeenPrivacy,
   Me,
-  PublicProfile,
   Settings,
 } from "../../protocol/index.ts";
 import type { ChatUpdate } from "../chat-room/types.ts";
@@ -72,6 +72,35 @@ export const HUB_MIGRATIONS = [
   // The highest seq per chat that the room's live delivery brought, so a
   // retried delivery call skips what an earlier attempt recorded.
   `ALTER TABLE inbox ADD COLUMN fanout_seq INTEGER NOT NULL DEFAULT 0;`,
+  // Profile photo and the audiences of the about text and the photo. Rows
+  // stored before get "everyone", the default of the settings.
+  `ALTER TABLE profile ADD COLUMN photo_id TEXT;
+   ALTER TABLE profile ADD COLUMN about_visibility TEXT NOT NULL
+     DEFAULT 'everyone';
+   ALTER TABLE profile ADD COLUMN photo_visibility TEXT NOT NULL
+     DEFAULT 'everyone';`,
+  // Contacts keyed by phone number, with the account filled in by
+  // discovery, and the numbers checked for the daily discovery limit.
+  // Rows from before keep their user id and get a null phone until
+  // ContactBook.resolveLegacy reads it from that account's hub; see
+  // user-hub/contact-store.ts.
+  `CREATE TABLE contacts_by_phone (
+     phone TEXT UNIQUE,
+     name TEXT NOT NULL,
+     user_id TEXT,
+     added_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL
+   );
+   INSERT INTO contacts_by_phone (phone, name, user_id, added_at, updated_at)
+     SELECT NULL, name, user_id, added_at, added_at FROM contacts;
+   DROP TABLE contacts;
+   ALTER TABLE contacts_by_phone RENAME TO contacts;
+   CREATE INDEX contacts_user_id ON contacts (user_id);
+   CREATE TABLE discovery_check (
+     phone_hash TEXT PRIMARY KEY,
+     checked_at INTEGER NOT NULL
+   );
+   CREATE INDEX discovery_check_at ON discovery_check (checked_at);`,
 ];
 
 type ProfileRow = {
@@ -81,6 +110,9 @@ type ProfileRow = {
   about: string;
   read_receipts: number;
   last_seen_privacy: LastSeenPrivacy;
+  about_visibility: Audience;
+  photo_visibility: Audience;
+  photo_id: string | null;
   created_at: number;
 };
 
@@ -149,7 +181,8 @@ export class HubStore {
     return this.sql
       .exec<ProfileRow>(
         `SELECT user_id, phone, display_name, about, read_receipts,
-           last_seen_privacy, created_at FROM profile`,
+           last_seen_privacy, about_visibility, photo_visibility, photo_id,
+           created_at FROM profile`,
       )
       .toArray()[0];
   }
@@ -167,22 +200,14 @@ export class HubStore {
       phone: row.phone,
       displayName: row.display_name,
       about: row.about,
+      photoId: row.photo_id,
       settings: {
         readReceipts: row.read_receipts === 1,
         lastSeen: row.last_seen_privacy,
+        aboutVisibility: row.about_visibility,
+        photoVisibility: row.photo_visibility,
       },
       createdAt: row.created_at,
-    };
-  }
-
-  publicProfile(): PublicProfile | undefined {
-    const me = this.me();
-    if (me === undefined) return undefined;
-    return {
-      id: me.id,
-      phone: me.phone,
-      displayName: me.displayName,
-      about: me.about,
     };
   }
 
@@ -220,6 +245,24 @@ export class HubStore {
     if (patch.lastSeen !== undefined) {
       this.sql.exec("UPDATE profile SET last_seen_privacy = ?", patch.lastSeen);
     }
+    if (patch.aboutVisibility !== undefined) {
+      this.sql.exec(
+        "UPDATE profile SET about_visibility = ?",
+        patch.aboutVisibility,
+      );
+    }
+    if (patch.photoVisibility !== undefined) {
+      this.sql.exec(
+        "UPDATE profile SET photo_visibility = ?",
+        patch.photoVisibility,
+      );
+    }
+  }
+
+  /** Sets the id of the current profile photo, or null for none. */
+  setPhoto(photoId: string | null): void {
+    this.cachedMe = undefined;
+    this.sql.exec("UPDATE profile SET photo_id = ?", photoId);
   }
 
   device(deviceId: string): DeviceRow | undefined {

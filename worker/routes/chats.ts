@@ -54,10 +54,10 @@ export async function requireAccounts(
   userIds: string[],
   field: string,
 ): Promise<void> {
-  const profiles = await Promise.all(
-    userIds.map((id) => userHub(env, id).getProfile()),
+  const found = await Promise.all(
+    userIds.map((id) => userHub(env, id).hasAccount()),
   );
-  const missing = userIds.find((_, index) => profiles[index] === null);
+  const missing = userIds.find((_, index) => found[index] === false);
   if (missing !== undefined) {
     throw new ApiError("not_found", `No account has the id ${missing}.`, field);
   }
