@@ -122,7 +122,7 @@ test("background sync skips a rejected send", async ({
 
   // Ben removes Ana from the group while her device is offline and closed.
   await ana.page.close();
-  await removeFromGroup(ben.page, "Ana");
+  await removeFromGroup(ben.page, ana);
   await ana.context.setOffline(false);
   await dispatchSync(ana.context, baseURL!, OUTBOX_SYNC_TAG);
 

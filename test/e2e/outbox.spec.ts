@@ -42,7 +42,7 @@ test("rejected send does not block the queue", async ({ newPerson }) => {
 
   // Meanwhile Ben removes Ana from the group, which her offline device
   // cannot check before it sends.
-  await removeFromGroup(ben.page, "Ana");
+  await removeFromGroup(ben.page, ana);
 
   await ana.context.setOffline(false);
   for (const text of ["First, direct", "Third, direct"]) {
@@ -82,7 +82,7 @@ test("failed message can be edited and sent again", async ({ newPerson }) => {
   await ana.context.setOffline(true);
   await expect(networkStatus(ana.page)).toBeVisible();
   await sendText(ana.page, "Lunch at noon?");
-  await removeFromGroup(ben.page, "Ana");
+  await removeFromGroup(ben.page, ana);
   await ana.context.setOffline(false);
   const rejected = messageWith(ana.page, "Lunch at noon?");
   await expect(tickOf(rejected)).toHaveAttribute("aria-label", "Failed");

@@ -8,6 +8,7 @@ import {
   openChat,
   openDirectChat,
   sendText,
+  strangerName,
   type Person,
 } from "./helpers.ts";
 
@@ -48,13 +49,16 @@ export async function createGroup(
   await expect(composer(page)).toBeVisible();
 }
 
-/** Removes `member` from the open group on `admin`'s page. */
+/**
+ * Removes `member` from the open group on `admin`'s page. The admin has
+ * not saved the member as a contact, so the member shows by number.
+ */
 export async function removeFromGroup(
   admin: Page,
-  member: string,
+  member: Person,
 ): Promise<void> {
   const actions = admin.getByRole("button", {
-    name: `Member actions for ${member}`,
+    name: `Member actions for ${strangerName(member)}`,
   });
   await admin.getByRole("button", { name: "Chat info" }).click();
   await actions.click();

@@ -1,4 +1,4 @@
-import { liveQuery } from "dexie";
+import { Dexie, liveQuery } from "dexie";
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { ChatDetail, PublicProfile } from "../../../protocol/index.ts";
 import { db } from "./db.ts";
@@ -118,13 +118,41 @@ export function useChatDetail(chatId: string): ChatDetail | undefined {
   return detail?.id === chatId ? detail : undefined;
 }
 
+/**
+ * Returns a cached profile and fetches a missing one. An empty `userId`
+ * fetches nothing and returns undefined.
+ */
 export function useProfile(userId: string): PublicProfile | undefined {
   const profile = useSharedLiveQuery(
     `profile:${userId}`,
-    async () => (await db.profiles.get(userId)) ?? null,
-    () => void ensureProfiles([userId]),
+    async () => (userId === "" ? null : await db.profiles.get(userId)) ?? null,
+    () => {
+      if (userId !== "") void ensureProfiles([userId]);
+    },
   );
   return profile?.id === userId ? profile : undefined;
+}
+
+/**
+ * Returns whether the chat contains a visible message from `userId`, or
+ * undefined until known. Reads newest first, so that a recent message
+ * ends the scan early.
+ */
+export function useHasMessageFrom(
+  chatId: string,
+  userId: string,
+): boolean | undefined {
+  const found = useLiveQuery(async () => {
+    const row = await db.messages
+      .where("[chatId+order]")
+      .between([chatId, 0], [chatId, Dexie.maxKey])
+      .reverse()
+      .filter((message) => message.senderId === userId && !message.hidden)
+      .first();
+    return { chatId, userId, found: row !== undefined };
+  }, [chatId, userId]);
+  if (found?.chatId !== chatId || found.userId !== userId) return undefined;
+  return found.found;
 }
 
 /** Maximum number of messages a search returns, newest first. */
