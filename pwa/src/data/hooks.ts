@@ -1,11 +1,15 @@
 import { liveQuery } from "dexie";
 import { useEffect, useRef, useState } from "preact/hooks";
-import type { ChatDetail, PublicProfile } from "../../../protocol/index.ts";
+import {
+  userId as userIdSchema,
+  type ChatDetail,
+  type PublicProfile,
+} from "../../../protocol/index.ts";
 import { db } from "./db.ts";
 import { log } from "./log.ts";
 import { useSharedLiveQuery } from "./shared.ts";
 import { MessagePager, toMessageRow, type MessagePages } from "./pages.ts";
-import { ensureProfiles, fetchDetail } from "./people.ts";
+import { fetchDetail, refreshProfileOnce } from "./people.ts";
 import {
   othersOf,
   receiptDetailOf,
@@ -118,13 +122,32 @@ export function useChatDetail(chatId: string): ChatDetail | undefined {
   return detail?.id === chatId ? detail : undefined;
 }
 
-export function useProfile(userId: string): PublicProfile | undefined {
-  const profile = useSharedLiveQuery(
-    `profile:${userId}`,
-    async () => (await db.profiles.get(userId)) ?? null,
-    () => void ensureProfiles([userId]),
+function useStoredProfile(userId: string | null) {
+  return useSharedLiveQuery(
+    userId === null ? "profile:none" : `profile:${userId}`,
+    async () =>
+      userId === null ? null : ((await db.profiles.get(userId)) ?? null),
+    userId === null ? undefined : () => refreshProfileOnce(userId),
   );
+}
+
+export function useProfile(userId: string): PublicProfile | undefined {
+  const profile = useStoredProfile(userId);
   return profile?.id === userId ? profile : undefined;
+}
+
+/**
+ * Returns the current photo id of the person `id` names, from their stored
+ * profile or, for the signed-in person, the session. Returns null when they
+ * have none, when it is hidden from this person, and for chat ids, which
+ * have no profile.
+ */
+export function usePhotoId(id: string): string | null {
+  const me = session.value?.me;
+  const other = id !== me?.id && userIdSchema.safeParse(id).success;
+  const profile = useStoredProfile(other ? id : null);
+  if (id === me?.id) return me.photoId ?? null;
+  return profile?.id === id ? (profile.photoId ?? null) : null;
 }
 
 /** Maximum number of messages a search returns, newest first. */

@@ -57,7 +57,9 @@ export {
   listDevices,
   logout,
   requestCode,
+  removeProfilePhoto,
   revokeDevice,
+  setProfilePhoto,
   updateProfile,
   updateSettings,
   verifyCode,
@@ -82,11 +84,14 @@ export {
   useChatDetail,
   useChats,
   useMessages,
+  usePhotoId,
   useProfile,
   useReceiptDetail,
   useSearch,
   useTick,
 } from "./hooks.ts";
+
+export { photoUrl } from "./photo-cache.ts";
 
 // ---- presence, typing, contacts and blocks ----
 export {
