@@ -38,6 +38,11 @@ async function landscapePng(page: Page): Promise<Buffer> {
   return Buffer.from(base64, "base64");
 }
 
+type CanvasToBlob = (
+  this: HTMLCanvasElement,
+  ...args: Parameters<HTMLCanvasElement["toBlob"]>
+) => void;
+
 /** Chooses `file` in the Profile card's hidden file field. */
 async function choosePhoto(
   page: Page,
@@ -184,6 +189,37 @@ test("photo picker explains bad files", async ({ newPerson }) => {
   await expect(
     ana.page.getByRole("button", { name: "Save photo" }),
   ).toHaveCount(0);
+});
+
+test("photo falls back to JPEG without WebP", async ({ newPerson }) => {
+  const ana = await newPerson("Ana");
+  // The canvas returns PNG when asked for WebP, as the HTML standard
+  // requires of a browser without a WebP encoder.
+  await ana.context.addInitScript(() => {
+    const prototype = HTMLCanvasElement.prototype;
+    const descriptor = Object.getOwnPropertyDescriptor(prototype, "toBlob");
+    const toBlob = descriptor?.value as CanvasToBlob;
+    prototype.toBlob = function (callback, type, quality) {
+      const asked = type === "image/webp" ? "image/png" : type;
+      toBlob.call(this, callback, asked, quality);
+    };
+  });
+  await openSettings(ana.page);
+  const profile = ana.page.locator("form", {
+    has: ana.page.getByRole("heading", { name: "Profile" }),
+  });
+  await choosePhoto(ana.page, {
+    name: "landscape.png",
+    mimeType: "image/png",
+    buffer: await landscapePng(ana.page),
+  });
+  await ana.page.getByRole("button", { name: "Save photo" }).click();
+  const own = loadedPhoto(profile);
+  await expect(own).toBeVisible();
+  const photo = await inspectPhoto(ana.page, (await own.getAttribute("src"))!);
+  expect(photo.type).toBe("image/jpeg");
+  expect(photo.width).toBe(512);
+  expect(photo.height).toBe(512);
 });
 
 test("photo save offline fails, then removal", async ({ newPerson }) => {
