@@ -19,7 +19,14 @@ import type { Result } from "../worker/result.ts";
 import type { ChatUpdate, ReceiptUpdate } from "./chat-room/types.ts";
 import { migrate } from "./schema.ts";
 import { Connections } from "./user-hub/connections.ts";
-import { ContactBook } from "./user-hub/contacts.ts";
+import { ContactStore } from "./user-hub/contact-store.ts";
+import {
+  ContactBook,
+  type DiscoverResult,
+  type ImportResult,
+  type SavedContact,
+} from "./user-hub/contacts.ts";
+import { DiscoveryQuota } from "./user-hub/discovery.ts";
 import { dispatchFrame } from "./user-hub/frames.ts";
 import { Inbox } from "./user-hub/inbox.ts";
 import { PresenceKeeper, type TypingFrame } from "./user-hub/presence.ts";
@@ -70,7 +77,15 @@ export class UserHub extends DurableObject<Env> {
       this.sockets,
       (promise) => ctx.waitUntil(promise),
     );
-    this.contacts = new ContactBook(this.presence, this.keeper);
+    this.contacts = new ContactBook(
+      env,
+      this.store,
+      new ContactStore(sql),
+      this.presence,
+      new DiscoveryQuota(sql),
+      this.keeper,
+      (frame) => this.sockets.broadcast(frame),
+    );
     this.inbox = new Inbox(env, this.store, (frame) =>
       this.sockets.broadcast(frame),
     );
@@ -171,17 +186,42 @@ export class UserHub extends DurableObject<Env> {
 
   // ---- contacts and blocks -------------------------------------------------
 
-  listContacts(): Contact[] {
-    return this.presence.contacts();
+  /** Lists the contacts, first resolving the numbers of migrated rows. */
+  async listContacts(): Promise<Contact[]> {
+    return this.contacts.list();
   }
 
-  /** Saves or renames a contact; contacts may see "contacts" presence. */
-  putContact(userId: string, name: string): Result<Contact> {
-    return this.contacts.putContact(userId, name);
+  /**
+   * Saves or renames the contact of an E.164 number and checks the number
+   * for an account within the daily discovery limit.
+   */
+  async putContact(phone: string, name: string): Promise<Result<SavedContact>> {
+    return this.contacts.put(phone, name);
   }
 
-  deleteContact(userId: string): boolean {
-    return this.contacts.deleteContact(userId);
+  /** Deletes the contact of a number; false when there was none. */
+  async deleteContact(phone: string): Promise<boolean> {
+    return this.contacts.delete(phone);
+  }
+
+  /** Saves many contacts and checks as many numbers as the limit allows. */
+  async importContacts(
+    entries: { phone: string; name: string }[],
+  ): Promise<Result<ImportResult>> {
+    return this.contacts.import(entries);
+  }
+
+  /** Checks numbers for accounts; rate_limited over the daily limit. */
+  async discoverContacts(phones: string[]): Promise<Result<DiscoverResult>> {
+    return this.contacts.discover(phones);
+  }
+
+  /**
+   * Checks one number for an account, counting against the daily
+   * discovery limit; the profile is null when no account uses it.
+   */
+  async lookupNumber(phone: string): Promise<Result<PublicProfile | null>> {
+    return this.contacts.lookup(phone);
   }
 
   listBlocked(): BlockedUser[] {

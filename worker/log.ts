@@ -1,8 +1,9 @@
 /**
  * Writes one structured log line: the event name and the ids involved.
  * Callers pass ids, counts and error messages only, never a session secret,
- * a one-time code or a message body. The one exception is the development
- * SMS outbox, which logs the text of each SMS so a developer can sign in.
+ * a one-time code or a message body, and phone numbers only masked by
+ * maskPhone (worker/phone.ts). The one exception is the development SMS
+ * outbox, which logs the text of each SMS so a developer can sign in.
  */
 export function log(
   event: string,

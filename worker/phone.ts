@@ -40,3 +40,19 @@ function invalidMessage(
 export function formatPhone(e164: string): string {
   return parsePhoneNumberFromString(e164)?.formatInternational() ?? e164;
 }
+
+/**
+ * Masks a phone number for logs. The "+", the country calling code and the
+ * last two digits stay, and every other digit becomes "*", for example
+ * "+49*********78". Text that does not parse as a number keeps only its
+ * last two characters.
+ */
+export function maskPhone(phone: string): string {
+  const parsed = parsePhoneNumberFromString(phone);
+  if (parsed === undefined) {
+    return `${"*".repeat(Math.max(0, phone.length - 2))}${phone.slice(-2)}`;
+  }
+  const national = parsed.nationalNumber;
+  const hidden = "*".repeat(Math.max(0, national.length - 2));
+  return `+${parsed.countryCallingCode}${hidden}${national.slice(-2)}`;
+}

@@ -1,6 +1,7 @@
 import type { Env } from "./env.ts";
 import { isDevelopment, phoneDirectory } from "./env.ts";
 import { assertNever, log } from "./log.ts";
+import { maskPhone } from "./phone.ts";
 
 /** Sends one text message to a phone number in E.164 form. */
 export interface SmsSender {
@@ -26,13 +27,14 @@ export function createSmsSender(env: Env): SmsSender {
 
 /**
  * Development only: logs the text (it is how a developer signs in locally)
- * and keeps it in the number's outbox for GET /api/dev/sms.
+ * with the number masked, and keeps it in the number's outbox for
+ * GET /api/dev/sms.
  */
 class DevOutboxSender implements SmsSender {
   constructor(private readonly env: Env) {}
 
   async send(to: string, text: string): Promise<void> {
-    log("sms.dev_outbox", { to, text });
+    log("sms.dev_outbox", { to: maskPhone(to), text });
     await phoneDirectory(this.env, to).recordSms({
       to,
       body: text,

@@ -2,41 +2,177 @@ import {
   MAX_BLOCKED,
   MAX_CONTACTS,
   type Contact,
+  type PublicProfile,
+  type ServerFrame,
 } from "../../protocol/index.ts";
-import { log } from "../../worker/log.ts";
-import { fail, ok, type Result } from "../../worker/result.ts";
+import { userHub, type Env } from "../../worker/env.ts";
+import { errorMessage, log } from "../../worker/log.ts";
+import { catchApiError, fail, ok, type Result } from "../../worker/result.ts";
+import type { ContactStore } from "./contact-store.ts";
+import {
+  DiscoveryQuota,
+  findAccounts,
+  LOOKUP_CONCURRENCY,
+  mapWithLimit,
+  type NumberMatch,
+  type ReserveMode,
+} from "./discovery.ts";
 import type { PresenceKeeper } from "./presence.ts";
 import type { PresenceStore } from "./presence-store.ts";
+import { profileFor } from "./profile.ts";
+import type { HubStore } from "./store.ts";
+
+/** Frame with the changed contacts, sent to every device of the person. */
+export type ContactsFrame = Extract<ServerFrame, { type: "contacts" }>;
+
+/** Reply to a saved contact: the row and the account found for it. */
+export interface SavedContact {
+  contact: Contact;
+  user: PublicProfile | null;
+}
+
+export interface ImportResult {
+  contacts: Contact[];
+  matches: NumberMatch[];
+  unchecked: number;
+  remaining: number;
+}
+
+export interface DiscoverResult {
+  matches: NumberMatch[];
+  remaining: number;
+}
+
+/** The outcome of checking numbers for accounts. */
+interface CheckResult {
+  matches: NumberMatch[];
+  /** Saved contacts whose account changed with this check. */
+  linked: Contact[];
+  unchecked: number;
+  remaining: number;
+}
 
 /**
  * Contacts and blocks of one person. Both decide which watchers may get
- * this person's presence, so every change makes the PresenceKeeper
- * recompute what it sends to each watcher.
+ * this person's presence and profile, so every change to the accounts in
+ * the list or to the blocks makes the PresenceKeeper recompute what it
+ * sends. Every change to the list goes to all of the person's devices in
+ * a `contacts` frame.
  */
 export class ContactBook {
+  private legacyResolved = false;
+  private legacyRun: Promise<void> | undefined;
+
   constructor(
+    private readonly env: Env,
+    private readonly store: HubStore,
+    private readonly contacts: ContactStore,
     private readonly presence: PresenceStore,
+    private readonly quota: DiscoveryQuota,
     private readonly keeper: PresenceKeeper,
+    private readonly broadcast: (frame: ContactsFrame) => void,
   ) {}
 
-  /** Saves or renames a contact; contacts may see "contacts" presence. */
-  putContact(userId: string, name: string): Result<Contact> {
-    const isNew = !this.presence.isContact(userId);
-    if (isNew && this.presence.contactCount() >= MAX_CONTACTS) {
+  async list(): Promise<Contact[]> {
+    await this.resolveLegacy();
+    return this.contacts.list();
+  }
+
+  /**
+   * Saves or renames a contact, then checks the number for an account if
+   * the daily discovery limit allows. `user` is null when no account was
+   * found or the number was not checked.
+   */
+  async put(phone: string, name: string): Promise<Result<SavedContact>> {
+    await this.resolveLegacy();
+    const isNew = this.contacts.get(phone) === undefined;
+    if (isNew && this.contacts.count() >= MAX_CONTACTS) {
       return fail(
         "too_large",
         `You have ${MAX_CONTACTS} contacts, the maximum. Remove one first.`,
       );
     }
-    const contact = this.presence.putContact(userId, name, Date.now());
-    this.keeper.privacyChanged(Date.now());
-    return ok(contact);
+    const saved = this.contacts.put(phone, name, Date.now());
+    const checked = await this.check([phone], "partial");
+    const contact = this.contacts.get(phone) ?? saved;
+    this.broadcast({ type: "contacts", contacts: [contact], removed: [] });
+    return ok({ contact, user: checked.matches[0]?.user ?? null });
   }
 
-  deleteContact(userId: string): boolean {
-    const existed = this.presence.deleteContact(userId);
-    if (existed) this.keeper.privacyChanged(Date.now());
-    return existed;
+  /** Deletes a contact; its account loses "contacts" visibility at once. */
+  async delete(phone: string): Promise<boolean> {
+    await this.resolveLegacy();
+    const removed = this.contacts.delete(phone);
+    if (removed === undefined) return false;
+    if (removed.userId !== null) this.keeper.privacyChanged(Date.now());
+    this.broadcast({ type: "contacts", contacts: [], removed: [phone] });
+    return true;
+  }
+
+  /**
+   * Saves many contacts (the last entry of a repeated number wins), then
+   * checks as many of the numbers as the daily discovery limit allows.
+   */
+  async import(
+    entries: readonly { phone: string; name: string }[],
+  ): Promise<Result<ImportResult>> {
+    await this.resolveLegacy();
+    const names = new Map(entries.map((entry) => [entry.phone, entry.name]));
+    const phones = [...names.keys()];
+    const total = this.contacts.count() + this.contacts.countNew(phones);
+    if (total > MAX_CONTACTS) {
+      return fail(
+        "too_large",
+        `This import would bring your contacts to ${total}, over the maximum of ${MAX_CONTACTS}. Remove some contacts or import fewer.`,
+        "contacts",
+      );
+    }
+    const now = Date.now();
+    for (const [phone, name] of names) this.contacts.put(phone, name, now);
+    const checked = await this.check(phones, "partial");
+    const contacts = this.contacts.getMany(phones);
+    this.broadcast({ type: "contacts", contacts, removed: [] });
+    log("contacts.imported", {
+      userId: this.store.me()?.id,
+      count: phones.length,
+      unchecked: checked.unchecked,
+    });
+    return ok({
+      contacts,
+      matches: checked.matches,
+      unchecked: checked.unchecked,
+      remaining: checked.remaining,
+    });
+  }
+
+  /**
+   * Checks numbers for accounts, all or none: over the daily discovery
+   * limit it raises rate_limited. Saved contacts among the numbers get
+   * their account recorded.
+   */
+  async discover(phones: readonly string[]): Promise<Result<DiscoverResult>> {
+    await this.resolveLegacy();
+    return catchApiError(async () => {
+      const checked = await this.check(phones, "all");
+      if (checked.linked.length > 0) {
+        this.broadcast({
+          type: "contacts",
+          contacts: checked.linked,
+          removed: [],
+        });
+      }
+      return { matches: checked.matches, remaining: checked.remaining };
+    });
+  }
+
+  /**
+   * Checks one number, counting against the daily discovery limit; returns
+   * the account's profile, or null when no account uses the number.
+   */
+  async lookup(phone: string): Promise<Result<PublicProfile | null>> {
+    const result = await this.discover([phone]);
+    if (!result.ok) return result;
+    return ok(result.value.matches[0]?.user ?? null);
   }
 
   /** Blocks a person: they see none of this person's presence or typing. */
@@ -58,5 +194,102 @@ export class ContactBook {
     const existed = this.presence.unblock(userId);
     if (existed) this.keeper.privacyChanged(Date.now());
     return existed;
+  }
+
+  /**
+   * Reserves checks for `phones`, looks up the accounts of the allowed
+   * ones and records each result in the saved contact of that number. A
+   * change of account takes effect in the privacy rules at once.
+   */
+  private async check(
+    phones: readonly string[],
+    mode: ReserveMode,
+  ): Promise<CheckResult> {
+    const me = this.store.me();
+    if (me === undefined) throw new Error("profile missing");
+    const reservation = await this.quota.reserve(phones, mode);
+    const matches = await findAccounts(this.env, reservation.allowed, {
+      id: me.id,
+      ownProfile: () => this.ownProfile(),
+    });
+    const accounts = new Map(matches.map((m) => [m.phone, m.user.id]));
+    const now = Date.now();
+    const linked: Contact[] = [];
+    for (const phone of reservation.allowed) {
+      const changed = this.contacts.link(
+        phone,
+        accounts.get(phone) ?? null,
+        now,
+      );
+      if (changed !== undefined) linked.push(changed);
+    }
+    if (linked.length > 0) this.keeper.privacyChanged(now);
+    return {
+      matches,
+      linked,
+      unchecked: new Set(phones).size - reservation.allowed.length,
+      remaining: reservation.remaining,
+    };
+  }
+
+  private ownProfile(): PublicProfile | null {
+    const me = this.store.me();
+    if (me === undefined) return null;
+    return profileFor(me, { self: true, contact: false, blocked: false });
+  }
+
+  /**
+   * Gives contacts migrated from the user-id keyed table their number, read
+   * from each account's hub. Runs once per object instance, on the first
+   * contacts request; rows whose hub fails stay unresolved until the next
+   * instance tries again.
+   */
+  private async resolveLegacy(): Promise<void> {
+    if (this.legacyResolved) return;
+    this.legacyRun ??= this.runLegacy().finally(() => {
+      this.legacyResolved = true;
+      this.legacyRun = undefined;
+    });
+    await this.legacyRun;
+  }
+
+  private async runLegacy(): Promise<void> {
+    const pending = this.contacts.legacy();
+    if (pending.length === 0) return;
+    const ownerId = this.store.me()?.id;
+    const phones = await mapWithLimit(
+      pending,
+      LOOKUP_CONCURRENCY,
+      async ({ userId }) => {
+        try {
+          const profile = await userHub(this.env, userId).getProfile(
+            ownerId ?? userId,
+          );
+          return profile?.phone ?? null;
+        } catch (error) {
+          log("contacts.legacy_failed", {
+            userId: ownerId,
+            contactId: userId,
+            error: errorMessage(error),
+          });
+          return null;
+        }
+      },
+    );
+    const now = Date.now();
+    const resolved: Contact[] = [];
+    pending.forEach(({ userId }, index) => {
+      const phone = phones[index];
+      if (phone === null || phone === undefined) return;
+      resolved.push(this.contacts.resolveLegacy(userId, phone, now));
+    });
+    log("contacts.legacy_resolved", {
+      userId: ownerId,
+      resolved: resolved.length,
+      pending: pending.length - resolved.length,
+    });
+    if (resolved.length > 0) {
+      this.broadcast({ type: "contacts", contacts: resolved, removed: [] });
+    }
   }
 }

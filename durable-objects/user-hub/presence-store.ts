@@ -1,6 +1,5 @@
-import type { BlockedUser, Contact, Presence } from "../../protocol/index.ts";
+import type { BlockedUser, Presence } from "../../protocol/index.ts";
 
-type ContactRow = { user_id: string; name: string; added_at: number };
 type BlockedRow = { user_id: string; blocked_at: number };
 type WatchingRow = {
   user_id: string;
@@ -16,8 +15,8 @@ export interface Subscription {
 }
 
 /**
- * Typed queries over a UserHub's presence tables: own presence, contacts,
- * blocks, watchers (people whose hubs subscribed to this person), watching
+ * Typed queries over a UserHub's presence tables: own presence, whether
+ * someone is a contact, blocks, watchers (people whose hubs subscribed to this person), watching
  * (people this person's devices view) and viewing (chats the devices view).
  */
 export class PresenceStore {
@@ -46,55 +45,17 @@ export class PresenceStore {
 
   // ---- contacts and blocks ---------------------------------------------
 
-  contacts(): Contact[] {
-    return this.sql
-      .exec<ContactRow>(
-        "SELECT user_id, name, added_at FROM contacts ORDER BY name",
-      )
-      .toArray()
-      .map((row) => ({
-        userId: row.user_id,
-        name: row.name,
-        addedAt: row.added_at,
-      }));
-  }
-
+  /**
+   * Whether a contact row carries `userId`: what "contacts" means in
+   * every privacy setting. Migrated rows count before their number is
+   * resolved.
+   */
   isContact(userId: string): boolean {
     return (
       this.sql
-        .exec("SELECT 1 FROM contacts WHERE user_id = ?", userId)
+        .exec("SELECT 1 FROM contacts WHERE user_id = ? LIMIT 1", userId)
         .toArray().length > 0
     );
-  }
-
-  contactCount(): number {
-    return this.count("contacts");
-  }
-
-  /** Adds or renames a contact, keeping the first `added_at`. */
-  putContact(userId: string, name: string, now: number): Contact {
-    this.sql.exec(
-      `INSERT INTO contacts (user_id, name, added_at) VALUES (?, ?, ?)
-       ON CONFLICT(user_id) DO UPDATE SET name = excluded.name`,
-      userId,
-      name,
-      now,
-    );
-    const row = this.sql
-      .exec<ContactRow>(
-        "SELECT user_id, name, added_at FROM contacts WHERE user_id = ?",
-        userId,
-      )
-      .one();
-    return { userId: row.user_id, name: row.name, addedAt: row.added_at };
-  }
-
-  deleteContact(userId: string): boolean {
-    const cursor = this.sql.exec(
-      "DELETE FROM contacts WHERE user_id = ?",
-      userId,
-    );
-    return cursor.rowsWritten > 0;
   }
 
   blocked(): BlockedUser[] {
@@ -114,7 +75,9 @@ export class PresenceStore {
   }
 
   blockedCount(): number {
-    return this.count("blocked");
+    return this.sql
+      .exec<{ n: number }>("SELECT COUNT(*) AS n FROM blocked")
+      .one().n;
   }
 
   block(userId: string, now: number): void {
@@ -228,11 +191,5 @@ export class PresenceStore {
 
   removeViewing(chatId: string): void {
     this.sql.exec("DELETE FROM viewing WHERE chat_id = ?", chatId);
-  }
-
-  private count(table: "contacts" | "blocked"): number {
-    return this.sql
-      .exec<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`)
-      .one().n;
   }
 }

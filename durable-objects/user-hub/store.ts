@@ -79,6 +79,28 @@ export const HUB_MIGRATIONS = [
      DEFAULT 'everyone';
    ALTER TABLE profile ADD COLUMN photo_visibility TEXT NOT NULL
      DEFAULT 'everyone';`,
+  // Contacts keyed by phone number, with the account filled in by
+  // discovery, and the numbers checked for the daily discovery limit.
+  // Rows from before keep their user id and get a null phone until
+  // ContactBook.resolveLegacy reads it from that account's hub; see
+  // user-hub/contact-store.ts.
+  `CREATE TABLE contacts_by_phone (
+     phone TEXT UNIQUE,
+     name TEXT NOT NULL,
+     user_id TEXT,
+     added_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL
+   );
+   INSERT INTO contacts_by_phone (phone, name, user_id, added_at, updated_at)
+     SELECT NULL, name, user_id, added_at, added_at FROM contacts;
+   DROP TABLE contacts;
+   ALTER TABLE contacts_by_phone RENAME TO contacts;
+   CREATE INDEX contacts_user_id ON contacts (user_id);
+   CREATE TABLE discovery_check (
+     phone_hash TEXT PRIMARY KEY,
+     checked_at INTEGER NOT NULL
+   );
+   CREATE INDEX discovery_check_at ON discovery_check (checked_at);`,
 ];
 
 type ProfileRow = {

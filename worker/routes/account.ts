@@ -5,9 +5,10 @@ import {
   UpdateSettingsBody,
   userId as userIdSchema,
 } from "../../protocol/index.ts";
-import { phoneDirectory, userHub, type Env } from "../env.ts";
+import { userHub, type Env } from "../env.ts";
 import { jsonResponse, readBody } from "../http.ts";
 import { formatPhone, toE164 } from "../phone.ts";
+import { unwrap } from "../result.ts";
 import type { ApiRequest, ApiRouter } from "../router.ts";
 import { requireSession } from "../session.ts";
 
@@ -54,9 +55,7 @@ async function lookup(request: Request, env: Env): Promise<Response> {
   const { me } = await requireSession(request, env);
   const body = await readBody(request, LookupBody);
   const phone = toE164(body.phone, body.region);
-  const userId = await phoneDirectory(env, phone).lookup();
-  const user =
-    userId === null ? null : await userHub(env, userId).getProfile(me.id);
+  const user = unwrap(await userHub(env, me.id).lookupNumber(phone));
   if (user === null) {
     throw new ApiError(
       "not_found",

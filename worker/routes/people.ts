@@ -1,10 +1,14 @@
 import {
   ApiError,
+  DiscoverBody,
+  e164,
+  ImportContactsBody,
   PutContactBody,
   userId as userIdSchema,
 } from "../../protocol/index.ts";
 import { chatRoom, userHub, type Env } from "../env.ts";
 import { jsonResponse, readBody } from "../http.ts";
+import { formatPhone } from "../phone.ts";
 import { unwrap } from "../result.ts";
 import type { ApiRequest, ApiRouter } from "../router.ts";
 import { requireSession } from "../session.ts";
@@ -28,7 +32,7 @@ async function otherUser(
   if (userId === meId) {
     throw new ApiError(
       "invalid_request",
-      "You can't add or block yourself.",
+      "You can't block yourself.",
       "userId",
     );
   }
@@ -42,26 +46,63 @@ async function listContacts(request: Request, env: Env): Promise<Response> {
   return jsonResponse({ contacts });
 }
 
+/**
+ * Reads the `:phone` path segment: an E.164 number, with its "+" written
+ * as is or URL-encoded as %2B.
+ */
+export function phoneParam(request: ApiRequest): string {
+  const raw = String(request.params.phone ?? "");
+  let decoded: string | undefined;
+  try {
+    decoded = decodeURIComponent(raw);
+  } catch {
+    decoded = undefined;
+  }
+  const parsed = e164.safeParse(decoded);
+  if (!parsed.success) {
+    throw new ApiError(
+      "invalid_request",
+      "phone: must be a phone number in E.164 form, such as +4915112345678 (%2B4915112345678 in the path)",
+      "phone",
+    );
+  }
+  return parsed.data;
+}
+
 async function putContact(request: ApiRequest, env: Env): Promise<Response> {
   const { me } = await requireSession(request, env);
-  const userId = await otherUser(request, env, me.id);
+  const phone = phoneParam(request);
   const { name } = await readBody(request, PutContactBody);
-  const contact = unwrap(await userHub(env, me.id).putContact(userId, name));
-  return jsonResponse({ contact });
+  const saved = unwrap(await userHub(env, me.id).putContact(phone, name));
+  return jsonResponse(saved);
 }
 
 async function deleteContact(request: ApiRequest, env: Env): Promise<Response> {
   const { me } = await requireSession(request, env);
-  const userId = String(request.params.userId);
-  const existed = await userHub(env, me.id).deleteContact(userId);
+  const phone = phoneParam(request);
+  const existed = await userHub(env, me.id).deleteContact(phone);
   if (!existed) {
     throw new ApiError(
       "not_found",
-      `${userId} is not in your contacts.`,
-      "userId",
+      `${formatPhone(phone)} is not in your contacts.`,
+      "phone",
     );
   }
   return new Response(null, { status: 204 });
+}
+
+async function importContacts(request: Request, env: Env): Promise<Response> {
+  const { me } = await requireSession(request, env);
+  const { contacts } = await readBody(request, ImportContactsBody);
+  const result = unwrap(await userHub(env, me.id).importContacts(contacts));
+  return jsonResponse(result);
+}
+
+async function discover(request: Request, env: Env): Promise<Response> {
+  const { me } = await requireSession(request, env);
+  const { phones } = await readBody(request, DiscoverBody);
+  const result = unwrap(await userHub(env, me.id).discoverContacts(phones));
+  return jsonResponse(result);
 }
 
 async function listBlocked(request: Request, env: Env): Promise<Response> {
@@ -97,8 +138,10 @@ async function deleteBlock(request: ApiRequest, env: Env): Promise<Response> {
 
 export function registerPeopleRoutes(router: ApiRouter): void {
   router.get("/api/contacts", listContacts);
-  router.put("/api/contacts/:userId", putContact);
-  router.delete("/api/contacts/:userId", deleteContact);
+  router.post("/api/contacts/import", importContacts);
+  router.post("/api/contacts/discover", discover);
+  router.put("/api/contacts/:phone", putContact);
+  router.delete("/api/contacts/:phone", deleteContact);
   router.get("/api/blocks", listBlocked);
   router.put("/api/blocks/:userId", putBlock);
   router.delete("/api/blocks/:userId", deleteBlock);

@@ -1,0 +1,313 @@
+import { describe, expect, it } from "vitest";
+import type { Contact, PublicProfile } from "../../protocol/index.ts";
+import {
+  api,
+  connect,
+  errorOf,
+  json,
+  randomPhone,
+  signUp,
+  type TestUser,
+} from "./helpers.ts";
+
+type SavedReply = { contact: Contact; user: PublicProfile | null };
+
+function contactPath(phone: string): string {
+  return `/api/contacts/${encodeURIComponent(phone)}`;
+}
+
+async function putContact(owner: TestUser, phone: string, name: string) {
+  return api("PUT", contactPath(phone), {
+    cookie: owner.cookie,
+    body: { name },
+  });
+}
+
+async function listContacts(user: TestUser): Promise<Contact[]> {
+  const response = await api("GET", "/api/contacts", { cookie: user.cookie });
+  expect(response.status).toBe(200);
+  return (await json<{ contacts: Contact[] }>(response)).contacts;
+}
+
+describe("contacts routes", () => {
+  it("adds, renames, lists and removes", async () => {
+    const ana = await signUp();
+    const ben = await signUp();
+
+    const added = await putContact(ana, ben.phone, "Ben");
+    expect(added.status).toBe(200);
+    const first = await json<SavedReply>(added);
+    expect(first.contact.phone).toBe(ben.phone);
+    expect(first.contact.name).toBe("Ben");
+    expect(first.contact.userId).toBe(ben.id);
+    expect(first.user?.id).toBe(ben.id);
+    expect(first.user?.phone).toBe(ben.phone);
+
+    const renamed = await putContact(ana, ben.phone, "Benjamin");
+    expect(renamed.status).toBe(200);
+    const second = await json<SavedReply>(renamed);
+    expect(second.contact.name).toBe("Benjamin");
+    expect(second.contact.addedAt).toBe(first.contact.addedAt);
+    expect(second.contact.updatedAt).toBeGreaterThanOrEqual(
+      first.contact.updatedAt,
+    );
+
+    const listed = await listContacts(ana);
+    expect(listed.map((c) => c.name)).toEqual(["Benjamin"]);
+
+    const removed = await api("DELETE", contactPath(ben.phone), {
+      cookie: ana.cookie,
+    });
+    expect(removed.status).toBe(204);
+    expect(await listContacts(ana)).toEqual([]);
+    const again = await api("DELETE", contactPath(ben.phone), {
+      cookie: ana.cookie,
+    });
+    expect(again.status).toBe(404);
+    expect((await errorOf(again)).field).toBe("phone");
+  });
+
+  it("saves a number without an account", async () => {
+    const ana = await signUp();
+    const phone = randomPhone();
+    const response = await putContact(ana, phone, "Dora");
+    expect(response.status).toBe(200);
+    const body = await json<SavedReply>(response);
+    expect(body.contact.userId).toBeNull();
+    expect(body.user).toBeNull();
+    expect((await listContacts(ana)).map((c) => c.phone)).toEqual([phone]);
+  });
+
+  it("accepts a plus sign unencoded in the path", async () => {
+    const ana = await signUp();
+    const phone = randomPhone();
+    const response = await api("PUT", `/api/contacts/${phone}`, {
+      cookie: ana.cookie,
+      body: { name: "Raw" },
+    });
+    expect(response.status).toBe(200);
+    expect((await json<SavedReply>(response)).contact.phone).toBe(phone);
+  });
+
+  it("imports and reports matches", async () => {
+    const ana = await signUp();
+    const ben = await signUp();
+    const stranger = randomPhone();
+    const response = await api("POST", "/api/contacts/import", {
+      cookie: ana.cookie,
+      body: {
+        contacts: [
+          { phone: stranger, name: "Stranger" },
+          { phone: ben.phone, name: "Ben" },
+          { phone: stranger, name: "Stranger Two" },
+        ],
+      },
+    });
+    expect(response.status).toBe(200);
+
+    const body = await json<{
+      contacts: Contact[];
+      matches: { phone: string; user: PublicProfile }[];
+      unchecked: number;
+      remaining: number;
+    }>(response);
+    expect(body.contacts).toHaveLength(2);
+    expect(body.matches.map((m) => [m.phone, m.user.id])).toEqual([
+      [ben.phone, ben.id],
+    ]);
+    expect(body.unchecked).toBe(0);
+    expect(body.remaining).toBe(998);
+
+    const listed = await listContacts(ana);
+    const byPhone = new Map(listed.map((c) => [c.phone, c]));
+    expect(byPhone.get(stranger)?.name).toBe("Stranger Two");
+    expect(byPhone.get(stranger)?.userId).toBeNull();
+    expect(byPhone.get(ben.phone)?.userId).toBe(ben.id);
+  });
+});
+
+describe("contacts bad input", () => {
+  it("rejects a path that is not E.164", async () => {
+    const ana = await signUp();
+    for (const segment of ["12345", "abc", "%2B0301234567", "%E0%A4%A"]) {
+      const response = await api("PUT", `/api/contacts/${segment}`, {
+        cookie: ana.cookie,
+        body: { name: "Nobody" },
+      });
+      expect(response.status, segment).toBe(400);
+      const error = await errorOf(response);
+      expect(error.code).toBe("invalid_request");
+      expect(error.field).toBe("phone");
+      expect(error.message).toMatch(/^phone: must be a phone number in E\.164/);
+    }
+    const removed = await api("DELETE", "/api/contacts/0301234567", {
+      cookie: ana.cookie,
+    });
+    expect(removed.status).toBe(400);
+    expect((await errorOf(removed)).field).toBe("phone");
+  });
+
+  it("rejects too many numbers", async () => {
+    const ana = await signUp();
+    const phones = Array.from({ length: 501 }, () => randomPhone());
+    const discover = await api("POST", "/api/contacts/discover", {
+      cookie: ana.cookie,
+      body: { phones },
+    });
+    expect(discover.status).toBe(413);
+    const discoverError = await errorOf(discover);
+    expect(discoverError.field).toBe("phones");
+    expect(discoverError.message).toBe("phones: must list at most 500 numbers");
+
+    const imported = await api("POST", "/api/contacts/import", {
+      cookie: ana.cookie,
+      body: { contacts: phones.map((phone) => ({ phone, name: "X" })) },
+    });
+    expect(imported.status).toBe(413);
+    const importError = await errorOf(imported);
+    expect(importError.field).toBe("contacts");
+    expect(importError.message).toBe(
+      "contacts: must list at most 500 contacts",
+    );
+    expect(await listContacts(ana)).toEqual([]);
+  });
+
+  it("rejects empty lists and bad numbers", async () => {
+    const ana = await signUp();
+    const empty = await api("POST", "/api/contacts/discover", {
+      cookie: ana.cookie,
+      body: { phones: [] },
+    });
+    expect(empty.status).toBe(400);
+    expect((await errorOf(empty)).message).toBe(
+      "phones: must list at least one number",
+    );
+    const bad = await api("POST", "/api/contacts/discover", {
+      cookie: ana.cookie,
+      body: { phones: [randomPhone(), "0301234567"] },
+    });
+    expect(bad.status).toBe(400);
+    const badError = await errorOf(bad);
+    expect(badError.field).toBe("phones.1");
+    expect(badError.message).toBe(
+      "phones.1: must be a phone number in E.164 form",
+    );
+  });
+
+  it("rejects unknown fields", async () => {
+    const ana = await signUp();
+    const cases = [
+      {
+        method: "PUT",
+        path: contactPath(randomPhone()),
+        body: { name: "Ann", userId: ana.id },
+      },
+      {
+        method: "POST",
+        path: "/api/contacts/discover",
+        body: { phones: [randomPhone()], force: true },
+      },
+      {
+        method: "POST",
+        path: "/api/contacts/import",
+        body: { contacts: [{ phone: randomPhone(), name: "A", note: "x" }] },
+      },
+    ];
+    for (const { method, path, body } of cases) {
+      const response = await api(method, path, { cookie: ana.cookie, body });
+      expect(response.status, path).toBe(400);
+      const error = await errorOf(response);
+      expect(error.code).toBe("invalid_request");
+      expect(error.message).toMatch(/Unrecognized key/);
+    }
+    expect(await listContacts(ana)).toEqual([]);
+  });
+});
+
+describe("contacts sync", () => {
+  it("reaches every device of the owner", async () => {
+    const ana = await signUp();
+    const anaTablet = await signUp(ana.phone, "Tablet");
+    const ben = await signUp();
+    const laptop = await connect(ana);
+    const tablet = await connect(anaTablet);
+
+    expect((await putContact(ana, ben.phone, "Ben")).status).toBe(200);
+    for (const socket of [laptop, tablet]) {
+      const frame = await socket.next("contacts");
+      expect(frame.removed).toEqual([]);
+      expect(frame.contacts).toHaveLength(1);
+      expect(frame.contacts[0]?.phone).toBe(ben.phone);
+      expect(frame.contacts[0]?.name).toBe("Ben");
+      expect(frame.contacts[0]?.userId).toBe(ben.id);
+    }
+    const seen = await listContacts(anaTablet);
+    expect(seen.map((c) => c.name)).toEqual(["Ben"]);
+
+    expect((await putContact(anaTablet, ben.phone, "Benny")).status).toBe(200);
+    for (const socket of [laptop, tablet]) {
+      const frame = await socket.next("contacts");
+      expect(frame.contacts[0]?.name).toBe("Benny");
+    }
+
+    const removed = await api("DELETE", contactPath(ben.phone), {
+      cookie: ana.cookie,
+    });
+    expect(removed.status).toBe(204);
+    for (const socket of [laptop, tablet]) {
+      const frame = await socket.next("contacts");
+      expect(frame.contacts).toEqual([]);
+      expect(frame.removed).toEqual([ben.phone]);
+    }
+    expect(await listContacts(anaTablet)).toEqual([]);
+
+    const phone = randomPhone();
+    const imported = await api("POST", "/api/contacts/import", {
+      cookie: anaTablet.cookie,
+      body: { contacts: [{ phone, name: "Imported" }] },
+    });
+    expect(imported.status).toBe(200);
+    for (const socket of [laptop, tablet]) {
+      const frame = await socket.next("contacts");
+      expect(frame.contacts.map((c) => c.phone)).toEqual([phone]);
+    }
+    expect((await listContacts(ana)).map((c) => c.name)).toEqual(["Imported"]);
+    laptop.close();
+    tablet.close();
+  });
+
+  it("sends the link discovery finds", async () => {
+    const ana = await signUp();
+    const phone = randomPhone();
+    expect((await putContact(ana, phone, "Later")).status).toBe(200);
+    const socket = await connect(ana);
+    const cara = await signUp(phone);
+
+    const response = await api("POST", "/api/contacts/discover", {
+      cookie: ana.cookie,
+      body: { phones: [phone] },
+    });
+    expect(response.status).toBe(200);
+    const body = await json<{
+      matches: { phone: string; user: PublicProfile }[];
+      remaining: number;
+    }>(response);
+    expect(body.matches.map((m) => m.user.id)).toEqual([cara.id]);
+    const frame = await socket.next("contacts");
+    expect(frame.contacts.map((c) => [c.phone, c.userId])).toEqual([
+      [phone, cara.id],
+    ]);
+    const listed = await listContacts(ana);
+    expect(listed[0]?.userId).toBe(cara.id);
+
+    // A second check finds nothing new, so no frame goes out.
+    const again = await api("POST", "/api/contacts/discover", {
+      cookie: ana.cookie,
+      body: { phones: [phone] },
+    });
+    expect(again.status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(socket.frames.filter((f) => f.type === "contacts")).toEqual([]);
+    socket.close();
+  });
+});
