@@ -383,6 +383,35 @@ describe("photo serving", () => {
     await shown.body?.cancel();
   });
 
+  it("follows the contacts rule", async () => {
+    const ana = await signUp();
+    const ben = await signUp();
+    const cleo = await signUp();
+    const photoId = await setPhoto(ana);
+    await setPhotoVisibility(ana, "contacts");
+    const benPath = `/api/contacts/${encodeURIComponent(ben.phone)}`;
+    const added = await api("PUT", benPath, {
+      cookie: ana.cookie,
+      body: { name: "Ben" },
+    });
+    expect(added.status).toBe(200);
+
+    const contact = await fetchPhoto(ben, ana.id, photoId);
+    expect(contact.status).toBe(200);
+    await contact.body?.cancel();
+    const stranger = await fetchPhoto(cleo, ana.id, photoId);
+    expect(stranger.status).toBe(404);
+    expect(await errorOf(stranger)).toEqual({
+      code: "not_found",
+      message: "No such photo.",
+    });
+
+    // Removing Ben from the contacts hides the photo from him at once.
+    const removed = await api("DELETE", benPath, { cookie: ana.cookie });
+    expect(removed.status).toBe(204);
+    expect((await fetchPhoto(ben, ana.id, photoId)).status).toBe(404);
+  });
+
   it("hides the photo from a blocked person", async () => {
     const ana = await signUp();
     const ben = await signUp();
