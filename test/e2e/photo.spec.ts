@@ -94,9 +94,15 @@ test("photo reaches a chat partner and hides again", async ({ newPerson }) => {
     mimeType: "image/png",
     buffer: await landscapePng(ana.page),
   });
-  await expect(
-    ana.page.getByRole("img", { name: "Preview of your new profile photo" }),
-  ).toBeVisible();
+  const preview = ana.page.getByRole("img", {
+    name: "Preview of your new profile photo",
+  });
+  await expect(preview).toBeVisible();
+  await expect
+    .poll(() =>
+      preview.evaluate((image: HTMLImageElement) => image.naturalWidth),
+    )
+    .toBe(512);
   await ana.page.getByRole("button", { name: "Save photo" }).click();
   await expect(ana.page.getByText("Profile photo updated.")).toBeVisible();
   const own = loadedPhoto(profile);
