@@ -176,11 +176,28 @@ export function chatList(page: Page): Locator {
   return page.getByRole("list", { name: "Chat list" });
 }
 
-/** Returns the link of the chat titled `title` in the chat list. */
+/**
+ * Returns the link of the chat titled `title` in the chat list. A person
+ * not in the viewer's contacts shows as their number and "~name", so
+ * `title` also matches after such a number.
+ */
 export function chatLink(page: Page, title: string): Locator {
   return chatList(page).getByRole("link", {
-    name: new RegExp(`^${escapeRegExp(title)}`),
+    name: new RegExp(`^(\\+[\\d ]+ ~)?${escapeRegExp(title)}`),
   });
+}
+
+/** Returns `phone` (+4930…, from uniquePhone) as the app formats it. */
+export function formattedPhone(phone: string): string {
+  return `+49 30 ${phone.slice("+4930".length)}`;
+}
+
+/**
+ * Returns how the app names `person` for someone who has not saved them:
+ * their number, then "~" and their own name.
+ */
+export function strangerName(person: Person): string {
+  return `${formattedPhone(person.phone)} ~${person.name}`;
 }
 
 /** Returns the header of the open chat, with its "Chat info" button. */
@@ -269,6 +286,7 @@ export async function directPair(
   return { ana, ben };
 }
 
-function escapeRegExp(text: string): string {
+/** Returns `text` with the characters special in a RegExp escaped. */
+export function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }

@@ -6,6 +6,7 @@ import {
   messageText,
   messageWith,
   sendText,
+  strangerName,
   test,
 } from "./helpers.ts";
 
@@ -16,9 +17,10 @@ test("reply quotes the original message", async ({ newPerson }) => {
   await expect(question).toBeVisible();
 
   await chooseAction(ben.page, question, "Reply");
-  await expect(ben.page.getByText("Replying to Ana")).toBeVisible();
+  const replying = ben.page.getByText(`Replying to ${strangerName(ana)}`);
+  await expect(replying).toBeVisible();
   await sendText(ben.page, "Yes, see you there");
-  await expect(ben.page.getByText("Replying to Ana")).toHaveCount(0);
+  await expect(replying).toHaveCount(0);
 
   const answer = messageWith(ana.page, "Yes, see you there");
   await expect(answer).toBeVisible();

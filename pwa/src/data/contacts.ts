@@ -1,54 +1,212 @@
-import { signal } from "@preact/signals";
+import { computed, signal } from "@preact/signals";
+import { liveQuery, type Subscription } from "dexie";
 import {
   BlocksReply,
   ContactReply,
   ContactsReply,
+  ImportContactsReply,
+  MAX_DISCOVERY_BATCH,
   type Contact,
+  type ServerFrame,
 } from "../../../protocol/index.ts";
 import { apiRequest } from "./api.ts";
+import { db } from "./db.ts";
 import { log } from "./log.ts";
+import { contactsByUserId } from "./names.ts";
+import { ApiFailure } from "./types.ts";
 
 /**
- * The person's saved contacts and blocked people, from the server. Both
- * are small lists that change rarely, so they live in signals and load
- * again at every start.
+ * The person's saved contacts and blocked people. Contacts live in Dexie,
+ * so that they read offline. Every tab mirrors the table into signals
+ * through a live query, so a change written by any tab (or by the leader
+ * tab from a `contacts` frame) shows in all of them. Blocks are a small
+ * list kept in memory and loaded again at every connection.
  */
 
-/** Saved contacts by user id; empty until loaded. */
+/** Saved contacts by phone number (E.164); empty until read from Dexie. */
 export const contacts = signal<ReadonlyMap<string, Contact>>(new Map());
+
+/** Saved contacts with an account, by user id. */
+export const contactsByUser = computed(() =>
+  contactsByUserId(contacts.value.values()),
+);
+
+/** False until the stored contacts were read once after sign-in. */
+export const contactsReady = signal(false);
+
+/** State of the latest refresh from the server. */
+export const contactsRefresh = signal<"idle" | "loading" | "failed">("idle");
 
 /** Blocked user ids; empty until loaded. */
 export const blocked = signal<ReadonlySet<string>>(new Set());
 
-/** Loads both lists; a failure keeps the previous ones. */
+let watching: Subscription | null = null;
+
+/** Mirrors the stored contacts into `contacts`. Safe to call again. */
+export function watchContacts(): void {
+  if (watching !== null) return;
+  watching = liveQuery(() => db.contacts.toArray()).subscribe({
+    next: (rows) => {
+      contacts.value = new Map(rows.map((row) => [row.phone, row]));
+      contactsReady.value = true;
+    },
+    error: (error: unknown) => {
+      log("contacts_read_failed", { error: String(error) });
+    },
+  });
+}
+
+/** Replaces the stored contacts with the server's list. */
+async function replaceContacts(list: Contact[]): Promise<void> {
+  await db.transaction("rw", db.contacts, async () => {
+    await db.contacts.clear();
+    await db.contacts.bulkPut(list);
+  });
+}
+
+/**
+ * Stores contact rows unless Dexie contains a newer version of the same
+ * number, because a `contacts` frame and an HTTP reply about the same
+ * change may arrive in either order.
+ */
+async function putContacts(rows: readonly Contact[]): Promise<void> {
+  if (rows.length === 0) return;
+  await db.transaction("rw", db.contacts, async () => {
+    const stored = await db.contacts.bulkGet(rows.map((row) => row.phone));
+    const newer = rows.filter(
+      (row, index) => row.updatedAt >= (stored[index]?.updatedAt ?? 0),
+    );
+    await db.contacts.bulkPut(newer);
+  });
+}
+
+/** Loads both lists from the server; a failure keeps the stored ones. */
 export async function loadContacts(): Promise<void> {
+  contactsRefresh.value = "loading";
   try {
     const [saved, blocks] = await Promise.all([
       apiRequest("GET", "/contacts", ContactsReply),
       apiRequest("GET", "/blocks", BlocksReply),
     ]);
-    contacts.value = new Map(saved.contacts.map((c) => [c.userId, c]));
+    await replaceContacts(saved.contacts);
     blocked.value = new Set(blocks.blocked.map((b) => b.userId));
+    contactsRefresh.value = "idle";
   } catch (error) {
+    contactsRefresh.value = "failed";
     log("contacts_load_failed", { error: String(error) });
   }
 }
 
-/** Saves `userId` as a contact under `name`, or renames the contact. */
-export async function addContact(userId: string, name: string) {
-  const path = `/contacts/${encodeURIComponent(userId)}`;
-  const { contact } = await apiRequest("PUT", path, ContactReply, { name });
-  const next = new Map(contacts.value);
-  next.set(userId, contact);
-  contacts.value = next;
+/** Applies a `contacts` frame: another device or discovery changed them. */
+export async function applyContactsFrame(
+  frame: Extract<ServerFrame, { type: "contacts" }>,
+): Promise<void> {
+  if (frame.removed.length > 0) await db.contacts.bulkDelete(frame.removed);
+  await putContacts(frame.contacts);
 }
 
-export async function removeContact(userId: string) {
-  const path = `/contacts/${encodeURIComponent(userId)}`;
-  await apiRequest("DELETE", path, null);
-  const next = new Map(contacts.value);
-  next.delete(userId);
-  contacts.value = next;
+function contactPath(phone: string): string {
+  return `/contacts/${encodeURIComponent(phone)}`;
+}
+
+/**
+ * Saves the number `phone` (E.164) as a contact under `name`, or renames
+ * the contact. Returns the stored contact; its `userId` names the account
+ * using the number, whose profile is cached too.
+ */
+export async function saveContact(
+  phone: string,
+  name: string,
+): Promise<Contact> {
+  const reply = await apiRequest("PUT", contactPath(phone), ContactReply, {
+    name,
+  });
+  if (reply.user !== null) await db.profiles.put(reply.user);
+  await putContacts([reply.contact]);
+  return reply.contact;
+}
+
+/** Deletes the contact `phone`; one already gone elsewhere counts as done. */
+export async function removeContact(phone: string): Promise<void> {
+  try {
+    await apiRequest("DELETE", contactPath(phone), null);
+  } catch (error) {
+    if (!(error instanceof ApiFailure && error.code === "not_found")) {
+      throw error;
+    }
+  }
+  await db.contacts.delete(phone);
+}
+
+/** A contact to import: a number in E.164 form and the name to save. */
+export interface ImportEntry {
+  phone: string;
+  name: string;
+}
+
+/** Counts of an import, summed over its batches. */
+export interface ImportResult {
+  /** Contacts the server saved. */
+  saved: number;
+  /** Saved contacts that have an account. */
+  onApp: number;
+  /** Saved contacts not checked for an account, over the daily limit. */
+  unchecked: number;
+  /** Numbers the person may still check today, from the last reply. */
+  remaining: number | null;
+  /** The error that stopped the import before its last batch, or null. */
+  error: ApiFailure | null;
+}
+
+/**
+ * Imports contacts through POST /api/contacts/import, MAX_DISCOVERY_BATCH
+ * at a time, in order. A number listed twice is sent once, under its
+ * first name. A failed batch ends the import: the result counts the
+ * batches stored before it and carries the error. `onProgress` gets the
+ * number of entries sent so far after each batch.
+ */
+export async function importContacts(
+  entries: readonly ImportEntry[],
+  onProgress?: (done: number, total: number) => void,
+): Promise<ImportResult> {
+  const byPhone = new Map<string, ImportEntry>();
+  for (const entry of entries) {
+    if (!byPhone.has(entry.phone)) byPhone.set(entry.phone, entry);
+  }
+  const list = [...byPhone.values()];
+  const result: ImportResult = {
+    saved: 0,
+    onApp: 0,
+    unchecked: 0,
+    remaining: null,
+    error: null,
+  };
+  for (let start = 0; start < list.length; start += MAX_DISCOVERY_BATCH) {
+    const batch = list.slice(start, start + MAX_DISCOVERY_BATCH);
+    try {
+      const reply = await apiRequest(
+        "POST",
+        "/contacts/import",
+        ImportContactsReply,
+        { contacts: batch },
+      );
+      await db.profiles.bulkPut(reply.matches.map((match) => match.user));
+      await putContacts(reply.contacts);
+      result.saved += reply.contacts.length;
+      result.onApp += reply.contacts.filter((c) => c.userId !== null).length;
+      result.unchecked += reply.unchecked;
+      result.remaining = reply.remaining;
+    } catch (error) {
+      log("contacts_import_failed", { start, error: String(error) });
+      result.error =
+        error instanceof ApiFailure
+          ? error
+          : new ApiFailure("internal", String(error), 0);
+      break;
+    }
+    onProgress?.(start + batch.length, list.length);
+  }
+  return result;
 }
 
 /** Blocks `userId`: no presence or typing either way, no direct messages. */
@@ -64,8 +222,15 @@ export async function unblockUser(userId: string) {
   blocked.value = next;
 }
 
-/** Forgets both lists, because the person logged out. */
+/**
+ * Forgets both lists in memory and stops mirroring Dexie, because the
+ * person logged out (the caller wipes the stored rows).
+ */
 export function resetContacts(): void {
+  watching?.unsubscribe();
+  watching = null;
   contacts.value = new Map();
+  contactsReady.value = false;
+  contactsRefresh.value = "idle";
   blocked.value = new Set();
 }

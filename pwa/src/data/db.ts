@@ -3,6 +3,7 @@ import type {
   ChatDetail,
   ChatSummary,
   ClientMessageKind,
+  Contact,
   PublicProfile,
 } from "../../../protocol/index.ts";
 import type { MessageRow, Session } from "./types.ts";
@@ -91,6 +92,7 @@ export class MessengerDb extends Dexie {
   profiles!: Table<PublicProfile, string>;
   details!: Table<ChatDetail, string>;
   receipts!: Table<ReceiptRow, [string, string]>;
+  contacts!: Table<Contact, string>;
 
   constructor(name = "messenger") {
     super(name);
@@ -109,6 +111,11 @@ export class MessengerDb extends Dexie {
     // the plain chatId index only cost a write per stored message.
     this.version(2).stores({
       messages: "id, [chatId+order], [chatId+seq]",
+    });
+    // Saved contacts by phone number, kept for reading offline. The userId
+    // index leaves out contacts without an account (null is no valid key).
+    this.version(3).stores({
+      contacts: "phone, userId",
     });
   }
 }

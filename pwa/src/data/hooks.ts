@@ -1,4 +1,4 @@
-import { liveQuery } from "dexie";
+import { Dexie, liveQuery } from "dexie";
 import { useEffect, useRef, useState } from "preact/hooks";
 import {
   userId as userIdSchema,
@@ -131,8 +131,12 @@ function useStoredProfile(userId: string | null) {
   );
 }
 
+/**
+ * Returns a stored profile, and fetches it once per page load. An empty
+ * `userId` fetches nothing and returns undefined.
+ */
 export function useProfile(userId: string): PublicProfile | undefined {
-  const profile = useStoredProfile(userId);
+  const profile = useStoredProfile(userId === "" ? null : userId);
   return profile?.id === userId ? profile : undefined;
 }
 
@@ -148,6 +152,28 @@ export function usePhotoId(id: string): string | null {
   const profile = useStoredProfile(other ? id : null);
   if (id === me?.id) return me.photoId ?? null;
   return profile?.id === id ? (profile.photoId ?? null) : null;
+}
+
+/**
+ * Returns whether the chat contains a visible message from `userId`, or
+ * undefined until known. Reads newest first, so that a recent message
+ * ends the scan early.
+ */
+export function useHasMessageFrom(
+  chatId: string,
+  userId: string,
+): boolean | undefined {
+  const found = useLiveQuery(async () => {
+    const row = await db.messages
+      .where("[chatId+order]")
+      .between([chatId, 0], [chatId, Dexie.maxKey])
+      .reverse()
+      .filter((message) => message.senderId === userId && !message.hidden)
+      .first();
+    return { chatId, userId, found: row !== undefined };
+  }, [chatId, userId]);
+  if (found?.chatId !== chatId || found.userId !== userId) return undefined;
+  return found.found;
 }
 
 /** Maximum number of messages a search returns, newest first. */

@@ -12,9 +12,14 @@
  *
  * `loadOlder` takes an optional AbortSignal, because it waits for a
  * connection when offline.
+ *
+ * Contacts: `contacts` (by phone number) and `contactsByUser` mirror the
+ * stored contacts in every tab, and a saved name replaces a person's own
+ * name wherever the app shows them (see `resolveName`).
  */
 
 export type {
+  Audience,
   ChatDetail,
   ChatMember,
   Contact,
@@ -83,6 +88,7 @@ export {
   useChat,
   useChatDetail,
   useChats,
+  useHasMessageFrom,
   useMessages,
   usePhotoId,
   useProfile,
@@ -104,13 +110,35 @@ export {
   type TypingEntry,
 } from "./presence.ts";
 export {
-  addContact,
   blocked,
   blockUser,
   contacts,
+  contactsByUser,
+  contactsReady,
+  contactsRefresh,
+  importContacts,
+  loadContacts,
   removeContact,
+  saveContact,
   unblockUser,
+  type ImportEntry,
+  type ImportResult,
 } from "./contacts.ts";
+export {
+  LOADING_NAME,
+  nameText,
+  resolveName,
+  type ResolvedName,
+} from "./names.ts";
+export type { ImportPlan, PickedContact, Vcard } from "./contact-import.ts";
+
+/**
+ * Loads the vCard parser and the import planner, with libphonenumber-js,
+ * in a chunk of their own: only an import needs them.
+ */
+export function loadContactImport() {
+  return import("./contact-import.ts");
+}
 
 // ---- messages ----
 export { countUnsent } from "./outbox.ts";

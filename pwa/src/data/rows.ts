@@ -1,10 +1,17 @@
 import { Dexie } from "dexie";
 import type {
   ChatSummary,
+  Contact,
   PublicProfile,
   SystemEvent,
 } from "../../../protocol/index.ts";
 import { db } from "./db.ts";
+import {
+  contactsByUserId,
+  nameText,
+  resolveName,
+  type ResolvedName,
+} from "./names.ts";
 import type { ChatPreview, ChatRow } from "./types.ts";
 
 /** Chat list rows as the UI shows them: title and decoded preview. */
@@ -36,26 +43,46 @@ export function describeSystem(event: SystemEvent, nameOf: NameOf): string {
   }
 }
 
-function profileName(profile: PublicProfile | undefined): string | null {
-  if (profile === undefined) return null;
-  return profile.displayName.trim() || profile.phone;
+/** Sources of the names in rows: the viewer, contacts, cached profiles. */
+interface NameSources {
+  me: string;
+  /** Saved contacts with an account, by user id. */
+  contacts: ReadonlyMap<string, Contact>;
+  profiles: ReadonlyMap<string, PublicProfile>;
 }
 
-export function makeNameOf(
-  me: string,
-  profiles: ReadonlyMap<string, PublicProfile>,
-): NameOf {
-  return (userId) =>
-    userId === me ? "You" : (profileName(profiles.get(userId)) ?? "Someone");
+/**
+ * Returns a person's name as plain text: "You", the saved contact name,
+ * else the E.164 number and the profile name. Null while neither a
+ * contact nor a profile is stored.
+ */
+function plainName(sources: NameSources, userId: string): string | null {
+  const name = resolvedName(sources, userId);
+  return name.kind === "loading" ? null : nameText(name);
 }
 
-export function chatTitle(
-  chat: ChatSummary,
-  profiles: ReadonlyMap<string, PublicProfile>,
-): string {
+function resolvedName(sources: NameSources, userId: string): ResolvedName {
+  return resolveName(
+    userId,
+    sources.me,
+    sources.contacts.get(userId),
+    sources.profiles.get(userId),
+  );
+}
+
+export function makeNameOf(sources: NameSources): NameOf {
+  return (userId) => plainName(sources, userId) ?? "Someone";
+}
+
+/**
+ * Returns a chat's title as plain text: the group name, or the other
+ * person's name. The UI formats the number when it shows an unknown
+ * person; this text serves search and labels.
+ */
+export function chatTitle(chat: ChatSummary, sources: NameSources): string {
   if (chat.kind === "group") return chat.name ?? "Group";
   if (chat.peerId === null) return "Unknown";
-  return profileName(profiles.get(chat.peerId)) ?? "Unknown";
+  return plainName(sources, chat.peerId) ?? "Unknown";
 }
 
 async function previewOf(
@@ -73,6 +100,7 @@ async function previewOf(
       : newest.text;
   return {
     text,
+    system: newest.kind === "system" ? newest.system : null,
     senderId: newest.senderId,
     ts: newest.ts,
     kind: newest.kind,
@@ -86,22 +114,27 @@ export function compareChats(a: ChatRow, b: ChatRow): number {
   return b.lastActivityAt - a.lastActivityAt;
 }
 
-async function loadProfiles(): Promise<Map<string, PublicProfile>> {
-  const all = await db.profiles.toArray();
-  return new Map(all.map((profile) => [profile.id, profile]));
-}
-
-/** Builds display rows for chats; reads profiles and newest messages. */
+/** Builds display rows for chats; reads names and newest messages. */
 export async function buildChatRows(
   chats: ChatSummary[],
   me: string,
 ): Promise<ChatRow[]> {
-  const profiles = await loadProfiles();
-  const nameOf = makeNameOf(me, profiles);
+  const [profiles, saved] = await Promise.all([
+    db.profiles.toArray(),
+    db.contacts.toArray(),
+  ]);
+  const sources: NameSources = {
+    me,
+    contacts: contactsByUserId(saved),
+    profiles: new Map(profiles.map((profile) => [profile.id, profile])),
+  };
+  const nameOf = makeNameOf(sources);
   const rows = await Promise.all(
     chats.map(async (chat) => ({
       ...chat,
-      title: chatTitle(chat, profiles),
+      title: chatTitle(chat, sources),
+      peerName:
+        chat.peerId === null ? null : resolvedName(sources, chat.peerId),
       preview: await previewOf(chat.id, nameOf),
     })),
   );

@@ -9,7 +9,7 @@ import {
   type Settings,
 } from "../../../protocol/index.ts";
 import { apiRequest, setUnauthenticatedHandler } from "./api.ts";
-import { resetContacts } from "./contacts.ts";
+import { resetContacts, watchContacts } from "./contacts.ts";
 import { loadSession, saveSession, wipeDatabase } from "./db.ts";
 import { log } from "./log.ts";
 import { clearPhotoCache } from "./photo-cache.ts";
@@ -49,6 +49,7 @@ async function startSession(value: Session, announce = false) {
   if (loggingOut) return;
   session.value = value;
   revoked.value = false;
+  watchContacts();
   link.start();
   if (announce) link.announceSession(value);
   void queueUnsavedSends(value.me.id);

@@ -19,7 +19,7 @@ import {
   rejectSend,
 } from "./outbox.ts";
 import { ensureChat, ensureProfiles, fetchDetail } from "./people.ts";
-import { loadContacts } from "./contacts.ts";
+import { applyContactsFrame, loadContacts } from "./contacts.ts";
 import {
   applyPresence,
   applyTyping,
@@ -283,6 +283,8 @@ const handlers: Handlers = {
     if (frame.rid !== undefined) await acknowledgeDelete(frame.rid);
     settleRequest(frame);
   },
+
+  contacts: (frame) => applyContactsFrame(frame),
 
   "sync.done": async (frame) => {
     pageRequests.delete(frame.rid ?? "");

@@ -4,6 +4,7 @@ import type {
   Me,
   SystemEvent,
 } from "../../../protocol/index.ts";
+import type { ResolvedName } from "./names.ts";
 
 export type ConnectionState = "offline" | "connecting" | "online";
 
@@ -15,6 +16,8 @@ export interface Session {
 /** Preview of the newest visible message of a chat, already decoded. */
 export interface ChatPreview {
   text: string;
+  /** The decoded event of a system message, which the UI words itself. */
+  system: SystemEvent | null;
   senderId: string;
   ts: number;
   kind: "message" | "system";
@@ -22,8 +25,13 @@ export interface ChatPreview {
 }
 
 export interface ChatRow extends ChatSummary {
-  /** Group name, or the other person's display name (phone when unknown). */
+  /**
+   * Group name, or the other person's saved contact name, else their
+   * E.164 number and profile name ("+447700900123 ~Ana").
+   */
   title: string;
+  /** The other person's name in a direct chat, null in a group. */
+  peerName: ResolvedName | null;
   /** Newest visible message for the list preview, already decoded. */
   preview: ChatPreview | null;
 }

@@ -25,6 +25,9 @@ const NewChat = lazyScreen("NewChat", () =>
 const NewGroup = lazyScreen("NewGroup", () =>
   import("./NewChat/NewGroup.tsx").then((module) => module.NewGroup),
 );
+const Contacts = lazyScreen("Contacts", () =>
+  import("./Contacts/Contacts.tsx").then((module) => module.Contacts),
+);
 const Settings = lazyScreen("Settings", () =>
   import("./Settings/Settings.tsx").then((module) => module.Settings),
 );
@@ -106,6 +109,8 @@ function SidePane({ route: current }: { route: Route }) {
       return <Settings />;
     case "devices":
       return <LinkedDevices />;
+    case "contacts":
+      return <Contacts />;
     case "list":
     case "chat":
     case "info":
@@ -130,6 +135,7 @@ function MainPane({ route: current }: { route: Route }) {
     case "newGroup":
     case "settings":
     case "devices":
+    case "contacts":
       return (
         <div class="placeholder">
           <p>Select a chat to start messaging.</p>

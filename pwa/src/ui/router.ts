@@ -13,7 +13,8 @@ export type Route =
   | { name: "new" }
   | { name: "newGroup" }
   | { name: "settings" }
-  | { name: "devices" };
+  | { name: "devices" }
+  | { name: "contacts" };
 
 const location = signal(readLocation());
 
@@ -36,6 +37,7 @@ export function parseRoute(path: string, search: string): Route {
   }
   if (first === "new") return { name: "new" };
   if (first === "new-group") return { name: "newGroup" };
+  if (first === "contacts") return { name: "contacts" };
   if (first === "settings") {
     return second === "devices" ? { name: "devices" } : { name: "settings" };
   }

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { contacts } from "../../../pwa/src/data/contacts.ts";
 import { db, saveSession } from "../../../pwa/src/data/db.ts";
 import {
   boot,
@@ -51,19 +52,34 @@ describe("session", () => {
       phone: "+4930123456",
       displayName: "Me",
       about: "",
-      settings: { readReceipts: true, lastSeen: "everyone" as const },
+      photoId: null,
+      settings: {
+        readReceipts: true,
+        lastSeen: "everyone" as const,
+        aboutVisibility: "everyone" as const,
+        photoVisibility: "everyone" as const,
+      },
       createdAt: 0,
     };
     await db.open();
     await saveSession({ me, deviceId: MY_DEVICE });
     await addChat();
     await applyMessages(CHAT, [stored(1)], ME);
+    await db.contacts.put({
+      phone: "+493099999999",
+      name: "Saved",
+      userId: null,
+      addedAt: 1,
+      updatedAt: 1,
+    });
     fetchMock.mockResolvedValue(reply(401, unauthenticated));
 
     await boot();
     await vi.waitFor(() => expect(revoked.value).toBe(true));
 
     expect(session.value).toBeNull();
+    expect(await db.contacts.count()).toBe(0);
+    expect(contacts.value.size).toBe(0);
     expect(await db.messages.count()).toBe(0);
     expect(await db.chats.count()).toBe(0);
     expect(await db.kv.count()).toBe(0);

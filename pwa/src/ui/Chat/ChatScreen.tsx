@@ -8,13 +8,14 @@ import {
 } from "../../data/index.ts";
 import { Avatar } from "../common/Avatar.tsx";
 import { Icon } from "../common/Icon.tsx";
-import { chatTitle } from "../common/names.tsx";
+import { ChatTitle, chatAvatarName, chatTitle } from "../common/names.tsx";
 import { GroupTyping, usePeerStatus } from "../common/Presence.tsx";
 import { formatPhone } from "../format.ts";
 import { goBack, navigate } from "../router.ts";
 import { ChatContext, createChatState } from "./chatState.ts";
 import { Composer } from "./Composer.tsx";
 import { MessageList } from "./MessageList.tsx";
+import { UnknownSenderBanner } from "./UnknownSenderBanner.tsx";
 import "./Chat.css";
 
 interface ChatScreenProps {
@@ -27,6 +28,7 @@ interface ChatScreenProps {
 export function ChatScreen({ chatId, jumpTo }: ChatScreenProps) {
   const state = useMemo(() => createChatState(chatId, jumpTo), [chatId]);
   const chat = useChat(chatId);
+  const title = chatTitle(chat);
   const firstRender = useRef(true);
 
   // A search result in the chat that is already open changes only the
@@ -41,8 +43,9 @@ export function ChatScreen({ chatId, jumpTo }: ChatScreenProps) {
 
   return (
     <ChatContext.Provider value={state}>
-      <section class="chat" aria-label={chat?.title ?? "Chat"}>
+      <section class="chat" aria-label={title || "Chat"}>
         <ChatHeader chatId={chatId} chat={chat} />
+        {chat !== undefined && <UnknownSenderBanner chat={chat} />}
         <MessageList chatId={chatId} />
         {chat?.left === true ? (
           <p class="chat__left">You are no longer a member of this group.</p>
@@ -62,7 +65,6 @@ function ChatHeader({
   chat: ChatRow | undefined;
 }) {
   const openInfo = () => navigate(`/chat/${encodeURIComponent(chatId)}/info`);
-  const title = chat === undefined ? "" : chatTitle(chat);
   return (
     <header class="chat__header">
       <button
@@ -79,9 +81,15 @@ function ChatHeader({
         aria-label="Chat info"
         onClick={openInfo}
       >
-        <Avatar id={chat?.peerId ?? chatId} name={title} size="small" />
+        <Avatar
+          id={chat?.peerId ?? chatId}
+          name={chatAvatarName(chat)}
+          size="small"
+        />
         <span class="chat__heading">
-          <span class="chat__title">{title}</span>
+          <span class="chat__title">
+            {chat !== undefined && <ChatTitle chat={chat} />}
+          </span>
           {chat !== undefined && <Subtitle chat={chat} />}
         </span>
       </button>

@@ -9,7 +9,7 @@ import {
   type MessageRow,
 } from "../../data/index.ts";
 import { Icon } from "../common/Icon.tsx";
-import { usePersonName } from "../common/names.tsx";
+import { PersonName } from "../common/names.tsx";
 import { errorMessage } from "../common/notice.tsx";
 import { formatKilobytes } from "../format.ts";
 import { useChatState } from "./chatState.ts";
@@ -182,11 +182,12 @@ function EditBanner({ onCancel }: { onCancel: () => void }) {
 }
 
 function ReplyBanner(props: { message: MessageRow; onCancel: () => void }) {
-  const name = usePersonName(props.message.senderId);
   return (
     <div class="composer__banner composer__banner--reply">
       <span class="composer__banner-text">
-        <strong>Replying to {name}</strong>
+        <strong>
+          Replying to <PersonName id={props.message.senderId} subject />
+        </strong>
         <span class="composer__quote" dir="auto">
           {props.message.text}
         </span>

@@ -7,7 +7,7 @@ import {
   type Tick,
 } from "../../data/index.ts";
 import { Icon, type IconName } from "../common/Icon.tsx";
-import { isMe, usePersonName } from "../common/names.tsx";
+import { isMe, PersonName } from "../common/names.tsx";
 import { run } from "../common/notice.tsx";
 import { SystemText } from "../common/SystemText.tsx";
 import { daysAgo, formatDay, formatTime } from "../format.ts";
@@ -124,8 +124,11 @@ function Bubble(props: {
 }
 
 function SenderName({ id }: { id: string }) {
-  const name = usePersonName(id);
-  return <span class="bubble__sender">{name}</span>;
+  return (
+    <span class="bubble__sender">
+      <PersonName id={id} subject />
+    </span>
+  );
 }
 
 const TICKS: Record<Tick, { label: string; icon: IconName }> = {

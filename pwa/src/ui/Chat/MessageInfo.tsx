@@ -1,6 +1,6 @@
 import { useReceiptDetail, type MessageRow } from "../../data/index.ts";
 import { Dialog } from "../common/Dialog.tsx";
-import { usePersonName } from "../common/names.tsx";
+import { PersonName } from "../common/names.tsx";
 import { formatTime } from "../format.ts";
 import { useChatState } from "./chatState.ts";
 import { MessageText } from "./MessageText.tsx";
@@ -69,5 +69,9 @@ function ReceiptGroup(props: { title: string; userIds: string[] }) {
 }
 
 function ReceiptPerson({ userId }: { userId: string }) {
-  return <li>{usePersonName(userId)}</li>;
+  return (
+    <li>
+      <PersonName id={userId} subject />
+    </li>
+  );
 }

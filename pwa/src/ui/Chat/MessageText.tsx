@@ -1,5 +1,5 @@
 import type { MessageRow } from "../../data/index.ts";
-import { usePersonName } from "../common/names.tsx";
+import { PersonName } from "../common/names.tsx";
 import { linkify } from "../linkify.ts";
 import { useChatState } from "./chatState.ts";
 
@@ -59,10 +59,11 @@ export function ReplyQuote(props: {
 }
 
 export function QuoteBody({ quoted }: { quoted: MessageRow }) {
-  const name = usePersonName(quoted.senderId);
   return (
     <>
-      <span class="quote__sender">{name}</span>
+      <span class="quote__sender">
+        <PersonName id={quoted.senderId} subject />
+      </span>
       <span class="quote__text">
         {quoted.deleted ? "This message was deleted" : quoted.text}
       </span>

@@ -1,7 +1,7 @@
 import { useChat, useProfile, type ChatRow } from "../../data/index.ts";
 import { Avatar } from "../common/Avatar.tsx";
 import { Icon } from "../common/Icon.tsx";
-import { chatTitle } from "../common/names.tsx";
+import { ChatTitle, chatAvatarName } from "../common/names.tsx";
 import { usePeerStatus } from "../common/Presence.tsx";
 import { formatPhone } from "../format.ts";
 import { chatPath, goBack } from "../router.ts";
@@ -41,11 +41,16 @@ export function ChatInfo({ chatId }: { chatId: string }) {
 function PersonInfo({ chat }: { chat: ChatRow }) {
   const profile = useProfile(chat.peerId ?? "");
   const status = usePeerStatus(chat.id, chat.peerId);
-  const title = chatTitle(chat);
   return (
     <section class="chat-info__hero">
-      <Avatar id={chat.peerId ?? chat.id} name={title} size="large" />
-      <h2>{title}</h2>
+      <Avatar
+        id={chat.peerId ?? chat.id}
+        name={chatAvatarName(chat)}
+        size="large"
+      />
+      <h2>
+        <ChatTitle chat={chat} />
+      </h2>
       {status !== null && <p class="chat-info__status">{status}</p>}
       {profile !== undefined && (
         <>

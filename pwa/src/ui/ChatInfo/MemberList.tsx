@@ -7,7 +7,12 @@ import {
 import { Avatar } from "../common/Avatar.tsx";
 import { Icon } from "../common/Icon.tsx";
 import { MenuButton, type MenuItem } from "../common/Menu.tsx";
-import { isMe, usePersonName } from "../common/names.tsx";
+import {
+  isMe,
+  PersonName,
+  useAvatarName,
+  usePersonName,
+} from "../common/names.tsx";
 import { run } from "../common/notice.tsx";
 import { formatPhone } from "../format.ts";
 
@@ -50,7 +55,7 @@ function MemberRow(props: {
 }) {
   const { chatId, member } = props;
   const name = usePersonName(member.userId);
-  const fullName = usePersonName(member.userId, false);
+  const avatarName = useAvatarName(member.userId);
   const profile = useProfile(member.userId);
   const items: MenuItem[] = [
     member.role === "admin"
@@ -70,9 +75,11 @@ function MemberRow(props: {
   ];
   return (
     <li class="members__item">
-      <Avatar id={member.userId} name={fullName} size="small" />
+      <Avatar id={member.userId} name={avatarName} size="small" />
       <span class="members__text">
-        <span class="members__name">{name}</span>
+        <span class="members__name">
+          <PersonName id={member.userId} subject />
+        </span>
         {profile !== undefined && (
           <span class="members__phone" dir="ltr">
             {formatPhone(profile.phone)}

@@ -1,44 +1,56 @@
 import { useState } from "preact/hooks";
-import { MAX_DISPLAY_NAME_CHARS } from "../../../../protocol/index.ts";
 import {
-  addContact,
   blocked,
-  blockUser,
-  contacts,
+  contactsByUser,
   removeContact,
   unblockUser,
   type PublicProfile,
 } from "../../data/index.ts";
+import { BlockDialog } from "../common/BlockDialog.tsx";
+import { ConfirmDialog } from "../common/ConfirmDialog.tsx";
+import { ContactDialog } from "../common/contactDialog.tsx";
+import { usePersonName } from "../common/names.tsx";
 import { run } from "../common/notice.tsx";
+
+type OpenDialog = "add" | "edit" | "remove" | "block" | null;
 
 /**
  * Contact and block actions of a one-to-one chat's contact info. A saved
  * name replaces the person's own name wherever the app shows them.
  */
 export function PersonActions({ profile }: { profile: PublicProfile }) {
-  const saved = contacts.value.get(profile.id);
+  const saved = contactsByUser.value.get(profile.id);
   const isBlocked = blocked.value.has(profile.id);
-  const [naming, setNaming] = useState(false);
+  const name = usePersonName(profile.id);
+  const [dialog, setDialog] = useState<OpenDialog>(null);
+  const close = () => setDialog(null);
   return (
     <div class="chat-info__actions">
-      {naming ? (
-        <ContactForm profile={profile} onDone={() => setNaming(false)} />
-      ) : saved === undefined ? (
+      {saved === undefined ? (
         <button
           type="button"
           class="button button--secondary"
-          onClick={() => setNaming(true)}
+          onClick={() => setDialog("add")}
         >
           Add to contacts
         </button>
       ) : (
-        <button
-          type="button"
-          class="button button--secondary"
-          onClick={() => run(() => removeContact(profile.id))}
-        >
-          Remove from contacts
-        </button>
+        <div class="row">
+          <button
+            type="button"
+            class="button button--secondary"
+            onClick={() => setDialog("edit")}
+          >
+            Edit contact
+          </button>
+          <button
+            type="button"
+            class="button button--secondary"
+            onClick={() => setDialog("remove")}
+          >
+            Remove from contacts
+          </button>
+        </div>
       )}
       {isBlocked ? (
         <button
@@ -52,7 +64,7 @@ export function PersonActions({ profile }: { profile: PublicProfile }) {
         <button
           type="button"
           class="button button--danger"
-          onClick={() => run(() => blockUser(profile.id))}
+          onClick={() => setDialog("block")}
         >
           Block
         </button>
@@ -63,45 +75,30 @@ export function PersonActions({ profile }: { profile: PublicProfile }) {
           online or typing.
         </p>
       )}
-    </div>
-  );
-}
-
-function ContactForm(props: { profile: PublicProfile; onDone: () => void }) {
-  const [name, setName] = useState(props.profile.displayName);
-  return (
-    <form
-      class="chat-info__rename"
-      onSubmit={(event) => {
-        event.preventDefault();
-        run(async () => {
-          await addContact(props.profile.id, name.trim());
-          props.onDone();
-        });
-      }}
-    >
-      <label class="field">
-        <span class="field__label">Contact name</span>
-        <input
-          class="field__input"
-          type="text"
-          maxLength={MAX_DISPLAY_NAME_CHARS}
-          value={name}
-          onInput={(event) => setName(event.currentTarget.value)}
+      {dialog === "add" && (
+        <ContactDialog
+          prefill={{ phone: profile.phone, name: profile.displayName }}
+          onClose={close}
         />
-      </label>
-      <div class="row">
-        <button type="submit" class="button" disabled={name.trim() === ""}>
-          Save contact
-        </button>
-        <button
-          type="button"
-          class="button button--secondary"
-          onClick={props.onDone}
+      )}
+      {dialog === "edit" && saved !== undefined && (
+        <ContactDialog contact={saved} onClose={close} />
+      )}
+      {dialog === "remove" && saved !== undefined && (
+        <ConfirmDialog
+          title={`Remove ${saved.name} from contacts?`}
+          confirm="Remove"
+          onConfirm={() => removeContact(saved.phone)}
+          onClose={close}
         >
-          Cancel
-        </button>
-      </div>
-    </form>
+          <p>
+            They will show by their number again. Your chat with them stays.
+          </p>
+        </ConfirmDialog>
+      )}
+      {dialog === "block" && (
+        <BlockDialog userId={profile.id} name={name} onClose={close} />
+      )}
+    </div>
   );
 }

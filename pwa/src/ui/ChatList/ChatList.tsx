@@ -17,6 +17,7 @@ export function ChatList() {
       <header class="screen__header">
         <h1>Chats</h1>
         <InstallButton variant="icon" />
+        <HeaderButton label="Contacts" icon="person" to="/contacts" />
         <HeaderButton label="New chat" icon="newChat" to="/new" />
         <HeaderButton label="New group" icon="group" to="/new-group" />
         <HeaderButton label="Settings" icon="settings" to="/settings" />
@@ -43,7 +44,7 @@ export function ChatList() {
 
 function HeaderButton(props: {
   label: string;
-  icon: "newChat" | "group" | "settings";
+  icon: "newChat" | "group" | "settings" | "person";
   to: string;
 }) {
   return (

@@ -2,7 +2,14 @@ import type { ChatRow } from "../../data/index.ts";
 import { Avatar } from "../common/Avatar.tsx";
 import { Icon } from "../common/Icon.tsx";
 import { MenuButton, type MenuItem } from "../common/Menu.tsx";
-import { chatTitle, isMe, usePersonName } from "../common/names.tsx";
+import {
+  ChatTitle,
+  chatAvatarName,
+  chatTitle,
+  isMe,
+  PersonName,
+} from "../common/names.tsx";
+import { SystemText } from "../common/SystemText.tsx";
 import { ListTyping } from "../common/Presence.tsx";
 import { run } from "../common/notice.tsx";
 import { updateInbox } from "../../data/index.ts";
@@ -37,10 +44,12 @@ export function ChatListItem({
         aria-current={current ? "page" : undefined}
         onClick={(event) => onLinkClick(event, href)}
       >
-        <Avatar id={chat.peerId ?? chat.id} name={title} />
+        <Avatar id={chat.peerId ?? chat.id} name={chatAvatarName(chat)} />
         <span class="chat-row__text">
           <span class="chat-row__top">
-            <span class="chat-row__title">{title}</span>
+            <span class="chat-row__title">
+              <ChatTitle chat={chat} />
+            </span>
             <span
               class={
                 chat.unread > 0
@@ -67,7 +76,7 @@ export function ChatListItem({
           </span>
         </span>
       </a>
-      <ChatActions chat={chat} muted={muted} />
+      <ChatActions chat={chat} title={title} muted={muted} />
     </li>
   );
 }
@@ -76,7 +85,13 @@ function Preview({ chat }: { chat: ChatRow }) {
   const preview = chat.preview;
   if (chat.left && preview === null) return <>You are no longer a member</>;
   if (preview === null) return <>No messages yet</>;
-  if (preview.kind === "system") return <>{preview.text}</>;
+  if (preview.kind === "system") {
+    return preview.system === null ? (
+      <>{preview.text}</>
+    ) : (
+      <SystemText event={preview.system} />
+    );
+  }
   if (preview.deleted) {
     return <em class="chat-row__deleted">This message was deleted</em>;
   }
@@ -88,15 +103,22 @@ function Preview({ chat }: { chat: ChatRow }) {
 }
 
 function SenderPreview(props: { senderId: string; text: string }) {
-  const name = usePersonName(props.senderId);
   return (
     <>
-      {name}: {props.text}
+      <PersonName id={props.senderId} subject />: {props.text}
     </>
   );
 }
 
-function ChatActions({ chat, muted }: { chat: ChatRow; muted: boolean }) {
+function ChatActions({
+  chat,
+  title,
+  muted,
+}: {
+  chat: ChatRow;
+  title: string;
+  muted: boolean;
+}) {
   const patch = (change: Parameters<typeof updateInbox>[1]) =>
     run(() => updateInbox(chat.id, change));
   const items: MenuItem[] = [
@@ -115,7 +137,7 @@ function ChatActions({ chat, muted }: { chat: ChatRow; muted: boolean }) {
   ];
   return (
     <MenuButton
-      label={`Chat actions for ${chat.title}`}
+      label={`Chat actions for ${title}`}
       items={items}
       class="icon-button chat-row__menu"
     >

@@ -1,5 +1,5 @@
 import { useChat, useSearch, type MessageRow } from "../../data/index.ts";
-import { usePersonName } from "../common/names.tsx";
+import { ChatTitle, isMe, PersonName } from "../common/names.tsx";
 import { formatListTime } from "../format.ts";
 import { chatPath, onLinkClick } from "../router.ts";
 import { ChatRows } from "./ChatList.tsx";
@@ -44,7 +44,6 @@ export function SearchResults({ query }: { query: string }) {
 function MessageResult(props: { message: MessageRow; query: string }) {
   const { message } = props;
   const chat = useChat(message.chatId);
-  const sender = usePersonName(message.senderId);
   const href = chatPath(message.chatId, message.id);
   return (
     <li class="chat-row">
@@ -55,11 +54,17 @@ function MessageResult(props: { message: MessageRow; query: string }) {
       >
         <span class="chat-row__text">
           <span class="chat-row__top">
-            <span class="chat-row__title">{chat?.title ?? "…"}</span>
+            <span class="chat-row__title">
+              {chat === undefined ? "…" : <ChatTitle chat={chat} />}
+            </span>
             <span class="chat-row__time">{formatListTime(message.ts)}</span>
           </span>
           <span class="chat-row__preview" dir="auto">
-            {chat?.kind === "group" || sender === "You" ? `${sender}: ` : ""}
+            {(chat?.kind === "group" || isMe(message.senderId)) && (
+              <>
+                <PersonName id={message.senderId} subject />:{" "}
+              </>
+            )}
             <Highlighted text={message.text} query={props.query} />
           </span>
         </span>

@@ -5,6 +5,7 @@ import { Icon } from "../common/Icon.tsx";
 import { errorMessage } from "../common/notice.tsx";
 import { formatPhone } from "../format.ts";
 import { chatPath, goBack, navigate } from "../router.ts";
+import { profileName } from "./NewGroup.tsx";
 import { PhoneLookup } from "./PhoneLookup.tsx";
 import "./NewChat.css";
 
@@ -23,14 +24,24 @@ export function NewChat() {
         </p>
         <PhoneLookup action="Find" onFound={setFound} autoFocus />
         {found !== null && <FoundPerson profile={found} />}
-        <button
-          type="button"
-          class="button button--secondary"
-          onClick={() => navigate("/new-group")}
-        >
-          <Icon name="group" />
-          New group
-        </button>
+        <div class="row">
+          <button
+            type="button"
+            class="button button--secondary"
+            onClick={() => navigate("/new-group")}
+          >
+            <Icon name="group" />
+            New group
+          </button>
+          <button
+            type="button"
+            class="button button--secondary"
+            onClick={() => navigate("/contacts")}
+          >
+            <Icon name="person" />
+            Contacts
+          </button>
+        </div>
       </div>
     </div>
   );
@@ -52,7 +63,7 @@ export function BackButton() {
 function FoundPerson({ profile }: { profile: PublicProfile }) {
   const [error, setError] = useState("");
   const [busy, setBusy] = useState(false);
-  const name = profile.displayName.trim() || formatPhone(profile.phone);
+  const name = profileName(profile);
 
   const onMessage = async () => {
     setBusy(true);

@@ -3,7 +3,12 @@ import {
   MAX_GROUP_MEMBERS,
   MAX_GROUP_NAME_CHARS,
 } from "../../../../protocol/index.ts";
-import { createGroup, session, type PublicProfile } from "../../data/index.ts";
+import {
+  contactsByUser,
+  createGroup,
+  session,
+  type PublicProfile,
+} from "../../data/index.ts";
 import { Avatar } from "../common/Avatar.tsx";
 import { Icon } from "../common/Icon.tsx";
 import { errorMessage } from "../common/notice.tsx";
@@ -13,8 +18,12 @@ import { BackButton } from "./NewChat.tsx";
 import { PhoneLookup } from "./PhoneLookup.tsx";
 import "./NewChat.css";
 
+/** Returns the saved contact name, else the person's own name or number. */
 export function profileName(profile: PublicProfile): string {
-  return profile.displayName.trim() || formatPhone(profile.phone);
+  return (
+    contactsByUser.value.get(profile.id)?.name ??
+    (profile.displayName.trim() || formatPhone(profile.phone))
+  );
 }
 
 /** Name a group, add people by phone number, then create it. */

@@ -8,7 +8,7 @@ import {
   session,
   updateProfile,
   updateSettings,
-  type LastSeenPrivacy,
+  type Audience,
   type Me,
 } from "../../data/index.ts";
 import { BackButton } from "../NewChat/NewChat.tsx";
@@ -227,7 +227,15 @@ function Privacy({ me }: { me: Me }) {
         read their messages, and you do not see when they have read yours.
         Groups always show read receipts.
       </p>
-      <LastSeenSetting value={shown.lastSeen} disabled={busy} onChange={save} />
+      {(Object.keys(AUDIENCE_SETTINGS) as AudienceKey[]).map((setting) => (
+        <AudienceSetting
+          key={setting}
+          setting={setting}
+          value={shown[setting]}
+          disabled={busy}
+          onChange={save}
+        />
+      ))}
       <p class="form-error" role="alert">
         {state.kind === "failed" ? state.message : ""}
       </p>
@@ -239,48 +247,69 @@ function Privacy({ me }: { me: Me }) {
   );
 }
 
-const LAST_SEEN_CHOICES: { value: LastSeenPrivacy; label: string }[] = [
+const AUDIENCE_CHOICES: { value: Audience; label: string }[] = [
   { value: "everyone", label: "Everyone" },
   { value: "contacts", label: "My contacts" },
   { value: "nobody", label: "Nobody" },
 ];
 
-function LastSeenSetting({
+/** The settings that pick an audience, with their label and help text. */
+const AUDIENCE_SETTINGS = {
+  lastSeen: {
+    label: "Last seen and online",
+    help:
+      "Who sees when you are online and when you were last seen. If you " +
+      "don't share yours with someone, you don't see theirs either.",
+  },
+  aboutVisibility: {
+    label: "About",
+    help: "Who sees your about text. Others see no about text at all.",
+  },
+  photoVisibility: {
+    label: "Profile photo",
+    help: "Who sees your profile photo. Others see your initials instead.",
+  },
+} as const;
+
+type AudienceKey = keyof typeof AUDIENCE_SETTINGS;
+
+function AudienceSetting({
+  setting,
   value,
   disabled,
   onChange,
 }: {
-  value: LastSeenPrivacy | undefined;
+  setting: AudienceKey;
+  value: Audience | undefined;
   disabled: boolean;
   onChange: (patch: Partial<Me["settings"]>) => void;
 }) {
+  const { label, help } = AUDIENCE_SETTINGS[setting];
+  const helpId = `${setting}-help`;
   // A session stored before this setting existed has no value yet.
   const current = value ?? "everyone";
   return (
     <>
       <label class="field">
-        <span class="field__label">Last seen and online</span>
+        <span class="field__label">{label}</span>
         <select
           class="field__input"
           value={current}
           disabled={disabled}
-          aria-describedby="last-seen-help"
+          aria-describedby={helpId}
           onChange={(event) => {
-            onChange({
-              lastSeen: event.currentTarget.value as LastSeenPrivacy,
-            });
+            onChange({ [setting]: event.currentTarget.value as Audience });
           }}
         >
-          {LAST_SEEN_CHOICES.map((choice) => (
+          {AUDIENCE_CHOICES.map((choice) => (
             <option key={choice.value} value={choice.value}>
               {choice.label}
             </option>
           ))}
         </select>
       </label>
-      <p id="last-seen-help" class="field__hint">
-        Who sees when you are online and when you were last seen. If you don't
-        share yours with someone, you don't see theirs either.
+      <p id={helpId} class="field__hint">
+        {help}
       </p>
     </>
   );

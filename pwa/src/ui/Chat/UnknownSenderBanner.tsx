@@ -1,0 +1,75 @@
+import { useState } from "preact/hooks";
+import {
+  blocked,
+  contactsByUser,
+  contactsReady,
+  unblockUser,
+  useHasMessageFrom,
+  useProfile,
+  type ChatRow,
+} from "../../data/index.ts";
+import { BlockDialog } from "../common/BlockDialog.tsx";
+import { ContactDialog } from "../common/contactDialog.tsx";
+import { usePersonName } from "../common/names.tsx";
+import { run } from "../common/notice.tsx";
+
+/**
+ * Offers "Add to contacts" and "Block" in a one-to-one chat with someone
+ * who is not in the viewer's contacts and has written to them, as
+ * WhatsApp does for messages from unknown numbers. Gone once the person
+ * is saved.
+ */
+export function UnknownSenderBanner({ chat }: { chat: ChatRow }) {
+  const peerId = chat.kind === "direct" ? (chat.peerId ?? "") : "";
+  const profile = useProfile(peerId);
+  const wrote = useHasMessageFrom(chat.id, peerId);
+  const name = usePersonName(peerId);
+  const [dialog, setDialog] = useState<"add" | "block" | null>(null);
+  const saved = contactsByUser.value.has(peerId);
+  if (peerId === "" || saved || !contactsReady.value) return null;
+  if (wrote !== true || profile === undefined) return null;
+  const isBlocked = blocked.value.has(peerId);
+  const close = () => setDialog(null);
+  return (
+    <div class="unknown-banner" role="region" aria-label="Unknown number">
+      <p class="unknown-banner__text">
+        {isBlocked
+          ? "You blocked this number."
+          : "This number is not in your contacts."}
+      </p>
+      <button
+        type="button"
+        class="button button--secondary"
+        onClick={() => setDialog("add")}
+      >
+        Add to contacts
+      </button>
+      {isBlocked ? (
+        <button
+          type="button"
+          class="button button--secondary"
+          onClick={() => run(() => unblockUser(peerId))}
+        >
+          Unblock
+        </button>
+      ) : (
+        <button
+          type="button"
+          class="button button--danger"
+          onClick={() => setDialog("block")}
+        >
+          Block
+        </button>
+      )}
+      {dialog === "add" && (
+        <ContactDialog
+          prefill={{ phone: profile.phone, name: profile.displayName }}
+          onClose={close}
+        />
+      )}
+      {dialog === "block" && (
+        <BlockDialog userId={peerId} name={name} onClose={close} />
+      )}
+    </div>
+  );
+}
