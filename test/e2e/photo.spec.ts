@@ -153,10 +153,19 @@ test("photo reaches a chat partner and hides again", async ({ newPerson }) => {
   await ben.context.setOffline(false);
 
   // Ana hides her photo from everyone.
-  const hidden = await ana.page.request.patch("/api/me/settings", {
-    data: { photoVisibility: "nobody" },
-  });
-  expect(hidden.status()).toBe(200);
+  await openSettings(ana.page);
+  const visibility = ana.page.getByRole("combobox", { name: "Profile photo" });
+  await visibility.selectOption({ label: "Nobody" });
+  await expect(visibility).toHaveValue("nobody");
+  await expect
+    .poll(async () => {
+      const reply = await ana.page.request.get("/api/me");
+      const body = (await reply.json()) as {
+        me: { settings: { photoVisibility: string } };
+      };
+      return body.me.settings.photoVisibility;
+    })
+    .toBe("nobody");
 
   // Ben's next load fetches Ana's profile again, and the initials return.
   const refreshed = ben.page.waitForResponse(
