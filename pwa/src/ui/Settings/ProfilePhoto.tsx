@@ -42,11 +42,13 @@ export function usePhotoEditor() {
       const photo = await prepareProfilePhoto(file);
       setState({ kind: "preview", photo, url: URL.createObjectURL(photo) });
     } catch (failure) {
-      setError(
-        failure instanceof PhotoFileError
-          ? failure.message
-          : "This photo could not be prepared. Choose another one.",
-      );
+      if (failure instanceof PhotoFileError) {
+        setError(failure.message);
+      } else {
+        const event = "photo_prepare_failed";
+        console.error(JSON.stringify({ event, error: String(failure) }));
+        setError("This photo could not be prepared. Choose another one.");
+      }
       setState({ kind: "idle", status: "" });
     }
   };
