@@ -11,6 +11,11 @@ export interface Env {
   PHONE_DIRECTORY: DurableObjectNamespace<PhoneDirectory>;
   RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
   ASSETS?: Fetcher;
+  /**
+   * Media objects: profile photos under `photos/<userId>/<photoId>`, and
+   * chat media later.
+   */
+  MEDIA: R2Bucket;
   /** "development" enables the SMS outbox and GET /api/dev/sms. */
   ENVIRONMENT: string;
   /** SMS provider used outside development: "twilio". */

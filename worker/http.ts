@@ -40,14 +40,19 @@ export function notFound(): Response {
   return errorResponse(new ApiError("not_found", "No such API route."));
 }
 
-async function readCapped(request: Request): Promise<string> {
-  const tooLarge = new ApiError(
-    "too_large",
-    `The request body is over ${MAX_REQUEST_BYTES} bytes.`,
-  );
+/**
+ * Reads a request body of at most `maxBytes`, raising `tooLarge` when the
+ * declared Content-Length or the bytes actually received exceed it. The
+ * stream is cancelled at the first byte over the limit.
+ */
+export async function readBytesCapped(
+  request: Request,
+  maxBytes: number,
+  tooLarge: ApiError,
+): Promise<Uint8Array> {
   const declared = Number(request.headers.get("Content-Length") ?? "0");
-  if (declared > MAX_REQUEST_BYTES) throw tooLarge;
-  if (request.body === null) return "";
+  if (declared > maxBytes) throw tooLarge;
+  if (request.body === null) return new Uint8Array(0);
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
@@ -55,7 +60,7 @@ async function readCapped(request: Request): Promise<string> {
     const { done, value } = await reader.read();
     if (done) break;
     total += value.byteLength;
-    if (total > MAX_REQUEST_BYTES) {
+    if (total > maxBytes) {
       await reader.cancel();
       throw tooLarge;
     }
@@ -67,6 +72,15 @@ async function readCapped(request: Request): Promise<string> {
     bytes.set(chunk, offset);
     offset += chunk.byteLength;
   }
+  return bytes;
+}
+
+async function readCapped(request: Request): Promise<string> {
+  const tooLarge = new ApiError(
+    "too_large",
+    `The request body is over ${MAX_REQUEST_BYTES} bytes.`,
+  );
+  const bytes = await readBytesCapped(request, MAX_REQUEST_BYTES, tooLarge);
   return new TextDecoder().decode(bytes);
 }
 

@@ -10,6 +10,7 @@ import { registerChatRoutes } from "./routes/chats.ts";
 import { registerDevRoutes } from "./routes/dev.ts";
 import { registerMessageRoutes } from "./routes/messages.ts";
 import { registerPeopleRoutes } from "./routes/people.ts";
+import { registerPhotoRoutes } from "./routes/photos.ts";
 import { registerSocketRoute } from "./routes/socket.ts";
 
 export type ApiRequest = IRequest;
@@ -61,6 +62,7 @@ export function createRouter(): ApiRouter {
   registerChatRoutes(router);
   registerMessageRoutes(router);
   registerPeopleRoutes(router);
+  registerPhotoRoutes(router);
   registerDevRoutes(router);
   registerSocketRoute(router);
   router.all("*", () => notFound());

@@ -4,9 +4,15 @@ import {
   createHandlerBoundToURL,
   precacheAndRoute,
 } from "workbox-precaching";
+import { ExpirationPlugin } from "workbox-expiration";
 import { NavigationRoute, registerRoute } from "workbox-routing";
+import { CacheFirst } from "workbox-strategies";
 import { OUTBOX_SYNC_TAG } from "../../protocol/index.ts";
 import { log } from "../src/data/log.ts";
+import {
+  PROFILE_PHOTO_CACHE,
+  PROFILE_PHOTO_PATH,
+} from "../src/data/photo-cache.ts";
 import { hasQueuedMessages, sendOutbox } from "./outbox-sender.ts";
 
 declare const self: ServiceWorkerGlobalScope & {
@@ -32,6 +38,33 @@ cleanupOutdatedCaches();
 registerRoute(
   new NavigationRoute(createHandlerBoundToURL("/index.html"), {
     denylist: [/^\/api\//],
+  }),
+);
+
+/**
+ * Profile photos kept for offline use. At 256 KiB per photo at most, the
+ * cache takes at most 75 MiB, and the least recently shown photos go first.
+ */
+const MAX_CACHED_PHOTOS = 300;
+
+// Profile photos: a URL names one upload and never changes, so a cached
+// copy is served without asking the server. Workbox stores only 200
+// replies when no plugin sets cacheWillUpdate, so a 404 (a photo hidden
+// or replaced) is not kept. The app requests a photo only while the
+// owner's profile names it, and it deletes the cache at logout.
+registerRoute(
+  ({ url, request }) =>
+    request.method === "GET" &&
+    url.origin === self.location.origin &&
+    PROFILE_PHOTO_PATH.test(url.pathname),
+  new CacheFirst({
+    cacheName: PROFILE_PHOTO_CACHE,
+    plugins: [
+      new ExpirationPlugin({
+        maxEntries: MAX_CACHED_PHOTOS,
+        purgeOnQuotaError: true,
+      }),
+    ],
   }),
 );
 

@@ -39,10 +39,26 @@ async function failureOf(response: Response): Promise<ApiFailure> {
   );
 }
 
+/** Returns the headers and body of a request: JSON, or a Blob as it is. */
+function encodeBody(body: unknown): {
+  headers: HeadersInit;
+  body: BodyInit | null;
+} {
+  if (body === undefined) return { headers: {}, body: null };
+  if (body instanceof Blob) {
+    return { headers: { "content-type": body.type }, body };
+  }
+  return {
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  };
+}
+
 /**
- * Sends a request and parses the reply with `schema`. Pass `schema` null for
- * replies without a body (204). `signedIn` false marks the sign-in requests,
- * whose 401 does not mean that this device was revoked.
+ * Sends a request and parses the reply with `schema`. `body` is sent as
+ * JSON, or as it is with its own type when it is a Blob. Pass `schema` null
+ * for replies without a body (204). `signedIn` false marks the sign-in
+ * requests, whose 401 does not mean that this device was revoked.
  */
 export async function apiRequest<T>(
   method: Method,
@@ -56,8 +72,7 @@ export async function apiRequest<T>(
     response = await fetch(`/api${path}`, {
       method,
       credentials: "same-origin",
-      headers: body === undefined ? {} : { "content-type": "application/json" },
-      body: body === undefined ? null : JSON.stringify(body),
+      ...encodeBody(body),
       signal: options.signal ?? null,
     });
   } catch (error) {

@@ -1,11 +1,15 @@
 import { Dexie, liveQuery } from "dexie";
 import { useEffect, useRef, useState } from "preact/hooks";
-import type { ChatDetail, PublicProfile } from "../../../protocol/index.ts";
+import {
+  userId as userIdSchema,
+  type ChatDetail,
+  type PublicProfile,
+} from "../../../protocol/index.ts";
 import { db } from "./db.ts";
 import { log } from "./log.ts";
 import { useSharedLiveQuery } from "./shared.ts";
 import { MessagePager, toMessageRow, type MessagePages } from "./pages.ts";
-import { ensureProfiles, fetchDetail } from "./people.ts";
+import { fetchDetail, refreshProfileOnce } from "./people.ts";
 import {
   othersOf,
   receiptDetailOf,
@@ -118,19 +122,36 @@ export function useChatDetail(chatId: string): ChatDetail | undefined {
   return detail?.id === chatId ? detail : undefined;
 }
 
+function useStoredProfile(userId: string | null) {
+  return useSharedLiveQuery(
+    userId === null ? "profile:none" : `profile:${userId}`,
+    async () =>
+      userId === null ? null : ((await db.profiles.get(userId)) ?? null),
+    userId === null ? undefined : () => refreshProfileOnce(userId),
+  );
+}
+
 /**
- * Returns a cached profile and fetches a missing one. An empty `userId`
- * fetches nothing and returns undefined.
+ * Returns a stored profile, and fetches it once per page load. An empty
+ * `userId` fetches nothing and returns undefined.
  */
 export function useProfile(userId: string): PublicProfile | undefined {
-  const profile = useSharedLiveQuery(
-    `profile:${userId}`,
-    async () => (userId === "" ? null : await db.profiles.get(userId)) ?? null,
-    () => {
-      if (userId !== "") void ensureProfiles([userId]);
-    },
-  );
+  const profile = useStoredProfile(userId === "" ? null : userId);
   return profile?.id === userId ? profile : undefined;
+}
+
+/**
+ * Returns the current photo id of the person `id` names, from their stored
+ * profile or, for the signed-in person, the session. Returns null when they
+ * have none, when it is hidden from this person, and for chat ids, which
+ * have no profile.
+ */
+export function usePhotoId(id: string): string | null {
+  const me = session.value?.me;
+  const other = id !== me?.id && userIdSchema.safeParse(id).success;
+  const profile = useStoredProfile(other ? id : null);
+  if (id === me?.id) return me.photoId ?? null;
+  return profile?.id === id ? (profile.photoId ?? null) : null;
 }
 
 /**

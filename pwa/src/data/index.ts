@@ -62,7 +62,9 @@ export {
   listDevices,
   logout,
   requestCode,
+  removeProfilePhoto,
   revokeDevice,
+  setProfilePhoto,
   updateProfile,
   updateSettings,
   verifyCode,
@@ -88,11 +90,14 @@ export {
   useChats,
   useHasMessageFrom,
   useMessages,
+  usePhotoId,
   useProfile,
   useReceiptDetail,
   useSearch,
   useTick,
 } from "./hooks.ts";
+
+export { photoUrl } from "./photo-cache.ts";
 
 // ---- presence, typing, contacts and blocks ----
 export {

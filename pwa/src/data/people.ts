@@ -14,20 +14,38 @@ import { session } from "./state.ts";
  * already running for an id is shared, and the live queries show the cache.
  */
 
-const profileFetches = new Map<string, Promise<void>>();
+const profileFetches = new Map<string, Promise<boolean>>();
 
-export function fetchProfile(userId: string): Promise<void> {
+/** Fetches and stores a profile; resolves to false when that failed. */
+export function fetchProfile(userId: string): Promise<boolean> {
   const running = profileFetches.get(userId);
   if (running !== undefined) return running;
   const fetching = apiRequest("GET", `/users/${userId}`, ProfileReply)
     .then(({ user }) => db.profiles.put(user))
-    .then(() => undefined)
+    .then(() => true)
     .catch((error: unknown) => {
       log("profile_fetch_failed", { userId, error: String(error) });
+      return false;
     })
     .finally(() => profileFetches.delete(userId));
   profileFetches.set(userId, fetching);
   return fetching;
+}
+
+/** Ids whose profile was fetched since this page loaded. */
+const fetchedThisLoad = new Set<string>();
+
+/**
+ * Fetches a profile once per page load, cached or not, so that a new name
+ * or photo, or a photo the owner now hides, shows after a reload. A failed
+ * fetch is tried again by the next call.
+ */
+export function refreshProfileOnce(userId: string): void {
+  if (fetchedThisLoad.has(userId)) return;
+  fetchedThisLoad.add(userId);
+  void fetchProfile(userId).then((fetched) => {
+    if (!fetched) fetchedThisLoad.delete(userId);
+  });
 }
 
 /** Fetches the profiles of the given users that are not cached yet. */

@@ -1,15 +1,18 @@
 import {
   DevicesReply,
   MeReply,
+  PhotoReply,
   RequestCodeReply,
   SessionReply,
   type Device,
+  type Me,
   type Settings,
 } from "../../../protocol/index.ts";
 import { apiRequest, setUnauthenticatedHandler } from "./api.ts";
 import { resetContacts, watchContacts } from "./contacts.ts";
 import { loadSession, saveSession, wipeDatabase } from "./db.ts";
 import { log } from "./log.ts";
+import { clearPhotoCache } from "./photo-cache.ts";
 import { resetOutbox } from "./outbox.ts";
 import { DeviceLink } from "./device-link.ts";
 import { resetReceipts } from "./receipts.ts";
@@ -65,6 +68,9 @@ async function clearLocalState(): Promise<void> {
   resetMemory();
   forgetAllUnsavedSends();
   await wipeDatabase();
+  await clearPhotoCache().catch((error: unknown) => {
+    log("photo_cache_clear_failed", { error: String(error) });
+  });
   session.value = null;
 }
 
@@ -205,6 +211,38 @@ export async function updateSettings(patch: Partial<Settings>) {
   requireSession();
   const reply = await apiRequest("PATCH", "/me/settings", MeReply, patch);
   await startSession(reply, true);
+}
+
+/** Stores a change of the signed-in account and passes it to other tabs. */
+async function patchMe(patch: Partial<Me>): Promise<void> {
+  const current = requireSession();
+  await startSession({ ...current, me: { ...current.me, ...patch } }, true);
+}
+
+/**
+ * Uploads `image` (JPEG or WebP, already scaled down) as the profile photo.
+ * An abort through `signal` rejects with the AbortError of fetch.
+ */
+export async function setProfilePhoto(
+  image: Blob,
+  signal?: AbortSignal,
+): Promise<void> {
+  requireSession();
+  const options = signal === undefined ? {} : { signal };
+  const { photoId } = await apiRequest(
+    "PUT",
+    "/me/photo",
+    PhotoReply,
+    image,
+    options,
+  );
+  await patchMe({ photoId });
+}
+
+export async function removeProfilePhoto(): Promise<void> {
+  requireSession();
+  await apiRequest("DELETE", "/me/photo", null);
+  await patchMe({ photoId: null });
 }
 
 /**

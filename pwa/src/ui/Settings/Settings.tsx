@@ -11,7 +11,6 @@ import {
   type Audience,
   type Me,
 } from "../../data/index.ts";
-import { Avatar } from "../common/Avatar.tsx";
 import { BackButton } from "../NewChat/NewChat.tsx";
 import { errorMessage } from "../common/notice.tsx";
 import { InstallButton } from "../common/StatusBar.tsx";
@@ -19,6 +18,11 @@ import { formatPhone } from "../format.ts";
 import { onLinkClick } from "../router.ts";
 import { BlockedContacts } from "./BlockedContacts.tsx";
 import { LogoutButton } from "./LogoutButton.tsx";
+import {
+  ProfilePhotoAvatar,
+  ProfilePhotoControls,
+  usePhotoEditor,
+} from "./ProfilePhoto.tsx";
 import "./Settings.css";
 
 export function Settings() {
@@ -89,6 +93,7 @@ function StorageUsage() {
 }
 
 function Profile({ me }: { me: Me }) {
+  const photo = usePhotoEditor();
   const [name, setName] = useState(me.displayName);
   const [about, setAbout] = useState(me.about);
   const [status, setStatus] = useState("");
@@ -114,7 +119,7 @@ function Profile({ me }: { me: Me }) {
       onSubmit={(e) => void onSubmit(e)}
     >
       <div class="settings__profile-head">
-        <Avatar id={me.id} name={me.displayName} size="large" />
+        <ProfilePhotoAvatar me={me} editor={photo} />
         <div>
           <h2 id="settings-profile">Profile</h2>
           <span class="field__hint" dir="ltr">
@@ -122,6 +127,7 @@ function Profile({ me }: { me: Me }) {
           </span>
         </div>
       </div>
+      <ProfilePhotoControls me={me} editor={photo} />
       <label class="field">
         <span class="field__label">Your name</span>
         <input
