@@ -96,8 +96,13 @@ export const TYPING_REPEAT_MS = 2_000;
 /** Maximum saved contacts per person. */
 export const MAX_CONTACTS = 10_000;
 
-/** Maximum numbers in one discovery request or one contact import. */
-export const MAX_DISCOVERY_BATCH = 500;
+/**
+ * Maximum numbers in one discovery request or one contact import. Each
+ * number costs up to two calls to other Durable Objects, so a full batch
+ * stays at about 400 subrequests, well inside the 10,000 per request of
+ * the Workers Paid plan.
+ */
+export const MAX_DISCOVERY_BATCH = 200;
 
 /**
  * Distinct phone numbers one person may check for an account per rolling

@@ -189,10 +189,9 @@ export async function mapWithLimit<T, R>(
  * viewer's own number, so the hub never calls itself. Numbers without an
  * account are left out.
  *
- * NOTE: a full import makes up to two calls per number, so 1000 for
- * MAX_DISCOVERY_BATCH numbers. That has not been run against Cloudflare's
- * per-request subrequest limit, which its Workers limits page gives as
- * 1000 on older Paid plans.
+ * NOTE: up to two calls per number, so about 400 for MAX_DISCOVERY_BATCH
+ * numbers. The Workers Free plan allows 50 subrequests per request, which
+ * is about 24 numbers; deployments need the Paid plan.
  */
 export async function findAccounts(
   env: Env,

@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
-import type { Contact, PublicProfile } from "../../protocol/index.ts";
+import {
+  MAX_DISCOVERY_BATCH,
+  type Contact,
+  type PublicProfile,
+} from "../../protocol/index.ts";
 import {
   api,
   connect,
@@ -149,7 +153,9 @@ describe("contacts bad input", () => {
 
   it("rejects too many numbers", async () => {
     const ana = await signUp();
-    const phones = Array.from({ length: 501 }, () => randomPhone());
+    const phones = Array.from({ length: MAX_DISCOVERY_BATCH + 1 }, () =>
+      randomPhone(),
+    );
     const discover = await api("POST", "/api/contacts/discover", {
       cookie: ana.cookie,
       body: { phones },
@@ -157,7 +163,9 @@ describe("contacts bad input", () => {
     expect(discover.status).toBe(413);
     const discoverError = await errorOf(discover);
     expect(discoverError.field).toBe("phones");
-    expect(discoverError.message).toBe("phones: must list at most 500 numbers");
+    expect(discoverError.message).toBe(
+      `phones: must list at most ${MAX_DISCOVERY_BATCH} numbers`,
+    );
 
     const imported = await api("POST", "/api/contacts/import", {
       cookie: ana.cookie,
@@ -167,7 +175,7 @@ describe("contacts bad input", () => {
     const importError = await errorOf(imported);
     expect(importError.field).toBe("contacts");
     expect(importError.message).toBe(
-      "contacts: must list at most 500 contacts",
+      `contacts: must list at most ${MAX_DISCOVERY_BATCH} contacts`,
     );
     expect(await listContacts(ana)).toEqual([]);
   });
