@@ -20,6 +20,7 @@ import {
   MAX_DEVICE_NAME_CHARS,
   MAX_DISCOVERY_BATCH,
   MAX_GROUP_MEMBERS,
+  MAX_PROFILE_BATCH,
 } from "./limits.ts";
 
 /**
@@ -98,6 +99,24 @@ export const DevicesReply = z.object({ devices: z.array(Device) });
 /** POST /api/users/lookup */
 export const LookupBody = PhoneInput;
 export const ProfileReply = z.object({ user: PublicProfile });
+
+/**
+ * POST /api/users/profiles: the profiles of many people at once, each as
+ * its owner's about and photo audiences let the caller see it. Ids
+ * without an account are absent from `users`.
+ */
+export const ProfilesBody = z
+  .object({
+    userIds: z
+      .array(userId)
+      .min(1, "must list at least one user id")
+      .max(
+        MAX_PROFILE_BATCH,
+        `must list at most ${MAX_PROFILE_BATCH} user ids`,
+      ),
+  })
+  .strict();
+export const ProfilesReply = z.object({ users: z.array(PublicProfile) });
 
 /** POST /api/chats/direct */
 export const OpenDirectBody = z.object({ userId }).strict();

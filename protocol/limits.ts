@@ -105,6 +105,14 @@ export const MAX_CONTACTS = 10_000;
 export const MAX_DISCOVERY_BATCH = 200;
 
 /**
+ * Maximum user ids in one POST /api/users/profiles request. Each id costs
+ * one call to that person's UserHub, so a full batch is 200 subrequests:
+ * inside the 10,000 per request of the Workers Paid plan, but over the 50
+ * of the Free plan.
+ */
+export const MAX_PROFILE_BATCH = 200;
+
+/**
  * Distinct phone numbers one person may check for an account per rolling
  * 24 hours, counting adds, imports, discovery and lookups alike. A number
  * checked again within the day does not count twice. At this rate one

@@ -169,7 +169,9 @@ test("photo reaches a chat partner and hides again", async ({ newPerson }) => {
 
   // Ben's next load fetches Ana's profile again, and the initials return.
   const refreshed = ben.page.waitForResponse(
-    (reply) => new URL(reply.url()).pathname === `/api/users/${anaId}`,
+    (reply) =>
+      new URL(reply.url()).pathname === "/api/users/profiles" &&
+      (reply.request().postData() ?? "").includes(anaId),
   );
   await ben.page.goto("/");
   expect((await refreshed).status()).toBe(200);

@@ -1,10 +1,15 @@
 import {
   ApiError,
   LookupBody,
+  ProfilesBody,
   UpdateProfileBody,
   UpdateSettingsBody,
   userId as userIdSchema,
 } from "../../protocol/index.ts";
+import {
+  LOOKUP_CONCURRENCY,
+  mapWithLimit,
+} from "../../durable-objects/user-hub/discovery.ts";
 import { userHub, type Env } from "../env.ts";
 import { jsonResponse, readBody } from "../http.ts";
 import { formatPhone, toE164 } from "../phone.ts";
@@ -82,6 +87,24 @@ async function getUser(request: ApiRequest, env: Env): Promise<Response> {
   return jsonResponse({ user });
 }
 
+/**
+ * Reads the profiles of up to MAX_PROFILE_BATCH people, each from its
+ * owner's hub so that the owner's about and photo audiences apply to the
+ * caller. Ids without an account are left out, which reveals no more
+ * than the 404 of GET /api/users/:userId. User ids are UUIDv7 with 74
+ * random bits, so accounts cannot be found by guessing ids.
+ */
+async function getProfiles(request: Request, env: Env): Promise<Response> {
+  const { me } = await requireSession(request, env);
+  const { userIds } = await readBody(request, ProfilesBody);
+  const found = await mapWithLimit(
+    [...new Set(userIds)],
+    LOOKUP_CONCURRENCY,
+    (id) => userHub(env, id).getProfile(me.id),
+  );
+  return jsonResponse({ users: found.filter((user) => user !== null) });
+}
+
 export function registerAccountRoutes(router: ApiRouter): void {
   router.get("/api/me", getMe);
   router.patch("/api/me", patchMe);
@@ -89,5 +112,6 @@ export function registerAccountRoutes(router: ApiRouter): void {
   router.get("/api/devices", listDevices);
   router.delete("/api/devices/:deviceId", revokeDevice);
   router.post("/api/users/lookup", lookup);
+  router.post("/api/users/profiles", getProfiles);
   router.get("/api/users/:userId", getUser);
 }

@@ -13,6 +13,7 @@ import { apiRequest } from "./api.ts";
 import { db } from "./db.ts";
 import { log } from "./log.ts";
 import { contactsByUserId } from "./names.ts";
+import { refreshProfiles } from "./profiles.ts";
 import { ApiFailure } from "./types.ts";
 
 /**
@@ -67,16 +68,24 @@ async function replaceContacts(list: Contact[]): Promise<void> {
 /**
  * Stores contact rows unless Dexie contains a newer version of the same
  * number, because a `contacts` frame and an HTTP reply about the same
- * change may arrive in either order.
+ * change may arrive in either order. Returns the user ids that the stored
+ * rows link to a number which had no account or another one before.
  */
-async function putContacts(rows: readonly Contact[]): Promise<void> {
-  if (rows.length === 0) return;
-  await db.transaction("rw", db.contacts, async () => {
+async function putContacts(rows: readonly Contact[]): Promise<string[]> {
+  if (rows.length === 0) return [];
+  return db.transaction("rw", db.contacts, async () => {
     const stored = await db.contacts.bulkGet(rows.map((row) => row.phone));
-    const newer = rows.filter(
-      (row, index) => row.updatedAt >= (stored[index]?.updatedAt ?? 0),
-    );
+    const linked: string[] = [];
+    const newer = rows.filter((row, index) => {
+      const previous = stored[index];
+      if (row.updatedAt < (previous?.updatedAt ?? 0)) return false;
+      if (row.userId !== null && row.userId !== previous?.userId) {
+        linked.push(row.userId);
+      }
+      return true;
+    });
     await db.contacts.bulkPut(newer);
+    return linked;
   });
 }
 
@@ -97,12 +106,35 @@ export async function loadContacts(): Promise<void> {
   }
 }
 
-/** Applies a `contacts` frame: another device or discovery changed them. */
+/**
+ * Applies a `contacts` frame: another device or discovery changed them.
+ * The profiles of accounts newly linked to a number are fetched again, in
+ * one batch, so that the Contacts screen shows their current about text
+ * and photo.
+ */
 export async function applyContactsFrame(
   frame: Extract<ServerFrame, { type: "contacts" }>,
 ): Promise<void> {
   if (frame.removed.length > 0) await db.contacts.bulkDelete(frame.removed);
-  await putContacts(frame.contacts);
+  refreshProfiles(await putContacts(frame.contacts));
+}
+
+/**
+ * Profiles fetched less than this long ago, in ms, are not fetched again
+ * when the Contacts screen opens, so that leaving and opening it again
+ * sends nothing new.
+ */
+const CONTACT_PROFILES_MAX_AGE_MS = 60_000;
+
+/**
+ * Fetches the profiles of the saved contacts with an account again, in
+ * batches of MAX_PROFILE_BATCH. Call it when the Contacts screen opens.
+ *
+ * NOTE: this covers every such contact, not only the rows on screen, so
+ * an address book with 10,000 accounts sends 50 requests.
+ */
+export function refreshContactProfiles(): void {
+  refreshProfiles(contactsByUser.value.keys(), CONTACT_PROFILES_MAX_AGE_MS);
 }
 
 function contactPath(phone: string): string {

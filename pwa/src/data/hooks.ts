@@ -9,7 +9,8 @@ import { db } from "./db.ts";
 import { log } from "./log.ts";
 import { useSharedLiveQuery } from "./shared.ts";
 import { MessagePager, toMessageRow, type MessagePages } from "./pages.ts";
-import { fetchDetail, refreshProfileOnce } from "./people.ts";
+import { fetchDetail } from "./people.ts";
+import { refreshProfileOnce } from "./profiles.ts";
 import {
   othersOf,
   receiptDetailOf,

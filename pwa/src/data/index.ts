@@ -118,6 +118,7 @@ export {
   contactsRefresh,
   importContacts,
   loadContacts,
+  refreshContactProfiles,
   removeContact,
   saveContact,
   unblockUser,

@@ -1,60 +1,18 @@
 import {
   ChatDetailReply,
-  ProfileReply,
   type ChatDetail,
   type ChatSummary,
 } from "../../../protocol/index.ts";
 import { apiRequest } from "./api.ts";
 import { db } from "./db.ts";
 import { log } from "./log.ts";
+import { ensureProfiles } from "./profiles.ts";
 import { session } from "./state.ts";
 
 /**
- * Profiles and chat details fetched over HTTP and cached in Dexie. A fetch
- * already running for an id is shared, and the live queries show the cache.
+ * Chat details fetched over HTTP and cached in Dexie, and the chat rows
+ * made from them. A fetch already running for a chat is shared.
  */
-
-const profileFetches = new Map<string, Promise<boolean>>();
-
-/** Fetches and stores a profile; resolves to false when that failed. */
-export function fetchProfile(userId: string): Promise<boolean> {
-  const running = profileFetches.get(userId);
-  if (running !== undefined) return running;
-  const fetching = apiRequest("GET", `/users/${userId}`, ProfileReply)
-    .then(({ user }) => db.profiles.put(user))
-    .then(() => true)
-    .catch((error: unknown) => {
-      log("profile_fetch_failed", { userId, error: String(error) });
-      return false;
-    })
-    .finally(() => profileFetches.delete(userId));
-  profileFetches.set(userId, fetching);
-  return fetching;
-}
-
-/** Ids whose profile was fetched since this page loaded. */
-const fetchedThisLoad = new Set<string>();
-
-/**
- * Fetches a profile once per page load, cached or not, so that a new name
- * or photo, or a photo the owner now hides, shows after a reload. A failed
- * fetch is tried again by the next call.
- */
-export function refreshProfileOnce(userId: string): void {
-  if (fetchedThisLoad.has(userId)) return;
-  fetchedThisLoad.add(userId);
-  void fetchProfile(userId).then((fetched) => {
-    if (!fetched) fetchedThisLoad.delete(userId);
-  });
-}
-
-/** Fetches the profiles of the given users that are not cached yet. */
-export async function ensureProfiles(userIds: Iterable<string>) {
-  const requested = [...new Set(userIds)];
-  const cached = await db.profiles.bulkGet(requested);
-  const missing = requested.filter((_, index) => cached[index] === undefined);
-  await Promise.all(missing.map((userId) => fetchProfile(userId)));
-}
 
 /** Stores a chat detail and the member positions it carries. */
 export async function storeDetail(detail: ChatDetail): Promise<void> {

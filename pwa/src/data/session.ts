@@ -14,6 +14,7 @@ import { loadSession, saveSession, wipeDatabase } from "./db.ts";
 import { log } from "./log.ts";
 import { clearPhotoCache } from "./photo-cache.ts";
 import { resetOutbox } from "./outbox.ts";
+import { resetProfiles } from "./profiles.ts";
 import { DeviceLink } from "./device-link.ts";
 import { resetReceipts } from "./receipts.ts";
 import { forgetAllUnsavedSends, queueUnsavedSends } from "./unsaved-sends.ts";
@@ -61,6 +62,7 @@ function resetMemory(): void {
   syncDisconnected();
   resetOutbox();
   resetContacts();
+  resetProfiles();
   resetReceipts();
 }
 

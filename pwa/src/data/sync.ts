@@ -18,7 +18,8 @@ import {
   pumpOutbox,
   rejectSend,
 } from "./outbox.ts";
-import { ensureChat, ensureProfiles, fetchDetail } from "./people.ts";
+import { ensureChat, fetchDetail } from "./people.ts";
+import { ensureProfiles } from "./profiles.ts";
 import { applyContactsFrame, loadContacts } from "./contacts.ts";
 import {
   applyPresence,

@@ -5,6 +5,7 @@ import {
   outboxDisconnected,
   resetOutbox,
 } from "../../../pwa/src/data/outbox.ts";
+import { resetProfiles } from "../../../pwa/src/data/profiles.ts";
 import { resetReceipts } from "../../../pwa/src/data/receipts.ts";
 import { syncDisconnected } from "../../../pwa/src/data/sync.ts";
 import { session } from "../../../pwa/src/data/state.ts";
@@ -81,6 +82,7 @@ export async function resetState(): Promise<void> {
   resetOutbox();
   syncDisconnected();
   resetReceipts();
+  resetProfiles();
   sentFrames.length = 0;
   await db.open();
   await wipeDatabase();

@@ -1,10 +1,11 @@
-import { useMemo, useState } from "preact/hooks";
+import { useEffect, useMemo, useState } from "preact/hooks";
 import {
   connection,
   contacts,
   contactsReady,
   contactsRefresh,
   loadContacts,
+  refreshContactProfiles,
   type Contact,
 } from "../../data/index.ts";
 import { Icon } from "../common/Icon.tsx";
@@ -50,6 +51,7 @@ export function Contacts() {
   const all = contacts.value;
   const ready = contactsReady.value;
   const shown = useMemo(() => matching(all.values(), query), [all, query]);
+  useEffect(() => refreshContactProfiles(), []);
   return (
     <div class="screen contacts">
       <header class="screen__header">
