@@ -1,8 +1,9 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
-import type { StoredMessage } from "../../protocol/index.ts";
+import type { ServerFrame, StoredMessage } from "../../protocol/index.ts";
 import type { UserHub } from "../../durable-objects/UserHub.ts";
 import type { Inbox } from "../../durable-objects/user-hub/inbox.ts";
+import type { HubStore } from "../../durable-objects/user-hub/store.ts";
 import {
   connect,
   newMessageId,
@@ -159,6 +160,40 @@ describe("live delivery", () => {
     const row = await inboxRow(ben, chatId);
     expect(row.last_seq).toBe(11);
     expect(row.unread).toBe(11);
+  });
+
+  it("sends frames before the inbox write", async () => {
+    const { ben, chatId, anaSocket, benSocket } = await pair();
+    const steps: string[] = [];
+    await runInDurableObject(hubStub(ben), (hub: UserHub) => {
+      const { inbox } = hub as unknown as { inbox: Inbox };
+      const fields = inbox as unknown as {
+        store: HubStore;
+        broadcast: (frame: ServerFrame) => void;
+      };
+      const { store, broadcast } = fields;
+      const record = store.recordDelivered.bind(store);
+      Object.assign(store, {
+        recordDelivered: (...args: Parameters<HubStore["recordDelivered"]>) => {
+          steps.push("write");
+          return record(...args);
+        },
+      });
+      fields.broadcast = (frame) => {
+        steps.push(frame.type);
+        broadcast(frame);
+      };
+    });
+
+    const [id] = await sendBurst(anaSocket, chatId, 1);
+    const received = await messagesUntil(benSocket, id ?? "");
+
+    expect(received.map((message) => message.id)).toEqual([id]);
+    // A frame sent after a write waits until the write commits.
+    expect(steps).toEqual(["message", "write"]);
+    const row = await inboxRow(ben, chatId);
+    expect(row.last_seq).toBe(1);
+    expect(row.unread).toBe(1);
   });
 
   it("keeps delivering after a batch fails every attempt", async () => {
