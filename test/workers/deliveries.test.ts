@@ -1,5 +1,5 @@
 import { env, runInDurableObject } from "cloudflare:test";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { ServerFrame, StoredMessage } from "../../protocol/index.ts";
 import type { UserHub } from "../../durable-objects/UserHub.ts";
 import type { Inbox } from "../../durable-objects/user-hub/inbox.ts";
@@ -90,6 +90,18 @@ async function inboxRow(user: TestUser, chatId: string) {
   );
 }
 
+/**
+ * Returns the chat's inbox row once its `last_seq` reaches `lastSeq`, since
+ * the hub writes the row in a task after it sent the frames.
+ */
+async function inboxRowAt(user: TestUser, chatId: string, lastSeq: number) {
+  return vi.waitFor(async () => {
+    const row = await inboxRow(user, chatId);
+    expect(row.last_seq).toBe(lastSeq);
+    return row;
+  });
+}
+
 async function pair() {
   const ana = await signUp();
   const ben = await signUp();
@@ -129,8 +141,7 @@ describe("live delivery", () => {
       1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
     ]);
     expect(sizes).toEqual([1, 9]);
-    const row = await inboxRow(ben, chatId);
-    expect(row.last_seq).toBe(10);
+    const row = await inboxRowAt(ben, chatId, 10);
     expect(row.unread).toBe(10);
   });
 
@@ -157,8 +168,7 @@ describe("live delivery", () => {
 
     expect(received.map((message) => message.id)).toEqual([...ids, marker]);
     expect(sizes.slice(0, 3)).toEqual([1, 9, 9]);
-    const row = await inboxRow(ben, chatId);
-    expect(row.last_seq).toBe(11);
+    const row = await inboxRowAt(ben, chatId, 11);
     expect(row.unread).toBe(11);
   });
 
@@ -189,11 +199,10 @@ describe("live delivery", () => {
     const received = await messagesUntil(benSocket, id ?? "");
 
     expect(received.map((message) => message.id)).toEqual([id]);
+    const row = await inboxRowAt(ben, chatId, 1);
+    expect(row.unread).toBe(1);
     // A frame sent after a write waits until the write commits.
     expect(steps).toEqual(["message", "write"]);
-    const row = await inboxRow(ben, chatId);
-    expect(row.last_seq).toBe(1);
-    expect(row.unread).toBe(1);
   });
 
   it("keeps delivering after a batch fails every attempt", async () => {
