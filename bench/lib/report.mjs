@@ -187,6 +187,10 @@ ${table(
 - The floor (\`bench/floor/\`) is a Durable Object that accepts hibernating
   WebSockets and sends each frame to the other sockets of its room: no
   sign-in, no storage, no hubs. It runs under its own \`wrangler dev\`.
+- Both run with wrangler's local trace collector off
+  (\`X_LOCAL_OBSERVABILITY=false\`). It writes a trace of every
+  invocation to disk, a cost per invocation that deployed Workers do not
+  pay, and it doubled the app's CPU per delivered message.
 - Both are reached through wrangler's proxy workerd, which forwards every
   request and frame to the workerd that runs the Worker. The proxy adds its
   own latency and CPU to both sides, and both share the machine's cores with

@@ -137,7 +137,17 @@ export async function startWrangler({
   const child = spawn("npx", args, {
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "1" },
+    env: {
+      ...process.env,
+      WRANGLER_SEND_METRICS: "false",
+      CI: "1",
+      // wrangler 4.164 turns on a local trace collector by default. It
+      // streams a trace of every Worker and Durable Object invocation to a
+      // collector that writes it to disk. In a 32-member chat on 2 cores
+      // that was about half of the app's CPU per message, a step that
+      // deployed Workers do not have.
+      X_LOCAL_OBSERVABILITY: "false",
+    },
   });
   let buffered = "";
   const collect = (/** @type {Buffer} */ chunk) => {

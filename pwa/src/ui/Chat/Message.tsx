@@ -7,6 +7,7 @@ import {
   type Tick,
 } from "../../data/index.ts";
 import { Icon, type IconName } from "../common/Icon.tsx";
+import { memo } from "../common/memo.ts";
 import { isMe, PersonName } from "../common/names.tsx";
 import { run } from "../common/notice.tsx";
 import { SystemText } from "../common/SystemText.tsx";
@@ -22,11 +23,16 @@ interface MessageItemProps {
   previous: MessageRow | undefined;
   /** Draws the "Unread messages" separator above this message. */
   unreadMarker: boolean;
-  findMessage: (id: string) => MessageRow | undefined;
+  /** The message this one replies to, when it is loaded. */
+  quoted: MessageRow | undefined;
 }
 
-/** One row of the list: separators, then the message itself. */
-export function MessageItem(props: MessageItemProps) {
+/**
+ * One row of the list: separators, then the message itself. It renders
+ * again only when a prop changes, so scrolling renders only the rows that
+ * come into view.
+ */
+export const MessageItem = memo(function MessageItem(props: MessageItemProps) {
   const { message, previous } = props;
   const newDay =
     previous === undefined || daysAgo(previous.ts, message.ts) !== 0;
@@ -45,11 +51,11 @@ export function MessageItem(props: MessageItemProps) {
       {message.kind === "system" ? (
         <SystemMessage message={message} />
       ) : (
-        <Bubble message={message} findMessage={props.findMessage} />
+        <Bubble message={message} quoted={props.quoted} />
       )}
     </>
   );
-}
+});
 
 function SystemMessage({ message }: { message: MessageRow }) {
   return (
@@ -67,7 +73,7 @@ function SystemMessage({ message }: { message: MessageRow }) {
 
 function Bubble(props: {
   message: MessageRow;
-  findMessage: (id: string) => MessageRow | undefined;
+  quoted: MessageRow | undefined;
 }) {
   const { message } = props;
   const state = useChatState();
@@ -85,10 +91,7 @@ function Bubble(props: {
       <div class="bubble" ref={anchor}>
         {state.isGroup && !own && <SenderName id={message.senderId} />}
         {message.replyTo !== null && !message.deleted && (
-          <ReplyQuote
-            id={message.replyTo}
-            quoted={props.findMessage(message.replyTo)}
-          />
+          <ReplyQuote id={message.replyTo} quoted={props.quoted} />
         )}
         {message.deleted ? (
           <p class="bubble__deleted">This message was deleted</p>

@@ -33,10 +33,7 @@ export function MessageList({ chatId }: { chatId: string }) {
   const { messages } = messageWindow;
   const scroller = useRef<HTMLDivElement>(null);
   const keys = useMemo(() => messages?.map((m) => m.id) ?? [], [messages]);
-  const byId = useMemo(
-    () => new Map((messages ?? []).map((m) => [m.id, m])),
-    [messages],
-  );
+  const findMessage = useMemo(() => lookupById(messages ?? []), [messages]);
   const list = useVirtualList(scroller, keys, { estimate: 72, overscan: 800 });
   const unreadId = useFirstUnread(chatId);
   const positioned = useRef(false);
@@ -109,7 +106,11 @@ export function MessageList({ chatId }: { chatId: string }) {
               message={message}
               previous={messages?.[list.start + offset - 1]}
               unreadMarker={message.id === unreadId}
-              findMessage={(id) => byId.get(id)}
+              quoted={
+                message.replyTo === null
+                  ? undefined
+                  : findMessage(message.replyTo)
+              }
             />
           </div>
         ))}
@@ -135,6 +136,21 @@ export function MessageList({ chatId }: { chatId: string }) {
       )}
     </div>
   );
+}
+
+/**
+ * Returns a lookup of `messages` by id that builds its index on the first
+ * call, so loading a page costs no pass over every loaded message unless a
+ * shown message is a reply.
+ */
+function lookupById(
+  messages: MessageRow[],
+): (id: string) => MessageRow | undefined {
+  let byId: Map<string, MessageRow> | undefined;
+  return (id) => {
+    byId ??= new Map(messages.map((message) => [message.id, message]));
+    return byId.get(id);
+  };
 }
 
 interface MessageWindow {

@@ -18,7 +18,9 @@ import type { RefObject } from "preact";
  * its distance from the top of the viewport. After a change above that row
  * (older rows prepended, a row growing) it corrects the scroll position so
  * the row stays where it was. A list scrolled to the bottom stays at the
- * bottom as rows are appended.
+ * bottom as rows are appended. The rows to render are chosen for the
+ * position the list will have after that correction, so prepending a page
+ * does not first render the rows at the old scroll offset.
  */
 
 export interface VirtualListOptions {
@@ -90,6 +92,13 @@ export function useVirtualList(
   const anchor = useRef<{ key: string; delta: number } | null>(null);
   const request = useRef<ScrollRequest | null>(null);
   const latest = useRef({ keys, offsets: [0] });
+  /** Counts changes of measured heights, so `cached` offsets go stale. */
+  const heightsVersion = useRef(0);
+  const cached = useRef<{
+    keys: string[];
+    version: number;
+    offsets: number[];
+  } | null>(null);
 
   const observer = useMemo(
     () =>
@@ -107,7 +116,10 @@ export function useVirtualList(
             changed = true;
           }
         }
-        if (changed) rerender(0);
+        if (changed) {
+          heightsVersion.current++;
+          rerender(0);
+        }
       }),
     [],
   );
@@ -118,10 +130,56 @@ export function useVirtualList(
     return () => observer.disconnect();
   }, []);
 
-  const offsets = computeOffsets(keys, heights, options.estimate);
+  /**
+   * Returns the offsets of `rowKeys`, computed again only when the keys or
+   * a measured height changed, because a render per scrolled frame would
+   * otherwise walk every loaded row.
+   */
+  function offsetsOf(rowKeys: string[]): number[] {
+    const previous = cached.current;
+    if (
+      previous !== null &&
+      previous.keys === rowKeys &&
+      previous.version === heightsVersion.current
+    ) {
+      return previous.offsets;
+    }
+    const computed = computeOffsets(rowKeys, heights, options.estimate);
+    cached.current = {
+      keys: rowKeys,
+      version: heightsVersion.current,
+      offsets: computed,
+    };
+    return computed;
+  }
+
+  /**
+   * Returns the scroll offset that `applyPosition` will set after this
+   * render, estimated from the current offsets, or the last one seen.
+   */
+  function plannedTop(rowKeys: string[], rows: number[]): number {
+    const pending = request.current;
+    const total = rows[rows.length - 1] as number;
+    if (pending?.kind === "bottom" || (pending === null && stick.current)) {
+      return Math.max(0, total - viewport.height);
+    }
+    const target = pending?.kind === "key" ? pending.key : anchor.current?.key;
+    const index = target === undefined ? -1 : rowKeys.indexOf(target);
+    if (index === -1) return viewport.top;
+    const rowTop = rows[index] as number;
+    if (pending?.kind === "key") {
+      return pending.align === "center"
+        ? rowTop - viewport.height / 2
+        : rowTop - 8;
+    }
+    return rowTop - (anchor.current?.delta ?? 0);
+  }
+
+  const offsets = offsetsOf(keys);
   const count = keys.length;
-  const low = viewport.top - options.overscan;
-  const high = viewport.top + viewport.height + options.overscan;
+  const top = plannedTop(keys, offsets);
+  const low = top - options.overscan;
+  const high = top + viewport.height + options.overscan;
   const start = Math.min(rowAt(offsets, low), count);
   const end = Math.min(Math.max(rowAt(offsets, high) + 1, start), count);
 
@@ -137,9 +195,8 @@ export function useVirtualList(
         changed = true;
       }
     }
-    const settled = changed
-      ? computeOffsets(keys, heights, options.estimate)
-      : offsets;
+    if (changed) heightsVersion.current++;
+    const settled = offsetsOf(keys);
     latest.current = { keys, offsets: settled };
     setSpacer(topSpacer.current, settled[start] as number);
     setSpacer(
