@@ -43,13 +43,19 @@ export interface DiscoverResult {
   remaining: number;
 }
 
-/** The outcome of checking numbers for accounts. */
-interface CheckResult {
+/** The accounts found for numbers, before they are recorded. */
+interface Lookup {
   matches: NumberMatch[];
-  /** Saved contacts whose account changed with this check. */
-  linked: Contact[];
+  /** The numbers looked up: repeats and those the limit let through. */
+  checked: string[];
   unchecked: number;
   remaining: number;
+}
+
+/** The outcome of checking numbers for accounts. */
+interface CheckResult extends Lookup {
+  /** Saved contacts whose account changed with this check. */
+  linked: Contact[];
 }
 
 /**
@@ -79,24 +85,36 @@ export class ContactBook {
   }
 
   /**
-   * Saves or renames a contact, then checks the number for an account if
-   * the daily discovery limit allows. `user` is null when no account was
+   * Checks the number for an account if the daily discovery limit allows,
+   * then saves or renames the contact. `user` is null when no account was
    * found or the number was not checked.
    */
   async put(phone: string, name: string): Promise<Result<SavedContact>> {
     await this.resolveLegacy();
-    const isNew = this.contacts.get(phone) === undefined;
-    if (isNew && this.contacts.count() >= MAX_CONTACTS) {
-      return fail(
-        "too_large",
-        `You have ${MAX_CONTACTS} contacts, the maximum. Remove one first.`,
-      );
-    }
-    const saved = this.contacts.put(phone, name, Date.now());
-    const checked = await this.check([phone], "partial");
-    const contact = this.contacts.get(phone) ?? saved;
+    const full = this.rejectWhenFull(phone);
+    if (full !== null) return full;
+    const found = await this.lookUp([phone], "partial");
+    // Other requests ran during the lookup. Writing the row only now, with
+    // no await before the broadcast, orders this save after a delete that
+    // came meanwhile, so every device ends with the stored row.
+    const fullNow = this.rejectWhenFull(phone);
+    if (fullNow !== null) return fullNow;
+    this.contacts.put(phone, name, Date.now());
+    this.record(found);
+    const contact = this.contacts.get(phone);
+    if (contact === undefined) throw new Error("contact row missing after put");
     this.broadcast({ type: "contacts", contacts: [contact], removed: [] });
-    return ok({ contact, user: checked.matches[0]?.user ?? null });
+    return ok({ contact, user: found.matches[0]?.user ?? null });
+  }
+
+  /** Rejects a new number when the list is at MAX_CONTACTS, else null. */
+  private rejectWhenFull(phone: string): Result<never> | null {
+    const isNew = this.contacts.get(phone) === undefined;
+    if (!isNew || this.contacts.count() < MAX_CONTACTS) return null;
+    return fail(
+      "too_large",
+      `You have ${MAX_CONTACTS} contacts, the maximum. Remove one first.`,
+    );
   }
 
   /** Deletes a contact; its account loses "contacts" visibility at once. */
@@ -205,6 +223,15 @@ export class ContactBook {
     phones: readonly string[],
     mode: ReserveMode,
   ): Promise<CheckResult> {
+    const found = await this.lookUp(phones, mode);
+    return { ...found, linked: this.record(found) };
+  }
+
+  /** Reserves checks for `phones` and looks up the allowed ones. */
+  private async lookUp(
+    phones: readonly string[],
+    mode: ReserveMode,
+  ): Promise<Lookup> {
     const me = this.store.me();
     if (me === undefined) throw new Error("profile missing");
     const reservation = await this.quota.reserve(phones, mode);
@@ -212,10 +239,23 @@ export class ContactBook {
       id: me.id,
       ownProfile: () => this.ownProfile(),
     });
-    const accounts = new Map(matches.map((m) => [m.phone, m.user.id]));
+    return {
+      matches,
+      checked: reservation.allowed,
+      unchecked: new Set(phones).size - reservation.allowed.length,
+      remaining: reservation.remaining,
+    };
+  }
+
+  /**
+   * Records the account found for each checked number in its saved
+   * contact, and returns the contacts that changed.
+   */
+  private record(found: Lookup): Contact[] {
+    const accounts = new Map(found.matches.map((m) => [m.phone, m.user.id]));
     const now = Date.now();
     const linked: Contact[] = [];
-    for (const phone of reservation.allowed) {
+    for (const phone of found.checked) {
       const changed = this.contacts.link(
         phone,
         accounts.get(phone) ?? null,
@@ -224,12 +264,7 @@ export class ContactBook {
       if (changed !== undefined) linked.push(changed);
     }
     if (linked.length > 0) this.keeper.privacyChanged(now);
-    return {
-      matches,
-      linked,
-      unchecked: new Set(phones).size - reservation.allowed.length,
-      remaining: reservation.remaining,
-    };
+    return linked;
   }
 
   private ownProfile(): PublicProfile | null {
