@@ -196,11 +196,27 @@ function phoneValue(line: ContentLine): string {
 }
 
 /**
- * Decodes a vCard file: UTF-8 (what 3.0 and 4.0 require), or Windows-1252
- * when the bytes are not valid UTF-8, as older 2.1 exports in 8-bit
- * Western charsets are.
+ * Returns the UTF-16 byte order of a file, from its byte order mark or,
+ * without one, from the zero high bytes of its ASCII start ("BEGIN"), or
+ * null when the file is not UTF-16.
+ */
+function utf16Order(bytes: Uint8Array): "utf-16le" | "utf-16be" | null {
+  const [first, second] = bytes;
+  if (first === 0xff && second === 0xfe) return "utf-16le";
+  if (first === 0xfe && second === 0xff) return "utf-16be";
+  if (first !== undefined && first !== 0 && second === 0) return "utf-16le";
+  if (first === 0 && second !== undefined && second !== 0) return "utf-16be";
+  return null;
+}
+
+/**
+ * Decodes a vCard file: UTF-8 (what 3.0 and 4.0 require), UTF-16 with or
+ * without a byte order mark, or Windows-1252 when the bytes are neither,
+ * as older 2.1 exports in 8-bit Western charsets are.
  */
 export function decodeVcardFile(bytes: Uint8Array): string {
+  const order = utf16Order(bytes);
+  if (order !== null) return new TextDecoder(order).decode(bytes);
   try {
     return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {
