@@ -224,6 +224,14 @@ export class UserHub extends DurableObject<Env> {
     return this.contacts.lookup(phone);
   }
 
+  /**
+   * Links the saved contact of `phone` to `userId`, the account just
+   * created for the number; PhoneDirectory.announceJoin calls it.
+   */
+  numberJoined(phone: string, userId: string): void {
+    this.contacts.joined(phone, userId);
+  }
+
   listBlocked(): BlockedUser[] {
     return this.presence.blocked();
   }

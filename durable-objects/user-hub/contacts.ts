@@ -93,7 +93,7 @@ export class ContactBook {
     await this.resolveLegacy();
     const full = this.rejectWhenFull(phone);
     if (full !== null) return full;
-    const found = await this.lookUp([phone], "partial");
+    const found = await this.lookUp([phone], "partial", new Set([phone]));
     // Other requests ran during the lookup. Writing the row only now, with
     // no await before the broadcast, orders this save after a delete that
     // came meanwhile, so every device ends with the stored row.
@@ -147,7 +147,7 @@ export class ContactBook {
     }
     const now = Date.now();
     for (const [phone, name] of names) this.contacts.put(phone, name, now);
-    const checked = await this.check(phones, "partial");
+    const checked = await this.check(phones, "partial", new Set(phones));
     const contacts = this.contacts.getMany(phones);
     this.broadcast({ type: "contacts", contacts, removed: [] });
     log("contacts.imported", {
@@ -170,8 +170,9 @@ export class ContactBook {
    */
   async discover(phones: readonly string[]): Promise<Result<DiscoverResult>> {
     await this.resolveLegacy();
+    const saved = this.contacts.getMany(phones).map((contact) => contact.phone);
     return catchApiError(async () => {
-      const checked = await this.check(phones, "all");
+      const checked = await this.check(phones, "all", new Set(saved));
       if (checked.linked.length > 0) {
         this.broadcast({
           type: "contacts",
@@ -191,6 +192,22 @@ export class ContactBook {
     const result = await this.discover([phone]);
     if (!result.ok) return result;
     return ok(result.value.matches[0]?.user ?? null);
+  }
+
+  /**
+   * Links the saved contact of `phone` to `userId`, the account just
+   * created for that number. The number was checked while it had no
+   * account, so linking it now costs no discovery check. Does nothing
+   * when the contact is gone or already linked.
+   */
+  joined(phone: string, userId: string): void {
+    if (this.contacts.get(phone)?.userId !== null) return;
+    const now = Date.now();
+    const linked = this.contacts.link(phone, userId, now);
+    if (linked === undefined) return;
+    this.keeper.privacyChanged(now);
+    this.broadcast({ type: "contacts", contacts: [linked], removed: [] });
+    log("contacts.joined", { userId: this.store.me()?.id, contactId: userId });
   }
 
   /** Blocks a person: they see none of this person's presence or typing. */
@@ -222,23 +239,32 @@ export class ContactBook {
   private async check(
     phones: readonly string[],
     mode: ReserveMode,
+    watch: ReadonlySet<string>,
   ): Promise<CheckResult> {
-    const found = await this.lookUp(phones, mode);
+    const found = await this.lookUp(phones, mode, watch);
     return { ...found, linked: this.record(found) };
   }
 
-  /** Reserves checks for `phones` and looks up the allowed ones. */
+  /**
+   * Reserves checks for `phones` and looks up the allowed ones. The
+   * numbers in `watch` that have no account get linked by `joined` once
+   * an account is created for them.
+   */
   private async lookUp(
     phones: readonly string[],
     mode: ReserveMode,
+    watch: ReadonlySet<string>,
   ): Promise<Lookup> {
     const me = this.store.me();
     if (me === undefined) throw new Error("profile missing");
     const reservation = await this.quota.reserve(phones, mode);
-    const matches = await findAccounts(this.env, reservation.allowed, {
-      id: me.id,
-      ownProfile: () => this.ownProfile(),
-    });
+    const viewer = { id: me.id, ownProfile: () => this.ownProfile() };
+    const matches = await findAccounts(
+      this.env,
+      reservation.allowed,
+      viewer,
+      watch,
+    );
     return {
       matches,
       checked: reservation.allowed,

@@ -1,5 +1,7 @@
-import { describe, expect, it } from "vitest";
+import { env, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it, vi } from "vitest";
 import {
+  DISCOVERY_NUMBERS_PER_DAY,
   MAX_DISCOVERY_BATCH,
   type Contact,
   type PublicProfile,
@@ -24,6 +26,39 @@ async function putContact(owner: TestUser, phone: string, name: string) {
   return api("PUT", contactPath(phone), {
     cookie: owner.cookie,
     body: { name },
+  });
+}
+
+function hubStub(user: TestUser) {
+  return env.USER_HUB.get(env.USER_HUB.idFromName(user.id));
+}
+
+/** Records made-up checks until the person's daily discovery limit is used. */
+async function fillChecks(user: TestUser): Promise<void> {
+  await runInDurableObject(hubStub(user), (_instance, state) => {
+    state.storage.sql.exec(
+      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n
+         WHERE i < ?)
+       INSERT INTO discovery_check (phone_hash, checked_at)
+       SELECT 'filler-' || i, ? FROM n`,
+      DISCOVERY_NUMBERS_PER_DAY,
+      Date.now(),
+    );
+  });
+}
+
+async function clearChecks(user: TestUser): Promise<void> {
+  await runInDurableObject(hubStub(user), (_instance, state) => {
+    state.storage.sql.exec("DELETE FROM discovery_check");
+  });
+}
+
+/** Counts the numbers the person checked in the discovery window. */
+async function countChecks(user: TestUser): Promise<number> {
+  return runInDurableObject(hubStub(user), (_instance, state) => {
+    return state.storage.sql
+      .exec<{ n: number }>("SELECT COUNT(*) AS n FROM discovery_check")
+      .one().n;
   });
 }
 
@@ -287,9 +322,16 @@ describe("contacts sync", () => {
   it("sends the link discovery finds", async () => {
     const ana = await signUp();
     const phone = randomPhone();
+    // With the daily limit used up, the save leaves the number unchecked,
+    // so the sign-up below does not link it and discovery has to.
+    await fillChecks(ana);
     expect((await putContact(ana, phone, "Later")).status).toBe(200);
     const socket = await connect(ana);
     const cara = await signUp(phone);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(socket.frames.filter((f) => f.type === "contacts")).toEqual([]);
+    expect((await listContacts(ana))[0]?.userId).toBeNull();
+    await clearChecks(ana);
 
     const response = await api("POST", "/api/contacts/discover", {
       cookie: ana.cookie,
@@ -316,6 +358,78 @@ describe("contacts sync", () => {
     expect(again.status).toBe(200);
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(socket.frames.filter((f) => f.type === "contacts")).toEqual([]);
+    socket.close();
+  });
+});
+
+describe("contacts of new accounts", () => {
+  it("link when the number signs up", async () => {
+    const ana = await signUp();
+    const phone = randomPhone();
+    expect((await putContact(ana, phone, "Invited")).status).toBe(200);
+    const socket = await connect(ana);
+    const checksBefore = await countChecks(ana);
+
+    const cara = await signUp(phone);
+    const frame = await socket.next("contacts");
+    expect(frame.removed).toEqual([]);
+    expect(frame.contacts.map((c) => [c.phone, c.name, c.userId])).toEqual([
+      [phone, "Invited", cara.id],
+    ]);
+    const listed = await listContacts(ana);
+    expect(listed.map((c) => c.userId)).toEqual([cara.id]);
+    expect(await countChecks(ana)).toBe(checksBefore);
+    socket.close();
+  });
+
+  it("link for everyone who saved it", async () => {
+    const ana = await signUp();
+    const ben = await signUp();
+    const phone = randomPhone();
+    const imported = await api("POST", "/api/contacts/import", {
+      cookie: ana.cookie,
+      body: { contacts: [{ phone, name: "From Ana's book" }] },
+    });
+    expect(imported.status).toBe(200);
+    expect((await putContact(ben, phone, "From Ben")).status).toBe(200);
+
+    const cara = await signUp(phone);
+    await vi.waitFor(async () => {
+      expect((await listContacts(ana))[0]?.userId).toBe(cara.id);
+    });
+    await vi.waitFor(async () => {
+      expect((await listContacts(ben))[0]?.userId).toBe(cara.id);
+    });
+  });
+
+  it("skip a contact deleted before", async () => {
+    const ana = await signUp();
+    const phone = randomPhone();
+    expect((await putContact(ana, phone, "Gone")).status).toBe(200);
+    const removed = await api("DELETE", contactPath(phone), {
+      cookie: ana.cookie,
+    });
+    expect(removed.status).toBe(204);
+    const socket = await connect(ana);
+
+    await signUp(phone);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(socket.frames.filter((f) => f.type === "contacts")).toEqual([]);
+    expect(await listContacts(ana)).toEqual([]);
+    socket.close();
+  });
+
+  it("link only on the first sign-in", async () => {
+    const ana = await signUp();
+    const phone = randomPhone();
+    const cara = await signUp(phone);
+    expect((await putContact(ana, phone, "Cara")).status).toBe(200);
+    const socket = await connect(ana);
+
+    await signUp(phone, "Second device");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(socket.frames.filter((f) => f.type === "contacts")).toEqual([]);
+    expect((await listContacts(ana))[0]?.userId).toBe(cara.id);
     socket.close();
   });
 });
