@@ -193,10 +193,15 @@ export class UserHub extends DurableObject<Env> {
 
   /**
    * Saves or renames the contact of an E.164 number and checks the number
-   * for an account within the daily discovery limit.
+   * for an account within the daily discovery limit, or without a check
+   * when `knownUserId` is the account using the number.
    */
-  async putContact(phone: string, name: string): Promise<Result<SavedContact>> {
-    return this.contacts.put(phone, name);
+  async putContact(
+    phone: string,
+    name: string,
+    knownUserId?: string,
+  ): Promise<Result<SavedContact>> {
+    return this.contacts.put(phone, name, knownUserId);
   }
 
   /** Deletes the contact of a number; false when there was none. */

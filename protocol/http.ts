@@ -168,9 +168,14 @@ export const ContactsReply = z.object({ contacts: z.array(Contact) });
 /**
  * PUT /api/contacts/:phone (E.164, URL-encoded), which adds or renames the
  * contact, checks the number for an account (counting against the daily
- * discovery limit) and replies with `{ contact, user }`.
+ * discovery limit) and replies with `{ contact, user }`. `userId` is an
+ * account id the caller already has, such as that of someone who wrote to
+ * them. When that account uses the number, the contact is linked to it
+ * without a check, because GET /api/users/:userId returns its number too.
  */
-export const PutContactBody = z.object({ name: displayName }).strict();
+export const PutContactBody = z
+  .object({ name: displayName, userId: userId.optional() })
+  .strict();
 export const ContactReply = z.object({
   contact: Contact,
   /** The account using the number, or null when none (or not checked). */

@@ -87,13 +87,21 @@ export class ContactBook {
   /**
    * Checks the number for an account if the daily discovery limit allows,
    * then saves or renames the contact. `user` is null when no account was
-   * found or the number was not checked.
+   * found or the number was not checked. When `knownUserId`, an account
+   * id the caller already has, uses the number, it is linked without a
+   * check.
    */
-  async put(phone: string, name: string): Promise<Result<SavedContact>> {
+  async put(
+    phone: string,
+    name: string,
+    knownUserId?: string,
+  ): Promise<Result<SavedContact>> {
     await this.resolveLegacy();
     const full = this.rejectWhenFull(phone);
     if (full !== null) return full;
-    const found = await this.lookUp([phone], "partial", new Set([phone]));
+    const found =
+      (await this.knownAccount(phone, knownUserId)) ??
+      (await this.lookUp([phone], "partial", new Set([phone])));
     // Other requests ran during the lookup. Writing the row only now, with
     // no await before the broadcast, orders this save after a delete that
     // came meanwhile, so every device ends with the stored row.
@@ -105,6 +113,30 @@ export class ContactBook {
     if (contact === undefined) throw new Error("contact row missing after put");
     this.broadcast({ type: "contacts", contacts: [contact], removed: [] });
     return ok({ contact, user: found.matches[0]?.user ?? null });
+  }
+
+  /**
+   * Returns `userId` as the account of `phone` when its profile shows
+   * that number, else null. The caller learns nothing new from this,
+   * because GET /api/users/:userId returns the number too, so it spends
+   * no discovery check.
+   */
+  private async knownAccount(
+    phone: string,
+    userId: string | undefined,
+  ): Promise<Lookup | null> {
+    const me = this.store.me();
+    if (userId === undefined || me === undefined || userId === me.id) {
+      return null;
+    }
+    const user = await userHub(this.env, userId).getProfile(me.id);
+    if (user?.phone !== phone) return null;
+    return {
+      matches: [{ phone, user }],
+      checked: [phone],
+      unchecked: 0,
+      remaining: this.quota.remaining(),
+    };
   }
 
   /** Rejects a new number when the list is at MAX_CONTACTS, else null. */

@@ -94,6 +94,12 @@ export class DiscoveryQuota {
     return { allowed, remaining: room - fresh };
   }
 
+  /** Returns how many new numbers the person may still check now. */
+  remaining(now = Date.now()): number {
+    this.prune(now);
+    return Math.max(0, this.limit - this.used());
+  }
+
   private prune(now: number): void {
     this.sql.exec(
       "DELETE FROM discovery_check WHERE checked_at <= ?",

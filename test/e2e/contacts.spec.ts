@@ -116,6 +116,48 @@ test("unknown sender can be added from the banner", async ({ newPerson }) => {
   await expect(chatLink(ana.page, "Ben from work")).toBeVisible();
 });
 
+/**
+ * Uses up the person's daily number checks with numbers without an
+ * account, so the next contact they save stays unchecked and unlinked.
+ */
+async function useUpChecks(page: Page): Promise<void> {
+  for (let batch = 0; batch < 5; batch += 1) {
+    const phones = Array.from({ length: 200 }, () => uniquePhone());
+    const reply = await page.request.post("/api/contacts/discover", {
+      data: { phones },
+    });
+    expect(reply.status(), "POST /api/contacts/discover status").toBe(200);
+  }
+}
+
+test("banner links a number saved unchecked", async ({ newPerson }) => {
+  const ana = await newPerson("Ana");
+  const ben = await newPerson("Ben");
+  await useUpChecks(ana.page);
+  await openContacts(ana.page);
+  await addContact(ana.page, ben.phone, "Ben Saved");
+  await expect(ana.page.getByRole("alert")).toContainText(
+    "Ben Saved is not on Messenger yet.",
+  );
+
+  await openDirectChat(ben.page, ana.phone);
+  await sendText(ben.page, "Hi, it's Ben");
+  await ana.page.goto("/");
+  await openChat(ana.page, `${formattedPhone(ben.phone)} ~Ben`);
+  const banner = ana.page.getByRole("region", { name: "Unknown number" });
+  await banner.getByRole("button", { name: "Add to contacts" }).click();
+  const dialog = ana.page.getByRole("dialog", { name: "Edit contact" });
+  await expect(
+    dialog.getByRole("textbox", { name: "Contact name" }),
+  ).toHaveValue("Ben Saved");
+  await dialog.getByRole("button", { name: "Save contact" }).click();
+
+  await expect(dialog).toHaveCount(0);
+  await expect(banner).toHaveCount(0);
+  await expect(chatHeader(ana.page)).toContainText("Ben Saved");
+  await expect(chatHeader(ana.page)).not.toContainText("~Ben");
+});
+
 test("banner blocks an unknown sender", async ({ newPerson }) => {
   const ana = await newPerson("Ana");
   const ben = await newPerson("Ben");

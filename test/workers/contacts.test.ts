@@ -243,7 +243,7 @@ describe("contacts bad input", () => {
       {
         method: "PUT",
         path: contactPath(randomPhone()),
-        body: { name: "Ann", userId: ana.id },
+        body: { name: "Ann", email: "ann@example.com" },
       },
       {
         method: "POST",
@@ -431,5 +431,47 @@ describe("contacts of new accounts", () => {
     expect(socket.frames.filter((f) => f.type === "contacts")).toEqual([]);
     expect((await listContacts(ana))[0]?.userId).toBe(cara.id);
     socket.close();
+  });
+});
+
+describe("contacts of known accounts", () => {
+  it("link without a check", async () => {
+    const ana = await signUp();
+    const ben = await signUp();
+    await fillChecks(ana);
+    const response = await api("PUT", contactPath(ben.phone), {
+      cookie: ana.cookie,
+      body: { name: "Ben", userId: ben.id },
+    });
+    expect(response.status).toBe(200);
+    const body = await json<SavedReply>(response);
+    expect(body.contact.userId).toBe(ben.id);
+    expect(body.user?.id).toBe(ben.id);
+    expect(await countChecks(ana)).toBe(DISCOVERY_NUMBERS_PER_DAY);
+  });
+
+  it("ignore an account of another number", async () => {
+    const ana = await signUp();
+    const ben = await signUp();
+    const cara = await signUp();
+    await fillChecks(ana);
+    const response = await api("PUT", contactPath(ben.phone), {
+      cookie: ana.cookie,
+      body: { name: "Ben", userId: cara.id },
+    });
+    expect(response.status).toBe(200);
+    const body = await json<SavedReply>(response);
+    expect(body.contact.userId).toBeNull();
+    expect(body.user).toBeNull();
+  });
+
+  it("reject an id that is no user id", async () => {
+    const ana = await signUp();
+    const response = await api("PUT", contactPath(randomPhone()), {
+      cookie: ana.cookie,
+      body: { name: "Ben", userId: "ben" },
+    });
+    expect(response.status).toBe(400);
+    expect((await errorOf(response)).field).toBe("userId");
   });
 });

@@ -72,8 +72,9 @@ export function phoneParam(request: ApiRequest): string {
 async function putContact(request: ApiRequest, env: Env): Promise<Response> {
   const { me } = await requireSession(request, env);
   const phone = phoneParam(request);
-  const { name } = await readBody(request, PutContactBody);
-  const saved = unwrap(await userHub(env, me.id).putContact(phone, name));
+  const { name, userId } = await readBody(request, PutContactBody);
+  const hub = userHub(env, me.id);
+  const saved = unwrap(await hub.putContact(phone, name, userId));
   return jsonResponse(saved);
 }
 

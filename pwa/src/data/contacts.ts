@@ -112,15 +112,19 @@ function contactPath(phone: string): string {
 /**
  * Saves the number `phone` (E.164) as a contact under `name`, or renames
  * the contact. Returns the stored contact; its `userId` names the account
- * using the number, whose profile is cached too.
+ * using the number, whose profile is cached too. `knownUserId` is an
+ * account id this person already has, such as that of someone who wrote
+ * to them. When that account uses the number, the server links it without
+ * spending a daily check.
  */
 export async function saveContact(
   phone: string,
   name: string,
+  knownUserId?: string,
 ): Promise<Contact> {
-  const reply = await apiRequest("PUT", contactPath(phone), ContactReply, {
-    name,
-  });
+  const body =
+    knownUserId === undefined ? { name } : { name, userId: knownUserId };
+  const reply = await apiRequest("PUT", contactPath(phone), ContactReply, body);
   if (reply.user !== null) await db.profiles.put(reply.user);
   await putContacts([reply.contact]);
   return reply.contact;
