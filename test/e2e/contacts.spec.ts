@@ -273,6 +273,32 @@ test("second device sees contact changes", async ({ newPerson, newDevice }) => {
   await expect(ana.page.getByText("No contacts yet")).toBeVisible();
 });
 
+test("contact requests keep numbers out of URLs", async ({ newPerson }) => {
+  const ana = await newPerson("Ana");
+  const ben = await newPerson("Ben");
+  const urls: string[] = [];
+  ana.page.on("request", (request) => urls.push(request.url()));
+  await openContacts(ana.page);
+  await addContact(ana.page, ben.phone, "Ben Phone");
+
+  const row = contactRow(ana.page, "Ben Phone");
+  await row
+    .getByRole("button", { name: "Contact actions for Ben Phone" })
+    .click();
+  await ana.page.getByRole("menuitem", { name: "Delete contact" }).click();
+  const confirm = ana.page.getByRole("dialog", { name: "Delete Ben Phone?" });
+  await confirm.getByRole("button", { name: "Delete" }).click();
+  await expect(ana.page.getByText("No contacts yet")).toBeVisible();
+
+  // Request logs (wrangler's and Cloudflare's) record every URL.
+  const national = ben.phone.slice("+49".length);
+  for (const url of urls) {
+    expect(decodeURIComponent(url)).not.toContain(national);
+  }
+  const paths = urls.map((url) => new URL(url).pathname);
+  expect(paths).toContain("/api/contacts/remove");
+});
+
 test("privacy audiences are saved", async ({ newPerson }) => {
   const ana = await newPerson("Ana");
   await ana.page.goto("/settings");

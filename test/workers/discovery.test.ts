@@ -260,10 +260,9 @@ describe("import under the limit", () => {
     const ana = await signUp();
     const ben = await signUp();
     await seedChecks(ana, DISCOVERY_NUMBERS_PER_DAY, Date.now());
-    const path = `/api/contacts/${encodeURIComponent(ben.phone)}`;
-    const response = await api("PUT", path, {
+    const response = await api("POST", "/api/contacts", {
       cookie: ana.cookie,
-      body: { name: "Ben" },
+      body: { phone: ben.phone, name: "Ben" },
     });
     expect(response.status).toBe(200);
     const body = await json<{ contact: Contact; user: PublicProfile | null }>(

@@ -105,10 +105,6 @@ export async function applyContactsFrame(
   await putContacts(frame.contacts);
 }
 
-function contactPath(phone: string): string {
-  return `/contacts/${encodeURIComponent(phone)}`;
-}
-
 /**
  * Saves the number `phone` (E.164) as a contact under `name`, or renames
  * the contact. Returns the stored contact; its `userId` names the account
@@ -123,8 +119,10 @@ export async function saveContact(
   knownUserId?: string,
 ): Promise<Contact> {
   const body =
-    knownUserId === undefined ? { name } : { name, userId: knownUserId };
-  const reply = await apiRequest("PUT", contactPath(phone), ContactReply, body);
+    knownUserId === undefined
+      ? { phone, name }
+      : { phone, name, userId: knownUserId };
+  const reply = await apiRequest("POST", "/contacts", ContactReply, body);
   if (reply.user !== null) await db.profiles.put(reply.user);
   await putContacts([reply.contact]);
   return reply.contact;
@@ -133,7 +131,7 @@ export async function saveContact(
 /** Deletes the contact `phone`; one already gone elsewhere counts as done. */
 export async function removeContact(phone: string): Promise<void> {
   try {
-    await apiRequest("DELETE", contactPath(phone), null);
+    await apiRequest("POST", "/contacts/remove", null, { phone });
   } catch (error) {
     if (!(error instanceof ApiFailure && error.code === "not_found")) {
       throw error;

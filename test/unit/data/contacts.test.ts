@@ -125,9 +125,11 @@ describe("contact requests", () => {
     fetchMock.mockResolvedValue(reply(200, { contact: saved, user: PROFILE }));
     await saveContact("+493011111111", "Ana S");
     const [url, init] = fetchMock.mock.calls[0]!;
-    expect(url).toBe("/api/contacts/%2B493011111111");
-    expect(init?.method).toBe("PUT");
-    expect(init?.body).toBe(JSON.stringify({ name: "Ana S" }));
+    expect(url).toBe("/api/contacts");
+    expect(init?.method).toBe("POST");
+    expect(init?.body).toBe(
+      JSON.stringify({ phone: "+493011111111", name: "Ana S" }),
+    );
     expect(await db.contacts.get("+493011111111")).toEqual(saved);
     expect(await db.profiles.get(PEER)).toEqual(PROFILE);
   });
@@ -138,6 +140,10 @@ describe("contact requests", () => {
       reply(404, { error: { code: "not_found", message: "Not saved." } }),
     );
     await removeContact("+493011111111");
+    const [url, init] = fetchMock.mock.calls[0]!;
+    expect(url).toBe("/api/contacts/remove");
+    expect(init?.method).toBe("POST");
+    expect(init?.body).toBe(JSON.stringify({ phone: "+493011111111" }));
     expect(await db.contacts.count()).toBe(0);
   });
 
