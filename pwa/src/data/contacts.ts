@@ -56,11 +56,35 @@ export function watchContacts(): void {
   });
 }
 
-/** Replaces the stored contacts with the server's list. */
-async function replaceContacts(list: Contact[]): Promise<void> {
+/** Reads the stored contacts as JSON text by phone number. */
+async function storedVersions(): Promise<Map<string, string>> {
+  const rows = await db.contacts.toArray();
+  return new Map(rows.map((row) => [row.phone, JSON.stringify(row)]));
+}
+
+/**
+ * Replaces the stored contacts with the server's list, except the numbers
+ * whose row changed since `before` was read (in any tab). Such a change
+ * came from a `contacts` frame or a save reply while the list was on its
+ * way, and may be newer than the list. When it is older, the frames of
+ * the later changes are still on their way and bring the row up to date.
+ */
+async function replaceContacts(
+  list: Contact[],
+  before: Map<string, string>,
+): Promise<void> {
   await db.transaction("rw", db.contacts, async () => {
-    await db.contacts.clear();
-    await db.contacts.bulkPut(list);
+    const now = await storedVersions();
+    const changed = new Set<string>();
+    for (const phone of new Set([...before.keys(), ...now.keys()])) {
+      if (before.get(phone) !== now.get(phone)) changed.add(phone);
+    }
+    const listed = new Set(list.map((row) => row.phone));
+    const stale = [...now.keys()].filter(
+      (phone) => !listed.has(phone) && !changed.has(phone),
+    );
+    await db.contacts.bulkDelete(stale);
+    await db.contacts.bulkPut(list.filter((row) => !changed.has(row.phone)));
   });
 }
 
@@ -84,11 +108,12 @@ async function putContacts(rows: readonly Contact[]): Promise<void> {
 export async function loadContacts(): Promise<void> {
   contactsRefresh.value = "loading";
   try {
+    const before = await storedVersions();
     const [saved, blocks] = await Promise.all([
       apiRequest("GET", "/contacts", ContactsReply),
       apiRequest("GET", "/blocks", BlocksReply),
     ]);
-    await replaceContacts(saved.contacts);
+    await replaceContacts(saved.contacts, before);
     blocked.value = new Set(blocks.blocked.map((b) => b.userId));
     contactsRefresh.value = "idle";
   } catch (error) {

@@ -113,6 +113,42 @@ describe("contact requests", () => {
     ]);
   });
 
+  it("load keeps changes made while it ran", async () => {
+    const kept = contact("+493033333333", { name: "Kept", updatedAt: 2 });
+    const renamed = contact("+493044444444", { name: "Old", updatedAt: 2 });
+    const removed = contact("+493055555555");
+    const untouched = contact("+493066666666");
+    await db.contacts.bulkPut([renamed, removed, untouched]);
+    let answer: (response: Response) => void = () => undefined;
+    fetchMock.mockImplementation((url) =>
+      url === "/api/contacts"
+        ? new Promise((resolve) => {
+            answer = resolve;
+          })
+        : Promise.resolve(reply(200, { blocked: [] })),
+    );
+    const loading = loadContacts();
+    await vi.waitFor(() => expect(fetchMock).toHaveBeenCalledTimes(2));
+
+    // The server listed its contacts before these frames' changes.
+    await handleFrame({
+      type: "contacts",
+      contacts: [kept, { ...renamed, name: "New", updatedAt: 3 }],
+      removed: [removed.phone],
+    });
+    answer(reply(200, { contacts: [renamed, removed] }));
+    await loading;
+
+    const stored = new Map(
+      (await db.contacts.toArray()).map((row) => [row.phone, row.name]),
+    );
+    expect(stored.get(kept.phone)).toBe("Kept");
+    expect(stored.get(renamed.phone)).toBe("New");
+    expect(stored.has(removed.phone)).toBe(false);
+    // A row no change touched follows the server's list, which lacks it.
+    expect(stored.has(untouched.phone)).toBe(false);
+  });
+
   it("load failure keeps the stored list", async () => {
     await db.contacts.put(contact("+493099999999"));
     fetchMock.mockRejectedValue(new TypeError("Failed to fetch"));
