@@ -147,9 +147,17 @@ export async function saveContact(
     knownUserId === undefined
       ? { phone, name }
       : { phone, name, userId: knownUserId };
+  const existed = (await db.contacts.get(phone)) !== undefined;
   const reply = await apiRequest("POST", "/contacts", ContactReply, body);
   if (reply.user !== null) await db.profiles.put(reply.user);
-  await putContacts([reply.contact]);
+  await db.transaction("rw", db.contacts, async () => {
+    // A contact stored before the request and gone now was removed by a
+    // frame during it. When the server removed it after this save,
+    // storing the reply would bring back a deleted contact here only. When
+    // it removed it before, the frame of this save restores the row.
+    const removed = existed && (await db.contacts.get(phone)) === undefined;
+    if (!removed) await putContacts([reply.contact]);
+  });
   return reply.contact;
 }
 

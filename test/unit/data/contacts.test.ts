@@ -170,6 +170,32 @@ describe("contact requests", () => {
     expect(await db.profiles.get(PEER)).toEqual(PROFILE);
   });
 
+  it("save reply keeps a removal made meanwhile", async () => {
+    const stored = contact("+493011111111", { name: "Old", updatedAt: 2 });
+    await db.contacts.put(stored);
+    let answer: (response: Response) => void = () => undefined;
+    fetchMock.mockReturnValue(
+      new Promise((resolve) => {
+        answer = resolve;
+      }),
+    );
+    const saving = saveContact(stored.phone, "New");
+    await vi.waitFor(() => expect(fetchMock).toHaveBeenCalledTimes(1));
+
+    // Another device removed the contact after the server saved the name:
+    // both frames arrive before the reply to the save.
+    const renamed = { ...stored, name: "New", updatedAt: 3 };
+    await handleFrame({ type: "contacts", contacts: [renamed], removed: [] });
+    await handleFrame({
+      type: "contacts",
+      contacts: [],
+      removed: [stored.phone],
+    });
+    answer(reply(200, { contact: renamed, user: null }));
+    await saving;
+    expect(await db.contacts.get(stored.phone)).toBeUndefined();
+  });
+
   it("remove deletes a contact already gone", async () => {
     await db.contacts.put(contact("+493011111111"));
     fetchMock.mockResolvedValue(
