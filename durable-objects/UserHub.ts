@@ -186,9 +186,22 @@ export class UserHub extends DurableObject<Env> {
 
   // ---- contacts and blocks -------------------------------------------------
 
-  /** Lists the contacts, first resolving the numbers of migrated rows. */
+  /**
+   * Lists the contacts, first resolving the numbers of migrated rows. Then,
+   * in the background, checks numbers the daily limit left unchecked.
+   */
   async listContacts(): Promise<Contact[]> {
-    return this.contacts.list();
+    const contacts = await this.contacts.list();
+    const userId = this.store.me()?.id;
+    this.ctx.waitUntil(
+      this.contacts.checkUnchecked().catch((error: unknown) => {
+        log("contacts.unchecked_failed", {
+          userId,
+          error: errorMessage(error),
+        });
+      }),
+    );
+    return contacts;
   }
 
   /**

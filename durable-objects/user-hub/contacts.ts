@@ -1,6 +1,8 @@
 import {
+  DISCOVERY_NUMBERS_PER_DAY,
   MAX_BLOCKED,
   MAX_CONTACTS,
+  MAX_DISCOVERY_BATCH,
   type Contact,
   type PublicProfile,
   type ServerFrame,
@@ -21,6 +23,13 @@ import type { PresenceKeeper } from "./presence.ts";
 import type { PresenceStore } from "./presence-store.ts";
 import { profileFor } from "./profile.ts";
 import type { HubStore } from "./store.ts";
+
+/**
+ * Daily checks that the background check of unchecked contacts leaves
+ * unused, a tenth of the limit, so that the person's own saves and
+ * lookups still find room.
+ */
+const RESERVED_CHECKS = DISCOVERY_NUMBERS_PER_DAY / 10;
 
 /** Frame with the changed contacts, sent to every device of the person. */
 export type ContactsFrame = Extract<ServerFrame, { type: "contacts" }>;
@@ -68,6 +77,7 @@ interface CheckResult extends Lookup {
 export class ContactBook {
   private legacyResolved = false;
   private legacyRun: Promise<void> | undefined;
+  private uncheckedRun: Promise<void> | undefined;
 
   constructor(
     private readonly env: Env,
@@ -227,6 +237,36 @@ export class ContactBook {
   }
 
   /**
+   * Checks saved numbers that the daily discovery limit left unchecked,
+   * oldest first and at most MAX_DISCOVERY_BATCH at a time, leaving
+   * RESERVED_CHECKS of the day's checks unused. Sends a `contacts` frame
+   * with the accounts it finds. A call while one runs joins that run.
+   */
+  checkUnchecked(): Promise<void> {
+    this.uncheckedRun ??= this.runUnchecked().finally(() => {
+      this.uncheckedRun = undefined;
+    });
+    return this.uncheckedRun;
+  }
+
+  private async runUnchecked(): Promise<void> {
+    const room = this.quota.remaining() - RESERVED_CHECKS;
+    if (room <= 0) return;
+    const phones = this.contacts.unchecked(Math.min(room, MAX_DISCOVERY_BATCH));
+    if (phones.length === 0) return;
+    const found = await this.lookUp(phones, "partial", new Set(phones));
+    const linked = this.record(found);
+    if (linked.length > 0) {
+      this.broadcast({ type: "contacts", contacts: linked, removed: [] });
+    }
+    log("contacts.unchecked_checked", {
+      userId: this.store.me()?.id,
+      checked: found.checked.length,
+      linked: linked.length,
+    });
+  }
+
+  /**
    * Links the saved contact of `phone` to `userId`, the account just
    * created for that number. The number was checked while it had no
    * account, so linking it now costs no discovery check. Does nothing
@@ -237,6 +277,7 @@ export class ContactBook {
     const now = Date.now();
     const linked = this.contacts.link(phone, userId, now);
     if (linked === undefined) return;
+    this.contacts.markChecked([phone], now);
     this.keeper.privacyChanged(now);
     this.broadcast({ type: "contacts", contacts: [linked], removed: [] });
     log("contacts.joined", { userId: this.store.me()?.id, contactId: userId });
@@ -321,6 +362,7 @@ export class ContactBook {
       );
       if (changed !== undefined) linked.push(changed);
     }
+    this.contacts.markChecked(found.checked, now);
     if (linked.length > 0) this.keeper.privacyChanged(now);
     return linked;
   }
