@@ -102,6 +102,40 @@ describe("vCard 2.1 encodings", () => {
     expect(parseVcards(text)[0]?.name).toBe("Иван Иванов");
   });
 
+  it("joins soft breaks after a folded parameter", () => {
+    const text = crlf(
+      "BEGIN:VCARD",
+      "VERSION:2.1",
+      "FN;CHARSET=UTF-8;ENCODING=QUOTED-",
+      " PRINTABLE:=D0=98=D0=B2=",
+      "=D0=B0=D0=BD=",
+      "",
+      "TEL;CELL:+49301234567",
+      "END:VCARD",
+    );
+    expect(parseVcards(text)).toEqual([
+      {
+        name: "Иван",
+        phones: [{ value: "+49301234567", types: ["cell"] }],
+      },
+    ]);
+  });
+
+  it("unfolds a PHOTO of many lines", () => {
+    const lines = Array.from({ length: 50_000 }, () => " QUFBQUFB");
+    const text = crlf(
+      "BEGIN:VCARD",
+      "FN:Pat",
+      "PHOTO;ENCODING=b;TYPE=JPEG:/9j/",
+      ...lines,
+      "TEL:+49301234567",
+      "END:VCARD",
+    );
+    expect(parseVcards(text)).toEqual([
+      { name: "Pat", phones: [{ value: "+49301234567", types: [] }] },
+    ]);
+  });
+
   it("decodes the CHARSET of a quoted-printable value", () => {
     const text = crlf(
       "BEGIN:VCARD",
