@@ -273,6 +273,68 @@ test("second device sees contact changes", async ({ newPerson, newDevice }) => {
   await expect(ana.page.getByText("No contacts yet")).toBeVisible();
 });
 
+/** Returns the names of the Contacts screen's rows, sorted. */
+async function shownNames(page: Page): Promise<string[]> {
+  const names = await page
+    .getByRole("list", { name: "Contacts" })
+    .getByRole("listitem")
+    .locator(".contact-row__name")
+    .allTextContents();
+  return names.sort();
+}
+
+/** Returns the names of the person's contacts on the server, sorted. */
+async function serverNames(page: Page): Promise<string[]> {
+  const reply = await page.request.get("/api/contacts");
+  const { contacts } = (await reply.json()) as {
+    contacts: { name: string }[];
+  };
+  return contacts.map((contact) => contact.name).sort();
+}
+
+test("rename and delete at once agree", async ({ newPerson, newDevice }) => {
+  const ana = await newPerson("Ana");
+  const ben = await newPerson("Ben");
+  const tablet = await newDevice(ana);
+  await openContacts(ana.page);
+  await addContact(ana.page, ben.phone, "Ben Phone");
+  await openContacts(tablet);
+  await expect(contactRow(tablet, "Ben Phone")).toBeVisible();
+
+  // Open both dialogs first, then confirm both at once.
+  await contactRow(ana.page, "Ben Phone")
+    .getByRole("button", { name: "Contact actions for Ben Phone" })
+    .click();
+  await ana.page.getByRole("menuitem", { name: "Edit name" }).click();
+  const edit = ana.page.getByRole("dialog", { name: "Edit contact" });
+  await edit.getByRole("textbox", { name: "Contact name" }).fill("Ben New");
+  await contactRow(tablet, "Ben Phone")
+    .getByRole("button", { name: "Contact actions for Ben Phone" })
+    .click();
+  await tablet.getByRole("menuitem", { name: "Delete contact" }).click();
+  const confirm = tablet.getByRole("dialog", { name: "Delete Ben Phone?" });
+  // A dialog may close before its request returns, when the other
+  // change's frame removes the row that renders it, so the test waits
+  // for both replies.
+  const saved = ana.page.waitForResponse(
+    (response) => new URL(response.url()).pathname === "/api/contacts",
+  );
+  const removed = tablet.waitForResponse(
+    (response) => new URL(response.url()).pathname === "/api/contacts/remove",
+  );
+  await Promise.all([
+    edit.getByRole("button", { name: "Save contact" }).click(),
+    confirm.getByRole("button", { name: "Delete" }).click(),
+  ]);
+  expect((await saved).status()).toBe(200);
+  expect([204, 404]).toContain((await removed).status());
+
+  // Whichever change the server applied last, both devices show its list.
+  const server = await serverNames(ana.page);
+  await expect.poll(() => shownNames(ana.page)).toEqual(server);
+  await expect.poll(() => shownNames(tablet)).toEqual(server);
+});
+
 test("contact requests keep numbers out of URLs", async ({ newPerson }) => {
   const ana = await newPerson("Ana");
   const ben = await newPerson("Ben");

@@ -163,6 +163,7 @@ export async function saveContact(
 
 /** Deletes the contact `phone`; one already gone elsewhere counts as done. */
 export async function removeContact(phone: string): Promise<void> {
+  const before = JSON.stringify(await db.contacts.get(phone));
   try {
     await apiRequest("POST", "/contacts/remove", null, { phone });
   } catch (error) {
@@ -170,7 +171,14 @@ export async function removeContact(phone: string): Promise<void> {
       throw error;
     }
   }
-  await db.contacts.delete(phone);
+  await db.transaction("rw", db.contacts, async () => {
+    // A row that changed during the request was written by a frame: a
+    // save that the server applied after this removal, or one before it
+    // whose removal frame is still on its way. Either way the frames
+    // decide, and deleting here could hide a contact the server keeps.
+    const now = JSON.stringify(await db.contacts.get(phone));
+    if (now === before) await db.contacts.delete(phone);
+  });
 }
 
 /** A contact to import: a number in E.164 form and the name to save. */

@@ -196,6 +196,32 @@ describe("contact requests", () => {
     expect(await db.contacts.get(stored.phone)).toBeUndefined();
   });
 
+  it("remove keeps a save made after it", async () => {
+    const stored = contact("+493011111111", { name: "Old", updatedAt: 2 });
+    await db.contacts.put(stored);
+    let answer: (response: Response) => void = () => undefined;
+    fetchMock.mockReturnValue(
+      new Promise((resolve) => {
+        answer = resolve;
+      }),
+    );
+    const removing = removeContact(stored.phone);
+    await vi.waitFor(() => expect(fetchMock).toHaveBeenCalledTimes(1));
+
+    // The server removed the contact, then another device saved it again:
+    // both frames arrive before the reply to the removal.
+    const saved = { ...stored, name: "New", addedAt: 3, updatedAt: 3 };
+    await handleFrame({
+      type: "contacts",
+      contacts: [],
+      removed: [stored.phone],
+    });
+    await handleFrame({ type: "contacts", contacts: [saved], removed: [] });
+    answer(reply(204));
+    await removing;
+    expect(await db.contacts.get(stored.phone)).toEqual(saved);
+  });
+
   it("remove deletes a contact already gone", async () => {
     await db.contacts.put(contact("+493011111111"));
     fetchMock.mockResolvedValue(
