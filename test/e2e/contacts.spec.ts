@@ -301,7 +301,7 @@ test("rename and delete at once agree", async ({ newPerson, newDevice }) => {
   await openContacts(tablet);
   await expect(contactRow(tablet, "Ben Phone")).toBeVisible();
 
-  // Open both dialogs first, then confirm both at once.
+  // Open both dialogs first.
   await contactRow(ana.page, "Ben Phone")
     .getByRole("button", { name: "Contact actions for Ben Phone" })
     .click();
@@ -313,19 +313,31 @@ test("rename and delete at once agree", async ({ newPerson, newDevice }) => {
     .click();
   await tablet.getByRole("menuitem", { name: "Delete contact" }).click();
   const confirm = tablet.getByRole("dialog", { name: "Delete Ben Phone?" });
-  // A dialog may close before its request returns, when the other
-  // change's frame removes the row that renders it, so the test waits
-  // for both replies.
-  const saved = ana.page.waitForResponse(
-    (response) => new URL(response.url()).pathname === "/api/contacts",
-  );
+  // The tablet's removal is held until Ana's save has left, so both are
+  // in flight together and neither frame can close the other's dialog
+  // before its button is pressed.
+  let saveSent: () => void = () => undefined;
+  const bothSent = new Promise<void>((resolve) => {
+    saveSent = resolve;
+  });
+  await tablet.route("**/api/contacts/remove", async (route) => {
+    await bothSent;
+    await route.continue();
+  });
+  ana.page.on("request", (request) => {
+    const path = new URL(request.url()).pathname;
+    if (request.method() === "POST" && path === "/api/contacts") saveSent();
+  });
   const removed = tablet.waitForResponse(
     (response) => new URL(response.url()).pathname === "/api/contacts/remove",
   );
-  await Promise.all([
-    edit.getByRole("button", { name: "Save contact" }).click(),
-    confirm.getByRole("button", { name: "Delete" }).click(),
-  ]);
+  const saved = ana.page.waitForResponse(
+    (response) =>
+      response.request().method() === "POST" &&
+      new URL(response.url()).pathname === "/api/contacts",
+  );
+  await confirm.getByRole("button", { name: "Delete" }).click();
+  await edit.getByRole("button", { name: "Save contact" }).click();
   expect((await saved).status()).toBe(200);
   expect([204, 404]).toContain((await removed).status());
 
