@@ -11,7 +11,8 @@ import {
   randomDigits,
   sha256Hex,
 } from "../worker/crypto.ts";
-import type { Env } from "../worker/env.ts";
+import { userHub, type Env } from "../worker/env.ts";
+import { errorMessage, log } from "../worker/log.ts";
 import { catchApiError, type Result } from "../worker/result.ts";
 import { ApiError } from "../protocol/index.ts";
 import { migrate } from "./schema.ts";
@@ -37,6 +38,11 @@ const MIGRATIONS = [
      recipient TEXT NOT NULL,
      body TEXT NOT NULL,
      sent_at INTEGER NOT NULL
+   );`,
+  // People who saved this number as a contact while no account used it.
+  `CREATE TABLE join_watcher (
+     user_id TEXT PRIMARY KEY,
+     watched_at INTEGER NOT NULL
    );`,
 ];
 
@@ -77,12 +83,62 @@ export class PhoneDirectory extends DurableObject<Env> {
     );
   }
 
-  /** Returns the id of the account using this number, or null. */
-  lookup(): string | null {
+  /**
+   * Returns the id of the account using this number, or null. When no
+   * account uses it and `watcherId` is given, records that person, whose
+   * hub announceJoin notifies once an account is created for the number.
+   */
+  lookup(watcherId?: string, now = Date.now()): string | null {
     const row = this.ctx.storage.sql
       .exec<{ user_id: string }>("SELECT user_id FROM account")
       .toArray()[0];
-    return row?.user_id ?? null;
+    const userId = row?.user_id ?? null;
+    if (userId === null && watcherId !== undefined) {
+      this.ctx.storage.sql.exec(
+        `INSERT INTO join_watcher (user_id, watched_at) VALUES (?, ?)
+         ON CONFLICT(user_id) DO UPDATE SET watched_at = excluded.watched_at`,
+        watcherId,
+        now,
+      );
+    }
+    return userId;
+  }
+
+  /**
+   * Notifies the hub of everyone who saved this number (`phone`, the name
+   * of this object) before it had an account that `userId` now uses it,
+   * and deletes their records. The Worker calls this after the new
+   * account's hub has its profile, so the profile is readable when the
+   * watchers' devices request it.
+   *
+   * NOTE: one call per watcher in this invocation. Cloudflare's Workers
+   * limits page, which Durable Objects share, allows 50 subrequests per
+   * request on the Free plan and 10,000 on Paid, so the calls beyond that
+   * fail and those watchers stay unlinked.
+   */
+  async announceJoin(phone: string, userId: string): Promise<void> {
+    if (this.lookup() !== userId) return;
+    const watchers = this.ctx.storage.sql
+      .exec<{ user_id: string }>("SELECT user_id FROM join_watcher")
+      .toArray()
+      .map((row) => row.user_id);
+    this.ctx.storage.sql.exec("DELETE FROM join_watcher");
+    await Promise.all(
+      watchers.map(async (watcherId) => {
+        try {
+          await userHub(this.env, watcherId).numberJoined(phone, userId);
+        } catch (error) {
+          log("phone.join_notify_failed", {
+            userId,
+            watcherId,
+            error: errorMessage(error),
+          });
+        }
+      }),
+    );
+    if (watchers.length > 0) {
+      log("phone.join_announced", { userId, watchers: watchers.length });
+    }
   }
 
   /**

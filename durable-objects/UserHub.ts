@@ -186,17 +186,35 @@ export class UserHub extends DurableObject<Env> {
 
   // ---- contacts and blocks -------------------------------------------------
 
-  /** Lists the contacts, first resolving the numbers of migrated rows. */
+  /**
+   * Lists the contacts, first resolving the numbers of migrated rows. Then,
+   * in the background, checks numbers the daily limit left unchecked.
+   */
   async listContacts(): Promise<Contact[]> {
-    return this.contacts.list();
+    const contacts = await this.contacts.list();
+    const userId = this.store.me()?.id;
+    this.ctx.waitUntil(
+      this.contacts.checkUnchecked().catch((error: unknown) => {
+        log("contacts.unchecked_failed", {
+          userId,
+          error: errorMessage(error),
+        });
+      }),
+    );
+    return contacts;
   }
 
   /**
    * Saves or renames the contact of an E.164 number and checks the number
-   * for an account within the daily discovery limit.
+   * for an account within the daily discovery limit, or without a check
+   * when `knownUserId` is the account using the number.
    */
-  async putContact(phone: string, name: string): Promise<Result<SavedContact>> {
-    return this.contacts.put(phone, name);
+  async putContact(
+    phone: string,
+    name: string,
+    knownUserId?: string,
+  ): Promise<Result<SavedContact>> {
+    return this.contacts.put(phone, name, knownUserId);
   }
 
   /** Deletes the contact of a number; false when there was none. */
@@ -222,6 +240,14 @@ export class UserHub extends DurableObject<Env> {
    */
   async lookupNumber(phone: string): Promise<Result<PublicProfile | null>> {
     return this.contacts.lookup(phone);
+  }
+
+  /**
+   * Links the saved contact of `phone` to `userId`, the account just
+   * created for the number; PhoneDirectory.announceJoin calls it.
+   */
+  numberJoined(phone: string, userId: string): void {
+    this.contacts.joined(phone, userId);
   }
 
   listBlocked(): BlockedUser[] {

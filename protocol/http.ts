@@ -185,16 +185,25 @@ export type DiscoveryMatch = z.infer<typeof DiscoveryMatch>;
 export const ContactsReply = z.object({ contacts: z.array(Contact) });
 
 /**
- * PUT /api/contacts/:phone (E.164, URL-encoded), which adds or renames the
- * contact, checks the number for an account (counting against the daily
- * discovery limit) and replies with `{ contact, user }`.
+ * POST /api/contacts, which adds or renames the contact of `phone`, checks
+ * the number for an account (counting against the daily discovery limit)
+ * and replies with `{ contact, user }`. `userId` is an account id the
+ * caller already has, such as that of someone who wrote to them. When that
+ * account uses the number, the contact is linked to it without a check,
+ * because GET /api/users/:userId returns its number too. Numbers travel in
+ * bodies, never in paths, because request logs keep paths.
  */
-export const PutContactBody = z.object({ name: displayName }).strict();
+export const SaveContactBody = z
+  .object({ phone: e164, name: displayName, userId: userId.optional() })
+  .strict();
 export const ContactReply = z.object({
   contact: Contact,
   /** The account using the number, or null when none (or not checked). */
   user: PublicProfile.nullable(),
 });
+
+/** POST /api/contacts/remove: deletes the contact of `phone` (204, or 404). */
+export const RemoveContactBody = z.object({ phone: e164 }).strict();
 
 /**
  * POST /api/contacts/import: adds or renames many contacts at once (a

@@ -20,13 +20,16 @@ import {
 /**
  * Control characters and the bidirectional embedding, override and isolate
  * controls (U+202A–U+202E, U+2066–U+2069). In a name they can make it read
- * as someone else's, so names reject them. Message text keeps them.
+ * as someone else's, so names reject them. Message text keeps them. With
+ * the u flag the surrogate range matches only unpaired surrogates, which
+ * have no UTF-8 form, so storage would replace them and change the name.
  */
-// eslint-disable-next-line no-control-regex -- control characters are the target
-const NAME_FORBIDDEN = /[\u0000-\u001f\u007f\u202a-\u202e\u2066-\u2069]/u;
+const NAME_FORBIDDEN =
+  // eslint-disable-next-line no-control-regex -- control characters are the target
+  /[\u0000-\u001f\u007f\u202a-\u202e\u2066-\u2069\ud800-\udfff]/u;
 
 const NAME_FORBIDDEN_MESSAGE =
-  "must not contain control or text-direction override characters";
+  "must not contain control or text-direction override characters, or unpaired surrogates";
 
 /** Trimmed display name: 1 to 64 characters. */
 export const displayName = z

@@ -3,7 +3,6 @@ import { ApiError } from "../protocol/index.ts";
 import type { Env } from "./env.ts";
 import { errorResponse, notFound } from "./http.ts";
 import { errorMessage, log } from "./log.ts";
-import { maskPhone } from "./phone.ts";
 import { registerAccountRoutes } from "./routes/account.ts";
 import { registerAuthRoutes } from "./routes/auth.ts";
 import { registerChatRoutes } from "./routes/chats.ts";
@@ -20,31 +19,12 @@ export type ApiRouter = RouterType<
   Response
 >;
 
-const CONTACT_PATH = /^(\/api\/contacts\/)([^/]+)(.*)$/;
-
-/**
- * Returns the path for logs, with the phone number of a contact route
- * (/api/contacts/:phone) masked by maskPhone.
- */
-export function pathForLog(url: string): string {
-  const path = new URL(url).pathname;
-  const match = CONTACT_PATH.exec(path);
-  if (match === null) return path;
-  const [, prefix = "", segment = "", rest = ""] = match;
-  if (segment === "import" || segment === "discover") return path;
-  let phone = segment;
-  try {
-    phone = decodeURIComponent(segment);
-  } catch {
-    // A malformed escape is masked as written.
-  }
-  return `${prefix}${maskPhone(phone)}${rest}`;
-}
-
 /** Turns a raised error into a typed JSON reply; never a stack trace. */
 function toErrorResponse(error: unknown, request: ApiRequest): Response {
   const method = request.method;
-  const path = pathForLog(request.url);
+  // No route carries a phone number in its path, so the path is safe to
+  // log; numbers travel in request bodies.
+  const path = new URL(request.url).pathname;
   if (error instanceof ApiError) {
     log("http.rejected", { method, path, code: error.code });
     return errorResponse(error);

@@ -29,9 +29,11 @@ function toContact(row: ContactRow): Contact {
 /**
  * Typed queries over a UserHub's `contacts` table: one row per phone
  * number, with the account using it in `user_id` once discovery found
- * one. Rows migrated from the user-id keyed table have a null phone until
- * their number is resolved. They still count as contacts for privacy,
- * but they are listed and changed only once resolved.
+ * one. `checked_at` is the time of the latest check, or null while the
+ * daily discovery limit left the number unchecked. Rows migrated from
+ * the user-id keyed table have a null phone until their number is
+ * resolved. They still count as contacts for privacy, but they are listed
+ * and changed only once resolved.
  */
 export class ContactStore {
   constructor(private readonly sql: SqlStorage) {}
@@ -117,6 +119,30 @@ export class ContactStore {
     return row;
   }
 
+  /** Notes that `phones` were checked for an account at `now`. */
+  markChecked(phones: readonly string[], now: number): void {
+    if (phones.length === 0) return;
+    this.sql.exec(
+      `UPDATE contacts SET checked_at = ?
+       WHERE phone IN (SELECT value FROM json_each(?))`,
+      now,
+      JSON.stringify(phones),
+    );
+  }
+
+  /** Lists up to `limit` saved numbers never checked, oldest saved first. */
+  unchecked(limit: number): string[] {
+    return this.sql
+      .exec<{ phone: string }>(
+        `SELECT phone FROM contacts
+         WHERE checked_at IS NULL AND phone IS NOT NULL
+         ORDER BY added_at, phone LIMIT ?`,
+        limit,
+      )
+      .toArray()
+      .map((row) => row.phone);
+  }
+
   /**
    * Records the account using a saved number, or null for none. Returns
    * the row when this changed it, else undefined (the same account, or no
@@ -165,6 +191,7 @@ export class ContactStore {
       );
     } else {
       this.link(phone, userId, now);
+      this.markChecked([phone], now);
       this.sql.exec(
         "DELETE FROM contacts WHERE phone IS NULL AND user_id = ?",
         userId,

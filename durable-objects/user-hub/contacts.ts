@@ -1,6 +1,8 @@
 import {
+  DISCOVERY_NUMBERS_PER_DAY,
   MAX_BLOCKED,
   MAX_CONTACTS,
+  MAX_DISCOVERY_BATCH,
   type Contact,
   type PublicProfile,
   type ServerFrame,
@@ -21,6 +23,13 @@ import type { PresenceKeeper } from "./presence.ts";
 import type { PresenceStore } from "./presence-store.ts";
 import { profileFor } from "./profile.ts";
 import type { HubStore } from "./store.ts";
+
+/**
+ * Daily checks that the background check of unchecked contacts leaves
+ * unused, a tenth of the limit, so that the person's own saves and
+ * lookups still find room.
+ */
+const RESERVED_CHECKS = DISCOVERY_NUMBERS_PER_DAY / 10;
 
 /** Frame with the changed contacts, sent to every device of the person. */
 export type ContactsFrame = Extract<ServerFrame, { type: "contacts" }>;
@@ -43,13 +52,19 @@ export interface DiscoverResult {
   remaining: number;
 }
 
-/** The outcome of checking numbers for accounts. */
-interface CheckResult {
+/** The accounts found for numbers, before they are recorded. */
+interface Lookup {
   matches: NumberMatch[];
-  /** Saved contacts whose account changed with this check. */
-  linked: Contact[];
+  /** The numbers looked up: repeats and those the limit let through. */
+  checked: string[];
   unchecked: number;
   remaining: number;
+}
+
+/** The outcome of checking numbers for accounts. */
+interface CheckResult extends Lookup {
+  /** Saved contacts whose account changed with this check. */
+  linked: Contact[];
 }
 
 /**
@@ -62,6 +77,7 @@ interface CheckResult {
 export class ContactBook {
   private legacyResolved = false;
   private legacyRun: Promise<void> | undefined;
+  private uncheckedRun: Promise<void> | undefined;
 
   constructor(
     private readonly env: Env,
@@ -79,24 +95,68 @@ export class ContactBook {
   }
 
   /**
-   * Saves or renames a contact, then checks the number for an account if
-   * the daily discovery limit allows. `user` is null when no account was
-   * found or the number was not checked.
+   * Checks the number for an account if the daily discovery limit allows,
+   * then saves or renames the contact. `user` is null when no account was
+   * found or the number was not checked. When `knownUserId`, an account
+   * id the caller already has, uses the number, it is linked without a
+   * check.
    */
-  async put(phone: string, name: string): Promise<Result<SavedContact>> {
+  async put(
+    phone: string,
+    name: string,
+    knownUserId?: string,
+  ): Promise<Result<SavedContact>> {
     await this.resolveLegacy();
-    const isNew = this.contacts.get(phone) === undefined;
-    if (isNew && this.contacts.count() >= MAX_CONTACTS) {
-      return fail(
-        "too_large",
-        `You have ${MAX_CONTACTS} contacts, the maximum. Remove one first.`,
-      );
-    }
-    const saved = this.contacts.put(phone, name, Date.now());
-    const checked = await this.check([phone], "partial");
-    const contact = this.contacts.get(phone) ?? saved;
+    const full = this.rejectWhenFull(phone);
+    if (full !== null) return full;
+    const found =
+      (await this.knownAccount(phone, knownUserId)) ??
+      (await this.lookUp([phone], "partial", new Set([phone])));
+    // Other requests ran during the lookup. Writing the row only now, with
+    // no await before the broadcast, orders this save after a delete that
+    // came meanwhile, so every device ends with the stored row.
+    const fullNow = this.rejectWhenFull(phone);
+    if (fullNow !== null) return fullNow;
+    this.contacts.put(phone, name, Date.now());
+    this.record(found);
+    const contact = this.contacts.get(phone);
+    if (contact === undefined) throw new Error("contact row missing after put");
     this.broadcast({ type: "contacts", contacts: [contact], removed: [] });
-    return ok({ contact, user: checked.matches[0]?.user ?? null });
+    return ok({ contact, user: found.matches[0]?.user ?? null });
+  }
+
+  /**
+   * Returns `userId` as the account of `phone` when its profile shows
+   * that number, else null. The caller learns nothing new from this,
+   * because GET /api/users/:userId returns the number too, so it spends
+   * no discovery check.
+   */
+  private async knownAccount(
+    phone: string,
+    userId: string | undefined,
+  ): Promise<Lookup | null> {
+    const me = this.store.me();
+    if (userId === undefined || me === undefined || userId === me.id) {
+      return null;
+    }
+    const user = await userHub(this.env, userId).getProfile(me.id);
+    if (user?.phone !== phone) return null;
+    return {
+      matches: [{ phone, user }],
+      checked: [phone],
+      unchecked: 0,
+      remaining: this.quota.remaining(),
+    };
+  }
+
+  /** Rejects a new number when the list is at MAX_CONTACTS, else null. */
+  private rejectWhenFull(phone: string): Result<never> | null {
+    const isNew = this.contacts.get(phone) === undefined;
+    if (!isNew || this.contacts.count() < MAX_CONTACTS) return null;
+    return fail(
+      "too_large",
+      `You have ${MAX_CONTACTS} contacts, the maximum. Remove one first.`,
+    );
   }
 
   /** Deletes a contact; its account loses "contacts" visibility at once. */
@@ -129,7 +189,7 @@ export class ContactBook {
     }
     const now = Date.now();
     for (const [phone, name] of names) this.contacts.put(phone, name, now);
-    const checked = await this.check(phones, "partial");
+    const checked = await this.check(phones, "partial", new Set(phones));
     const contacts = this.contacts.getMany(phones);
     this.broadcast({ type: "contacts", contacts, removed: [] });
     log("contacts.imported", {
@@ -152,8 +212,9 @@ export class ContactBook {
    */
   async discover(phones: readonly string[]): Promise<Result<DiscoverResult>> {
     await this.resolveLegacy();
+    const saved = this.contacts.getMany(phones).map((contact) => contact.phone);
     return catchApiError(async () => {
-      const checked = await this.check(phones, "all");
+      const checked = await this.check(phones, "all", new Set(saved));
       if (checked.linked.length > 0) {
         this.broadcast({
           type: "contacts",
@@ -173,6 +234,53 @@ export class ContactBook {
     const result = await this.discover([phone]);
     if (!result.ok) return result;
     return ok(result.value.matches[0]?.user ?? null);
+  }
+
+  /**
+   * Checks saved numbers that the daily discovery limit left unchecked,
+   * oldest first and at most MAX_DISCOVERY_BATCH at a time, leaving
+   * RESERVED_CHECKS of the day's checks unused. Sends a `contacts` frame
+   * with the accounts it finds. A call while one runs joins that run.
+   */
+  checkUnchecked(): Promise<void> {
+    this.uncheckedRun ??= this.runUnchecked().finally(() => {
+      this.uncheckedRun = undefined;
+    });
+    return this.uncheckedRun;
+  }
+
+  private async runUnchecked(): Promise<void> {
+    const room = this.quota.remaining() - RESERVED_CHECKS;
+    if (room <= 0) return;
+    const phones = this.contacts.unchecked(Math.min(room, MAX_DISCOVERY_BATCH));
+    if (phones.length === 0) return;
+    const found = await this.lookUp(phones, "partial", new Set(phones));
+    const linked = this.record(found);
+    if (linked.length > 0) {
+      this.broadcast({ type: "contacts", contacts: linked, removed: [] });
+    }
+    log("contacts.unchecked_checked", {
+      userId: this.store.me()?.id,
+      checked: found.checked.length,
+      linked: linked.length,
+    });
+  }
+
+  /**
+   * Links the saved contact of `phone` to `userId`, the account just
+   * created for that number. The number was checked while it had no
+   * account, so linking it now costs no discovery check. Does nothing
+   * when the contact is gone or already linked.
+   */
+  joined(phone: string, userId: string): void {
+    if (this.contacts.get(phone)?.userId !== null) return;
+    const now = Date.now();
+    const linked = this.contacts.link(phone, userId, now);
+    if (linked === undefined) return;
+    this.contacts.markChecked([phone], now);
+    this.keeper.privacyChanged(now);
+    this.broadcast({ type: "contacts", contacts: [linked], removed: [] });
+    log("contacts.joined", { userId: this.store.me()?.id, contactId: userId });
   }
 
   /** Blocks a person: they see none of this person's presence or typing. */
@@ -204,18 +312,49 @@ export class ContactBook {
   private async check(
     phones: readonly string[],
     mode: ReserveMode,
+    watch: ReadonlySet<string>,
   ): Promise<CheckResult> {
+    const found = await this.lookUp(phones, mode, watch);
+    return { ...found, linked: this.record(found) };
+  }
+
+  /**
+   * Reserves checks for `phones` and looks up the allowed ones. The
+   * numbers in `watch` that have no account get linked by `joined` once
+   * an account is created for them.
+   */
+  private async lookUp(
+    phones: readonly string[],
+    mode: ReserveMode,
+    watch: ReadonlySet<string>,
+  ): Promise<Lookup> {
     const me = this.store.me();
     if (me === undefined) throw new Error("profile missing");
     const reservation = await this.quota.reserve(phones, mode);
-    const matches = await findAccounts(this.env, reservation.allowed, {
-      id: me.id,
-      ownProfile: () => this.ownProfile(),
-    });
-    const accounts = new Map(matches.map((m) => [m.phone, m.user.id]));
+    const viewer = { id: me.id, ownProfile: () => this.ownProfile() };
+    const matches = await findAccounts(
+      this.env,
+      reservation.allowed,
+      viewer,
+      watch,
+    );
+    return {
+      matches,
+      checked: reservation.allowed,
+      unchecked: new Set(phones).size - reservation.allowed.length,
+      remaining: reservation.remaining,
+    };
+  }
+
+  /**
+   * Records the account found for each checked number in its saved
+   * contact, and returns the contacts that changed.
+   */
+  private record(found: Lookup): Contact[] {
+    const accounts = new Map(found.matches.map((m) => [m.phone, m.user.id]));
     const now = Date.now();
     const linked: Contact[] = [];
-    for (const phone of reservation.allowed) {
+    for (const phone of found.checked) {
       const changed = this.contacts.link(
         phone,
         accounts.get(phone) ?? null,
@@ -223,13 +362,9 @@ export class ContactBook {
       );
       if (changed !== undefined) linked.push(changed);
     }
+    this.contacts.markChecked(found.checked, now);
     if (linked.length > 0) this.keeper.privacyChanged(now);
-    return {
-      matches,
-      linked,
-      unchecked: new Set(phones).size - reservation.allowed.length,
-      remaining: reservation.remaining,
-    };
+    return linked;
   }
 
   private ownProfile(): PublicProfile | null {

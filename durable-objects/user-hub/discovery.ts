@@ -94,6 +94,12 @@ export class DiscoveryQuota {
     return { allowed, remaining: room - fresh };
   }
 
+  /** Returns how many new numbers the person may still check now. */
+  remaining(now = Date.now()): number {
+    this.prune(now);
+    return Math.max(0, this.limit - this.used());
+  }
+
   private prune(now: number): void {
     this.sql.exec(
       "DELETE FROM discovery_check WHERE checked_at <= ?",
@@ -187,7 +193,8 @@ export async function mapWithLimit<T, R>(
  * Looks up the account of each number in its PhoneDirectory and reads
  * that account's profile as `viewer` may see it. `ownProfile` serves the
  * viewer's own number, so the hub never calls itself. Numbers without an
- * account are left out.
+ * account are left out. For those in `watch`, the directory records the
+ * viewer, whose hub then hears when an account is created for the number.
  *
  * NOTE: up to two calls per number, so about 400 for MAX_DISCOVERY_BATCH
  * numbers. The Workers Free plan allows 50 subrequests per request, which
@@ -197,12 +204,14 @@ export async function findAccounts(
   env: Env,
   phones: readonly string[],
   viewer: { id: string; ownProfile: () => PublicProfile | null },
+  watch: ReadonlySet<string> = new Set(),
 ): Promise<NumberMatch[]> {
   const found = await mapWithLimit(
     phones,
     LOOKUP_CONCURRENCY,
     async (phone) => {
-      const userId = await phoneDirectory(env, phone).lookup();
+      const watcherId = watch.has(phone) ? viewer.id : undefined;
+      const userId = await phoneDirectory(env, phone).lookup(watcherId);
       if (userId === null) return null;
       const user =
         userId === viewer.id

@@ -101,6 +101,14 @@ export const HUB_MIGRATIONS = [
      checked_at INTEGER NOT NULL
    );
    CREATE INDEX discovery_check_at ON discovery_check (checked_at);`,
+  // When each saved number was last checked for an account; null while
+  // the daily discovery limit left it unchecked. NOTE: rows from before
+  // count as checked, because nothing recorded which ones the limit
+  // skipped; those stay unlinked until they are saved or imported again.
+  `ALTER TABLE contacts ADD COLUMN checked_at INTEGER;
+   UPDATE contacts SET checked_at = updated_at;
+   CREATE INDEX contacts_unchecked ON contacts (added_at)
+     WHERE checked_at IS NULL;`,
 ];
 
 type ProfileRow = {

@@ -116,6 +116,48 @@ test("unknown sender can be added from the banner", async ({ newPerson }) => {
   await expect(chatLink(ana.page, "Ben from work")).toBeVisible();
 });
 
+/**
+ * Uses up the person's daily number checks with numbers without an
+ * account, so the next contact they save stays unchecked and unlinked.
+ */
+async function useUpChecks(page: Page): Promise<void> {
+  for (let batch = 0; batch < 5; batch += 1) {
+    const phones = Array.from({ length: 200 }, () => uniquePhone());
+    const reply = await page.request.post("/api/contacts/discover", {
+      data: { phones },
+    });
+    expect(reply.status(), "POST /api/contacts/discover status").toBe(200);
+  }
+}
+
+test("banner links a number saved unchecked", async ({ newPerson }) => {
+  const ana = await newPerson("Ana");
+  const ben = await newPerson("Ben");
+  await useUpChecks(ana.page);
+  await openContacts(ana.page);
+  await addContact(ana.page, ben.phone, "Ben Saved");
+  await expect(ana.page.getByRole("alert")).toContainText(
+    "Ben Saved is not on Messenger yet.",
+  );
+
+  await openDirectChat(ben.page, ana.phone);
+  await sendText(ben.page, "Hi, it's Ben");
+  await ana.page.goto("/");
+  await openChat(ana.page, `${formattedPhone(ben.phone)} ~Ben`);
+  const banner = ana.page.getByRole("region", { name: "Unknown number" });
+  await banner.getByRole("button", { name: "Add to contacts" }).click();
+  const dialog = ana.page.getByRole("dialog", { name: "Edit contact" });
+  await expect(
+    dialog.getByRole("textbox", { name: "Contact name" }),
+  ).toHaveValue("Ben Saved");
+  await dialog.getByRole("button", { name: "Save contact" }).click();
+
+  await expect(dialog).toHaveCount(0);
+  await expect(banner).toHaveCount(0);
+  await expect(chatHeader(ana.page)).toContainText("Ben Saved");
+  await expect(chatHeader(ana.page)).not.toContainText("~Ben");
+});
+
 test("banner blocks an unknown sender", async ({ newPerson }) => {
   const ana = await newPerson("Ana");
   const ben = await newPerson("Ben");
@@ -229,6 +271,106 @@ test("second device sees contact changes", async ({ newPerson, newDevice }) => {
   await confirm.getByRole("button", { name: "Delete" }).click();
   await expect(tablet.getByText("No contacts yet")).toBeVisible();
   await expect(ana.page.getByText("No contacts yet")).toBeVisible();
+});
+
+/** Returns the names of the Contacts screen's rows, sorted. */
+async function shownNames(page: Page): Promise<string[]> {
+  const names = await page
+    .getByRole("list", { name: "Contacts" })
+    .getByRole("listitem")
+    .locator(".contact-row__name")
+    .allTextContents();
+  return names.sort();
+}
+
+/** Returns the names of the person's contacts on the server, sorted. */
+async function serverNames(page: Page): Promise<string[]> {
+  const reply = await page.request.get("/api/contacts");
+  const { contacts } = (await reply.json()) as {
+    contacts: { name: string }[];
+  };
+  return contacts.map((contact) => contact.name).sort();
+}
+
+test("rename and delete at once agree", async ({ newPerson, newDevice }) => {
+  const ana = await newPerson("Ana");
+  const ben = await newPerson("Ben");
+  const tablet = await newDevice(ana);
+  await openContacts(ana.page);
+  await addContact(ana.page, ben.phone, "Ben Phone");
+  await openContacts(tablet);
+  await expect(contactRow(tablet, "Ben Phone")).toBeVisible();
+
+  // Open both dialogs first.
+  await contactRow(ana.page, "Ben Phone")
+    .getByRole("button", { name: "Contact actions for Ben Phone" })
+    .click();
+  await ana.page.getByRole("menuitem", { name: "Edit name" }).click();
+  const edit = ana.page.getByRole("dialog", { name: "Edit contact" });
+  await edit.getByRole("textbox", { name: "Contact name" }).fill("Ben New");
+  await contactRow(tablet, "Ben Phone")
+    .getByRole("button", { name: "Contact actions for Ben Phone" })
+    .click();
+  await tablet.getByRole("menuitem", { name: "Delete contact" }).click();
+  const confirm = tablet.getByRole("dialog", { name: "Delete Ben Phone?" });
+  // The tablet's removal is held until Ana's save has left, so both are
+  // in flight together and neither frame can close the other's dialog
+  // before its button is pressed.
+  let saveSent: () => void = () => undefined;
+  const bothSent = new Promise<void>((resolve) => {
+    saveSent = resolve;
+  });
+  await tablet.route("**/api/contacts/remove", async (route) => {
+    await bothSent;
+    await route.continue();
+  });
+  ana.page.on("request", (request) => {
+    const path = new URL(request.url()).pathname;
+    if (request.method() === "POST" && path === "/api/contacts") saveSent();
+  });
+  const removed = tablet.waitForResponse(
+    (response) => new URL(response.url()).pathname === "/api/contacts/remove",
+  );
+  const saved = ana.page.waitForResponse(
+    (response) =>
+      response.request().method() === "POST" &&
+      new URL(response.url()).pathname === "/api/contacts",
+  );
+  await confirm.getByRole("button", { name: "Delete" }).click();
+  await edit.getByRole("button", { name: "Save contact" }).click();
+  expect((await saved).status()).toBe(200);
+  expect([204, 404]).toContain((await removed).status());
+
+  // Whichever change the server applied last, both devices show its list.
+  const server = await serverNames(ana.page);
+  await expect.poll(() => shownNames(ana.page)).toEqual(server);
+  await expect.poll(() => shownNames(tablet)).toEqual(server);
+});
+
+test("contact requests keep numbers out of URLs", async ({ newPerson }) => {
+  const ana = await newPerson("Ana");
+  const ben = await newPerson("Ben");
+  const urls: string[] = [];
+  ana.page.on("request", (request) => urls.push(request.url()));
+  await openContacts(ana.page);
+  await addContact(ana.page, ben.phone, "Ben Phone");
+
+  const row = contactRow(ana.page, "Ben Phone");
+  await row
+    .getByRole("button", { name: "Contact actions for Ben Phone" })
+    .click();
+  await ana.page.getByRole("menuitem", { name: "Delete contact" }).click();
+  const confirm = ana.page.getByRole("dialog", { name: "Delete Ben Phone?" });
+  await confirm.getByRole("button", { name: "Delete" }).click();
+  await expect(ana.page.getByText("No contacts yet")).toBeVisible();
+
+  // Request logs (wrangler's and Cloudflare's) record every URL.
+  const national = ben.phone.slice("+49".length);
+  for (const url of urls) {
+    expect(decodeURIComponent(url)).not.toContain(national);
+  }
+  const paths = urls.map((url) => new URL(url).pathname);
+  expect(paths).toContain("/api/contacts/remove");
 });
 
 test("privacy audiences are saved", async ({ newPerson }) => {

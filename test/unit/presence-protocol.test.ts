@@ -3,7 +3,7 @@ import {
   ClientFrame,
   describeIssue,
   MAX_VIEW_LISTED,
-  PutContactBody,
+  SaveContactBody,
   ServerFrame,
   UpdateSettingsBody,
 } from "../../protocol/index.ts";
@@ -93,7 +93,12 @@ describe("privacy and contact bodies", () => {
   });
 
   it("requires a contact name", () => {
-    expect(PutContactBody.safeParse({ name: "  " }).success).toBe(false);
-    expect(PutContactBody.safeParse({ name: "Ben" }).success).toBe(true);
+    const phone = "+4915112345678";
+    expect(SaveContactBody.safeParse({ phone, name: "  " }).success).toBe(
+      false,
+    );
+    expect(SaveContactBody.safeParse({ phone, name: "Ben" }).success).toBe(
+      true,
+    );
   });
 });

@@ -145,6 +145,18 @@ describe("names", () => {
     expect(error.message).toContain("text-direction override");
   });
 
+  it("rejects a lone surrogate in a name", () => {
+    for (const displayName of ["Ana\ud800", "\udc00Ben", "Zoë 😀\ud83d"]) {
+      const result = UpdateProfileBody.safeParse({ displayName });
+      expect(result.success, JSON.stringify(displayName)).toBe(false);
+    }
+    const group = CreateGroupBody.safeParse({
+      name: "Hikers\udfff",
+      memberIds: [USER_ID],
+    });
+    expect(group.success).toBe(false);
+  });
+
   it("rejects a control character in a group name", () => {
     const result = CreateGroupBody.safeParse({
       name: "Hikers\u0007",

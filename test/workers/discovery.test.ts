@@ -1,5 +1,5 @@
 import { env, runInDurableObject } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import {
   DISCOVERY_NUMBERS_PER_DAY,
   MAX_DISCOVERY_BATCH,
@@ -9,6 +9,7 @@ import {
 import { sha256Hex } from "../../worker/crypto.ts";
 import {
   api,
+  connect,
   errorOf,
   json,
   randomPhone,
@@ -47,6 +48,26 @@ async function seedChecks(user: TestUser, count: number, checkedAt: number) {
       JSON.stringify(hashes),
     );
   });
+}
+
+async function clearChecks(user: TestUser): Promise<void> {
+  await runInDurableObject(hubStub(user.id), (_hub, state) => {
+    state.storage.sql.exec("DELETE FROM discovery_check");
+  });
+}
+
+async function countChecks(user: TestUser): Promise<number> {
+  return runInDurableObject(hubStub(user.id), (_hub, state) => {
+    return state.storage.sql
+      .exec<{ n: number }>("SELECT COUNT(*) AS n FROM discovery_check")
+      .one().n;
+  });
+}
+
+async function listContacts(user: TestUser): Promise<Contact[]> {
+  const response = await api("GET", "/api/contacts", { cookie: user.cookie });
+  expect(response.status).toBe(200);
+  return (await json<{ contacts: Contact[] }>(response)).contacts;
 }
 
 async function discover(user: TestUser, phones: string[]) {
@@ -260,10 +281,9 @@ describe("import under the limit", () => {
     const ana = await signUp();
     const ben = await signUp();
     await seedChecks(ana, DISCOVERY_NUMBERS_PER_DAY, Date.now());
-    const path = `/api/contacts/${encodeURIComponent(ben.phone)}`;
-    const response = await api("PUT", path, {
+    const response = await api("POST", "/api/contacts", {
       cookie: ana.cookie,
-      body: { name: "Ben" },
+      body: { phone: ben.phone, name: "Ben" },
     });
     expect(response.status).toBe(200);
     const body = await json<{ contact: Contact; user: PublicProfile | null }>(
@@ -272,5 +292,53 @@ describe("import under the limit", () => {
     expect(body.contact.phone).toBe(ben.phone);
     expect(body.contact.userId).toBeNull();
     expect(body.user).toBeNull();
+  });
+});
+
+describe("unchecked contacts", () => {
+  it("get checked once room frees up", async () => {
+    const ana = await signUp();
+    const ben = await signUp();
+    const stranger = randomPhone();
+    await seedChecks(ana, DISCOVERY_NUMBERS_PER_DAY, Date.now());
+    const imported = await importNumbers(ana, [ben.phone, stranger]);
+    expect((await json<ImportBody>(imported)).unchecked).toBe(2);
+    const socket = await connect(ana);
+
+    await clearChecks(ana);
+    expect((await listContacts(ana)).every((c) => c.userId === null)).toBe(
+      true,
+    );
+    const frame = await socket.next("contacts");
+    expect(frame.contacts.map((c) => [c.phone, c.userId])).toEqual([
+      [ben.phone, ben.id],
+    ]);
+    const byPhone = new Map((await listContacts(ana)).map((c) => [c.phone, c]));
+    expect(byPhone.get(ben.phone)?.userId).toBe(ben.id);
+    expect(byPhone.get(stranger)?.userId).toBeNull();
+    // Both numbers count once; the later lists check nothing again.
+    await vi.waitFor(async () => expect(await countChecks(ana)).toBe(2));
+    await listContacts(ana);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await countChecks(ana)).toBe(2);
+    socket.close();
+  });
+
+  it("leave a tenth of the limit unused", async () => {
+    const ana = await signUp();
+    const ben = await signUp();
+    await seedChecks(ana, DISCOVERY_NUMBERS_PER_DAY, Date.now());
+    await importNumbers(ana, [ben.phone]);
+    const socket = await connect(ana);
+    await clearChecks(ana);
+    const reserved = DISCOVERY_NUMBERS_PER_DAY / 10;
+    await seedChecks(ana, DISCOVERY_NUMBERS_PER_DAY - reserved, Date.now());
+
+    await listContacts(ana);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(socket.frames.filter((f) => f.type === "contacts")).toEqual([]);
+    expect((await listContacts(ana))[0]?.userId).toBeNull();
+    expect(await countChecks(ana)).toBe(DISCOVERY_NUMBERS_PER_DAY - reserved);
+    socket.close();
   });
 });

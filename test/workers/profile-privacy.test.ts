@@ -18,21 +18,18 @@ function hubStub(userId: string) {
   return env.USER_HUB.get(env.USER_HUB.idFromName(userId));
 }
 
-function contactPath(phone: string): string {
-  return `/api/contacts/${encodeURIComponent(phone)}`;
-}
-
 async function addContact(owner: TestUser, phone: string, name = "Friend") {
-  const response = await api("PUT", contactPath(phone), {
+  const response = await api("POST", "/api/contacts", {
     cookie: owner.cookie,
-    body: { name },
+    body: { phone, name },
   });
   expect(response.status).toBe(200);
 }
 
 async function removeContact(owner: TestUser, phone: string) {
-  const response = await api("DELETE", contactPath(phone), {
+  const response = await api("POST", "/api/contacts/remove", {
     cookie: owner.cookie,
+    body: { phone },
   });
   expect(response.status).toBe(204);
 }
@@ -189,9 +186,9 @@ describe("about and photo visibility", () => {
 
     // Ana saving Carl makes him a contact of hers, so her about shows.
     await addContact(ana, carl.phone);
-    const saved = await api("PUT", contactPath(ana.phone), {
+    const saved = await api("POST", "/api/contacts", {
       cookie: carl.cookie,
-      body: { name: "Ana" },
+      body: { phone: ana.phone, name: "Ana" },
     });
     const reply = await json<{ user: PublicProfile | null }>(saved);
     expect(reply.user?.about).toBe("Out climbing");
@@ -221,25 +218,25 @@ describe("last seen for contacts", () => {
     benSocket.close();
   });
 
-  it("counts a number once discovery links it", async () => {
+  it("counts a number once its owner signs up", async () => {
     const ana = await signUp();
     const benPhone = randomPhone();
     await addContact(ana, benPhone, "Ben");
     const anaSocket = await connect(ana);
     await updateSettings(ana, { lastSeen: "contacts" });
+    // Ana's saved number gets Ben's account when he signs up, so he counts
+    // as her contact without another check.
     const ben = await signUp(benPhone);
     const benSocket = await connect(ben);
     const chatId = await openDirect(ben, ana);
     benSocket.send({ type: "view", chatId, listed: [] });
-    // The saved number has no account linked yet, so Ben is no contact.
-    expect((await presenceOf(benSocket, ana.id)).online).toBe(false);
+    await benSocket.next(
+      "presence",
+      (frame) => frame.userId === ana.id && frame.online,
+    );
 
-    const discovered = await api("POST", "/api/contacts/discover", {
-      cookie: ana.cookie,
-      body: { phones: [benPhone] },
-    });
-    expect(discovered.status).toBe(200);
-    expect((await presenceOf(benSocket, ana.id)).online).toBe(true);
+    await removeContact(ana, benPhone);
+    expect((await presenceOf(benSocket, ana.id)).online).toBe(false);
     anaSocket.close();
     benSocket.close();
   });

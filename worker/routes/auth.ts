@@ -61,7 +61,29 @@ async function requestCode(request: Request, env: Env): Promise<Response> {
   return jsonResponse({ phone, expiresAt: issued.expiresAt });
 }
 
-async function verifyCode(request: Request, env: Env): Promise<Response> {
+/**
+ * Links a new account's number in the contacts of people who saved it
+ * before, in the background once the account's hub has its profile.
+ */
+function announceJoin(
+  env: Env,
+  ctx: ExecutionContext,
+  phone: string,
+  userId: string,
+): void {
+  const directory = phoneDirectory(env, phone);
+  ctx.waitUntil(
+    directory.announceJoin(phone, userId).catch((error: unknown) => {
+      log("auth.join_announce_failed", { userId, error: errorMessage(error) });
+    }),
+  );
+}
+
+async function verifyCode(
+  request: Request,
+  env: Env,
+  ctx: ExecutionContext,
+): Promise<Response> {
   const body = await readBody(request, VerifyCodeBody);
   const phone = toE164(body.phone, body.region);
   const address = clientAddress(request);
@@ -79,6 +101,7 @@ async function verifyCode(request: Request, env: Env): Promise<Response> {
     phone,
     body.deviceName,
   );
+  if (account.isNew) announceJoin(env, ctx, phone, account.userId);
   const cookie = sessionCookie(request, { userId: account.userId, ...session });
   log("auth.signed_in", {
     userId: account.userId,

@@ -1,9 +1,9 @@
 import {
   ApiError,
   DiscoverBody,
-  e164,
   ImportContactsBody,
-  PutContactBody,
+  RemoveContactBody,
+  SaveContactBody,
   userId as userIdSchema,
 } from "../../protocol/index.ts";
 import { chatRoom, userHub, type Env } from "../env.ts";
@@ -46,40 +46,17 @@ async function listContacts(request: Request, env: Env): Promise<Response> {
   return jsonResponse({ contacts });
 }
 
-/**
- * Reads the `:phone` path segment: an E.164 number, with its "+" written
- * as is or URL-encoded as %2B.
- */
-export function phoneParam(request: ApiRequest): string {
-  const raw = String(request.params.phone ?? "");
-  let decoded: string | undefined;
-  try {
-    decoded = decodeURIComponent(raw);
-  } catch {
-    decoded = undefined;
-  }
-  const parsed = e164.safeParse(decoded);
-  if (!parsed.success) {
-    throw new ApiError(
-      "invalid_request",
-      "phone: must be a phone number in E.164 form, such as +4915112345678 (%2B4915112345678 in the path)",
-      "phone",
-    );
-  }
-  return parsed.data;
-}
-
-async function putContact(request: ApiRequest, env: Env): Promise<Response> {
+async function saveContact(request: Request, env: Env): Promise<Response> {
   const { me } = await requireSession(request, env);
-  const phone = phoneParam(request);
-  const { name } = await readBody(request, PutContactBody);
-  const saved = unwrap(await userHub(env, me.id).putContact(phone, name));
+  const { phone, name, userId } = await readBody(request, SaveContactBody);
+  const hub = userHub(env, me.id);
+  const saved = unwrap(await hub.putContact(phone, name, userId));
   return jsonResponse(saved);
 }
 
-async function deleteContact(request: ApiRequest, env: Env): Promise<Response> {
+async function removeContact(request: Request, env: Env): Promise<Response> {
   const { me } = await requireSession(request, env);
-  const phone = phoneParam(request);
+  const { phone } = await readBody(request, RemoveContactBody);
   const existed = await userHub(env, me.id).deleteContact(phone);
   if (!existed) {
     throw new ApiError(
@@ -140,8 +117,8 @@ export function registerPeopleRoutes(router: ApiRouter): void {
   router.get("/api/contacts", listContacts);
   router.post("/api/contacts/import", importContacts);
   router.post("/api/contacts/discover", discover);
-  router.put("/api/contacts/:phone", putContact);
-  router.delete("/api/contacts/:phone", deleteContact);
+  router.post("/api/contacts", saveContact);
+  router.post("/api/contacts/remove", removeContact);
   router.get("/api/blocks", listBlocked);
   router.put("/api/blocks/:userId", putBlock);
   router.delete("/api/blocks/:userId", deleteBlock);

@@ -27,10 +27,12 @@ export interface ImportPlan {
 
 /**
  * Characters a contact name must not contain (see `displayName` in
- * protocol/models.ts): controls and text-direction overrides.
+ * protocol/models.ts): controls, text-direction overrides and unpaired
+ * surrogates (with the u flag, the surrogate range matches only those).
  */
-// eslint-disable-next-line no-control-regex -- control characters are the target
-const NAME_FORBIDDEN = /[\u0000-\u001f\u007f\u202a-\u202e\u2066-\u2069]+/gu;
+const NAME_FORBIDDEN =
+  // eslint-disable-next-line no-control-regex -- control characters are the target
+  /[\u0000-\u001f\u007f\u202a-\u202e\u2066-\u2069\ud800-\udfff]+/gu;
 
 /** Cuts `text` to at most `max` UTF-16 units without splitting a character. */
 function truncate(text: string, max: number): string {

@@ -57,11 +57,35 @@ export function watchContacts(): void {
   });
 }
 
-/** Replaces the stored contacts with the server's list. */
-async function replaceContacts(list: Contact[]): Promise<void> {
+/** Reads the stored contacts as JSON text by phone number. */
+async function storedVersions(): Promise<Map<string, string>> {
+  const rows = await db.contacts.toArray();
+  return new Map(rows.map((row) => [row.phone, JSON.stringify(row)]));
+}
+
+/**
+ * Replaces the stored contacts with the server's list, except the numbers
+ * whose row changed since `before` was read (in any tab). Such a change
+ * came from a `contacts` frame or a save reply while the list was on its
+ * way, and may be newer than the list. When it is older, the frames of
+ * the later changes are still on their way and bring the row up to date.
+ */
+async function replaceContacts(
+  list: Contact[],
+  before: Map<string, string>,
+): Promise<void> {
   await db.transaction("rw", db.contacts, async () => {
-    await db.contacts.clear();
-    await db.contacts.bulkPut(list);
+    const now = await storedVersions();
+    const changed = new Set<string>();
+    for (const phone of new Set([...before.keys(), ...now.keys()])) {
+      if (before.get(phone) !== now.get(phone)) changed.add(phone);
+    }
+    const listed = new Set(list.map((row) => row.phone));
+    const stale = [...now.keys()].filter(
+      (phone) => !listed.has(phone) && !changed.has(phone),
+    );
+    await db.contacts.bulkDelete(stale);
+    await db.contacts.bulkPut(list.filter((row) => !changed.has(row.phone)));
   });
 }
 
@@ -93,11 +117,12 @@ async function putContacts(rows: readonly Contact[]): Promise<string[]> {
 export async function loadContacts(): Promise<void> {
   contactsRefresh.value = "loading";
   try {
+    const before = await storedVersions();
     const [saved, blocks] = await Promise.all([
       apiRequest("GET", "/contacts", ContactsReply),
       apiRequest("GET", "/blocks", BlocksReply),
     ]);
-    await replaceContacts(saved.contacts);
+    await replaceContacts(saved.contacts, before);
     blocked.value = new Set(blocks.blocked.map((b) => b.userId));
     contactsRefresh.value = "idle";
   } catch (error) {
@@ -137,37 +162,55 @@ export function refreshContactProfiles(): void {
   refreshProfiles(contactsByUser.value.keys(), CONTACT_PROFILES_MAX_AGE_MS);
 }
 
-function contactPath(phone: string): string {
-  return `/contacts/${encodeURIComponent(phone)}`;
-}
-
 /**
  * Saves the number `phone` (E.164) as a contact under `name`, or renames
  * the contact. Returns the stored contact; its `userId` names the account
- * using the number, whose profile is cached too.
+ * using the number, whose profile is cached too. `knownUserId` is an
+ * account id this person already has, such as that of someone who wrote
+ * to them. When that account uses the number, the server links it without
+ * spending a daily check.
  */
 export async function saveContact(
   phone: string,
   name: string,
+  knownUserId?: string,
 ): Promise<Contact> {
-  const reply = await apiRequest("PUT", contactPath(phone), ContactReply, {
-    name,
-  });
+  const body =
+    knownUserId === undefined
+      ? { phone, name }
+      : { phone, name, userId: knownUserId };
+  const existed = (await db.contacts.get(phone)) !== undefined;
+  const reply = await apiRequest("POST", "/contacts", ContactReply, body);
   if (reply.user !== null) await db.profiles.put(reply.user);
-  await putContacts([reply.contact]);
+  await db.transaction("rw", db.contacts, async () => {
+    // A contact stored before the request and gone now was removed by a
+    // frame during it. When the server removed it after this save,
+    // storing the reply would bring back a deleted contact here only. When
+    // it removed it before, the frame of this save restores the row.
+    const removed = existed && (await db.contacts.get(phone)) === undefined;
+    if (!removed) await putContacts([reply.contact]);
+  });
   return reply.contact;
 }
 
 /** Deletes the contact `phone`; one already gone elsewhere counts as done. */
 export async function removeContact(phone: string): Promise<void> {
+  const before = JSON.stringify(await db.contacts.get(phone));
   try {
-    await apiRequest("DELETE", contactPath(phone), null);
+    await apiRequest("POST", "/contacts/remove", null, { phone });
   } catch (error) {
     if (!(error instanceof ApiFailure && error.code === "not_found")) {
       throw error;
     }
   }
-  await db.contacts.delete(phone);
+  await db.transaction("rw", db.contacts, async () => {
+    // A row that changed during the request was written by a frame: a
+    // save that the server applied after this removal, or one before it
+    // whose removal frame is still on its way. Either way the frames
+    // decide, and deleting here could hide a contact the server keeps.
+    const now = JSON.stringify(await db.contacts.get(phone));
+    if (now === before) await db.contacts.delete(phone);
+  });
 }
 
 /** A contact to import: a number in E.164 form and the name to save. */

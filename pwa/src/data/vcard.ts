@@ -30,26 +30,43 @@ interface ContentLine {
 /**
  * Splits the text into logical lines. A line break followed by a space or
  * a tab continues the line (folding, RFC 6350 section 3.2), and in 2.1 a
- * quoted-printable value ending in "=" continues on the next line.
+ * quoted-printable value ending in "=" continues on the next line. Each
+ * logical line collects its pieces in an array and joins them once, so a
+ * PHOTO folded over thousands of lines costs time linear in its length.
  */
 function logicalLines(text: string): string[] {
   const physical = text.replace(/^\uFEFF/, "").split(/\r\n|\r|\n/);
-  const lines: string[] = [];
+  const lines: string[][] = [];
   let continuesQuotedPrintable = false;
   for (const line of physical) {
-    const last = lines.length - 1;
-    if (last >= 0 && continuesQuotedPrintable) {
-      lines[last] = lines[last]!.slice(0, -1) + line;
-    } else if (last >= 0 && (line.startsWith(" ") || line.startsWith("\t"))) {
-      lines[last] += line.slice(1);
+    const current = lines[lines.length - 1];
+    if (current !== undefined && continuesQuotedPrintable) {
+      // Drop the "=" of the soft line break.
+      const last = current.length - 1;
+      current[last] = current[last]!.slice(0, -1);
+      current.push(line);
+    } else if (
+      current !== undefined &&
+      (line.startsWith(" ") || line.startsWith("\t"))
+    ) {
+      current.push(line.slice(1));
     } else {
-      lines.push(line);
+      lines.push([line]);
     }
-    const current = lines[lines.length - 1] ?? "";
+    const pieces = lines[lines.length - 1]!;
     continuesQuotedPrintable =
-      current.endsWith("=") && /quoted-printable/i.test(headOf(current));
+      pieces[pieces.length - 1]!.endsWith("=") && isQuotedPrintable(pieces);
   }
-  return lines;
+  return lines.map((pieces) => pieces.join(""));
+}
+
+/** Returns whether the line made of `pieces` declares quoted-printable. */
+function isQuotedPrintable(pieces: readonly string[]): boolean {
+  const first = pieces[0] ?? "";
+  let head = headOf(first);
+  // Without a colon in its first piece, the head was folded.
+  if (head.length === first.length) head = headOf(pieces.join(""));
+  return /quoted-printable/i.test(head);
 }
 
 /** Returns the part of a content line before the colon that ends its parameters. */
@@ -196,11 +213,27 @@ function phoneValue(line: ContentLine): string {
 }
 
 /**
- * Decodes a vCard file: UTF-8 (what 3.0 and 4.0 require), or Windows-1252
- * when the bytes are not valid UTF-8, as older 2.1 exports in 8-bit
- * Western charsets are.
+ * Returns the UTF-16 byte order of a file, from its byte order mark or,
+ * without one, from the zero high bytes of its ASCII start ("BEGIN"), or
+ * null when the file is not UTF-16.
+ */
+function utf16Order(bytes: Uint8Array): "utf-16le" | "utf-16be" | null {
+  const [first, second] = bytes;
+  if (first === 0xff && second === 0xfe) return "utf-16le";
+  if (first === 0xfe && second === 0xff) return "utf-16be";
+  if (first !== undefined && first !== 0 && second === 0) return "utf-16le";
+  if (first === 0 && second !== undefined && second !== 0) return "utf-16be";
+  return null;
+}
+
+/**
+ * Decodes a vCard file: UTF-8 (what 3.0 and 4.0 require), UTF-16 with or
+ * without a byte order mark, or Windows-1252 when the bytes are neither,
+ * as older 2.1 exports in 8-bit Western charsets are.
  */
 export function decodeVcardFile(bytes: Uint8Array): string {
+  const order = utf16Order(bytes);
+  if (order !== null) return new TextDecoder(order).decode(bytes);
   try {
     return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {

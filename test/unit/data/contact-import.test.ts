@@ -134,6 +134,19 @@ describe("import plan", () => {
     expect(plan.entries[0]?.name).toBe("Eve line two");
   });
 
+  it("removes lone surrogates from names", () => {
+    const plan = planImport(
+      [
+        {
+          name: "Ana\ud800 😀 \udc00Ben",
+          phones: [{ value: "030 88888889", types: [] }],
+        },
+      ],
+      "DE",
+    );
+    expect(plan.entries[0]?.name).toBe("Ana 😀 Ben");
+  });
+
   it("cuts long names to the display name limit", () => {
     const long = "😀".repeat(MAX_DISPLAY_NAME_CHARS);
     const plan = planImport(

@@ -113,6 +113,42 @@ describe("contact requests", () => {
     ]);
   });
 
+  it("load keeps changes made while it ran", async () => {
+    const kept = contact("+493033333333", { name: "Kept", updatedAt: 2 });
+    const renamed = contact("+493044444444", { name: "Old", updatedAt: 2 });
+    const removed = contact("+493055555555");
+    const untouched = contact("+493066666666");
+    await db.contacts.bulkPut([renamed, removed, untouched]);
+    let answer: (response: Response) => void = () => undefined;
+    fetchMock.mockImplementation((url) =>
+      url === "/api/contacts"
+        ? new Promise((resolve) => {
+            answer = resolve;
+          })
+        : Promise.resolve(reply(200, { blocked: [] })),
+    );
+    const loading = loadContacts();
+    await vi.waitFor(() => expect(fetchMock).toHaveBeenCalledTimes(2));
+
+    // The server listed its contacts before these frames' changes.
+    await handleFrame({
+      type: "contacts",
+      contacts: [kept, { ...renamed, name: "New", updatedAt: 3 }],
+      removed: [removed.phone],
+    });
+    answer(reply(200, { contacts: [renamed, removed] }));
+    await loading;
+
+    const stored = new Map(
+      (await db.contacts.toArray()).map((row) => [row.phone, row.name]),
+    );
+    expect(stored.get(kept.phone)).toBe("Kept");
+    expect(stored.get(renamed.phone)).toBe("New");
+    expect(stored.has(removed.phone)).toBe(false);
+    // A row no change touched follows the server's list, which lacks it.
+    expect(stored.has(untouched.phone)).toBe(false);
+  });
+
   it("load failure keeps the stored list", async () => {
     await db.contacts.put(contact("+493099999999"));
     fetchMock.mockRejectedValue(new TypeError("Failed to fetch"));
@@ -125,11 +161,65 @@ describe("contact requests", () => {
     fetchMock.mockResolvedValue(reply(200, { contact: saved, user: PROFILE }));
     await saveContact("+493011111111", "Ana S");
     const [url, init] = fetchMock.mock.calls[0]!;
-    expect(url).toBe("/api/contacts/%2B493011111111");
-    expect(init?.method).toBe("PUT");
-    expect(init?.body).toBe(JSON.stringify({ name: "Ana S" }));
+    expect(url).toBe("/api/contacts");
+    expect(init?.method).toBe("POST");
+    expect(init?.body).toBe(
+      JSON.stringify({ phone: "+493011111111", name: "Ana S" }),
+    );
     expect(await db.contacts.get("+493011111111")).toEqual(saved);
     expect(await db.profiles.get(PEER)).toEqual(PROFILE);
+  });
+
+  it("save reply keeps a removal made meanwhile", async () => {
+    const stored = contact("+493011111111", { name: "Old", updatedAt: 2 });
+    await db.contacts.put(stored);
+    let answer: (response: Response) => void = () => undefined;
+    fetchMock.mockReturnValue(
+      new Promise((resolve) => {
+        answer = resolve;
+      }),
+    );
+    const saving = saveContact(stored.phone, "New");
+    await vi.waitFor(() => expect(fetchMock).toHaveBeenCalledTimes(1));
+
+    // Another device removed the contact after the server saved the name:
+    // both frames arrive before the reply to the save.
+    const renamed = { ...stored, name: "New", updatedAt: 3 };
+    await handleFrame({ type: "contacts", contacts: [renamed], removed: [] });
+    await handleFrame({
+      type: "contacts",
+      contacts: [],
+      removed: [stored.phone],
+    });
+    answer(reply(200, { contact: renamed, user: null }));
+    await saving;
+    expect(await db.contacts.get(stored.phone)).toBeUndefined();
+  });
+
+  it("remove keeps a save made after it", async () => {
+    const stored = contact("+493011111111", { name: "Old", updatedAt: 2 });
+    await db.contacts.put(stored);
+    let answer: (response: Response) => void = () => undefined;
+    fetchMock.mockReturnValue(
+      new Promise((resolve) => {
+        answer = resolve;
+      }),
+    );
+    const removing = removeContact(stored.phone);
+    await vi.waitFor(() => expect(fetchMock).toHaveBeenCalledTimes(1));
+
+    // The server removed the contact, then another device saved it again:
+    // both frames arrive before the reply to the removal.
+    const saved = { ...stored, name: "New", addedAt: 3, updatedAt: 3 };
+    await handleFrame({
+      type: "contacts",
+      contacts: [],
+      removed: [stored.phone],
+    });
+    await handleFrame({ type: "contacts", contacts: [saved], removed: [] });
+    answer(reply(204));
+    await removing;
+    expect(await db.contacts.get(stored.phone)).toEqual(saved);
   });
 
   it("remove deletes a contact already gone", async () => {
@@ -138,6 +228,10 @@ describe("contact requests", () => {
       reply(404, { error: { code: "not_found", message: "Not saved." } }),
     );
     await removeContact("+493011111111");
+    const [url, init] = fetchMock.mock.calls[0]!;
+    expect(url).toBe("/api/contacts/remove");
+    expect(init?.method).toBe("POST");
+    expect(init?.body).toBe(JSON.stringify({ phone: "+493011111111" }));
     expect(await db.contacts.count()).toBe(0);
   });
 

@@ -1,6 +1,23 @@
 import { describe, expect, it } from "vitest";
 import { decodeVcardFile, parseVcards } from "../../../pwa/src/data/vcard.ts";
 
+/**
+ * Encodes `text` as UTF-16 in the given byte order, with or without the
+ * byte order mark U+FEFF.
+ */
+function utf16(text: string, order: "le" | "be", bom: boolean): Uint8Array {
+  const units = (bom ? "\uFEFF" : "") + text;
+  const bytes = new Uint8Array(units.length * 2);
+  for (let index = 0; index < units.length; index += 1) {
+    const unit = units.charCodeAt(index);
+    const high = unit >> 8;
+    const low = unit & 0xff;
+    bytes[index * 2] = order === "le" ? low : high;
+    bytes[index * 2 + 1] = order === "le" ? high : low;
+  }
+  return bytes;
+}
+
 /** Joins lines with CRLF, the line ending the vCard RFCs prescribe. */
 function crlf(...lines: string[]): string {
   return lines.join("\r\n") + "\r\n";
@@ -85,6 +102,40 @@ describe("vCard 2.1 encodings", () => {
     expect(parseVcards(text)[0]?.name).toBe("Иван Иванов");
   });
 
+  it("joins soft breaks after a folded parameter", () => {
+    const text = crlf(
+      "BEGIN:VCARD",
+      "VERSION:2.1",
+      "FN;CHARSET=UTF-8;ENCODING=QUOTED-",
+      " PRINTABLE:=D0=98=D0=B2=",
+      "=D0=B0=D0=BD=",
+      "",
+      "TEL;CELL:+49301234567",
+      "END:VCARD",
+    );
+    expect(parseVcards(text)).toEqual([
+      {
+        name: "Иван",
+        phones: [{ value: "+49301234567", types: ["cell"] }],
+      },
+    ]);
+  });
+
+  it("unfolds a PHOTO of many lines", () => {
+    const lines = Array.from({ length: 50_000 }, () => " QUFBQUFB");
+    const text = crlf(
+      "BEGIN:VCARD",
+      "FN:Pat",
+      "PHOTO;ENCODING=b;TYPE=JPEG:/9j/",
+      ...lines,
+      "TEL:+49301234567",
+      "END:VCARD",
+    );
+    expect(parseVcards(text)).toEqual([
+      { name: "Pat", phones: [{ value: "+49301234567", types: [] }] },
+    ]);
+  });
+
   it("decodes the CHARSET of a quoted-printable value", () => {
     const text = crlf(
       "BEGIN:VCARD",
@@ -116,6 +167,36 @@ describe("vCard 2.1 encodings", () => {
 
   it("decodes a UTF-8 file as UTF-8", () => {
     const bytes = new TextEncoder().encode("BEGIN:VCARD\nFN:Zoë\nEND:VCARD\n");
+    expect(parseVcards(decodeVcardFile(bytes))[0]?.name).toBe("Zoë");
+  });
+
+  it("decodes UTF-16 with and without a byte order mark", () => {
+    const text =
+      "BEGIN:VCARD\r\nFN:Zoë 😀\r\nTEL:+44 20 7946 0018\r\nEND:VCARD\r\n";
+    const cases: { label: string; bytes: Uint8Array }[] = [
+      { label: "LE with BOM", bytes: utf16(text, "le", true) },
+      { label: "BE with BOM", bytes: utf16(text, "be", true) },
+      { label: "LE without BOM", bytes: utf16(text, "le", false) },
+      { label: "BE without BOM", bytes: utf16(text, "be", false) },
+    ];
+    for (const { label, bytes } of cases) {
+      const cards = parseVcards(decodeVcardFile(bytes));
+      expect(cards, label).toEqual([
+        {
+          name: "Zoë 😀",
+          phones: [{ value: "+44 20 7946 0018", types: [] }],
+        },
+      ]);
+    }
+  });
+
+  it("drops a UTF-8 byte order mark", () => {
+    const bytes = new Uint8Array([
+      0xef,
+      0xbb,
+      0xbf,
+      ...new TextEncoder().encode("BEGIN:VCARD\nFN:Zoë\nEND:VCARD\n"),
+    ]);
     expect(parseVcards(decodeVcardFile(bytes))[0]?.name).toBe("Zoë");
   });
 });

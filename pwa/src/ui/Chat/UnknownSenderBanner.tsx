@@ -63,7 +63,11 @@ export function UnknownSenderBanner({ chat }: { chat: ChatRow }) {
       )}
       {dialog === "add" && (
         <ContactDialog
-          prefill={{ phone: profile.phone, name: profile.displayName }}
+          prefill={{
+            phone: profile.phone,
+            name: profile.displayName,
+            userId: profile.id,
+          }}
           onClose={close}
         />
       )}

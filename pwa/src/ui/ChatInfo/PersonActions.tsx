@@ -77,7 +77,11 @@ export function PersonActions({ profile }: { profile: PublicProfile }) {
       )}
       {dialog === "add" && (
         <ContactDialog
-          prefill={{ phone: profile.phone, name: profile.displayName }}
+          prefill={{
+            phone: profile.phone,
+            name: profile.displayName,
+            userId: profile.id,
+          }}
           onClose={close}
         />
       )}

@@ -14,8 +14,11 @@ import { ownRegion, parseTypedPhone, phoneFieldValue } from "./phone.ts";
 export interface ContactDialogProps {
   /** The contact to rename; absent to add one. */
   contact?: Contact;
-  /** Values of a new contact: its E.164 number (then fixed) and name. */
-  prefill?: { phone: string; name: string };
+  /**
+   * Values of a new contact: its E.164 number (then fixed), its name, and
+   * the account known to use the number, such as someone who wrote.
+   */
+  prefill?: { phone: string; name: string; userId?: string };
   onClose: () => void;
   onSaved?: (contact: Contact) => void;
 }
@@ -31,19 +34,27 @@ function nameError(name: string): string | null {
 /**
  * Renders the "New contact" and "Edit contact" dialog: a number (international,
  * or national in the region of the person's own number) and a name. The
- * number of an existing or prefilled contact cannot be changed.
+ * number of an existing or prefilled contact cannot be changed. A
+ * prefilled number that is saved already, but without its account (saved
+ * while the daily check limit was used up), opens that contact to edit,
+ * and saving it links the account.
  */
 export function ContactDialog(props: ContactDialogProps) {
-  const fixedPhone = props.contact?.phone ?? props.prefill?.phone;
+  const [editing] = useState(
+    () =>
+      props.contact ??
+      (props.prefill === undefined
+        ? undefined
+        : contacts.value.get(props.prefill.phone)),
+  );
+  const fixedPhone = editing?.phone ?? props.prefill?.phone;
   const initial =
     fixedPhone === undefined
       ? { region: ownRegion(), phone: "" }
       : phoneFieldValue(fixedPhone);
   const [region, setRegion] = useState<CountryCode>(initial.region);
   const [phone, setPhone] = useState(initial.phone);
-  const [name, setName] = useState(
-    props.contact?.name ?? props.prefill?.name ?? "",
-  );
+  const [name, setName] = useState(editing?.name ?? props.prefill?.name ?? "");
   const [error, setError] = useState("");
   const [busy, setBusy] = useState(false);
 
@@ -56,7 +67,7 @@ export function ContactDialog(props: ContactDialogProps) {
         : { phone: fixedPhone };
     if ("error" in parsed) return setError(parsed.error);
     const existing = contacts.value.get(parsed.phone);
-    if (props.contact === undefined && existing !== undefined) {
+    if (editing === undefined && existing !== undefined) {
       return setError(
         `${formatPhone(parsed.phone)} is already in your contacts as ` +
           `“${existing.name}”. Edit that contact to rename it.`,
@@ -67,7 +78,11 @@ export function ContactDialog(props: ContactDialogProps) {
     setBusy(true);
     setError("");
     try {
-      const saved = await saveContact(parsed.phone, name.trim());
+      const saved = await saveContact(
+        parsed.phone,
+        name.trim(),
+        props.prefill?.userId,
+      );
       props.onSaved?.(saved);
       props.onClose();
     } catch (failure) {
@@ -78,7 +93,7 @@ export function ContactDialog(props: ContactDialogProps) {
 
   return (
     <Dialog
-      title={props.contact === undefined ? "New contact" : "Edit contact"}
+      title={editing === undefined ? "New contact" : "Edit contact"}
       onClose={props.onClose}
     >
       <form

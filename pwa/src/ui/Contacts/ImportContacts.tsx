@@ -284,8 +284,9 @@ function ImportSummary({ result }: { result: ImportResult }) {
         <li>{count.format(Math.max(invite, 0))} to invite</li>
         {result.unchecked > 0 && (
           <li>
-            {count.format(result.unchecked)} not checked today because of the
-            daily limit of {count.format(DISCOVERY_NUMBERS_PER_DAY)} numbers
+            {count.format(result.unchecked)} not checked yet because of the
+            daily limit of {count.format(DISCOVERY_NUMBERS_PER_DAY)} numbers.
+            The app checks them over the next days.
           </li>
         )}
       </ul>
