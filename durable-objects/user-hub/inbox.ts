@@ -66,7 +66,7 @@ export class Inbox {
   async deliverFromRoom(messages: StoredMessage[]): Promise<void> {
     const chatId = messages[0]?.chatId;
     if (chatId === undefined) return;
-    if (await this.recordBatch(chatId, messages)) return;
+    if (this.recordBatch(chatId, messages)) return;
     const chat = this.store.chat(chatId);
     if (chat === undefined) {
       if (await this.fetchChatRow(chatId, messages)) {
@@ -88,46 +88,22 @@ export class Inbox {
       chatId,
       skipped: messages.length - fresh.length,
     });
-    if (fresh.length > 0) await this.recordBatch(chatId, fresh);
+    if (fresh.length > 0) this.recordBatch(chatId, fresh);
   }
 
-  /**
-   * Broadcasts `messages` and records them in one write, or returns false
-   * when the chat's row does not accept them.
-   *
-   * The frames leave before the write, because the output gate delays a
-   * frame sent after a write until the write commits, and the room stored
-   * the messages before it called this hub. Should the write fail, the
-   * object restarts and the room's retry brings the batch again, so
-   * devices get those messages twice. Clients store messages by id, so
-   * none shows twice.
-   */
-  private async recordBatch(
-    chatId: string,
-    messages: StoredMessage[],
-  ): Promise<boolean> {
-    const range = batchRange(messages);
-    if (!this.store.acceptsDelivery(chatId, range.firstSeq)) return false;
-    for (const message of messages) {
-      this.broadcast({ type: "message", message });
-    }
-    // A batch of one means the room has no backlog for this hub. Its write
-    // then waits for a later task, so deliveries already queued for other
-    // hubs can send their frames before it commits. Under wrangler dev the
-    // commit and its fsync block the one thread that runs every object
-    // (seen in a profile of `npm run bench`). A longer batch is written at
-    // once, because a busy hub runs a timer late and the room waits for
-    // this reply, which comes only after the commit, before its next call.
-    if (messages.length === 1) {
-      await new Promise((resolve) => setTimeout(resolve, 0));
-    }
+  /** Records `messages` in one write and broadcasts them, or returns false. */
+  private recordBatch(chatId: string, messages: StoredMessage[]): boolean {
     const myId = this.store.me()?.id;
-    this.store.recordDelivered(chatId, {
-      ...range,
+    const recorded = this.store.recordDelivered(chatId, {
+      ...batchRange(messages),
       unreadSeqs: messages
         .filter((m) => m.senderId !== myId && m.kind === "message")
         .map((m) => m.seq),
     });
+    if (!recorded) return false;
+    for (const message of messages) {
+      this.broadcast({ type: "message", message });
+    }
     return true;
   }
 
