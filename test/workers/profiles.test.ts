@@ -47,11 +47,10 @@ async function updateSettings(user: TestUser, patch: Record<string, string>) {
 }
 
 async function addContact(owner: TestUser, phone: string) {
-  const response = await api(
-    "PUT",
-    `/api/contacts/${encodeURIComponent(phone)}`,
-    { cookie: owner.cookie, body: { name: "Friend" } },
-  );
+  const response = await api("POST", "/api/contacts", {
+    cookie: owner.cookie,
+    body: { phone, name: "Friend" },
+  });
   expect(response.status).toBe(200);
 }
 
