@@ -3,15 +3,13 @@ import {
   blocked,
   contactsByUser,
   contactsReady,
-  unblockUser,
   useHasMessageFrom,
   useProfile,
   type ChatRow,
 } from "../../data/index.ts";
-import { BlockDialog } from "../common/BlockDialog.tsx";
+import { BlockButton, BlockDialog } from "../common/BlockDialog.tsx";
 import { ContactDialog } from "../common/contactDialog.tsx";
 import { usePersonName } from "../common/names.tsx";
-import { run } from "../common/notice.tsx";
 
 /**
  * Offers "Add to contacts" and "Block" in a one-to-one chat with someone
@@ -44,23 +42,11 @@ export function UnknownSenderBanner({ chat }: { chat: ChatRow }) {
       >
         Add to contacts
       </button>
-      {isBlocked ? (
-        <button
-          type="button"
-          class="button button--secondary"
-          onClick={() => run(() => unblockUser(peerId))}
-        >
-          Unblock
-        </button>
-      ) : (
-        <button
-          type="button"
-          class="button button--danger"
-          onClick={() => setDialog("block")}
-        >
-          Block
-        </button>
-      )}
+      <BlockButton
+        userId={peerId}
+        isBlocked={isBlocked}
+        onBlock={() => setDialog("block")}
+      />
       {dialog === "add" && (
         <ContactDialog
           prefill={{

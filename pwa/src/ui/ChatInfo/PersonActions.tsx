@@ -3,14 +3,12 @@ import {
   blocked,
   contactsByUser,
   removeContact,
-  unblockUser,
   type PublicProfile,
 } from "../../data/index.ts";
-import { BlockDialog } from "../common/BlockDialog.tsx";
+import { BlockButton, BlockDialog } from "../common/BlockDialog.tsx";
 import { ConfirmDialog } from "../common/ConfirmDialog.tsx";
 import { ContactDialog } from "../common/contactDialog.tsx";
 import { usePersonName } from "../common/names.tsx";
-import { run } from "../common/notice.tsx";
 
 type OpenDialog = "add" | "edit" | "remove" | "block" | null;
 
@@ -52,23 +50,11 @@ export function PersonActions({ profile }: { profile: PublicProfile }) {
           </button>
         </div>
       )}
-      {isBlocked ? (
-        <button
-          type="button"
-          class="button button--secondary"
-          onClick={() => run(() => unblockUser(profile.id))}
-        >
-          Unblock
-        </button>
-      ) : (
-        <button
-          type="button"
-          class="button button--danger"
-          onClick={() => setDialog("block")}
-        >
-          Block
-        </button>
-      )}
+      <BlockButton
+        userId={profile.id}
+        isBlocked={isBlocked}
+        onBlock={() => setDialog("block")}
+      />
       {isBlocked && (
         <p class="field__hint">
           You blocked this person. They can't message you or see when you are

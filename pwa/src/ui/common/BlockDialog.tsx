@@ -1,5 +1,33 @@
-import { blockUser } from "../../data/index.ts";
+import { blockUser, unblockUser } from "../../data/index.ts";
 import { ConfirmDialog } from "./ConfirmDialog.tsx";
+import { run } from "./notice.tsx";
+
+/**
+ * Unblocks `userId` at once when blocked; otherwise calls `onBlock`, which
+ * opens the BlockDialog so that blocking is confirmed first.
+ */
+export function BlockButton(props: {
+  userId: string;
+  isBlocked: boolean;
+  onBlock: () => void;
+}) {
+  if (props.isBlocked) {
+    return (
+      <button
+        type="button"
+        class="button button--secondary"
+        onClick={() => run(() => unblockUser(props.userId))}
+      >
+        Unblock
+      </button>
+    );
+  }
+  return (
+    <button type="button" class="button button--danger" onClick={props.onBlock}>
+      Block
+    </button>
+  );
+}
 
 /** Asks before blocking `userId`, shown as `name`. */
 export function BlockDialog(props: {
