@@ -89,7 +89,7 @@ export const UpdateSettingsBody = z
  * image/webp, square, at most MAX_PROFILE_PHOTO_BYTES; the browser scales
  * it down first). DELETE /api/me/photo removes it. The photo is served at
  * GET /api/users/:userId/photos/:photoId to those the owner's
- * `photoVisibility` allows, and answers 404 to everyone else.
+ * `photoVisibility` allows, and returns 404 to everyone else.
  */
 export const PhotoReply = z.object({ photoId });
 
@@ -231,8 +231,8 @@ export const ImportContactsReply = z.object({
 
 /**
  * POST /api/contacts/discover: which of these numbers have an account.
- * Answers only for the numbers submitted; a number that is a saved
- * contact gets its `userId` filled in. Over the daily limit the reply is
+ * The reply covers only the numbers submitted, and a number that is a
+ * saved contact gets its `userId` filled in. Over the daily limit the reply is
  * 429 rate_limited with `retryAfter`, and nothing is checked.
  */
 export const DiscoverBody = z

@@ -121,7 +121,7 @@ export const MAX_PROFILE_BATCH = 200;
  */
 export const DISCOVERY_NUMBERS_PER_DAY = 1_000;
 
-/** Longest edge of a stored profile photo, in pixels. */
+/** Maximum edge of a stored profile photo, in pixels. */
 export const PROFILE_PHOTO_EDGE = 512;
 
 /** Largest profile photo upload, in bytes. */

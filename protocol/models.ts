@@ -104,7 +104,7 @@ export const Me = z.object({
 export type Me = z.infer<typeof Me>;
 
 /**
- * What a signed-in person may see of another account. The owner's privacy
+ * The part of another account a signed-in person may see. The owner's privacy
  * settings apply: a hidden about text reads as "" and a hidden photo as
  * null, the same as none.
  */

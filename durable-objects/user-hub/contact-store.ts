@@ -163,8 +163,8 @@ export class ContactStore {
   /**
    * Lists the migrated rows whose number is not resolved yet.
    * NOTE: such a row counts for privacy but cannot be listed or deleted
-   * until its account's hub returns a profile; a row whose account has no
-   * profile stays so for good.
+   * until its account's hub returns a profile. A row whose account has no
+   * profile stays that way for good.
    */
   legacy(): LegacyContact[] {
     return this.sql

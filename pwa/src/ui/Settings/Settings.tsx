@@ -177,7 +177,7 @@ type SaveState =
 /**
  * Saves privacy settings one change at a time. Controls are disabled while a
  * change is on its way, so a reload never shows a value the server has not
- * stored; a failed save puts the controls back to the stored values.
+ * stored. A failed save puts the controls back to the stored values.
  */
 function useSettingsSave() {
   const [state, setState] = useState<SaveState>({ kind: "idle" });
