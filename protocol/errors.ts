@@ -16,6 +16,7 @@ export const ErrorCode = z.enum([
   "code_invalid", // 400: the one-time code is wrong
   "rate_limited", // 429: too many requests; `retryAfter` in seconds
   "group_full", // 409: the group is at its member limit
+  "stale_epoch", // 409: a commit was made at an old MLS epoch; catch up first
   "internal", // 500: a server fault; details are in the server log only
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
@@ -43,6 +44,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   code_invalid: 400,
   rate_limited: 429,
   group_full: 409,
+  stale_epoch: 409,
   internal: 500,
 };
 

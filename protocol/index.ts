@@ -5,4 +5,5 @@ export * from "./http.ts";
 export * from "./ids.ts";
 export * from "./limits.ts";
 export * from "./models.ts";
+export * from "./mls.ts";
 export * from "./service-worker.ts";

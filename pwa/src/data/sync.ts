@@ -1,3 +1,4 @@
+import { dispatchEncryptionFrame } from "./encryption-events.ts";
 import {
   decodeMessageBatch,
   MAX_HISTORY_PAGE,
@@ -189,6 +190,9 @@ type Handlers = {
 };
 
 const handlers: Handlers = {
+  "mls.pending": async (frame) => dispatchEncryptionFrame(frame),
+  "keys.low": async (frame) => dispatchEncryptionFrame(frame),
+
   ready: async (frame) => {
     setServerTime(frame.serverTime);
     sendView(true);
