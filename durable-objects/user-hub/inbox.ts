@@ -91,19 +91,31 @@ export class Inbox {
     if (fresh.length > 0) this.recordBatch(chatId, fresh);
   }
 
-  /** Records `messages` in one write and broadcasts them, or returns false. */
+  /**
+   * Broadcasts `messages` and records them in one write, or returns false,
+   * sending nothing, when the chat's row does not accept them.
+   *
+   * The frames leave before the write because the output gate holds a
+   * frame sent after a write until the write commits, and the room stored
+   * the messages before it called this hub. The check, the frames and the
+   * write run in one synchronous step, so no other delivery to this hub
+   * can come between them. Should the write fail, the object restarts and
+   * the room's retry brings the batch again, so devices get those
+   * messages twice; clients store messages by id, so none shows twice.
+   */
   private recordBatch(chatId: string, messages: StoredMessage[]): boolean {
+    const range = batchRange(messages);
+    if (!this.store.acceptsDelivery(chatId, range.firstSeq)) return false;
+    for (const message of messages) {
+      this.broadcast({ type: "message", message });
+    }
     const myId = this.store.me()?.id;
-    const recorded = this.store.recordDelivered(chatId, {
-      ...batchRange(messages),
+    this.store.recordDelivered(chatId, {
+      ...range,
       unreadSeqs: messages
         .filter((m) => m.senderId !== myId && m.kind === "message")
         .map((m) => m.seq),
     });
-    if (!recorded) return false;
-    for (const message of messages) {
-      this.broadcast({ type: "message", message });
-    }
     return true;
   }
 

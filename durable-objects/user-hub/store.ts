@@ -389,6 +389,23 @@ export class HubStore {
   }
 
   /**
+   * Returns whether `recordDelivered` would record a batch starting at
+   * `firstSeq`: the row exists, is not left, and its `fanout_seq` is below
+   * `firstSeq`. It only reads.
+   */
+  acceptsDelivery(chatId: string, firstSeq: number): boolean {
+    const rows = this.sql
+      .exec(
+        `SELECT 1 FROM inbox
+         WHERE chat_id = ? AND left_chat = 0 AND fanout_seq < ?`,
+        chatId,
+        firstSeq,
+      )
+      .toArray();
+    return rows.length > 0;
+  }
+
+  /**
    * Records a batch of the room's live messages in the chat's row, in one
    * statement: `unreadSeqs` are the seqs that count as unread when above
    * the read position. Returns false, writing nothing, when the row is
@@ -404,16 +421,21 @@ export class HubStore {
       unreadSeqs: number[];
     },
   ): boolean {
+    // A live batch is mostly one message, whose count needs no JSON.
+    const [only, ...more] = batch.unreadSeqs;
+    const single = more.length === 0;
+    const added = single
+      ? "(CASE WHEN ?3 > read_seq THEN 1 ELSE 0 END)"
+      : "(SELECT COUNT(*) FROM json_each(?3) WHERE value > read_seq)";
     const cursor = this.sql.exec(
       `UPDATE inbox SET last_seq = MAX(last_seq, ?1),
          last_activity_at = MAX(last_activity_at, ?2),
-         unread = unread + (SELECT COUNT(*) FROM json_each(?3)
-           WHERE value > read_seq),
+         unread = unread + ${added},
          fanout_seq = ?1
        WHERE chat_id = ?4 AND left_chat = 0 AND fanout_seq < ?5`,
       batch.lastSeq,
       batch.lastTs,
-      JSON.stringify(batch.unreadSeqs),
+      single ? (only ?? 0) : JSON.stringify(batch.unreadSeqs),
       chatId,
       batch.firstSeq,
     );
