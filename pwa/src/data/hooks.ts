@@ -157,14 +157,17 @@ export function usePhotoId(id: string): string | null {
 
 /**
  * Returns whether the chat contains a visible message from `userId`, or
- * undefined until known. Reads newest first, so that a recent message
- * ends the scan early.
+ * undefined until known or when `userId` is null. Reads newest first, so
+ * that a recent message ends the scan early. A chat without such a message
+ * is read whole on every change, so callers pass null when the answer
+ * does not matter.
  */
 export function useHasMessageFrom(
   chatId: string,
-  userId: string,
+  userId: string | null,
 ): boolean | undefined {
   const found = useLiveQuery(async () => {
+    if (userId === null) return undefined;
     const row = await db.messages
       .where("[chatId+order]")
       .between([chatId, 0], [chatId, Dexie.maxKey])
@@ -173,6 +176,7 @@ export function useHasMessageFrom(
       .first();
     return { chatId, userId, found: row !== undefined };
   }, [chatId, userId]);
+  if (userId === null) return undefined;
   if (found?.chatId !== chatId || found.userId !== userId) return undefined;
   return found.found;
 }

@@ -19,12 +19,15 @@ import { usePersonName } from "../common/names.tsx";
  */
 export function UnknownSenderBanner({ chat }: { chat: ChatRow }) {
   const peerId = chat.kind === "direct" ? (chat.peerId ?? "") : "";
+  const saved = contactsByUser.value.has(peerId);
+  const unsaved = peerId !== "" && !saved && contactsReady.value;
   const profile = useProfile(peerId);
-  const wrote = useHasMessageFrom(chat.id, peerId);
+  // Only an unsaved peer needs the search, which reads a chat whose peer
+  // never wrote from end to end.
+  const wrote = useHasMessageFrom(chat.id, unsaved ? peerId : null);
   const name = usePersonName(peerId);
   const [dialog, setDialog] = useState<"add" | "block" | null>(null);
-  const saved = contactsByUser.value.has(peerId);
-  if (peerId === "" || saved || !contactsReady.value) return null;
+  if (!unsaved) return null;
   if (wrote !== true || profile === undefined) return null;
   const isBlocked = blocked.value.has(peerId);
   const close = () => setDialog(null);
