@@ -51,9 +51,12 @@ export async function encryptMessage(
 }
 
 /**
- * Decrypts a `mls1:` message body of the chat. Each message decrypts once:
- * its key is deleted from the stored state. Every failure is raised as an
- * `MlsOperationError`.
+ * Decrypts a `mls1:` message body of the chat. Each message decrypts once,
+ * because its key is deleted from the stored state. Every failure is
+ * raised as an `MlsOperationError`.
+ *
+ * NOTE: ts-mls 1.6.4 does not return the sender's leaf with an application
+ * message, so only the server's sender id names who sent it.
  */
 export async function decryptMessage(
   store: MlsStore,
