@@ -77,6 +77,55 @@ export interface ReceiptRow {
   readSeq: number;
 }
 
+/**
+ * This device's MLS signature key pair and the ids its credential names.
+ * There is at most one row, under the key `"device"`.
+ */
+export interface MlsIdentityRow {
+  id: "device";
+  userId: string;
+  deviceId: string;
+  /** Raw Ed25519 public key. */
+  signaturePublicKey: Uint8Array;
+  /** Ed25519 private key as ts-mls made it (PKCS #8 from WebCrypto). */
+  signaturePrivateKey: Uint8Array;
+}
+
+/**
+ * The private part of a published KeyPackage, kept until a Welcome uses it.
+ * `ref` is the base64url KeyPackageRef (the hash of the KeyPackage defined
+ * by MLS), which a Welcome names for each new member.
+ */
+export interface MlsKeyPackageRow {
+  ref: string;
+  /** A last-resort KeyPackage is not deleted when a Welcome uses it. */
+  kind: "stock" | "last_resort";
+  /** The TLS encoding of the public KeyPackage as an `MLSMessage`. */
+  keyPackage: Uint8Array;
+  initPrivateKey: Uint8Array;
+  hpkePrivateKey: Uint8Array;
+  createdAt: number;
+}
+
+/**
+ * A chat's MLS group state, encoded by ts-mls, with the commit this device
+ * sent and the server has not put in the chat log yet.
+ */
+export interface MlsGroupRow {
+  chatId: string;
+  epoch: number;
+  state: Uint8Array;
+  pending: MlsPendingCommit | null;
+}
+
+/** A commit made at `epoch` and the state it leads to once logged. */
+export interface MlsPendingCommit {
+  epoch: number;
+  /** The commit as sent, an encoded `MLSMessage`. */
+  commit: Uint8Array;
+  state: Uint8Array;
+}
+
 export interface KeyValueRow {
   key: string;
   value: unknown;
@@ -93,6 +142,9 @@ export class MessengerDb extends Dexie {
   details!: Table<ChatDetail, string>;
   receipts!: Table<ReceiptRow, [string, string]>;
   contacts!: Table<Contact, string>;
+  mlsIdentity!: Table<MlsIdentityRow, string>;
+  mlsKeyPackages!: Table<MlsKeyPackageRow, string>;
+  mlsGroups!: Table<MlsGroupRow, string>;
 
   constructor(name = "messenger") {
     super(name);
@@ -116,6 +168,13 @@ export class MessengerDb extends Dexie {
     // index leaves out contacts without an account (null is no valid key).
     this.version(3).stores({
       contacts: "phone, userId",
+    });
+    // End-to-end encryption: this device's MLS identity, the private parts
+    // of its KeyPackages, and one MLS group state per chat.
+    this.version(4).stores({
+      mlsIdentity: "id",
+      mlsKeyPackages: "ref, kind",
+      mlsGroups: "chatId",
     });
   }
 }

@@ -1,0 +1,85 @@
+import type {
+  MessengerDb,
+  MlsGroupRow,
+  MlsIdentityRow,
+  MlsKeyPackageRow,
+} from "../data/db.ts";
+
+/**
+ * IndexedDB storage of this device's MLS data: its identity, the private
+ * parts of its KeyPackages and one group state per chat. A group state is
+ * written after every operation that changes it, because reusing an old
+ * state would encrypt with a key and nonce that were already used.
+ */
+export class MlsStore {
+  constructor(private readonly db: MessengerDb) {}
+
+  async identity(): Promise<MlsIdentityRow | undefined> {
+    return this.db.mlsIdentity.get("device");
+  }
+
+  /**
+   * Stores a new identity. The KeyPackages and group states of a previous
+   * identity are deleted with it, because they carry its credential.
+   */
+  async replaceIdentity(row: MlsIdentityRow): Promise<void> {
+    const { mlsIdentity, mlsKeyPackages, mlsGroups } = this.db;
+    await this.db.transaction(
+      "rw",
+      [mlsIdentity, mlsKeyPackages, mlsGroups],
+      async () => {
+        await mlsKeyPackages.clear();
+        await mlsGroups.clear();
+        await mlsIdentity.put(row);
+      },
+    );
+  }
+
+  async addKeyPackages(rows: MlsKeyPackageRow[]): Promise<void> {
+    await this.db.mlsKeyPackages.bulkAdd(rows);
+  }
+
+  async keyPackage(ref: string): Promise<MlsKeyPackageRow | undefined> {
+    return this.db.mlsKeyPackages.get(ref);
+  }
+
+  async deleteKeyPackage(ref: string): Promise<void> {
+    await this.db.mlsKeyPackages.delete(ref);
+  }
+
+  /** Deletes every last-resort KeyPackage except the one named `keep`. */
+  async deleteLastResortExcept(keep: string): Promise<void> {
+    await this.db.mlsKeyPackages
+      .where("kind")
+      .equals("last_resort")
+      .and((row) => row.ref !== keep)
+      .delete();
+  }
+
+  async group(chatId: string): Promise<MlsGroupRow | undefined> {
+    return this.db.mlsGroups.get(chatId);
+  }
+
+  async putGroup(row: MlsGroupRow): Promise<void> {
+    await this.db.mlsGroups.put(row);
+  }
+
+  /**
+   * Stores the group state made from a Welcome and deletes the private
+   * part of the KeyPackage it used (`usedRef`), in one transaction.
+   */
+  async saveJoinedGroup(
+    row: MlsGroupRow,
+    usedRef: string | null,
+  ): Promise<void> {
+    const { mlsKeyPackages, mlsGroups } = this.db;
+    await this.db.transaction("rw", [mlsKeyPackages, mlsGroups], async () => {
+      if (usedRef !== null) await mlsKeyPackages.delete(usedRef);
+      await mlsGroups.put(row);
+    });
+  }
+
+  async deleteGroup(chatId: string): Promise<void> {
+    await this.db.mlsGroups.delete(chatId);
+  }
+}
