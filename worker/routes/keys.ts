@@ -16,14 +16,14 @@ import { requireSession } from "../session.ts";
 import { chatParam } from "./chats.ts";
 
 /**
- * Largest publish body read, in bytes: the most KeyPackages of the longest
- * size plus a last resort, each with 64 bytes for quotes, commas and
- * whitespace. Base64url is ASCII, so one character is one byte.
+ * Maximum publish body read, in bytes: the maximum number of KeyPackages
+ * at the maximum length plus a last resort, each with 64 bytes for quotes,
+ * commas and whitespace. Base64url is ASCII, so one character is one byte.
  */
 export const MAX_PUBLISH_BYTES =
   (MAX_KEY_PACKAGES_PER_PUBLISH + 1) * (MAX_KEY_PACKAGE_CHARS + 64);
 
-/** Hubs a claim calls at once. */
+/** Maximum number of hubs that one claim calls at once. */
 export const CLAIM_CONCURRENCY = 8;
 
 async function getStatus(request: Request, env: Env): Promise<Response> {
@@ -52,8 +52,8 @@ function requireMemberDevices(
   const field = `devices.${index}.userId`;
   throw new ApiError(
     "invalid_request",
-    `${field}: ${device.userId} is not a member of this chat; ` +
-      "name only devices of members.",
+    `${field}: ${device.userId} is not a member of this chat. ` +
+      "Name only devices of members.",
     field,
   );
 }
@@ -72,6 +72,8 @@ function devicesByUser(devices: readonly GroupDevice[]): [string, string[]][] {
 /**
  * Claims one KeyPackage for each device named, so that the caller can add
  * those devices to the chat's MLS group. Each user's hub is called once.
+ * NOTE: claims are not rate limited, so a member can use up another
+ * member's stock, after which that device's last resort is handed out.
  */
 async function claim(request: ApiRequest, env: Env): Promise<Response> {
   const { me } = await requireSession(request, env);
