@@ -58,6 +58,10 @@ function requireMemberDevices(
   );
 }
 
+function deviceKey(device: GroupDevice): string {
+  return `${device.userId}/${device.deviceId}`;
+}
+
 /** Groups device ids by their user, each user in order of first mention. */
 function devicesByUser(devices: readonly GroupDevice[]): [string, string[]][] {
   const byUser = new Map<string, string[]>();
@@ -83,21 +87,42 @@ async function claim(request: ApiRequest, env: Env): Promise<Response> {
   const room = chatRoom(env, chatId);
   const chat = unwrap(await room.detail(me.id, me.settings.readReceipts));
   requireMemberDevices(devices, new Set(chat.members.map((m) => m.userId)));
+  return jsonResponse(await claimDevices(env, devices));
+}
 
+/**
+ * Calls the hub of each user named, CLAIM_CONCURRENCY at a time, and lists
+ * the results in the order of `devices`.
+ */
+async function claimDevices(
+  env: Env,
+  devices: readonly GroupDevice[],
+): Promise<ClaimReply> {
   const groups = devicesByUser(devices);
   const results = await mapWithLimit(
     groups,
     CLAIM_CONCURRENCY,
     ([userId, deviceIds]) => userHub(env, userId).claimKeyPackages(deviceIds),
   );
-  const reply: ClaimReply = { keyPackages: [], unavailable: [] };
+  const claimed = new Map<string, string | null>();
   groups.forEach(([userId], index) => {
     for (const { deviceId, keyPackage } of results[index] ?? []) {
-      if (keyPackage === null) reply.unavailable.push({ userId, deviceId });
-      else reply.keyPackages.push({ userId, deviceId, keyPackage });
+      claimed.set(deviceKey({ userId, deviceId }), keyPackage);
     }
   });
-  return jsonResponse(reply);
+
+  const reply: ClaimReply = { keyPackages: [], unavailable: [] };
+  for (const { userId, deviceId } of devices) {
+    const key = deviceKey({ userId, deviceId });
+    const keyPackage = claimed.get(key);
+    // A device named twice was claimed once, so only its first mention
+    // is reported.
+    if (keyPackage === undefined) continue;
+    claimed.delete(key);
+    if (keyPackage === null) reply.unavailable.push({ userId, deviceId });
+    else reply.keyPackages.push({ userId, deviceId, keyPackage });
+  }
+  return reply;
 }
 
 export function registerKeyRoutes(router: ApiRouter): void {
