@@ -6,8 +6,10 @@ import {
   type ChatSummary,
   type Contact,
   type Device,
+  type KeysStatus,
   type Me,
   type Presence,
+  type PublishKeysBody,
   type PublicProfile,
   type Settings,
   type StoredMessage,
@@ -29,6 +31,8 @@ import {
 import { DiscoveryQuota } from "./user-hub/discovery.ts";
 import { dispatchFrame } from "./user-hub/frames.ts";
 import { Inbox } from "./user-hub/inbox.ts";
+import { KeyStore } from "./user-hub/key-store.ts";
+import { KeyDirectory, type ClaimedKeyPackage } from "./user-hub/keys.ts";
 import { PresenceKeeper, type TypingFrame } from "./user-hub/presence.ts";
 import { PresenceStore } from "./user-hub/presence-store.ts";
 import { profileFor } from "./user-hub/profile.ts";
@@ -59,6 +63,7 @@ export class UserHub extends DurableObject<Env> {
   private readonly inbox: Inbox;
   private readonly connections: Connections;
   private readonly sendBudget: SendBudget;
+  private readonly keys: KeyDirectory;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -89,6 +94,9 @@ export class UserHub extends DurableObject<Env> {
     this.inbox = new Inbox(env, this.store, (frame) =>
       this.sockets.broadcast(frame),
     );
+    this.keys = new KeyDirectory(this.store, new KeyStore(sql), (id, frame) =>
+      this.sockets.sendToDevice(id, frame),
+    );
     this.connections = new Connections(
       env,
       this.store,
@@ -98,6 +106,7 @@ export class UserHub extends DurableObject<Env> {
       new RoomSends(env),
       // Reads the field at each call because tests replace the budget.
       (deviceId) => this.sendBudget.take(deviceId),
+      this.keys,
     );
     ctx.setWebSocketAutoResponse(
       new WebSocketRequestResponsePair(PING_FRAME, PONG_FRAME),
@@ -181,7 +190,31 @@ export class UserHub extends DurableObject<Env> {
 
   /** Ends a device's session and closes its sockets with 4001 at once. */
   revokeDevice(deviceId: string): boolean {
+    this.keys.deleteDevice(deviceId);
     return sessions.revokeDevice(this.store, this.sockets, deviceId);
+  }
+
+  // ---- MLS KeyPackages -----------------------------------------------------
+
+  /** Returns the KeyPackage stock of one of this person's devices. */
+  keyStatus(deviceId: string): KeysStatus {
+    return this.keys.status(deviceId);
+  }
+
+  /** Adds KeyPackages to a device's stock as KeyDirectory.publish does. */
+  publishKeyPackages(
+    deviceId: string,
+    body: PublishKeysBody,
+  ): Result<KeysStatus> {
+    return this.keys.publish(deviceId, body, Date.now());
+  }
+
+  /**
+   * Takes one KeyPackage for each named device of this person. A device
+   * that is unknown or has neither stock nor a last resort gets null.
+   */
+  claimKeyPackages(deviceIds: string[]): ClaimedKeyPackage[] {
+    return this.keys.claim(deviceIds);
   }
 
   // ---- contacts and blocks -------------------------------------------------

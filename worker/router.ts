@@ -7,6 +7,7 @@ import { registerAccountRoutes } from "./routes/account.ts";
 import { registerAuthRoutes } from "./routes/auth.ts";
 import { registerChatRoutes } from "./routes/chats.ts";
 import { registerDevRoutes } from "./routes/dev.ts";
+import { registerKeyRoutes } from "./routes/keys.ts";
 import { registerMessageRoutes } from "./routes/messages.ts";
 import { registerPeopleRoutes } from "./routes/people.ts";
 import { registerPhotoRoutes } from "./routes/photos.ts";
@@ -41,6 +42,7 @@ export function createRouter(): ApiRouter {
   registerAccountRoutes(router);
   registerChatRoutes(router);
   registerMessageRoutes(router);
+  registerKeyRoutes(router);
   registerPeopleRoutes(router);
   registerPhotoRoutes(router);
   registerDevRoutes(router);

@@ -3,6 +3,7 @@ import type { Env } from "../../worker/env.ts";
 import { log } from "../../worker/log.ts";
 import type { FrameContext } from "./frames.ts";
 import type { Inbox } from "./inbox.ts";
+import type { KeyDirectory } from "./keys.ts";
 import type { PresenceKeeper } from "./presence.ts";
 import type { RoomSends } from "./room-sends.ts";
 import {
@@ -28,6 +29,7 @@ export class Connections {
     private readonly roomSends: RoomSends,
     /** Takes a send token for a device, as `SendBudget.take` does. */
     private readonly takeSendToken: (deviceId: string) => number,
+    private readonly keys: KeyDirectory,
   ) {}
 
   /** Accepts a WebSocket the Worker already authenticated. */
@@ -48,6 +50,8 @@ export class Connections {
       serverTime: now,
       heartbeatMs: heartbeatFor(this.sockets.idleLimitMs),
     });
+    const keysLow = this.keys.lowFrame(deviceId);
+    if (keysLow !== undefined) send(server, keysLow);
     await this.keeper.refresh(now);
     log("socket.opened", { userId: me.id, deviceId });
     return new Response(null, { status: 101, webSocket: pair[0] });

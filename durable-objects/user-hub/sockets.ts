@@ -185,6 +185,16 @@ export class DeviceSockets {
     }
   }
 
+  /** Sends `frame` to the open sockets of one device only. */
+  sendToDevice(deviceId: string, frame: ServerFrame): void {
+    let text: string | undefined;
+    for (const ws of this.ctx.getWebSockets(deviceId)) {
+      if (ws.readyState !== WebSocket.OPEN) continue;
+      text ??= JSON.stringify(frame);
+      ws.send(text);
+    }
+  }
+
   /** Closes every socket of one device. */
   closeDevice(deviceId: string, code: number, reason: string): void {
     for (const ws of this.ctx.getWebSockets(deviceId)) {

@@ -109,6 +109,20 @@ export const HUB_MIGRATIONS = [
    UPDATE contacts SET checked_at = updated_at;
    CREATE INDEX contacts_unchecked ON contacts (added_at)
      WHERE checked_at IS NULL;`,
+  // MLS KeyPackages that each device published so that others can add it
+  // to chat groups; see user-hub/key-store.ts.
+  `CREATE TABLE key_package (
+     id INTEGER PRIMARY KEY,
+     device_id TEXT NOT NULL,
+     key_package TEXT NOT NULL UNIQUE,
+     published_at INTEGER NOT NULL
+   );
+   CREATE INDEX key_package_device ON key_package (device_id, id);
+   CREATE TABLE last_resort_key_package (
+     device_id TEXT PRIMARY KEY,
+     key_package TEXT NOT NULL,
+     published_at INTEGER NOT NULL
+   );`,
 ];
 
 type ProfileRow = {

@@ -47,6 +47,9 @@ async function migrateLegacyContacts(owner: TestUser, rows: LegacyRow[]) {
     sql.exec("DROP INDEX contacts_user_id");
     sql.exec("DROP TABLE contacts");
     sql.exec("DROP TABLE discovery_check");
+    // Tables of migrations after PREVIOUS_VERSION, which run again below.
+    sql.exec("DROP TABLE key_package");
+    sql.exec("DROP TABLE last_resort_key_package");
     sql.exec(
       `CREATE TABLE contacts (
          user_id TEXT PRIMARY KEY,
