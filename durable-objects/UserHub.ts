@@ -9,6 +9,7 @@ import {
   type Me,
   type Presence,
   type PublicProfile,
+  type ServerFrame,
   type Settings,
   type StoredMessage,
 } from "../protocol/index.ts";
@@ -182,6 +183,16 @@ export class UserHub extends DurableObject<Env> {
   /** Ends a device's session and closes its sockets with 4001 at once. */
   revokeDevice(deviceId: string): boolean {
     return sessions.revokeDevice(this.store, this.sockets, deviceId);
+  }
+
+  /** Returns the ids of this account's devices. Revoking deletes a device. */
+  activeDeviceIds(): string[] {
+    return this.store.devices().map((device) => device.id);
+  }
+
+  /** Sends one frame to every open socket of this person. */
+  broadcastFrame(frame: ServerFrame): void {
+    this.sockets.broadcast(frame);
   }
 
   // ---- contacts and blocks -------------------------------------------------

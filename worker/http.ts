@@ -75,21 +75,25 @@ export async function readBytesCapped(
   return bytes;
 }
 
-async function readCapped(request: Request): Promise<string> {
+async function readCapped(request: Request, maxBytes: number): Promise<string> {
   const tooLarge = new ApiError(
     "too_large",
-    `The request body is over ${MAX_REQUEST_BYTES} bytes.`,
+    `The request body is over ${maxBytes} bytes.`,
   );
-  const bytes = await readBytesCapped(request, MAX_REQUEST_BYTES, tooLarge);
+  const bytes = await readBytesCapped(request, maxBytes, tooLarge);
   return new TextDecoder().decode(bytes);
 }
 
-/** Reads a JSON body of at most MAX_REQUEST_BYTES and validates it. */
+/**
+ * Reads a JSON body of at most `maxBytes` (default MAX_REQUEST_BYTES) and
+ * validates it.
+ */
 export async function readBody<T extends z.ZodType>(
   request: Request,
   schema: T,
+  maxBytes = MAX_REQUEST_BYTES,
 ): Promise<z.infer<T>> {
-  const text = await readCapped(request);
+  const text = await readCapped(request, maxBytes);
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -8,6 +8,7 @@ import { registerAuthRoutes } from "./routes/auth.ts";
 import { registerChatRoutes } from "./routes/chats.ts";
 import { registerDevRoutes } from "./routes/dev.ts";
 import { registerMessageRoutes } from "./routes/messages.ts";
+import { registerMlsRoutes } from "./routes/mls.ts";
 import { registerPeopleRoutes } from "./routes/people.ts";
 import { registerPhotoRoutes } from "./routes/photos.ts";
 import { registerSocketRoute } from "./routes/socket.ts";
@@ -41,6 +42,7 @@ export function createRouter(): ApiRouter {
   registerAccountRoutes(router);
   registerChatRoutes(router);
   registerMessageRoutes(router);
+  registerMlsRoutes(router);
   registerPeopleRoutes(router);
   registerPhotoRoutes(router);
   registerDevRoutes(router);
