@@ -7,6 +7,7 @@ import {
   REQUEST_ADD_INTERVAL_MS,
   type StoredMessage,
 } from "../../protocol/index.ts";
+import type { RoomStore } from "../../durable-objects/chat-room/store.ts";
 import {
   api,
   connect,
@@ -235,6 +236,18 @@ describe("commits in the log", () => {
     const update = await roomStub(chatId).chatUpdateFor(ben.id);
     expect(update?.unread).toBe(1);
     expect(update?.lastActivityAt).toBe(text.ts);
+  });
+
+  it("names no commit author for receipts", async () => {
+    const { ana, ben, chatId } = await pair();
+    await commit(ana, chatId, 0, { added: [ben] });
+    const text = await sendText(await open(ben), chatId, "hi");
+    const authors = await runInDurableObject(roomStub(chatId), (instance) => {
+      const { store } = instance as unknown as { store: RoomStore };
+      const all = { after: 0, upTo: text.seq };
+      return store.authorsBetween(all, all);
+    });
+    expect(authors).toEqual([ben.id]);
   });
 
   it("keeps commits out of edits, reactions and deletes", async () => {
