@@ -2,6 +2,8 @@ import { DurableObject } from "cloudflare:workers";
 import {
   ApiError,
   type ChatDetail,
+  type CommitBody,
+  type GroupStatus,
   type ChatSummary,
   type MemberReceipt,
   type MemberRole,
@@ -24,6 +26,12 @@ import {
 import * as membership from "./chat-room/membership.ts";
 import { NOT_MEMBER, requireMember } from "./chat-room/membership.ts";
 import * as chatMessages from "./chat-room/messages.ts";
+import {
+  MlsDelivery,
+  type Caller,
+  type CommitResult,
+} from "./chat-room/mls.ts";
+import { MlsStore } from "./chat-room/mls-store.ts";
 import { ReceiptCoalescer } from "./chat-room/receipts.ts";
 import type {
   ChatUpdate,
@@ -46,6 +54,7 @@ export class ChatRoom extends DurableObject<Env> {
   private readonly fanout: Fanout;
   private readonly typingRelay: TypingRelay;
   private readonly receiptBatches: ReceiptCoalescer;
+  private readonly mls: MlsDelivery;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -58,6 +67,7 @@ export class ChatRoom extends DurableObject<Env> {
     this.typingRelay = new TypingRelay(sql, this.store, env, (p) =>
       ctx.waitUntil(p),
     );
+    this.mls = new MlsDelivery(this.store, new MlsStore(sql), this.fanout, env);
     // SQLite calls are synchronous; the gate still keeps requests out
     // until the schema is current.
     void ctx.blockConcurrencyWhile(() =>
@@ -326,6 +336,32 @@ export class ChatRoom extends DurableObject<Env> {
         messageId,
       ),
     );
+  }
+
+  // ---- MLS delivery (chat-room/mls.ts) ------------------------------------
+
+  /** Returns the chat's MLS group as the calling device should see it. */
+  async mlsStatus(caller: Caller): Promise<Result<GroupStatus>> {
+    return catchApiError(() => this.mls.status(caller));
+  }
+
+  /**
+   * Stores a commit made at the group's epoch as a `commit` message and
+   * moves the group on. The caller's hub records the returned message.
+   */
+  async mlsCommit(
+    caller: Caller,
+    body: CommitBody,
+  ): Promise<Result<CommitResult>> {
+    return catchApiError(() => this.mls.commit(caller, body));
+  }
+
+  /** Sends the calling device's request to join the group to the members. */
+  async mlsRequestAdd(caller: Caller, reset: boolean): Promise<Result<null>> {
+    return catchApiError(() => {
+      this.mls.requestAdd(caller, reset);
+      return null;
+    });
   }
 
   /** Runs a group change and sends it to members and departed people. */

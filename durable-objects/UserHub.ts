@@ -11,6 +11,7 @@ import {
   type Presence,
   type PublishKeysBody,
   type PublicProfile,
+  type ServerFrame,
   type Settings,
   type StoredMessage,
 } from "../protocol/index.ts";
@@ -215,6 +216,18 @@ export class UserHub extends DurableObject<Env> {
    */
   claimKeyPackages(deviceIds: string[]): ClaimedKeyPackage[] {
     return this.keys.claim(deviceIds);
+  }
+
+  // ---- MLS group devices ---------------------------------------------------
+
+  /** Returns the ids of this account's devices. Revoking deletes a device. */
+  activeDeviceIds(): string[] {
+    return this.store.devices().map((device) => device.id);
+  }
+
+  /** Sends one frame to every open socket of this person. */
+  broadcastFrame(frame: ServerFrame): void {
+    this.sockets.broadcast(frame);
   }
 
   // ---- contacts and blocks -------------------------------------------------

@@ -9,6 +9,7 @@ import { registerChatRoutes } from "./routes/chats.ts";
 import { registerDevRoutes } from "./routes/dev.ts";
 import { registerKeyRoutes } from "./routes/keys.ts";
 import { registerMessageRoutes } from "./routes/messages.ts";
+import { registerMlsRoutes } from "./routes/mls.ts";
 import { registerPeopleRoutes } from "./routes/people.ts";
 import { registerPhotoRoutes } from "./routes/photos.ts";
 import { registerSocketRoute } from "./routes/socket.ts";
@@ -43,6 +44,7 @@ export function createRouter(): ApiRouter {
   registerChatRoutes(router);
   registerMessageRoutes(router);
   registerKeyRoutes(router);
+  registerMlsRoutes(router);
   registerPeopleRoutes(router);
   registerPhotoRoutes(router);
   registerDevRoutes(router);

@@ -1,4 +1,8 @@
-import type { ChatDetail, StoredMessage } from "../../protocol/index.ts";
+import type {
+  ChatDetail,
+  ServerFrame,
+  StoredMessage,
+} from "../../protocol/index.ts";
 import { userHub, type Env } from "../../worker/env.ts";
 import { errorMessage, log } from "../../worker/log.ts";
 import { HubDeliveries } from "./deliveries.ts";
@@ -170,6 +174,11 @@ export class Fanout {
 
   memberIds(): string[] {
     return this.store.memberIds();
+  }
+
+  /** Sends one frame to every socket of each person in `userIds`. */
+  frame(userIds: string[], frame: ServerFrame): void {
+    this.toHubs(userIds, frame.type, (hub) => hub.broadcastFrame(frame));
   }
 
   /** Calls every hub, logging (not raising) a failure of any one of them. */

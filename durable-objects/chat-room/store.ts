@@ -4,6 +4,7 @@ import type {
   MessageKind,
   StoredMessage,
 } from "../../protocol/index.ts";
+import { MLS_MIGRATION } from "./mls-store.ts";
 
 export const ROOM_MIGRATIONS = [
   `CREATE TABLE chat (
@@ -52,6 +53,8 @@ export const ROOM_MIGRATIONS = [
      blocked_id TEXT NOT NULL,
      PRIMARY KEY (blocker_id, blocked_id)
    );`,
+  // The chat's MLS group. See chat-room/mls-store.ts.
+  MLS_MIGRATION,
 ];
 
 export type ChatRow = {
@@ -275,9 +278,16 @@ export class RoomStore {
       .one().n;
   }
 
+  /**
+   * Returns the time of the newest message, or of the chat's creation. MLS
+   * commits do not count, so a device joining the group does not move the
+   * chat up the list.
+   */
   lastActivityAt(): number {
     const row = this.sql
-      .exec<{ ts: number }>("SELECT ts FROM message ORDER BY seq DESC LIMIT 1")
+      .exec<{ ts: number }>(
+        "SELECT ts FROM message WHERE kind != 'commit' ORDER BY seq DESC LIMIT 1",
+      )
       .toArray()[0];
     return row?.ts ?? this.chat()?.created_at ?? 0;
   }
@@ -337,8 +347,9 @@ export class RoomStore {
   }
 
   /**
-   * Distinct senders of the non-system messages in either range of
-   * sequences, each range written as `after < seq <= upTo`.
+   * Distinct senders of the messages other than system messages and MLS
+   * commits in either range of sequences, each range written as
+   * `after < seq <= upTo`.
    */
   authorsBetween(
     first: { after: number; upTo: number },
@@ -347,9 +358,9 @@ export class RoomStore {
     return this.sql
       .exec<{ sender_id: string }>(
         `SELECT sender_id FROM message
-         WHERE seq > ? AND seq <= ? AND kind != 'system'
+         WHERE seq > ? AND seq <= ? AND kind NOT IN ('system', 'commit')
          UNION SELECT sender_id FROM message
-         WHERE seq > ? AND seq <= ? AND kind != 'system'`,
+         WHERE seq > ? AND seq <= ? AND kind NOT IN ('system', 'commit')`,
         first.after,
         first.upTo,
         second.after,

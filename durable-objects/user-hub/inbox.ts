@@ -188,7 +188,7 @@ export class Inbox {
     const recorded = this.store.recordMessage(
       message.chatId,
       message.seq,
-      message.ts,
+      activityTs(message),
       countsAsUnread,
       unlessLeft,
     );
@@ -205,7 +205,16 @@ export class Inbox {
   }
 }
 
-/** Returns the first and last seq and the newest ts of an ordered batch. */
+/**
+ * Returns the time a message moves its chat's last activity to: its ts, or
+ * 0 for an MLS commit, so a device joining the group does not move the
+ * chat up the list.
+ */
+function activityTs(message: StoredMessage): number {
+  return message.kind === "commit" ? 0 : message.ts;
+}
+
+/** Returns the first and last seq and the newest activity ts of a batch. */
 function batchRange(messages: StoredMessage[]): {
   firstSeq: number;
   lastSeq: number;
@@ -214,6 +223,6 @@ function batchRange(messages: StoredMessage[]): {
   return {
     firstSeq: messages[0]?.seq ?? 0,
     lastSeq: messages[messages.length - 1]?.seq ?? 0,
-    lastTs: Math.max(...messages.map((message) => message.ts)),
+    lastTs: Math.max(0, ...messages.map(activityTs)),
   };
 }

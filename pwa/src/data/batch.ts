@@ -1,9 +1,10 @@
 import type { Table } from "dexie";
-import type { StoredMessage } from "../../../protocol/index.ts";
+import type { MessageKind, StoredMessage } from "../../../protocol/index.ts";
 import { decodeMessage, decodeSystem } from "./codec.ts";
 import { db, HIDDEN_ORDER, type FoldRow, type StoredRow } from "./db.ts";
 import { foldInto } from "./fold.ts";
 import { log } from "./log.ts";
+import type { MessageRow } from "./types.ts";
 
 /**
  * Bulk writes of server messages: one bulkGet and one bulkPut per table for
@@ -12,18 +13,29 @@ import { log } from "./log.ts";
  * batch order.
  */
 
+/**
+ * Maps a server kind to a row kind. Edits and reactions are stored as
+ * folds, so only one without a `ref` reaches a row, as a "message".
+ */
+function rowKind(kind: MessageKind): MessageRow["kind"] {
+  return kind === "system" || kind === "commit" ? kind : "message";
+}
+
 function toRow(message: StoredMessage, previous: StoredRow | undefined) {
   const decoded =
     message.kind === "message" && !message.deleted
       ? decodeMessage(message.body)
       : { text: "", replyTo: null };
   const hidden = previous?.hidden ?? false;
+  // A commit is kept for the encryption engine and for the chat's cursor,
+  // below the visible orders, so no list or preview shows it.
+  const visible = !hidden && message.kind !== "commit";
   const row: StoredRow = {
     id: message.id,
     chatId: message.chatId,
     seq: message.seq,
-    order: hidden ? HIDDEN_ORDER : message.seq,
-    kind: message.kind === "system" ? "system" : "message",
+    order: visible ? message.seq : HIDDEN_ORDER,
+    kind: rowKind(message.kind),
     senderId: message.senderId,
     senderDeviceId: message.senderDeviceId,
     ts: message.ts,

@@ -15,7 +15,10 @@ import type { MessageRow, Session } from "./types.ts";
  */
 export const PENDING_ORDER_BASE = 1e15;
 
-/** Sort key of a message deleted for me, below the visible range (>= 0). */
+/**
+ * Sort key of a row that is never shown, below the visible range (>= 0): a
+ * message deleted for me, or an MLS commit.
+ */
 export const HIDDEN_ORDER = -1;
 
 /** A message row as stored: the public row plus what folding needs. */

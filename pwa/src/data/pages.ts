@@ -35,7 +35,7 @@ export function toMessageRow(row: StoredRow): MessageRow {
   return rest;
 }
 
-/** Orders below this are "deleted for me" rows, which are never shown. */
+/** Orders below this are never shown: "deleted for me" rows and commits. */
 const VISIBLE_ORDER = 0;
 
 export class MessagePager {

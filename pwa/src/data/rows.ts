@@ -93,7 +93,8 @@ async function previewOf(
     .where("[chatId+order]")
     .between([chatId, 0], [chatId, Dexie.maxKey])
     .last();
-  if (newest === undefined) return null;
+  // Commits sort below the range read, so this only satisfies the types.
+  if (newest === undefined || newest.kind === "commit") return null;
   const text =
     newest.kind === "system" && newest.system !== null
       ? describeSystem(newest.system, nameOf)

@@ -51,7 +51,10 @@ async function bumpChat(chatId: string, requests: readonly ApplyRequest[]) {
   for (const { message, me } of incoming) {
     if (message.seq <= lastSeq) continue;
     lastSeq = message.seq;
-    lastActivityAt = Math.max(lastActivityAt, message.ts);
+    // As on the server, a commit does not move the chat up the list.
+    if (message.kind !== "commit") {
+      lastActivityAt = Math.max(lastActivityAt, message.ts);
+    }
     const counts = message.kind === "message" && !message.deleted;
     if (counts && message.senderId !== me && message.seq > chat.readSeq) {
       unread += 1;

@@ -45,7 +45,8 @@ export interface MessageRow {
   seq: number | null;
   /** Sort key: the seq, or PENDING_ORDER_BASE plus local time while pending. */
   order: number;
-  kind: "message" | "system";
+  /** A `commit` row contains an MLS commit and is never shown. */
+  kind: "message" | "system" | "commit";
   senderId: string;
   senderDeviceId: string | null;
   /** Server time; local time while pending. */
