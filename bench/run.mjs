@@ -2,11 +2,13 @@
 // Runs the benchmarks and writes docs/benchmarks.md. `npm run bench` runs
 // everything; `npm run bench -- --quick` runs fewer members and messages.
 // `--only=throughput,latency` runs the named sections (throughput,
-// latency, counts, catch-up, idle, client) and prints their results as
-// JSON instead of writing the page.
+// latency, counts, catch-up, idle, client, mls) and prints their results
+// as JSON instead of writing the page.
 // The app and the floor (bench/floor) run side by side under `wrangler dev`
 // on free ports of 127.0.0.1, each with an empty state folder, and every
 // server figure is reported next to the floor's from the same run.
+// The mls section needs no server, so it runs first, in this process,
+// before the servers start.
 import { writeFileSync } from "node:fs";
 import { format, resolveConfig } from "prettier";
 import { appRoom, floorRoom, measureLatency } from "./lib/delivery.mjs";
@@ -18,6 +20,7 @@ import { catchUp } from "./lib/catch-up.mjs";
 import { countPerMessage } from "./lib/counts.mjs";
 import { idleCost } from "./lib/idle.mjs";
 import { clientBenchmarks } from "./lib/client.mjs";
+import { mlsBenchmarks } from "./lib/mls.mjs";
 
 const quick = process.argv.includes("--quick");
 const SECTIONS = [
@@ -27,6 +30,7 @@ const SECTIONS = [
   "catch-up",
   "idle",
   "client",
+  "mls",
 ];
 const onlyArgument = process.argv.find((arg) => arg.startsWith("--only="));
 const only = onlyArgument?.slice("--only=".length).split(",") ?? SECTIONS;
@@ -77,6 +81,13 @@ const LATENCY_PLAN = quick
 /** Unmeasured messages sent first, so objects and connections are warm. */
 const WARMUP_MESSAGES = 5;
 
+/** MLS group sizes in devices, and messages encrypted in each. */
+const MLS_PLAN = (quick ? [2, 32] : [2, 32, 256]).map((members) => ({
+  members,
+  messages: 200,
+  warmup: WARMUP_MESSAGES,
+}));
+
 /** Phone numbers of each section start here, so no two sections share one. */
 let nextPhone = 0;
 /** @param {number} count */
@@ -108,8 +119,13 @@ async function latencySection(floor, app) {
   return rows;
 }
 
-async function main() {
-  const startedAt = new Date();
+/**
+ * Starts the app and the floor, runs the selected sections other than mls
+ * into `results`, and stops both servers.
+ *
+ * @param {Record<string, any>} results
+ */
+async function runServerSections(results) {
   const floor = await startWrangler({
     name: "floor",
     config: "bench/floor/wrangler.toml",
@@ -130,8 +146,6 @@ async function main() {
     throw error;
   }
   try {
-    /** @type {Record<string, any>} */
-    const results = {};
     // Throughput runs first, on a server that has not yet held the large
     // groups of the latency section.
     if (only.includes("throughput")) {
@@ -177,28 +191,41 @@ async function main() {
       console.log("client");
       results.client = await clientBenchmarks(quick);
     }
-    if (only.length < SECTIONS.length) {
-      console.log(JSON.stringify(results, null, 2));
-      return;
-    }
-    const report = renderReport({
-      startedAt,
-      quick,
-      machine: describeMachine(),
-      ...results,
-    });
-    const target = new URL("../docs/benchmarks.md", import.meta.url);
-    // Formatted as `npm run lint` expects, so a fresh page passes the check.
-    const options = (await resolveConfig(target)) ?? {};
-    writeFileSync(
-      target,
-      await format(report, { ...options, parser: "markdown" }),
-    );
-    console.log("wrote docs/benchmarks.md");
   } finally {
     await app.stop();
     await floor.stop();
   }
+}
+
+async function main() {
+  const startedAt = new Date();
+  /** @type {Record<string, any>} */
+  const results = {};
+  if (only.includes("mls")) {
+    console.log("mls");
+    results.mls = await mlsBenchmarks(MLS_PLAN);
+  }
+  if (only.some((name) => name !== "mls")) {
+    await runServerSections(results);
+  }
+  if (only.length < SECTIONS.length) {
+    console.log(JSON.stringify(results, null, 2));
+    return;
+  }
+  const report = renderReport({
+    startedAt,
+    quick,
+    machine: describeMachine(),
+    ...results,
+  });
+  const target = new URL("../docs/benchmarks.md", import.meta.url);
+  // Formatted as `npm run lint` expects, so a fresh page passes the check.
+  const options = (await resolveConfig(target)) ?? {};
+  writeFileSync(
+    target,
+    await format(report, { ...options, parser: "markdown" }),
+  );
+  console.log("wrote docs/benchmarks.md");
 }
 
 await main();

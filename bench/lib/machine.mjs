@@ -40,6 +40,7 @@ export function describeMachine() {
     { label: "Node.js", value: process.version },
     { label: "wrangler", value: packageVersion("wrangler") },
     { label: "workerd", value: packageVersion("workerd") },
+    { label: "ts-mls", value: packageVersion("ts-mls") },
     {
       label: "Chromium",
       value: chromium ? output(chromium, ["--version"]) : "not found",

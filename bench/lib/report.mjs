@@ -1,6 +1,7 @@
 // @ts-check
 // Renders the results of one benchmark run as docs/benchmarks.md.
 import { renderClientSection } from "./report-client.mjs";
+import { renderMlsSection } from "./report-mls.mjs";
 import { fixed, ratio } from "./stats.mjs";
 
 /** @param {string[]} cells */
@@ -164,6 +165,7 @@ export function renderReport(results) {
     idle,
     counts,
     client,
+    mls,
   } = results;
   const command = quick ? "npm run bench -- --quick" : "npm run bench";
   return `# Benchmarks
@@ -291,7 +293,7 @@ Invocations per message by handler:
 ${handlerTable(counts)}
 
 ${renderClientSection(client)}
-`;
+${renderMlsSection(mls)}`;
 }
 
 const WARMUP_NOTE =
