@@ -25,5 +25,18 @@ export {
 } from "./incoming.ts";
 export { generateKeyPackages } from "./key-packages.ts";
 export { decryptMessage, encryptMessage } from "./messages.ts";
+export {
+  compareCode,
+  groupDigits,
+  qrPayload,
+  safetyNumber,
+  type CodeComparison,
+  type SafetyNumber,
+} from "./safety-number.ts";
 export { MlsStore } from "./store.ts";
 export { RETAINED_EPOCHS } from "./suite.ts";
+export {
+  chatSafetyNumber,
+  checkKeyChanges,
+  type ChatSafetyNumber,
+} from "./verification.ts";

@@ -129,6 +129,35 @@ export interface MlsPendingCommit {
   state: Uint8Array;
 }
 
+/** A contact's device key set that the user compared and marked verified. */
+export interface VerificationRow {
+  userId: string;
+  /** `keySetHash` of the verified devices' signature public keys. */
+  keySetHash: string;
+  verifiedAt: number;
+}
+
+/** The key set of a person last seen in a chat's MLS group. */
+export interface SeenKeySetRow {
+  chatId: string;
+  userId: string;
+  keySetHash: string;
+  seenAt: number;
+}
+
+/**
+ * A change of a person's device keys in a chat's MLS group, shown in the
+ * chat. `verified_keys_changed` means the change also cleared the mark of a
+ * verified contact.
+ */
+export interface KeyChangeNoticeRow {
+  n?: number;
+  chatId: string;
+  userId: string;
+  ts: number;
+  kind: "keys_changed" | "verified_keys_changed";
+}
+
 export interface KeyValueRow {
   key: string;
   value: unknown;
@@ -148,6 +177,9 @@ export class MessengerDb extends Dexie {
   mlsIdentity!: Table<MlsIdentityRow, string>;
   mlsKeyPackages!: Table<MlsKeyPackageRow, string>;
   mlsGroups!: Table<MlsGroupRow, string>;
+  verifications!: Table<VerificationRow, string>;
+  seenKeySets!: Table<SeenKeySetRow, [string, string]>;
+  keyChangeNotices!: Table<KeyChangeNoticeRow, number>;
 
   constructor(name = "messenger") {
     super(name);
@@ -178,6 +210,13 @@ export class MessengerDb extends Dexie {
       mlsIdentity: "id",
       mlsKeyPackages: "ref, kind",
       mlsGroups: "chatId",
+    });
+    // Safety numbers: verified contacts, the key sets last seen per chat,
+    // and the key change notices shown in chats.
+    this.version(5).stores({
+      verifications: "userId",
+      seenKeySets: "[chatId+userId]",
+      keyChangeNotices: "++n, chatId",
     });
   }
 }

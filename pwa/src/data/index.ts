@@ -133,6 +133,17 @@ export {
 } from "./names.ts";
 export type { ImportPlan, PickedContact, Vcard } from "./contact-import.ts";
 
+// ---- safety numbers ----
+export {
+  clearVerification,
+  markVerified,
+  useKeyChangeNotices,
+  useMlsEpoch,
+  useVerification,
+  type KeyChangeNoticeRow,
+  type VerificationRow,
+} from "./verification.ts";
+
 /**
  * Loads the vCard parser and the import planner, with libphonenumber-js,
  * in a chunk of their own: only an import needs them.

@@ -19,6 +19,9 @@ const ChatScreen = lazyScreen("ChatScreen", () =>
 const ChatInfo = lazyScreen("ChatInfo", () =>
   import("./ChatInfo/ChatInfo.tsx").then((module) => module.ChatInfo),
 );
+const VerifyScreen = lazyScreen("VerifyScreen", () =>
+  import("./Verify/VerifyScreen.tsx").then((module) => module.VerifyScreen),
+);
 const NewChat = lazyScreen("NewChat", () =>
   import("./NewChat/NewChat.tsx").then((module) => module.NewChat),
 );
@@ -75,7 +78,11 @@ function Gate() {
  */
 function Shell({ route: current }: { route: Route }) {
   const chatId =
-    current.name === "chat" || current.name === "info" ? current.chatId : null;
+    current.name === "chat" ||
+    current.name === "info" ||
+    current.name === "verify"
+      ? current.chatId
+      : null;
   // The open chat (or its info) is the device's view, for presence and
   // typing.
   useEffect(() => {
@@ -114,6 +121,7 @@ function SidePane({ route: current }: { route: Route }) {
     case "list":
     case "chat":
     case "info":
+    case "verify":
       return <ChatList />;
   }
 }
@@ -130,6 +138,8 @@ function MainPane({ route: current }: { route: Route }) {
       );
     case "info":
       return <ChatInfo key={current.chatId} chatId={current.chatId} />;
+    case "verify":
+      return <VerifyScreen key={current.chatId} chatId={current.chatId} />;
     case "list":
     case "new":
     case "newGroup":

@@ -10,6 +10,7 @@ export type Route =
   | { name: "list" }
   | { name: "chat"; chatId: string; messageId: string | null }
   | { name: "info"; chatId: string }
+  | { name: "verify"; chatId: string }
   | { name: "new" }
   | { name: "newGroup" }
   | { name: "settings" }
@@ -32,6 +33,7 @@ export function parseRoute(path: string, search: string): Route {
   const [first, second, third] = parts.map(decodeURIComponent);
   if (first === "chat" && second !== undefined) {
     if (third === "info") return { name: "info", chatId: second };
+    if (third === "verify") return { name: "verify", chatId: second };
     const messageId = new URLSearchParams(search).get("message");
     return { name: "chat", chatId: second, messageId };
   }
@@ -78,6 +80,10 @@ export function goBack(fallback = "/") {
 export function chatPath(chatId: string, messageId?: string): string {
   const base = `/chat/${encodeURIComponent(chatId)}`;
   return messageId === undefined ? base : `${base}?message=${messageId}`;
+}
+
+export function verifyPath(chatId: string): string {
+  return `${chatPath(chatId)}/verify`;
 }
 
 /**

@@ -30,12 +30,16 @@ export interface TestDevice extends GroupDevice {
 
 let databases = 0;
 
-/** Makes a device with a fresh database and two published KeyPackages. */
-export async function newDevice(): Promise<TestDevice> {
+/**
+ * Makes a device with a fresh database and two published KeyPackages. It
+ * belongs to a new user unless `userId` names an existing one.
+ */
+export async function newDevice(
+  userId: string = crypto.randomUUID(),
+): Promise<TestDevice> {
   databases += 1;
   const db = new MessengerDb(`mls-test-${databases}`);
   const store = new MlsStore(db);
-  const userId = crypto.randomUUID();
   const deviceId = crypto.randomUUID();
   const identity = await loadOrCreateIdentity(store, userId, deviceId);
   const published = await generateKeyPackages(store, identity, 2, {

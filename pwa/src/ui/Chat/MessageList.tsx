@@ -11,6 +11,7 @@ import {
 import { Icon } from "../common/Icon.tsx";
 import { errorMessage, showNotice } from "../common/notice.tsx";
 import { useChatState, type ChatState } from "./chatState.ts";
+import { KeyChangeNotice, useNoticesByMessage } from "./KeyChangeNotice.tsx";
 import { MessageItem } from "./Message.tsx";
 import { useVirtualList } from "./useVirtualList.ts";
 
@@ -21,6 +22,7 @@ const LOAD_OLDER_AT = 800;
 /** Distance from the bottom, in pixels, above which "Jump to latest" shows. */
 const JUMP_BUTTON_AT = 300;
 const HIGHLIGHT_MS = 2000;
+const NO_MESSAGES: MessageRow[] = [];
 
 /**
  * The `role="log"` of a chat's messages, virtualized. On open it shows the
@@ -34,6 +36,7 @@ export function MessageList({ chatId }: { chatId: string }) {
   const scroller = useRef<HTMLDivElement>(null);
   const keys = useMemo(() => messages?.map((m) => m.id) ?? [], [messages]);
   const findMessage = useMemo(() => lookupById(messages ?? []), [messages]);
+  const notices = useNoticesByMessage(chatId, messages ?? NO_MESSAGES);
   const list = useVirtualList(scroller, keys, { estimate: 72, overscan: 800 });
   const unreadId = useFirstUnread(chatId);
   const positioned = useRef(false);
@@ -96,12 +99,18 @@ export function MessageList({ chatId }: { chatId: string }) {
         onScroll={onScroll}
       >
         <div ref={list.topSpacer} aria-hidden="true" />
+        {notices.unplaced.map((notice) => (
+          <KeyChangeNotice key={notice.n} notice={notice} />
+        ))}
         {rows.map((message, offset) => (
           <div
             key={message.id}
             ref={list.measureRef(message.id)}
             class="messages__row"
           >
+            {notices.byMessage.get(message.id)?.before.map((notice) => (
+              <KeyChangeNotice key={notice.n} notice={notice} />
+            ))}
             <MessageItem
               message={message}
               previous={messages?.[list.start + offset - 1]}
@@ -112,6 +121,9 @@ export function MessageList({ chatId }: { chatId: string }) {
                   : findMessage(message.replyTo)
               }
             />
+            {notices.byMessage.get(message.id)?.after.map((notice) => (
+              <KeyChangeNotice key={notice.n} notice={notice} />
+            ))}
           </div>
         ))}
         <div ref={list.bottomSpacer} aria-hidden="true" />

@@ -7,6 +7,7 @@ import { formatPhone } from "../format.ts";
 import { chatPath, goBack } from "../router.ts";
 import { GroupInfo } from "./GroupInfo.tsx";
 import { PersonActions } from "./PersonActions.tsx";
+import { SecurityCodeEntry, VerifiedBadge } from "./SecurityCode.tsx";
 import "./ChatInfo.css";
 
 /** Group info for a group, the other person's profile for a direct chat. */
@@ -51,6 +52,7 @@ function PersonInfo({ chat }: { chat: ChatRow }) {
       <h2>
         <ChatTitle chat={chat} />
       </h2>
+      {chat.peerId !== null && <VerifiedBadge userId={chat.peerId} />}
       {status !== null && <p class="chat-info__status">{status}</p>}
       {profile !== undefined && (
         <>
@@ -65,6 +67,7 @@ function PersonInfo({ chat }: { chat: ChatRow }) {
           <PersonActions profile={profile} />
         </>
       )}
+      <SecurityCodeEntry chatId={chat.id} />
     </section>
   );
 }
