@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Page } from "@playwright/test";
 import {
@@ -14,10 +14,9 @@ import { createGroup } from "./steps.ts";
 
 /** Returns every file under `dir`, the server's SQLite databases included. */
 function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? filesUnder(path) : [path];
-  });
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name));
 }
 
 /** Returns the server state files that contain `text` in UTF-8. */
@@ -25,7 +24,22 @@ function storedIn(text: string): string[] {
   const dir = process.env.E2E_STATE_DIR;
   if (!dir) throw new Error("E2E_STATE_DIR is not set by global setup");
   const needle = Buffer.from(text, "utf8");
-  return filesUnder(dir).filter((path) => readFileSync(path).includes(needle));
+  return filesUnder(dir).filter((path) => readIfPresent(path).includes(needle));
+}
+
+/**
+ * Returns a file's bytes, or none when it vanished after the listing, as
+ * SQLite's `-shm` and `-wal` files do when a database closes.
+ */
+function readIfPresent(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") {
+      return Buffer.alloc(0);
+    }
+    throw error;
+  }
 }
 
 /** Returns a text no other test sends, so a scan finds only this one. */

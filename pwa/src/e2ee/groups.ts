@@ -38,6 +38,8 @@ export type Readiness = "ready" | "waiting";
  *   of missing ones, catching up first when another commit won.
  */
 export class GroupKeeper {
+  private readonly joining = new Map<string, Promise<void>>();
+
   constructor(
     private readonly options: EngineOptions,
     private readonly store: MlsStore,
@@ -116,8 +118,25 @@ export class GroupKeeper {
     return state.groupActiveState.kind !== "active";
   }
 
-  private async join(chatId: string, status: GroupStatus): Promise<void> {
-    const welcome = status.welcome!;
+  /**
+   * Joins from the status's Welcome. Joins of one chat run one at a time,
+   * because a second join with the same Welcome would find its KeyPackage
+   * used up and ask for a reset the group does not need.
+   */
+  private join(chatId: string, status: GroupStatus): Promise<void> {
+    const previous = this.joining.get(chatId) ?? Promise.resolve();
+    const next = previous.then(() => this.joinOnce(chatId, status));
+    this.joining.set(chatId, next);
+    const forget = () => {
+      if (this.joining.get(chatId) === next) this.joining.delete(chatId);
+    };
+    next.then(forget, forget);
+    return next;
+  }
+
+  private async joinOnce(chatId: string, status: GroupStatus): Promise<void> {
+    const welcome = status.welcome;
+    if (!isNewer(welcome, await this.store.group(chatId))) return;
     try {
       await joinFromWelcome(this.store, this.identity, chatId, welcome);
     } catch (error) {
