@@ -58,7 +58,7 @@ export class GroupKeeper {
 
   /**
    * Joins from the Welcome waiting for this device, if any. Returns true
-   * when this device has an active group state for the chat afterwards.
+   * when this device has a group state for the chat afterwards.
    */
   async joinIfWelcome(chatId: string): Promise<boolean> {
     const status = await this.status(chatId);

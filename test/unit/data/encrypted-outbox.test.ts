@@ -13,7 +13,7 @@ import { linkSocket, resetState, sentFrames } from "./fixtures.ts";
 /** Chats whose group the fake engine reports as not ready. */
 const waitingChats = new Set<string>();
 
-// The engine pulls in ts-mls; the outbox only needs its encrypt step.
+// The engine pulls in ts-mls, and the outbox needs only its encrypt step.
 vi.mock("../../../pwa/src/e2ee/index.ts", () => ({
   EncryptionEngine: {
     start: () =>
