@@ -14,7 +14,12 @@ import { advanceCursor } from "../src/data/store.ts";
  * writes the results to the same Dexie tables the page reads at its next
  * start.
  *
- * Only new messages (`kind: "message"`) go out here. Edits, reactions and
+ * Only new messages (`kind: "message"`) whose body a page has encrypted
+ * already (`cipher`) go out here, because the worker has no MLS group
+ * state of its own and must never send plaintext. The others wait for the
+ * next start of the app.
+ *
+ * Of the rest, only new messages go out here. Edits, reactions and
  * deletes for everyone stay queued until a page starts and sends them over
  * its socket, because applying their acknowledgements means refolding or
  * restoring their target message, which only the page does.
@@ -55,7 +60,7 @@ export class TemporarySendFailure extends Error {
 export async function sendOutbox(): Promise<void> {
   const entries = await db.outbox.orderBy("n").toArray();
   const queued = entries.filter(
-    (entry) => entry.state === "queued" && entry.kind === "message",
+    (entry) => entry.state === "queued" && isSendable(entry),
   );
   log("sw.outbox_send_started", { queued: queued.length });
   for (const entry of queued) {
@@ -95,13 +100,17 @@ export async function sendOutbox(): Promise<void> {
 /** Tells whether new messages wait in the outbox. */
 export async function hasQueuedMessages(): Promise<boolean> {
   const queued = await db.outbox
-    .filter((entry) => entry.state === "queued" && entry.kind === "message")
+    .filter((entry) => entry.state === "queued" && isSendable(entry))
     .count();
   return queued > 0;
 }
 
+function isSendable(entry: OutboxEntry): boolean {
+  return entry.kind === "message" && entry.cipher !== undefined;
+}
+
 async function postMessage(entry: OutboxEntry): Promise<SendOutcome> {
-  const message = { id: entry.id, kind: entry.kind, body: entry.body };
+  const message = { id: entry.id, kind: entry.kind, body: entry.cipher };
   let response: Response;
   try {
     response = await fetch(`/api/chats/${entry.chatId}/messages`, {

@@ -121,6 +121,8 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   }
   // Test workers inherit this environment; the fixtures in helpers.ts read it.
   process.env.E2E_BASE_URL = baseURL;
+  // The encryption spec scans the server's stored state for plaintext.
+  process.env.E2E_STATE_DIR = stateDir;
 
   return async () => {
     await stop(server);

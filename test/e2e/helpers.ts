@@ -101,6 +101,25 @@ export async function requestCode(page: Page, phone: string): Promise<string> {
   return waitForCode(page, phone, before);
 }
 
+/**
+ * Waits until the device signed in on `page` has published MLS
+ * KeyPackages, so that the chats it joins can add it at once.
+ */
+export async function waitForKeyPackages(page: Page): Promise<void> {
+  await expect
+    .poll(
+      () =>
+        page.evaluate(async () => {
+          const response = await fetch("/api/keys");
+          if (!response.ok) return 0;
+          const status = (await response.json()) as { stock: number };
+          return status.stock;
+        }),
+      { message: "the device publishes its KeyPackages", timeout: 10_000 },
+    )
+    .toBeGreaterThan(0);
+}
+
 /** Signs an existing account in on `page` and waits for the chat list. */
 export async function signIn(page: Page, phone: string): Promise<void> {
   await page.goto("/");
@@ -108,6 +127,7 @@ export async function signIn(page: Page, phone: string): Promise<void> {
   await page.getByRole("textbox", { name: "Verification code" }).fill(code);
   await page.getByRole("button", { name: "Verify" }).click();
   await expect(page.getByRole("heading", { name: "Chats" })).toBeVisible();
+  await waitForKeyPackages(page);
 }
 
 /** Creates the account for `phone` through the UI, named `name`. */
@@ -123,6 +143,7 @@ export async function signUp(
   await page.getByRole("textbox", { name: "Your name" }).fill(name);
   await page.getByRole("button", { name: "Continue" }).click();
   await expect(page.getByRole("heading", { name: "Chats" })).toBeVisible();
+  await waitForKeyPackages(page);
 }
 
 export const test = base.extend<Fixtures>({

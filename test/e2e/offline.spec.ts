@@ -101,9 +101,10 @@ test("offline delete for everyone queues", async ({ newPerson }) => {
 
 /**
  * Wraps the page's WebSocket to lose one acknowledgement. Once armed with
- * `window.dropAckOf(text)`, the first server frame that names the send whose
- * body contains `text` is dropped and the socket closed. This is a network
- * failure after the server stored the message but before `send.ok` arrived.
+ * `window.dropAckOf(text)`, the first server frame that names the next
+ * message sent is dropped and the socket closed. Bodies are encrypted, so
+ * `text` only arms the dropper. This is a network failure after the
+ * server stored the message but before `send.ok` arrived.
  */
 function installAckDropper(): void {
   const state = { marker: "", lostId: "", dropped: false };
@@ -125,12 +126,9 @@ function installAckDropper(): void {
       ) {
         const frame = JSON.parse(data) as {
           type?: string;
-          message?: { id?: string; body?: string };
+          message?: { id?: string; kind?: string };
         };
-        if (
-          frame.type === "send" &&
-          frame.message?.body?.includes(state.marker)
-        ) {
+        if (frame.type === "send" && frame.message?.kind === "message") {
           state.lostId = frame.message.id ?? "";
         }
       }

@@ -38,6 +38,39 @@ export async function syncTags(page: Page): Promise<string[]> {
 }
 
 /**
+ * Waits until every queued outbox entry on `page` carries its ciphertext,
+ * because the service worker sends only encrypted entries.
+ */
+export async function waitForEncryptedOutbox(page: Page): Promise<void> {
+  await expect
+    .poll(
+      () =>
+        page.evaluate(
+          () =>
+            new Promise<number>((resolve, reject) => {
+              const open = indexedDB.open("messenger");
+              open.onerror = () => reject(new Error(String(open.error)));
+              open.onsuccess = () => {
+                const request = open.result
+                  .transaction("outbox")
+                  .objectStore("outbox")
+                  .getAll();
+                request.onerror = () =>
+                  reject(new Error(String(request.error)));
+                request.onsuccess = () => {
+                  const entries = request.result as Array<{ cipher?: string }>;
+                  open.result.close();
+                  resolve(entries.filter((e) => e.cipher === undefined).length);
+                };
+              };
+            }),
+        ),
+      { message: "queued entries without ciphertext" },
+    )
+    .toBe(0);
+}
+
+/**
  * Fires a `sync` event with `tag` at the app's service worker through the
  * DevTools protocol. It runs on a blank page of `context`, so the app may
  * have no page open. `origin` is the app's origin, for example

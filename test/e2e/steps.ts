@@ -5,6 +5,7 @@ import {
   composer,
   expect,
   messageLog,
+  messageWith,
   openChat,
   openDirectChat,
   sendText,
@@ -68,7 +69,8 @@ export async function removeFromGroup(
 
 /**
  * Signs up Ana and Ben with a direct chat and Ben's group "Trip" with Ana
- * in it, and leaves Ana's page on the group.
+ * in it, and leaves Ana's page on the group. Ben's first message in the
+ * group makes its MLS group, so Ana's device can encrypt for it offline.
  */
 export async function directAndGroup(
   newPerson: (name: string) => Promise<Person>,
@@ -78,8 +80,10 @@ export async function directAndGroup(
   await openDirectChat(ana.page, ben.phone);
   await sendText(ana.page, "Hi Ben");
   await createGroup(ben, "Trip", [ana]);
+  await sendText(ben.page, "Welcome to the trip");
   await ana.page.goto("/");
   await openChat(ana.page, "Trip");
+  await expect(messageWith(ana.page, "Welcome to the trip")).toBeVisible();
   return { ana, ben };
 }
 

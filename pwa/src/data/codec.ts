@@ -1,4 +1,5 @@
 import { SystemEvent } from "../../../protocol/index.ts";
+import { ENCRYPTED_BODY_PREFIX } from "../../../protocol/mls.ts";
 
 /**
  * Encoding of message bodies. The server treats a body as opaque bytes, so
@@ -7,6 +8,12 @@ import { SystemEvent } from "../../../protocol/index.ts";
  * - message  `{"v":1,"text":…,"replyTo"?:id}`
  * - edit     `{"v":1,"text":…}`
  * - reaction `{"v":1,"emoji":…}`, where "" removes the reaction
+ * - notice   `{"v":1,"notice":…}`, written by this device in place of a
+ *   message it cannot decrypt (see `Notice`). It is never sent.
+ *
+ * On the wire every body is end-to-end encrypted (`mls1:` and an MLS
+ * message, see protocol/mls.ts). A message whose body is still encrypted
+ * here waits for a commit or a Welcome, and reads as a waiting notice.
  *
  * Decoding never throws: a body this client cannot read (a newer version,
  * or garbage from a faulty client) decodes to empty text.
@@ -17,6 +24,31 @@ const VERSION = 1;
 export interface DecodedMessage {
   text: string;
   replyTo: string | null;
+}
+
+/**
+ * Why a received message shows a notice instead of its text:
+ * - `before_join`: it was encrypted before this device joined the chat's
+ *   group, so this device never had its key.
+ * - `undecryptable`: MLS rejected it (damaged, forged, or a key that is
+ *   gone).
+ */
+export type Notice = "before_join" | "undecryptable";
+
+export const NOTICE_TEXT: Record<Notice | "waiting", string> = {
+  waiting:
+    "Waiting for this message. It shows once this device can decrypt it.",
+  before_join:
+    "This message was sent before this device was added to the chat.",
+  undecryptable: "This message could not be decrypted.",
+};
+
+export function isEncryptedBody(body: string): boolean {
+  return body.startsWith(ENCRYPTED_BODY_PREFIX);
+}
+
+export function encodeNotice(notice: Notice): string {
+  return JSON.stringify({ v: VERSION, notice });
 }
 
 export function encodeMessage(text: string, replyTo?: string): string {
@@ -53,7 +85,14 @@ function stringField(record: Record<string, unknown> | null, key: string) {
 }
 
 export function decodeMessage(body: string): DecodedMessage {
+  if (isEncryptedBody(body)) {
+    return { text: NOTICE_TEXT.waiting, replyTo: null };
+  }
   const record = parseObject(body);
+  const notice = stringField(record, "notice");
+  if (notice === "before_join" || notice === "undecryptable") {
+    return { text: NOTICE_TEXT[notice], replyTo: null };
+  }
   return {
     text: stringField(record, "text") ?? "",
     replyTo: stringField(record, "replyTo"),

@@ -57,7 +57,13 @@ export interface OutboxEntry {
   chatId: string;
   kind: ClientMessageKind | "delete";
   ref?: string;
+  /** The plaintext body, encoded by codec.ts. */
   body: string;
+  /**
+   * The body as last encrypted for the chat's group. The service worker
+   * sends only entries that have it, so it never sends plaintext.
+   */
+  cipher?: string;
   state: "queued" | "failed";
   /** Sends rejected with an `internal` error so far. */
   attempts: number;

@@ -19,7 +19,8 @@ import {
   type TabMessageType,
 } from "./relay.ts";
 import { ChatSocket } from "./socket.ts";
-import { connection } from "./state.ts";
+import { startEncryption, stopEncryption } from "./encryption.ts";
+import { connection, session } from "./state.ts";
 import { expectOlderPage, handleFrame, syncDisconnected } from "./sync.ts";
 import { TabGroup, type TabRole } from "./tabs.ts";
 import type { ConnectionState, Session } from "./types.ts";
@@ -116,6 +117,7 @@ export class DeviceLink {
 
   /** Closes the socket or the link to the leader, and leaves the group. */
   stop(): void {
+    stopEncryption();
     this.#stopStateRelay?.();
     this.#stopStateRelay = null;
     this.#group?.leave();
@@ -146,6 +148,7 @@ export class DeviceLink {
   }
 
   #follow(): void {
+    stopEncryption();
     connection.value = "connecting";
     setRemotePump(() => this.#post({ type: "pump" }));
     setViewPublisher((view) => this.#post({ type: "view", view }));
@@ -161,6 +164,7 @@ export class DeviceLink {
     setViewPublisher(null);
     setReplyRouter((frame) => this.#routeReply(frame));
     this.#post({ type: "leader" });
+    if (session.value) startEncryption(session.value);
     this.#stopStateRelay = connection.subscribe((state) =>
       this.#post({ type: "state", connection: state }),
     );

@@ -3,6 +3,7 @@ import { requestOutboxSync } from "./background-sync.ts";
 import { db, PENDING_ORDER_BASE, type OutboxEntry } from "./db.ts";
 import { refold } from "./fold.ts";
 import { log } from "./log.ts";
+import { encryptAhead, encryptForSend, type SendBody } from "./encryption.ts";
 import { advanceCursor } from "./store.ts";
 import { isLinked, sendFrame } from "./wire.ts";
 
@@ -59,18 +60,43 @@ function pauseUntil(time: number): void {
 }
 
 async function sendNext(): Promise<void> {
-  if (inFlight !== null || !isLinked()) return;
+  if (!isLinked()) {
+    // The service worker sends only encrypted entries, so the sync is
+    // requested once they are.
+    await encryptQueuedAhead();
+    await requestOutboxSync();
+    return;
+  }
+  if (inFlight !== null) return;
   if (Date.now() < pausedUntil) {
     // Timers may fire a millisecond early, so wait out the rest.
     pauseUntil(pausedUntil);
     return;
   }
-  const entry = await db.outbox
+  const queued = await db.outbox
     .orderBy("n")
     .filter((candidate) => candidate.state === "queued")
-    .first();
-  if (entry === undefined || inFlight !== null) return;
-  if (!sendFrame(toFrame(entry))) return;
+    .toArray();
+  // A chat whose group is not ready keeps its entries, in order, while the
+  // entries of other chats go.
+  const waiting = new Set<string>();
+  for (const entry of queued) {
+    if (waiting.has(entry.chatId)) continue;
+    const frame = await prepareFrame(entry);
+    if (inFlight !== null || !isLinked()) return;
+    if (frame.kind === "wait") {
+      waiting.add(entry.chatId);
+    } else if (frame.kind === "rejected") {
+      log("send_rejected", { messageId: entry.id, reason: "group check" });
+      await markFailed(entry, frame.reason);
+    } else {
+      if (sendFrame(frame.frame)) startAckTimer(entry);
+      return;
+    }
+  }
+}
+
+function startAckTimer(entry: OutboxEntry): void {
   inFlight = entry.id;
   ackTimer = setTimeout(() => {
     log("send_ack_timeout", { chatId: entry.chatId, messageId: entry.id });
@@ -79,14 +105,31 @@ async function sendNext(): Promise<void> {
   }, ACK_TIMEOUT_MS);
 }
 
-function toFrame(entry: OutboxEntry): ClientFrame {
-  const { id, chatId, kind, ref, body } = entry;
+/**
+ * Returns the frame of an entry, with the body encrypted for the chat's
+ * group, or why it cannot go now.
+ */
+async function prepareFrame(
+  entry: OutboxEntry,
+): Promise<
+  Exclude<SendBody, { kind: "body" }> | { kind: "frame"; frame: ClientFrame }
+> {
+  const { id, chatId, kind, ref } = entry;
   if (kind === "delete") {
-    return { type: "delete", rid: id, chatId, messageId: ref ?? "" };
+    const frame: ClientFrame = {
+      type: "delete",
+      rid: id,
+      chatId,
+      messageId: ref ?? "",
+    };
+    return { kind: "frame", frame };
   }
+  const prepared = await encryptForSend(entry);
+  if (prepared.kind !== "body") return prepared;
+  const { body } = prepared;
   const message =
     ref === undefined ? { id, kind, body } : { id, kind, ref, body };
-  return { type: "send", chatId, message };
+  return { kind: "frame", frame: { type: "send", chatId, message } };
 }
 
 async function pumpLoop(): Promise<void> {
@@ -129,10 +172,26 @@ export function setRemotePump(wake: (() => void) | null): void {
   remotePump = wake;
 }
 
-/** Writes an entry behind all others. Call inside a transaction or alone. */
+/**
+ * Writes an entry behind all others. Call inside a transaction or alone,
+ * and pump the outbox afterwards.
+ */
 export async function enqueue(entry: Omit<OutboxEntry, "n" | "state">) {
   await db.outbox.add({ ...entry, state: "queued" });
-  if (!isLinked()) void requestOutboxSync();
+}
+
+/**
+ * Encrypts the queued messages that have no ciphertext yet with the stored
+ * group states, so that the service worker may send them while no page
+ * of the app is open.
+ */
+async function encryptQueuedAhead(): Promise<void> {
+  const entries = await db.outbox
+    .filter((entry) => entry.state === "queued" && entry.cipher === undefined)
+    .toArray();
+  for (const entry of entries) {
+    if (entry.kind === "message") await encryptAhead(entry);
+  }
 }
 
 /**
@@ -273,7 +332,7 @@ export async function retryFailed(
     const entry = await db.outbox.where("id").equals(id).first();
     if (entry === undefined || entry.state !== "failed") return;
     await db.outbox.delete(entry.n!);
-    const { n: _n, ...rest } = entry;
+    const { n: _n, cipher: _cipher, ...rest } = entry;
     const body = revised?.body ?? entry.body;
     await db.outbox.add({ ...rest, body, state: "queued", attempts: 0 });
     await db.messages.update(id, {

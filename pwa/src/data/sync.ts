@@ -32,7 +32,8 @@ import {
 } from "./presence.ts";
 import { flushReceipts, sendReceipt, storeReceipt } from "./receipts.ts";
 import { session } from "./state.ts";
-import { advanceCursor, applyDeleted, applyMessages } from "./store.ts";
+import { applyIncoming, membershipChanged } from "./encryption.ts";
+import { advanceCursor, applyDeleted } from "./store.ts";
 import { sendView, viewDisconnected } from "./view.ts";
 import { newRid, sendFrame, settleRequest } from "./wire.ts";
 
@@ -176,7 +177,7 @@ async function setHasOlder(chatId: string, hasOlder: boolean) {
 }
 
 async function storeLive(chatId: string, messages: StoredMessage[]) {
-  const result = await applyMessages(chatId, messages, me());
+  const result = await applyIncoming(chatId, messages, me());
   if (result.gap) fillGap(chatId, result.cursor);
   if (result.maxForeignSeq > 0) {
     sendReceipt("delivered", chatId, result.maxForeignSeq);
@@ -227,6 +228,7 @@ const handlers: Handlers = {
   chat: async (frame) => {
     const local = await db.chats.get(frame.chat.id);
     await db.chats.put(keepLocalRead(frame.chat, local));
+    void membershipChanged(frame.chat.id);
     if (frame.chat.peerId !== null) void ensureProfiles([frame.chat.peerId]);
     // Membership or the name may have changed: refresh a cached detail.
     if ((await db.details.get(frame.chat.id)) !== undefined) {
@@ -237,7 +239,7 @@ const handlers: Handlers = {
   messages: async (frame) => {
     const request = pageRequests.get(frame.rid ?? "");
     await ensureChat(frame.chatId);
-    const result = await applyMessages(
+    const result = await applyIncoming(
       frame.chatId,
       frame.messages,
       me(),

@@ -1,0 +1,117 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Page } from "@playwright/test";
+import {
+  directPair,
+  expect,
+  messageLog,
+  messageWith,
+  openChat,
+  sendText,
+  test,
+} from "./helpers.ts";
+import { createGroup } from "./steps.ts";
+
+/** Returns every file under `dir`, the server's SQLite databases included. */
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name));
+}
+
+/** Returns the server state files that contain `text` in UTF-8. */
+function storedIn(text: string): string[] {
+  const dir = process.env.E2E_STATE_DIR;
+  if (!dir) throw new Error("E2E_STATE_DIR is not set by global setup");
+  const needle = Buffer.from(text, "utf8");
+  return filesUnder(dir).filter((path) => readIfPresent(path).includes(needle));
+}
+
+/**
+ * Returns a file's bytes, or none when it vanished after the listing, as
+ * SQLite's `-shm` and `-wal` files do when a database closes.
+ */
+function readIfPresent(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") {
+      return Buffer.alloc(0);
+    }
+    throw error;
+  }
+}
+
+/** Returns a text no other test sends, so a scan finds only this one. */
+function unique(prefix: string): string {
+  return `${prefix} ${crypto.randomUUID()}`;
+}
+
+/** Adds the owner of `phone` to the open group, which has `count` now. */
+async function addMember(page: Page, phone: string, count: number) {
+  await page.getByRole("button", { name: "Chat info" }).click();
+  await page.getByRole("button", { name: "Add members" }).click();
+  await page.getByRole("textbox", { name: "Phone number" }).fill(phone);
+  await page.getByRole("button", { name: "Add", exact: true }).click();
+  const members = page.getByRole("list", { name: "Members" });
+  await expect(members.getByRole("listitem")).toHaveCount(count + 1);
+  await page.getByRole("button", { name: "Back" }).click();
+  await expect(messageLog(page)).toBeVisible();
+}
+
+test("direct chat stores no plaintext on the server", async ({ newPerson }) => {
+  const { ana, ben } = await directPair(newPerson);
+  const question = unique("Where do we meet");
+  const answer = unique("At the station");
+
+  await sendText(ana.page, question);
+  await expect(messageWith(ben.page, question)).toBeVisible();
+  await sendText(ben.page, answer);
+  await expect(messageWith(ana.page, answer)).toBeVisible();
+
+  // The scan finds what the server does store in plaintext, such as the
+  // phone number of an account, so a miss means the text is not there.
+  await expect.poll(() => storedIn(ana.phone).length).toBeGreaterThan(0);
+  expect(storedIn(question), "files with the question").toEqual([]);
+  expect(storedIn(answer), "files with the answer").toEqual([]);
+});
+
+test("group of three exchanges messages", async ({ newPerson }) => {
+  const ana = await newPerson("Ana");
+  const ben = await newPerson("Ben");
+  const cleo = await newPerson("Cleo");
+  await createGroup(ana, "Trip", [ben, cleo]);
+  await openChat(ben.page, "Trip");
+  await openChat(cleo.page, "Trip");
+
+  await sendText(ana.page, "Tickets are booked");
+  await expect(messageWith(ben.page, "Tickets are booked")).toBeVisible();
+  await expect(messageWith(cleo.page, "Tickets are booked")).toBeVisible();
+  await sendText(cleo.page, "Thanks, Ana");
+  await expect(messageWith(ana.page, "Thanks, Ana")).toBeVisible();
+  await expect(messageWith(ben.page, "Thanks, Ana")).toBeVisible();
+  await sendText(ben.page, "See you there");
+  await expect(messageWith(ana.page, "See you there")).toBeVisible();
+  await expect(messageWith(cleo.page, "See you there")).toBeVisible();
+});
+
+test("member added later reads new messages", async ({ newPerson }) => {
+  const ana = await newPerson("Ana");
+  const ben = await newPerson("Ben");
+  const dan = await newPerson("Dan");
+  await createGroup(ana, "Trip", [ben]);
+  await openChat(ben.page, "Trip");
+  await sendText(ana.page, "Only for Ben");
+  await expect(messageWith(ben.page, "Only for Ben")).toBeVisible();
+
+  await addMember(ana.page, dan.phone, 2);
+  await sendText(ana.page, "Dan is in");
+
+  await openChat(dan.page, "Trip");
+  await expect(messageWith(dan.page, "Dan is in")).toBeVisible();
+  await expect(messageWith(ben.page, "Dan is in")).toBeVisible();
+  await expect(messageLog(dan.page)).not.toContainText("mls1:");
+  await sendText(dan.page, "Hello all");
+  await expect(messageWith(ana.page, "Hello all")).toBeVisible();
+  await expect(messageWith(ben.page, "Hello all")).toBeVisible();
+});

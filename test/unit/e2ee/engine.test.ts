@@ -1,0 +1,196 @@
+import { describe, expect, it } from "vitest";
+import { NOTICE_TEXT, decodeMessage } from "../../../pwa/src/data/codec.ts";
+import { FakeServer, type FakeRoom } from "./fake-server.ts";
+import { TestDevice, isEncrypted } from "./devices.ts";
+
+const text = (body: string | undefined) => decodeMessage(body ?? "").text;
+
+/** Makes a chat of the given devices' people, every device active. */
+function chat(server: FakeServer, devices: TestDevice[]): FakeRoom {
+  const room = server.room(`g_${crypto.randomUUID()}`);
+  room.devices.push(
+    ...devices.map(({ userId, deviceId }) => ({ userId, deviceId })),
+  );
+  return room;
+}
+
+async function people(server: FakeServer, count: number) {
+  const devices = [];
+  for (let i = 0; i < count; i++) {
+    devices.push(await new TestDevice(server, crypto.randomUUID()).start());
+  }
+  return devices;
+}
+
+describe("encryption engine", () => {
+  it("publishes a full stock of KeyPackages", async () => {
+    const server = new FakeServer();
+    const [ana] = await people(server, 1);
+    expect(server.stock.get(`${ana!.userId}.${ana!.deviceId}`)).toHaveLength(
+      100,
+    );
+    expect(server.lastResort.has(`${ana!.userId}.${ana!.deviceId}`)).toBe(true);
+  });
+
+  it("first send creates the group and adds peers", async () => {
+    const server = new FakeServer();
+    const [ana, ben] = await people(server, 2);
+    const room = chat(server, [ana!, ben!]);
+
+    const sent = await ana!.send(room, "Hello");
+
+    expect(room.epoch).toBe(1);
+    const commit = JSON.parse(room.log[0]!.body) as { added: unknown[] };
+    expect(commit.added).toEqual([
+      { userId: ben!.userId, deviceId: ben!.deviceId },
+    ]);
+    expect(isEncrypted(sent.body)).toBe(true);
+    expect(sent.body).not.toContain("Hello");
+  });
+
+  it("joiner joins from Welcome and decrypts", async () => {
+    const server = new FakeServer();
+    const [ana, ben] = await people(server, 2);
+    const room = chat(server, [ana!, ben!]);
+    const sent = await ana!.send(room, "Hello Ben");
+
+    await ben!.sync(room);
+
+    expect(text(await ben!.body(sent.id))).toBe("Hello Ben");
+    const reply = await ben!.send(room, "Hi Ana");
+    await ana!.sync(room);
+    expect(text(await ana!.body(reply.id))).toBe("Hi Ana");
+  });
+
+  it("own echo keeps plaintext", async () => {
+    const server = new FakeServer();
+    const [ana, ben] = await people(server, 2);
+    const room = chat(server, [ana!, ben!]);
+    const sent = await ana!.send(room, "Mine");
+
+    await ana!.sync(room);
+
+    expect(await ana!.body(sent.id)).toBe(
+      JSON.stringify({ v: 1, text: "Mine" }),
+    );
+  });
+
+  it("retries a commit that lost with stale_epoch", async () => {
+    const server = new FakeServer();
+    const [ana, ben, cleo] = await people(server, 3);
+    const room = chat(server, [ana!, ben!]);
+    await ana!.send(room, "First");
+    await ben!.sync(room);
+    // Cleo joins the chat, and Ben's commit adding her wins the epoch.
+    room.devices.push({ userId: cleo!.userId, deviceId: cleo!.deviceId });
+    ana!.engine.invalidate(room.chatId);
+    ben!.engine.invalidate(room.chatId);
+    room.beforeNextCommit = async () => {
+      await ben!.send(room, "Ben first");
+    };
+
+    const sent = await ana!.send(room, "After the race");
+
+    expect(room.epoch).toBe(2);
+    const commits = room.log.filter((message) => message.kind === "commit");
+    expect(commits).toHaveLength(2);
+    await cleo!.sync(room);
+    expect(text(await cleo!.body(sent.id))).toBe("After the race");
+  });
+
+  it("keeps a message from a later epoch until its commit", async () => {
+    const server = new FakeServer();
+    const [ana, ben, cleo] = await people(server, 3);
+    const room = chat(server, [ana!, ben!]);
+    await ana!.send(room, "First");
+    await ben!.sync(room);
+    room.devices.push({ userId: cleo!.userId, deviceId: cleo!.deviceId });
+    ana!.engine.invalidate(room.chatId);
+    const later = await ana!.send(room, "Second epoch");
+    const commit = room.log.at(-2)!;
+    expect(commit.kind).toBe("commit");
+
+    await ben!.deliver(room, [later]);
+    expect(isEncrypted((await ben!.body(later.id))!)).toBe(true);
+    expect(text(await ben!.body(later.id))).toBe(NOTICE_TEXT.waiting);
+
+    await ben!.deliver(room, [commit]);
+    await expect
+      .poll(async () => text(await ben!.body(later.id)))
+      .toBe("Second epoch");
+  });
+
+  it("marks messages from before the join", async () => {
+    const server = new FakeServer();
+    const [ana, ben, cleo] = await people(server, 3);
+    const room = chat(server, [ana!, ben!]);
+    const early = await ana!.send(room, "Before Cleo");
+    room.devices.push({ userId: cleo!.userId, deviceId: cleo!.deviceId });
+    ana!.engine.invalidate(room.chatId);
+    const late = await ana!.send(room, "After Cleo");
+
+    await cleo!.sync(room);
+
+    expect(text(await cleo!.body(early.id))).toBe(NOTICE_TEXT.before_join);
+    expect(text(await cleo!.body(late.id))).toBe("After Cleo");
+  });
+
+  it("marks a damaged body undecryptable", async () => {
+    const server = new FakeServer();
+    const [ana, ben] = await people(server, 2);
+    const room = chat(server, [ana!, ben!]);
+    await ana!.send(room, "Hello");
+    await ben!.sync(room);
+    room.append({
+      id: crypto.randomUUID(),
+      kind: "message",
+      ref: null,
+      senderId: ana!.userId,
+      senderDeviceId: ana!.deviceId,
+      body: "mls1:AAAA",
+      deleted: false,
+    });
+
+    await ben!.sync(room);
+
+    const damaged = room.log.at(-1)!;
+    expect(text(await ben!.body(damaged.id))).toBe(NOTICE_TEXT.undecryptable);
+  });
+
+  it("waits to join when no Welcome exists", async () => {
+    const server = new FakeServer();
+    const [ana, ben] = await people(server, 2);
+    const room = chat(server, [ana!]);
+    await ana!.send(room, "Alone");
+    room.devices.push({ userId: ben!.userId, deviceId: ben!.deviceId });
+
+    expect(await ben!.engine.encrypt(room.chatId, "{}")).toBeNull();
+
+    expect(room.addRequests).toEqual([
+      {
+        device: { userId: ben!.userId, deviceId: ben!.deviceId },
+        reset: false,
+      },
+    ]);
+  });
+
+  it("keeps plain bodies of older clients", async () => {
+    const server = new FakeServer();
+    const [ana, ben] = await people(server, 2);
+    const room = chat(server, [ana!, ben!]);
+    const plain = JSON.stringify({ v: 1, text: "From an old app" });
+    room.append({
+      id: crypto.randomUUID(),
+      kind: "message",
+      ref: null,
+      senderId: ana!.userId,
+      senderDeviceId: ana!.deviceId,
+      body: plain,
+      deleted: false,
+    });
+
+    await ben!.sync(room);
+
+    expect(await ben!.body(room.log[0]!.id)).toBe(plain);
+  });
+});
