@@ -16,6 +16,7 @@ import {
 import { loadGroup } from "../crypto/group-state.ts";
 import { log } from "../data/log.ts";
 import { ApiFailure } from "../data/types.ts";
+import { noteKeyChanges } from "./key-changes.ts";
 import type { EngineOptions } from "./types.ts";
 
 /** Rounds of status, commit and catch-up before a send gives up for now. */
@@ -151,6 +152,7 @@ export class GroupKeeper {
       value: status.commitSeq,
     });
     log("e2ee_joined", { chatId, epoch: welcome.epoch });
+    await noteKeyChanges(chatId, this.options.db);
     this.options.requestNewest(chatId);
   }
 
@@ -210,6 +212,7 @@ export class GroupKeeper {
       return false;
     }
     await processCommit(this.store, chatId, body);
+    await noteKeyChanges(chatId, this.options.db);
     log("e2ee_committed", {
       chatId,
       epoch: body.epoch,

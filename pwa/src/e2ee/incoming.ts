@@ -9,6 +9,7 @@ import {
 import { encodeNotice, type Notice } from "../data/codec.ts";
 import { log } from "../data/log.ts";
 import { joinedKey } from "./groups.ts";
+import { noteKeyChanges } from "./key-changes.ts";
 import type { EngineOptions } from "./types.ts";
 
 /** The outcome of decrypting one batch of a chat's messages. */
@@ -166,6 +167,7 @@ async function applyCommit(
   try {
     const outcome = await processCommit(context.store, chatId, event);
     if (outcome.removed) log("e2ee_removed", { chatId, seq: message.seq });
+    if (outcome.applied) await noteKeyChanges(chatId, context.options.db);
     return outcome.applied;
   } catch (error) {
     // A gap before this commit is filled by the sync, and the commit
