@@ -8,13 +8,30 @@ import {
   type StoredMessage,
   utf8Length,
 } from "../../protocol/index.ts";
-import { openDirect, signUp, type TestUser } from "./helpers.ts";
+import { createGroup, openDirect, signUp, type TestUser } from "./helpers.ts";
 import {
+  COMMIT,
   commitResponse,
   deviceOf,
   groupStatus,
   roomStub,
+  TREE,
+  WELCOME,
 } from "./mls-helpers.ts";
+
+/** Signs up `count` people with two devices each, ten at a time. */
+async function signUpPairs(count: number): Promise<TestUser[][]> {
+  const pairs: TestUser[][] = [];
+  while (pairs.length < count) {
+    const batch = Math.min(10, count - pairs.length);
+    const firsts = await Promise.all(
+      Array.from({ length: batch }, () => signUp()),
+    );
+    const seconds = await Promise.all(firsts.map((user) => signUp(user.phone)));
+    firsts.forEach((user, i) => pairs.push([user, seconds[i] as TestUser]));
+  }
+  return pairs;
+}
 
 /** Builds the longest commit whose log event at `epoch` fits the body cap. */
 function largestCommit(committer: TestUser, epoch: number): string {
@@ -110,4 +127,34 @@ describe("MLS values at their size limits", () => {
       MAX_HISTORY_PAGE_BYTES,
     );
   });
+
+  // 200 sign-ups take several seconds, so this test gets 60 s.
+  it("lists a group of 200 devices", async () => {
+    const pairs = await signUpPairs(100);
+    const [owner, ...others] = pairs.map(([first]) => first as TestUser);
+    if (owner === undefined) throw new Error("no owner");
+    const chatId = await createGroup(owner, others);
+    const devices = pairs.flat().map(deviceOf);
+    const response = await commitResponse(owner, chatId, {
+      epoch: 0,
+      commit: COMMIT,
+      welcome: WELCOME,
+      ratchetTree: TREE,
+      added: devices.slice(1),
+      removed: [],
+    });
+    expect(response.status).toBe(200);
+
+    const status = await groupStatus(owner, chatId);
+    expect(status.devices).toHaveLength(200);
+    expect(new Set(status.devices.map((d) => d.deviceId))).toEqual(
+      new Set(devices.map((d) => d.deviceId)),
+    );
+    expect(status.missing).toEqual([]);
+    expect(status.stale).toEqual([]);
+    const last = pairs.at(-1)?.[1];
+    if (last === undefined) throw new Error("no last device");
+    const welcome = await groupStatus(last, chatId);
+    expect(welcome.welcome?.epoch).toBe(1);
+  }, 60_000);
 });
