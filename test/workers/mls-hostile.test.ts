@@ -341,4 +341,32 @@ describe("MLS access and lifecycle", () => {
     expect(status.stale).toEqual([]);
     expect(status.welcome?.epoch).toBe(2);
   });
+
+  it("marks the devices of a leaver stale", async () => {
+    const [ana, ben, cleo] = [await signUp(), await signUp(), await signUp()];
+    const chatId = await createGroup(ana, [ben, cleo]);
+    await commit(ana, chatId, 0, { added: [ben, cleo] });
+    expect(await countRoomRows(chatId, "mls_pending_welcome")).toBe(2);
+    const left = await api(
+      "DELETE",
+      `/api/chats/${chatId}/members/${cleo.id}`,
+      {
+        cookie: cleo.cookie,
+      },
+    );
+    expect(left.status).toBe(200);
+
+    const status = await groupStatus(ben, chatId);
+    expect(status.stale).toEqual([deviceOf(cleo)]);
+    const cleoStatus = await api("GET", `/api/chats/${chatId}/mls`, {
+      cookie: cleo.cookie,
+    });
+    expect(cleoStatus.status).toBe(403);
+
+    await commit(ben, chatId, 1, { removed: [cleo] });
+    const after = await groupStatus(ana, chatId);
+    expect(after.stale).toEqual([]);
+    expect(after.devices).toEqual([deviceOf(ana), deviceOf(ben)]);
+    expect(await countRoomRows(chatId, "mls_pending_welcome")).toBe(0);
+  });
 });
