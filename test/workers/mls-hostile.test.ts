@@ -217,6 +217,22 @@ describe("hostile MLS bodies", () => {
     }
   });
 
+  it("rejects a malformed chat id", async () => {
+    const ana = await signUp();
+    for (const chatId of ["%F0%9F%98%80", "x".repeat(2000), "g_..%2F.."]) {
+      const replies = [
+        await api("GET", `/api/chats/${chatId}/mls`, { cookie: ana.cookie }),
+        await commitResponse(ana, chatId, valid),
+        await requestAdd(ana, chatId, { reset: false }),
+        await claimResponse(ana, chatId, { devices: [deviceOf(ana)] }),
+      ];
+      for (const reply of replies) {
+        expect(reply.status).toBe(400);
+        expect((await errorOf(reply)).field).toBe("chatId");
+      }
+    }
+  });
+
   it("rejects hostile request-add bodies", async () => {
     const { ana, chatId } = await pair();
     for (const body of [{}, { reset: 1 }, { reset: null }]) {
