@@ -43,6 +43,14 @@ export const MAX_DEVICE_NAME_CHARS = 64;
 /** Maximum number of messages in one history page. */
 export const MAX_HISTORY_PAGE = 200;
 
+/**
+ * Maximum size of one history page's messages as JSON, in UTF-8 bytes
+ * (8 MiB). MAX_HISTORY_PAGE maximal bodies would make a 50 MiB page, over
+ * the 32 MiB limit Cloudflare gives for one Workers RPC call, so a page
+ * ends early, with `hasMore`, before it passes this size.
+ */
+export const MAX_HISTORY_PAGE_BYTES = 8 * 1024 * 1024;
+
 /** How long after sending a person may still delete a message for everyone. */
 export const DELETE_FOR_EVERYONE_WINDOW_MS = 48 * 60 * 60 * 1000;
 

@@ -109,6 +109,8 @@ export class MlsDelivery {
     checkDuplicates(body.removed, "removed");
     this.checkCommitter(caller, body.epoch);
 
+    // NOTE: a device revoked while these hub calls run can still be added.
+    // The next status then lists it as stale, so a member removes it.
     const active =
       body.added.length === 0
         ? new Map<string, Set<string>>()

@@ -1,8 +1,10 @@
-import type {
-  ChatKind,
-  MemberRole,
-  MessageKind,
-  StoredMessage,
+import {
+  type ChatKind,
+  MAX_HISTORY_PAGE_BYTES,
+  type MemberRole,
+  type MessageKind,
+  type StoredMessage,
+  utf8Length,
 } from "../../protocol/index.ts";
 import { MLS_MIGRATION } from "./mls-store.ts";
 
@@ -386,7 +388,9 @@ export class RoomStore {
   /**
    * Up to `limit` messages of `range` after `afterSeq` (ascending) or before
    * `beforeSeq` (the newest ones below it), returned in ascending order,
-   * with whether more exist beyond the page in the direction asked.
+   * with whether more exist beyond the page in the direction asked. The
+   * page ends early once its JSON would pass MAX_HISTORY_PAGE_BYTES, but
+   * it always contains at least one message.
    */
   page(
     range: ReadableRange,
@@ -409,8 +413,16 @@ export class RoomStore {
         limit + 1,
       )
       .toArray();
-    const hasMore = rows.length > limit;
-    const page = rows.slice(0, limit).map((row) => this.toStored(row));
+    const page: StoredMessage[] = [];
+    // The brackets of the JSON array, then one comma per message.
+    let bytes = 1;
+    for (const row of rows.slice(0, limit)) {
+      const message = this.toStored(row);
+      bytes += utf8Length(JSON.stringify(message)) + 1;
+      if (page.length > 0 && bytes > MAX_HISTORY_PAGE_BYTES) break;
+      page.push(message);
+    }
+    const hasMore = rows.length > page.length;
     if (older) page.reverse();
     return { messages: page, hasMore };
   }
