@@ -24,6 +24,8 @@ const MAX_ROUNDS = 4;
 /** Time to wait for missed commits to arrive through the chat log. */
 const CATCH_UP_MS = 5_000;
 const CATCH_UP_POLL_MS = 100;
+/** The server accepts one request-add per device and chat in this time. */
+const REQUEST_ADD_INTERVAL_MS = 30_000;
 
 /** The state of a chat's group before a send: ready, or waiting to join. */
 export type Readiness = "ready" | "waiting";
@@ -40,6 +42,8 @@ export type Readiness = "ready" | "waiting";
  */
 export class GroupKeeper {
   private readonly joining = new Map<string, Promise<void>>();
+  /** When an incoming message last made this device request an add. */
+  private readonly addRequestedAt = new Map<string, number>();
 
   constructor(
     private readonly options: EngineOptions,
@@ -58,14 +62,25 @@ export class GroupKeeper {
   }
 
   /**
-   * Joins from the Welcome waiting for this device, if any. Returns true
-   * when this device has a group state for the chat afterwards.
+   * Joins from the Welcome waiting for this device. Without a Welcome or
+   * a group state, requests an add from the members. Returns true when
+   * this device has a group state for the chat afterwards.
    */
-  async joinIfWelcome(chatId: string): Promise<boolean> {
+  async joinOrRequestAdd(chatId: string): Promise<boolean> {
     const status = await this.status(chatId);
-    if (!isNewer(status.welcome, await this.store.group(chatId))) return false;
-    await this.join(chatId, status);
-    return (await this.store.group(chatId)) !== undefined;
+    const local = await this.store.group(chatId);
+    if (isNewer(status.welcome, local)) {
+      await this.join(chatId, status);
+      return (await this.store.group(chatId)) !== undefined;
+    }
+    // Members' devices trust a ready group for minutes, so a device that
+    // only receives would not be added until it sent a message itself.
+    const last = this.addRequestedAt.get(chatId) ?? 0;
+    if (local === undefined && Date.now() - last >= REQUEST_ADD_INTERVAL_MS) {
+      this.addRequestedAt.set(chatId, Date.now());
+      await this.requestAdd(chatId, status.inGroup);
+    }
+    return false;
   }
 
   private status(chatId: string): Promise<GroupStatus> {

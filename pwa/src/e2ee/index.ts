@@ -171,7 +171,7 @@ export class EncryptionEngine {
     return {
       options: this.options,
       store: this.store,
-      join: (chatId: string) => this.keeper.joinIfWelcome(chatId),
+      join: (chatId: string) => this.keeper.joinOrRequestAdd(chatId),
       membershipChanged: (chatId: string) => this.invalidate(chatId),
       recent: this.recent,
     };

@@ -1,0 +1,143 @@
+// End-to-end encryption under the conditions people meet: a network that
+// drops before the chat's MLS group exists, two devices of one person that
+// both try to create that group at once, a device linked later, and a
+// member removed.
+import {
+  expect,
+  messageLog,
+  messageWith,
+  openChat,
+  openDirectChat,
+  sendText,
+  strangerName,
+  test,
+  tickOf,
+} from "./helpers.ts";
+import { waitForServiceWorker } from "./service-worker.ts";
+import { createGroup, messageTexts, networkStatus, SENT } from "./steps.ts";
+
+const WAITING = "Waiting for this message";
+
+test("offline sends create the group once online", async ({ newPerson }) => {
+  const ana = await newPerson("Ana");
+  const ben = await newPerson("Ben");
+  await waitForServiceWorker(ana.page);
+  // The chat exists on the server, but its group is created by the first
+  // send, which happens offline.
+  await openDirectChat(ana.page, ben.phone);
+
+  await ana.context.setOffline(true);
+  await expect(networkStatus(ana.page)).toBeVisible();
+  const texts = ["First offline", "Second offline", "Third offline"];
+  for (const text of texts) await sendText(ana.page, text);
+  await ana.page.reload();
+  for (const text of texts) {
+    const tick = tickOf(messageWith(ana.page, text));
+    await expect(tick).toHaveAttribute("aria-label", "Pending");
+  }
+
+  await ana.context.setOffline(false);
+  for (const text of texts) {
+    const tick = tickOf(messageWith(ana.page, text));
+    await expect(tick).toHaveAttribute("aria-label", SENT);
+  }
+  await openChat(ben.page, "Ana");
+  for (const text of texts) {
+    await expect(messageWith(ben.page, text)).toHaveCount(1);
+  }
+  await expect(messageLog(ben.page)).not.toContainText(WAITING);
+  await expect(messageLog(ben.page)).not.toContainText("mls1:");
+  const benTexts = await messageTexts(ben.page);
+  expect(benTexts, "messages on Ben's screen").toHaveLength(3);
+  for (const [index, text] of texts.entries()) {
+    expect(benTexts[index], `message ${index + 1} in order`).toContain(text);
+  }
+});
+
+test("two devices send first at once", async ({ newPerson, newDevice }) => {
+  const ana = await newPerson("Ana");
+  const ben = await newPerson("Ben");
+  const tablet = await newDevice(ana);
+  await openDirectChat(ana.page, ben.phone);
+  await openDirectChat(tablet, ben.phone);
+
+  // Both devices find the group at epoch 0 and race to create it.
+  await Promise.all([
+    sendText(ana.page, "From the phone"),
+    sendText(tablet, "From the tablet"),
+  ]);
+
+  for (const page of [ana.page, tablet]) {
+    for (const text of ["From the phone", "From the tablet"]) {
+      await expect(messageWith(page, text)).toHaveCount(1);
+    }
+  }
+  const phoneTick = tickOf(messageWith(ana.page, "From the phone"));
+  await expect(phoneTick).toHaveAttribute("aria-label", SENT);
+  const tabletTick = tickOf(messageWith(tablet, "From the tablet"));
+  await expect(tabletTick).toHaveAttribute("aria-label", SENT);
+  await openChat(ben.page, "Ana");
+  await expect(messageWith(ben.page, "From the phone")).toHaveCount(1);
+  await expect(messageWith(ben.page, "From the tablet")).toHaveCount(1);
+  await expect(messageLog(ben.page)).not.toContainText(WAITING);
+  await expect(messageLog(ana.page)).not.toContainText(WAITING);
+  await expect(messageLog(tablet)).not.toContainText(WAITING);
+});
+
+test("device added later reads new messages", async ({
+  newPerson,
+  newDevice,
+}) => {
+  const ana = await newPerson("Ana");
+  const ben = await newPerson("Ben");
+  await openDirectChat(ana.page, ben.phone);
+  await sendText(ana.page, "Before the laptop");
+  await openChat(ben.page, "Ana");
+  await expect(messageWith(ben.page, "Before the laptop")).toBeVisible();
+
+  // The laptop only receives. Ana's device adds it all the same, which
+  // shows as Ben's security code changing on her screen.
+  const laptop = await newDevice(ben);
+  await openChat(laptop, "Ana");
+  const keyChange = ana.page.getByText("security code changed");
+  await expect(keyChange).toHaveCount(1);
+  await sendText(ana.page, "After the laptop");
+  await expect(messageWith(laptop, "After the laptop")).toBeVisible();
+  const early = messageWith(laptop, "before this device was added");
+  await expect(early).toHaveCount(1);
+  await expect(messageLog(laptop)).not.toContainText("mls1:");
+  await expect(messageLog(laptop)).not.toContainText(WAITING);
+  await sendText(laptop, "Hello from the laptop");
+  await expect(messageWith(ana.page, "Hello from the laptop")).toBeVisible();
+});
+
+test("removed member reads nothing after", async ({ newPerson }) => {
+  const ana = await newPerson("Ana");
+  const ben = await newPerson("Ben");
+  const cleo = await newPerson("Cleo");
+  await createGroup(ana, "Trip", [ben, cleo]);
+  await openChat(ben.page, "Trip");
+  await openChat(cleo.page, "Trip");
+  await sendText(ana.page, "Before Cleo left");
+  await expect(messageWith(cleo.page, "Before Cleo left")).toBeVisible();
+
+  await ana.page.getByRole("button", { name: "Chat info" }).click();
+  await ana.page
+    .getByRole("button", { name: `Member actions for ${strangerName(cleo)}` })
+    .click();
+  await ana.page.getByRole("menuitem", { name: "Remove from group" }).click();
+  const members = ana.page.getByRole("list", { name: "Members" });
+  await expect(members.getByRole("listitem")).toHaveCount(2);
+  await ana.page.getByRole("button", { name: "Back" }).click();
+  await sendText(ana.page, "After Cleo left");
+
+  await expect(messageWith(ben.page, "After Cleo left")).toBeVisible();
+  const notice = cleo.page.getByText("You are no longer a member");
+  await expect(notice).toBeVisible();
+  await cleo.page.reload();
+  await openChat(cleo.page, "Trip");
+  await expect(messageWith(cleo.page, "Before Cleo left")).toHaveCount(1);
+  await expect(messageLog(cleo.page)).not.toContainText("After Cleo left");
+  await expect(messageLog(cleo.page)).not.toContainText(WAITING);
+  await expect(messageLog(cleo.page)).not.toContainText("mls1:");
+});
