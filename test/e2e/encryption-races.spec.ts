@@ -1,7 +1,7 @@
-// End-to-end encryption under the conditions people meet: a network that
-// drops before the chat's MLS group exists, two devices of one person that
-// both try to create that group at once, a device linked later, and a
-// member removed.
+// End-to-end encryption under the conditions people meet. A network drops
+// before the chat's MLS group exists, two devices of one person both try
+// to create that group at once, and a device is linked later. A member is
+// removed, also while a send of theirs waits in the outbox.
 import {
   expect,
   messageLog,
@@ -140,4 +140,41 @@ test("removed member reads nothing after", async ({ newPerson }) => {
   await expect(messageLog(cleo.page)).not.toContainText("After Cleo left");
   await expect(messageLog(cleo.page)).not.toContainText(WAITING);
   await expect(messageLog(cleo.page)).not.toContainText("mls1:");
+});
+
+test("send after removal fails, queue goes on", async ({ newPerson }) => {
+  const ana = await newPerson("Ana");
+  const cleo = await newPerson("Cleo");
+  await openDirectChat(cleo.page, ana.phone);
+  await sendText(cleo.page, "Hi Ana");
+  await createGroup(ana, "Trip", [cleo]);
+  await waitForServiceWorker(cleo.page);
+  await openChat(cleo.page, "Trip");
+  await expect(messageWith(cleo.page, "added")).not.toHaveCount(0);
+
+  // Cleo writes to the group and then to Ana while offline, and Ana
+  // removes her from the group before she is back.
+  await cleo.context.setOffline(true);
+  await expect(networkStatus(cleo.page)).toBeVisible();
+  await sendText(cleo.page, "Count me in");
+  await openChat(cleo.page, "Ana");
+  await sendText(cleo.page, "Still there?");
+  await openChat(ana.page, "Trip");
+  await ana.page.getByRole("button", { name: "Chat info" }).click();
+  await ana.page
+    .getByRole("button", { name: `Member actions for ${strangerName(cleo)}` })
+    .click();
+  await ana.page.getByRole("menuitem", { name: "Remove from group" }).click();
+  const members = ana.page.getByRole("list", { name: "Members" });
+  await expect(members.getByRole("listitem")).toHaveCount(1);
+  await ana.page.getByRole("button", { name: "Back" }).click();
+
+  await cleo.context.setOffline(false);
+  const direct = tickOf(messageWith(cleo.page, "Still there?"));
+  await expect(direct).toHaveAttribute("aria-label", SENT);
+  await openChat(ana.page, strangerName(cleo));
+  await expect(messageWith(ana.page, "Still there?")).toBeVisible();
+  await openChat(cleo.page, "Trip");
+  const rejected = tickOf(messageWith(cleo.page, "Count me in"));
+  await expect(rejected).toHaveAttribute("aria-label", "Failed");
 });
