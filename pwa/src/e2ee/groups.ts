@@ -2,6 +2,7 @@ import {
   ClaimReply,
   CommitReply,
   GroupStatus,
+  REQUEST_ADD_INTERVAL_MS,
   type CommitBody,
   type GroupDevice,
 } from "../../../protocol/mls.ts";
@@ -24,8 +25,6 @@ const MAX_ROUNDS = 4;
 /** Time to wait for missed commits to arrive through the chat log. */
 const CATCH_UP_MS = 5_000;
 const CATCH_UP_POLL_MS = 100;
-/** The server accepts one request-add per device and chat in this time. */
-const REQUEST_ADD_INTERVAL_MS = 30_000;
 
 /** The state of a chat's group before a send: ready, or waiting to join. */
 export type Readiness = "ready" | "waiting";
