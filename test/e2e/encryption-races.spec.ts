@@ -3,6 +3,8 @@
 // to create that group at once, and a device is linked later. A member is
 // removed, also while a send of theirs waits in the outbox.
 import {
+  chatLink,
+  directPair,
   expect,
   messageLog,
   messageWith,
@@ -177,4 +179,32 @@ test("send after removal fails, queue goes on", async ({ newPerson }) => {
   await openChat(cleo.page, "Trip");
   const rejected = tickOf(messageWith(cleo.page, "Count me in"));
   await expect(rejected).toHaveAttribute("aria-label", "Failed");
+});
+
+test("device with cleared storage recovers", async ({ newPerson }) => {
+  const { ana, ben } = await directPair(newPerson);
+  await sendText(ben.page, "Before the wipe");
+  await expect(messageWith(ana.page, "Before the wipe")).toBeVisible();
+
+  // Ben's browser loses its IndexedDB, with the MLS state, but keeps the
+  // session cookie, so it is still the same device.
+  await ben.page.evaluate(
+    () =>
+      new Promise<void>((resolve, reject) => {
+        const request = indexedDB.deleteDatabase("messenger");
+        request.onsuccess = () => resolve();
+        request.onerror = () => reject(request.error ?? new Error("failed"));
+      }),
+  );
+  await ben.page.reload();
+  await expect(chatLink(ben.page, "Ana")).toBeVisible();
+  await openChat(ben.page, "Ana");
+  await expect(ana.page.getByText("security code changed")).toHaveCount(1);
+
+  await sendText(ana.page, "After the wipe");
+  await expect(messageWith(ben.page, "After the wipe")).toBeVisible();
+  await expect(messageLog(ben.page)).not.toContainText("mls1:");
+  await expect(messageLog(ben.page)).not.toContainText(WAITING);
+  await sendText(ben.page, "Back again");
+  await expect(messageWith(ana.page, "Back again")).toBeVisible();
 });
