@@ -58,7 +58,9 @@ export const epoch = z.number().int().nonnegative();
 /**
  * POST /api/keys: the device adds KeyPackages to its stock. `lastResort`,
  * when given, replaces the device's last-resort KeyPackage, which claims
- * hand out (without using it up) once the stock is empty.
+ * hand out (without using it up) once the stock is empty. `replace`
+ * deletes the stock and last resort first, for a device that lost the
+ * private keys of the KeyPackages it published before.
  */
 export const PublishKeysBody = z
   .object({
@@ -69,6 +71,7 @@ export const PublishKeysBody = z
         `must hold at most ${MAX_KEY_PACKAGES_PER_PUBLISH} KeyPackages`,
       ),
     lastResort: keyPackage.optional(),
+    replace: z.boolean().optional(),
   })
   .refine((b) => b.keyPackages.length > 0 || b.lastResort !== undefined, {
     message: "must hold at least one KeyPackage",

@@ -47,7 +47,8 @@ export class KeyDirectory {
    * KeyPackage when the body has one. A publish that would take the stock
    * over KEY_PACKAGE_STOCK is rejected whole with `too_large`, so the
    * device never keeps private keys for KeyPackages the server dropped.
-   * KeyPackages already stored do not count against the limit.
+   * KeyPackages already stored do not count against the limit. With
+   * `replace`, the device's stock and last resort are deleted first.
    */
   publish(
     deviceId: string,
@@ -60,8 +61,12 @@ export class KeyDirectory {
         "This device is signed out; sign in again before publishing keys.",
       );
     }
-    const stock = this.keys.stock(deviceId);
-    const added = this.keys.countNew(body.keyPackages);
+    // A replace that fails the size check below keeps the old stock.
+    const stock = body.replace === true ? 0 : this.keys.stock(deviceId);
+    const added =
+      body.replace === true
+        ? new Set(body.keyPackages).size
+        : this.keys.countNew(body.keyPackages);
     if (stock + added > KEY_PACKAGE_STOCK) {
       const room = KEY_PACKAGE_STOCK - stock;
       return fail(
@@ -72,6 +77,7 @@ export class KeyDirectory {
         "keyPackages",
       );
     }
+    if (body.replace === true) this.keys.deleteDevice(deviceId);
     this.keys.add(deviceId, body.keyPackages, now);
     if (body.lastResort !== undefined) {
       this.keys.setLastResort(deviceId, body.lastResort, now);
@@ -83,6 +89,7 @@ export class KeyDirectory {
       added,
       stock: status.stock,
       lastResort: body.lastResort !== undefined,
+      replace: body.replace === true,
     });
     return ok(status);
   }

@@ -193,6 +193,22 @@ describe("publishing KeyPackages", () => {
     });
   });
 
+  it("replaces the stock and last resort", async () => {
+    const ana = await signUp();
+    await publish(ana, {
+      keyPackages: fakeKeyPackages(KEY_PACKAGE_STOCK),
+      lastResort: fakeKeyPackage(),
+    });
+    const fresh = fakeKeyPackages(2);
+    const response = await publish(ana, { keyPackages: fresh, replace: true });
+    expect(response.status).toBe(200);
+    expect(await json<KeysStatus>(response)).toEqual({
+      stock: 2,
+      lastResort: false,
+    });
+    expect(await storedRows(ana)).toBe(2);
+  });
+
   it("counts only new KeyPackages against the limit", async () => {
     const ana = await signUp();
     const stored = fakeKeyPackages(KEY_PACKAGE_STOCK);

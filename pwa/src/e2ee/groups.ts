@@ -2,6 +2,7 @@ import {
   ClaimReply,
   CommitReply,
   GroupStatus,
+  REQUEST_ADD_INTERVAL_MS,
   type CommitBody,
   type GroupDevice,
 } from "../../../protocol/mls.ts";
@@ -40,6 +41,8 @@ export type Readiness = "ready" | "waiting";
  */
 export class GroupKeeper {
   private readonly joining = new Map<string, Promise<void>>();
+  /** When an incoming message last made this device request an add. */
+  private readonly addRequestedAt = new Map<string, number>();
 
   constructor(
     private readonly options: EngineOptions,
@@ -58,14 +61,25 @@ export class GroupKeeper {
   }
 
   /**
-   * Joins from the Welcome waiting for this device, if any. Returns true
-   * when this device has a group state for the chat afterwards.
+   * Joins from the Welcome waiting for this device. Without a Welcome or
+   * a group state, requests an add from the members. Returns true when
+   * this device has a group state for the chat afterwards.
    */
-  async joinIfWelcome(chatId: string): Promise<boolean> {
+  async joinOrRequestAdd(chatId: string): Promise<boolean> {
     const status = await this.status(chatId);
-    if (!isNewer(status.welcome, await this.store.group(chatId))) return false;
-    await this.join(chatId, status);
-    return (await this.store.group(chatId)) !== undefined;
+    const local = await this.store.group(chatId);
+    if (isNewer(status.welcome, local)) {
+      await this.join(chatId, status);
+      return (await this.store.group(chatId)) !== undefined;
+    }
+    // Members' devices trust a ready group for minutes, so a device that
+    // only receives would not be added until it sent a message itself.
+    const last = this.addRequestedAt.get(chatId) ?? 0;
+    if (local === undefined && Date.now() - last >= REQUEST_ADD_INTERVAL_MS) {
+      this.addRequestedAt.set(chatId, Date.now());
+      await this.requestAdd(chatId, status.inGroup);
+    }
+    return false;
   }
 
   private status(chatId: string): Promise<GroupStatus> {

@@ -23,7 +23,10 @@ export interface IncomingResult {
 export interface IncomingContext {
   options: EngineOptions;
   store: MlsStore;
-  /** Joins from a waiting Welcome. Returns true when a group exists now. */
+  /**
+   * Joins from a waiting Welcome, or requests an add without one. Returns
+   * true when a group exists now.
+   */
   join: (chatId: string) => Promise<boolean>;
   /** A system message or commit changed who is in the chat's group. */
   membershipChanged: (chatId: string) => void;

@@ -46,6 +46,8 @@ export class EncryptionEngine {
   private readonly store: MlsStore;
   private readonly chats = new Map<string, ChatState>();
   private publishing: Promise<void> | null = null;
+  /** Whether the next publish replaces the stock the server stores. */
+  private replaceKeys = false;
   /** Decryptions run one at a time, so no message is decrypted twice. */
   private decrypting: Promise<unknown> = Promise.resolve();
   /** Plaintexts decrypted lately, for copies not stored yet. */
@@ -62,6 +64,7 @@ export class EncryptionEngine {
   /** Loads or creates the device identity and starts publishing keys. */
   static async start(options: EngineOptions): Promise<EncryptionEngine> {
     const store = new MlsStore(options.db);
+    const stored = await store.identity();
     const identity = await loadOrCreateIdentity(
       store,
       options.userId,
@@ -69,18 +72,28 @@ export class EncryptionEngine {
     );
     const keeper = new GroupKeeper(options, store, identity);
     const engine = new EncryptionEngine(options, identity, keeper);
+    // A device that creates its identity again, after its IndexedDB was
+    // cleared, lost the private keys of the KeyPackages it published.
+    engine.replaceKeys =
+      stored?.userId !== options.userId || stored.deviceId !== options.deviceId;
     void engine.publishKeys();
     return engine;
   }
 
-  /** Publishes KeyPackages until the stock is full, one run at a time. */
+  /**
+   * Publishes KeyPackages until the stock is full, one run at a time. The
+   * first run after a new identity replaces the stock on the server.
+   */
   publishKeys(): Promise<void> {
     this.publishing ??= topUpKeyPackages(
       this.options.http,
       this.store,
       this.identity,
+      this.replaceKeys,
     )
-      .then(() => undefined)
+      .then(() => {
+        this.replaceKeys = false;
+      })
       .catch((error: unknown) => {
         log("e2ee_keys_publish_failed", { error: String(error) });
       })
@@ -171,7 +184,7 @@ export class EncryptionEngine {
     return {
       options: this.options,
       store: this.store,
-      join: (chatId: string) => this.keeper.joinIfWelcome(chatId),
+      join: (chatId: string) => this.keeper.joinOrRequestAdd(chatId),
       membershipChanged: (chatId: string) => this.invalidate(chatId),
       recent: this.recent,
     };
