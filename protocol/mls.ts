@@ -7,7 +7,7 @@ import { chatId, deviceId, seq, userId } from "./ids.ts";
  * member is one MLS member. The server is the delivery service: it hands
  * out each device's KeyPackages once, orders commits by epoch, keeps
  * Welcome messages for devices that are offline and stores application
- * messages as opaque bodies. It never sees a key.
+ * messages as opaque bodies. It never receives a key.
  *
  * Binary MLS values (KeyPackage, Commit, Welcome, ratchet tree) travel as
  * base64url strings without padding, each the TLS encoding of an
@@ -18,7 +18,7 @@ import { chatId, deviceId, seq, userId } from "./ids.ts";
 export const MLS_CIPHER_SUITE = 1;
 
 /**
- * Prefix of a message body that holds an MLS application message. The rest
+ * Prefix of a message body that contains an MLS application message. The rest
  * is base64url. A body without it is the plain JSON of the client codec,
  * which only clients from before encryption sent.
  */
@@ -26,7 +26,7 @@ export const ENCRYPTED_BODY_PREFIX = "mls1:";
 
 /** KeyPackages a device keeps published with its UserHub. */
 export const KEY_PACKAGE_STOCK = 100;
-/** Below this many unclaimed KeyPackages the hub asks the device for more. */
+/** Below this many unclaimed KeyPackages the hub requests more from the device. */
 export const KEY_PACKAGE_LOW_WATER = 20;
 /** Most KeyPackages one publish call may carry. */
 export const MAX_KEY_PACKAGES_PER_PUBLISH = KEY_PACKAGE_STOCK;
@@ -37,7 +37,7 @@ export const MAX_KEY_PACKAGE_CHARS = 16 * 1024;
 /** Most devices one commit may add or remove. */
 export const MAX_GROUP_CHANGE_DEVICES = 256;
 /**
- * Least time between two `request-add` calls of one device for one chat;
+ * Minimum time between two `request-add` calls of one device for one chat;
  * a faster one gets `rate_limited`.
  */
 export const REQUEST_ADD_INTERVAL_MS = 30_000;
@@ -100,7 +100,7 @@ export const PendingWelcome = z.object({
 export type PendingWelcome = z.infer<typeof PendingWelcome>;
 
 /**
- * GET /api/chats/:id/mls: the group as the room knows it, for the asking
+ * GET /api/chats/:id/mls: the group as the room stores it, for the asking
  * device. `missing` are active devices of members that are not in the
  * group yet (a member adds them with a commit); `stale` are devices in the
  * group that should leave it (a revoked device, a removed member, or a
@@ -180,9 +180,9 @@ export const CommitEvent = z.object({
 export type CommitEvent = z.infer<typeof CommitEvent>;
 
 /**
- * POST /api/chats/:id/mls/request-add: the asking device is not in the
- * group (new, or its group state was lost or broken) and asks members to
- * add it. With `reset`, a device the room counts as in the group is marked
+ * POST /api/chats/:id/mls/request-add: the calling device is not in the
+ * group (new, or its group state was lost or broken) and requests that
+ * members add it. With `reset`, a device the room counts as in the group is marked
  * stale, so the next commit removes and adds it again.
  */
 export const RequestAddBody = z.object({ reset: z.boolean() });

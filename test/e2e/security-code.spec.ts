@@ -10,10 +10,10 @@ import {
   test,
 } from "./helpers.ts";
 
-// The security code screen of a one-to-one chat: both people see the same
-// 60 digits, derived from the device keys in the chat's MLS group, can
-// compare them and mark each other verified, and a new device of the
-// other person changes the code and shows a notice in the chat.
+// The security code screen of a one-to-one chat. Both people see the same
+// 60 digits, derived from the device keys in the chat's MLS group, and can
+// compare them and mark each other verified. A new device of the other
+// person changes the code and shows a notice in the chat.
 
 async function openSecurityCode(page: Page): Promise<void> {
   await page.getByRole("button", { name: "Chat info" }).click();
