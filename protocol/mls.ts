@@ -100,11 +100,11 @@ export const PendingWelcome = z.object({
 export type PendingWelcome = z.infer<typeof PendingWelcome>;
 
 /**
- * GET /api/chats/:id/mls: the group as the room stores it, for the asking
+ * GET /api/chats/:id/mls: the group as the room stores it, for the calling
  * device. `missing` are active devices of members that are not in the
- * group yet (a member adds them with a commit); `stale` are devices in the
- * group that should leave it (a revoked device, a removed member, or a
- * device that asked to be added again after losing its state).
+ * group yet, which a member adds with a commit. `stale` are devices in the
+ * group that should leave it: a revoked device, a device of a removed
+ * member, or a device that requested a re-add after losing its state.
  */
 export const GroupStatus = z.object({
   epoch,

@@ -229,9 +229,9 @@ export type ChatDetail = z.infer<typeof ChatDetail>;
  * What a message is to the server. The body of `message`, `edit` and
  * `reaction` is opaque to the server; `ref` names the message that an edit or
  * reaction applies to, so that deleting a message for everyone also removes
- * its edits. `system` messages are written by the ChatRoom itself, and
- * `commit` messages hold an MLS commit (see protocol/mls.ts) that members
- * apply in order; neither shows as a chat bubble.
+ * its edits. `system` messages are written by the ChatRoom itself.
+ * `commit` messages contain an MLS commit (see protocol/mls.ts) that
+ * members apply in order. Neither kind shows as a chat bubble.
  */
 export const MessageKind = z.enum([
   "message",

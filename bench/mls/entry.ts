@@ -22,10 +22,10 @@ import { MessengerDb } from "../../pwa/src/data/db.ts";
 /** Characters of each measured message, all ASCII, so also its bytes. */
 const MESSAGE_CHARS = 100;
 /**
- * Most devices of a group that join it and process its later commits. The
- * commit adds every device, but each further join costs about the same,
- * and at about 0.3 s per join in a group of 256 (measured on 2 cores),
- * joining all of them would add over a minute to the run.
+ * Max devices of a group that join it and process its later commits. The
+ * commit adds every device, but each further join costs about the same.
+ * A join took about 0.3 s in a group of 256 on 2 cores, so joining all of
+ * them would add over a minute to the run.
  */
 const MAX_JOINED_DEVICES = 32;
 

@@ -95,7 +95,7 @@ export class Inbox {
    * Broadcasts `messages` and records them in one write, or returns false,
    * sending nothing, when the chat's row does not accept them.
    *
-   * The frames leave before the write because the output gate holds a
+   * The frames leave before the write because the output gate delays a
    * frame sent after a write until the write commits, and the room stored
    * the messages before it called this hub. The check, the frames and the
    * write run in one synchronous step, so no other delivery to this hub

@@ -159,7 +159,7 @@ export function usePhotoId(id: string): string | null {
  * Returns whether the chat contains a visible message from `userId`, or
  * undefined until known or when `userId` is null. Reads newest first, so
  * that a recent message ends the scan early. A chat without such a message
- * is read whole on every change, so callers pass null when the answer
+ * is read whole on every change, so callers pass null when the result
  * does not matter.
  */
 export function useHasMessageFrom(
