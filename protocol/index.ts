@@ -7,3 +7,4 @@ export * from "./limits.ts";
 export * from "./models.ts";
 export * from "./mls.ts";
 export * from "./service-worker.ts";
+export * from "./media.ts";

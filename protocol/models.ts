@@ -16,6 +16,7 @@ import {
   MAX_DISPLAY_NAME_CHARS,
   MAX_GROUP_NAME_CHARS,
 } from "./limits.ts";
+import { MAX_MEDIA_PER_MESSAGE, mediaId } from "./media.ts";
 
 /**
  * Control characters and the bidirectional embedding, override and isolate
@@ -261,10 +262,27 @@ export const OutgoingMessage = z
     kind: ClientMessageKind,
     ref: messageId.optional(),
     body: messageBody,
+    /**
+     * Files the body refers to, each a finished upload of the sender in
+     * this chat (protocol/media.ts). Routing data only: deleting the
+     * message for everyone deletes them.
+     */
+    media: z
+      .array(mediaId)
+      .min(1, "must list at least one file when present")
+      .max(
+        MAX_MEDIA_PER_MESSAGE,
+        `must list at most ${MAX_MEDIA_PER_MESSAGE} files`,
+      )
+      .optional(),
   })
   .refine((m) => m.kind === "message" || m.ref !== undefined, {
     message: "is required for edits and reactions",
     path: ["ref"],
+  })
+  .refine((m) => m.kind === "message" || m.media === undefined, {
+    message: "is allowed on messages only",
+    path: ["media"],
   });
 export type OutgoingMessage = z.infer<typeof OutgoingMessage>;
 
