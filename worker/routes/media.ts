@@ -139,9 +139,9 @@ function wrongLength(part: number, expected: number, got: string): ApiError {
 
 /**
  * Streams the request body into R2 as part `part` and returns its ETag.
- * The body must be exactly `target.bytes` long: R2 reads it through a
- * FixedLengthStream of that length, and a counting step raises
- * invalid_request at the first byte too many or at a short end.
+ * R2 reads the part through a FixedLengthStream of `target.bytes`, and the
+ * loop below counts the bytes, so a body of any other length raises
+ * invalid_request and R2 keeps nothing of it.
  */
 async function storePart(
   env: Env,
@@ -150,37 +150,37 @@ async function storePart(
   target: PartTarget,
 ): Promise<string> {
   if (request.body === null) throw wrongLength(part, target.bytes, "0 bytes");
-  let received = 0;
-  const counter = new TransformStream<Uint8Array, Uint8Array>({
-    transform(chunk, controller) {
-      received += chunk.byteLength;
-      if (received > target.bytes) {
-        controller.error(new Error("part body too long"));
-      } else {
-        controller.enqueue(chunk);
-      }
-    },
-    flush(controller) {
-      if (received < target.bytes) {
-        controller.error(new Error("part body too short"));
-      }
-    },
-  });
   const fixed = new FixedLengthStream(target.bytes);
+  const writer = fixed.writable.getWriter();
   const upload = env.MEDIA.resumeMultipartUpload(target.key, target.uploadId);
-  const [piped, stored] = await Promise.allSettled([
-    request.body.pipeThrough(counter).pipeTo(fixed.writable),
-    upload.uploadPart(part, fixed.readable),
-  ]);
-  if (received > target.bytes) {
-    throw wrongLength(part, target.bytes, `more than ${target.bytes} bytes`);
+  const stored = upload.uploadPart(part, fixed.readable);
+  // Settled below in every case; this keeps an early rejection from
+  // counting as unhandled while the loop still runs.
+  stored.catch(() => undefined);
+
+  const reader = request.body.getReader();
+  let received = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    received += value.byteLength;
+    if (received > target.bytes) {
+      await reader.cancel();
+      break;
+    }
+    await writer.write(value);
   }
-  if (received < target.bytes) {
-    throw wrongLength(part, target.bytes, `${received} bytes`);
+  if (received !== target.bytes) {
+    await writer.abort(new Error("part has the wrong length"));
+    await stored.catch(() => undefined);
+    const got =
+      received > target.bytes
+        ? `more than ${target.bytes} bytes`
+        : `${received} bytes`;
+    throw wrongLength(part, target.bytes, got);
   }
-  if (piped.status === "rejected") throw piped.reason;
-  if (stored.status === "rejected") throw stored.reason;
-  return stored.value.etag;
+  await writer.close();
+  return (await stored).etag;
 }
 
 /** PUT /api/chats/:chatId/media/:mediaId/parts/:part: stores one part. */
