@@ -142,12 +142,12 @@ describe("media upload creation", () => {
       const response = await createUpload(ana, chatId, { size: 16 });
       expect(response.status).toBe(201);
     }
-    const refused = await createUpload(ana, chatId, { size: 16 });
-    expect(refused.status).toBe(429);
-    const error = await errorOf(refused);
+    const rejected = await createUpload(ana, chatId, { size: 16 });
+    expect(rejected.status).toBe(429);
+    const error = await errorOf(rejected);
     expect(error.code).toBe("rate_limited");
     expect(error.retryAfter).toBeGreaterThan(0);
-    expect(refused.headers.get("Retry-After")).toBe(String(error.retryAfter));
+    expect(rejected.headers.get("Retry-After")).toBe(String(error.retryAfter));
     expect(error.message).toMatch(/Try again in \d+ minutes/);
   });
 
@@ -160,11 +160,11 @@ describe("media upload creation", () => {
       });
       expect(response.status).toBe(201);
     }
-    const refused = await createUpload(ana, chatId, {
+    const rejected = await createUpload(ana, chatId, {
       size: MAX_MEDIA_CIPHER_BYTES,
     });
-    expect(refused.status).toBe(429);
-    const error = await errorOf(refused);
+    expect(rejected.status).toBe(429);
+    const error = await errorOf(rejected);
     expect(error.code).toBe("rate_limited");
     expect(error.message).toMatch(/Try again in \d+ hours/);
     // A small file still fits the rest of the day's bytes.
@@ -325,7 +325,7 @@ describe("media parts", () => {
     expect((await completeUpload(anaLaptop, chatId, mediaId)).status).toBe(200);
   });
 
-  it("refuses parts and completion to a removed member", async () => {
+  it("rejects a removed member's upload requests", async () => {
     const [ana, ben] = [await signUp(), await signUp()];
     const chatId = await createGroup(ana, [ben]);
     const bytes = patternBytes(100);
@@ -604,7 +604,7 @@ describe("deleting media", () => {
     expect(part.status).toBe(404);
   });
 
-  it("refuses to cancel an attached file", async () => {
+  it("rejects cancelling an attached file", async () => {
     const { ana, chatId } = await pair();
     const mediaId = await uploadFile(ana, chatId, patternBytes(100));
     expect((await sendWithMedia(ana, chatId, [mediaId])).status).toBe(200);
@@ -612,7 +612,9 @@ describe("deleting media", () => {
       cookie: ana.cookie,
     });
     expect(cancel.status).toBe(409);
-    expect((await errorOf(cancel)).message).toContain("delete the message");
+    expect((await errorOf(cancel)).message).toContain(
+      "Delete the message for everyone",
+    );
     expect(await env.MEDIA.head(mediaKey(chatId, mediaId))).not.toBeNull();
   });
 
@@ -621,8 +623,8 @@ describe("deleting media", () => {
     const old = await uploadFile(ana, chatId, patternBytes(100));
     const { mediaId: unfinished } = await startUpload(ana, chatId, 100);
     const fresh = await uploadFile(ana, chatId, patternBytes(100));
-    const kept = await uploadFile(ana, chatId, patternBytes(100));
-    expect((await sendWithMedia(ana, chatId, [kept])).status).toBe(200);
+    const attached = await uploadFile(ana, chatId, patternBytes(100));
+    expect((await sendWithMedia(ana, chatId, [attached])).status).toBe(200);
 
     const stub = env.CHAT_ROOM.get(env.CHAT_ROOM.idFromName(chatId));
     const alarm = await runInDurableObject(stub, async (_room, state) => {
@@ -630,7 +632,7 @@ describe("deleting media", () => {
         "UPDATE media SET created_at = 0 WHERE media_id IN (?, ?, ?)",
         old,
         unfinished,
-        kept,
+        attached,
       );
       return state.storage.getAlarm();
     });
@@ -642,6 +644,6 @@ describe("deleting media", () => {
     expect((await uploadState(ana, chatId, unfinished)).status).toBe(404);
     expect(await env.MEDIA.head(mediaKey(chatId, fresh))).not.toBeNull();
     expect((await uploadState(ana, chatId, fresh)).status).toBe(200);
-    expect(await env.MEDIA.head(mediaKey(chatId, kept))).not.toBeNull();
+    expect(await env.MEDIA.head(mediaKey(chatId, attached))).not.toBeNull();
   });
 });
