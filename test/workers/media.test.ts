@@ -385,6 +385,7 @@ describe("media download", () => {
       { range: "bytes=-10", first: 990, last: 999 },
       { range: "bytes=-5000", first: 0, last: 999 },
       { range: "bytes=900-5000", first: 900, last: 999 },
+      { range: "bytes=900-99999999999999999999", first: 900, last: 999 },
       { range: "bytes=0-0", first: 0, last: 0 },
     ];
     for (const { range, first, last } of cases) {
@@ -411,7 +412,8 @@ describe("media download", () => {
 
   it("ignores a malformed or multiple range", async () => {
     const { ben, chatId, mediaId, bytes } = await sentFile();
-    for (const range of ["bytes=0-1,5-6", "items=0-1", "bytes=9-3"]) {
+    const ranges = ["bytes=0-1,5-6", "items=0-1", "bytes=9-3", "bytes=-"];
+    for (const range of ranges) {
       const response = await download(ben, chatId, mediaId, { Range: range });
       expect(response.status, range).toBe(200);
       expect(await bytesOf(response), range).toEqual(bytes);
@@ -542,6 +544,33 @@ describe("attaching media to messages", () => {
     await expectRejected(response, "listed twice");
     // The rejected message attached nothing.
     expect((await sendWithMedia(ana, chatId, [mediaId])).status).toBe(200);
+  });
+
+  it("attaches through a send batch", async () => {
+    const { ana, ben, chatId } = await pair();
+    const first = await uploadFile(ana, chatId, patternBytes(100));
+    const second = await uploadFile(ana, chatId, patternBytes(100));
+    const { mediaId: unfinished } = await startUpload(ana, chatId, 100);
+    const stub = env.CHAT_ROOM.get(env.CHAT_ROOM.idFromName(chatId));
+    const message = (media: string) => ({
+      deviceId: ana.deviceId,
+      message: {
+        id: newMessageId(),
+        kind: "message" as const,
+        body: "file",
+        media: [media],
+      },
+    });
+    const results = await stub.sendBatch(ana.id, [
+      message(first),
+      message(unfinished),
+      message(second),
+    ]);
+    expect(results.map((result) => result.ok)).toEqual([true, false, true]);
+    const failed = results[1];
+    expect(failed?.ok === false && failed.error.field).toBe("message.media");
+    expect((await download(ben, chatId, first)).status).toBe(200);
+    expect((await download(ben, chatId, second)).status).toBe(200);
   });
 
   it("attaches through the socket send", async () => {
