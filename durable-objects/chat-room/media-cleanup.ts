@@ -84,8 +84,8 @@ export class MediaCleanup {
   }
 
   /**
-   * Runs when the room's alarm fires: deletes expired uploads and retries
-   * failed deletes, then sets the alarm for what is left.
+   * Deletes expired uploads and retries failed deletes when the room's
+   * alarm fires, then sets the alarm for what is left.
    */
   async onAlarm(): Promise<void> {
     this.trashExpired(Date.now());
