@@ -74,9 +74,9 @@ function toUploadState(row: MediaRow, parts: MediaPart[]): UploadState {
 
 /**
  * The chat's media uploads: who may write, complete, attach and read
- * them. Every check reads the room's
- * current member list, so a removed member loses access at once. Callers
- * that are not members get the same not_found as for an unknown id.
+ * them. Every check reads the room's current member list, so a removed
+ * member loses access at once. Callers that are not members get the same
+ * not_found as for an unknown id.
  */
 export class RoomMedia {
   constructor(
@@ -132,8 +132,8 @@ export class RoomMedia {
     if (!Number.isInteger(part) || part < 1 || part > parts) {
       throw new ApiError(
         "invalid_request",
-        `Part ${part} does not exist: an upload of ${row.size} bytes has ` +
-          `parts 1 to ${parts}.`,
+        `Part ${part} does not exist, because an upload of ${row.size} ` +
+          `bytes has parts 1 to ${parts}.`,
         "part",
       );
     }
