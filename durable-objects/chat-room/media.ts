@@ -211,9 +211,9 @@ export class RoomMedia {
   }
 
   /**
-   * Returns the R2 key and size of a file `userId` may download: any
-   * current member may read an attached file, and the uploader a complete
-   * one that is not attached yet.
+   * Returns the R2 key and size of a file `userId` may download. Any
+   * current member may read an attached file, and the uploader may read a
+   * complete one that is not attached yet.
    */
   download(userId: string, mediaId: string): { key: string; size: number } {
     if (!this.store.isMember(userId)) throw noFile(mediaId);
