@@ -1,7 +1,11 @@
-import { cipherSize, MEDIA_CIPHER_CHUNK_BYTES } from "../../protocol/media.ts";
+import {
+  cipherSize,
+  MEDIA_CACHE,
+  MEDIA_CIPHER_CHUNK_BYTES,
+  mediaPath,
+} from "../../protocol/index.ts";
 import { db } from "../src/data/db.ts";
 import { log } from "../src/data/log.ts";
-import { MEDIA_CACHE, mediaPath } from "../src/media/cache.ts";
 import { contentDisposition } from "../src/media/content-disposition.ts";
 import {
   chunkRange,

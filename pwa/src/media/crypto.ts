@@ -6,7 +6,7 @@ import {
   MEDIA_CIPHER_CHUNK_BYTES,
   MEDIA_PART_BYTES,
   partCount,
-} from "../../../protocol/media.ts";
+} from "../../../protocol/index.ts";
 import { fromBase64url, toBase64url } from "../crypto/encoding.ts";
 
 /**

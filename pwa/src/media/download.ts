@@ -3,7 +3,7 @@ import { failureOf } from "../data/api.ts";
 import { db } from "../data/db.ts";
 import { log } from "../data/log.ts";
 import { ApiFailure } from "../data/types.ts";
-import { storeCachedFile } from "./cached-files.ts";
+import { storeCachedFile } from "./file-cache.ts";
 import {
   CHUNKS_PER_PART,
   decryptChunks,
@@ -194,7 +194,7 @@ async function download(chatId: string, item: MediaItem, signal: AbortSignal) {
     });
     throw new Error(reason, { cause: error });
   }
-  const cached = await storeCachedFile(item.id, file, item.mime);
+  const cached = await cacheFile(item.id, file, item.mime);
   if (!cached) uncached.set(item.id, file);
   await db.mediaFiles.put({
     id: item.id,
@@ -209,6 +209,16 @@ async function download(chatId: string, item: MediaItem, signal: AbortSignal) {
     total,
     state: "done",
   });
+}
+
+/** Stores a decrypted file; false when Cache Storage is missing or full. */
+async function cacheFile(mediaId: string, file: Blob, mime: string) {
+  try {
+    return await storeCachedFile(mediaId, file, mime);
+  } catch (error) {
+    log("media_cache_put_failed", { mediaId, error: String(error) });
+    return false;
+  }
 }
 
 function downloadError(error: unknown): string {

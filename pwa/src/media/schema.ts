@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { MAX_MEDIA_BYTES } from "../../../protocol/media.ts";
+import { MAX_MEDIA_BYTES, mediaId } from "../../../protocol/media.ts";
 import type { MediaItem } from "./types.ts";
 
 /**
@@ -20,7 +20,7 @@ export const MAX_MEDIA_NAME_CHARS = 255;
 const dimension = z.number().int().min(1).max(100_000);
 
 export const MediaItemSchema = z.object({
-  id: z.string().regex(/^[A-Za-z0-9_-]{22}$/),
+  id: mediaId,
   kind: z.enum(["image", "video", "voice", "audio", "file"]),
   mime: z.string().max(255),
   name: z.string().max(MAX_MEDIA_NAME_CHARS),

@@ -1,5 +1,6 @@
 import { signal, type ReadonlySignal, type Signal } from "@preact/signals";
 import { z } from "zod";
+import { MEDIA_TRANSFER_CHANNEL } from "../../../protocol/index.ts";
 
 /**
  * Progress of uploads and downloads, one signal per media id. Uploads run
@@ -20,8 +21,6 @@ export interface Transfer {
   /** Why it failed, as a sentence for the person. */
   error?: string;
 }
-
-const CHANNEL_NAME = "messenger.media.v1";
 
 const TransferMessage = z.object({
   mediaId: z.string().max(64),
@@ -52,7 +51,7 @@ function openChannel(): BroadcastChannel | null {
   if (channel !== null || typeof BroadcastChannel === "undefined") {
     return channel;
   }
-  channel = new BroadcastChannel(CHANNEL_NAME);
+  channel = new BroadcastChannel(MEDIA_TRANSFER_CHANNEL);
   channel.onmessage = (event: MessageEvent) => {
     const parsed = TransferMessage.safeParse(event.data);
     if (!parsed.success) return;

@@ -2,8 +2,8 @@ import { signal, type ReadonlySignal, type Signal } from "@preact/signals";
 import { liveQuery, type Subscription } from "dexie";
 import { db, type MediaFileRow, type UploadRow } from "../data/db.ts";
 import { log } from "../data/log.ts";
-import { mediaPath } from "./cache.ts";
-import { readCachedFile } from "./cached-files.ts";
+import { mediaPath } from "../../../protocol/index.ts";
+import { readCachedFile } from "./file-cache.ts";
 import { uncachedFile } from "./download.ts";
 import type { MediaItem } from "./types.ts";
 
