@@ -53,6 +53,12 @@ export interface UploadHost {
 
 /** Server errors (5xx) in a row after which an upload is marked failed. */
 const MAX_SERVER_ATTEMPTS = 5;
+/**
+ * Longest `retryAfter` of a rate limit that the uploader waits out. A
+ * longer one (the hourly and daily upload limits) fails the upload with
+ * the server's message, which says when to try again.
+ */
+const MAX_RATE_LIMIT_WAIT_S = 60;
 
 /** Aborts the running upload of a message, for a cancel in this tab. */
 const running = new Map<string, AbortController>();
@@ -297,7 +303,10 @@ function retryDelayOf(
   const { host } = step;
   if (!(error instanceof host.ApiFailure)) return null;
   if (error.status === 0) return host.retryDelay(Math.min(attempt, 6));
-  if (error.code === "rate_limited") return (error.retryAfter ?? 1) * 1000;
+  if (error.code === "rate_limited") {
+    const seconds = error.retryAfter ?? 1;
+    return seconds <= MAX_RATE_LIMIT_WAIT_S ? seconds * 1000 : null;
+  }
   if (error.code === "internal" && attempt + 1 < MAX_SERVER_ATTEMPTS) {
     return host.retryDelay(attempt);
   }

@@ -228,6 +228,51 @@ describe("uploader", () => {
     expect(await db.outbox.count()).toBe(0);
   });
 
+  it("fails on a long rate limit with its message", async () => {
+    server.hooks.push({
+      match: /^POST .*\/media$/,
+      respond: () =>
+        Promise.resolve(
+          json(429, {
+            error: {
+              code: "rate_limited",
+              message: "You started 300 uploads within an hour.",
+              retryAfter: 3000,
+            },
+          }),
+        ),
+    });
+    await sendMedia(CHAT, [outgoing(50)]);
+    await runUploads(uploadHost());
+    const row = await onlyRow();
+    expect(row.status).toBe("failed");
+    expect(row.error).toBe("You started 300 uploads within an hour.");
+    expect(server.count("POST", /\/media$/)).toBe(1);
+  });
+
+  it("waits out a short rate limit", async () => {
+    let limited = 1;
+    server.hooks.push({
+      match: /^POST .*\/media$/,
+      respond: () =>
+        Promise.resolve(
+          limited-- > 0
+            ? json(429, {
+                error: {
+                  code: "rate_limited",
+                  message: "Slow down.",
+                  retryAfter: 0.05,
+                },
+              })
+            : undefined,
+        ),
+    });
+    await sendMedia(CHAT, [outgoing(50)]);
+    await runUploads(uploadHost());
+    expect(server.count("POST", /\/media$/)).toBe(2);
+    expect(await db.outbox.count()).toBe(1);
+  });
+
   it("retries a failed upload on request", async () => {
     let refuse = true;
     server.hooks.push({
