@@ -192,7 +192,7 @@ function wakeUploads(): void {
   })();
 }
 
-/** The data layer as the uploader, which imports none of it, uses it. */
+/** Returns the data layer as the uploader uses it; it imports none of it. */
 export function uploadHost(): UploadHost {
   return {
     db,

@@ -2,9 +2,9 @@ import { db } from "../data/db.ts";
 import { deleteMediaCache } from "./cache.ts";
 
 /**
- * What the media cache holds: the sizes of the decrypted files are
- * recorded in the `mediaFiles` table, so the app can show and clear what
- * media uses.
+ * Use of the media cache. The sizes of the decrypted files are recorded
+ * in the `mediaFiles` table, so the app can show and clear what media
+ * uses.
  */
 
 /** Cached media on this device: decrypted bytes and files. */

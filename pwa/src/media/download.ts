@@ -41,6 +41,7 @@ export async function fetchFile(
 ): Promise<Blob> {
   const cipher = await importFileSecret(item);
   const response = await request(chatId, item.id, options);
+
   const expected = cipherSize(item.size);
   const reader = response.body!.getReader();
   const pieces: BlobPart[] = [];
@@ -49,6 +50,9 @@ export async function fetchFile(
   let buffer = new Uint8Array(partBytes(expected, part));
   let filled = 0;
   let received = 0;
+
+  // Ciphertext collects into one upload part at a time, because the hash
+  // covers the digests of the parts.
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
@@ -73,6 +77,7 @@ export async function fetchFile(
     }
     options.progress(Math.round((received / expected) * item.size));
   }
+
   if (received < expected) {
     throw new MediaIntegrityError(
       `The file ended after ${received} of ${expected} bytes.`,
@@ -171,6 +176,7 @@ async function download(chatId: string, item: MediaItem, signal: AbortSignal) {
       state: "running",
     });
   report(0);
+
   let file: Blob;
   try {
     file = await fetchFile(chatId, item, {
@@ -194,6 +200,7 @@ async function download(chatId: string, item: MediaItem, signal: AbortSignal) {
     });
     throw new Error(reason, { cause: error });
   }
+
   const cached = await cacheFile(item.id, file, item.mime);
   if (!cached) uncached.set(item.id, file);
   await db.mediaFiles.put({

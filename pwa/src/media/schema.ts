@@ -12,9 +12,9 @@ import type { MediaItem } from "./types.ts";
 /** 32 bytes in base64url without padding. */
 const bytes32 = z.string().regex(/^[A-Za-z0-9_-]{43}$/);
 
-/** Longest preview data URL accepted: a 64 px JPEG is far smaller. */
+/** Maximum length of a preview data URL; a 64 px JPEG is far smaller. */
 export const MAX_PREVIEW_CHARS = 16 * 1024;
-/** Longest file name accepted, in UTF-16 code units. */
+/** Maximum length of a file name, in UTF-16 code units. */
 export const MAX_MEDIA_NAME_CHARS = 255;
 
 const dimension = z.number().int().min(1).max(100_000);

@@ -57,7 +57,7 @@ function checkFile(file: OutgoingFile): void {
   }
 }
 
-/** A random id in the form of a media id, until the server assigns one. */
+/** Returns a random id in the form of a media id, used until the server assigns one. */
 function localMediaId(): string {
   return toBase64url(crypto.getRandomValues(new Uint8Array(16)));
 }

@@ -18,7 +18,7 @@ export interface Transfer {
   total: number;
   /** `waiting`: offline or paused before a retry. */
   state: "running" | "waiting" | "failed" | "done";
-  /** Why it failed, as a sentence for the person. */
+  /** The reason of a failure, as a sentence for the person. */
   error?: string;
 }
 
@@ -75,7 +75,7 @@ export function setTransfer(mediaId: string, transfer: Transfer | undefined) {
   openChannel()?.postMessage({ mediaId, transfer: transfer ?? null });
 }
 
-/** Returns the progress of `mediaId` as this tab knows it. */
+/** Returns the progress of `mediaId` in this tab. */
 export function currentTransfer(mediaId: string): Transfer | undefined {
   return transfers.get(mediaId)?.value;
 }

@@ -31,13 +31,13 @@ import { browserTransport, type UploadTransport } from "./upload-http.ts";
  * so a reload or a lost connection resends only the missing ones.
  *
  * The outbox loads this module on demand and hands it the data layer as
- * an UploadHost. It imports no module of the data layer itself, because
- * a chunk loaded on demand that shares modules with the first screen
- * makes the bundler split the first screen's chunks, which costs the
- * first screen's size budget about half a kilobyte of gzip.
+ * an UploadHost. It imports no module of the data layer itself. A chunk
+ * loaded on demand that shares modules with the first screen makes the
+ * bundler split the first screen's chunks, and that costs the first
+ * screen about half a kilobyte of gzip.
  */
 
-/** What the uploader uses of the data layer. */
+/** The parts of the data layer that the uploader uses. */
 export interface UploadHost {
   db: MessengerDb;
   log: typeof log;
@@ -56,7 +56,7 @@ const MAX_SERVER_ATTEMPTS = 5;
 /**
  * Longest `retryAfter` of a rate limit that the uploader waits out. A
  * longer one (the hourly and daily upload limits) fails the upload with
- * the server's message, which says when to try again.
+ * the server's message, which states when to try again.
  */
 const MAX_RATE_LIMIT_WAIT_S = 60;
 
@@ -172,11 +172,15 @@ async function sendFile(step: Step): Promise<void> {
   if (server === null) {
     server = await createUpload(step, size);
   }
+
   const mediaId = server.mediaId;
   const done = new Set(server.done);
   const digests = [...row.digests];
   const progress = progressReporter(row, size);
   let sent = [...done].reduce((sum, part) => sum + partBytes(size, part), 0);
+
+  // A part the server has is read again only when its digest is missing,
+  // because the tab closed between sending it and storing the digest.
   for (let part = 1; part <= partCount(size); part++) {
     if (digests[part - 1] !== undefined && done.has(part)) continue;
     const bytes = await encryptPart(row.file, cipher, part);
@@ -200,6 +204,7 @@ async function sendFile(step: Step): Promise<void> {
       digests,
     });
   }
+
   if (!server.complete) {
     await withRetries(step, "complete", () =>
       step.transport.request(
@@ -219,7 +224,7 @@ function filePath(row: UploadRow, mediaId: string): string {
   return `/chats/${row.chatId}/media/${mediaId}`;
 }
 
-/** Reports progress in plaintext bytes, as the person knows the file. */
+/** Reports progress in plaintext bytes, the size the person chose. */
 function progressReporter(row: UploadRow, size: number) {
   const total = row.file.size;
   return (cipherSent: number) => {
@@ -234,9 +239,9 @@ function progressReporter(row: UploadRow, size: number) {
 }
 
 /**
- * Returns which parts the server has, or null when it no longer knows
- * the upload (never attached, so deleted after a day), which then starts
- * over.
+ * Returns which parts the server has, or null when the server has no such
+ * upload any more (never attached, so deleted after a day). The upload
+ * then starts over.
  */
 async function askState(step: Step, mediaId: string) {
   try {
@@ -314,9 +319,9 @@ function retryDelayOf(
 }
 
 /**
- * Runs a request until it succeeds. A network failure waits (state
- * `waiting`) and retries for as long as it takes; server errors retry a
- * few times with backoff; other errors are raised.
+ * Runs a request until it succeeds. After a network failure it waits
+ * (state `waiting`) and retries for as long as it takes. Server errors
+ * and short rate limits are retried a few times, and other errors raised.
  */
 async function withRetries<T>(
   step: Step,

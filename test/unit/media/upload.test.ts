@@ -207,7 +207,7 @@ describe("uploader", () => {
     expect((await onlyRow()).status).toBe("pending");
   });
 
-  it("fails with the server's message when a file is refused", async () => {
+  it("fails with the server's rejection message", async () => {
     server.hooks.push({
       match: /^POST .*\/media$/,
       respond: () =>
@@ -296,14 +296,14 @@ describe("uploader", () => {
 
   it("cancels a running upload and deletes it on the server", async () => {
     let release: () => void = () => {};
-    const held = new Promise<void>((resolve) => (release = resolve));
+    const putReleased = new Promise<void>((resolve) => (release = resolve));
     let started: () => void = () => {};
     const putStarted = new Promise<void>((resolve) => (started = resolve));
     server.hooks.push({
       match: /^PUT /,
       respond: async () => {
         started();
-        await held;
+        await putReleased;
         return undefined;
       },
     });
