@@ -32,7 +32,7 @@ function watch(item: MediaItem) {
 
 beforeEach(async () => {
   await resetState();
-  // Uploads started by sendMedia go to a server that never answers.
+  // Uploads that sendMedia starts go to a fake server, not the network.
   vi.stubGlobal("fetch", new FakeMediaServer().fetch);
 });
 
