@@ -1,3 +1,4 @@
+import { stat } from "node:fs/promises";
 import type { Page } from "@playwright/test";
 import { v7 as uuidv7 } from "uuid";
 import { directPair, expect, test } from "./helpers.ts";
@@ -208,4 +209,22 @@ test("service worker streams a file range", async ({ newPerson }) => {
     `attachment; filename="__ _final_.mp4"; ` +
       `filename*=UTF-8''${encodeURIComponent(NAME)}`,
   );
+
+  // A link to the download URL saves the file under its original name.
+  const [download] = await Promise.all([
+    ben.page.waitForEvent("download"),
+    ben.page.evaluate((path) => {
+      const link = document.createElement("a");
+      link.href = path;
+      document.body.append(link);
+      link.click();
+      link.remove();
+    }, `/media/${item.id}?download=1`),
+  ]);
+  // Chromium replaces quotes, which some file systems forbid, with "_",
+  // and keeps the Japanese that only filename* carries.
+  expect(download.suggestedFilename()).toBe(NAME.replace(/"/g, "_"));
+  const path = await download.path();
+  const { size } = await stat(path);
+  expect(size).toBe(SIZE);
 });
