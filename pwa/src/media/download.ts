@@ -1,4 +1,4 @@
-import { cipherSize, partBytes } from "../../../protocol/media.ts";
+import { cipherSize, partBytes } from "../../../protocol/index.ts";
 import { failureOf } from "../data/api.ts";
 import { db } from "../data/db.ts";
 import { log } from "../data/log.ts";
