@@ -238,5 +238,9 @@ function downloadError(error: unknown): string {
       ? "This file is no longer available."
       : error.message;
   }
+  // Reading the body raises a TypeError when the connection drops.
+  if (error instanceof TypeError) {
+    return "The download was interrupted. Check your connection and try again.";
+  }
   return `The download failed: ${String(error)}`;
 }
