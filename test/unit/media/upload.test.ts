@@ -180,7 +180,7 @@ describe("uploader", () => {
     const entry = (await db.outbox.toArray())[0]!;
     expect(entry.media).toEqual([mediaId]);
 
-    // The hash covers all three parts, the two resent ones included.
+    // The hash covers all three parts, the two sent before the reload too.
     const digests = [];
     for (const part of [1, 2, 3]) {
       digests.push(
