@@ -1,10 +1,14 @@
 import type { ClientFrame, ErrorBody } from "../../../protocol/index.ts";
+import type { UploadHost } from "../media/upload.ts";
+import { apiRequest } from "./api.ts";
 import { requestOutboxSync } from "./background-sync.ts";
+import { encodeMessage } from "./codec.ts";
 import { db, PENDING_ORDER_BASE, type OutboxEntry } from "./db.ts";
 import { refold } from "./fold.ts";
 import { log } from "./log.ts";
 import { encryptAhead, encryptForSend, type SendBody } from "./encryption.ts";
 import { advanceCursor } from "./store.ts";
+import { ApiFailure } from "./types.ts";
 import { isLinked, sendFrame } from "./wire.ts";
 
 /**
@@ -114,7 +118,7 @@ async function prepareFrame(
 ): Promise<
   Exclude<SendBody, { kind: "body" }> | { kind: "frame"; frame: ClientFrame }
 > {
-  const { id, chatId, kind, ref } = entry;
+  const { id, chatId, kind, ref, media } = entry;
   if (kind === "delete") {
     const frame: ClientFrame = {
       type: "delete",
@@ -127,8 +131,13 @@ async function prepareFrame(
   const prepared = await encryptForSend(entry);
   if (prepared.kind !== "body") return prepared;
   const { body } = prepared;
-  const message =
-    ref === undefined ? { id, kind, body } : { id, kind, ref, body };
+  const message = {
+    id,
+    kind,
+    body,
+    ...(ref === undefined ? {} : { ref }),
+    ...(media === undefined ? {} : { media }),
+  };
   return { kind: "frame", frame: { type: "send", chatId, message } };
 }
 
@@ -155,12 +164,46 @@ export function pumpOutbox(): Promise<void> {
     remotePump();
     return Promise.resolve();
   }
+  wakeUploads();
   pumpRequested = true;
   pumping ??= pumpLoop().finally(() => {
     pumping = null;
     if (pumpRequested) void pumpOutbox();
   });
   return pumping;
+}
+
+/**
+ * Starts the uploader when uploads wait. It runs where the outbox runs,
+ * and is loaded on demand, because most starts of the app have none.
+ */
+function wakeUploads(): void {
+  void (async () => {
+    try {
+      const queued = await db.uploads
+        .filter((row) => row.state === "queued")
+        .count();
+      if (queued === 0) return;
+      const { runUploads } = await import("../media/upload.ts");
+      await runUploads(uploadHost());
+    } catch (error) {
+      log("uploads_wake_failed", { error: String(error) });
+    }
+  })();
+}
+
+/** Returns the data layer as the uploader uses it; it imports none of it. */
+export function uploadHost(): UploadHost {
+  return {
+    db,
+    log,
+    enqueue,
+    pumpOutbox,
+    retryDelay,
+    encodeMessage,
+    apiRequest,
+    ApiFailure,
+  };
 }
 
 /**
@@ -320,21 +363,30 @@ export function resetOutbox(): void {
 }
 
 /**
- * Queues a failed message again, behind everything queued now. With
- * `revised`, the message goes out with that new text instead; it keeps its
- * id, which the server never stored because it rejected the message.
+ * Queues a failed message again, behind everything queued now, or queues
+ * its failed upload again. With `revised`, the message goes out with that
+ * new text instead; it keeps its id, which the server never stored
+ * because it rejected the message.
  */
 export async function retryFailed(
   id: string,
   revised?: { text: string; body: string },
 ): Promise<void> {
-  await db.transaction("rw", [db.outbox, db.messages], async () => {
+  await db.transaction("rw", [db.outbox, db.messages, db.uploads], async () => {
     const entry = await db.outbox.where("id").equals(id).first();
-    if (entry === undefined || entry.state !== "failed") return;
-    await db.outbox.delete(entry.n!);
-    const { n: _n, cipher: _cipher, ...rest } = entry;
-    const body = revised?.body ?? entry.body;
-    await db.outbox.add({ ...rest, body, state: "queued", attempts: 0 });
+    if (entry === undefined) {
+      // A failed upload, which the uploader starts again at the next pump.
+      const caption = revised === undefined ? {} : { caption: revised.text };
+      const queued = { state: "queued", error: null, ...caption } as const;
+      if ((await db.uploads.update(id, queued)) === 0) return;
+    } else if (entry.state !== "failed") {
+      return;
+    } else {
+      await db.outbox.delete(entry.n!);
+      const { n: _n, cipher: _cipher, ...rest } = entry;
+      const body = revised?.body ?? entry.body;
+      await db.outbox.add({ ...rest, body, state: "queued", attempts: 0 });
+    }
     await db.messages.update(id, {
       status: "pending",
       error: null,
@@ -345,21 +397,32 @@ export async function retryFailed(
   await pumpOutbox();
 }
 
-/** Deletes a failed message from the outbox and the chat. */
+/**
+ * Deletes a failed message from the outbox and the chat, with its upload
+ * when the file never finished. The server deletes such an upload after a
+ * day.
+ */
 export async function discardFailed(id: string): Promise<void> {
-  await db.transaction("rw", [db.outbox, db.messages], async () => {
+  const tables = [db.outbox, db.messages, db.uploads];
+  await db.transaction("rw", tables, async () => {
     const entry = await db.outbox.where("id").equals(id).first();
     const row = await db.messages.get(id);
     if (entry?.state === "queued" || row?.status !== "failed") return;
     await db.outbox.where("id").equals(id).delete();
+    await db.uploads.delete(id);
     await db.messages.delete(id);
   });
 }
 
 /**
  * Counts the messages written on this device that the server has not
- * stored: queued ones and failed ones. Logging out deletes them.
+ * stored: queued ones, failed ones and files still uploading. Logging out
+ * deletes them.
  */
-export function countUnsent(): Promise<number> {
-  return db.outbox.filter((entry) => entry.kind === "message").count();
+export async function countUnsent(): Promise<number> {
+  const [messages, uploads] = await Promise.all([
+    db.outbox.filter((entry) => entry.kind === "message").count(),
+    db.uploads.count(),
+  ]);
+  return messages + uploads;
 }

@@ -5,6 +5,7 @@ import type {
   PublicProfile,
   SystemEvent,
 } from "../../../protocol/index.ts";
+import type { MediaItem } from "../media/types.ts";
 import { db } from "./db.ts";
 import {
   contactsByUserId,
@@ -41,6 +42,20 @@ export function describeSystem(event: SystemEvent, nameOf: NameOf): string {
       return String(unknown);
     }
   }
+}
+
+/** Chat list text of a file without caption, by kind. */
+const MEDIA_TEXT: Record<Exclude<MediaItem["kind"], "file">, string> = {
+  image: "Photo",
+  video: "Video",
+  voice: "Voice message",
+  audio: "Audio",
+};
+
+/** Text of a file without caption for the chat list, e.g. "Photo". */
+export function describeMedia(item: MediaItem): string {
+  if (item.kind !== "file") return MEDIA_TEXT[item.kind];
+  return item.name === "" ? "File" : item.name;
 }
 
 /** Sources of the names in rows: the viewer, contacts, cached profiles. */
@@ -95,10 +110,12 @@ async function previewOf(
     .last();
   // Commits sort below the range read, so this only satisfies the types.
   if (newest === undefined || newest.kind === "commit") return null;
-  const text =
-    newest.kind === "system" && newest.system !== null
-      ? describeSystem(newest.system, nameOf)
-      : newest.text;
+  let text = newest.text;
+  if (newest.kind === "system" && newest.system !== null) {
+    text = describeSystem(newest.system, nameOf);
+  } else if (text === "" && newest.media !== null) {
+    text = describeMedia(newest.media);
+  }
   return {
     text,
     system: newest.kind === "system" ? newest.system : null,
