@@ -1,0 +1,134 @@
+import type { Transfer } from "../../../media/index.ts";
+import {
+  cancelDownload,
+  cancelUpload,
+  retryUpload,
+} from "../../../media/index.ts";
+import { Icon } from "../../common/Icon.tsx";
+import { run } from "../../common/notice.tsx";
+import { formatProgress } from "../../format.ts";
+import { isActive, startDownload, type MediaView } from "./useMedia.ts";
+
+/** Radius of the progress ring in its 48×48 viewBox. */
+const RING_RADIUS = 20;
+const RING_LENGTH = 2 * Math.PI * RING_RADIUS;
+
+/** Returns the transfer's progress in whole percent. */
+function percentOf(transfer: Transfer): number {
+  if (transfer.total <= 0) return 0;
+  return Math.floor((transfer.loaded / transfer.total) * 100);
+}
+
+/** Cancels the upload (which removes the message) or the download. */
+function cancel(view: MediaView) {
+  if (view.transfer?.direction === "up" || view.uploading) {
+    run(() => cancelUpload(view.chatId, view.message.id));
+  } else {
+    cancelDownload(view.item.id);
+  }
+}
+
+/** Retries the failed upload or download. */
+function retry(view: MediaView) {
+  if (view.transfer?.direction === "up") {
+    run(() => retryUpload(view.chatId, view.message.id));
+  } else {
+    startDownload(view);
+  }
+}
+
+/**
+ * A progress ring with a cancel button in its centre, for a running or
+ * waiting upload or download, with the bytes and percent below it.
+ */
+export function ProgressRing({ view }: { view: MediaView }) {
+  const transfer = view.transfer;
+  if (transfer === undefined || !isActive(transfer)) return null;
+  const up = transfer.direction === "up";
+  const percent = percentOf(transfer);
+  const waiting = transfer.state === "waiting";
+  return (
+    <div class="media-progress">
+      <div
+        class={waiting ? "ring ring--waiting" : "ring"}
+        role="progressbar"
+        aria-label={up ? "Upload progress" : "Download progress"}
+        aria-valuemin={0}
+        aria-valuemax={100}
+        aria-valuenow={percent}
+        aria-valuetext={formatProgress(transfer.loaded, transfer.total)}
+      >
+        <svg viewBox="0 0 48 48" aria-hidden="true">
+          <circle class="ring__track" cx="24" cy="24" r={RING_RADIUS} />
+          <circle
+            class="ring__value"
+            cx="24"
+            cy="24"
+            r={RING_RADIUS}
+            stroke-dasharray={RING_LENGTH}
+            stroke-dashoffset={RING_LENGTH * (1 - percent / 100)}
+          />
+        </svg>
+        <button
+          type="button"
+          class="ring__cancel"
+          aria-label={up ? "Cancel upload" : "Cancel download"}
+          title="Cancel"
+          onClick={() => cancel(view)}
+        >
+          <Icon name="close" />
+        </button>
+      </div>
+      <span class="media-progress__text">
+        {waiting
+          ? "Waiting for network"
+          : formatProgress(transfer.loaded, transfer.total)}
+      </span>
+    </div>
+  );
+}
+
+/** The failure of an upload or download with its reason and Retry. */
+export function TransferFailure({ view }: { view: MediaView }) {
+  const transfer = view.transfer;
+  if (transfer?.state !== "failed") return null;
+  const up = transfer.direction === "up";
+  const reason =
+    transfer.error ?? (up ? "The upload failed." : "The download failed.");
+  return (
+    <div class="media-failure" role="alert">
+      <span>{reason}</span>
+      <button
+        type="button"
+        class="link-button"
+        aria-label={up ? "Retry upload" : "Retry download"}
+        onClick={() => retry(view)}
+      >
+        <Icon name="retry" /> Retry
+      </button>
+    </div>
+  );
+}
+
+/** A round download button showing the file's size, for a file not here. */
+export function DownloadButton(props: { view: MediaView; label: string }) {
+  const { view } = props;
+  if (
+    view.url !== null ||
+    view.uploading ||
+    isActive(view.transfer) ||
+    view.transfer?.state === "failed"
+  ) {
+    return null;
+  }
+  return (
+    <button
+      type="button"
+      class="media-download"
+      aria-label={props.label}
+      onClick={() => startDownload(view)}
+    >
+      <Icon name="download" />
+    </button>
+  );
+}
