@@ -1,0 +1,352 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import type { Route } from "@playwright/test";
+import {
+  directPair,
+  expect,
+  messageWith,
+  openChat,
+  openDirectChat,
+  test,
+} from "./helpers.ts";
+import {
+  downloadedBytes,
+  fullImage,
+  makePng,
+  naturalWidth,
+  sendFiles,
+  sha256,
+} from "./media-steps.ts";
+import { waitForServiceWorker } from "./service-worker.ts";
+
+/** GET of a file's ciphertext, not of its upload state. */
+const MEDIA_GET = /\/api\/chats\/[^/]+\/media\/[A-Za-z0-9_-]{22}$/;
+/** PUT of one part of an upload. */
+const PART_PUT = /\/api\/chats\/[^/]+\/media\/[A-Za-z0-9_-]{22}\/parts\/\d+$/;
+
+/**
+ * Holds every request matching `pattern` and `method` until `release` is
+ * called, and resolves `seen` at the first one.
+ */
+function holdRequests(pattern: RegExp, method: string) {
+  let release = () => {};
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let markSeen = () => {};
+  const seen = new Promise<void>((resolve) => (markSeen = resolve));
+  const handler = async (route: Route) => {
+    if (route.request().method() !== method) {
+      await route.fallback();
+      return;
+    }
+    markSeen();
+    await released;
+    await route.fallback();
+  };
+  return { pattern, handler, seen, release };
+}
+
+test("photo shows its preview before the image", async ({ newPerson }) => {
+  const { ana, ben } = await directPair(newPerson);
+  const caption = `Sunset ${randomUUID()}`;
+  const upload = holdRequests(PART_PUT, "PUT");
+  await ana.context.route(upload.pattern, upload.handler);
+  const download = holdRequests(MEDIA_GET, "GET");
+  await ben.context.route(download.pattern, download.handler);
+
+  await sendFiles(
+    ana.page,
+    "Photo or video",
+    [{ name: "sunset.png", mimeType: "image/png", buffer: makePng(320, 200) }],
+    caption,
+  );
+  const sent = messageWith(ana.page, caption);
+  await upload.seen;
+  await expect(
+    sent.getByRole("progressbar", { name: "Upload progress" }),
+  ).toBeVisible();
+  await expect(
+    sent.getByRole("button", { name: "Cancel upload" }),
+  ).toBeVisible();
+  upload.release();
+  await expect(
+    sent.getByRole("progressbar", { name: "Upload progress" }),
+  ).toHaveCount(0);
+
+  const received = messageWith(ben.page, caption);
+  await download.seen;
+  await expect(
+    received.getByRole("img", { name: "Photo preview" }),
+  ).toBeVisible();
+  await expect(fullImage(received)).toHaveCount(0);
+  download.release();
+  await expect(fullImage(received)).toBeVisible();
+  await expect.poll(() => naturalWidth(fullImage(received))).toBe(320);
+  await expect(
+    received.getByRole("img", { name: "Photo preview" }),
+  ).toHaveCount(0);
+});
+
+test("large file arrives with the same bytes", async ({ newPerson }) => {
+  const { ana, ben } = await directPair(newPerson);
+  const name = `archive-${randomUUID()}.bin`;
+  const bytes = randomBytes(20 * 1024 * 1024);
+
+  await sendFiles(ana.page, "Document", [
+    { name, mimeType: "application/octet-stream", buffer: bytes },
+  ]);
+  const sent = messageWith(ana.page, name);
+  const progress = sent.getByRole("progressbar", { name: "Upload progress" });
+  await expect(progress).toBeVisible();
+  await expect(sent).toContainText(/of 21\.0 MB \(\d+%\)/);
+  await expect(progress).toHaveCount(0, { timeout: 60_000 });
+
+  const received = messageWith(ben.page, name);
+  await expect(received).toContainText("21.0 MB");
+  await received.getByRole("button", { name: `Download ${name}` }).click();
+  const save = received.getByRole("button", { name: `Save ${name}` });
+  await expect(save).toBeVisible({ timeout: 60_000 });
+  const downloading = ben.page.waitForEvent("download");
+  await save.click();
+  const download = await downloading;
+  expect(download.suggestedFilename()).toBe(name);
+  expect(sha256(await downloadedBytes(download))).toBe(sha256(bytes));
+});
+
+test("voice note plays on the other side", async ({ newPerson }) => {
+  const { ana, ben } = await directPair(newPerson);
+  await ana.page.getByRole("button", { name: "Record voice note" }).click();
+  const recording = ana.page.getByRole("group", {
+    name: "Recording voice note",
+  });
+  await expect(recording.getByRole("timer")).toHaveText("0:02", {
+    timeout: 15_000,
+  });
+  await expect
+    .poll(async () =>
+      Number(
+        await recording
+          .getByRole("meter", { name: "Microphone level" })
+          .getAttribute("aria-valuenow"),
+      ),
+    )
+    .toBeGreaterThan(0);
+  await recording.getByRole("button", { name: "Send voice note" }).click();
+  await expect(recording).toHaveCount(0);
+
+  const play = ben.page.getByRole("button", { name: "Play voice note" });
+  await expect(play).toBeEnabled({ timeout: 20_000 });
+  await play.click();
+  await expect(
+    ben.page.getByRole("button", { name: "Pause voice note" }),
+  ).toBeVisible();
+  const audio = ben.page.locator("article audio");
+  await expect
+    .poll(() => audio.evaluate((element: HTMLAudioElement) => element.duration))
+    .toBeGreaterThan(0);
+  await expect
+    .poll(() =>
+      audio.evaluate((element: HTMLAudioElement) => element.currentTime),
+    )
+    .toBeGreaterThan(0.5);
+});
+
+test("downloaded photo shows offline", async ({ newPerson }) => {
+  const { ana, ben } = await directPair(newPerson);
+  const caption = `Harbour ${randomUUID()}`;
+  await sendFiles(
+    ana.page,
+    "Photo or video",
+    [{ name: "harbour.png", mimeType: "image/png", buffer: makePng(200, 150) }],
+    caption,
+  );
+  const received = messageWith(ben.page, caption);
+  await expect.poll(() => naturalWidth(fullImage(received))).toBe(200);
+  await waitForServiceWorker(ben.page);
+
+  await ben.context.setOffline(true);
+  await ben.page.goto("/");
+  await openChat(ben.page, "Ana");
+  const offline = messageWith(ben.page, caption);
+  await expect(fullImage(offline)).toBeVisible();
+  await expect.poll(() => naturalWidth(fullImage(offline))).toBe(200);
+});
+
+test("non-member gets 404 for media", async ({ newPerson }) => {
+  const { ana, ben } = await directPair(newPerson);
+  const cleo = await newPerson("Cleo");
+  const caption = `Private ${randomUUID()}`;
+  const created = ana.page.waitForResponse(
+    (response) =>
+      response.request().method() === "POST" &&
+      /\/api\/chats\/[^/]+\/media$/.test(response.url()),
+  );
+  await sendFiles(
+    ana.page,
+    "Photo or video",
+    [{ name: "private.png", mimeType: "image/png", buffer: makePng(64, 64) }],
+    caption,
+  );
+  const response = await created;
+  const { mediaId } = (await response.json()) as { mediaId: string };
+  const url = `${response.url()}/${mediaId}`;
+  await expect
+    .poll(() => naturalWidth(fullImage(messageWith(ben.page, caption))))
+    .toBe(64);
+
+  const member = await ben.page.request.get(url);
+  expect(member.status(), "status for a member").toBe(200);
+  const stranger = await cleo.page.request.get(url);
+  expect(stranger.status(), "status for a non-member").toBe(404);
+  const unknown = await cleo.page.request.get(
+    url.replace(mediaId, "A".repeat(22)),
+  );
+  expect(unknown.status(), "status for an unknown file").toBe(404);
+});
+
+test("file name in any script is kept", async ({ newPerson }) => {
+  const { ana, ben } = await directPair(newPerson);
+  const name = `報告書 تقرير 🎉📎 ${randomUUID().slice(0, 8)}.txt`;
+  const content = Buffer.from(`Notes ${randomUUID()}\n`, "utf8");
+  await sendFiles(ana.page, "Document", [
+    { name, mimeType: "text/plain", buffer: content },
+  ]);
+  await expect(messageWith(ana.page, name)).toBeVisible();
+
+  const received = messageWith(ben.page, name);
+  await expect(received).toContainText(name);
+  await received.getByRole("button", { name: `Download ${name}` }).click();
+  const downloading = ben.page.waitForEvent("download");
+  await received.getByRole("button", { name: `Save ${name}` }).click();
+  const download = await downloading;
+  expect(download.suggestedFilename()).toBe(name);
+  expect(await downloadedBytes(download)).toEqual(content);
+});
+
+test("empty file of unknown type is sent", async ({ newPerson }) => {
+  const { ana, ben } = await directPair(newPerson);
+  const name = `empty-${randomUUID()}.xyz`;
+  await sendFiles(ana.page, "Document", [
+    { name, mimeType: "", buffer: Buffer.alloc(0) },
+  ]);
+  const received = messageWith(ben.page, name);
+  await expect(received).toContainText("0 B");
+  await received.getByRole("button", { name: `Download ${name}` }).click();
+  const downloading = ben.page.waitForEvent("download");
+  await received.getByRole("button", { name: `Save ${name}` }).click();
+  const download = await downloading;
+  expect(download.suggestedFilename()).toBe(name);
+  expect((await downloadedBytes(download)).length).toBe(0);
+});
+
+test("viewer steps through photos", async ({ newPerson }) => {
+  const { ana, ben } = await directPair(newPerson);
+  const caption = `Album ${randomUUID()}`;
+  await sendFiles(
+    ana.page,
+    "Photo or video",
+    [
+      { name: "wide.png", mimeType: "image/png", buffer: makePng(240, 120) },
+      { name: "tall.png", mimeType: "image/png", buffer: makePng(90, 180) },
+    ],
+    caption,
+  );
+  const first = messageWith(ben.page, caption);
+  await expect.poll(() => naturalWidth(fullImage(first))).toBe(240);
+
+  await first.getByRole("button", { name: "Open photo" }).click();
+  const viewer = ben.page.getByRole("dialog", { name: "Photo viewer" });
+  await expect(viewer).toContainText("1 of 2");
+  await expect(viewer).toContainText(caption);
+  await expect(viewer.getByRole("button", { name: "Previous" })).toBeDisabled();
+  await ben.page.keyboard.press("ArrowRight");
+  await expect(viewer).toContainText("2 of 2");
+  await expect.poll(() => naturalWidth(fullImage(viewer))).toBe(90);
+  await expect(viewer.getByRole("button", { name: "Next" })).toBeDisabled();
+  await viewer.getByRole("button", { name: "Previous" }).click();
+  await expect(viewer).toContainText("1 of 2");
+
+  const downloading = ben.page.waitForEvent("download");
+  await viewer.getByRole("button", { name: "Save" }).click();
+  expect((await downloading).suggestedFilename()).toBe("wide.png");
+  await ben.page.keyboard.press("Escape");
+  await expect(viewer).toHaveCount(0);
+});
+
+test("paste and drop open the attachment sheet", async ({ newPerson }) => {
+  const { ana, ben } = await directPair(newPerson);
+  await ana.page.getByRole("textbox", { name: "Message", exact: true }).focus();
+  await ana.page.evaluate(() => {
+    const data = new DataTransfer();
+    data.items.add(new File(["pasted"], "pasted.txt", { type: "text/plain" }));
+    document.activeElement?.dispatchEvent(
+      new ClipboardEvent("paste", { clipboardData: data, bubbles: true }),
+    );
+  });
+  const sheet = ana.page.getByRole("dialog");
+  await expect(sheet.getByRole("listitem")).toHaveCount(1);
+  await ana.page.evaluate(() => {
+    const data = new DataTransfer();
+    data.items.add(
+      new File(["dropped"], "dropped.txt", { type: "text/plain" }),
+    );
+    const chat = document.querySelector("section.chat");
+    for (const type of ["dragenter", "dragover", "drop"]) {
+      chat?.dispatchEvent(
+        new DragEvent(type, { dataTransfer: data, bubbles: true }),
+      );
+    }
+  });
+  await expect(sheet.getByRole("listitem")).toHaveCount(2);
+  await expect(sheet).toContainText("pasted.txt");
+  await expect(sheet).toContainText("dropped.txt");
+
+  await sheet.getByRole("button", { name: "Remove pasted.txt" }).click();
+  await expect(sheet.getByRole("listitem")).toHaveCount(1);
+  await sheet.getByRole("button", { name: "Send", exact: true }).click();
+  await expect(sheet).toHaveCount(0);
+  await expect(messageWith(ben.page, "dropped.txt")).toBeVisible();
+  await expect(messageWith(ana.page, "dropped.txt")).toBeVisible();
+  await expect(messageWith(ana.page, "pasted.txt")).toHaveCount(0);
+});
+
+test("blocked microphone shows a message", async ({ newPerson }) => {
+  const ana = await newPerson("Ana");
+  const ben = await newPerson("Ben");
+  await ana.page.addInitScript(() => {
+    navigator.mediaDevices.getUserMedia = () =>
+      Promise.reject(new DOMException("Permission denied", "NotAllowedError"));
+  });
+  await ana.page.reload();
+  await openDirectChat(ana.page, ben.phone);
+  await ana.page.getByRole("button", { name: "Record voice note" }).click();
+  await expect(ana.page.getByRole("alert")).toContainText(
+    "Microphone access is blocked",
+  );
+  await expect(
+    ana.page.getByRole("group", { name: "Recording voice note" }),
+  ).toHaveCount(0);
+});
+
+test("settings clear downloaded media", async ({ newPerson }) => {
+  const { ana, ben } = await directPair(newPerson);
+  const caption = `Cache ${randomUUID()}`;
+  await sendFiles(
+    ana.page,
+    "Photo or video",
+    [{ name: "cache.png", mimeType: "image/png", buffer: makePng(100, 100) }],
+    caption,
+  );
+  await expect
+    .poll(() => naturalWidth(fullImage(messageWith(ben.page, caption))))
+    .toBe(100);
+
+  await ben.page.goto("/");
+  await ben.page.getByRole("button", { name: "Settings" }).click();
+  const storage = ben.page.getByRole("region", { name: "Storage" });
+  await expect(storage).toContainText(/Media: [\d.]+ [KM]?B in 1 file/);
+  await storage.getByRole("button", { name: "Clear downloaded media" }).click();
+  await ben.page
+    .getByRole("dialog", { name: "Clear downloaded media?" })
+    .getByRole("button", { name: "Clear" })
+    .click();
+  await expect(storage).toContainText("Media: 0 B in 0 files");
+});
