@@ -15,6 +15,7 @@ import { formatKilobytes } from "../format.ts";
 import { AttachMenu, addAttachments, filesOf } from "./Attach/AttachMenu.tsx";
 import { AttachmentSheet } from "./Attach/AttachmentSheet.tsx";
 import { useChatState } from "./chatState.ts";
+import { quoteText } from "./Media/label.ts";
 import {
   MicButton,
   RecordingBar,
@@ -259,7 +260,7 @@ function ReplyBanner(props: { message: MessageRow; onCancel: () => void }) {
           Replying to <PersonName id={props.message.senderId} subject />
         </strong>
         <span class="composer__quote" dir="auto">
-          {props.message.text}
+          {quoteText(props.message)}
         </span>
       </span>
       <CancelButton label="Cancel reply" onClick={props.onCancel} />
