@@ -82,7 +82,8 @@ function Bubble(props: {
   const anchor = useRef<HTMLDivElement>(null);
   const [picking, setPicking] = useState(false);
   const highlighted = state.highlighted.value === message.id;
-  const media = message.deleted ? null : message.media;
+  // Rows stored before media existed have no `media` field at all.
+  const media = message.deleted ? null : (message.media ?? null);
   const classes = [
     "message",
     own ? "message--own" : "message--other",

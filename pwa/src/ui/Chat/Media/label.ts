@@ -25,7 +25,8 @@ export function mediaLabel(item: MediaItem): string {
  * after the name of its file, or its text.
  */
 export function quoteText(message: MessageRow): string {
-  if (message.media === null) return message.text;
+  // Rows stored before media existed have no `media` field at all.
+  if (message.media == null) return message.text;
   const label = mediaLabel(message.media);
   return message.text === "" ? label : `${label}: ${message.text}`;
 }
