@@ -3,6 +3,7 @@ import type { Route } from "@playwright/test";
 import {
   directPair,
   expect,
+  messageLog,
   messageWith,
   openChat,
   openDirectChat,
@@ -349,4 +350,49 @@ test("settings clear downloaded media", async ({ newPerson }) => {
     .getByRole("button", { name: "Clear" })
     .click();
   await expect(storage).toContainText("Media: 0 B in 0 files");
+});
+
+test("file over 2 GiB is not sent", async ({ newPerson }) => {
+  const ana = await newPerson("Ana");
+  const ben = await newPerson("Ben");
+  await openDirectChat(ana.page, ben.phone);
+  await ana.page.getByRole("textbox", { name: "Message", exact: true }).focus();
+  // A real file of that size would not fit the test machine's memory, so
+  // the pasted file only claims it.
+  await ana.page.evaluate(() => {
+    const huge = new File(["x"], "backup.iso", { type: "" });
+    Object.defineProperty(huge, "size", { value: 3 * 1024 ** 3 });
+    const small = new File(["notes"], "notes.txt", { type: "text/plain" });
+    const data = new DataTransfer();
+    data.items.add(huge);
+    data.items.add(small);
+    document.activeElement?.dispatchEvent(
+      new ClipboardEvent("paste", { clipboardData: data, bubbles: true }),
+    );
+  });
+  const sheet = ana.page.getByRole("dialog", { name: "Send 1 file" });
+  await expect(sheet.getByRole("alert")).toContainText(
+    "“backup.iso” is 3.2 GB, more than the limit of 2 GiB per file",
+  );
+  await sheet.getByRole("button", { name: "Send", exact: true }).click();
+  await expect(sheet).toHaveCount(0);
+  await expect(messageWith(ana.page, "notes.txt")).toBeVisible();
+  await expect(messageWith(ana.page, "backup.iso")).toHaveCount(0);
+});
+
+test("held microphone sends on release", async ({ newPerson }) => {
+  const { ana, ben } = await directPair(newPerson);
+  const page = ana.page;
+  await page.getByRole("button", { name: "Record voice note" }).hover();
+  await page.mouse.down();
+  const recording = page.getByRole("group", { name: "Recording voice note" });
+  await expect(recording.getByRole("timer")).toHaveText("0:01");
+  await page.mouse.up();
+  await expect(recording).toHaveCount(0);
+  await expect(
+    messageLog(ben.page).getByRole("button", { name: "Play voice note" }),
+  ).toBeEnabled({ timeout: 20_000 });
+  await expect(
+    messageLog(page).getByRole("button", { name: "Play voice note" }),
+  ).toHaveCount(1);
 });
