@@ -10,6 +10,7 @@ import {
   type OutgoingMessage,
   type StoredMessage,
   type TypingState,
+  type UploadState,
 } from "../protocol/index.ts";
 import { countedSql } from "../worker/dev-counters.ts";
 import { userHub, type Env } from "../worker/env.ts";
@@ -23,6 +24,12 @@ import {
   Fanout,
   visibleReadSeq,
 } from "./chat-room/fanout.ts";
+import {
+  RoomMedia,
+  type CompleteTarget,
+  type PartTarget,
+} from "./chat-room/media.ts";
+import { MediaStore, type MediaPart } from "./chat-room/media-store.ts";
 import * as membership from "./chat-room/membership.ts";
 import { NOT_MEMBER, requireMember } from "./chat-room/membership.ts";
 import * as chatMessages from "./chat-room/messages.ts";
@@ -55,6 +62,7 @@ export class ChatRoom extends DurableObject<Env> {
   private readonly typingRelay: TypingRelay;
   private readonly receiptBatches: ReceiptCoalescer;
   private readonly mls: MlsDelivery;
+  private readonly media: RoomMedia;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -68,6 +76,12 @@ export class ChatRoom extends DurableObject<Env> {
       ctx.waitUntil(p),
     );
     this.mls = new MlsDelivery(this.store, new MlsStore(sql), this.fanout, env);
+    this.media = new RoomMedia(
+      this.store,
+      new MediaStore(sql),
+      env,
+      ctx.storage,
+    );
     // SQLite calls are synchronous; the gate still keeps requests out
     // until the schema is current.
     void ctx.blockConcurrencyWhile(() =>
@@ -125,6 +139,7 @@ export class ChatRoom extends DurableObject<Env> {
         this.store,
         this.fanout,
         this.typingRelay,
+        this.media,
         { userId: senderId, deviceId: senderDeviceId },
         message,
       ),
@@ -322,20 +337,115 @@ export class ChatRoom extends DurableObject<Env> {
 
   /**
    * Deletes the author's own message for everyone within
-   * DELETE_FOR_EVERYONE_WINDOW_MS of sending, with its edits and reactions.
+   * DELETE_FOR_EVERYONE_WINDOW_MS of sending, with its edits, reactions
+   * and files.
    */
   async deleteForEveryone(
     userId: string,
     messageId: string,
   ): Promise<Result<{ seq: number }>> {
-    return catchApiError(() =>
-      chatMessages.deleteForEveryone(
+    return catchApiError(async () => {
+      const result = chatMessages.deleteForEveryone(
         this.store,
         this.fanout,
+        this.media,
         userId,
         messageId,
-      ),
+      );
+      await this.media.purgeTrash();
+      return result;
+    });
+  }
+
+  // ---- media uploads (chat-room/media.ts) ---------------------------------
+
+  /** Checks that `userId` is a member and so may start an upload. */
+  async mediaMayUpload(userId: string): Promise<Result<null>> {
+    return catchApiError(() => {
+      this.media.requireUploader(userId);
+      return null;
+    });
+  }
+
+  /** Records an R2 multipart upload the Worker created for this chat. */
+  async mediaCreate(
+    uploader: Caller,
+    mediaId: string,
+    size: number,
+    uploadId: string,
+  ): Promise<Result<UploadState>> {
+    return catchApiError(() =>
+      this.media.create(uploader, mediaId, size, uploadId),
     );
+  }
+
+  /** Returns which parts of the caller's upload arrived. */
+  async mediaUploadState(
+    userId: string,
+    mediaId: string,
+  ): Promise<Result<UploadState>> {
+    return catchApiError(() => this.media.uploadState(userId, mediaId));
+  }
+
+  /** Checks that the caller may upload part `part` and returns its target. */
+  async mediaPartTarget(
+    userId: string,
+    mediaId: string,
+    part: number,
+  ): Promise<Result<PartTarget>> {
+    return catchApiError(() => this.media.partTarget(userId, mediaId, part));
+  }
+
+  /** Records a part that R2 stored. */
+  async mediaRecordPart(
+    userId: string,
+    mediaId: string,
+    part: MediaPart,
+  ): Promise<Result<null>> {
+    return catchApiError(() => {
+      this.media.recordPart(userId, mediaId, part);
+      return null;
+    });
+  }
+
+  /** Returns the parts to complete the upload with in R2. */
+  async mediaCompleteTarget(
+    userId: string,
+    mediaId: string,
+  ): Promise<Result<CompleteTarget>> {
+    return catchApiError(() => this.media.completeTarget(userId, mediaId));
+  }
+
+  /** Marks the caller's upload complete once R2 completed it. */
+  async mediaMarkComplete(
+    userId: string,
+    mediaId: string,
+  ): Promise<Result<UploadState>> {
+    return catchApiError(() => this.media.markComplete(userId, mediaId));
+  }
+
+  /** Deletes the caller's upload that no message lists. */
+  async mediaCancel(userId: string, mediaId: string): Promise<Result<null>> {
+    return catchApiError(async () => {
+      await this.media.cancel(userId, mediaId);
+      return null;
+    });
+  }
+
+  /** Returns the R2 key and size of a file the caller may download. */
+  async mediaDownload(
+    userId: string,
+    mediaId: string,
+  ): Promise<Result<{ key: string; size: number }>> {
+    return catchApiError(() => this.media.download(userId, mediaId));
+  }
+
+  /**
+   * Deletes uploads never attached within MEDIA_UNATTACHED_TTL_MS and
+   * retries failed R2 deletes. Media is the only user of the room's alarm.
+   */
+  override async alarm(): Promise<void> {
+    await this.media.onAlarm();
   }
 
   // ---- MLS delivery (chat-room/mls.ts) ------------------------------------

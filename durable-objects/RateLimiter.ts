@@ -32,6 +32,19 @@ export class RateLimiter extends DurableObject<Env> {
 
   /** Counts one event and reports whether it fits `limit` per `windowMs`. */
   hit(limit: number, windowMs: number, now = Date.now()): RateDecision {
+    return this.take(limit, windowMs, 1, now);
+  }
+
+  /**
+   * Counts `amount` units (bytes, for instance) and reports whether they
+   * fit `limit` per `windowMs`. Units that do not fit are not counted.
+   */
+  take(
+    limit: number,
+    windowMs: number,
+    amount: number,
+    now = Date.now(),
+  ): RateDecision {
     const sql = this.ctx.storage.sql;
     const row = sql
       .exec<{ window_start: number; count: number }>(
@@ -41,14 +54,14 @@ export class RateLimiter extends DurableObject<Env> {
     const fresh = row === undefined || now - row.window_start >= windowMs;
     const windowStart = fresh ? now : row.window_start;
     const count = fresh ? 0 : row.count;
-    if (count >= limit) {
+    if (count + amount > limit) {
       const retryAfter = Math.ceil((windowStart + windowMs - now) / 1000);
       return { allowed: false, retryAfter: Math.max(retryAfter, 1) };
     }
     sql.exec(
       "INSERT OR REPLACE INTO window_counter (id, window_start, count) VALUES (1, ?, ?)",
       windowStart,
-      count + 1,
+      count + amount,
     );
     return { allowed: true, retryAfter: 0 };
   }

@@ -8,6 +8,8 @@ import { registerAuthRoutes } from "./routes/auth.ts";
 import { registerChatRoutes } from "./routes/chats.ts";
 import { registerDevRoutes } from "./routes/dev.ts";
 import { registerKeyRoutes } from "./routes/keys.ts";
+import { registerMediaRoutes } from "./routes/media.ts";
+import { registerMediaDownloadRoutes } from "./routes/media-download.ts";
 import { registerMessageRoutes } from "./routes/messages.ts";
 import { registerMlsRoutes } from "./routes/mls.ts";
 import { registerPeopleRoutes } from "./routes/people.ts";
@@ -45,6 +47,8 @@ export function createRouter(): ApiRouter {
   registerMessageRoutes(router);
   registerKeyRoutes(router);
   registerMlsRoutes(router);
+  registerMediaRoutes(router);
+  registerMediaDownloadRoutes(router);
   registerPeopleRoutes(router);
   registerPhotoRoutes(router);
   registerDevRoutes(router);

@@ -5,6 +5,7 @@ import {
   type StoredMessage,
 } from "../../protocol/index.ts";
 import type { Fanout } from "./fanout.ts";
+import type { RoomMedia } from "./media.ts";
 import { requireMember } from "./membership.ts";
 import type { RoomStore } from "./store.ts";
 import type { SendResult } from "./types.ts";
@@ -16,12 +17,14 @@ const BLOCKED = "You can't message this person.";
  * Stores a message and sends it to the hubs of the other members, or
  * returns the original seq and ts when this id was already stored by the
  * same sender (a resend). The sender's hub records the stored message
- * itself from the result, which saves one call per message.
+ * itself from the result, which saves one call per message. The files a
+ * message lists are attached to it in the same storage step as its insert.
  */
 export function sendMessage(
   store: RoomStore,
   fanout: Fanout,
   typingRelay: TypingRelay,
+  media: RoomMedia,
   sender: { userId: string; deviceId: string },
   message: OutgoingMessage,
 ): SendResult {
@@ -44,9 +47,10 @@ export function sendMessage(
   };
   // A plain message needs no check against the log, so it is inserted at
   // once and the id is looked up only when the insert finds it stored.
-  // Edits and reactions check their target first, after the resend check.
+  // Edits, reactions and messages with files check their target or files
+  // first, after the resend check.
   let stored: StoredMessage | undefined;
-  if (message.kind === "message") {
+  if (message.kind === "message" && message.media === undefined) {
     stored = store.insertMessageUnlessStored(newMessage);
   }
   if (stored === undefined) {
@@ -62,7 +66,11 @@ export function sendMessage(
       return { seq: existing.seq, ts: existing.ts, stored: null };
     }
     checkRef(store, senderId, message);
+    if (message.media !== undefined) {
+      media.checkAttachable(senderId, message.media);
+    }
     stored = store.insertMessage(newMessage);
+    if (message.media !== undefined) media.attach(message.media, stored.id);
   }
   fanout.message(stored);
   typingRelay.messageSent(senderId);
@@ -117,11 +125,13 @@ function checkRef(
 
 /**
  * Deletes the author's own message for everyone within
- * DELETE_FOR_EVERYONE_WINDOW_MS of sending, with its edits and reactions.
+ * DELETE_FOR_EVERYONE_WINDOW_MS of sending, with its edits and reactions,
+ * and queues the R2 objects of its files for deletion.
  */
 export function deleteForEveryone(
   store: RoomStore,
   fanout: Fanout,
+  media: RoomMedia,
   userId: string,
   messageId: string,
 ): { seq: number } {
@@ -156,6 +166,7 @@ export function deleteForEveryone(
   }
   if (!message.deleted) {
     store.markDeleted(messageId);
+    media.trashAttached(messageId);
     fanout.deleted(message);
   }
   return { seq: message.seq };

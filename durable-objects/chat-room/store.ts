@@ -6,6 +6,7 @@ import {
   type StoredMessage,
   utf8Length,
 } from "../../protocol/index.ts";
+import { MEDIA_MIGRATION } from "./media-store.ts";
 import { MLS_MIGRATION } from "./mls-store.ts";
 
 export const ROOM_MIGRATIONS = [
@@ -57,6 +58,8 @@ export const ROOM_MIGRATIONS = [
    );`,
   // The chat's MLS group. See chat-room/mls-store.ts.
   MLS_MIGRATION,
+  // The chat's media uploads. See chat-room/media-store.ts.
+  MEDIA_MIGRATION,
 ];
 
 export type ChatRow = {

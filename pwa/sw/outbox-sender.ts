@@ -110,7 +110,12 @@ function isSendable(entry: OutboxEntry): boolean {
 }
 
 async function postMessage(entry: OutboxEntry): Promise<SendOutcome> {
-  const message = { id: entry.id, kind: entry.kind, body: entry.cipher };
+  const message = {
+    id: entry.id,
+    kind: entry.kind,
+    body: entry.cipher,
+    ...(entry.media === undefined ? {} : { media: entry.media }),
+  };
   let response: Response;
   try {
     response = await fetch(`/api/chats/${entry.chatId}/messages`, {

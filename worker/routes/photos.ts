@@ -48,7 +48,8 @@ export function photoKey(userId: string, photoId: string): string {
   return `photos/${userId}/${photoId}`;
 }
 
-function requireAppOrigin(request: Request, env: Env): void {
+/** Raises bad_origin unless the request comes from the app's origin. */
+export function requireAppOrigin(request: Request, env: Env): void {
   // SameSite=Strict already keeps the session cookie off cross-site
   // requests. The Origin check is a second guard, as on the WebSocket.
   if (!originAllowed(request, env)) {

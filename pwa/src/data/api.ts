@@ -17,7 +17,8 @@ export function setUnauthenticatedHandler(handler: () => void): void {
   onUnauthenticated = handler;
 }
 
-async function failureOf(response: Response): Promise<ApiFailure> {
+/** Turns an error reply into an ApiFailure with the server's message. */
+export async function failureOf(response: Response): Promise<ApiFailure> {
   let body: unknown = null;
   try {
     body = await response.json();

@@ -25,7 +25,7 @@ function toRow(message: StoredMessage, previous: StoredRow | undefined) {
   const decoded =
     message.kind === "message" && !message.deleted
       ? decodeMessage(message.body)
-      : { text: "", replyTo: null };
+      : { text: "", replyTo: null, media: null };
   const hidden = previous?.hidden ?? false;
   // A commit is kept for the encryption engine and for the chat's cursor,
   // below the visible orders, so no list or preview shows it.
@@ -41,6 +41,7 @@ function toRow(message: StoredMessage, previous: StoredRow | undefined) {
     ts: message.ts,
     text: decoded.text,
     replyTo: decoded.replyTo,
+    media: decoded.media,
     editedAt: null,
     reactions: {},
     deleted: message.deleted,

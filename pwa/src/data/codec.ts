@@ -1,11 +1,14 @@
 import { SystemEvent } from "../../../protocol/index.ts";
 import { ENCRYPTED_BODY_PREFIX } from "../../../protocol/mls.ts";
+import { parseMediaItem } from "../media/schema.ts";
+import type { MediaItem } from "../media/types.ts";
 
 /**
  * Encoding of message bodies. The server treats a body as opaque bytes, so
  * this module is the only place that defines their format. Version 1 is JSON:
  *
- * - message  `{"v":1,"text":…,"replyTo"?:id}`
+ * - message  `{"v":1,"text":…,"replyTo"?:id,"media"?:MediaItem}`, where
+ *   the text of a message with media is its caption
  * - edit     `{"v":1,"text":…}`
  * - reaction `{"v":1,"emoji":…}`, where "" removes the reaction
  * - notice   `{"v":1,"notice":…}`, written by this device in place of a
@@ -16,7 +19,8 @@ import { ENCRYPTED_BODY_PREFIX } from "../../../protocol/mls.ts";
  * here waits for a commit or a Welcome, and reads as a waiting notice.
  *
  * Decoding never throws: a body this client cannot read (a newer version,
- * or garbage from a faulty client) decodes to empty text.
+ * or garbage from a faulty client) decodes to empty text, and a malformed
+ * `media` decodes to a message without media.
  */
 
 const VERSION = 1;
@@ -24,6 +28,7 @@ const VERSION = 1;
 export interface DecodedMessage {
   text: string;
   replyTo: string | null;
+  media: MediaItem | null;
 }
 
 /**
@@ -51,12 +56,17 @@ export function encodeNotice(notice: Notice): string {
   return JSON.stringify({ v: VERSION, notice });
 }
 
-export function encodeMessage(text: string, replyTo?: string): string {
-  return JSON.stringify(
-    replyTo === undefined
-      ? { v: VERSION, text }
-      : { v: VERSION, text, replyTo },
-  );
+export function encodeMessage(
+  text: string,
+  replyTo?: string,
+  media?: MediaItem,
+): string {
+  return JSON.stringify({
+    v: VERSION,
+    text,
+    ...(replyTo === undefined ? {} : { replyTo }),
+    ...(media === undefined ? {} : { media }),
+  });
 }
 
 export function encodeEdit(text: string): string {
@@ -86,16 +96,17 @@ function stringField(record: Record<string, unknown> | null, key: string) {
 
 export function decodeMessage(body: string): DecodedMessage {
   if (isEncryptedBody(body)) {
-    return { text: NOTICE_TEXT.waiting, replyTo: null };
+    return { text: NOTICE_TEXT.waiting, replyTo: null, media: null };
   }
   const record = parseObject(body);
   const notice = stringField(record, "notice");
   if (notice === "before_join" || notice === "undecryptable") {
-    return { text: NOTICE_TEXT[notice], replyTo: null };
+    return { text: NOTICE_TEXT[notice], replyTo: null, media: null };
   }
   return {
     text: stringField(record, "text") ?? "",
     replyTo: stringField(record, "replyTo"),
+    media: record?.media === undefined ? null : parseMediaItem(record.media),
   };
 }
 

@@ -6,6 +6,8 @@ import type {
   Contact,
   PublicProfile,
 } from "../../../protocol/index.ts";
+import { deleteMediaCache } from "../media/cache.ts";
+import type { MediaItem } from "../media/types.ts";
 import type { MessageRow, Session } from "./types.ts";
 
 /**
@@ -67,6 +69,8 @@ export interface OutboxEntry {
   state: "queued" | "failed";
   /** Sends rejected with an `internal` error so far. */
   attempts: number;
+  /** Ids of the finished uploads the message refers to. */
+  media?: string[];
 }
 
 /** Per chat: where the next sync resumes, and what older pages remain. */
@@ -164,6 +168,46 @@ export interface KeyChangeNoticeRow {
   kind: "keys_changed" | "verified_keys_changed";
 }
 
+/**
+ * A file this device knows of, by media id: its chat and MediaItem, which
+ * the service worker reads to stream and decrypt the file. `cachedBytes`
+ * is the size of the decrypted copy in the media cache (Cache Storage),
+ * or null while there is none.
+ */
+export interface MediaFileRow {
+  id: string;
+  chatId: string;
+  /** The message that carries it, null when the page did not say. */
+  messageId: string | null;
+  item: MediaItem;
+  cachedBytes: number | null;
+}
+
+/**
+ * An own file being uploaded for the message `messageId`. The Blob itself
+ * is stored, so an upload resumes after a reload. `item.id` is a local id
+ * until the server's `mediaId` is known, and `item.hash` is "" until the
+ * last part is sent.
+ */
+export interface UploadRow {
+  messageId: string;
+  chatId: string;
+  /** Id of the upload on the server, null before it was created. */
+  mediaId: string | null;
+  file: Blob;
+  item: MediaItem;
+  caption: string;
+  replyTo: string | null;
+  /** Part numbers (1-based) the server confirmed, ascending. */
+  done: number[];
+  /** SHA-256 of each sent part's ciphertext, base64url, by part - 1. */
+  digests: string[];
+  /** `queued` runs or waits for the network; `failed` waits for a retry. */
+  state: "queued" | "failed";
+  /** The reason of a failure, as a sentence for the person. */
+  error: string | null;
+}
+
 export interface KeyValueRow {
   key: string;
   value: unknown;
@@ -186,6 +230,8 @@ export class MessengerDb extends Dexie {
   verifications!: Table<VerificationRow, string>;
   seenKeySets!: Table<SeenKeySetRow, [string, string]>;
   keyChangeNotices!: Table<KeyChangeNoticeRow, number>;
+  mediaFiles!: Table<MediaFileRow, string>;
+  uploads!: Table<UploadRow, string>;
 
   constructor(name = "messenger") {
     super(name);
@@ -224,6 +270,12 @@ export class MessengerDb extends Dexie {
       seenKeySets: "[chatId+userId]",
       keyChangeNotices: "++n, chatId",
     });
+    // Media: the files of messages by media id, and own uploads in
+    // progress with their Blobs, by message id.
+    this.version(6).stores({
+      mediaFiles: "id, messageId",
+      uploads: "messageId, item.id",
+    });
   }
 }
 
@@ -240,9 +292,13 @@ export async function saveSession(value: Session): Promise<void> {
   await db.kv.put({ key: SESSION_KEY, value });
 }
 
-/** Deletes every local row: messages, chats, outbox and the session. */
+/**
+ * Deletes every local row (messages, chats, outbox, uploads and the
+ * session) and the cached decrypted files.
+ */
 export async function wipeDatabase(): Promise<void> {
   await db.transaction("rw", db.tables, async () => {
     await Promise.all(db.tables.map((table) => table.clear()));
   });
+  await deleteMediaCache();
 }

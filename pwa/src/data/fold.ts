@@ -23,7 +23,13 @@ export function foldInto(
   folds: readonly FoldRow[],
 ): StoredRow {
   if (target.deleted) {
-    return { ...target, text: "", editedAt: null, reactions: {} };
+    return {
+      ...target,
+      text: "",
+      media: null,
+      editedAt: null,
+      reactions: {},
+    };
   }
   const decoded = decodeMessage(target.body);
   let text = decoded.text;
@@ -44,7 +50,10 @@ export function foldInto(
       else reactions[fold.senderId] = emoji;
     }
   }
-  return { ...target, text, editedAt, reactions };
+  // Our own pending file has no final hash yet, so its body's media does
+  // not decode and the row keeps the one it was written with.
+  const media = decoded.media ?? target.media;
+  return { ...target, text, media, editedAt, reactions };
 }
 
 /**

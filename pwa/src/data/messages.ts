@@ -132,7 +132,11 @@ export async function editFailed(
   if (row === undefined || row.chatId !== chatId || row.status !== "failed") {
     throw new Error("This message was sent meanwhile; edit it from its menu.");
   }
-  const body = encodeMessage(text, row.replyTo ?? undefined);
+  const body = encodeMessage(
+    text,
+    row.replyTo ?? undefined,
+    row.media ?? undefined,
+  );
   checkEncoded({
     type: "send",
     chatId,
@@ -215,6 +219,7 @@ export async function deleteForEveryone(chatId: string, id: string) {
         ...row,
         deleted: true,
         text: "",
+        media: null,
         editedAt: null,
         reactions: {},
         error: null,

@@ -114,7 +114,7 @@ async function prepareFrame(
 ): Promise<
   Exclude<SendBody, { kind: "body" }> | { kind: "frame"; frame: ClientFrame }
 > {
-  const { id, chatId, kind, ref } = entry;
+  const { id, chatId, kind, ref, media } = entry;
   if (kind === "delete") {
     const frame: ClientFrame = {
       type: "delete",
@@ -127,8 +127,13 @@ async function prepareFrame(
   const prepared = await encryptForSend(entry);
   if (prepared.kind !== "body") return prepared;
   const { body } = prepared;
-  const message =
-    ref === undefined ? { id, kind, body } : { id, kind, ref, body };
+  const message = {
+    id,
+    kind,
+    body,
+    ...(ref === undefined ? {} : { ref }),
+    ...(media === undefined ? {} : { media }),
+  };
   return { kind: "frame", frame: { type: "send", chatId, message } };
 }
 
@@ -155,12 +160,32 @@ export function pumpOutbox(): Promise<void> {
     remotePump();
     return Promise.resolve();
   }
+  wakeUploads();
   pumpRequested = true;
   pumping ??= pumpLoop().finally(() => {
     pumping = null;
     if (pumpRequested) void pumpOutbox();
   });
   return pumping;
+}
+
+/**
+ * Starts the uploader when uploads wait. It runs where the outbox runs,
+ * and is loaded on demand, because most starts of the app have none.
+ */
+function wakeUploads(): void {
+  void (async () => {
+    try {
+      const queued = await db.uploads
+        .filter((row) => row.state === "queued")
+        .count();
+      if (queued === 0) return;
+      const { runUploads } = await import("../media/upload.ts");
+      await runUploads();
+    } catch (error) {
+      log("uploads_wake_failed", { error: String(error) });
+    }
+  })();
 }
 
 /**
@@ -328,9 +353,13 @@ export async function retryFailed(
   id: string,
   revised?: { text: string; body: string },
 ): Promise<void> {
-  await db.transaction("rw", [db.outbox, db.messages], async () => {
+  await db.transaction("rw", [db.outbox, db.messages, db.uploads], async () => {
     const entry = await db.outbox.where("id").equals(id).first();
-    if (entry === undefined || entry.state !== "failed") return;
+    if (entry === undefined) {
+      await retryFailedUpload(id, revised?.text);
+      return;
+    }
+    if (entry.state !== "failed") return;
     await db.outbox.delete(entry.n!);
     const { n: _n, cipher: _cipher, ...rest } = entry;
     const body = revised?.body ?? entry.body;
@@ -345,21 +374,51 @@ export async function retryFailed(
   await pumpOutbox();
 }
 
-/** Deletes a failed message from the outbox and the chat. */
+/**
+ * Queues a failed upload again. Call inside a transaction over `uploads`
+ * and `messages`; the next pump starts the uploader.
+ */
+async function retryFailedUpload(
+  messageId: string,
+  caption?: string,
+): Promise<void> {
+  const upload = await db.uploads.get(messageId);
+  if (upload?.state !== "failed") return;
+  const text = caption ?? upload.caption;
+  await db.uploads.update(messageId, {
+    state: "queued",
+    error: null,
+    caption: text,
+  });
+  await db.messages.update(messageId, { status: "pending", error: null, text });
+}
+
+/**
+ * Deletes a failed message from the outbox and the chat, with its upload
+ * when the file never finished. The server deletes such an upload after a
+ * day.
+ */
 export async function discardFailed(id: string): Promise<void> {
-  await db.transaction("rw", [db.outbox, db.messages], async () => {
+  const tables = [db.outbox, db.messages, db.uploads];
+  await db.transaction("rw", tables, async () => {
     const entry = await db.outbox.where("id").equals(id).first();
     const row = await db.messages.get(id);
     if (entry?.state === "queued" || row?.status !== "failed") return;
     await db.outbox.where("id").equals(id).delete();
+    await db.uploads.delete(id);
     await db.messages.delete(id);
   });
 }
 
 /**
  * Counts the messages written on this device that the server has not
- * stored: queued ones and failed ones. Logging out deletes them.
+ * stored: queued ones, failed ones and files still uploading. Logging out
+ * deletes them.
  */
-export function countUnsent(): Promise<number> {
-  return db.outbox.filter((entry) => entry.kind === "message").count();
+export async function countUnsent(): Promise<number> {
+  const [messages, uploads] = await Promise.all([
+    db.outbox.filter((entry) => entry.kind === "message").count(),
+    db.uploads.count(),
+  ]);
+  return messages + uploads;
 }

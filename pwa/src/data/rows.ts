@@ -5,6 +5,7 @@ import type {
   PublicProfile,
   SystemEvent,
 } from "../../../protocol/index.ts";
+import type { MediaItem } from "../media/types.ts";
 import { db } from "./db.ts";
 import {
   contactsByUserId,
@@ -38,6 +39,26 @@ export function describeSystem(event: SystemEvent, nameOf: NameOf): string {
       return `${actor} dismissed ${nameOf(event.targetId)} as admin`;
     default: {
       const unknown: never = event;
+      return String(unknown);
+    }
+  }
+}
+
+/** Text of a file without caption for the chat list, e.g. "Photo". */
+export function describeMedia(item: MediaItem): string {
+  switch (item.kind) {
+    case "image":
+      return "Photo";
+    case "video":
+      return "Video";
+    case "voice":
+      return "Voice message";
+    case "audio":
+      return "Audio";
+    case "file":
+      return item.name === "" ? "File" : item.name;
+    default: {
+      const unknown: never = item.kind;
       return String(unknown);
     }
   }
@@ -95,10 +116,12 @@ async function previewOf(
     .last();
   // Commits sort below the range read, so this only satisfies the types.
   if (newest === undefined || newest.kind === "commit") return null;
-  const text =
-    newest.kind === "system" && newest.system !== null
-      ? describeSystem(newest.system, nameOf)
-      : newest.text;
+  let text = newest.text;
+  if (newest.kind === "system" && newest.system !== null) {
+    text = describeSystem(newest.system, nameOf);
+  } else if (text === "" && newest.media !== null) {
+    text = describeMedia(newest.media);
+  }
   return {
     text,
     system: newest.kind === "system" ? newest.system : null,

@@ -205,6 +205,7 @@ export async function applyDeleted(chatId: string, id: string) {
       body: "",
       text: "",
       replyTo: null,
+      media: null,
       editedAt: null,
       reactions: {},
     });

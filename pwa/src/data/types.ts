@@ -4,6 +4,7 @@ import type {
   Me,
   SystemEvent,
 } from "../../../protocol/index.ts";
+import type { MediaItem } from "../media/types.ts";
 import type { ResolvedName } from "./names.ts";
 
 export type ConnectionState = "offline" | "connecting" | "online";
@@ -51,8 +52,13 @@ export interface MessageRow {
   senderDeviceId: string | null;
   /** Server time; local time while pending. */
   ts: number;
-  /** Decoded text ("" when deleted). */
+  /** Decoded text ("" when deleted); the caption of a message with media. */
   text: string;
+  /**
+   * The file the message carries, or null. While our own file uploads,
+   * its `id` is a local one and its `key` and `hash` are not final.
+   */
+  media: MediaItem | null;
   /** Id of the quoted message. */
   replyTo: string | null;
   editedAt: number | null;

@@ -129,6 +129,7 @@ export async function storeSend(send: UnsavedSend): Promise<void> {
       ts: send.ts,
       text: send.text,
       replyTo: send.replyTo,
+      media: null,
       editedAt: null,
       reactions: {},
       deleted: false,

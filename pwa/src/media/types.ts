@@ -22,7 +22,12 @@ export interface MediaItem {
   key: string;
   /** Base nonce, 12 bytes, base64url without padding. */
   nonce: string;
-  /** SHA-256 of the whole ciphertext, base64url without padding. */
+  /**
+   * SHA-256 over the concatenated SHA-256 digests of the ciphertext's
+   * upload parts (MEDIA_PART_BYTES each, the last one shorter), in part
+   * order, base64url without padding. An interrupted upload thus resumes
+   * from stored part digests without reading the sent parts again.
+   */
   hash: string;
   /** Pixel size of an image or a video. */
   width?: number;

@@ -19,7 +19,11 @@ describe("codec", () => {
       text: "hi\nthere",
       replyTo: TARGET,
     });
-    expect(decodeMessage(body)).toEqual({ text: "hi\nthere", replyTo: TARGET });
+    expect(decodeMessage(body)).toEqual({
+      text: "hi\nthere",
+      replyTo: TARGET,
+      media: null,
+    });
   });
 
   it("omits replyTo when there is none", () => {
@@ -41,7 +45,11 @@ describe("codec", () => {
 
   it("decodes unreadable bodies to nothing", () => {
     for (const body of ["", "not json", "[]", "null", '{"v":2,"text":"x"}']) {
-      expect(decodeMessage(body)).toEqual({ text: "", replyTo: null });
+      expect(decodeMessage(body)).toEqual({
+        text: "",
+        replyTo: null,
+        media: null,
+      });
       expect(decodeEdit(body)).toBeNull();
       expect(decodeReaction(body)).toBeNull();
     }
@@ -51,6 +59,7 @@ describe("codec", () => {
     expect(decodeMessage('{"v":1,"text":5,"replyTo":7}')).toEqual({
       text: "",
       replyTo: null,
+      media: null,
     });
   });
 

@@ -89,6 +89,7 @@ export class TestDevice implements GroupDevice {
         kind: message.kind === "commit" ? "commit" : "message",
         text: "",
         replyTo: null,
+        media: null,
         editedAt: null,
         reactions: {},
         system: null,

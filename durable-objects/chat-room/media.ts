@@ -1,0 +1,397 @@
+import {
+  ApiError,
+  MEDIA_PART_BYTES,
+  MEDIA_UNATTACHED_TTL_MS,
+  partBytes,
+  partCount,
+  type UploadState,
+} from "../../protocol/index.ts";
+import type { Env } from "../../worker/env.ts";
+import { errorMessage, log } from "../../worker/log.ts";
+import { requireMember } from "./membership.ts";
+import {
+  mediaKey,
+  type MediaPart,
+  type MediaRow,
+  type MediaStore,
+} from "./media-store.ts";
+import type { RoomStore } from "./store.ts";
+
+/** Delay before the alarm retries R2 deletes that failed. */
+const TRASH_RETRY_MS = 60 * 1000;
+
+/** Where the Worker sends the bytes of one part. */
+export interface PartTarget {
+  key: string;
+  uploadId: string;
+  /** Exact length the part must have. */
+  bytes: number;
+}
+
+/**
+ * What the Worker needs to complete an upload in R2, or the upload's state
+ * when it is complete already.
+ */
+export type CompleteTarget =
+  | {
+      complete: false;
+      key: string;
+      uploadId: string;
+      parts: { partNumber: number; etag: string }[];
+    }
+  | { complete: true; state: UploadState };
+
+function noUpload(mediaId: string): ApiError {
+  return new ApiError(
+    "not_found",
+    `No upload ${mediaId} of yours in this chat; start a new upload.`,
+  );
+}
+
+function noFile(mediaId: string): ApiError {
+  return new ApiError("not_found", `No file ${mediaId} in this chat.`);
+}
+
+function isExpired(row: MediaRow, now: number): boolean {
+  return (
+    row.state !== "attached" && row.created_at + MEDIA_UNATTACHED_TTL_MS <= now
+  );
+}
+
+function toUploadState(row: MediaRow, parts: MediaPart[]): UploadState {
+  const count = partCount(row.size);
+  const done =
+    row.state === "uploading"
+      ? parts.map((part) => part.part)
+      : Array.from({ length: count }, (_, index) => index + 1);
+  return {
+    mediaId: row.media_id,
+    size: row.size,
+    partBytes: MEDIA_PART_BYTES,
+    parts: count,
+    done,
+    complete: row.state !== "uploading",
+  };
+}
+
+/**
+ * The chat's media uploads: who may write, complete, attach and read them,
+ * and the deletion of their R2 objects. Every check reads the room's
+ * current member list, so a removed member loses access at once. Callers
+ * that are not members get the same not_found as for an unknown id.
+ */
+export class RoomMedia {
+  constructor(
+    private readonly store: RoomStore,
+    private readonly media: MediaStore,
+    private readonly env: Env,
+    private readonly storage: DurableObjectStorage,
+  ) {}
+
+  /** Throws "forbidden" unless `userId` is a member who may upload. */
+  requireUploader(userId: string): void {
+    requireMember(this.store, userId);
+  }
+
+  /** Records a new multipart upload and returns its state. */
+  async create(
+    uploader: { userId: string; deviceId: string },
+    mediaId: string,
+    size: number,
+    uploadId: string,
+  ): Promise<UploadState> {
+    requireMember(this.store, uploader.userId);
+    const row: MediaRow = {
+      media_id: mediaId,
+      uploader_id: uploader.userId,
+      uploader_device_id: uploader.deviceId,
+      size,
+      upload_id: uploadId,
+      state: "uploading",
+      message_id: null,
+      created_at: Date.now(),
+    };
+    this.media.insert(row);
+    log("media.upload_created", {
+      chatId: this.chatId(),
+      userId: uploader.userId,
+      deviceId: uploader.deviceId,
+      mediaId,
+      size,
+    });
+    await this.scheduleAlarm();
+    return toUploadState(row, []);
+  }
+
+  uploadState(userId: string, mediaId: string): UploadState {
+    const row = this.ownUpload(userId, mediaId);
+    return toUploadState(row, this.media.parts(mediaId));
+  }
+
+  /** Checks that part `part` may be uploaded and returns where it goes. */
+  partTarget(userId: string, mediaId: string, part: number): PartTarget {
+    const row = this.openUpload(userId, mediaId);
+    const parts = partCount(row.size);
+    if (!Number.isInteger(part) || part < 1 || part > parts) {
+      throw new ApiError(
+        "invalid_request",
+        `Part ${part} does not exist: an upload of ${row.size} bytes has ` +
+          `parts 1 to ${parts}.`,
+        "part",
+      );
+    }
+    return {
+      key: mediaKey(this.chatId(), mediaId),
+      uploadId: row.upload_id,
+      bytes: partBytes(row.size, part),
+    };
+  }
+
+  /** Records a part that R2 stored, replacing an earlier copy of it. */
+  recordPart(userId: string, mediaId: string, part: MediaPart): void {
+    this.partTarget(userId, mediaId, part.part);
+    this.media.recordPart(mediaId, part);
+  }
+
+  /** Lists the parts R2 needs to complete the upload; all must be there. */
+  completeTarget(userId: string, mediaId: string): CompleteTarget {
+    const row = this.ownUpload(userId, mediaId);
+    const parts = this.media.parts(mediaId);
+    if (row.state !== "uploading") {
+      return { complete: true, state: toUploadState(row, parts) };
+    }
+    const arrived = new Set(parts.map((part) => part.part));
+    const missing: number[] = [];
+    for (let part = 1; part <= partCount(row.size); part++) {
+      if (!arrived.has(part)) missing.push(part);
+    }
+    if (missing.length > 0) {
+      throw new ApiError(
+        "conflict",
+        `Parts ${missing.join(", ")} of upload ${mediaId} have not arrived; ` +
+          "upload them, then complete the upload.",
+      );
+    }
+    return {
+      complete: false,
+      key: mediaKey(this.chatId(), mediaId),
+      uploadId: row.upload_id,
+      parts: parts.map((part) => ({ partNumber: part.part, etag: part.etag })),
+    };
+  }
+
+  /** Marks an upload complete after R2 completed it. */
+  markComplete(userId: string, mediaId: string): UploadState {
+    const row = this.ownUpload(userId, mediaId);
+    if (row.state === "uploading") {
+      this.media.markComplete(mediaId);
+      log("media.upload_completed", {
+        chatId: this.chatId(),
+        userId,
+        mediaId,
+        size: row.size,
+      });
+    }
+    return toUploadState({ ...row, state: "complete" }, []);
+  }
+
+  /** Deletes an upload that no message refers to, with its R2 object. */
+  async cancel(userId: string, mediaId: string): Promise<void> {
+    const row = this.ownUpload(userId, mediaId);
+    if (row.state === "attached") {
+      throw new ApiError(
+        "conflict",
+        `File ${mediaId} is attached to message ${row.message_id}; ` +
+          "delete the message for everyone instead.",
+      );
+    }
+    this.media.trash(row, this.chatId(), Date.now());
+    log("media.upload_cancelled", { chatId: this.chatId(), userId, mediaId });
+    await this.purgeTrash();
+  }
+
+  /**
+   * Returns the R2 key and size of a file `userId` may download: any
+   * current member may read an attached file, and the uploader a complete
+   * one that is not attached yet.
+   */
+  download(userId: string, mediaId: string): { key: string; size: number } {
+    if (!this.store.isMember(userId)) throw noFile(mediaId);
+    const row = this.media.media(mediaId);
+    const readable =
+      row !== undefined &&
+      !isExpired(row, Date.now()) &&
+      (row.state === "attached" ||
+        (row.state === "complete" && row.uploader_id === userId));
+    if (!readable) throw noFile(mediaId);
+    return { key: mediaKey(this.chatId(), mediaId), size: row.size };
+  }
+
+  /**
+   * Throws invalid_request on `message.media` unless every id is a
+   * complete upload of `senderId` in this chat that no message lists yet.
+   */
+  checkAttachable(senderId: string, mediaIds: readonly string[]): void {
+    const seen = new Set<string>();
+    const now = Date.now();
+    for (const mediaId of mediaIds) {
+      if (seen.has(mediaId))
+        throw attachError(`File ${mediaId} is listed twice.`);
+      seen.add(mediaId);
+      const row = this.media.media(mediaId);
+      if (
+        row === undefined ||
+        row.uploader_id !== senderId ||
+        isExpired(row, now)
+      ) {
+        throw attachError(
+          `File ${mediaId} is not an upload of yours in this chat; ` +
+            "upload it to this chat first.",
+        );
+      }
+      if (row.state === "uploading") {
+        throw attachError(
+          `File ${mediaId} is still uploading; complete the upload first.`,
+        );
+      }
+      if (row.state === "attached") {
+        throw attachError(
+          `File ${mediaId} is already attached to message ${row.message_id}; ` +
+            "upload the file again to send it in another message.",
+        );
+      }
+    }
+  }
+
+  /** Attaches uploads that `checkAttachable` accepted to a message. */
+  attach(mediaIds: readonly string[], messageId: string): void {
+    for (const mediaId of mediaIds) this.media.attach(mediaId, messageId);
+  }
+
+  /** Queues the R2 objects of a message's files for deletion. */
+  trashAttached(messageId: string): void {
+    const now = Date.now();
+    for (const row of this.media.attachedTo(messageId)) {
+      this.media.trash(row, this.chatId(), now);
+    }
+  }
+
+  /** Queues the uploads never attached within the TTL for deletion. */
+  trashExpired(now: number): number {
+    const expired = this.media.unattachedSince(now - MEDIA_UNATTACHED_TTL_MS);
+    for (const row of expired) {
+      this.media.trash(row, this.chatId(), now);
+      log("media.upload_expired", {
+        chatId: this.chatId(),
+        userId: row.uploader_id,
+        mediaId: row.media_id,
+      });
+    }
+    return expired.length;
+  }
+
+  /**
+   * Deletes the queued R2 objects, aborting multipart uploads that may be
+   * open. A failed delete stays queued and the alarm retries it.
+   */
+  async purgeTrash(): Promise<void> {
+    let failed = false;
+    for (const item of this.media.trashed()) {
+      try {
+        if (item.uploadId !== null)
+          await this.abortUpload(item.key, item.uploadId);
+        await this.env.MEDIA.delete(item.key);
+        this.media.forgetTrashed(item.key);
+      } catch (error) {
+        failed = true;
+        log("media.delete_failed", {
+          chatId: this.chatId(),
+          key: item.key,
+          error: errorMessage(error),
+        });
+      }
+    }
+    if (failed) await this.scheduleAlarm(Date.now() + TRASH_RETRY_MS);
+  }
+
+  /**
+   * Sets the room's alarm for the next expiry of an unattached upload, or
+   * for `retryAt` when that is earlier, unless an earlier alarm is set.
+   */
+  async scheduleAlarm(retryAt = Number.POSITIVE_INFINITY): Promise<void> {
+    const oldest = this.media.oldestUnattachedAt();
+    const expiry =
+      oldest === undefined
+        ? Number.POSITIVE_INFINITY
+        : oldest + MEDIA_UNATTACHED_TTL_MS;
+    const next = Math.min(expiry, retryAt);
+    if (next === Number.POSITIVE_INFINITY) return;
+    const current = await this.storage.getAlarm();
+    if (current === null || current > next) await this.storage.setAlarm(next);
+  }
+
+  /**
+   * Runs when the room's alarm fires: deletes expired uploads and retries
+   * failed deletes, then sets the alarm for what is left.
+   */
+  async onAlarm(): Promise<void> {
+    this.trashExpired(Date.now());
+    await this.purgeTrash();
+    const retry =
+      this.media.trashed().length > 0
+        ? Date.now() + TRASH_RETRY_MS
+        : Number.POSITIVE_INFINITY;
+    await this.scheduleAlarm(retry);
+  }
+
+  /**
+   * Aborts a multipart upload that may still be open. R2 rejects an abort
+   * of an upload it already completed or aborted; that is logged and the
+   * object is deleted all the same.
+   */
+  private async abortUpload(key: string, uploadId: string): Promise<void> {
+    try {
+      await this.env.MEDIA.resumeMultipartUpload(key, uploadId).abort();
+    } catch (error) {
+      log("media.abort_failed", {
+        chatId: this.chatId(),
+        key,
+        error: errorMessage(error),
+      });
+    }
+  }
+
+  /** Returns an upload of `userId` that has not expired, or throws. */
+  private ownUpload(userId: string, mediaId: string): MediaRow {
+    if (!this.store.isMember(userId)) throw noUpload(mediaId);
+    const row = this.media.media(mediaId);
+    if (
+      row === undefined ||
+      row.uploader_id !== userId ||
+      isExpired(row, Date.now())
+    ) {
+      throw noUpload(mediaId);
+    }
+    return row;
+  }
+
+  /** Returns an upload of `userId` that still takes parts, or throws. */
+  private openUpload(userId: string, mediaId: string): MediaRow {
+    const row = this.ownUpload(userId, mediaId);
+    if (row.state !== "uploading") {
+      throw new ApiError(
+        "conflict",
+        `Upload ${mediaId} is complete and takes no more parts.`,
+      );
+    }
+    return row;
+  }
+
+  private chatId(): string {
+    return this.store.chat()?.chat_id ?? "";
+  }
+}
+
+function attachError(message: string): ApiError {
+  return new ApiError("invalid_request", message, "message.media");
+}

@@ -1,0 +1,15 @@
+/**
+ * The client's media API: sending files (encrypted on this device and
+ * uploaded part by part, resumable), downloading, caching and playing
+ * them. The UI imports only from this module.
+ */
+export type { MediaItem } from "./types.ts";
+export type { OutgoingFile } from "./send.ts";
+export type { Transfer } from "./transfers.ts";
+
+export { cancelUpload, retryUpload, sendMedia } from "./send.ts";
+export { transferOf } from "./transfers.ts";
+export { cancelDownload, downloadMedia } from "./download.ts";
+export { mediaUrl } from "./urls.ts";
+export { saveMedia } from "./save.ts";
+export { clearMediaCache, mediaStorageUse } from "./cached-files.ts";
