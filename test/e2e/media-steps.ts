@@ -24,7 +24,7 @@ function pngChunk(type: string, data: Buffer): Buffer {
 
 /**
  * Returns a PNG of `width` × `height` pixels with a colour gradient, so
- * that its preview and its decoded size can be told apart from others.
+ * that its preview and its decoded size differ from those of other files.
  */
 export function makePng(width: number, height: number): Buffer {
   const header = Buffer.alloc(13);

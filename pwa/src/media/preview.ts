@@ -20,8 +20,8 @@ export type FileDescription = Omit<OutgoingFile, "caption">;
  * Describes a chosen file for sending: its kind from the MIME type, and
  * for images and videos the pixel size, the duration and a preview of at
  * most PREVIEW_EDGE pixels. A file the browser cannot decode becomes a
- * document (kind "file") and keeps its name and type; this never throws
- * for the content of a file.
+ * document (kind "file") and keeps its name and type, so no content makes
+ * this throw.
  */
 export async function describeFile(
   file: File | Blob,

@@ -6,25 +6,25 @@ import type { OutgoingFile } from "./index.ts";
 export const WAVEFORM_LEVELS = 64;
 /** Interval between two level samples while recording, in milliseconds. */
 const SAMPLE_MS = 50;
-/** Loudness shown as silence, in dBFS; 0 dBFS is full scale. */
+/** Loudness shown as silence, in dBFS (0 dBFS is full scale). */
 const SILENCE_DB = -60;
 
-/** Containers tried in turn; Safari records only MP4 (AAC). */
+/** Containers tried in turn. Some Safari versions record only MP4 (AAC). */
 const MIME_TYPES = [
   "audio/webm;codecs=opus",
   "audio/ogg;codecs=opus",
   "audio/mp4",
 ];
 
-/** Microphone access failed; the message is for the person. */
+/** A failure to record, with a message for the person. */
 export class RecorderError extends Error {
   override name = "RecorderError";
 }
 
 /**
  * One voice note being recorded from the microphone. `elapsed` (seconds)
- * and `level` (0 to 1) update while it runs. `stop` returns the note,
- * `cancel` discards it; either releases the microphone.
+ * and `level` (0 to 1) update while it runs. `stop` returns the note and
+ * `cancel` discards it. Either releases the microphone.
  */
 export class VoiceRecorder {
   readonly #stream: MediaStream;
@@ -121,7 +121,7 @@ export class VoiceRecorder {
     if (this.#recorder.state !== "inactive") this.#recorder.stop();
     for (const track of this.#stream.getTracks()) track.stop();
     void this.#audio.close().catch(() => {
-      // The context is closed already; nothing holds the microphone.
+      // The context was closed already, so the microphone is free.
     });
   }
 

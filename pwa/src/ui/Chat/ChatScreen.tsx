@@ -70,7 +70,7 @@ export function ChatScreen({ chatId, jumpTo }: ChatScreenProps) {
 function useFileDrop(state: ChatState, enabled: boolean) {
   const [over, setOver] = useState(false);
   // dragenter and dragleave fire for every child crossed, so a counter
-  // tells when the pointer really left the chat.
+  // detects when the pointer really left the chat.
   const depth = useRef(0);
   const carriesFiles = (event: DragEvent) =>
     enabled && (event.dataTransfer?.types.includes("Files") ?? false);

@@ -110,7 +110,10 @@ export function TransferFailure({ view }: { view: MediaView }) {
   );
 }
 
-/** A round download button showing the file's size, for a file not here. */
+/**
+ * A round download button, shown while the file is not on this device and
+ * no transfer runs or failed.
+ */
 export function DownloadButton(props: { view: MediaView; label: string }) {
   const { view } = props;
   if (

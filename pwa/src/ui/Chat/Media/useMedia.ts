@@ -15,7 +15,7 @@ import { isMe } from "../../common/names.tsx";
  */
 export const AUTO_DOWNLOAD_BYTES = 16 * 1024 * 1024;
 
-/** What a media bubble shows of its file. */
+/** State of a message's file, as its bubble shows it. */
 export interface MediaView {
   chatId: string;
   message: MessageRow;
@@ -53,15 +53,15 @@ export function useMediaView(
  */
 export function useAutoDownload(view: MediaView) {
   const { item, url, transfer, uploading } = view;
-  const wanted =
+  const needed =
     (item.kind === "image" || item.kind === "voice") &&
     item.size <= AUTO_DOWNLOAD_BYTES &&
     url === null &&
     transfer === undefined &&
     !uploading;
   useEffect(() => {
-    if (wanted) startDownload(view);
-  }, [wanted]);
+    if (needed) startDownload(view);
+  }, [needed]);
 }
 
 /** Starts a download whose progress and failure show through transferOf. */

@@ -156,12 +156,12 @@ function Slide(props: {
 
 /** Downloads the shown file when it is not on this device yet. */
 function useDownloadOnOpen(view: MediaView) {
-  const wanted =
+  const needed =
     view.url === null &&
     !view.uploading &&
     !isActive(view.transfer) &&
     view.transfer?.state !== "failed";
   useEffect(() => {
-    if (wanted) startDownload(view);
-  }, [wanted]);
+    if (needed) startDownload(view);
+  }, [needed]);
 }
