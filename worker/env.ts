@@ -12,8 +12,8 @@ export interface Env {
   RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
   ASSETS?: Fetcher;
   /**
-   * Media objects: profile photos under `photos/<userId>/<photoId>`, and
-   * chat media later.
+   * Media objects: profile photos under `photos/<userId>/<photoId>` and
+   * encrypted chat media under `media/<chatId>/<mediaId>`.
    */
   MEDIA: R2Bucket;
   /** "development" enables the SMS outbox and GET /api/dev/sms. */

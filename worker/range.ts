@@ -19,7 +19,7 @@ export function parseRange(
   size: number,
 ): ByteRange | "unsatisfiable" | null {
   if (header === null) return null;
-  const match = SINGLE_RANGE.exec(header.replaceAll(" ", ""));
+  const match = SINGLE_RANGE.exec(header.trim());
   if (match === null) return null;
   const [, first = "", last = ""] = match;
   if (first === "" && last === "") return null;

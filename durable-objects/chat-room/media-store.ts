@@ -112,7 +112,7 @@ export class MediaStore {
       .toArray();
   }
 
-  /** Records a part; a part uploaded again replaces the earlier one. */
+  /** Records a part, replacing an earlier upload of the same part. */
   recordPart(mediaId: string, part: MediaPart): void {
     this.sql.exec(
       `INSERT OR REPLACE INTO media_part (media_id, part, etag, size)

@@ -20,7 +20,7 @@ import type { RoomStore } from "./store.ts";
 /** Delay before the alarm retries R2 deletes that failed. */
 const TRASH_RETRY_MS = 60 * 1000;
 
-/** Where the Worker sends the bytes of one part. */
+/** Destination in R2 of one part of an upload. */
 export interface PartTarget {
   key: string;
   uploadId: string;
@@ -29,8 +29,8 @@ export interface PartTarget {
 }
 
 /**
- * What the Worker needs to complete an upload in R2, or the upload's state
- * when it is complete already.
+ * The R2 upload and parts to complete, or the state of an upload that is
+ * complete already.
  */
 export type CompleteTarget =
   | {
@@ -44,7 +44,7 @@ export type CompleteTarget =
 function noUpload(mediaId: string): ApiError {
   return new ApiError(
     "not_found",
-    `No upload ${mediaId} of yours in this chat; start a new upload.`,
+    `No upload ${mediaId} of yours in this chat. Start a new upload.`,
   );
 }
 
@@ -153,7 +153,10 @@ export class RoomMedia {
     this.media.recordPart(mediaId, part);
   }
 
-  /** Lists the parts R2 needs to complete the upload; all must be there. */
+  /**
+   * Lists the parts R2 needs to complete the upload, and raises conflict
+   * when any of them has not arrived.
+   */
   completeTarget(userId: string, mediaId: string): CompleteTarget {
     const row = this.ownUpload(userId, mediaId);
     const parts = this.media.parts(mediaId);
@@ -168,8 +171,8 @@ export class RoomMedia {
     if (missing.length > 0) {
       throw new ApiError(
         "conflict",
-        `Parts ${missing.join(", ")} of upload ${mediaId} have not arrived; ` +
-          "upload them, then complete the upload.",
+        `Parts ${missing.join(", ")} of upload ${mediaId} have not arrived. ` +
+          "Upload them, then complete the upload.",
       );
     }
     return {
@@ -201,8 +204,8 @@ export class RoomMedia {
     if (row.state === "attached") {
       throw new ApiError(
         "conflict",
-        `File ${mediaId} is attached to message ${row.message_id}; ` +
-          "delete the message for everyone instead.",
+        `File ${mediaId} is attached to message ${row.message_id}. ` +
+          "Delete the message for everyone instead.",
       );
     }
     this.media.trash(row, this.chatId(), Date.now());
@@ -245,19 +248,19 @@ export class RoomMedia {
         isExpired(row, now)
       ) {
         throw attachError(
-          `File ${mediaId} is not an upload of yours in this chat; ` +
-            "upload it to this chat first.",
+          `File ${mediaId} is not an upload of yours in this chat. ` +
+            "Upload it to this chat first.",
         );
       }
       if (row.state === "uploading") {
         throw attachError(
-          `File ${mediaId} is still uploading; complete the upload first.`,
+          `File ${mediaId} is still uploading. Complete the upload first.`,
         );
       }
       if (row.state === "attached") {
         throw attachError(
-          `File ${mediaId} is already attached to message ${row.message_id}; ` +
-            "upload the file again to send it in another message.",
+          `File ${mediaId} is already attached to message ${row.message_id}. ` +
+            "Upload the file again to send it in another message.",
         );
       }
     }

@@ -142,12 +142,12 @@ describe("media upload creation", () => {
       const response = await createUpload(ana, chatId, { size: 16 });
       expect(response.status).toBe(201);
     }
-    const refused = await createUpload(ana, chatId, { size: 16 });
-    expect(refused.status).toBe(429);
-    const error = await errorOf(refused);
+    const rejected = await createUpload(ana, chatId, { size: 16 });
+    expect(rejected.status).toBe(429);
+    const error = await errorOf(rejected);
     expect(error.code).toBe("rate_limited");
     expect(error.retryAfter).toBeGreaterThan(0);
-    expect(refused.headers.get("Retry-After")).toBe(String(error.retryAfter));
+    expect(rejected.headers.get("Retry-After")).toBe(String(error.retryAfter));
     expect(error.message).toMatch(/Try again in \d+ minutes/);
   });
 
@@ -160,11 +160,11 @@ describe("media upload creation", () => {
       });
       expect(response.status).toBe(201);
     }
-    const refused = await createUpload(ana, chatId, {
+    const rejected = await createUpload(ana, chatId, {
       size: MAX_MEDIA_CIPHER_BYTES,
     });
-    expect(refused.status).toBe(429);
-    const error = await errorOf(refused);
+    expect(rejected.status).toBe(429);
+    const error = await errorOf(rejected);
     expect(error.code).toBe("rate_limited");
     expect(error.message).toMatch(/Try again in \d+ hours/);
     // A small file still fits the rest of the day's bytes.
@@ -325,7 +325,7 @@ describe("media parts", () => {
     expect((await completeUpload(anaLaptop, chatId, mediaId)).status).toBe(200);
   });
 
-  it("refuses parts and completion to a removed member", async () => {
+  it("rejects a removed member's upload requests", async () => {
     const [ana, ben] = [await signUp(), await signUp()];
     const chatId = await createGroup(ana, [ben]);
     const bytes = patternBytes(100);
@@ -385,6 +385,7 @@ describe("media download", () => {
       { range: "bytes=-10", first: 990, last: 999 },
       { range: "bytes=-5000", first: 0, last: 999 },
       { range: "bytes=900-5000", first: 900, last: 999 },
+      { range: "bytes=900-99999999999999999999", first: 900, last: 999 },
       { range: "bytes=0-0", first: 0, last: 0 },
     ];
     for (const { range, first, last } of cases) {
@@ -411,7 +412,8 @@ describe("media download", () => {
 
   it("ignores a malformed or multiple range", async () => {
     const { ben, chatId, mediaId, bytes } = await sentFile();
-    for (const range of ["bytes=0-1,5-6", "items=0-1", "bytes=9-3"]) {
+    const ranges = ["bytes=0-1,5-6", "items=0-1", "bytes=9-3", "bytes=-"];
+    for (const range of ranges) {
       const response = await download(ben, chatId, mediaId, { Range: range });
       expect(response.status, range).toBe(200);
       expect(await bytesOf(response), range).toEqual(bytes);
@@ -544,6 +546,33 @@ describe("attaching media to messages", () => {
     expect((await sendWithMedia(ana, chatId, [mediaId])).status).toBe(200);
   });
 
+  it("attaches through a send batch", async () => {
+    const { ana, ben, chatId } = await pair();
+    const first = await uploadFile(ana, chatId, patternBytes(100));
+    const second = await uploadFile(ana, chatId, patternBytes(100));
+    const { mediaId: unfinished } = await startUpload(ana, chatId, 100);
+    const stub = env.CHAT_ROOM.get(env.CHAT_ROOM.idFromName(chatId));
+    const message = (media: string) => ({
+      deviceId: ana.deviceId,
+      message: {
+        id: newMessageId(),
+        kind: "message" as const,
+        body: "file",
+        media: [media],
+      },
+    });
+    const results = await stub.sendBatch(ana.id, [
+      message(first),
+      message(unfinished),
+      message(second),
+    ]);
+    expect(results.map((result) => result.ok)).toEqual([true, false, true]);
+    const failed = results[1];
+    expect(failed?.ok === false && failed.error.field).toBe("message.media");
+    expect((await download(ben, chatId, first)).status).toBe(200);
+    expect((await download(ben, chatId, second)).status).toBe(200);
+  });
+
   it("attaches through the socket send", async () => {
     const { ana, ben, chatId } = await pair();
     const mediaId = await uploadFile(ana, chatId, patternBytes(100));
@@ -604,7 +633,7 @@ describe("deleting media", () => {
     expect(part.status).toBe(404);
   });
 
-  it("refuses to cancel an attached file", async () => {
+  it("rejects cancelling an attached file", async () => {
     const { ana, chatId } = await pair();
     const mediaId = await uploadFile(ana, chatId, patternBytes(100));
     expect((await sendWithMedia(ana, chatId, [mediaId])).status).toBe(200);
@@ -612,7 +641,9 @@ describe("deleting media", () => {
       cookie: ana.cookie,
     });
     expect(cancel.status).toBe(409);
-    expect((await errorOf(cancel)).message).toContain("delete the message");
+    expect((await errorOf(cancel)).message).toContain(
+      "Delete the message for everyone",
+    );
     expect(await env.MEDIA.head(mediaKey(chatId, mediaId))).not.toBeNull();
   });
 
@@ -621,8 +652,8 @@ describe("deleting media", () => {
     const old = await uploadFile(ana, chatId, patternBytes(100));
     const { mediaId: unfinished } = await startUpload(ana, chatId, 100);
     const fresh = await uploadFile(ana, chatId, patternBytes(100));
-    const kept = await uploadFile(ana, chatId, patternBytes(100));
-    expect((await sendWithMedia(ana, chatId, [kept])).status).toBe(200);
+    const attached = await uploadFile(ana, chatId, patternBytes(100));
+    expect((await sendWithMedia(ana, chatId, [attached])).status).toBe(200);
 
     const stub = env.CHAT_ROOM.get(env.CHAT_ROOM.idFromName(chatId));
     const alarm = await runInDurableObject(stub, async (_room, state) => {
@@ -630,7 +661,7 @@ describe("deleting media", () => {
         "UPDATE media SET created_at = 0 WHERE media_id IN (?, ?, ?)",
         old,
         unfinished,
-        kept,
+        attached,
       );
       return state.storage.getAlarm();
     });
@@ -642,6 +673,6 @@ describe("deleting media", () => {
     expect((await uploadState(ana, chatId, unfinished)).status).toBe(404);
     expect(await env.MEDIA.head(mediaKey(chatId, fresh))).not.toBeNull();
     expect((await uploadState(ana, chatId, fresh)).status).toBe(200);
-    expect(await env.MEDIA.head(mediaKey(chatId, kept))).not.toBeNull();
+    expect(await env.MEDIA.head(mediaKey(chatId, attached))).not.toBeNull();
   });
 });

@@ -11,7 +11,7 @@ import { mediaParam } from "./media.ts";
 
 /**
  * Headers of every file reply. The bytes are ciphertext whose name and
- * type only the members' devices know, so the server serves them as an
+ * type only the members' devices store, so the server serves them as an
  * opaque attachment. Access is checked on every request, so no cache may
  * keep a copy for a person who later leaves the chat.
  */

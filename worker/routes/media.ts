@@ -114,13 +114,13 @@ async function createUpload(request: ApiRequest, env: Env): Promise<Response> {
       await upload.abort();
       throw error;
     });
-  // The room refused it (the person left the chat meanwhile), so nothing
+  // The room rejected it (the person left the chat meanwhile), so nothing
   // would ever complete or delete the multipart upload.
   if (!created.ok) await upload.abort();
   return jsonResponse(unwrap(created), 201);
 }
 
-/** GET /api/chats/:chatId/media/:mediaId/upload: which parts arrived. */
+/** GET /api/chats/:chatId/media/:mediaId/upload: returns which parts arrived. */
 async function uploadState(request: ApiRequest, env: Env): Promise<Response> {
   const { me } = await requireSession(request, env);
   const room = chatRoom(env, chatParam(request));
@@ -154,8 +154,8 @@ async function storePart(
   const writer = fixed.writable.getWriter();
   const upload = env.MEDIA.resumeMultipartUpload(target.key, target.uploadId);
   const stored = upload.uploadPart(part, fixed.readable);
-  // Settled below in every case; this keeps an early rejection from
-  // counting as unhandled while the loop still runs.
+  // The code below awaits it in every case. Until then, this handler keeps
+  // an early rejection from counting as unhandled.
   stored.catch(() => undefined);
 
   const reader = request.body.getReader();
@@ -231,6 +231,7 @@ async function complete(request: ApiRequest, env: Env): Promise<Response> {
   // The upload was cancelled or expired while R2 completed it, so no row
   // refers to the object any more.
   if (!marked.ok && marked.error.code === "not_found") {
+    log("media.completed_orphan_deleted", { userId: me.id, mediaId });
     await env.MEDIA.delete(target.key);
   }
   return jsonResponse(unwrap(marked));

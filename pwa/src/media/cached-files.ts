@@ -58,7 +58,7 @@ export async function mediaStorageUse(): Promise<{
  * Deletes every cached file. Files of own uploads still running stay in
  * the uploads table, and received files download again when opened.
  */
-export async function clearMediaCache(): Promise<void> {
+export async function clearCachedFiles(): Promise<void> {
   await deleteMediaCache();
   await db.mediaFiles.toCollection().modify({ cachedBytes: null });
 }

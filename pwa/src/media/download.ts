@@ -118,13 +118,20 @@ interface Running {
 const running = new Map<string, Running>();
 /**
  * Downloaded files that Cache Storage could not keep (missing or full),
- * so that they still show while the page lives.
+ * so that they still show while the page lives. Each counts only while
+ * its `mediaFiles` row exists, so a logout, which wipes the table, also
+ * ends their use.
  */
 const uncached = new Map<string, Blob>();
 
 /** Returns a downloaded file that the media cache could not keep. */
 export function uncachedFile(mediaId: string): Blob | undefined {
   return uncached.get(mediaId);
+}
+
+/** Forgets the downloaded files kept in memory. */
+export function forgetUncachedFiles(): void {
+  uncached.clear();
 }
 
 /**
@@ -151,7 +158,10 @@ export function cancelDownload(mediaId: string): void {
 
 async function download(chatId: string, item: MediaItem, signal: AbortSignal) {
   const known = await db.mediaFiles.get(item.id);
-  if (known?.cachedBytes != null || uncached.has(item.id)) return;
+  if (known !== undefined) {
+    if (known.cachedBytes !== null || uncached.has(item.id)) return;
+  }
+  uncached.delete(item.id);
   const total = item.size;
   const report = (loaded: number) =>
     setTransfer(item.id, {

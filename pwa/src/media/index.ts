@@ -1,3 +1,6 @@
+import { clearCachedFiles } from "./cached-files.ts";
+import { forgetUncachedFiles } from "./download.ts";
+
 /**
  * The client's media API: sending files (encrypted on this device and
  * uploaded part by part, resumable), downloading, caching and playing
@@ -12,4 +15,13 @@ export { transferOf } from "./transfers.ts";
 export { cancelDownload, downloadMedia } from "./download.ts";
 export { mediaUrl } from "./urls.ts";
 export { saveMedia } from "./save.ts";
-export { clearMediaCache, mediaStorageUse } from "./cached-files.ts";
+export { mediaStorageUse } from "./cached-files.ts";
+
+/**
+ * Deletes every cached file on this device. Received files download again
+ * when opened; own files still uploading are kept until sent.
+ */
+export async function clearMediaCache(): Promise<void> {
+  forgetUncachedFiles();
+  await clearCachedFiles();
+}

@@ -45,7 +45,7 @@ async function sourceOf(
   state: FileState,
 ): Promise<string | Blob | null> {
   if (state.upload !== undefined) return state.upload.file;
-  const kept = uncachedFile(item.id);
+  const kept = state.file === undefined ? undefined : uncachedFile(item.id);
   if (kept !== undefined) return kept;
   if (state.file?.cachedBytes != null) {
     if (controlled()) return mediaPath(item.id);

@@ -1,0 +1,277 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import {
+  cipherSize,
+  MEDIA_CHUNK_BYTES,
+  partCount,
+} from "../../../protocol/media.ts";
+import { decodeMessage } from "../../../pwa/src/data/codec.ts";
+import { db, type UploadRow } from "../../../pwa/src/data/db.ts";
+import {
+  CHUNKS_PER_PART,
+  decryptChunks,
+  encryptPart,
+  fileHash,
+  importFileSecret,
+  partDigest,
+} from "../../../pwa/src/media/crypto.ts";
+import {
+  cancelUpload,
+  retryUpload,
+  sendMedia,
+  transferOf,
+  type OutgoingFile,
+} from "../../../pwa/src/media/index.ts";
+import { newMediaItem } from "../../../pwa/src/media/send.ts";
+import { runUploads } from "../../../pwa/src/media/upload.ts";
+import { CHAT, idFor, resetState } from "../data/fixtures.ts";
+import { FakeMediaServer, json } from "./fake-server.ts";
+
+/** A file of three upload parts, the last one short. */
+const THREE_PARTS = 2 * CHUNKS_PER_PART * MEDIA_CHUNK_BYTES + 5000;
+
+function bytes(size: number): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(size);
+  for (let i = 0; i < size; i++) out[i] = (i * 13) & 0xff;
+  return out;
+}
+
+function outgoing(size: number, fields: Partial<OutgoingFile> = {}) {
+  return {
+    file: new Blob([bytes(size)], { type: "application/pdf" }),
+    name: "report.pdf",
+    mime: "application/pdf",
+    kind: "file",
+    caption: "",
+    ...fields,
+  } satisfies OutgoingFile;
+}
+
+let server: FakeMediaServer;
+
+beforeEach(async () => {
+  await resetState();
+  server = new FakeMediaServer();
+  vi.stubGlobal("fetch", server.fetch);
+});
+
+afterEach(() => {
+  vi.unstubAllGlobals();
+});
+
+async function onlyRow() {
+  const rows = await db.messages.toArray();
+  expect(rows).toHaveLength(1);
+  return rows[0]!;
+}
+
+describe("sendMedia", () => {
+  it("shows a pending row with its media at once", async () => {
+    await sendMedia(CHAT, [outgoing(10, { caption: "see this" })]);
+    const row = await onlyRow();
+    expect(row.status).toBe("pending");
+    expect(row.text).toBe("see this");
+    expect(row.media?.name).toBe("report.pdf");
+    expect(row.media?.size).toBe(10);
+    await runUploads();
+  });
+
+  it("rejects a file over 2 GB before queuing", async () => {
+    const huge = outgoing(1);
+    Object.defineProperty(huge.file, "size", { value: 2 ** 31 + 1 });
+    await expect(sendMedia(CHAT, [outgoing(5), huge])).rejects.toThrow(
+      /too large/,
+    );
+    expect(await db.messages.count()).toBe(0);
+    expect(await db.uploads.count()).toBe(0);
+  });
+
+  it("uploads and queues the message with its media", async () => {
+    await sendMedia(CHAT, [outgoing(1000, { caption: "hi" })]);
+    await runUploads();
+    expect(await db.uploads.count()).toBe(0);
+    const entries = await db.outbox.toArray();
+    expect(entries).toHaveLength(1);
+    const entry = entries[0]!;
+    const [mediaId] = entry.media!;
+    expect(server.uploads.get(mediaId!)?.complete).toBe(true);
+    const decoded = decodeMessage(entry.body);
+    expect(decoded.text).toBe("hi");
+    expect(decoded.media?.id).toBe(mediaId);
+    const row = await onlyRow();
+    expect(row.media?.id).toBe(mediaId);
+    // The recipient can open the stored ciphertext with the sent key.
+    const cipher = await importFileSecret(decoded.media!);
+    const object = server.object(mediaId!);
+    const plain = await decryptChunks(cipher, 1000, 0, object);
+    expect(Buffer.from(plain).equals(Buffer.from(bytes(1000)))).toBe(true);
+    expect(decoded.media?.hash).toBe(
+      await fileHash([await partDigest(new Uint8Array(object))]),
+    );
+  });
+
+  it("sends each file as its own message", async () => {
+    await sendMedia(CHAT, [outgoing(3), outgoing(4)], undefined);
+    await runUploads();
+    const entries = await db.outbox.orderBy("n").toArray();
+    expect(entries).toHaveLength(2);
+    expect(entries[0]!.media).not.toEqual(entries[1]!.media);
+    expect(server.count("PUT", /\/parts\/1$/)).toBe(2);
+  });
+});
+
+describe("uploader", () => {
+  it("resumes by sending only the missing part", async () => {
+    // The state after a reload: parts 1 and 3 reached the server, and the
+    // tab closed before it stored their digests.
+    const file = outgoing(THREE_PARTS);
+    const item = newMediaItem(file);
+    const cipher = await importFileSecret(item);
+    const size = cipherSize(THREE_PARTS);
+    expect(partCount(size)).toBe(3);
+    const parts = new Map<number, Uint8Array>();
+    for (const part of [1, 3]) {
+      parts.set(part, await encryptPart(file.file, cipher, part));
+    }
+    const mediaId = server.seed(CHAT, size, parts);
+    const upload: UploadRow = {
+      messageId: idFor(1),
+      chatId: CHAT,
+      mediaId,
+      file: file.file,
+      item,
+      caption: "",
+      replyTo: null,
+      done: [],
+      digests: [],
+      state: "queued",
+      error: null,
+    };
+    await db.uploads.add(upload);
+    await runUploads();
+    expect(server.count("PUT", /\/parts\/\d+$/)).toBe(1);
+    expect(server.count("PUT", /\/parts\/2$/)).toBe(1);
+    expect(server.count("POST", /\/media$/)).toBe(0);
+    const entry = (await db.outbox.toArray())[0]!;
+    expect(entry.media).toEqual([mediaId]);
+    const digests = [];
+    for (const part of [1, 2, 3]) {
+      digests.push(
+        await partDigest(await encryptPart(upload.file, cipher, part)),
+      );
+    }
+    expect(decodeMessage(entry.body).media?.hash).toBe(await fileHash(digests));
+    expect(server.object(mediaId).length).toBe(size);
+  });
+
+  it("waits and resumes after a network loss", async () => {
+    let failures = 1;
+    server.hooks.push({
+      match: /^PUT .*\/parts\/1$/,
+      respond: () => {
+        if (failures-- > 0) throw new TypeError("Failed to fetch");
+        return Promise.resolve(undefined);
+      },
+    });
+    const states: string[] = [];
+    await sendMedia(CHAT, [outgoing(50)]);
+    const localId = (await onlyRow()).media!.id;
+    const stop = transferOf(localId).subscribe((transfer) => {
+      if (transfer !== undefined) states.push(transfer.state);
+    });
+    await runUploads();
+    stop();
+    expect(states).toContain("waiting");
+    expect(states.at(-1)).toBe("done");
+    expect(server.count("PUT", /\/parts\/1$/)).toBe(2);
+    expect(server.count("POST", /\/media$/)).toBe(1);
+    expect(await db.outbox.count()).toBe(1);
+  });
+
+  it("retries a part the server failed", async () => {
+    let failures = 1;
+    server.hooks.push({
+      match: /^PUT .*\/parts\/1$/,
+      respond: () =>
+        Promise.resolve(
+          failures-- > 0
+            ? json(500, { error: { code: "internal", message: "Oops." } })
+            : undefined,
+        ),
+    });
+    await sendMedia(CHAT, [outgoing(50)]);
+    await runUploads();
+    expect(server.count("PUT", /\/parts\/1$/)).toBe(2);
+    expect(await db.outbox.count()).toBe(1);
+    expect((await onlyRow()).status).toBe("pending");
+  });
+
+  it("fails with the server's message when a file is refused", async () => {
+    server.hooks.push({
+      match: /^POST .*\/media$/,
+      respond: () =>
+        Promise.resolve(
+          json(413, {
+            error: { code: "too_large", message: "This file is too large." },
+          }),
+        ),
+    });
+    await sendMedia(CHAT, [outgoing(50)]);
+    await runUploads();
+    const row = await onlyRow();
+    expect(row.status).toBe("failed");
+    expect(row.error).toBe("This file is too large.");
+    const transfer = transferOf(row.media!.id).value;
+    expect(transfer?.state).toBe("failed");
+    expect(transfer?.error).toBe("This file is too large.");
+    expect(await db.outbox.count()).toBe(0);
+  });
+
+  it("retries a failed upload on request", async () => {
+    let refuse = true;
+    server.hooks.push({
+      match: /^POST .*\/media$/,
+      respond: () =>
+        Promise.resolve(
+          refuse
+            ? json(403, { error: { code: "forbidden", message: "Not now." } })
+            : undefined,
+        ),
+    });
+    await sendMedia(CHAT, [outgoing(50)]);
+    await runUploads();
+    expect((await onlyRow()).status).toBe("failed");
+    refuse = false;
+    await retryUpload(CHAT, (await onlyRow()).id);
+    await runUploads();
+    expect((await onlyRow()).status).toBe("pending");
+    expect(await db.outbox.count()).toBe(1);
+  });
+
+  it("cancels a running upload and deletes it on the server", async () => {
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let started: () => void = () => {};
+    const putStarted = new Promise<void>((resolve) => (started = resolve));
+    server.hooks.push({
+      match: /^PUT /,
+      respond: async () => {
+        started();
+        await held;
+        return undefined;
+      },
+    });
+    await sendMedia(CHAT, [outgoing(50)]);
+    const run = runUploads();
+    await putStarted;
+    const row = await onlyRow();
+    await cancelUpload(CHAT, row.id);
+    release();
+    await run;
+    expect(await db.messages.count()).toBe(0);
+    expect(await db.uploads.count()).toBe(0);
+    expect(await db.outbox.count()).toBe(0);
+    expect(server.count("DELETE", /\/media\/[^/]+$/)).toBeGreaterThan(0);
+    expect(server.uploads.size).toBe(0);
+    expect(transferOf(row.media!.id).value).toBeUndefined();
+  });
+});
