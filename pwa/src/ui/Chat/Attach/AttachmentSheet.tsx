@@ -55,13 +55,19 @@ export function AttachmentSheet(props: {
       })),
     ]);
     for (const file of added) {
-      void describeFile(file).then((description) =>
-        setItems((current) =>
-          current.map((item) =>
-            item.file === file ? { ...item, description } : item,
+      void describeFile(file)
+        .catch((): FileDescription => {
+          // describeFile tolerates undecodable content, so this is a bug;
+          // the file still goes out as a document.
+          return { file, name: file.name, mime: file.type, kind: "file" };
+        })
+        .then((description) =>
+          setItems((current) =>
+            current.map((item) =>
+              item.file === file ? { ...item, description } : item,
+            ),
           ),
-        ),
-      );
+        );
     }
   }, [files]);
 
