@@ -100,3 +100,48 @@ export async function naturalWidth(image: Locator): Promise<number> {
       : 0,
   );
 }
+
+/**
+ * Records `seconds` of a moving canvas with MediaRecorder on `page` and
+ * pastes it into the composer as `name`, which opens the attachment sheet.
+ */
+export async function pasteRecordedVideo(
+  page: Page,
+  name: string,
+  seconds: number,
+): Promise<void> {
+  await page.getByRole("textbox", { name: "Message", exact: true }).focus();
+  await page.evaluate(
+    async ({ name, seconds }) => {
+      const canvas = document.createElement("canvas");
+      canvas.width = 160;
+      canvas.height = 120;
+      const context = canvas.getContext("2d");
+      if (context === null) throw new Error("no 2D canvas context");
+      const recorder = new MediaRecorder(canvas.captureStream(25), {
+        mimeType: "video/webm",
+      });
+      const chunks: Blob[] = [];
+      recorder.ondataavailable = (event) => chunks.push(event.data);
+      const stopped = new Promise((resolve) => (recorder.onstop = resolve));
+      recorder.start();
+      const started = performance.now();
+      while (performance.now() - started < seconds * 1000) {
+        const shift = (performance.now() - started) / 10;
+        context.fillStyle = "#0b7a5a";
+        context.fillRect(0, 0, 160, 120);
+        context.fillStyle = "#ffd000";
+        context.fillRect(shift % 160, 40, 40, 40);
+        await new Promise((resolve) => setTimeout(resolve, 40));
+      }
+      recorder.stop();
+      await stopped;
+      const data = new DataTransfer();
+      data.items.add(new File(chunks, name, { type: "video/webm" }));
+      document.activeElement?.dispatchEvent(
+        new ClipboardEvent("paste", { clipboardData: data, bubbles: true }),
+      );
+    },
+    { name, seconds },
+  );
+}

@@ -14,6 +14,7 @@ import {
   fullImage,
   makePng,
   naturalWidth,
+  pasteRecordedVideo,
   sendFiles,
   sha256,
 } from "./media-steps.ts";
@@ -407,4 +408,33 @@ test("held microphone sends on release", async ({ newPerson }) => {
   await expect(
     messageLog(page).getByRole("button", { name: "Play voice note" }),
   ).toHaveCount(1);
+});
+
+test("video plays in the viewer", async ({ newPerson }) => {
+  const { ana, ben } = await directPair(newPerson);
+  const caption = `Clip ${randomUUID()}`;
+  await pasteRecordedVideo(ana.page, "clip.webm", 2);
+  const sheet = ana.page.getByRole("dialog", { name: "Send 1 file" });
+  await expect(sheet.getByRole("img", { name: "Video" })).toBeVisible();
+  await sheet
+    .getByRole("textbox", { name: "Caption for clip.webm" })
+    .fill(caption);
+  await sheet.getByRole("button", { name: "Send", exact: true }).click();
+  await expect(sheet).toHaveCount(0);
+
+  const received = messageWith(ben.page, caption);
+  await expect(
+    received.getByRole("img", { name: "Video preview" }),
+  ).toBeVisible();
+  await received.getByRole("button", { name: "Play video" }).click();
+  const viewer = ben.page.getByRole("dialog", { name: "Video viewer" });
+  const video = viewer.locator("video");
+  await expect(video).toBeVisible({ timeout: 20_000 });
+  await expect
+    .poll(() =>
+      video.evaluate((element: HTMLVideoElement) => element.currentTime),
+    )
+    .toBeGreaterThan(0.3);
+  await ben.page.keyboard.press("Escape");
+  await expect(viewer).toHaveCount(0);
 });
