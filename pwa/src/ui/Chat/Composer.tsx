@@ -45,7 +45,11 @@ export function Composer({ chatId }: { chatId: string }) {
   const bytes = utf8Length(text);
   const tooLong = bytes > MAX_TEXT_BYTES;
   const empty = text.trim() === "";
-  const voice = useVoiceRecording(chatId, () => state.replyTo.value?.id);
+  const voice = useVoiceRecording(chatId, () => {
+    const id = state.replyTo.value?.id;
+    state.replyTo.value = null;
+    return id;
+  });
   const attaching = state.attachments.value !== null;
 
   useEffect(() => {

@@ -22,10 +22,14 @@ export interface VoiceRecording {
   discard: () => void;
 }
 
-/** State of the composer's voice note, which leaving the chat discards. */
+/**
+ * State of the composer's voice note, which leaving the chat discards.
+ * `takeReplyTo` returns the id of the message being replied to, if any,
+ * and closes the reply banner.
+ */
 export function useVoiceRecording(
   chatId: string,
-  replyTo: () => string | undefined,
+  takeReplyTo: () => string | undefined,
 ): VoiceRecording {
   const [recorder, setRecorder] = useState<VoiceRecorder | null>(null);
   const [error, setError] = useState("");
@@ -58,7 +62,7 @@ export function useVoiceRecording(
     setRecorder(null);
     try {
       const note = await active.stop();
-      await sendMedia(chatId, [note], replyTo());
+      await sendMedia(chatId, [note], takeReplyTo());
     } catch (failure) {
       setError(errorMessage(failure));
     }
