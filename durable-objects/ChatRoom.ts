@@ -29,6 +29,7 @@ import {
   type CompleteTarget,
   type PartTarget,
 } from "./chat-room/media.ts";
+import { MediaCleanup } from "./chat-room/media-cleanup.ts";
 import { MediaStore, type MediaPart } from "./chat-room/media-store.ts";
 import * as membership from "./chat-room/membership.ts";
 import { NOT_MEMBER, requireMember } from "./chat-room/membership.ts";
@@ -63,6 +64,7 @@ export class ChatRoom extends DurableObject<Env> {
   private readonly receiptBatches: ReceiptCoalescer;
   private readonly mls: MlsDelivery;
   private readonly media: RoomMedia;
+  private readonly mediaCleanup: MediaCleanup;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -76,12 +78,14 @@ export class ChatRoom extends DurableObject<Env> {
       ctx.waitUntil(p),
     );
     this.mls = new MlsDelivery(this.store, new MlsStore(sql), this.fanout, env);
-    this.media = new RoomMedia(
+    const mediaStore = new MediaStore(sql);
+    this.mediaCleanup = new MediaCleanup(
       this.store,
-      new MediaStore(sql),
+      mediaStore,
       env,
       ctx.storage,
     );
+    this.media = new RoomMedia(this.store, mediaStore, this.mediaCleanup);
     // SQLite calls are synchronous; the gate still keeps requests out
     // until the schema is current.
     void ctx.blockConcurrencyWhile(() =>
@@ -348,11 +352,11 @@ export class ChatRoom extends DurableObject<Env> {
       const result = chatMessages.deleteForEveryone(
         this.store,
         this.fanout,
-        this.media,
+        this.mediaCleanup,
         userId,
         messageId,
       );
-      await this.media.purgeTrash();
+      await this.mediaCleanup.purgeTrash();
       return result;
     });
   }
@@ -445,7 +449,7 @@ export class ChatRoom extends DurableObject<Env> {
    * retries failed R2 deletes. Media is the only user of the room's alarm.
    */
   override async alarm(): Promise<void> {
-    await this.media.onAlarm();
+    await this.mediaCleanup.onAlarm();
   }
 
   // ---- MLS delivery (chat-room/mls.ts) ------------------------------------

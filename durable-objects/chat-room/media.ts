@@ -6,8 +6,8 @@ import {
   partCount,
   type UploadState,
 } from "../../protocol/index.ts";
-import type { Env } from "../../worker/env.ts";
-import { errorMessage, log } from "../../worker/log.ts";
+import { log } from "../../worker/log.ts";
+import type { MediaCleanup } from "./media-cleanup.ts";
 import { requireMember } from "./membership.ts";
 import {
   mediaKey,
@@ -16,9 +16,6 @@ import {
   type MediaStore,
 } from "./media-store.ts";
 import type { RoomStore } from "./store.ts";
-
-/** Delay before the alarm retries R2 deletes that failed. */
-const TRASH_RETRY_MS = 60 * 1000;
 
 /** Destination in R2 of one part of an upload. */
 export interface PartTarget {
@@ -52,6 +49,7 @@ function noFile(mediaId: string): ApiError {
   return new ApiError("not_found", `No file ${mediaId} in this chat.`);
 }
 
+/** Returns whether an upload was left unattached past the TTL. */
 function isExpired(row: MediaRow, now: number): boolean {
   return (
     row.state !== "attached" && row.created_at + MEDIA_UNATTACHED_TTL_MS <= now
@@ -75,17 +73,16 @@ function toUploadState(row: MediaRow, parts: MediaPart[]): UploadState {
 }
 
 /**
- * The chat's media uploads: who may write, complete, attach and read them,
- * and the deletion of their R2 objects. Every check reads the room's
- * current member list, so a removed member loses access at once. Callers
- * that are not members get the same not_found as for an unknown id.
+ * The chat's media uploads: who may write, complete, attach and read
+ * them. Every check reads the room's current member list, so a removed
+ * member loses access at once. Callers that are not members get the same
+ * not_found as for an unknown id.
  */
 export class RoomMedia {
   constructor(
     private readonly store: RoomStore,
     private readonly media: MediaStore,
-    private readonly env: Env,
-    private readonly storage: DurableObjectStorage,
+    private readonly cleanup: MediaCleanup,
   ) {}
 
   /** Throws "forbidden" unless `userId` is a member who may upload. */
@@ -119,7 +116,7 @@ export class RoomMedia {
       mediaId,
       size,
     });
-    await this.scheduleAlarm();
+    await this.cleanup.scheduleAlarm();
     return toUploadState(row, []);
   }
 
@@ -135,8 +132,8 @@ export class RoomMedia {
     if (!Number.isInteger(part) || part < 1 || part > parts) {
       throw new ApiError(
         "invalid_request",
-        `Part ${part} does not exist: an upload of ${row.size} bytes has ` +
-          `parts 1 to ${parts}.`,
+        `Part ${part} does not exist, because an upload of ${row.size} ` +
+          `bytes has parts 1 to ${parts}.`,
         "part",
       );
     }
@@ -210,13 +207,13 @@ export class RoomMedia {
     }
     this.media.trash(row, this.chatId(), Date.now());
     log("media.upload_cancelled", { chatId: this.chatId(), userId, mediaId });
-    await this.purgeTrash();
+    await this.cleanup.purgeTrash();
   }
 
   /**
-   * Returns the R2 key and size of a file `userId` may download: any
-   * current member may read an attached file, and the uploader a complete
-   * one that is not attached yet.
+   * Returns the R2 key and size of a file `userId` may download. Any
+   * current member may read an attached file, and the uploader may read a
+   * complete one that is not attached yet.
    */
   download(userId: string, mediaId: string): { key: string; size: number } {
     if (!this.store.isMember(userId)) throw noFile(mediaId);
@@ -269,99 +266,6 @@ export class RoomMedia {
   /** Attaches uploads that `checkAttachable` accepted to a message. */
   attach(mediaIds: readonly string[], messageId: string): void {
     for (const mediaId of mediaIds) this.media.attach(mediaId, messageId);
-  }
-
-  /** Queues the R2 objects of a message's files for deletion. */
-  trashAttached(messageId: string): void {
-    const now = Date.now();
-    for (const row of this.media.attachedTo(messageId)) {
-      this.media.trash(row, this.chatId(), now);
-    }
-  }
-
-  /** Queues the uploads never attached within the TTL for deletion. */
-  trashExpired(now: number): number {
-    const expired = this.media.unattachedSince(now - MEDIA_UNATTACHED_TTL_MS);
-    for (const row of expired) {
-      this.media.trash(row, this.chatId(), now);
-      log("media.upload_expired", {
-        chatId: this.chatId(),
-        userId: row.uploader_id,
-        mediaId: row.media_id,
-      });
-    }
-    return expired.length;
-  }
-
-  /**
-   * Deletes the queued R2 objects, aborting multipart uploads that may be
-   * open. A failed delete stays queued and the alarm retries it.
-   */
-  async purgeTrash(): Promise<void> {
-    let failed = false;
-    for (const item of this.media.trashed()) {
-      try {
-        if (item.uploadId !== null)
-          await this.abortUpload(item.key, item.uploadId);
-        await this.env.MEDIA.delete(item.key);
-        this.media.forgetTrashed(item.key);
-      } catch (error) {
-        failed = true;
-        log("media.delete_failed", {
-          chatId: this.chatId(),
-          key: item.key,
-          error: errorMessage(error),
-        });
-      }
-    }
-    if (failed) await this.scheduleAlarm(Date.now() + TRASH_RETRY_MS);
-  }
-
-  /**
-   * Sets the room's alarm for the next expiry of an unattached upload, or
-   * for `retryAt` when that is earlier, unless an earlier alarm is set.
-   */
-  async scheduleAlarm(retryAt = Number.POSITIVE_INFINITY): Promise<void> {
-    const oldest = this.media.oldestUnattachedAt();
-    const expiry =
-      oldest === undefined
-        ? Number.POSITIVE_INFINITY
-        : oldest + MEDIA_UNATTACHED_TTL_MS;
-    const next = Math.min(expiry, retryAt);
-    if (next === Number.POSITIVE_INFINITY) return;
-    const current = await this.storage.getAlarm();
-    if (current === null || current > next) await this.storage.setAlarm(next);
-  }
-
-  /**
-   * Runs when the room's alarm fires: deletes expired uploads and retries
-   * failed deletes, then sets the alarm for what is left.
-   */
-  async onAlarm(): Promise<void> {
-    this.trashExpired(Date.now());
-    await this.purgeTrash();
-    const retry =
-      this.media.trashed().length > 0
-        ? Date.now() + TRASH_RETRY_MS
-        : Number.POSITIVE_INFINITY;
-    await this.scheduleAlarm(retry);
-  }
-
-  /**
-   * Aborts a multipart upload that may still be open. R2 rejects an abort
-   * of an upload it already completed or aborted; that is logged and the
-   * object is deleted all the same.
-   */
-  private async abortUpload(key: string, uploadId: string): Promise<void> {
-    try {
-      await this.env.MEDIA.resumeMultipartUpload(key, uploadId).abort();
-    } catch (error) {
-      log("media.abort_failed", {
-        chatId: this.chatId(),
-        key,
-        error: errorMessage(error),
-      });
-    }
   }
 
   /** Returns an upload of `userId` that has not expired, or throws. */

@@ -6,6 +6,7 @@ import {
 } from "../../protocol/index.ts";
 import type { Fanout } from "./fanout.ts";
 import type { RoomMedia } from "./media.ts";
+import type { MediaCleanup } from "./media-cleanup.ts";
 import { requireMember } from "./membership.ts";
 import type { RoomStore } from "./store.ts";
 import type { SendResult } from "./types.ts";
@@ -131,7 +132,7 @@ function checkRef(
 export function deleteForEveryone(
   store: RoomStore,
   fanout: Fanout,
-  media: RoomMedia,
+  mediaCleanup: MediaCleanup,
   userId: string,
   messageId: string,
 ): { seq: number } {
@@ -166,7 +167,7 @@ export function deleteForEveryone(
   }
   if (!message.deleted) {
     store.markDeleted(messageId);
-    media.trashAttached(messageId);
+    mediaCleanup.trashAttached(messageId);
     fanout.deleted(message);
   }
   return { seq: message.seq };

@@ -4,6 +4,7 @@ import {
   createHandlerBoundToURL,
   precacheAndRoute,
 } from "workbox-precaching";
+import { clientsClaim } from "workbox-core";
 import { ExpirationPlugin } from "workbox-expiration";
 import { NavigationRoute, registerRoute } from "workbox-routing";
 import { CacheFirst } from "workbox-strategies";
@@ -13,6 +14,8 @@ import {
   PROFILE_PHOTO_CACHE,
   PROFILE_PHOTO_PATH,
 } from "../src/data/photo-cache.ts";
+import { MEDIA_PATH } from "../src/media/cache.ts";
+import { serveMedia } from "./media.ts";
 import { hasQueuedMessages, sendOutbox } from "./outbox-sender.ts";
 
 declare const self: ServiceWorkerGlobalScope & {
@@ -67,6 +70,29 @@ registerRoute(
     ],
   }),
 );
+
+// Decrypted media at /media/<mediaId>: the cached copy, or the encrypted
+// file fetched and decrypted range by range, so that players can seek.
+registerRoute(
+  ({ url, request }) =>
+    request.method === "GET" &&
+    url.origin === self.location.origin &&
+    MEDIA_PATH.test(url.pathname),
+  async ({ url, request }) => {
+    const mediaId = MEDIA_PATH.exec(url.pathname)?.[1] ?? "";
+    try {
+      return await serveMedia(request, mediaId);
+    } catch (error) {
+      log("sw.media_failed", { mediaId, error: String(error) });
+      return new Response("This file could not be read.", { status: 502 });
+    }
+  },
+);
+
+// The page of a first visit is controlled at once, so media URLs work
+// without a reload. An update still waits for the page's request below,
+// and the page reloads only when a worker replaced another one.
+clientsClaim();
 
 // A new version waits until the page requests it (the "new version ready"
 // prompt), so an open page never mixes old and new files.

@@ -70,7 +70,7 @@ async function limitUploads(
   if (!uploads.allowed) {
     throw new ApiError(
       "rate_limited",
-      `You started ${MEDIA_UPLOADS_PER_HOUR} uploads this hour. Try again ` +
+      `You started ${MEDIA_UPLOADS_PER_HOUR} uploads within an hour. Try again ` +
         `in ${waitText(uploads.retryAfter)}.`,
       undefined,
       uploads.retryAfter,

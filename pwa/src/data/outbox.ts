@@ -345,9 +345,10 @@ export function resetOutbox(): void {
 }
 
 /**
- * Queues a failed message again, behind everything queued now. With
- * `revised`, the message goes out with that new text instead; it keeps its
- * id, which the server never stored because it rejected the message.
+ * Queues a failed message again, behind everything queued now, or queues
+ * its failed upload again. With `revised`, the message goes out with that
+ * new text instead; it keeps its id, which the server never stored
+ * because it rejected the message.
  */
 export async function retryFailed(
   id: string,
@@ -356,14 +357,18 @@ export async function retryFailed(
   await db.transaction("rw", [db.outbox, db.messages, db.uploads], async () => {
     const entry = await db.outbox.where("id").equals(id).first();
     if (entry === undefined) {
-      await retryFailedUpload(id, revised?.text);
+      // A failed upload, which the uploader starts again at the next pump.
+      const caption = revised === undefined ? {} : { caption: revised.text };
+      const queued = { state: "queued", error: null, ...caption } as const;
+      if ((await db.uploads.update(id, queued)) === 0) return;
+    } else if (entry.state !== "failed") {
       return;
+    } else {
+      await db.outbox.delete(entry.n!);
+      const { n: _n, cipher: _cipher, ...rest } = entry;
+      const body = revised?.body ?? entry.body;
+      await db.outbox.add({ ...rest, body, state: "queued", attempts: 0 });
     }
-    if (entry.state !== "failed") return;
-    await db.outbox.delete(entry.n!);
-    const { n: _n, cipher: _cipher, ...rest } = entry;
-    const body = revised?.body ?? entry.body;
-    await db.outbox.add({ ...rest, body, state: "queued", attempts: 0 });
     await db.messages.update(id, {
       status: "pending",
       error: null,
@@ -372,25 +377,6 @@ export async function retryFailed(
     });
   });
   await pumpOutbox();
-}
-
-/**
- * Queues a failed upload again. Call inside a transaction over `uploads`
- * and `messages`; the next pump starts the uploader.
- */
-async function retryFailedUpload(
-  messageId: string,
-  caption?: string,
-): Promise<void> {
-  const upload = await db.uploads.get(messageId);
-  if (upload?.state !== "failed") return;
-  const text = caption ?? upload.caption;
-  await db.uploads.update(messageId, {
-    state: "queued",
-    error: null,
-    caption: text,
-  });
-  await db.messages.update(messageId, { status: "pending", error: null, text });
 }
 
 /**

@@ -44,24 +44,18 @@ export function describeSystem(event: SystemEvent, nameOf: NameOf): string {
   }
 }
 
+/** Chat list text of a file without caption, by kind. */
+const MEDIA_TEXT: Record<Exclude<MediaItem["kind"], "file">, string> = {
+  image: "Photo",
+  video: "Video",
+  voice: "Voice message",
+  audio: "Audio",
+};
+
 /** Text of a file without caption for the chat list, e.g. "Photo". */
 export function describeMedia(item: MediaItem): string {
-  switch (item.kind) {
-    case "image":
-      return "Photo";
-    case "video":
-      return "Video";
-    case "voice":
-      return "Voice message";
-    case "audio":
-      return "Audio";
-    case "file":
-      return item.name === "" ? "File" : item.name;
-    default: {
-      const unknown: never = item.kind;
-      return String(unknown);
-    }
-  }
+  if (item.kind !== "file") return MEDIA_TEXT[item.kind];
+  return item.name === "" ? "File" : item.name;
 }
 
 /** Sources of the names in rows: the viewer, contacts, cached profiles. */

@@ -17,8 +17,10 @@ export async function registerServiceWorker(): Promise<void> {
   workbox.addEventListener("waiting", () => {
     updateReady.value = true;
   });
-  workbox.addEventListener("controlling", () => {
-    window.location.reload();
+  // With clientsClaim in the worker, a first install takes control of
+  // the page as well, which needs no reload.
+  workbox.addEventListener("controlling", (event) => {
+    if (event.isUpdate === true) window.location.reload();
   });
   await workbox.register();
 }

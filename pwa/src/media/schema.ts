@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { MAX_MEDIA_BYTES, mediaId } from "../../../protocol/media.ts";
+import { MAX_MEDIA_BYTES } from "../../../protocol/media.ts";
 import type { MediaItem } from "./types.ts";
 
 /**
@@ -9,13 +9,8 @@ import type { MediaItem } from "./types.ts";
  * make the app load a URL of the sender's choice.
  */
 
-const base64url = (bytes: number) =>
-  z
-    .string()
-    .regex(
-      new RegExp(`^[A-Za-z0-9_-]{${Math.ceil((bytes * 4) / 3)}}$`),
-      `must be ${bytes} bytes in base64url`,
-    );
+/** 32 bytes in base64url without padding. */
+const bytes32 = z.string().regex(/^[A-Za-z0-9_-]{43}$/);
 
 /** Longest preview data URL accepted: a 64 px JPEG is far smaller. */
 export const MAX_PREVIEW_CHARS = 16 * 1024;
@@ -25,14 +20,15 @@ export const MAX_MEDIA_NAME_CHARS = 255;
 const dimension = z.number().int().min(1).max(100_000);
 
 export const MediaItemSchema = z.object({
-  id: mediaId,
+  id: z.string().regex(/^[A-Za-z0-9_-]{22}$/),
   kind: z.enum(["image", "video", "voice", "audio", "file"]),
   mime: z.string().max(255),
   name: z.string().max(MAX_MEDIA_NAME_CHARS),
   size: z.number().int().min(0).max(MAX_MEDIA_BYTES),
-  key: base64url(32),
-  nonce: base64url(12),
-  hash: base64url(32),
+  key: bytes32,
+  // 12 bytes in base64url without padding.
+  nonce: z.string().regex(/^[A-Za-z0-9_-]{16}$/),
+  hash: bytes32,
   width: dimension.optional(),
   height: dimension.optional(),
   duration: z.number().finite().min(0).max(1e7).optional(),
@@ -41,10 +37,10 @@ export const MediaItemSchema = z.object({
     .max(MAX_PREVIEW_CHARS)
     .regex(/^data:image\/(jpeg|png|webp);base64,[A-Za-z0-9+/]+=*$/)
     .optional(),
+  // Up to 64 levels of one byte each.
   waveform: z
     .string()
-    .max(86)
-    .regex(/^[A-Za-z0-9_-]*$/)
+    .regex(/^[A-Za-z0-9_-]{0,86}$/)
     .optional(),
 }) satisfies z.ZodType<MediaItem>;
 

@@ -69,6 +69,26 @@ export class FakeMediaServer {
     return concat(parts.map(([, bytes]) => bytes));
   }
 
+  /** Ranges asked for by downloads, as "start-end". */
+  readonly ranges: string[] = [];
+
+  #download(request: Request, mediaId: string): Response {
+    const object = this.object(mediaId);
+    const range = /^bytes=(\d+)-(\d+)$/.exec(
+      request.headers.get("Range") ?? "",
+    );
+    if (range === null) return new Response(object, { status: 200 });
+    const start = Number(range[1]);
+    const end = Math.min(Number(range[2]), object.length - 1);
+    this.ranges.push(`${start}-${end}`);
+    return new Response(object.slice(start, end + 1), {
+      status: 206,
+      headers: {
+        "Content-Range": `bytes ${start}-${end}/${object.length}`,
+      },
+    });
+  }
+
   #newId(): string {
     this.#next++;
     return `media${String(this.#next).padStart(17, "0")}`;
@@ -126,7 +146,7 @@ export class FakeMediaServer {
       return new Response(null, { status: 204 });
     }
     if (rest === "" && request.method === "GET") {
-      return new Response(this.object(mediaId), { status: 200 });
+      return this.#download(request, mediaId);
     }
     return json(400, {
       error: { code: "invalid_request", message: "Bad route." },

@@ -1,0 +1,200 @@
+import { cipherSize, MEDIA_CIPHER_CHUNK_BYTES } from "../../protocol/media.ts";
+import { db } from "../src/data/db.ts";
+import { log } from "../src/data/log.ts";
+import { MEDIA_CACHE, mediaPath } from "../src/media/cache.ts";
+import { contentDisposition } from "../src/media/content-disposition.ts";
+import {
+  chunkRange,
+  decryptChunks,
+  importFileSecret,
+  type FileCipher,
+} from "../src/media/crypto.ts";
+import type { MediaItem } from "../src/media/types.ts";
+
+/**
+ * GET /media/<mediaId> in the service worker: the decrypted file, with
+ * Range support so that <video> and <audio> can seek. A cached copy is
+ * served from the media cache. Otherwise the worker reads the MediaItem
+ * that the page stored, fetches only the ciphertext chunks that cover the
+ * requested range, and decrypts them, so a video plays and seeks without
+ * downloading everything first.
+ *
+ * NOTE: a streamed range is authenticated chunk by chunk (AES-GCM), but
+ * the whole-file hash is checked only by a full download.
+ */
+
+/** Chunks fetched per request while streaming, 1 MiB of plaintext. */
+const CHUNKS_PER_FETCH = 16;
+
+/** A byte range, both ends inclusive. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+/**
+ * Parses a Range header for a file of `size` bytes. Returns null for no
+ * header or one this route ignores (several ranges, other units), which
+ * gets the whole file, and "unsatisfiable" for a range outside the file.
+ */
+export function parseRange(
+  header: string | null,
+  size: number,
+): ByteRange | null | "unsatisfiable" {
+  if (header === null) return null;
+  const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (match === null) return null;
+  const [, first = "", last = ""] = match;
+  if (first === "" && last === "") return null;
+  if (first === "") {
+    const suffix = Number(last);
+    if (suffix === 0 || size === 0) return "unsatisfiable";
+    return { start: Math.max(0, size - suffix), end: size - 1 };
+  }
+  const start = Number(first);
+  if (start >= size) return "unsatisfiable";
+  const end = last === "" ? size - 1 : Math.min(Number(last), size - 1);
+  if (end < start) return null;
+  return { start, end };
+}
+
+function baseHeaders(item: Pick<MediaItem, "mime" | "name">, url: URL) {
+  const headers = new Headers({
+    "Content-Type": item.mime === "" ? "application/octet-stream" : item.mime,
+    "Accept-Ranges": "bytes",
+    "Cache-Control": "no-store",
+  });
+  if (url.searchParams.get("download") === "1") {
+    headers.set("Content-Disposition", contentDisposition(item.name));
+  }
+  return headers;
+}
+
+function rangeResponse(
+  body: BodyInit | null,
+  headers: Headers,
+  range: ByteRange | null,
+  size: number,
+): Response {
+  if (range === null) {
+    headers.set("Content-Length", String(size));
+    return new Response(body, { status: 200, headers });
+  }
+  headers.set("Content-Length", String(range.end - range.start + 1));
+  headers.set("Content-Range", `bytes ${range.start}-${range.end}/${size}`);
+  return new Response(body, { status: 206, headers });
+}
+
+function unsatisfiable(size: number): Response {
+  return new Response(null, {
+    status: 416,
+    headers: { "Content-Range": `bytes */${size}` },
+  });
+}
+
+/** Answers GET /media/<mediaId>. */
+export async function serveMedia(
+  request: Request,
+  mediaId: string,
+): Promise<Response> {
+  const url = new URL(request.url);
+  const row = await db.mediaFiles.get(mediaId);
+  const cached = await caches
+    .open(MEDIA_CACHE)
+    .then((cache) => cache.match(mediaPath(mediaId)));
+  if (cached !== undefined) {
+    const blob = await cached.blob();
+    const item = row?.item ?? {
+      mime: cached.headers.get("Content-Type") ?? "",
+      name: "",
+    };
+    const range = parseRange(request.headers.get("Range"), blob.size);
+    if (range === "unsatisfiable") return unsatisfiable(blob.size);
+    const body = range === null ? blob : blob.slice(range.start, range.end + 1);
+    return rangeResponse(body, baseHeaders(item, url), range, blob.size);
+  }
+  if (row === undefined) {
+    return new Response("This file is not on this device.", { status: 404 });
+  }
+  const { item, chatId } = row;
+  const range = parseRange(request.headers.get("Range"), item.size);
+  if (range === "unsatisfiable") return unsatisfiable(item.size);
+  const cipher = await importFileSecret(item);
+  const wanted = range ?? { start: 0, end: Math.max(0, item.size - 1) };
+  const source = `/api/chats/${chatId}/media/${mediaId}`;
+  const body =
+    item.size === 0
+      ? null
+      : decryptedStream(source, cipher, item.size, wanted, request.signal);
+  return rangeResponse(body, baseHeaders(item, url), range, item.size);
+}
+
+/**
+ * A stream of the plaintext bytes `wanted` of a file, fetched and
+ * decrypted CHUNKS_PER_FETCH chunks at a time as the reader pulls, so a
+ * player that stops reading stops the downloads.
+ */
+function decryptedStream(
+  source: string,
+  cipher: FileCipher,
+  plainBytes: number,
+  wanted: ByteRange,
+  signal: AbortSignal,
+): ReadableStream<Uint8Array> {
+  let position = wanted.start;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (position > wanted.end) {
+        controller.close();
+        return;
+      }
+      const window = chunkRange(plainBytes, position, wanted.end);
+      const lastChunk = Math.min(
+        window.lastChunk,
+        window.firstChunk + CHUNKS_PER_FETCH - 1,
+      );
+      const plain = await fetchChunks(
+        source,
+        cipher,
+        plainBytes,
+        window.firstChunk,
+        lastChunk,
+        signal,
+      );
+      const from = position - window.plainStart;
+      const to = Math.min(plain.length, wanted.end - window.plainStart + 1);
+      controller.enqueue(plain.subarray(from, to));
+      position = window.plainStart + to;
+    },
+  });
+}
+
+/** Fetches and decrypts chunks `firstChunk`..`lastChunk` (inclusive). */
+async function fetchChunks(
+  source: string,
+  cipher: FileCipher,
+  plainBytes: number,
+  firstChunk: number,
+  lastChunk: number,
+  signal: AbortSignal,
+): Promise<Uint8Array> {
+  const from = firstChunk * MEDIA_CIPHER_CHUNK_BYTES;
+  const to =
+    Math.min(
+      cipherSize(plainBytes),
+      (lastChunk + 1) * MEDIA_CIPHER_CHUNK_BYTES,
+    ) - 1;
+  const response = await fetch(source, {
+    credentials: "same-origin",
+    headers: { Range: `bytes=${from}-${to}` },
+    signal,
+  });
+  if (response.status !== 206 && response.status !== 200) {
+    log("sw.media_fetch_failed", { source, status: response.status });
+    throw new Error(`Fetching ${source} failed with ${response.status}.`);
+  }
+  let bytes = new Uint8Array(await response.arrayBuffer());
+  // A server that ignores Range sends the whole file.
+  if (response.status === 200) bytes = bytes.subarray(from, to + 1);
+  return decryptChunks(cipher, plainBytes, firstChunk, bytes);
+}
