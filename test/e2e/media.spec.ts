@@ -438,3 +438,46 @@ test("video plays in the viewer", async ({ newPerson }) => {
   await ben.page.keyboard.press("Escape");
   await expect(viewer).toHaveCount(0);
 });
+
+test("photo download retries and cancels", async ({ newPerson }) => {
+  const { ana, ben } = await directPair(newPerson);
+  let mode: "fail" | "hold" | "pass" = "fail";
+  let markHeld = () => {};
+  const held = new Promise<void>((resolve) => (markHeld = resolve));
+  await ben.context.route(MEDIA_GET, async (route) => {
+    if (route.request().method() !== "GET" || mode === "pass") {
+      await route.fallback();
+    } else if (mode === "fail") {
+      await route.fulfill({ status: 500, body: "" });
+    } else {
+      // Held until the page aborts it, which ends the route by itself.
+      markHeld();
+    }
+  });
+
+  const caption = `Retry ${randomUUID()}`;
+  await sendFiles(
+    ana.page,
+    "Photo or video",
+    [{ name: "retry.png", mimeType: "image/png", buffer: makePng(120, 80) }],
+    caption,
+  );
+  const received = messageWith(ben.page, caption);
+  const retry = received.getByRole("button", { name: "Retry download" });
+  await expect(retry).toBeVisible();
+  await expect(fullImage(received)).toHaveCount(0);
+
+  mode = "hold";
+  await retry.click();
+  await held;
+  const cancel = received.getByRole("button", { name: "Cancel download" });
+  await expect(cancel).toBeVisible();
+  await cancel.click();
+  const download = received.getByRole("button", { name: "Download photo" });
+  await expect(download).toBeVisible();
+  await expect(cancel).toHaveCount(0);
+
+  mode = "pass";
+  await download.click();
+  await expect.poll(() => naturalWidth(fullImage(received))).toBe(120);
+});

@@ -1,13 +1,14 @@
 import type { Transfer } from "../../../media/index.ts";
-import {
-  cancelDownload,
-  cancelUpload,
-  retryUpload,
-} from "../../../media/index.ts";
+import { cancelUpload } from "../../../media/index.ts";
 import { Icon } from "../../common/Icon.tsx";
 import { run } from "../../common/notice.tsx";
 import { formatProgress } from "../../format.ts";
-import { isActive, startDownload, type MediaView } from "./useMedia.ts";
+import {
+  isActive,
+  startDownload,
+  stopDownload,
+  type MediaView,
+} from "./useMedia.ts";
 
 /** Radius of the progress ring in its 48×48 viewBox. */
 const RING_RADIUS = 20;
@@ -24,16 +25,7 @@ function cancel(view: MediaView) {
   if (view.transfer?.direction === "up" || view.uploading) {
     run(() => cancelUpload(view.chatId, view.message.id));
   } else {
-    cancelDownload(view.item.id);
-  }
-}
-
-/** Retries the failed upload or download. */
-function retry(view: MediaView) {
-  if (view.transfer?.direction === "up") {
-    run(() => retryUpload(view.chatId, view.message.id));
-  } else {
-    startDownload(view);
+    stopDownload(view.item.id);
   }
 }
 
@@ -88,21 +80,24 @@ export function ProgressRing({ view }: { view: MediaView }) {
   );
 }
 
-/** The failure of an upload or download with its reason and Retry. */
+/**
+ * The failure of a download with its reason and Retry. A failed upload
+ * marks its message failed, so the message's own bar offers Retry and
+ * Delete for it.
+ */
 export function TransferFailure({ view }: { view: MediaView }) {
   const transfer = view.transfer;
-  if (transfer?.state !== "failed") return null;
-  const up = transfer.direction === "up";
-  const reason =
-    transfer.error ?? (up ? "The upload failed." : "The download failed.");
+  if (transfer?.state !== "failed" || transfer.direction !== "down") {
+    return null;
+  }
   return (
     <div class="media-failure" role="alert">
-      <span>{reason}</span>
+      <span>{transfer.error ?? "The download failed."}</span>
       <button
         type="button"
         class="link-button"
-        aria-label={up ? "Retry upload" : "Retry download"}
-        onClick={() => retry(view)}
+        aria-label="Retry download"
+        onClick={() => startDownload(view)}
       >
         <Icon name="retry" /> Retry
       </button>

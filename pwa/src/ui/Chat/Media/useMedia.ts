@@ -1,6 +1,7 @@
 import { useEffect, useMemo } from "preact/hooks";
 import type { MessageRow } from "../../../data/index.ts";
 import {
+  cancelDownload,
   downloadMedia,
   mediaUrl,
   transferOf,
@@ -14,6 +15,12 @@ import { isMe } from "../../common/names.tsx";
  * bytes. Bigger files and other kinds wait for a tap, as in WhatsApp.
  */
 export const AUTO_DOWNLOAD_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Files whose download the person cancelled while the page lives, so that
+ * auto-download does not start them again at once.
+ */
+const cancelledDownloads = new Set<string>();
 
 /** State of a message's file, as its bubble shows it. */
 export interface MediaView {
@@ -58,7 +65,8 @@ export function useAutoDownload(view: MediaView) {
     item.size <= AUTO_DOWNLOAD_BYTES &&
     url === null &&
     transfer === undefined &&
-    !uploading;
+    !uploading &&
+    !cancelledDownloads.has(item.id);
   useEffect(() => {
     if (needed) startDownload(view);
   }, [needed]);
@@ -66,6 +74,7 @@ export function useAutoDownload(view: MediaView) {
 
 /** Starts a download whose progress and failure show through transferOf. */
 export function startDownload(view: MediaView) {
+  cancelledDownloads.delete(view.item.id);
   downloadMedia(view.chatId, view.item).catch((error: unknown) => {
     console.warn(
       JSON.stringify({
@@ -77,6 +86,12 @@ export function startDownload(view: MediaView) {
       }),
     );
   });
+}
+
+/** Cancels a running download and keeps auto-download from restarting it. */
+export function stopDownload(mediaId: string) {
+  cancelledDownloads.add(mediaId);
+  cancelDownload(mediaId);
 }
 
 /** True while an upload or download of the file runs or waits. */
