@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import type { Route } from "@playwright/test";
 import {
+  chooseAction,
   directPair,
   expect,
   messageLog,
@@ -152,6 +153,10 @@ test("voice note plays on the other side", async ({ newPerson }) => {
   await expect(
     ben.page.getByRole("button", { name: "Pause voice note" }),
   ).toBeVisible();
+  await ben.page.getByRole("button", { name: "Playback speed 1×" }).click();
+  await expect(
+    ben.page.getByRole("button", { name: "Playback speed 1.5×" }),
+  ).toBeVisible();
   const audio = ben.page.locator("article audio");
   await expect
     .poll(() => audio.evaluate((element: HTMLAudioElement) => element.duration))
@@ -161,6 +166,9 @@ test("voice note plays on the other side", async ({ newPerson }) => {
       audio.evaluate((element: HTMLAudioElement) => element.currentTime),
     )
     .toBeGreaterThan(0.5);
+  expect(
+    await audio.evaluate((element: HTMLAudioElement) => element.playbackRate),
+  ).toBe(1.5);
 });
 
 test("downloaded photo shows offline", async ({ newPerson }) => {
@@ -243,9 +251,9 @@ test("empty file of unknown type is sent", async ({ newPerson }) => {
   ]);
   const received = messageWith(ben.page, name);
   await expect(received).toContainText("0 B");
-  await received.getByRole("button", { name: `Download ${name}` }).click();
+  // Save in the message's menu downloads the file first.
   const downloading = ben.page.waitForEvent("download");
-  await received.getByRole("button", { name: `Save ${name}` }).click();
+  await chooseAction(ben.page, received, "Save");
   const download = await downloading;
   expect(download.suggestedFilename()).toBe(name);
   expect((await downloadedBytes(download)).length).toBe(0);
@@ -277,6 +285,22 @@ test("viewer steps through photos", async ({ newPerson }) => {
   await expect(viewer.getByRole("button", { name: "Next" })).toBeDisabled();
   await viewer.getByRole("button", { name: "Previous" }).click();
   await expect(viewer).toContainText("1 of 2");
+
+  // A swipe to the left shows the next photo, one to the right the one
+  // before.
+  const box = await fullImage(viewer).boundingBox();
+  if (box === null) throw new Error("the photo in the viewer has no box");
+  const middle = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+  for (const [offset, expected] of [
+    [-150, "2 of 2"],
+    [150, "1 of 2"],
+  ] as const) {
+    await ben.page.mouse.move(middle.x, middle.y);
+    await ben.page.mouse.down();
+    await ben.page.mouse.move(middle.x + offset, middle.y, { steps: 5 });
+    await ben.page.mouse.up();
+    await expect(viewer).toContainText(expected);
+  }
 
   const downloading = ben.page.waitForEvent("download");
   await viewer.getByRole("button", { name: "Save" }).click();
@@ -313,11 +337,23 @@ test("paste and drop open the attachment sheet", async ({ newPerson }) => {
   await expect(sheet).toContainText("pasted.txt");
   await expect(sheet).toContainText("dropped.txt");
 
+  const chooser = ana.page.waitForEvent("filechooser");
+  await sheet.getByRole("button", { name: "Add files" }).click();
+  await (
+    await chooser
+  ).setFiles({
+    name: "added.txt",
+    mimeType: "text/plain",
+    buffer: Buffer.from("added"),
+  });
+  await expect(sheet.getByRole("listitem")).toHaveCount(3);
+
   await sheet.getByRole("button", { name: "Remove pasted.txt" }).click();
-  await expect(sheet.getByRole("listitem")).toHaveCount(1);
+  await expect(sheet.getByRole("listitem")).toHaveCount(2);
   await sheet.getByRole("button", { name: "Send", exact: true }).click();
   await expect(sheet).toHaveCount(0);
   await expect(messageWith(ben.page, "dropped.txt")).toBeVisible();
+  await expect(messageWith(ben.page, "added.txt")).toBeVisible();
   await expect(messageWith(ana.page, "dropped.txt")).toBeVisible();
   await expect(messageWith(ana.page, "pasted.txt")).toHaveCount(0);
 });

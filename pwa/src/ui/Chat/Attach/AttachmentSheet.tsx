@@ -1,4 +1,4 @@
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { MAX_MEDIA_BYTES } from "../../../../../protocol/index.ts";
 import { sendMedia, type OutgoingFile } from "../../../media/index.ts";
 import { describeFile, type FileDescription } from "../../../media/preview.ts";
@@ -7,6 +7,7 @@ import { Icon, type IconName } from "../../common/Icon.tsx";
 import { errorMessage } from "../../common/notice.tsx";
 import { formatBytes } from "../../format.ts";
 import { useChatState } from "../chatState.ts";
+import { addAttachments } from "./AttachMenu.tsx";
 import "./Attach.css";
 
 let nextAttachmentId = 0;
@@ -128,6 +129,9 @@ export function AttachmentSheet(props: {
         {error}
       </p>
       <div class="dialog__actions">
+        <AddFilesButton
+          onAdd={(added) => addAttachments(state.attachments, added)}
+        />
         <button type="button" class="button button--secondary" onClick={close}>
           Cancel
         </button>
@@ -141,6 +145,33 @@ export function AttachmentSheet(props: {
         </button>
       </div>
     </Dialog>
+  );
+}
+
+/** A button that picks more files of any type into the open sheet. */
+function AddFilesButton({ onAdd }: { onAdd: (files: File[]) => void }) {
+  const input = useRef<HTMLInputElement>(null);
+  return (
+    <>
+      <button
+        type="button"
+        class="button button--secondary attach-sheet__add"
+        onClick={() => input.current?.click()}
+      >
+        Add files
+      </button>
+      <input
+        ref={input}
+        type="file"
+        multiple
+        hidden
+        onChange={(event) => {
+          const files = Array.from(event.currentTarget.files ?? []);
+          event.currentTarget.value = "";
+          if (files.length > 0) onAdd(files);
+        }}
+      />
+    </>
   );
 }
 

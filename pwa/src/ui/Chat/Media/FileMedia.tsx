@@ -61,14 +61,16 @@ function FileActions({ view, name }: { view: MediaView; name: string }) {
       >
         Open
       </a>
-      <button
-        type="button"
-        class="link-button"
-        aria-label={`Save ${name}`}
-        onClick={() => run(() => saveMedia(view.chatId, view.item))}
-      >
-        Save
-      </button>
+      {!view.uploading && (
+        <button
+          type="button"
+          class="link-button"
+          aria-label={`Save ${name}`}
+          onClick={() => run(() => saveMedia(view.chatId, view.item))}
+        >
+          Save
+        </button>
+      )}
     </div>
   );
 }

@@ -4,11 +4,14 @@ import { Icon } from "../../common/Icon.tsx";
 import { formatDuration } from "../../format.ts";
 import { DownloadButton, ProgressRing, TransferFailure } from "./Progress.tsx";
 import { useAutoDownload, type MediaView } from "./useMedia.ts";
+import "../Voice/Voice.css";
 
 /** Bars drawn for a voice note that carries no waveform. */
 const FLAT_BARS = 32;
 /** Seconds an arrow key moves the playback position. */
 const SEEK_STEP = 5;
+/** Playback rates that the speed button steps through, as in WhatsApp. */
+const RATES = [1, 1.5, 2];
 
 /**
  * A voice note: play and pause, its waveform coloured as it plays (a click
@@ -20,6 +23,7 @@ export function VoiceNote({ view }: { view: MediaView }) {
   const audio = useRef<HTMLAudioElement>(null);
   const [playing, setPlaying] = useState(false);
   const [position, setPosition] = useState(0);
+  const [rate, setRate] = useState(1);
   const levels = useMemo(
     () => decodeWaveform(view.item.waveform),
     [view.item.waveform],
@@ -34,6 +38,11 @@ export function VoiceNote({ view }: { view: MediaView }) {
     if (element === null) return;
     if (element.paused) void element.play().catch(() => setPlaying(false));
     else element.pause();
+  };
+  const nextRate = () => {
+    const next = RATES[(RATES.indexOf(rate) + 1) % RATES.length] ?? 1;
+    setRate(next);
+    if (audio.current !== null) audio.current.playbackRate = next;
   };
   const seek = (seconds: number) => {
     const element = audio.current;
@@ -88,6 +97,17 @@ export function VoiceNote({ view }: { view: MediaView }) {
           {formatDuration(playing || position > 0 ? position : duration)}
         </span>
       </div>
+      {view.url !== null && (
+        <button
+          type="button"
+          class="voice__rate"
+          aria-label={`Playback speed ${rate}×`}
+          title="Playback speed"
+          onClick={nextRate}
+        >
+          {rate}×
+        </button>
+      )}
       <DownloadButton view={view} label="Download voice note" />
       <ProgressRing view={view} />
       <TransferFailure view={view} />
@@ -96,7 +116,10 @@ export function VoiceNote({ view }: { view: MediaView }) {
           ref={audio}
           src={view.url}
           preload="metadata"
-          onPlay={() => setPlaying(true)}
+          onPlay={(event) => {
+            event.currentTarget.playbackRate = rate;
+            setPlaying(true);
+          }}
           onPause={() => setPlaying(false)}
           onEnded={() => {
             setPlaying(false);

@@ -87,12 +87,19 @@ export function Viewer({ chatId }: { chatId: string }) {
           class="icon-button"
           aria-label="Save"
           title="Save"
+          disabled={message.seq === null}
           onClick={() => run(() => saveMedia(chatId, item))}
         >
           <Icon name="download" />
         </button>
       </header>
-      <Slide key={message.id} chatId={chatId} message={message} item={item} />
+      <Slide
+        key={message.id}
+        chatId={chatId}
+        message={message}
+        item={item}
+        onSwipe={step}
+      />
       <button
         type="button"
         class="icon-button viewer__step viewer__step--previous"
@@ -120,18 +127,47 @@ export function Viewer({ chatId }: { chatId: string }) {
   );
 }
 
+/** Horizontal distance, in CSS pixels, from which a drag steps the viewer. */
+const SWIPE_PX = 60;
+
 function Slide(props: {
   chatId: string;
   message: MessageRow;
   item: MediaItem;
+  /** Steps by -1 (previous) or 1 (next) after a horizontal swipe. */
+  onSwipe: (offset: number) => void;
 }) {
   const view = useMediaView(props.chatId, props.message, props.item);
+  const swipeStart = useRef<number | null>(null);
   useDownloadOnOpen(view);
   const { item, url } = view;
+  const onPointerUp = (event: PointerEvent) => {
+    const start = swipeStart.current;
+    swipeStart.current = null;
+    if (start === null) return;
+    const distance = event.clientX - start;
+    // A swipe to the right shows the previous photo, as in a gallery.
+    if (distance > SWIPE_PX) props.onSwipe(-1);
+    else if (distance < -SWIPE_PX) props.onSwipe(1);
+  };
   return (
-    <div class="viewer__stage">
+    <div
+      class="viewer__stage"
+      onPointerDown={(event) => {
+        // A video's own controls take drags for seeking.
+        const onVideo = event.target instanceof HTMLVideoElement;
+        swipeStart.current = onVideo ? null : event.clientX;
+      }}
+      onPointerUp={onPointerUp}
+      onPointerCancel={() => (swipeStart.current = null)}
+    >
       {url === null && item.preview !== undefined && (
-        <img class="viewer__preview" src={item.preview} alt="" />
+        <img
+          class="viewer__preview"
+          src={item.preview}
+          alt=""
+          draggable={false}
+        />
       )}
       {url !== null && item.kind === "video" && (
         <video
@@ -144,7 +180,8 @@ function Slide(props: {
         />
       )}
       {url !== null && item.kind !== "video" && (
-        <img class="viewer__media" src={url} alt="Photo" />
+        // A native image drag would cancel the pointer events of a swipe.
+        <img class="viewer__media" src={url} alt="Photo" draggable={false} />
       )}
       <div class="viewer__progress">
         <ProgressRing view={view} />
