@@ -119,3 +119,25 @@ export const UploadState = z.object({
   complete: z.boolean(),
 });
 export type UploadState = z.infer<typeof UploadState>;
+
+// Client names shared by the page and its service worker. They live here
+// rather than in the app so that the uploader, loaded on demand, reaches
+// them without importing the data layer.
+
+/**
+ * Cache Storage cache in which the page and its service worker keep
+ * decrypted media, one Response per file under `mediaPath(mediaId)`, with
+ * Content-Type and Content-Length.
+ */
+export const MEDIA_CACHE = "media-v1";
+
+/** Same-origin path of a decrypted file, served by the service worker. */
+export function mediaPath(mediaId: string): string {
+  return `/media/${mediaId}`;
+}
+
+/**
+ * BroadcastChannel on which the tab that uploads posts the progress of
+ * each upload, so that every tab of the app, itself included, shows it.
+ */
+export const MEDIA_TRANSFER_CHANNEL = "messenger.media.v1";

@@ -1,7 +1,11 @@
-import { cipherSize, MEDIA_CIPHER_CHUNK_BYTES } from "../../protocol/media.ts";
+import {
+  cipherSize,
+  MEDIA_CACHE,
+  MEDIA_CIPHER_CHUNK_BYTES,
+  mediaPath,
+} from "../../protocol/index.ts";
 import { db } from "../src/data/db.ts";
 import { log } from "../src/data/log.ts";
-import { MEDIA_CACHE, mediaPath } from "../src/media/cache.ts";
 import { contentDisposition } from "../src/media/content-disposition.ts";
 import {
   chunkRange,
@@ -92,13 +96,14 @@ function unsatisfiable(size: number): Response {
   });
 }
 
-/** Answers GET /media/<mediaId>. */
+/** Serves GET /media/<mediaId>. */
 export async function serveMedia(
   request: Request,
   mediaId: string,
 ): Promise<Response> {
   const url = new URL(request.url);
   const row = await db.mediaFiles.get(mediaId);
+
   const cached = await caches
     .open(MEDIA_CACHE)
     .then((cache) => cache.match(mediaPath(mediaId)));
@@ -113,6 +118,7 @@ export async function serveMedia(
     const body = range === null ? blob : blob.slice(range.start, range.end + 1);
     return rangeResponse(body, baseHeaders(item, url), range, blob.size);
   }
+
   if (row === undefined) {
     return new Response("This file is not on this device.", { status: 404 });
   }
@@ -120,17 +126,17 @@ export async function serveMedia(
   const range = parseRange(request.headers.get("Range"), item.size);
   if (range === "unsatisfiable") return unsatisfiable(item.size);
   const cipher = await importFileSecret(item);
-  const wanted = range ?? { start: 0, end: Math.max(0, item.size - 1) };
+  const requested = range ?? { start: 0, end: Math.max(0, item.size - 1) };
   const source = `/api/chats/${chatId}/media/${mediaId}`;
   const body =
     item.size === 0
       ? null
-      : decryptedStream(source, cipher, item.size, wanted, request.signal);
+      : decryptedStream(source, cipher, item.size, requested, request.signal);
   return rangeResponse(body, baseHeaders(item, url), range, item.size);
 }
 
 /**
- * A stream of the plaintext bytes `wanted` of a file, fetched and
+ * Returns a stream of the plaintext bytes `range` of a file, fetched and
  * decrypted CHUNKS_PER_FETCH chunks at a time as the reader pulls, so a
  * player that stops reading stops the downloads.
  */
@@ -138,17 +144,17 @@ function decryptedStream(
   source: string,
   cipher: FileCipher,
   plainBytes: number,
-  wanted: ByteRange,
+  range: ByteRange,
   signal: AbortSignal,
 ): ReadableStream<Uint8Array> {
-  let position = wanted.start;
+  let position = range.start;
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
-      if (position > wanted.end) {
+      if (position > range.end) {
         controller.close();
         return;
       }
-      const window = chunkRange(plainBytes, position, wanted.end);
+      const window = chunkRange(plainBytes, position, range.end);
       const lastChunk = Math.min(
         window.lastChunk,
         window.firstChunk + CHUNKS_PER_FETCH - 1,
@@ -162,7 +168,7 @@ function decryptedStream(
         signal,
       );
       const from = position - window.plainStart;
-      const to = Math.min(plain.length, wanted.end - window.plainStart + 1);
+      const to = Math.min(plain.length, range.end - window.plainStart + 1);
       controller.enqueue(plain.subarray(from, to));
       position = window.plainStart + to;
     },

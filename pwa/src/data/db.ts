@@ -169,15 +169,15 @@ export interface KeyChangeNoticeRow {
 }
 
 /**
- * A file this device knows of, by media id: its chat and MediaItem, which
- * the service worker reads to stream and decrypt the file. `cachedBytes`
+ * A file of a message on this device, by media id: its chat and MediaItem,
+ * which the service worker reads to stream and decrypt the file. `cachedBytes`
  * is the size of the decrypted copy in the media cache (Cache Storage),
  * or null while there is none.
  */
 export interface MediaFileRow {
   id: string;
   chatId: string;
-  /** The message that carries it, null when the page did not say. */
+  /** The message that carries it, null when unknown. */
   messageId: string | null;
   item: MediaItem;
   cachedBytes: number | null;

@@ -1,10 +1,14 @@
 import type { ClientFrame, ErrorBody } from "../../../protocol/index.ts";
+import type { UploadHost } from "../media/upload.ts";
+import { apiRequest } from "./api.ts";
 import { requestOutboxSync } from "./background-sync.ts";
+import { encodeMessage } from "./codec.ts";
 import { db, PENDING_ORDER_BASE, type OutboxEntry } from "./db.ts";
 import { refold } from "./fold.ts";
 import { log } from "./log.ts";
 import { encryptAhead, encryptForSend, type SendBody } from "./encryption.ts";
 import { advanceCursor } from "./store.ts";
+import { ApiFailure } from "./types.ts";
 import { isLinked, sendFrame } from "./wire.ts";
 
 /**
@@ -181,11 +185,25 @@ function wakeUploads(): void {
         .count();
       if (queued === 0) return;
       const { runUploads } = await import("../media/upload.ts");
-      await runUploads();
+      await runUploads(uploadHost());
     } catch (error) {
       log("uploads_wake_failed", { error: String(error) });
     }
   })();
+}
+
+/** Returns the data layer as the uploader uses it; it imports none of it. */
+export function uploadHost(): UploadHost {
+  return {
+    db,
+    log,
+    enqueue,
+    pumpOutbox,
+    retryDelay,
+    encodeMessage,
+    apiRequest,
+    ApiFailure,
+  };
 }
 
 /**

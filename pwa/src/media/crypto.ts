@@ -6,7 +6,7 @@ import {
   MEDIA_CIPHER_CHUNK_BYTES,
   MEDIA_PART_BYTES,
   partCount,
-} from "../../../protocol/media.ts";
+} from "../../../protocol/index.ts";
 import { fromBase64url, toBase64url } from "../crypto/encoding.ts";
 
 /**
@@ -252,7 +252,7 @@ export async function partDigest(bytes: Uint8Array<ArrayBuffer>) {
 }
 
 /**
- * The file hash of a MediaItem: SHA-256 over the concatenated SHA-256
+ * Computes the file hash of a MediaItem: SHA-256 over the concatenated SHA-256
  * digests of the ciphertext's upload parts, in part order, base64url.
  * Hashing digests, not the whole ciphertext, lets an interrupted upload
  * resume from stored part digests without reading the sent parts again.

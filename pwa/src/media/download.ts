@@ -3,7 +3,7 @@ import { failureOf } from "../data/api.ts";
 import { db } from "../data/db.ts";
 import { log } from "../data/log.ts";
 import { ApiFailure } from "../data/types.ts";
-import { storeCachedFile } from "./cached-files.ts";
+import { storeCachedFile } from "./file-cache.ts";
 import {
   CHUNKS_PER_PART,
   decryptChunks,
@@ -41,6 +41,7 @@ export async function fetchFile(
 ): Promise<Blob> {
   const cipher = await importFileSecret(item);
   const response = await request(chatId, item.id, options);
+
   const expected = cipherSize(item.size);
   const reader = response.body!.getReader();
   const pieces: BlobPart[] = [];
@@ -49,6 +50,9 @@ export async function fetchFile(
   let buffer = new Uint8Array(partBytes(expected, part));
   let filled = 0;
   let received = 0;
+
+  // Ciphertext collects into one upload part at a time, because the hash
+  // covers the digests of the parts.
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
@@ -73,6 +77,7 @@ export async function fetchFile(
     }
     options.progress(Math.round((received / expected) * item.size));
   }
+
   if (received < expected) {
     throw new MediaIntegrityError(
       `The file ended after ${received} of ${expected} bytes.`,
@@ -171,6 +176,7 @@ async function download(chatId: string, item: MediaItem, signal: AbortSignal) {
       state: "running",
     });
   report(0);
+
   let file: Blob;
   try {
     file = await fetchFile(chatId, item, {
@@ -194,7 +200,8 @@ async function download(chatId: string, item: MediaItem, signal: AbortSignal) {
     });
     throw new Error(reason, { cause: error });
   }
-  const cached = await storeCachedFile(item.id, file, item.mime);
+
+  const cached = await cacheFile(item.id, file, item.mime);
   if (!cached) uncached.set(item.id, file);
   await db.mediaFiles.put({
     id: item.id,
@@ -209,6 +216,16 @@ async function download(chatId: string, item: MediaItem, signal: AbortSignal) {
     total,
     state: "done",
   });
+}
+
+/** Stores a decrypted file; false when Cache Storage is missing or full. */
+async function cacheFile(mediaId: string, file: Blob, mime: string) {
+  try {
+    return await storeCachedFile(mediaId, file, mime);
+  } catch (error) {
+    log("media_cache_put_failed", { mediaId, error: String(error) });
+    return false;
+  }
 }
 
 function downloadError(error: unknown): string {

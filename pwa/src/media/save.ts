@@ -1,4 +1,4 @@
-import { readCachedFile } from "./cached-files.ts";
+import { readCachedFile } from "./file-cache.ts";
 import { downloadMedia, uncachedFile } from "./download.ts";
 import type { MediaItem } from "./types.ts";
 

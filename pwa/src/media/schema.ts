@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { MAX_MEDIA_BYTES } from "../../../protocol/media.ts";
+import { MAX_MEDIA_BYTES, mediaId } from "../../../protocol/media.ts";
 import type { MediaItem } from "./types.ts";
 
 /**
@@ -12,15 +12,15 @@ import type { MediaItem } from "./types.ts";
 /** 32 bytes in base64url without padding. */
 const bytes32 = z.string().regex(/^[A-Za-z0-9_-]{43}$/);
 
-/** Longest preview data URL accepted: a 64 px JPEG is far smaller. */
+/** Maximum length of a preview data URL; a 64 px JPEG is far smaller. */
 export const MAX_PREVIEW_CHARS = 16 * 1024;
-/** Longest file name accepted, in UTF-16 code units. */
+/** Maximum length of a file name, in UTF-16 code units. */
 export const MAX_MEDIA_NAME_CHARS = 255;
 
 const dimension = z.number().int().min(1).max(100_000);
 
 export const MediaItemSchema = z.object({
-  id: z.string().regex(/^[A-Za-z0-9_-]{22}$/),
+  id: mediaId,
   kind: z.enum(["image", "video", "voice", "audio", "file"]),
   mime: z.string().max(255),
   name: z.string().max(MAX_MEDIA_NAME_CHARS),

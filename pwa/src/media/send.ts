@@ -2,6 +2,7 @@ import { v7 as uuidv7 } from "uuid";
 import { MAX_TEXT_BYTES, utf8Length } from "../../../protocol/index.ts";
 import { MAX_MEDIA_BYTES } from "../../../protocol/media.ts";
 import { toBase64url } from "../crypto/encoding.ts";
+import { apiRequest } from "../data/api.ts";
 import { encodeMessage } from "../data/codec.ts";
 import { db, PENDING_ORDER_BASE, type UploadRow } from "../data/db.ts";
 import { log } from "../data/log.ts";
@@ -13,8 +14,7 @@ import { newFileSecret } from "./crypto.ts";
 import { MediaItemSchema } from "./schema.ts";
 import { setTransfer } from "./transfers.ts";
 import type { MediaItem } from "./types.ts";
-import { browserTransport } from "./upload-http.ts";
-import { abortUpload, deleteOnServer } from "./upload.ts";
+import { abortUpload } from "./upload.ts";
 
 /** A file the person chose, with what the UI measured of it. */
 export interface OutgoingFile {
@@ -57,7 +57,7 @@ function checkFile(file: OutgoingFile): void {
   }
 }
 
-/** A random id in the form of a media id, until the server assigns one. */
+/** Returns a random id in the form of a media id, used until the server assigns one. */
 function localMediaId(): string {
   return toBase64url(crypto.getRandomValues(new Uint8Array(16)));
 }
@@ -209,7 +209,17 @@ export async function cancelUpload(
   log("upload_cancel_requested", { chatId, messageId });
   if (cancelled.localId !== null) setTransfer(cancelled.localId, undefined);
   if (cancelled.mediaId !== null) {
-    await deleteOnServer(browserTransport, chatId, cancelled.mediaId);
+    await deleteUpload(chatId, cancelled.mediaId);
+  }
+}
+
+/** Deletes an upload on the server; a failure leaves it to expire. */
+async function deleteUpload(chatId: string, mediaId: string): Promise<void> {
+  try {
+    await apiRequest("DELETE", `/chats/${chatId}/media/${mediaId}`, null);
+  } catch (error) {
+    // The server deletes uploads never attached after a day anyway.
+    log("upload_delete_failed", { chatId, mediaId, error: String(error) });
   }
 }
 

@@ -1,5 +1,6 @@
 import { signal, type ReadonlySignal, type Signal } from "@preact/signals";
 import { z } from "zod";
+import { MEDIA_TRANSFER_CHANNEL } from "../../../protocol/index.ts";
 
 /**
  * Progress of uploads and downloads, one signal per media id. Uploads run
@@ -17,11 +18,9 @@ export interface Transfer {
   total: number;
   /** `waiting`: offline or paused before a retry. */
   state: "running" | "waiting" | "failed" | "done";
-  /** Why it failed, as a sentence for the person. */
+  /** The reason of a failure, as a sentence for the person. */
   error?: string;
 }
-
-const CHANNEL_NAME = "messenger.media.v1";
 
 const TransferMessage = z.object({
   mediaId: z.string().max(64),
@@ -52,7 +51,7 @@ function openChannel(): BroadcastChannel | null {
   if (channel !== null || typeof BroadcastChannel === "undefined") {
     return channel;
   }
-  channel = new BroadcastChannel(CHANNEL_NAME);
+  channel = new BroadcastChannel(MEDIA_TRANSFER_CHANNEL);
   channel.onmessage = (event: MessageEvent) => {
     const parsed = TransferMessage.safeParse(event.data);
     if (!parsed.success) return;
@@ -76,7 +75,7 @@ export function setTransfer(mediaId: string, transfer: Transfer | undefined) {
   openChannel()?.postMessage({ mediaId, transfer: transfer ?? null });
 }
 
-/** Returns the progress of `mediaId` as this tab knows it. */
+/** Returns the progress of `mediaId` in this tab. */
 export function currentTransfer(mediaId: string): Transfer | undefined {
   return transfers.get(mediaId)?.value;
 }

@@ -1,7 +1,7 @@
 import type { z } from "zod";
 import { ErrorBody } from "../../../protocol/index.ts";
-import { apiRequest } from "../data/api.ts";
-import { ApiFailure } from "../data/types.ts";
+import type { apiRequest } from "../data/api.ts";
+import type { ApiFailure } from "../data/types.ts";
 
 /**
  * The HTTP side of uploads, behind an interface so that tests run the
@@ -31,25 +31,27 @@ export interface UploadTransport {
 
 const UNREACHABLE = "Cannot reach the server. Check your connection.";
 
-/** The transport of the browser: fetch, and XHR for upload progress. */
-export const browserTransport: UploadTransport = {
-  request: (method, path, schema, body, signal) =>
-    apiRequest(method, path, schema, body, { signal }),
-  putPart: (path, bytes, progress, signal) =>
-    typeof XMLHttpRequest === "undefined"
-      ? putWithFetch(path, bytes, progress, signal)
-      : putWithXhr(path, bytes, progress, signal),
-};
-
-async function putWithFetch(
-  path: string,
-  bytes: Uint8Array<ArrayBuffer>,
-  progress: (sent: number) => void,
-  signal: AbortSignal,
-): Promise<void> {
-  const body = new Blob([bytes], { type: "application/octet-stream" });
-  await apiRequest("PUT", path, null, body, { signal });
-  progress(bytes.length);
+/**
+ * Returns the browser's transport: JSON requests through `request` (the
+ * data layer's apiRequest), and parts with XMLHttpRequest, for upload
+ * progress, or fetch where there is none.
+ */
+export function browserTransport(
+  request: typeof apiRequest,
+  Failure: typeof ApiFailure,
+): UploadTransport {
+  return {
+    request: (method, path, schema, body, signal) =>
+      request(method, path, schema, body, { signal }),
+    putPart: async (path, bytes, progress, signal) => {
+      if (typeof XMLHttpRequest !== "undefined") {
+        return putWithXhr(Failure, path, bytes, progress, signal);
+      }
+      const body = new Blob([bytes], { type: "application/octet-stream" });
+      await request("PUT", path, null, body, { signal });
+      progress(bytes.length);
+    },
+  };
 }
 
 /**
@@ -58,6 +60,7 @@ async function putWithFetch(
  * progress events).
  */
 function putWithXhr(
+  Failure: typeof ApiFailure,
   path: string,
   bytes: Uint8Array<ArrayBuffer>,
   progress: (sent: number) => void,
@@ -74,10 +77,10 @@ function putWithXhr(
         progress(bytes.length);
         resolve();
       } else {
-        reject(failureOfXhr(xhr));
+        reject(failureOfXhr(Failure, xhr));
       }
     };
-    xhr.onerror = () => reject(new ApiFailure("internal", UNREACHABLE, 0));
+    xhr.onerror = () => reject(new Failure("internal", UNREACHABLE, 0));
     xhr.onabort = () =>
       reject(new DOMException("The upload was aborted", "AbortError"));
     signal.addEventListener("abort", () => xhr.abort(), { once: true });
@@ -89,7 +92,10 @@ function putWithXhr(
   });
 }
 
-function failureOfXhr(xhr: XMLHttpRequest): ApiFailure {
+function failureOfXhr(
+  Failure: typeof ApiFailure,
+  xhr: XMLHttpRequest,
+): ApiFailure {
   let body: unknown = null;
   try {
     body = JSON.parse(xhr.responseText);
@@ -101,9 +107,9 @@ function failureOfXhr(xhr: XMLHttpRequest): ApiFailure {
   );
   if (parsed.success) {
     const { code, message, field, retryAfter } = parsed.data;
-    return new ApiFailure(code, message, xhr.status, field, retryAfter);
+    return new Failure(code, message, xhr.status, field, retryAfter);
   }
-  return new ApiFailure(
+  return new Failure(
     xhr.status === 401 ? "unauthenticated" : "internal",
     `The server replied with status ${xhr.status}. Try again later.`,
     xhr.status,

@@ -1,27 +1,25 @@
 import {
   cipherSize,
+  MEDIA_TRANSFER_CHANNEL,
   partBytes,
   partCount,
   UploadState,
-} from "../../../protocol/media.ts";
+} from "../../../protocol/index.ts";
 import { fromBase64url, toBase64url } from "../crypto/encoding.ts";
-import { encodeMessage } from "../data/codec.ts";
-import { db, type UploadRow } from "../data/db.ts";
-import { log } from "../data/log.ts";
-import { enqueue, pumpOutbox, retryDelay } from "../data/outbox.ts";
-// From the data layer's public module, not types.ts: a chunk loaded on
-// demand that imports only part of the data layer makes the bundler split
-// that part off the first screen's chunk, which costs the first screen
-// about 0.8 KB of gzip.
-import { ApiFailure } from "../data/index.ts";
-import { storeCachedFile } from "./cached-files.ts";
+import type { apiRequest } from "../data/api.ts";
+import type { encodeMessage } from "../data/codec.ts";
+import type { MessengerDb, UploadRow } from "../data/db.ts";
+import type { log } from "../data/log.ts";
+import type { enqueue, pumpOutbox, retryDelay } from "../data/outbox.ts";
+import type { ApiFailure } from "../data/types.ts";
 import {
   encryptPart,
   fileHash,
   importFileSecret,
   partDigest,
 } from "./crypto.ts";
-import { currentTransfer, setTransfer } from "./transfers.ts";
+import { storeCachedFile } from "./file-cache.ts";
+import type { Transfer } from "./transfers.ts";
 import { browserTransport, type UploadTransport } from "./upload-http.ts";
 
 /**
@@ -31,21 +29,36 @@ import { browserTransport, type UploadTransport } from "./upload-http.ts";
  * completed, and then its message is queued in the outbox with the file's
  * key and hash. Before each part the server is asked which parts it has,
  * so a reload or a lost connection resends only the missing ones.
+ *
+ * The outbox loads this module on demand and hands it the data layer as
+ * an UploadHost. It imports no module of the data layer itself. A chunk
+ * loaded on demand that shares modules with the first screen makes the
+ * bundler split the first screen's chunks, and that costs the first
+ * screen about half a kilobyte of gzip.
  */
 
-export interface UploaderOptions {
-  transport: UploadTransport;
-  /** Resolves after `ms`, or earlier when the network comes back. */
-  wait(ms: number, signal: AbortSignal): Promise<void>;
+/** The parts of the data layer that the uploader uses. */
+export interface UploadHost {
+  db: MessengerDb;
+  log: typeof log;
+  enqueue: typeof enqueue;
+  pumpOutbox: typeof pumpOutbox;
+  retryDelay: typeof retryDelay;
+  encodeMessage: typeof encodeMessage;
+  apiRequest: typeof apiRequest;
+  ApiFailure: typeof ApiFailure;
+  /** Replaces the HTTP transport built from `apiRequest`, for tests. */
+  transport?: UploadTransport;
 }
 
 /** Server errors (5xx) in a row after which an upload is marked failed. */
 const MAX_SERVER_ATTEMPTS = 5;
-
-const defaultOptions: UploaderOptions = {
-  transport: browserTransport,
-  wait: waitOrOnline,
-};
+/**
+ * Longest `retryAfter` of a rate limit that the uploader waits out. A
+ * longer one (the hourly and daily upload limits) fails the upload with
+ * the server's message, which states when to try again.
+ */
+const MAX_RATE_LIMIT_WAIT_S = 60;
 
 /** Aborts the running upload of a message, for a cancel in this tab. */
 const running = new Map<string, AbortController>();
@@ -57,11 +70,11 @@ let again = false;
  * it runs make it look for new uploads once more. Never rejects. Across
  * tabs a Web Lock lets only one tab upload at a time.
  */
-export function runUploads(options = defaultOptions): Promise<void> {
+export function runUploads(host: UploadHost): Promise<void> {
   again = true;
-  loop ??= withUploadLock(() => uploadAll(options)).finally(() => {
+  loop ??= withUploadLock(() => uploadAll(host)).finally(() => {
     loop = null;
-    if (again) void runUploads(options);
+    if (again) void runUploads(host);
   });
   return loop;
 }
@@ -72,17 +85,17 @@ async function withUploadLock(run: () => Promise<void>): Promise<void> {
   await locks.request("messenger.media.uploads", run);
 }
 
-async function uploadAll(options: UploaderOptions): Promise<void> {
+async function uploadAll(host: UploadHost): Promise<void> {
   while (again) {
     again = false;
     try {
       // Message ids are UUIDv7, so key order is the order of sending.
-      const queued = await db.uploads
+      const queued = await host.db.uploads
         .filter((row) => row.state === "queued")
         .toArray();
-      for (const row of queued) await uploadOne(row, options);
+      for (const row of queued) await uploadOne(row, host);
     } catch (error) {
-      log("upload_loop_failed", { error: String(error) });
+      host.log("upload_loop_failed", { error: String(error) });
     }
   }
 }
@@ -92,29 +105,48 @@ export function abortUpload(messageId: string): void {
   running.get(messageId)?.abort();
 }
 
+let channel: BroadcastChannel | null = null;
+/** Bytes of each upload sent so far, shown again while it waits. */
+const loaded = new Map<string, number>();
+
+/**
+ * Posts the progress of an upload on the transfer channel, which every
+ * tab's transfers.ts reads, this tab's included.
+ */
+function report(mediaId: string, transfer: Transfer | undefined): void {
+  if (transfer === undefined) loaded.delete(mediaId);
+  else loaded.set(mediaId, transfer.loaded);
+  if (typeof BroadcastChannel === "undefined") return;
+  channel ??= new BroadcastChannel(MEDIA_TRANSFER_CHANNEL);
+  channel.postMessage({ mediaId, transfer: transfer ?? null });
+}
+
 interface Step {
   row: UploadRow;
-  options: UploaderOptions;
+  host: UploadHost;
+  transport: UploadTransport;
   signal: AbortSignal;
 }
 
-async function uploadOne(row: UploadRow, options: UploaderOptions) {
+async function uploadOne(row: UploadRow, host: UploadHost) {
   const ids = { chatId: row.chatId, messageId: row.messageId };
   const controller = new AbortController();
   running.set(row.messageId, controller);
-  const step: Step = { row, options, signal: controller.signal };
-  log("upload_started", { ...ids, size: row.file.size });
+  const transport =
+    host.transport ?? browserTransport(host.apiRequest, host.ApiFailure);
+  const step: Step = { row, host, transport, signal: controller.signal };
+  host.log("upload_started", { ...ids, size: row.file.size });
   try {
     await sendFile(step);
-    log("upload_finished", ids);
+    host.log("upload_finished", ids);
   } catch (error) {
     if (error instanceof UploadCancelled || controller.signal.aborted) {
-      log("upload_cancelled", ids);
-      setTransfer(row.item.id, undefined);
+      host.log("upload_cancelled", ids);
+      report(row.item.id, undefined);
       return;
     }
-    log("upload_failed", { ...ids, error: String(error) });
-    await failUpload(row, reasonOf(error));
+    host.log("upload_failed", { ...ids, error: String(error) });
+    await failUpload(step, reasonOf(step, error));
   } finally {
     running.delete(row.messageId);
   }
@@ -124,8 +156,8 @@ class UploadCancelled extends Error {
   override readonly name = "UploadCancelled";
 }
 
-function reasonOf(error: unknown): string {
-  if (error instanceof ApiFailure) return error.message;
+function reasonOf(step: Step, error: unknown): string {
+  if (error instanceof step.host.ApiFailure) return error.message;
   if (error instanceof DOMException && error.name === "NotReadableError") {
     return "The file can no longer be read. Choose it again.";
   }
@@ -133,44 +165,49 @@ function reasonOf(error: unknown): string {
 }
 
 async function sendFile(step: Step): Promise<void> {
-  const { row } = step;
+  const { row, host } = step;
   const cipher = await importFileSecret(row.item);
   const size = cipherSize(row.file.size);
   let server = row.mediaId === null ? null : await askState(step, row.mediaId);
   if (server === null) {
     server = await createUpload(step, size);
   }
+
   const mediaId = server.mediaId;
   const done = new Set(server.done);
   const digests = [...row.digests];
-  const report = progressReporter(row, size);
+  const progress = progressReporter(row, size);
   let sent = [...done].reduce((sum, part) => sum + partBytes(size, part), 0);
+
+  // A part the server has is read again only when its digest is missing,
+  // because the tab closed between sending it and storing the digest.
   for (let part = 1; part <= partCount(size); part++) {
     if (digests[part - 1] !== undefined && done.has(part)) continue;
     const bytes = await encryptPart(row.file, cipher, part);
     digests[part - 1] = toBase64url(await partDigest(bytes));
     if (!done.has(part)) {
-      await stillQueued(row.messageId);
+      await stillQueued(step);
       const path = `${filePath(row, mediaId)}/parts/${part}`;
       await withRetries(step, "part", () =>
-        step.options.transport.putPart(
+        step.transport.putPart(
           path,
           bytes,
-          (bytesSent) => report(sent + bytesSent, "running"),
+          (bytesSent) => progress(sent + bytesSent),
           step.signal,
         ),
       );
       sent += bytes.length;
       done.add(part);
     }
-    await db.uploads.update(row.messageId, {
+    await host.db.uploads.update(row.messageId, {
       done: [...done].sort((a, b) => a - b),
       digests,
     });
   }
+
   if (!server.complete) {
     await withRetries(step, "complete", () =>
-      step.options.transport.request(
+      step.transport.request(
         "POST",
         `${filePath(row, mediaId)}/complete`,
         UploadState,
@@ -187,24 +224,29 @@ function filePath(row: UploadRow, mediaId: string): string {
   return `/chats/${row.chatId}/media/${mediaId}`;
 }
 
-/** Reports progress in plaintext bytes, as the person knows the file. */
+/** Reports progress in plaintext bytes, the size the person chose. */
 function progressReporter(row: UploadRow, size: number) {
   const total = row.file.size;
-  return (cipherSent: number, state: "running" | "waiting") => {
-    const loaded = Math.min(total, Math.round((cipherSent / size) * total));
-    setTransfer(row.item.id, { direction: "up", loaded, total, state });
+  return (cipherSent: number) => {
+    const done = Math.min(total, Math.round((cipherSent / size) * total));
+    report(row.item.id, {
+      direction: "up",
+      loaded: done,
+      total,
+      state: "running",
+    });
   };
 }
 
 /**
- * Returns which parts the server has, or null when it no longer knows
- * the upload (never attached, so deleted after a day), which then starts
- * over.
+ * Returns which parts the server has, or null when the server has no such
+ * upload any more (never attached, so deleted after a day). The upload
+ * then starts over.
  */
 async function askState(step: Step, mediaId: string) {
   try {
     return await withRetries(step, "state", () =>
-      step.options.transport.request(
+      step.transport.request(
         "GET",
         `${filePath(step.row, mediaId)}/upload`,
         UploadState,
@@ -213,8 +255,11 @@ async function askState(step: Step, mediaId: string) {
       ),
     );
   } catch (error) {
-    if (error instanceof ApiFailure && error.code === "not_found") {
-      log("upload_restarted", { messageId: step.row.messageId, mediaId });
+    if (error instanceof step.host.ApiFailure && error.code === "not_found") {
+      step.host.log("upload_restarted", {
+        messageId: step.row.messageId,
+        mediaId,
+      });
       return null;
     }
     throw error;
@@ -222,9 +267,9 @@ async function askState(step: Step, mediaId: string) {
 }
 
 async function createUpload(step: Step, size: number) {
-  const { row } = step;
+  const { row, host } = step;
   const state = await withRetries(step, "create", () =>
-    step.options.transport.request(
+    step.transport.request(
       "POST",
       `/chats/${row.chatId}/media`,
       UploadState,
@@ -232,22 +277,22 @@ async function createUpload(step: Step, size: number) {
       step.signal,
     ),
   );
-  const updated = await db.uploads.update(row.messageId, {
+  const updated = await host.db.uploads.update(row.messageId, {
     mediaId: state.mediaId,
     done: [],
     digests: [],
   });
   row.digests = [];
   if (updated === 0) {
-    await deleteOnServer(step.options.transport, row.chatId, state.mediaId);
+    await deleteOnServer(step, state.mediaId);
     throw new UploadCancelled();
   }
   return state;
 }
 
 /** Raises UploadCancelled when the upload row was deleted meanwhile. */
-async function stillQueued(messageId: string): Promise<void> {
-  const row = await db.uploads.get(messageId);
+async function stillQueued(step: Step): Promise<void> {
+  const row = await step.host.db.uploads.get(step.row.messageId);
   if (row?.state !== "queued") throw new UploadCancelled();
 }
 
@@ -255,49 +300,59 @@ async function stillQueued(messageId: string): Promise<void> {
  * Returns the delay before retrying after `error`, or null when retrying
  * cannot help and the upload fails with the error's message.
  */
-function retryDelayOf(error: unknown, attempt: number): number | null {
-  if (!(error instanceof ApiFailure)) return null;
-  if (error.status === 0) return retryDelay(Math.min(attempt, 6));
-  if (error.code === "rate_limited") return (error.retryAfter ?? 1) * 1000;
+function retryDelayOf(
+  step: Step,
+  error: unknown,
+  attempt: number,
+): number | null {
+  const { host } = step;
+  if (!(error instanceof host.ApiFailure)) return null;
+  if (error.status === 0) return host.retryDelay(Math.min(attempt, 6));
+  if (error.code === "rate_limited") {
+    const seconds = error.retryAfter ?? 1;
+    return seconds <= MAX_RATE_LIMIT_WAIT_S ? seconds * 1000 : null;
+  }
   if (error.code === "internal" && attempt + 1 < MAX_SERVER_ATTEMPTS) {
-    return retryDelay(attempt);
+    return host.retryDelay(attempt);
   }
   return null;
 }
 
 /**
- * Runs a request until it succeeds. A network failure waits (state
- * `waiting`) and retries for as long as it takes; server errors retry a
- * few times with backoff; other errors are raised.
+ * Runs a request until it succeeds. After a network failure it waits
+ * (state `waiting`) and retries for as long as it takes. Server errors
+ * and short rate limits are retried a few times, and other errors raised.
  */
 async function withRetries<T>(
   step: Step,
   label: string,
   request: () => Promise<T>,
 ): Promise<T> {
-  const { row } = step;
+  const { row, host } = step;
   for (let attempt = 0; ; attempt++) {
     try {
       return await request();
     } catch (error) {
-      const delay = step.signal.aborted ? null : retryDelayOf(error, attempt);
+      const delay = step.signal.aborted
+        ? null
+        : retryDelayOf(step, error, attempt);
       if (delay === null) throw error;
-      log("upload_retry", {
+      host.log("upload_retry", {
         chatId: row.chatId,
         messageId: row.messageId,
         step: label,
         attempt,
         delay,
-        code: error instanceof ApiFailure ? error.code : undefined,
+        code: error instanceof host.ApiFailure ? error.code : undefined,
       });
-      setTransfer(row.item.id, {
+      report(row.item.id, {
         direction: "up",
-        loaded: currentTransfer(row.item.id)?.loaded ?? 0,
+        loaded: loaded.get(row.item.id) ?? 0,
         total: row.file.size,
         state: "waiting",
       });
-      await step.options.wait(delay, step.signal);
-      await stillQueued(row.messageId);
+      await waitOrOnline(delay, step.signal);
+      await stillQueued(step);
     }
   }
 }
@@ -323,10 +378,11 @@ function waitOrOnline(ms: number, signal: AbortSignal): Promise<void> {
  * row and body get the final MediaItem, and the message is queued.
  */
 async function finishUpload(step: Step, mediaId: string, hash: string) {
-  const { row } = step;
+  const { row, host } = step;
+  const { db } = host;
   const item = { ...row.item, id: mediaId, hash };
-  const cached = await storeCachedFile(mediaId, row.file, item.mime);
-  const body = encodeMessage(row.caption, row.replyTo ?? undefined, item);
+  const cached = await cacheOwnFile(step, mediaId);
+  const body = host.encodeMessage(row.caption, row.replyTo ?? undefined, item);
   const tables = [db.uploads, db.messages, db.outbox, db.mediaFiles];
   const queued = await db.transaction("rw", tables, async () => {
     if ((await db.uploads.get(row.messageId)) === undefined) return false;
@@ -340,7 +396,7 @@ async function finishUpload(step: Step, mediaId: string, hash: string) {
       cachedBytes: cached ? row.file.size : null,
     });
     await db.messages.update(messageId, { media: item, body });
-    await enqueue({
+    await host.enqueue({
       id: messageId,
       chatId,
       kind: "message",
@@ -351,20 +407,31 @@ async function finishUpload(step: Step, mediaId: string, hash: string) {
     return true;
   });
   if (!queued) {
-    await deleteOnServer(step.options.transport, row.chatId, mediaId);
+    await deleteOnServer(step, mediaId);
     throw new UploadCancelled();
   }
   const total = row.file.size;
-  setTransfer(row.item.id, {
-    direction: "up",
-    loaded: total,
-    total,
-    state: "done",
-  });
-  await pumpOutbox();
+  report(row.item.id, { direction: "up", loaded: total, total, state: "done" });
+  await host.pumpOutbox();
 }
 
-async function failUpload(row: UploadRow, reason: string): Promise<void> {
+/** Keeps the sender's own file in the media cache, when there is room. */
+async function cacheOwnFile(step: Step, mediaId: string): Promise<boolean> {
+  const { row } = step;
+  try {
+    return await storeCachedFile(mediaId, row.file, row.item.mime);
+  } catch (error) {
+    step.host.log("media_cache_put_failed", {
+      mediaId,
+      error: String(error),
+    });
+    return false;
+  }
+}
+
+async function failUpload(step: Step, reason: string): Promise<void> {
+  const { row, host } = step;
+  const { db } = host;
   await db.transaction("rw", [db.uploads, db.messages], async () => {
     const updated = await db.uploads.update(row.messageId, {
       state: "failed",
@@ -376,7 +443,7 @@ async function failUpload(row: UploadRow, reason: string): Promise<void> {
       error: reason,
     });
   });
-  setTransfer(row.item.id, {
+  report(row.item.id, {
     direction: "up",
     loaded: 0,
     total: row.file.size,
@@ -386,13 +453,10 @@ async function failUpload(row: UploadRow, reason: string): Promise<void> {
 }
 
 /** Deletes an upload on the server; a failure leaves it to expire. */
-export async function deleteOnServer(
-  transport: UploadTransport,
-  chatId: string,
-  mediaId: string,
-): Promise<void> {
+async function deleteOnServer(step: Step, mediaId: string): Promise<void> {
+  const { chatId } = step.row;
   try {
-    await transport.request(
+    await step.transport.request(
       "DELETE",
       `/chats/${chatId}/media/${mediaId}`,
       null,
@@ -401,6 +465,10 @@ export async function deleteOnServer(
     );
   } catch (error) {
     // The server deletes uploads never attached after a day anyway.
-    log("upload_delete_failed", { chatId, mediaId, error: String(error) });
+    step.host.log("upload_delete_failed", {
+      chatId,
+      mediaId,
+      error: String(error),
+    });
   }
 }

@@ -2,8 +2,8 @@ import { signal, type ReadonlySignal, type Signal } from "@preact/signals";
 import { liveQuery, type Subscription } from "dexie";
 import { db, type MediaFileRow, type UploadRow } from "../data/db.ts";
 import { log } from "../data/log.ts";
-import { mediaPath } from "./cache.ts";
-import { readCachedFile } from "./cached-files.ts";
+import { mediaPath } from "../../../protocol/index.ts";
+import { readCachedFile } from "./file-cache.ts";
 import { uncachedFile } from "./download.ts";
 import type { MediaItem } from "./types.ts";
 
@@ -45,8 +45,8 @@ async function sourceOf(
   state: FileState,
 ): Promise<string | Blob | null> {
   if (state.upload !== undefined) return state.upload.file;
-  const kept = state.file === undefined ? undefined : uncachedFile(item.id);
-  if (kept !== undefined) return kept;
+  const inMemory = state.file === undefined ? undefined : uncachedFile(item.id);
+  if (inMemory !== undefined) return inMemory;
   if (state.file?.cachedBytes != null) {
     if (controlled()) return mediaPath(item.id);
     const cached = await readCachedFile(item.id);
@@ -69,7 +69,7 @@ async function sourceOf(
 }
 
 /**
- * A URL the page can put in <img>/<video>/<audio> src, or null when
+ * Returns a URL the page can put in <img>/<video>/<audio> src, or null when
  * nothing is playable yet (then call downloadMedia). Re-evaluated as the
  * upload, download and cache state changes.
  */

@@ -9,6 +9,7 @@ import {
   type MediaItem,
 } from "../../../pwa/src/media/index.ts";
 import { uncachedFile } from "../../../pwa/src/media/download.ts";
+import { uploadHost } from "../../../pwa/src/data/outbox.ts";
 import { runUploads } from "../../../pwa/src/media/upload.ts";
 import { CHAT, resetState } from "../data/fixtures.ts";
 import { FakeMediaServer } from "./fake-server.ts";
@@ -40,7 +41,7 @@ async function uploaded(size: number): Promise<MediaItem> {
   await sendMedia(CHAT, [
     { file, name: "clip.mp4", mime: "video/mp4", kind: "video", caption: "" },
   ]);
-  await runUploads();
+  await runUploads(uploadHost());
   const entry = (await db.outbox.toArray())[0]!;
   // The sender keeps its own copy; forget it to download as a recipient.
   await db.mediaFiles.clear();

@@ -62,7 +62,7 @@ export class FakeMediaServer {
     ).length;
   }
 
-  /** The stored ciphertext of a complete upload. */
+  /** Returns the stored ciphertext of an upload, parts in order. */
   object(mediaId: string): Uint8Array<ArrayBuffer> {
     const upload = this.uploads.get(mediaId)!;
     const parts = [...upload.parts.entries()].sort(([a], [b]) => a - b);

@@ -6,6 +6,7 @@ import {
 import { decodeMessage } from "../../../pwa/src/data/codec.ts";
 import { db } from "../../../pwa/src/data/db.ts";
 import { sendMedia, type MediaItem } from "../../../pwa/src/media/index.ts";
+import { uploadHost } from "../../../pwa/src/data/outbox.ts";
 import { runUploads } from "../../../pwa/src/media/upload.ts";
 import { parseRange, serveMedia } from "../../../pwa/sw/media.ts";
 import { CHAT, resetState } from "../data/fixtures.ts";
@@ -58,7 +59,7 @@ async function storedVideo(): Promise<MediaItem> {
   await sendMedia(CHAT, [
     { file, name: "clip.mp4", mime: "video/mp4", kind: "video", caption: "" },
   ]);
-  await runUploads();
+  await runUploads(uploadHost());
   const entry = (await db.outbox.toArray())[0]!;
   const item = decodeMessage(entry.body).media!;
   await db.mediaFiles.put({

@@ -22,6 +22,7 @@ import {
   type OutgoingFile,
 } from "../../../pwa/src/media/index.ts";
 import { newMediaItem } from "../../../pwa/src/media/send.ts";
+import { uploadHost } from "../../../pwa/src/data/outbox.ts";
 import { runUploads } from "../../../pwa/src/media/upload.ts";
 import { CHAT, idFor, resetState } from "../data/fixtures.ts";
 import { FakeMediaServer, json } from "./fake-server.ts";
@@ -72,7 +73,7 @@ describe("sendMedia", () => {
     expect(row.text).toBe("see this");
     expect(row.media?.name).toBe("report.pdf");
     expect(row.media?.size).toBe(10);
-    await runUploads();
+    await runUploads(uploadHost());
   });
 
   it("rejects a file over 2 GB before queuing", async () => {
@@ -87,7 +88,7 @@ describe("sendMedia", () => {
 
   it("uploads and queues the message with its media", async () => {
     await sendMedia(CHAT, [outgoing(1000, { caption: "hi" })]);
-    await runUploads();
+    await runUploads(uploadHost());
     expect(await db.uploads.count()).toBe(0);
     const entries = await db.outbox.toArray();
     expect(entries).toHaveLength(1);
@@ -111,7 +112,7 @@ describe("sendMedia", () => {
 
   it("sends each file as its own message", async () => {
     await sendMedia(CHAT, [outgoing(3), outgoing(4)], undefined);
-    await runUploads();
+    await runUploads(uploadHost());
     const entries = await db.outbox.orderBy("n").toArray();
     expect(entries).toHaveLength(2);
     expect(entries[0]!.media).not.toEqual(entries[1]!.media);
@@ -147,7 +148,7 @@ describe("uploader", () => {
       error: null,
     };
     await db.uploads.add(upload);
-    await runUploads();
+    await runUploads(uploadHost());
     expect(server.count("PUT", /\/parts\/\d+$/)).toBe(1);
     expect(server.count("PUT", /\/parts\/2$/)).toBe(1);
     expect(server.count("POST", /\/media$/)).toBe(0);
@@ -178,10 +179,11 @@ describe("uploader", () => {
     const stop = transferOf(localId).subscribe((transfer) => {
       if (transfer !== undefined) states.push(transfer.state);
     });
-    await runUploads();
+    await runUploads(uploadHost());
+    // Progress reaches this tab's signals over a BroadcastChannel.
+    await vi.waitFor(() => expect(states.at(-1)).toBe("done"));
     stop();
     expect(states).toContain("waiting");
-    expect(states.at(-1)).toBe("done");
     expect(server.count("PUT", /\/parts\/1$/)).toBe(2);
     expect(server.count("POST", /\/media$/)).toBe(1);
     expect(await db.outbox.count()).toBe(1);
@@ -199,13 +201,13 @@ describe("uploader", () => {
         ),
     });
     await sendMedia(CHAT, [outgoing(50)]);
-    await runUploads();
+    await runUploads(uploadHost());
     expect(server.count("PUT", /\/parts\/1$/)).toBe(2);
     expect(await db.outbox.count()).toBe(1);
     expect((await onlyRow()).status).toBe("pending");
   });
 
-  it("fails with the server's message when a file is refused", async () => {
+  it("fails with the server's rejection message", async () => {
     server.hooks.push({
       match: /^POST .*\/media$/,
       respond: () =>
@@ -216,14 +218,59 @@ describe("uploader", () => {
         ),
     });
     await sendMedia(CHAT, [outgoing(50)]);
-    await runUploads();
+    await runUploads(uploadHost());
     const row = await onlyRow();
     expect(row.status).toBe("failed");
     expect(row.error).toBe("This file is too large.");
-    const transfer = transferOf(row.media!.id).value;
-    expect(transfer?.state).toBe("failed");
-    expect(transfer?.error).toBe("This file is too large.");
+    const transfer = transferOf(row.media!.id);
+    await vi.waitFor(() => expect(transfer.value?.state).toBe("failed"));
+    expect(transfer.value?.error).toBe("This file is too large.");
     expect(await db.outbox.count()).toBe(0);
+  });
+
+  it("fails on a long rate limit with its message", async () => {
+    server.hooks.push({
+      match: /^POST .*\/media$/,
+      respond: () =>
+        Promise.resolve(
+          json(429, {
+            error: {
+              code: "rate_limited",
+              message: "You started 300 uploads within an hour.",
+              retryAfter: 3000,
+            },
+          }),
+        ),
+    });
+    await sendMedia(CHAT, [outgoing(50)]);
+    await runUploads(uploadHost());
+    const row = await onlyRow();
+    expect(row.status).toBe("failed");
+    expect(row.error).toBe("You started 300 uploads within an hour.");
+    expect(server.count("POST", /\/media$/)).toBe(1);
+  });
+
+  it("waits out a short rate limit", async () => {
+    let limited = 1;
+    server.hooks.push({
+      match: /^POST .*\/media$/,
+      respond: () =>
+        Promise.resolve(
+          limited-- > 0
+            ? json(429, {
+                error: {
+                  code: "rate_limited",
+                  message: "Slow down.",
+                  retryAfter: 0.05,
+                },
+              })
+            : undefined,
+        ),
+    });
+    await sendMedia(CHAT, [outgoing(50)]);
+    await runUploads(uploadHost());
+    expect(server.count("POST", /\/media$/)).toBe(2);
+    expect(await db.outbox.count()).toBe(1);
   });
 
   it("retries a failed upload on request", async () => {
@@ -238,30 +285,30 @@ describe("uploader", () => {
         ),
     });
     await sendMedia(CHAT, [outgoing(50)]);
-    await runUploads();
+    await runUploads(uploadHost());
     expect((await onlyRow()).status).toBe("failed");
     refuse = false;
     await retryUpload(CHAT, (await onlyRow()).id);
-    await runUploads();
+    await runUploads(uploadHost());
     expect((await onlyRow()).status).toBe("pending");
     expect(await db.outbox.count()).toBe(1);
   });
 
   it("cancels a running upload and deletes it on the server", async () => {
     let release: () => void = () => {};
-    const held = new Promise<void>((resolve) => (release = resolve));
+    const putReleased = new Promise<void>((resolve) => (release = resolve));
     let started: () => void = () => {};
     const putStarted = new Promise<void>((resolve) => (started = resolve));
     server.hooks.push({
       match: /^PUT /,
       respond: async () => {
         started();
-        await held;
+        await putReleased;
         return undefined;
       },
     });
     await sendMedia(CHAT, [outgoing(50)]);
-    const run = runUploads();
+    const run = runUploads(uploadHost());
     await putStarted;
     const row = await onlyRow();
     await cancelUpload(CHAT, row.id);
@@ -272,6 +319,7 @@ describe("uploader", () => {
     expect(await db.outbox.count()).toBe(0);
     expect(server.count("DELETE", /\/media\/[^/]+$/)).toBeGreaterThan(0);
     expect(server.uploads.size).toBe(0);
-    expect(transferOf(row.media!.id).value).toBeUndefined();
+    const transfer = transferOf(row.media!.id);
+    await vi.waitFor(() => expect(transfer.value).toBeUndefined());
   });
 });
