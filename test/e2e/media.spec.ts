@@ -462,6 +462,9 @@ test("video plays in the viewer", async ({ newPerson }) => {
   await expect(
     received.getByRole("img", { name: "Video preview" }),
   ).toBeVisible();
+  // MediaRecorder's WebM states no duration, so this checks that the
+  // sender measured it.
+  await expect(received).toContainText(/\b0:0[1-3] ·/);
   await received.getByRole("button", { name: "Play video" }).click();
   const viewer = ben.page.getByRole("dialog", { name: "Video viewer" });
   const video = viewer.locator("video");

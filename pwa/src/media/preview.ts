@@ -80,9 +80,10 @@ async function describeVideo(file: Blob): Promise<Measured> {
   try {
     video.src = url;
     const loaded = await waitForMedia(video, "loadeddata");
-    if (!Number.isFinite(video.duration) && !loaded) return { kind: "file" };
+    if (!loaded && Number.isNaN(video.duration)) return { kind: "file" };
     const measured: Measured = { kind: "video" };
-    if (Number.isFinite(video.duration)) measured.duration = video.duration;
+    const duration = await durationOf(video);
+    if (duration !== undefined) measured.duration = duration;
     if (video.videoWidth > 0 && video.videoHeight > 0) {
       measured.width = video.videoWidth;
       measured.height = video.videoHeight;
@@ -106,9 +107,10 @@ async function describeAudio(file: Blob): Promise<Measured> {
   try {
     audio.src = url;
     await waitForMedia(audio, "loadedmetadata");
-    // A file Chromium cannot play is still sent, as a document.
-    if (!Number.isFinite(audio.duration)) return { kind: "file" };
-    return { kind: "audio", duration: audio.duration };
+    const duration = await durationOf(audio);
+    // A file the browser cannot play is still sent, as a document.
+    if (duration === undefined) return { kind: "file" };
+    return { kind: "audio", duration };
   } finally {
     audio.removeAttribute("src");
     audio.load();
@@ -117,12 +119,31 @@ async function describeAudio(file: Blob): Promise<Measured> {
 }
 
 /**
+ * Returns the duration of a media element whose metadata loaded, in
+ * seconds, or undefined when it has none. A WebM from MediaRecorder states
+ * an infinite duration, so the element seeks past the end, which makes
+ * Chromium read the real one, and back to the start for the poster frame.
+ */
+async function durationOf(
+  element: HTMLMediaElement,
+): Promise<number | undefined> {
+  if (Number.isFinite(element.duration)) return element.duration;
+  if (element.duration !== Infinity) return undefined;
+  element.currentTime = Number.MAX_SAFE_INTEGER;
+  await waitForMedia(element, "seeked");
+  const duration = element.duration;
+  element.currentTime = 0;
+  await waitForMedia(element, "seeked");
+  return Number.isFinite(duration) ? duration : undefined;
+}
+
+/**
  * Waits for `event` on a media element. Returns false when the element
  * reports an error or the event does not come within MEDIA_LOAD_TIMEOUT_MS.
  */
 function waitForMedia(
   element: HTMLMediaElement,
-  event: "loadeddata" | "loadedmetadata",
+  event: "loadeddata" | "loadedmetadata" | "seeked",
 ): Promise<boolean> {
   return new Promise((resolve) => {
     const finish = (ok: boolean) => {
