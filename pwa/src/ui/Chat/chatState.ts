@@ -33,8 +33,10 @@ export interface ChatState {
   /** The message whose photo or video the viewer shows; null when closed. */
   viewing: Signal<string | null>;
   /**
-   * The loaded messages with a photo or video, oldest first: what the
+   * The loaded messages with a photo or video, oldest first, which the
    * viewer steps through.
+   * NOTE: the viewer does not load older pages, so it stops at the oldest
+   * photo in the list's loaded window.
    */
   gallery: Signal<MessageRow[]>;
 }
