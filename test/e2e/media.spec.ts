@@ -8,6 +8,7 @@ import {
   messageWith,
   openChat,
   openDirectChat,
+  sendText,
   test,
 } from "./helpers.ts";
 import {
@@ -92,14 +93,23 @@ test("large file arrives with the same bytes", async ({ newPerson }) => {
   const { ana, ben } = await directPair(newPerson);
   const name = `archive-${randomUUID()}.bin`;
   const bytes = randomBytes(20 * 1024 * 1024);
+  // The parts wait until the progress was seen, which a fast machine could
+  // otherwise finish first.
+  const upload = holdRequests(PART_PUT, "PUT");
+  await ana.context.route(upload.pattern, upload.handler);
 
   await sendFiles(ana.page, "Document", [
     { name, mimeType: "application/octet-stream", buffer: bytes },
   ]);
   const sent = messageWith(ana.page, name);
   const progress = sent.getByRole("progressbar", { name: "Upload progress" });
+  await upload.seen;
   await expect(progress).toBeVisible();
   await expect(sent).toContainText(/of 21\.0 MB \(\d+%\)/);
+  await expect(
+    sent.getByRole("button", { name: "Cancel upload" }),
+  ).toBeVisible();
+  upload.release();
   await expect(progress).toHaveCount(0, { timeout: 60_000 });
 
   const received = messageWith(ben.page, name);
@@ -519,4 +529,27 @@ test("photo download retries and cancels", async ({ newPerson }) => {
   mode = "pass";
   await download.click();
   await expect.poll(() => naturalWidth(fullImage(received))).toBe(120);
+});
+
+test("cancelled upload removes the message", async ({ newPerson }) => {
+  const { ana, ben } = await directPair(newPerson);
+  const upload = holdRequests(PART_PUT, "PUT");
+  await ana.context.route(upload.pattern, upload.handler);
+  const caption = `Cancelled ${randomUUID()}`;
+  await sendFiles(
+    ana.page,
+    "Photo or video",
+    [{ name: "cancel.png", mimeType: "image/png", buffer: makePng(80, 80) }],
+    caption,
+  );
+  await upload.seen;
+  const sent = messageWith(ana.page, caption);
+  await sent.getByRole("button", { name: "Cancel upload" }).click();
+  await expect(sent).toHaveCount(0);
+  upload.release();
+
+  // A later message proves that the cancelled one would have arrived.
+  await sendText(ana.page, "After the cancel");
+  await expect(messageWith(ben.page, "After the cancel")).toBeVisible();
+  await expect(messageWith(ben.page, caption)).toHaveCount(0);
 });
