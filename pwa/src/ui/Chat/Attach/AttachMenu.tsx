@@ -68,9 +68,8 @@ export function addAttachments(
 }
 
 /**
- * Returns the files of a paste or drop. A pasted screenshot arrives as a
- * file named "image.png" in Chromium, so every pasted file is kept with its
- * name.
+ * Returns the files of a paste or drop with their names. Chromium names a
+ * pasted screenshot "image.png".
  */
 export function filesOf(data: DataTransfer | null): File[] {
   if (data === null) return [];

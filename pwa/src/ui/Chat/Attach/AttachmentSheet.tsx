@@ -24,7 +24,7 @@ interface Attachment {
 /**
  * The dialog that shows chosen files before they are sent: a thumbnail or
  * an icon, the name and size of each, a caption field per file and a
- * button to remove one. Send sends each file as its own message; a file
+ * button to remove one. Send sends each file as its own message. A file
  * over MAX_MEDIA_BYTES is named with the limit and left out.
  */
 export function AttachmentSheet(props: {
@@ -39,8 +39,8 @@ export function AttachmentSheet(props: {
   const [error, setError] = useState("");
   const [busy, setBusy] = useState(false);
 
-  // Files added while the sheet is open join the list; each is described
-  // (thumbnail, size, kind) in the background.
+  // Files added while the sheet is open join the list, and each is
+  // described (thumbnail, size, kind) in the background.
   useEffect(() => {
     const known = new Set(items.map((item) => item.file));
     const added = files.filter((file) => !known.has(file));
@@ -58,8 +58,8 @@ export function AttachmentSheet(props: {
     for (const file of added) {
       void describeFile(file)
         .catch((): FileDescription => {
-          // describeFile tolerates undecodable content, so this is a bug;
-          // the file still goes out as a document.
+          // describeFile tolerates undecodable content, so only a bug gets
+          // here. The file still goes out, as a document.
           return { file, name: file.name, mime: file.type, kind: "file" };
         })
         .then((description) =>

@@ -16,7 +16,7 @@ const HOLD_MS = 400;
 export interface VoiceRecording {
   recorder: VoiceRecorder | null;
   error: string;
-  /** Asks for the microphone and starts; resolves to false on failure. */
+  /** Asks for the microphone and starts. Resolves to false on failure. */
   start: () => Promise<boolean>;
   send: () => Promise<void>;
   discard: () => void;
@@ -79,7 +79,7 @@ export function useVoiceRecording(
 
 /**
  * The microphone button. A click (or Enter) starts a recording that stays
- * on; pressing and holding records until release, which sends the note.
+ * on, while pressing and holding records until release, which sends it.
  */
 export function MicButton({ voice }: { voice: VoiceRecording }) {
   const onPointerDown = (event: PointerEvent) => {
@@ -89,8 +89,8 @@ export function MicButton({ voice }: { voice: VoiceRecording }) {
     const onRelease = (release: Event) => {
       window.removeEventListener("pointerup", onRelease);
       window.removeEventListener("pointercancel", onRelease);
-      const held = performance.now() - pressedAt >= HOLD_MS;
-      if (release.type === "pointerup" && held) {
+      const longPress = performance.now() - pressedAt >= HOLD_MS;
+      if (release.type === "pointerup" && longPress) {
         void started.then((ok) => (ok ? voice.send() : undefined));
       }
     };
@@ -105,7 +105,7 @@ export function MicButton({ voice }: { voice: VoiceRecording }) {
       title="Record voice note"
       onPointerDown={onPointerDown}
       onClick={(event) => {
-        // Pointer presses start in onPointerDown; detail 0 is the keyboard.
+        // Pointer presses start in onPointerDown, and detail 0 means a key.
         if (event.detail === 0) void voice.start();
       }}
     >
