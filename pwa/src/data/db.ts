@@ -271,8 +271,10 @@ export class MessengerDb extends Dexie {
       keyChangeNotices: "++n, chatId",
     });
     // Media: the files of messages by media id, and own uploads in
-    // progress with their Blobs, by message id.
+    // progress with their Blobs, by message id. Messages without media
+    // have no media.id, so the new index costs them nothing.
     this.version(6).stores({
+      messages: "id, [chatId+order], [chatId+seq], media.id",
       mediaFiles: "id, messageId",
       uploads: "messageId, item.id",
     });

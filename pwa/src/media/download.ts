@@ -3,6 +3,7 @@ import { failureOf } from "../data/api.ts";
 import { db } from "../data/db.ts";
 import { log } from "../data/log.ts";
 import { ApiFailure } from "../data/types.ts";
+import { messageIdOf } from "./cached-files.ts";
 import { storeCachedFile } from "./file-cache.ts";
 import {
   CHUNKS_PER_PART,
@@ -206,7 +207,7 @@ async function download(chatId: string, item: MediaItem, signal: AbortSignal) {
   await db.mediaFiles.put({
     id: item.id,
     chatId,
-    messageId: known?.messageId ?? null,
+    messageId: known?.messageId ?? (await messageIdOf(item.id)),
     item,
     cachedBytes: cached ? file.size : null,
   });

@@ -3,6 +3,7 @@ import { liveQuery, type Subscription } from "dexie";
 import { db, type MediaFileRow, type UploadRow } from "../data/db.ts";
 import { log } from "../data/log.ts";
 import { mediaPath } from "../../../protocol/index.ts";
+import { messageIdOf, pruneDeletedMediaOnce } from "./cached-files.ts";
 import { readCachedFile } from "./file-cache.ts";
 import { uncachedFile } from "./download.ts";
 import type { MediaItem } from "./types.ts";
@@ -60,7 +61,7 @@ async function sourceOf(
     await db.mediaFiles.put({
       id: item.id,
       chatId,
-      messageId: null,
+      messageId: await messageIdOf(item.id),
       item,
       cachedBytes: null,
     });
@@ -79,6 +80,7 @@ export function mediaUrl(
 ): ReadonlySignal<string | null> {
   const existing = urls.get(item.id);
   if (existing !== undefined) return existing;
+  void pruneDeletedMediaOnce();
   let subscription: Subscription | null = null;
   let objectUrl: string | null = null;
   let version = 0;

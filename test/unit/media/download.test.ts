@@ -8,6 +8,11 @@ import {
   transferOf,
   type MediaItem,
 } from "../../../pwa/src/media/index.ts";
+import { applyDeleted } from "../../../pwa/src/data/store.ts";
+import {
+  mediaStorageUse,
+  pruneDeletedMedia,
+} from "../../../pwa/src/media/cached-files.ts";
 import { uncachedFile } from "../../../pwa/src/media/download.ts";
 import { uploadHost } from "../../../pwa/src/data/outbox.ts";
 import { runUploads } from "../../../pwa/src/media/upload.ts";
@@ -110,5 +115,20 @@ describe("downloadMedia", () => {
     await expect(download).resolves.toBeUndefined();
     expect(transferOf(item.id).value).toBeUndefined();
     expect(uncachedFile(item.id)).toBeUndefined();
+  });
+});
+
+describe("pruneDeletedMedia", () => {
+  it("drops files of deleted messages", async () => {
+    const item = await uploaded(10);
+    const entry = (await db.outbox.toArray())[0]!;
+    await downloadMedia(CHAT, item);
+    expect((await db.mediaFiles.get(item.id))?.messageId).toBe(entry.id);
+    await pruneDeletedMedia();
+    expect(await db.mediaFiles.get(item.id)).toBeDefined();
+    await applyDeleted(CHAT, entry.id);
+    await pruneDeletedMedia();
+    expect(await db.mediaFiles.get(item.id)).toBeUndefined();
+    expect(await mediaStorageUse()).toEqual({ bytes: 0, files: 0 });
   });
 });
