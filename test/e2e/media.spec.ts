@@ -317,6 +317,14 @@ test("viewer steps through photos", async ({ newPerson }) => {
   expect((await downloading).suggestedFilename()).toBe("wide.png");
   await ben.page.keyboard.press("Escape");
   await expect(viewer).toHaveCount(0);
+
+  // A reply quotes the photo by kind and caption.
+  await chooseAction(ben.page, first, "Reply");
+  await sendText(ben.page, "Lovely colours");
+  const reply = messageWith(ana.page, "Lovely colours");
+  await expect(
+    reply.getByRole("button", { name: /Photo: Album/ }),
+  ).toBeVisible();
 });
 
 test("paste and drop open the attachment sheet", async ({ newPerson }) => {

@@ -68,6 +68,9 @@ export function QuoteBody({ quoted }: { quoted: MessageRow }) {
       <span class="quote__text">
         {quoted.deleted ? "This message was deleted" : quoteText(quoted)}
       </span>
+      {!quoted.deleted && quoted.media?.preview !== undefined && (
+        <img class="quote__thumb" src={quoted.media.preview} alt="" />
+      )}
     </>
   );
 }

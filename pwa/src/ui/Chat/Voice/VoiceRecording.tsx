@@ -104,6 +104,8 @@ export function MicButton({ voice }: { voice: VoiceRecording }) {
       aria-label="Record voice note"
       title="Record voice note"
       onPointerDown={onPointerDown}
+      // A long press on a phone would open the context menu instead.
+      onContextMenu={(event) => event.preventDefault()}
       onClick={(event) => {
         // Pointer presses start in onPointerDown, and detail 0 means a key.
         if (event.detail === 0) void voice.start();
