@@ -10,6 +10,7 @@ import {
   sendText,
   test,
 } from "./helpers.ts";
+import { downloadedBytes, sendFiles } from "./media-steps.ts";
 import { createGroup } from "./steps.ts";
 
 /** Returns every file under `dir`, the server's SQLite databases included. */
@@ -19,11 +20,14 @@ function filesUnder(dir: string): string[] {
     .map((entry) => join(entry.parentPath, entry.name));
 }
 
-/** Returns the server state files that contain `text` in UTF-8. */
-function storedIn(text: string): string[] {
+/**
+ * Returns the server state files (Durable Object storage and R2 objects)
+ * that contain `text` in UTF-8, or the bytes of `text`.
+ */
+function storedIn(text: string | Buffer): string[] {
   const dir = process.env.E2E_STATE_DIR;
   if (!dir) throw new Error("E2E_STATE_DIR is not set by global setup");
-  const needle = Buffer.from(text, "utf8");
+  const needle = typeof text === "string" ? Buffer.from(text, "utf8") : text;
   return filesUnder(dir).filter((path) => readIfPresent(path).includes(needle));
 }
 
@@ -74,6 +78,35 @@ test("direct chat stores no plaintext on the server", async ({ newPerson }) => {
   await expect.poll(() => storedIn(ana.phone).length).toBeGreaterThan(0);
   expect(storedIn(question), "files with the question").toEqual([]);
   expect(storedIn(answer), "files with the answer").toEqual([]);
+});
+
+test("sent file stores no plaintext on the server", async ({ newPerson }) => {
+  const { ana, ben } = await directPair(newPerson);
+  const name = `${unique("Salary review")}.txt`;
+  // Text that compresses badly and occurs nowhere else, so a hit in the
+  // scan can only come from this file.
+  const content = Buffer.from(
+    Array.from({ length: 64 }, () => crypto.randomUUID()).join(" "),
+    "utf8",
+  );
+  await sendFiles(ana.page, "Document", [
+    { name, mimeType: "text/plain", buffer: content },
+  ]);
+
+  // Ben's download proves that the upload finished and reached storage.
+  const received = messageWith(ben.page, name);
+  await received.getByRole("button", { name: `Download ${name}` }).click();
+  const downloading = ben.page.waitForEvent("download");
+  await received.getByRole("button", { name: `Save ${name}` }).click();
+  expect(await downloadedBytes(await downloading)).toEqual(content);
+
+  await expect.poll(() => storedIn(ana.phone).length).toBeGreaterThan(0);
+  expect(storedIn(name), "files with the file name").toEqual([]);
+  expect(storedIn(content), "files with the whole content").toEqual([]);
+  expect(
+    storedIn(content.subarray(1000, 1064)),
+    "files with 64 bytes of the content",
+  ).toEqual([]);
 });
 
 test("group of three exchanges messages", async ({ newPerson }) => {

@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useRef } from "preact/hooks";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import {
   useChat,
   useChatDetail,
@@ -12,10 +12,12 @@ import { ChatTitle, chatAvatarName, chatTitle } from "../common/names.tsx";
 import { GroupTyping, usePeerStatus } from "../common/Presence.tsx";
 import { formatPhone } from "../format.ts";
 import { goBack, navigate } from "../router.ts";
-import { ChatContext, createChatState } from "./chatState.ts";
+import { addAttachments, filesOf } from "./Attach/AttachMenu.tsx";
+import { ChatContext, createChatState, type ChatState } from "./chatState.ts";
 import { Composer } from "./Composer.tsx";
 import { MessageList } from "./MessageList.tsx";
 import { UnknownSenderBanner } from "./UnknownSenderBanner.tsx";
+import { Viewer } from "./Viewer/Viewer.tsx";
 import "./Chat.css";
 
 interface ChatScreenProps {
@@ -41,9 +43,13 @@ export function ChatScreen({ chatId, jumpTo }: ChatScreenProps) {
     if (jumpTo !== null) state.jumpTo.value = { id: jumpTo, highlight: true };
   }, [jumpTo]);
 
+  const canSend = chat?.left !== true;
+  const drop = useFileDrop(state, canSend);
   return (
     <ChatContext.Provider value={state}>
-      <section class="chat" aria-label={title || "Chat"}>
+      <section class="chat" aria-label={title || "Chat"} {...drop.handlers}>
+        {drop.over && <div class="drop-zone">Drop files to send</div>}
+        {state.viewing.value !== null && <Viewer chatId={chatId} />}
         <ChatHeader chatId={chatId} chat={chat} />
         {chat !== undefined && <UnknownSenderBanner chat={chat} />}
         <MessageList chatId={chatId} />
@@ -55,6 +61,45 @@ export function ChatScreen({ chatId, jumpTo }: ChatScreenProps) {
       </section>
     </ChatContext.Provider>
   );
+}
+
+/**
+ * Handlers that open the attachment sheet with files dropped on the chat,
+ * and whether files are dragged over it now.
+ */
+function useFileDrop(state: ChatState, enabled: boolean) {
+  const [over, setOver] = useState(false);
+  // dragenter and dragleave fire for every child crossed, so a counter
+  // detects when the pointer really left the chat.
+  const depth = useRef(0);
+  const carriesFiles = (event: DragEvent) =>
+    enabled && (event.dataTransfer?.types.includes("Files") ?? false);
+  const handlers = {
+    onDragEnter: (event: DragEvent) => {
+      if (!carriesFiles(event)) return;
+      depth.current += 1;
+      setOver(true);
+    },
+    onDragOver: (event: DragEvent) => {
+      if (!carriesFiles(event)) return;
+      event.preventDefault();
+      if (event.dataTransfer !== null) event.dataTransfer.dropEffect = "copy";
+    },
+    onDragLeave: (event: DragEvent) => {
+      if (!carriesFiles(event)) return;
+      depth.current = Math.max(0, depth.current - 1);
+      if (depth.current === 0) setOver(false);
+    },
+    onDrop: (event: DragEvent) => {
+      if (!carriesFiles(event)) return;
+      event.preventDefault();
+      depth.current = 0;
+      setOver(false);
+      const files = filesOf(event.dataTransfer);
+      if (files.length > 0) addAttachments(state.attachments, files);
+    },
+  };
+  return { over, handlers };
 }
 
 function ChatHeader({

@@ -12,7 +12,15 @@ import { Icon } from "../common/Icon.tsx";
 import { PersonName } from "../common/names.tsx";
 import { errorMessage } from "../common/notice.tsx";
 import { formatKilobytes } from "../format.ts";
+import { AttachMenu, addAttachments, filesOf } from "./Attach/AttachMenu.tsx";
+import { AttachmentSheet } from "./Attach/AttachmentSheet.tsx";
 import { useChatState } from "./chatState.ts";
+import { quoteText } from "./Media/label.ts";
+import {
+  MicButton,
+  RecordingBar,
+  useVoiceRecording,
+} from "./Voice/VoiceRecording.tsx";
 import "./Composer.css";
 
 /** Tallest the textbox grows before it scrolls, in pixels. */
@@ -24,7 +32,8 @@ const drafts = new Map<string, string>();
 /**
  * The message box: Enter sends, Shift+Enter adds a line. While replying or
  * editing, a banner above it shows what is quoted or edited, with a cancel
- * button.
+ * button. Beside it are the attach menu and, while the box is empty, the
+ * microphone for voice notes; a pasted file opens the attachment sheet.
  */
 export function Composer({ chatId }: { chatId: string }) {
   const state = useChatState();
@@ -36,6 +45,12 @@ export function Composer({ chatId }: { chatId: string }) {
   const bytes = utf8Length(text);
   const tooLong = bytes > MAX_TEXT_BYTES;
   const empty = text.trim() === "";
+  const voice = useVoiceRecording(chatId, () => {
+    const id = state.replyTo.value?.id;
+    state.replyTo.value = null;
+    return id;
+  });
+  const attaching = state.attachments.value !== null;
 
   useEffect(() => {
     state.composer.current = input.current;
@@ -110,6 +125,13 @@ export function Composer({ chatId }: { chatId: string }) {
     }
   };
 
+  const onPaste = (event: ClipboardEvent) => {
+    const files = filesOf(event.clipboardData);
+    if (files.length === 0) return;
+    event.preventDefault();
+    addAttachments(state.attachments, files);
+  };
+
   const cancel = () => {
     if (state.editing.value !== null) setText("");
     state.editing.value = null;
@@ -139,34 +161,87 @@ export function Composer({ chatId }: { chatId: string }) {
           {error}
         </p>
       )}
-      <div class="composer__row">
-        <textarea
-          ref={input}
-          class="composer__input"
-          aria-label="Message"
-          placeholder="Message"
-          rows={1}
-          dir="auto"
-          value={text}
-          onInput={(event) => {
-            const value = event.currentTarget.value;
+      {voice.error !== "" && (
+        <p class="composer__error" role="alert">
+          {voice.error}
+        </p>
+      )}
+      {attaching && (
+        <AttachmentSheet
+          chatId={chatId}
+          draft={editing === null ? text : ""}
+          onSent={() => setText("")}
+        />
+      )}
+      {voice.recorder !== null ? (
+        <div class="composer__row">
+          <RecordingBar
+            recorder={voice.recorder}
+            onSend={() => void voice.send()}
+            onDiscard={voice.discard}
+          />
+        </div>
+      ) : (
+        <MessageRow
+          input={input}
+          text={text}
+          editing={editing !== null}
+          canSend={!empty && !tooLong}
+          voice={voice}
+          onInput={(value) => {
             setText(value);
             // An edit is not a new message, so it shows no typing.
             if (editing === null) composerChanged(chatId, value);
           }}
           onKeyDown={onKeyDown}
+          onPaste={onPaste}
         />
+      )}
+    </form>
+  );
+}
+
+/** The row of the attach button, the message box and Send or the mic. */
+function MessageRow(props: {
+  input: { current: HTMLTextAreaElement | null };
+  text: string;
+  editing: boolean;
+  canSend: boolean;
+  voice: ReturnType<typeof useVoiceRecording>;
+  onInput: (value: string) => void;
+  onKeyDown: (event: KeyboardEvent) => void;
+  onPaste: (event: ClipboardEvent) => void;
+}) {
+  const showMic = props.text.trim() === "" && !props.editing;
+  return (
+    <div class="composer__row">
+      {!props.editing && <AttachMenu />}
+      <textarea
+        ref={props.input}
+        class="composer__input"
+        aria-label="Message"
+        placeholder="Message"
+        rows={1}
+        dir="auto"
+        value={props.text}
+        onInput={(event) => props.onInput(event.currentTarget.value)}
+        onKeyDown={props.onKeyDown}
+        onPaste={props.onPaste}
+      />
+      {showMic ? (
+        <MicButton voice={props.voice} />
+      ) : (
         <button
           type="submit"
           class="composer__send"
           aria-label="Send"
           title="Send"
-          disabled={empty || tooLong}
+          disabled={!props.canSend}
         >
           <Icon name="send" />
         </button>
-      </div>
-    </form>
+      )}
+    </div>
   );
 }
 
@@ -189,7 +264,7 @@ function ReplyBanner(props: { message: MessageRow; onCancel: () => void }) {
           Replying to <PersonName id={props.message.senderId} subject />
         </strong>
         <span class="composer__quote" dir="auto">
-          {props.message.text}
+          {quoteText(props.message)}
         </span>
       </span>
       <CancelButton label="Cancel reply" onClick={props.onCancel} />

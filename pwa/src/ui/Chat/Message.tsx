@@ -13,6 +13,7 @@ import { run } from "../common/notice.tsx";
 import { SystemText } from "../common/SystemText.tsx";
 import { daysAgo, formatDay, formatTime } from "../format.ts";
 import { useChatState } from "./chatState.ts";
+import { MediaContent } from "./Media/MediaContent.tsx";
 import { MessageActions } from "./MessageActions.tsx";
 import { MessageText, ReplyQuote } from "./MessageText.tsx";
 import { Reactions } from "./Reactions.tsx";
@@ -81,21 +82,32 @@ function Bubble(props: {
   const anchor = useRef<HTMLDivElement>(null);
   const [picking, setPicking] = useState(false);
   const highlighted = state.highlighted.value === message.id;
+  // Rows stored before media existed have no `media` field at all.
+  const media = message.deleted ? null : (message.media ?? null);
   const classes = [
     "message",
     own ? "message--own" : "message--other",
     highlighted ? "message--highlighted" : "",
   ];
+  const visual = media?.kind === "image" || media?.kind === "video";
   return (
     <article class={classes.join(" ")} data-message-id={message.id}>
-      <div class="bubble" ref={anchor}>
+      <div class={visual ? "bubble bubble--media" : "bubble"} ref={anchor}>
         {state.isGroup && !own && <SenderName id={message.senderId} />}
         {message.replyTo !== null && !message.deleted && (
           <ReplyQuote id={message.replyTo} quoted={props.quoted} />
         )}
-        {message.deleted ? (
+        {media !== null && (
+          <MediaContent
+            chatId={message.chatId}
+            message={message}
+            item={media}
+          />
+        )}
+        {message.deleted && (
           <p class="bubble__deleted">This message was deleted</p>
-        ) : (
+        )}
+        {!message.deleted && (media === null || message.text !== "") && (
           <MessageText text={message.text} />
         )}
         <span class="bubble__meta">

@@ -5,6 +5,7 @@ import {
   deleteForMe,
   type MessageRow,
 } from "../../data/index.ts";
+import { saveMedia } from "../../media/index.ts";
 import { Icon } from "../common/Icon.tsx";
 import { MenuButton, type MenuItem } from "../common/Menu.tsx";
 import { run, showNotice } from "../common/notice.tsx";
@@ -73,10 +74,20 @@ function menuItems(
   if (own && sent) {
     items.push({ label: "Edit", onSelect: () => startEdit(state, message) });
   }
-  items.push({
-    label: "Copy",
-    onSelect: () => run(() => copyText(message.text)),
-  });
+  const media = message.media ?? null;
+  // An own file that is still uploading has no final key to save with.
+  if (media !== null && sent) {
+    items.push({
+      label: "Save",
+      onSelect: () => run(() => saveMedia(chatId, media)),
+    });
+  }
+  if (media === null || message.text !== "") {
+    items.push({
+      label: "Copy",
+      onSelect: () => run(() => copyText(message.text)),
+    });
+  }
   if (own && sent) items.push({ label: "Info", onSelect: openInfo });
   items.push({
     label: "Delete for me",

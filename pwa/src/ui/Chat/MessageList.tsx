@@ -54,6 +54,7 @@ export function MessageList({ chatId }: { chatId: string }) {
   }, [ready]);
 
   useJumps(state, messageWindow, keys, list, positioned);
+  useGallery(state, messages);
   const unread = useChat(chatId)?.unread ?? 0;
   useMarkRead(chatId, ready ? messages?.at(-1)?.id : undefined, unread);
 
@@ -283,6 +284,17 @@ function useJumps(
     messageWindow.hasOlder,
     messageWindow.loading,
   ]);
+}
+
+/** Keeps the viewer's list of photos and videos in step with the list. */
+function useGallery(state: ChatState, messages: MessageRow[] | undefined) {
+  useEffect(() => {
+    state.gallery.value = (messages ?? []).filter(
+      (message) =>
+        !message.deleted &&
+        (message.media?.kind === "image" || message.media?.kind === "video"),
+    );
+  }, [messages]);
 }
 
 function highlight(state: ChatState, id: string) {

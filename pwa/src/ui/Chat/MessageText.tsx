@@ -2,6 +2,7 @@ import type { MessageRow } from "../../data/index.ts";
 import { PersonName } from "../common/names.tsx";
 import { linkify } from "../linkify.ts";
 import { useChatState } from "./chatState.ts";
+import { quoteText } from "./Media/label.ts";
 
 /**
  * Message text as text nodes, with http(s) URLs as anchors. Nothing is
@@ -65,8 +66,11 @@ export function QuoteBody({ quoted }: { quoted: MessageRow }) {
         <PersonName id={quoted.senderId} subject />
       </span>
       <span class="quote__text">
-        {quoted.deleted ? "This message was deleted" : quoted.text}
+        {quoted.deleted ? "This message was deleted" : quoteText(quoted)}
       </span>
+      {!quoted.deleted && quoted.media?.preview !== undefined && (
+        <img class="quote__thumb" src={quoted.media.preview} alt="" />
+      )}
     </>
   );
 }

@@ -25,6 +25,20 @@ export interface ChatState {
   toBottom: Signal<number>;
   /** The composer's textbox, focused after picking Reply or Edit. */
   composer: { current: HTMLTextAreaElement | null };
+  /**
+   * Files chosen, dropped or pasted that the attachment sheet shows before
+   * they are sent; null while the sheet is closed.
+   */
+  attachments: Signal<File[] | null>;
+  /** The message whose photo or video the viewer shows; null when closed. */
+  viewing: Signal<string | null>;
+  /**
+   * The loaded messages with a photo or video, oldest first, which the
+   * viewer steps through.
+   * NOTE: the viewer does not load older pages, so it stops at the oldest
+   * photo in the list's loaded window.
+   */
+  gallery: Signal<MessageRow[]>;
 }
 
 export interface JumpRequest {
@@ -46,6 +60,9 @@ export function createChatState(
     highlighted: signal(null),
     toBottom: signal(0),
     composer: { current: null },
+    attachments: signal(null),
+    viewing: signal(null),
+    gallery: signal([]),
   };
 }
 

@@ -14,10 +14,11 @@ import {
 import { BackButton } from "../NewChat/NewChat.tsx";
 import { errorMessage } from "../common/notice.tsx";
 import { InstallButton } from "../common/StatusBar.tsx";
-import { formatPhone } from "../format.ts";
+import { formatBytes, formatPhone } from "../format.ts";
 import { onLinkClick } from "../router.ts";
 import { BlockedContacts } from "./BlockedContacts.tsx";
 import { LogoutButton } from "./LogoutButton.tsx";
+import { MediaStorage } from "./MediaStorage.tsx";
 import {
   ProfilePhotoAvatar,
   ProfilePhotoControls,
@@ -58,20 +59,10 @@ export function Settings() {
   );
 }
 
-/** Returns `bytes` in B, KB, MB or GB (decimal units), for example "1.2 MB". */
-export function formatBytes(bytes: number): string {
-  const units = ["B", "KB", "MB", "GB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit += 1;
-  }
-  const digits = unit === 0 || value >= 100 ? 0 : 1;
-  return `${value.toFixed(digits)} ${units[unit]}`;
-}
-
-/** Shows the space this app uses on the device, from the storage estimate. */
+/**
+ * Shows the space this app uses on the device, from the storage estimate,
+ * and the part of it that downloaded media takes.
+ */
 function StorageUsage() {
   const [usage, setUsage] = useState<number | null>(null);
   useEffect(() => {
@@ -83,11 +74,11 @@ function StorageUsage() {
       current = false;
     };
   }, []);
-  if (usage === null) return null;
   return (
     <section class="card" aria-labelledby="settings-storage">
       <h2 id="settings-storage">Storage</h2>
-      <p>Storage: {formatBytes(usage)} used</p>
+      {usage !== null && <p>Storage: {formatBytes(usage)} used</p>}
+      <MediaStorage />
     </section>
   );
 }

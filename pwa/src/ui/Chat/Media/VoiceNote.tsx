@@ -1,0 +1,133 @@
+import { useMemo, useRef, useState } from "preact/hooks";
+import { decodeWaveform } from "../../../media/recorder.ts";
+import { Icon } from "../../common/Icon.tsx";
+import { formatDuration } from "../../format.ts";
+import { DownloadButton, ProgressRing, TransferFailure } from "./Progress.tsx";
+import { useAutoDownload, type MediaView } from "./useMedia.ts";
+import "../Voice/Voice.css";
+
+/** Bars drawn for a voice note that carries no waveform. */
+const FLAT_BARS = 32;
+/** Seconds an arrow key moves the playback position. */
+const SEEK_STEP = 5;
+/** Playback rates that the speed button steps through, as in WhatsApp. */
+const RATES = [1, 1.5, 2];
+
+/**
+ * A voice note: play and pause, its waveform coloured as it plays (a click
+ * or the arrow keys seek), and the time. The duration comes from the
+ * message, because a WebM from MediaRecorder states none.
+ */
+export function VoiceNote({ view }: { view: MediaView }) {
+  useAutoDownload(view);
+  const audio = useRef<HTMLAudioElement>(null);
+  const [playing, setPlaying] = useState(false);
+  const [position, setPosition] = useState(0);
+  const [rate, setRate] = useState(1);
+  const levels = useMemo(
+    () => decodeWaveform(view.item.waveform),
+    [view.item.waveform],
+  );
+  const bars =
+    levels.length > 0 ? levels : new Array<number>(FLAT_BARS).fill(0);
+  const duration = view.item.duration ?? 0;
+  const played = duration > 0 ? Math.min(1, position / duration) : 0;
+
+  const toggle = () => {
+    const element = audio.current;
+    if (element === null) return;
+    if (element.paused) void element.play().catch(() => setPlaying(false));
+    else element.pause();
+  };
+  const nextRate = () => {
+    const next = RATES[(RATES.indexOf(rate) + 1) % RATES.length] ?? 1;
+    setRate(next);
+    if (audio.current !== null) audio.current.playbackRate = next;
+  };
+  const seek = (seconds: number) => {
+    const element = audio.current;
+    if (element === null) return;
+    element.currentTime = Math.max(0, Math.min(duration, seconds));
+    setPosition(element.currentTime);
+  };
+
+  return (
+    <div class="voice">
+      <button
+        type="button"
+        class="icon-button voice__play"
+        aria-label={playing ? "Pause voice note" : "Play voice note"}
+        disabled={view.url === null}
+        onClick={toggle}
+      >
+        <Icon name={playing ? "pause" : "play"} />
+      </button>
+      <div class="voice__body">
+        <div
+          class="voice__wave"
+          role="slider"
+          tabIndex={view.url === null ? -1 : 0}
+          aria-label="Voice note position"
+          aria-valuemin={0}
+          aria-valuemax={Math.round(duration)}
+          aria-valuenow={Math.round(position)}
+          aria-valuetext={formatDuration(position)}
+          onClick={(event) => {
+            const box = event.currentTarget.getBoundingClientRect();
+            seek(((event.clientX - box.left) / box.width) * duration);
+          }}
+          onKeyDown={(event) => {
+            if (event.key === "ArrowRight") seek(position + SEEK_STEP);
+            else if (event.key === "ArrowLeft") seek(position - SEEK_STEP);
+          }}
+        >
+          {bars.map((level, index) => (
+            <span
+              key={index}
+              class={
+                index / bars.length < played
+                  ? "voice__bar voice__bar--played"
+                  : "voice__bar"
+              }
+              style={{ height: `${Math.max(10, Math.round(level * 100))}%` }}
+            />
+          ))}
+        </div>
+        <span class="voice__time">
+          {formatDuration(playing || position > 0 ? position : duration)}
+        </span>
+      </div>
+      {view.url !== null && (
+        <button
+          type="button"
+          class="voice__rate"
+          aria-label={`Playback speed ${rate}×`}
+          title="Playback speed"
+          onClick={nextRate}
+        >
+          {rate}×
+        </button>
+      )}
+      <DownloadButton view={view} label="Download voice note" />
+      <ProgressRing view={view} />
+      <TransferFailure view={view} />
+      {view.url !== null && (
+        <audio
+          ref={audio}
+          src={view.url}
+          preload="metadata"
+          onPlay={(event) => {
+            event.currentTarget.playbackRate = rate;
+            setPlaying(true);
+          }}
+          onPause={() => setPlaying(false)}
+          onEnded={() => {
+            setPlaying(false);
+            setPosition(0);
+          }}
+          onTimeUpdate={(event) => setPosition(event.currentTarget.currentTime)}
+        />
+      )}
+    </div>
+  );
+}
