@@ -10,7 +10,7 @@ import {
   type ClientFrame,
   type ClientMessageKind,
 } from "../../../protocol/index.ts";
-import { deleteMessageFiles } from "../media/cached-files.ts";
+import { deleteMessageFiles } from "../media/message-files.ts";
 import { encodeEdit, encodeMessage, encodeReaction } from "./codec.ts";
 import { db, HIDDEN_ORDER } from "./db.ts";
 import { refold } from "./fold.ts";
@@ -223,6 +223,7 @@ export async function deleteForEveryone(chatId: string, id: string) {
         deleted: true,
         text: "",
         media: null,
+        mediaError: false,
         editedAt: null,
         reactions: {},
         error: null,

@@ -2,7 +2,7 @@ import { Dexie } from "dexie";
 import type { StoredMessage } from "../../../protocol/index.ts";
 import { storeMessages } from "./batch.ts";
 import { cursorAfterPage, gapFreeSeq, hasGap } from "./cursor.ts";
-import { deleteMessageFiles } from "../media/cached-files.ts";
+import { deleteMessageFiles } from "../media/message-files.ts";
 import { db } from "./db.ts";
 
 /** Changes made by applying messages, for receipts and gap filling. */
@@ -212,6 +212,7 @@ export async function applyDeleted(chatId: string, id: string) {
       text: "",
       replyTo: null,
       media: null,
+      mediaError: false,
       editedAt: null,
       reactions: {},
     });
