@@ -18,6 +18,7 @@ import {
   importFileSecret,
   partDigest,
 } from "./crypto.ts";
+import { deleteCachedFile } from "./cache.ts";
 import { storeCachedFile } from "./file-cache.ts";
 import type { Transfer } from "./transfers.ts";
 import { browserTransport, type UploadTransport } from "./upload-http.ts";
@@ -375,12 +376,16 @@ function waitOrOnline(ms: number, signal: AbortSignal): Promise<void> {
 /**
  * Hands a finished upload to the outbox: the decrypted copy goes into the
  * media cache (so the sender never downloads its own file), the message
- * row and body get the final MediaItem, and the message is queued.
+ * row and body get the final MediaItem, and the message is queued. An
+ * upload cancelled meanwhile leaves no cached copy.
  */
 async function finishUpload(step: Step, mediaId: string, hash: string) {
   const { row, host } = step;
   const { db } = host;
   const item = { ...row.item, id: mediaId, hash };
+  if ((await db.uploads.get(row.messageId)) === undefined) {
+    await cancelFinished(step, mediaId);
+  }
   const cached = await cacheOwnFile(step, mediaId);
   const body = host.encodeMessage(row.caption, row.replyTo ?? undefined, item);
   const tables = [db.uploads, db.messages, db.outbox, db.mediaFiles];
@@ -406,13 +411,21 @@ async function finishUpload(step: Step, mediaId: string, hash: string) {
     });
     return true;
   });
+  // A cancel between the cache put and the transaction leaves a cached
+  // copy that no mediaFiles row lists, so it is deleted here.
   if (!queued) {
-    await deleteOnServer(step, mediaId);
-    throw new UploadCancelled();
+    if (cached) await deleteCachedFile(mediaId);
+    await cancelFinished(step, mediaId);
   }
   const total = row.file.size;
   report(row.item.id, { direction: "up", loaded: total, total, state: "done" });
   await host.pumpOutbox();
+}
+
+/** Deletes the finished upload of a cancelled message and raises. */
+async function cancelFinished(step: Step, mediaId: string): Promise<never> {
+  await deleteOnServer(step, mediaId);
+  throw new UploadCancelled();
 }
 
 /** Keeps the sender's own file in the media cache, when there is room. */
