@@ -1,6 +1,8 @@
 import {
   cipherSize,
+  MEDIA_CACHE,
   MEDIA_TRANSFER_CHANNEL,
+  mediaPath,
   partBytes,
   partCount,
   UploadState,
@@ -18,7 +20,6 @@ import {
   importFileSecret,
   partDigest,
 } from "./crypto.ts";
-import { deleteCachedFile } from "./cache.ts";
 import { storeCachedFile } from "./file-cache.ts";
 import type { Transfer } from "./transfers.ts";
 import { browserTransport, type UploadTransport } from "./upload-http.ts";
@@ -414,12 +415,22 @@ async function finishUpload(step: Step, mediaId: string, hash: string) {
   // A cancel between the cache put and the transaction leaves a cached
   // copy that no mediaFiles row lists, so it is deleted here.
   if (!queued) {
-    if (cached) await deleteCachedFile(mediaId);
+    if (cached) await uncacheOwnFile(mediaId);
     await cancelFinished(step, mediaId);
   }
   const total = row.file.size;
   report(row.item.id, { direction: "up", loaded: total, total, state: "done" });
   await host.pumpOutbox();
+}
+
+/**
+ * Deletes the copy that `cacheOwnFile` stored. It calls Cache Storage
+ * itself, because importing media/cache.ts here moves that module out of
+ * the first screen's chunk into one more request.
+ */
+async function uncacheOwnFile(mediaId: string): Promise<void> {
+  const cache = await caches.open(MEDIA_CACHE);
+  await cache.delete(mediaPath(mediaId));
 }
 
 /** Deletes the finished upload of a cancelled message and raises. */
