@@ -12,6 +12,8 @@ import { deleteCachedFile } from "./cache.ts";
  * `/media/<mediaId>`. Call it outside a Dexie transaction, because Cache
  * Storage calls would end one. A crash before it runs leaves rows whose
  * message lists no file, which `pruneDeletedMedia` deletes later.
+ * NOTE: a download of the file still running caches it again when it
+ * ends, and that copy too stays until `pruneDeletedMedia` runs.
  */
 export async function deleteMessageFiles(
   messageId: string,
