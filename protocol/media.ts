@@ -137,6 +137,18 @@ export function mediaPath(mediaId: string): string {
 }
 
 /**
+ * JSON body of a failed GET `mediaPath(mediaId)` from the service worker,
+ * whose status is 404 for `not_found` and 403 for `forbidden` (as the
+ * server replied), and 502 for `damaged` (the ciphertext failed
+ * authentication) and `unavailable` (another server or network failure).
+ */
+export const MediaReadError = z.object({
+  code: z.enum(["not_found", "forbidden", "damaged", "unavailable"]),
+  message: z.string(),
+});
+export type MediaReadError = z.infer<typeof MediaReadError>;
+
+/**
  * BroadcastChannel on which the tab that uploads posts the progress of
  * each upload, so that every tab of the app, itself included, shows it.
  */

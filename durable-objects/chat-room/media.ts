@@ -211,9 +211,10 @@ export class RoomMedia {
   }
 
   /**
-   * Returns the R2 key and size of a file `userId` may download. Any
-   * current member may read an attached file, and the uploader may read a
-   * complete one that is not attached yet.
+   * Returns the R2 key and size of a file `userId` may download. A current
+   * member may read an attached file whose message lies in the part of the
+   * log they may read (not one sent before they joined), and the uploader
+   * may read a complete one that is not attached yet.
    */
   download(userId: string, mediaId: string): { key: string; size: number } {
     if (!this.store.isMember(userId)) throw noFile(mediaId);
@@ -221,10 +222,22 @@ export class RoomMedia {
     const readable =
       row !== undefined &&
       !isExpired(row, Date.now()) &&
-      (row.state === "attached" ||
+      ((row.state === "attached" && this.mayReadMessage(userId, row)) ||
         (row.state === "complete" && row.uploader_id === userId));
     if (!readable) throw noFile(mediaId);
     return { key: mediaKey(this.chatId(), mediaId), size: row.size };
+  }
+
+  /** Returns whether the message a file is attached to is in `userId`'s range. */
+  private mayReadMessage(userId: string, row: MediaRow): boolean {
+    const message = this.store.messageById(row.message_id ?? "");
+    const range = this.store.readableRange(userId);
+    return (
+      message !== undefined &&
+      range !== undefined &&
+      message.seq >= range.fromSeq &&
+      message.seq <= range.untilSeq
+    );
   }
 
   /**

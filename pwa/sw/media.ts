@@ -3,6 +3,7 @@ import {
   MEDIA_CACHE,
   MEDIA_CIPHER_CHUNK_BYTES,
   mediaPath,
+  type MediaReadError,
 } from "../../protocol/index.ts";
 import { db } from "../src/data/db.ts";
 import { log } from "../src/data/log.ts";
@@ -11,6 +12,7 @@ import {
   chunkRange,
   decryptChunks,
   importFileSecret,
+  MediaIntegrityError,
   type FileCipher,
 } from "../src/media/crypto.ts";
 import type { MediaItem } from "../src/media/types.ts";
@@ -22,6 +24,12 @@ import type { MediaItem } from "../src/media/types.ts";
  * that the page stored, fetches only the ciphertext chunks that cover the
  * requested range, and decrypts them, so a video plays and seeks without
  * downloading everything first.
+ *
+ * The first slice of a streamed range is fetched and decrypted before the
+ * reply. A file the server no longer has, or whose first chunks are
+ * damaged, thus gets an error status with a MediaReadError body, not a 200
+ * or 206 whose body breaks off. A failure in a later slice errors the body
+ * stream, which a player reports as a network or decode error.
  *
  * NOTE: a streamed range is authenticated chunk by chunk (AES-GCM), but
  * the whole-file hash is checked only by a full download.
@@ -132,38 +140,76 @@ export async function serveMedia(
     return rangeResponse(null, baseHeaders(item, url), range, 0);
   }
   const next = sliceReader(source, cipher, item.size, requested, request);
-  // The first slice is fetched before the reply, so that a file the server
-  // no longer has (deleted, or the person left the chat) gets its status
-  // rather than a reply whose body breaks off.
   let first: Uint8Array;
   try {
     first = (await next())!;
   } catch (error) {
-    if (!(error instanceof UpstreamError)) throw error;
-    return new Response(error.message, { status: error.status });
+    const failure = readFailure(error, request.signal);
+    log("sw.media_stream_failed", { mediaId, code: failure.body.code });
+    return errorResponse(failure);
   }
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
       controller.enqueue(first);
     },
     async pull(controller) {
-      const slice = await next();
-      if (slice === null) controller.close();
-      else controller.enqueue(slice);
+      try {
+        const slice = await next();
+        if (slice === null) controller.close();
+        else controller.enqueue(slice);
+      } catch (error) {
+        const failure = readFailure(error, request.signal);
+        log("sw.media_stream_failed", { mediaId, code: failure.body.code });
+        controller.error(failure);
+      }
     },
   });
   return rangeResponse(body, baseHeaders(item, url), range, item.size);
 }
 
-/** A failed fetch of ciphertext, with the status to pass on. */
-class UpstreamError extends Error {
-  override readonly name = "UpstreamError";
+/** A failed read of a streamed file, with the status to reply with. */
+class ReadFailure extends Error {
+  override readonly name = "ReadFailure";
+  readonly body: MediaReadError;
   readonly status: number;
 
-  constructor(message: string, status: number) {
+  constructor(code: MediaReadError["code"], message: string, status: number) {
     super(message);
+    this.body = { code, message };
     this.status = status;
   }
+}
+
+/**
+ * Turns an error of fetching or decrypting a slice into a ReadFailure.
+ * Re-raises an abort, because the player that cancelled reads no reply.
+ */
+function readFailure(error: unknown, signal: AbortSignal): ReadFailure {
+  if (error instanceof ReadFailure) return error;
+  if (signal.aborted) throw error;
+  if (error instanceof MediaIntegrityError) {
+    return new ReadFailure(
+      "damaged",
+      "This file is damaged or was changed on the way.",
+      502,
+    );
+  }
+  return new ReadFailure(
+    "unavailable",
+    `Reading the file failed: ${String(error)}. Check your connection and ` +
+      "try again.",
+    502,
+  );
+}
+
+function errorResponse(failure: ReadFailure): Response {
+  return new Response(JSON.stringify(failure.body), {
+    status: failure.status,
+    headers: {
+      "Content-Type": "application/json",
+      "Cache-Control": "no-store",
+    },
+  });
 }
 
 /**
@@ -223,16 +269,33 @@ async function fetchChunks(
   });
   if (response.status !== 206 && response.status !== 200) {
     log("sw.media_fetch_failed", { source, status: response.status });
-    const notFound = response.status === 404;
-    throw new UpstreamError(
-      notFound
-        ? "This file is no longer available."
-        : `Fetching the file failed with status ${response.status}.`,
-      notFound ? 404 : 502,
-    );
+    throw upstreamFailure(response.status);
   }
   let bytes = new Uint8Array(await response.arrayBuffer());
   // A server that ignores Range sends the whole file.
   if (response.status === 200) bytes = bytes.subarray(from, to + 1);
   return decryptChunks(cipher, plainBytes, firstChunk, bytes);
+}
+
+/** Returns the failure to pass on for a server reply of `status`. */
+function upstreamFailure(status: number): ReadFailure {
+  if (status === 404) {
+    return new ReadFailure(
+      "not_found",
+      "This file is no longer available.",
+      404,
+    );
+  }
+  if (status === 403) {
+    return new ReadFailure(
+      "forbidden",
+      "You may not read this file. Sign in again if this persists.",
+      403,
+    );
+  }
+  return new ReadFailure(
+    "unavailable",
+    `Fetching the file failed with status ${status}. Try again later.`,
+    502,
+  );
 }

@@ -206,6 +206,24 @@ async function putPart(request: ApiRequest, env: Env): Promise<Response> {
   return new Response(null, { status: 204 });
 }
 
+/**
+ * Returns whether an overlapping complete of the same upload finished it
+ * first, which makes R2 reject this one because the upload id is gone. The
+ * room may not have marked the upload complete yet, so an object in R2
+ * counts too, and the caller then marks the upload complete itself.
+ */
+async function completedMeanwhile(
+  env: Env,
+  room: ReturnType<typeof chatRoom>,
+  userId: string,
+  mediaId: string,
+  key: string,
+): Promise<boolean> {
+  const target = unwrap(await room.mediaCompleteTarget(userId, mediaId));
+  if (target.complete) return true;
+  return (await env.MEDIA.head(key)) !== null;
+}
+
 /** POST /api/chats/:chatId/media/:mediaId/complete: finishes an upload. */
 async function complete(request: ApiRequest, env: Env): Promise<Response> {
   requireAppOrigin(request, env);
@@ -220,12 +238,15 @@ async function complete(request: ApiRequest, env: Env): Promise<Response> {
   try {
     await upload.complete(target.parts);
   } catch (error) {
-    log("media.complete_failed", {
-      userId: me.id,
-      mediaId,
-      error: errorMessage(error),
-    });
-    throw error;
+    if (!(await completedMeanwhile(env, room, me.id, mediaId, target.key))) {
+      log("media.complete_failed", {
+        userId: me.id,
+        mediaId,
+        error: errorMessage(error),
+      });
+      throw error;
+    }
+    log("media.complete_overlapped", { userId: me.id, mediaId });
   }
   const marked = await room.mediaMarkComplete(me.id, mediaId);
   // The upload was cancelled or expired while R2 completed it, so no row

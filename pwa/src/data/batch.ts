@@ -25,7 +25,7 @@ function toRow(message: StoredMessage, previous: StoredRow | undefined) {
   const decoded =
     message.kind === "message" && !message.deleted
       ? decodeMessage(message.body)
-      : { text: "", replyTo: null, media: null };
+      : { text: "", replyTo: null, media: null, mediaError: false };
   const hidden = previous?.hidden ?? false;
   // A commit is kept for the encryption engine and for the chat's cursor,
   // below the visible orders, so no list or preview shows it.
@@ -42,6 +42,7 @@ function toRow(message: StoredMessage, previous: StoredRow | undefined) {
     text: decoded.text,
     replyTo: decoded.replyTo,
     media: decoded.media,
+    mediaError: decoded.mediaError,
     editedAt: null,
     reactions: {},
     deleted: message.deleted,

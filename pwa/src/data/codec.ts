@@ -20,7 +20,7 @@ import type { MediaItem } from "../media/types.ts";
  *
  * Decoding never throws: a body this client cannot read (a newer version,
  * or garbage from a faulty client) decodes to empty text, and a malformed
- * `media` decodes to a message without media.
+ * `media` decodes to a message without media that has `mediaError` set.
  */
 
 const VERSION = 1;
@@ -29,6 +29,8 @@ export interface DecodedMessage {
   text: string;
   replyTo: string | null;
   media: MediaItem | null;
+  /** The body carried a file description that is invalid, so `media` is null. */
+  mediaError: boolean;
 }
 
 /**
@@ -96,17 +98,30 @@ function stringField(record: Record<string, unknown> | null, key: string) {
 
 export function decodeMessage(body: string): DecodedMessage {
   if (isEncryptedBody(body)) {
-    return { text: NOTICE_TEXT.waiting, replyTo: null, media: null };
+    return {
+      text: NOTICE_TEXT.waiting,
+      replyTo: null,
+      media: null,
+      mediaError: false,
+    };
   }
   const record = parseObject(body);
   const notice = stringField(record, "notice");
   if (notice === "before_join" || notice === "undecryptable") {
-    return { text: NOTICE_TEXT[notice], replyTo: null, media: null };
+    return {
+      text: NOTICE_TEXT[notice],
+      replyTo: null,
+      media: null,
+      mediaError: false,
+    };
   }
+  const media =
+    record?.media === undefined ? null : parseMediaItem(record.media);
   return {
     text: stringField(record, "text") ?? "",
     replyTo: stringField(record, "replyTo"),
-    media: record?.media === undefined ? null : parseMediaItem(record.media),
+    media,
+    mediaError: record?.media !== undefined && media === null,
   };
 }
 

@@ -27,6 +27,7 @@ export function foldInto(
       ...target,
       text: "",
       media: null,
+      mediaError: false,
       editedAt: null,
       reactions: {},
     };

@@ -10,6 +10,7 @@ import {
   type ClientFrame,
   type ClientMessageKind,
 } from "../../../protocol/index.ts";
+import { deleteMessageFiles } from "../media/message-files.ts";
 import { encodeEdit, encodeMessage, encodeReaction } from "./codec.ts";
 import { db, HIDDEN_ORDER } from "./db.ts";
 import { refold } from "./fold.ts";
@@ -195,6 +196,7 @@ export async function deleteForEveryone(chatId: string, id: string) {
   const { me } = requireSession();
   const rid = newRid();
   const tables = [db.messages, db.folds, db.outbox];
+  const mediaIds: string[] = [];
   await guardStorage(() =>
     db.transaction("rw", tables, async () => {
       const row = await db.messages.get(id);
@@ -215,11 +217,13 @@ export async function deleteForEveryone(chatId: string, id: string) {
         );
       }
       if (row.deleted) return;
+      if (row.media !== null) mediaIds.push(row.media.id);
       await db.messages.put({
         ...row,
         deleted: true,
         text: "",
         media: null,
+        mediaError: false,
         editedAt: null,
         reactions: {},
         error: null,
@@ -234,6 +238,7 @@ export async function deleteForEveryone(chatId: string, id: string) {
       });
     }),
   );
+  await deleteMessageFiles(id, mediaIds);
   await pumpOutbox();
 }
 

@@ -52,6 +52,9 @@ const MEDIA_TEXT: Record<Exclude<MediaItem["kind"], "file">, string> = {
   audio: "Audio",
 };
 
+/** Text of a message whose file description is invalid (`mediaError`). */
+export const MEDIA_ERROR_TEXT = "This file can't be shown";
+
 /** Text of a file without caption for the chat list, e.g. "Photo". */
 export function describeMedia(item: MediaItem): string {
   if (item.kind !== "file") return MEDIA_TEXT[item.kind];
@@ -115,6 +118,8 @@ async function previewOf(
     text = describeSystem(newest.system, nameOf);
   } else if (text === "" && newest.media !== null) {
     text = describeMedia(newest.media);
+  } else if (text === "" && newest.mediaError === true) {
+    text = MEDIA_ERROR_TEXT;
   }
   return {
     text,

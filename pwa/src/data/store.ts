@@ -2,6 +2,7 @@ import { Dexie } from "dexie";
 import type { StoredMessage } from "../../../protocol/index.ts";
 import { storeMessages } from "./batch.ts";
 import { cursorAfterPage, gapFreeSeq, hasGap } from "./cursor.ts";
+import { deleteMessageFiles } from "../media/message-files.ts";
 import { db } from "./db.ts";
 
 /** Changes made by applying messages, for receipts and gap filling. */
@@ -190,8 +191,12 @@ export function applyMessages(
   });
 }
 
-/** Marks a message deleted for everyone, together with its folds. */
+/**
+ * Marks a message deleted for everyone, together with its folds, and
+ * deletes the cached copy of its file.
+ */
 export async function applyDeleted(chatId: string, id: string) {
+  const mediaIds: string[] = [];
   await db.transaction("rw", [db.messages, db.folds], async () => {
     const folds = await db.folds.where("ref").equals(id).toArray();
     await db.folds.bulkPut(
@@ -199,6 +204,7 @@ export async function applyDeleted(chatId: string, id: string) {
     );
     const row = await db.messages.get(id);
     if (row === undefined || row.chatId !== chatId) return;
+    if (row.media !== null) mediaIds.push(row.media.id);
     await db.messages.put({
       ...row,
       deleted: true,
@@ -206,8 +212,10 @@ export async function applyDeleted(chatId: string, id: string) {
       text: "",
       replyTo: null,
       media: null,
+      mediaError: false,
       editedAt: null,
       reactions: {},
     });
   });
+  await deleteMessageFiles(id, mediaIds);
 }

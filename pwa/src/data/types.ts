@@ -59,6 +59,13 @@ export interface MessageRow {
    * its `id` is a local one and its `key` and `hash` are not final.
    */
   media: MediaItem | null;
+  /**
+   * True when the sender's body carried a file description that failed the
+   * MediaItem schema (from a faulty or older client), so `media` is null
+   * and the message shows "This file can't be shown". Absent counts as
+   * false, as in rows stored before the field existed.
+   */
+  mediaError?: boolean;
   /** Id of the quoted message. */
   replyTo: string | null;
   editedAt: number | null;

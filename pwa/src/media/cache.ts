@@ -1,4 +1,4 @@
-import { MEDIA_CACHE } from "../../../protocol/index.ts";
+import { MEDIA_CACHE, mediaPath } from "../../../protocol/index.ts";
 
 /** Matches `/media/<mediaId>`, the path the service worker serves. */
 export const MEDIA_PATH = /^\/media\/([A-Za-z0-9_-]{22})$/;
@@ -7,4 +7,11 @@ export const MEDIA_PATH = /^\/media\/([A-Za-z0-9_-]{22})$/;
 export async function deleteMediaCache(): Promise<void> {
   if (typeof caches === "undefined") return;
   await caches.delete(MEDIA_CACHE);
+}
+
+/** Deletes the cached decrypted file `mediaId`, if any. */
+export async function deleteCachedFile(mediaId: string): Promise<void> {
+  if (typeof caches === "undefined") return;
+  const cache = await caches.open(MEDIA_CACHE);
+  await cache.delete(mediaPath(mediaId));
 }

@@ -1,7 +1,6 @@
 import { db } from "../data/db.ts";
 import { log } from "../data/log.ts";
-import { deleteMediaCache } from "./cache.ts";
-import { deleteCachedFile } from "./file-cache.ts";
+import { deleteCachedFile, deleteMediaCache } from "./cache.ts";
 
 /**
  * Use of the media cache. The sizes of the decrypted files are recorded

@@ -25,13 +25,6 @@ export async function storeCachedFile(
   return true;
 }
 
-/** Deletes the cached decrypted file `mediaId`, if any. */
-export async function deleteCachedFile(mediaId: string): Promise<void> {
-  if (typeof caches === "undefined") return;
-  const cache = await caches.open(MEDIA_CACHE);
-  await cache.delete(mediaPath(mediaId));
-}
-
 /** Returns the cached decrypted file, or null when it is not cached. */
 export async function readCachedFile(mediaId: string): Promise<Blob | null> {
   if (typeof caches === "undefined") return null;

@@ -1,6 +1,8 @@
 import {
   cipherSize,
+  MEDIA_CACHE,
   MEDIA_TRANSFER_CHANNEL,
+  mediaPath,
   partBytes,
   partCount,
   UploadState,
@@ -375,12 +377,16 @@ function waitOrOnline(ms: number, signal: AbortSignal): Promise<void> {
 /**
  * Hands a finished upload to the outbox: the decrypted copy goes into the
  * media cache (so the sender never downloads its own file), the message
- * row and body get the final MediaItem, and the message is queued.
+ * row and body get the final MediaItem, and the message is queued. An
+ * upload cancelled meanwhile leaves no cached copy.
  */
 async function finishUpload(step: Step, mediaId: string, hash: string) {
   const { row, host } = step;
   const { db } = host;
   const item = { ...row.item, id: mediaId, hash };
+  if ((await db.uploads.get(row.messageId)) === undefined) {
+    await cancelFinished(step, mediaId);
+  }
   const cached = await cacheOwnFile(step, mediaId);
   const body = host.encodeMessage(row.caption, row.replyTo ?? undefined, item);
   const tables = [db.uploads, db.messages, db.outbox, db.mediaFiles];
@@ -406,13 +412,31 @@ async function finishUpload(step: Step, mediaId: string, hash: string) {
     });
     return true;
   });
+  // A cancel between the cache put and the transaction leaves a cached
+  // copy that no mediaFiles row lists, so it is deleted here.
   if (!queued) {
-    await deleteOnServer(step, mediaId);
-    throw new UploadCancelled();
+    if (cached) await uncacheOwnFile(mediaId);
+    await cancelFinished(step, mediaId);
   }
   const total = row.file.size;
   report(row.item.id, { direction: "up", loaded: total, total, state: "done" });
   await host.pumpOutbox();
+}
+
+/**
+ * Deletes the copy that `cacheOwnFile` stored. It calls Cache Storage
+ * itself, because importing media/cache.ts here moves that module out of
+ * the first screen's chunk into one more request.
+ */
+async function uncacheOwnFile(mediaId: string): Promise<void> {
+  const cache = await caches.open(MEDIA_CACHE);
+  await cache.delete(mediaPath(mediaId));
+}
+
+/** Deletes the finished upload of a cancelled message and raises. */
+async function cancelFinished(step: Step, mediaId: string): Promise<never> {
+  await deleteOnServer(step, mediaId);
+  throw new UploadCancelled();
 }
 
 /** Keeps the sender's own file in the media cache, when there is room. */

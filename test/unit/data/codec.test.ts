@@ -23,6 +23,7 @@ describe("codec", () => {
       text: "hi\nthere",
       replyTo: TARGET,
       media: null,
+      mediaError: false,
     });
   });
 
@@ -49,6 +50,7 @@ describe("codec", () => {
         text: "",
         replyTo: null,
         media: null,
+        mediaError: false,
       });
       expect(decodeEdit(body)).toBeNull();
       expect(decodeReaction(body)).toBeNull();
@@ -60,6 +62,7 @@ describe("codec", () => {
       text: "",
       replyTo: null,
       media: null,
+      mediaError: false,
     });
   });
 

@@ -1,7 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { decodeMessage, encodeMessage } from "../../../pwa/src/data/codec.ts";
+import { db } from "../../../pwa/src/data/db.ts";
 import { describeMedia } from "../../../pwa/src/data/rows.ts";
+import { applyMessages } from "../../../pwa/src/data/store.ts";
 import type { MediaItem } from "../../../pwa/src/media/types.ts";
+import { CHAT, idFor, ME, resetState, stored } from "../data/fixtures.ts";
 
 const ITEM: MediaItem = {
   id: "AAAAAAAAAAAAAAAAAAAAAA",
@@ -29,6 +32,7 @@ describe("codec media", () => {
       text: "look",
       replyTo: null,
       media: ITEM,
+      mediaError: false,
     });
   });
 
@@ -61,9 +65,33 @@ describe("codec media", () => {
     it(`drops media with ${label}`, () => {
       const decoded = decodeMessage(withMedia(media));
       expect(decoded.media).toBeNull();
+      expect(decoded.mediaError).toBe(true);
       expect(decoded.text).toBe("caption");
     });
   }
+
+  it("flags a name over 255 characters", () => {
+    const decoded = decodeMessage(
+      withMedia({ ...ITEM, name: "n".repeat(300) }),
+    );
+    expect(decoded.media).toBeNull();
+    expect(decoded.mediaError).toBe(true);
+  });
+
+  it("flags no error without media", () => {
+    const decoded = decodeMessage(JSON.stringify({ v: 1, text: "hi" }));
+    expect(decoded.mediaError).toBe(false);
+  });
+
+  it("stores the flag on the message row", async () => {
+    await resetState();
+    const body = withMedia({ ...ITEM, mime: "x".repeat(300) });
+    await applyMessages(CHAT, [stored(1, { body })], ME);
+    const row = await db.messages.get(idFor(1));
+    expect(row?.media).toBeNull();
+    expect(row?.mediaError).toBe(true);
+    expect(row?.text).toBe("caption");
+  });
 
   it("drops unknown fields of the media", () => {
     const decoded = decodeMessage(withMedia({ ...ITEM, extra: "<script>" }));

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import {
   MEDIA_CHUNK_BYTES,
   MEDIA_CIPHER_CHUNK_BYTES,
+  MediaReadError,
 } from "../../../protocol/media.ts";
 import { decodeMessage } from "../../../pwa/src/data/codec.ts";
 import { db } from "../../../pwa/src/data/db.ts";
@@ -70,6 +71,13 @@ async function storedVideo(): Promise<MediaItem> {
     cachedBytes: null,
   });
   return item;
+}
+
+/** Flips one byte of the only stored upload's ciphertext. */
+function flipCipherByte(offset: number): void {
+  const [upload] = [...server.uploads.values()];
+  const part = upload!.parts.get(1)!;
+  part[offset] = (part[offset] ?? 0) ^ 0xff;
 }
 
 function get(path: string, range?: string): Request {
@@ -177,7 +185,51 @@ describe("serveMedia", () => {
       item.id,
     );
     expect(response.status).toBe(404);
-    expect(await response.text()).toBe("This file is no longer available.");
+    expect(await response.json()).toEqual({
+      code: "not_found",
+      message: "This file is no longer available.",
+    });
+  });
+
+  it("passes on a 403 of the server", async () => {
+    const item = await storedVideo();
+    server.hooks.push({
+      match: /^GET /,
+      respond: () => Promise.resolve(new Response(null, { status: 403 })),
+    });
+    const response = await serveMedia(
+      get(`/media/${item.id}`, "bytes=0-10"),
+      item.id,
+    );
+    expect(response.status).toBe(403);
+    expect(MediaReadError.parse(await response.json()).code).toBe("forbidden");
+  });
+
+  it("answers 502 for a damaged first chunk", async () => {
+    const item = await storedVideo();
+    flipCipherByte(20 * MEDIA_CIPHER_CHUNK_BYTES + 7);
+    const start = 20 * MEDIA_CHUNK_BYTES;
+    const response = await serveMedia(
+      get(`/media/${item.id}`, `bytes=${start}-`),
+      item.id,
+    );
+    expect(response.status).toBe(502);
+    expect(response.headers.get("Content-Type")).toBe("application/json");
+    expect(MediaReadError.parse(await response.json()).code).toBe("damaged");
+  });
+
+  it("errors the stream at a damaged later chunk", async () => {
+    const item = await storedVideo();
+    flipCipherByte(30 * MEDIA_CIPHER_CHUNK_BYTES + 7);
+    const response = await serveMedia(
+      get(`/media/${item.id}`, "bytes=0-"),
+      item.id,
+    );
+    expect(response.status).toBe(206);
+    await expect(response.arrayBuffer()).rejects.toMatchObject({
+      name: "ReadFailure",
+      body: { code: "damaged" },
+    });
   });
 
   it("answers 404 for an unknown file", async () => {

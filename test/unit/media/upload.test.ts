@@ -351,6 +351,47 @@ describe("uploader", () => {
   });
 });
 
+describe("uploader and the media cache", () => {
+  it("caches the sender's finished file", async () => {
+    const files = cacheInto(() => Promise.resolve());
+    await sendMedia(CHAT, [outgoing(50)]);
+    await runUploads(uploadHost());
+    const item = (await onlyRow()).media!;
+    expect([...files.keys()]).toEqual([`/media/${item.id}`]);
+    expect((await db.mediaFiles.get(item.id))?.cachedBytes).toBe(50);
+  });
+
+  it("drops the cached copy of a cancel after caching", async () => {
+    const messageId = { value: "" };
+    const files = cacheInto(() => cancelUpload(CHAT, messageId.value));
+    await sendMedia(CHAT, [outgoing(50)]);
+    messageId.value = (await onlyRow()).id;
+    await runUploads(uploadHost());
+    expect(files.size).toBe(0);
+    expect(await db.mediaFiles.count()).toBe(0);
+    expect(await db.messages.count()).toBe(0);
+    expect(await db.outbox.count()).toBe(0);
+    expect(server.uploads.size).toBe(0);
+  });
+});
+
+/**
+ * Stubs Cache Storage with a map of path to Blob, which it returns.
+ * `afterPut` runs after each put, before the put resolves.
+ */
+function cacheInto(afterPut: () => Promise<void>): Map<string, Blob> {
+  const files = new Map<string, Blob>();
+  const cache = {
+    put: async (path: string, response: Response) => {
+      files.set(path, await response.blob());
+      await afterPut();
+    },
+    delete: (path: string) => Promise.resolve(files.delete(path)),
+  };
+  vi.stubGlobal("caches", { open: () => Promise.resolve(cache) });
+  return files;
+}
+
 describe("shortenName", () => {
   it("keeps short names", () => {
     expect(shortenName("a.txt")).toBe("a.txt");
