@@ -267,6 +267,9 @@ function ReplyBanner(props: { message: MessageRow; onCancel: () => void }) {
           {quoteText(props.message)}
         </span>
       </span>
+      {props.message.media?.preview !== undefined && (
+        <img class="composer__thumb" src={props.message.media.preview} alt="" />
+      )}
       <CancelButton label="Cancel reply" onClick={props.onCancel} />
     </div>
   );
