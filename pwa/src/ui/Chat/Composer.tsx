@@ -170,7 +170,10 @@ export function Composer({ chatId }: { chatId: string }) {
         <AttachmentSheet
           chatId={chatId}
           draft={editing === null ? text : ""}
-          onSent={() => setText("")}
+          onSent={() => {
+            // The draft became the first caption, but an edit stays.
+            if (editing === null) setText("");
+          }}
         />
       )}
       {voice.recorder !== null ? (
