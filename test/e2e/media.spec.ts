@@ -561,3 +561,17 @@ test("cancelled upload removes the message", async ({ newPerson }) => {
   await expect(messageWith(ben.page, "After the cancel")).toBeVisible();
   await expect(messageWith(ben.page, caption)).toHaveCount(0);
 });
+
+test("camera item asks for the camera", async ({ newPerson }) => {
+  const ana = await newPerson("Ana");
+  const ben = await newPerson("Ben");
+  await openDirectChat(ana.page, ben.phone);
+  const chooser = ana.page.waitForEvent("filechooser");
+  await ana.page.getByRole("button", { name: "Attach" }).click();
+  await ana.page.getByRole("menuitem", { name: "Camera" }).click();
+  const camera = await chooser;
+  // Phones open the camera directly for an input with `capture`.
+  expect(await camera.element().getAttribute("capture")).toBe("environment");
+  expect(await camera.element().getAttribute("accept")).toBe("image/*,video/*");
+  expect(camera.isMultiple()).toBe(false);
+});
