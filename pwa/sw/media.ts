@@ -128,51 +128,77 @@ export async function serveMedia(
   const cipher = await importFileSecret(item);
   const requested = range ?? { start: 0, end: Math.max(0, item.size - 1) };
   const source = `/api/chats/${chatId}/media/${mediaId}`;
-  const body =
-    item.size === 0
-      ? null
-      : decryptedStream(source, cipher, item.size, requested, request.signal);
+  if (item.size === 0) {
+    return rangeResponse(null, baseHeaders(item, url), range, 0);
+  }
+  const next = sliceReader(source, cipher, item.size, requested, request);
+  // The first slice is fetched before the reply, so that a file the server
+  // no longer has (deleted, or the person left the chat) gets its status
+  // rather than a reply whose body breaks off.
+  let first: Uint8Array;
+  try {
+    first = (await next())!;
+  } catch (error) {
+    if (!(error instanceof UpstreamError)) throw error;
+    return new Response(error.message, { status: error.status });
+  }
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(first);
+    },
+    async pull(controller) {
+      const slice = await next();
+      if (slice === null) controller.close();
+      else controller.enqueue(slice);
+    },
+  });
   return rangeResponse(body, baseHeaders(item, url), range, item.size);
 }
 
+/** A failed fetch of ciphertext, with the status to pass on. */
+class UpstreamError extends Error {
+  override readonly name = "UpstreamError";
+  readonly status: number;
+
+  constructor(message: string, status: number) {
+    super(message);
+    this.status = status;
+  }
+}
+
 /**
- * Returns a stream of the plaintext bytes `range` of a file, fetched and
- * decrypted CHUNKS_PER_FETCH chunks at a time as the reader pulls, so a
- * player that stops reading stops the downloads.
+ * Returns a function that yields the plaintext bytes `range` of a file in
+ * slices, then null. Each call fetches and decrypts CHUNKS_PER_FETCH
+ * chunks, so a player that stops reading stops the downloads.
  */
-function decryptedStream(
+function sliceReader(
   source: string,
   cipher: FileCipher,
   plainBytes: number,
   range: ByteRange,
-  signal: AbortSignal,
-): ReadableStream<Uint8Array> {
+  request: Request,
+): () => Promise<Uint8Array | null> {
   let position = range.start;
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      if (position > range.end) {
-        controller.close();
-        return;
-      }
-      const window = chunkRange(plainBytes, position, range.end);
-      const lastChunk = Math.min(
-        window.lastChunk,
-        window.firstChunk + CHUNKS_PER_FETCH - 1,
-      );
-      const plain = await fetchChunks(
-        source,
-        cipher,
-        plainBytes,
-        window.firstChunk,
-        lastChunk,
-        signal,
-      );
-      const from = position - window.plainStart;
-      const to = Math.min(plain.length, range.end - window.plainStart + 1);
-      controller.enqueue(plain.subarray(from, to));
-      position = window.plainStart + to;
-    },
-  });
+  return async () => {
+    if (position > range.end) return null;
+    const window = chunkRange(plainBytes, position, range.end);
+    const lastChunk = Math.min(
+      window.lastChunk,
+      window.firstChunk + CHUNKS_PER_FETCH - 1,
+    );
+    const plain = await fetchChunks(
+      source,
+      cipher,
+      plainBytes,
+      window.firstChunk,
+      lastChunk,
+      request.signal,
+    );
+    const from = position - window.plainStart;
+    const to = Math.min(plain.length, range.end - window.plainStart + 1);
+    position = window.plainStart + to;
+    return plain.subarray(from, to);
+  };
 }
 
 /** Fetches and decrypts chunks `firstChunk`..`lastChunk` (inclusive). */
@@ -197,7 +223,13 @@ async function fetchChunks(
   });
   if (response.status !== 206 && response.status !== 200) {
     log("sw.media_fetch_failed", { source, status: response.status });
-    throw new Error(`Fetching ${source} failed with ${response.status}.`);
+    const notFound = response.status === 404;
+    throw new UpstreamError(
+      notFound
+        ? "This file is no longer available."
+        : `Fetching the file failed with status ${response.status}.`,
+      notFound ? 404 : 502,
+    );
   }
   let bytes = new Uint8Array(await response.arrayBuffer());
   // A server that ignores Range sends the whole file.

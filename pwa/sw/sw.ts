@@ -37,10 +37,12 @@ precacheAndRoute(self.__WB_MANIFEST);
 cleanupOutdatedCaches();
 
 // Deep links such as /chat/… get the cached app shell, so a reload without
-// network still starts the app. API paths always go to the network.
+// network still starts the app. API paths always go to the network, and
+// media paths, which a "save" link navigates to, to the media route below.
+// The lists are matched against the path and the query.
 registerRoute(
   new NavigationRoute(createHandlerBoundToURL("/index.html"), {
-    denylist: [/^\/api\//],
+    denylist: [/^\/api\//, /^\/media\//],
   }),
 );
 

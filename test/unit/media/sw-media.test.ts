@@ -169,6 +169,17 @@ describe("serveMedia", () => {
     expect(response.headers.get("Content-Range")).toBe(`bytes */${SIZE}`);
   });
 
+  it("passes on a 404 of the server", async () => {
+    const item = await storedVideo();
+    server.uploads.clear();
+    const response = await serveMedia(
+      get(`/media/${item.id}`, "bytes=0-10"),
+      item.id,
+    );
+    expect(response.status).toBe(404);
+    expect(await response.text()).toBe("This file is no longer available.");
+  });
+
   it("answers 404 for an unknown file", async () => {
     const response = await serveMedia(
       get("/media/AAAAAAAAAAAAAAAAAAAAAA"),
