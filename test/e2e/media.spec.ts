@@ -21,6 +21,7 @@ import {
   sha256,
 } from "./media-steps.ts";
 import { waitForServiceWorker } from "./service-worker.ts";
+import { networkStatus } from "./steps.ts";
 
 /** GET of a file's ciphertext, not of its upload state. */
 const MEDIA_GET = /\/api\/chats\/[^/]+\/media\/[A-Za-z0-9_-]{22}$/;
@@ -574,4 +575,34 @@ test("camera item asks for the camera", async ({ newPerson }) => {
   expect(await camera.element().getAttribute("capture")).toBe("environment");
   expect(await camera.element().getAttribute("accept")).toBe("image/*,video/*");
   expect(camera.isMultiple()).toBe(false);
+});
+
+test("failed photo download resumes online", async ({ newPerson }) => {
+  const { ana, ben } = await directPair(newPerson);
+  let failing = true;
+  await ben.context.route(MEDIA_GET, async (route) => {
+    if (failing && route.request().method() === "GET") {
+      await route.fulfill({ status: 503, body: "" });
+    } else {
+      await route.fallback();
+    }
+  });
+  const caption = `Reconnect ${randomUUID()}`;
+  await sendFiles(
+    ana.page,
+    "Photo or video",
+    [{ name: "again.png", mimeType: "image/png", buffer: makePng(150, 90) }],
+    caption,
+  );
+  const received = messageWith(ben.page, caption);
+  await expect(
+    received.getByRole("button", { name: "Retry download" }),
+  ).toBeVisible();
+
+  failing = false;
+  await ben.context.setOffline(true);
+  await expect(networkStatus(ben.page)).toBeVisible();
+  await ben.context.setOffline(false);
+  await expect(networkStatus(ben.page)).toHaveCount(0);
+  await expect.poll(() => naturalWidth(fullImage(received))).toBe(150);
 });
