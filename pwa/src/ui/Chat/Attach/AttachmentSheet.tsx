@@ -187,7 +187,7 @@ function AttachmentRow(props: {
     <li class="attach-sheet__item">
       <Thumbnail description={description} />
       <div class="attach-sheet__details">
-        <span class="attach-sheet__name" dir="auto">
+        <span class="attach-sheet__name" dir="auto" title={label}>
           {label}
         </span>
         <span class="attach-sheet__size">{formatBytes(file.size)}</span>
