@@ -425,8 +425,8 @@ test("file over 2 GiB is not sent", async ({ newPerson }) => {
   const ben = await newPerson("Ben");
   await openDirectChat(ana.page, ben.phone);
   await ana.page.getByRole("textbox", { name: "Message", exact: true }).focus();
-  // A real file of that size would not fit the test machine's memory, so
-  // the pasted file only claims it.
+  // A real 3 GiB file would make the test slow and memory-hungry, so the
+  // pasted file only claims that size.
   await ana.page.evaluate(() => {
     const huge = new File(["x"], "backup.iso", { type: "" });
     Object.defineProperty(huge, "size", { value: 3 * 1024 ** 3 });
@@ -508,7 +508,7 @@ test("photo download retries and cancels", async ({ newPerson }) => {
     } else if (mode === "fail") {
       await route.fulfill({ status: 500, body: "" });
     } else {
-      // Held until the page aborts it, which ends the route by itself.
+      // Left unanswered, so the download runs until the page cancels it.
       markHeld();
     }
   });
