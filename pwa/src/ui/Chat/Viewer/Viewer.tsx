@@ -1,8 +1,8 @@
-import { useEffect, useRef } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import type { MessageRow } from "../../../data/index.ts";
 import { saveMedia, type MediaItem } from "../../../media/index.ts";
 import { Icon } from "../../common/Icon.tsx";
-import { run } from "../../common/notice.tsx";
+import { errorMessage } from "../../common/notice.tsx";
 import { formatTime } from "../../format.ts";
 import { useChatState } from "../chatState.ts";
 import { ProgressRing, TransferFailure } from "../Media/Progress.tsx";
@@ -26,10 +26,14 @@ export function Viewer({ chatId }: { chatId: string }) {
   const gallery = state.gallery.value;
   const index = gallery.findIndex((row) => row.id === state.viewing.value);
   const message = gallery[index];
+  // The modal viewer covers the app's notices, so it shows its own errors.
+  const [error, setError] = useState("");
   const close = () => (state.viewing.value = null);
   const step = (offset: number) => {
     const next = gallery[index + offset];
-    if (next !== undefined) state.viewing.value = next.id;
+    if (next === undefined) return;
+    setError("");
+    state.viewing.value = next.id;
   };
 
   useEffect(() => {
@@ -88,7 +92,12 @@ export function Viewer({ chatId }: { chatId: string }) {
           aria-label="Save"
           title="Save"
           disabled={message.seq === null}
-          onClick={() => run(() => saveMedia(chatId, item))}
+          onClick={() => {
+            setError("");
+            saveMedia(chatId, item).catch((failure: unknown) =>
+              setError(errorMessage(failure)),
+            );
+          }}
         >
           <Icon name="download" />
         </button>
@@ -118,6 +127,11 @@ export function Viewer({ chatId }: { chatId: string }) {
       >
         <Icon name="next" />
       </button>
+      {error !== "" && (
+        <p class="viewer__error" role="alert">
+          {error}
+        </p>
+      )}
       {message.text !== "" && (
         <p class="viewer__caption" dir="auto">
           {message.text}
