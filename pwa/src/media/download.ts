@@ -1,4 +1,4 @@
-import { cipherSize, partBytes } from "../../../protocol/media.ts";
+import { cipherSize, partBytes } from "../../../protocol/index.ts";
 import { failureOf } from "../data/api.ts";
 import { db } from "../data/db.ts";
 import { log } from "../data/log.ts";
@@ -237,6 +237,10 @@ function downloadError(error: unknown): string {
     return error.status === 404
       ? "This file is no longer available."
       : error.message;
+  }
+  // Reading the body raises a TypeError when the connection drops.
+  if (error instanceof TypeError) {
+    return "The download was interrupted. Check your connection and try again.";
   }
   return `The download failed: ${String(error)}`;
 }

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { MAX_MEDIA_BYTES, mediaId } from "../../../protocol/media.ts";
+import { MAX_MEDIA_BYTES, mediaId } from "../../../protocol/index.ts";
 import type { MediaItem } from "./types.ts";
 
 /**
@@ -16,13 +16,15 @@ const bytes32 = z.string().regex(/^[A-Za-z0-9_-]{43}$/);
 export const MAX_PREVIEW_CHARS = 16 * 1024;
 /** Maximum length of a file name, in UTF-16 code units. */
 export const MAX_MEDIA_NAME_CHARS = 255;
+/** Maximum length of a MIME type, in characters. */
+export const MAX_MIME_CHARS = 255;
 
 const dimension = z.number().int().min(1).max(100_000);
 
 export const MediaItemSchema = z.object({
   id: mediaId,
   kind: z.enum(["image", "video", "voice", "audio", "file"]),
-  mime: z.string().max(255),
+  mime: z.string().max(MAX_MIME_CHARS),
   name: z.string().max(MAX_MEDIA_NAME_CHARS),
   size: z.number().int().min(0).max(MAX_MEDIA_BYTES),
   key: bytes32,

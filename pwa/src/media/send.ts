@@ -1,6 +1,9 @@
 import { v7 as uuidv7 } from "uuid";
-import { MAX_TEXT_BYTES, utf8Length } from "../../../protocol/index.ts";
-import { MAX_MEDIA_BYTES } from "../../../protocol/media.ts";
+import {
+  MAX_MEDIA_BYTES,
+  MAX_TEXT_BYTES,
+  utf8Length,
+} from "../../../protocol/index.ts";
 import { toBase64url } from "../crypto/encoding.ts";
 import { apiRequest } from "../data/api.ts";
 import { encodeMessage } from "../data/codec.ts";
@@ -11,7 +14,11 @@ import { session } from "../data/state.ts";
 import { guardStorage } from "../data/storage.ts";
 import type { StoredRow } from "../data/db.ts";
 import { newFileSecret } from "./crypto.ts";
-import { MediaItemSchema } from "./schema.ts";
+import {
+  MAX_MEDIA_NAME_CHARS,
+  MAX_MIME_CHARS,
+  MediaItemSchema,
+} from "./schema.ts";
 import { setTransfer } from "./transfers.ts";
 import type { MediaItem } from "./types.ts";
 import { abortUpload } from "./upload.ts";
@@ -40,9 +47,16 @@ export interface OutgoingFile {
 /** Stand-in for the hash of a file still uploading. */
 const PENDING_HASH = "";
 
+const KINDS: ReadonlySet<string> = new Set(MediaItemSchema.shape.kind.options);
+
 /** Raises an Error for the person when a file cannot be sent. */
 function checkFile(file: OutgoingFile): void {
   const label = file.name === "" ? "This file" : `"${file.name}"`;
+  if (!KINDS.has(file.kind)) {
+    throw new Error(
+      `${label} has the invalid kind "${file.kind}"; expected one of ${[...KINDS].join(", ")}.`,
+    );
+  }
   if (file.file.size > MAX_MEDIA_BYTES) {
     const gib = (file.file.size / 2 ** 30).toFixed(1);
     throw new Error(
@@ -57,7 +71,10 @@ function checkFile(file: OutgoingFile): void {
   }
 }
 
-/** Returns a random id in the form of a media id, used until the server assigns one. */
+/**
+ * Returns a random id in the form of a media id, used until the server
+ * assigns one.
+ */
 function localMediaId(): string {
   return toBase64url(crypto.getRandomValues(new Uint8Array(16)));
 }
@@ -71,8 +88,9 @@ export function newMediaItem(file: OutgoingFile): MediaItem {
   const item: MediaItem = {
     id: localMediaId(),
     kind: file.kind,
-    mime: file.mime,
-    name: file.name,
+    // Recipients drop media whose type or name is over the limits.
+    mime: file.mime.length <= MAX_MIME_CHARS ? file.mime : "",
+    name: shortenName(file.name),
     size: file.file.size,
     ...newFileSecret(),
     hash: PENDING_HASH,
@@ -92,6 +110,28 @@ export function newMediaItem(file: OutgoingFile): MediaItem {
     }
   }
   return item;
+}
+
+/**
+ * Returns `name` cut to MAX_MEDIA_NAME_CHARS, keeping its extension and
+ * whole UTF-16 surrogate pairs.
+ */
+export function shortenName(name: string): string {
+  if (name.length <= MAX_MEDIA_NAME_CHARS) return name;
+  const dot = name.lastIndexOf(".");
+  const extension = dot > 0 && name.length - dot <= 16 ? name.slice(dot) : "";
+  const characters = [...name.slice(0, name.length - extension.length)];
+  let stem = "";
+  for (const character of characters) {
+    if (
+      stem.length + character.length + extension.length >
+      MAX_MEDIA_NAME_CHARS
+    ) {
+      break;
+    }
+    stem += character;
+  }
+  return stem + extension;
 }
 
 function pendingRow(

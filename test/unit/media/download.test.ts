@@ -87,6 +87,25 @@ describe("downloadMedia", () => {
     expect(uncachedFile(item.id)).toBeUndefined();
   });
 
+  it("reports a dropped connection", async () => {
+    const item = await uploaded(1000);
+    server.hooks.push({
+      match: /^GET /,
+      respond: () => {
+        const body = new ReadableStream<Uint8Array>({
+          start(controller) {
+            controller.enqueue(new Uint8Array(100));
+            controller.error(new TypeError("network error"));
+          },
+        });
+        return Promise.resolve(new Response(body));
+      },
+    });
+    await expect(downloadMedia(CHAT, item)).rejects.toThrow(
+      "The download was interrupted. Check your connection and try again.",
+    );
+  });
+
   it("reports a missing file to the person", async () => {
     const item = await uploaded(10);
     server.uploads.clear();

@@ -21,7 +21,7 @@ import {
   transferOf,
   type OutgoingFile,
 } from "../../../pwa/src/media/index.ts";
-import { newMediaItem } from "../../../pwa/src/media/send.ts";
+import { newMediaItem, shortenName } from "../../../pwa/src/media/send.ts";
 import { uploadHost } from "../../../pwa/src/data/outbox.ts";
 import { runUploads } from "../../../pwa/src/media/upload.ts";
 import { CHAT, idFor, resetState } from "../data/fixtures.ts";
@@ -84,6 +84,29 @@ describe("sendMedia", () => {
     );
     expect(await db.messages.count()).toBe(0);
     expect(await db.uploads.count()).toBe(0);
+  });
+
+  it("rejects an unknown kind before queuing", async () => {
+    const sticker = { ...outgoing(5), kind: "sticker" } as unknown;
+    await expect(sendMedia(CHAT, [sticker as OutgoingFile])).rejects.toThrow(
+      'invalid kind "sticker"',
+    );
+    expect(await db.messages.count()).toBe(0);
+  });
+
+  it("keeps media that recipients accept", async () => {
+    const long = `${"名".repeat(300)}.pdf`;
+    await sendMedia(CHAT, [
+      outgoing(5, { name: long, mime: "x".repeat(300), width: 10.6 }),
+    ]);
+    await runUploads(uploadHost());
+    const entry = (await db.outbox.toArray())[0]!;
+    const media = decodeMessage(entry.body).media;
+    expect(media).not.toBeNull();
+    expect(media?.name.length).toBe(255);
+    expect(media?.name.endsWith("名.pdf")).toBe(true);
+    expect(media?.mime).toBe("");
+    expect(media?.width).toBe(11);
   });
 
   it("uploads and queues the message with its media", async () => {
@@ -321,5 +344,23 @@ describe("uploader", () => {
     expect(server.uploads.size).toBe(0);
     const transfer = transferOf(row.media!.id);
     await vi.waitFor(() => expect(transfer.value).toBeUndefined());
+  });
+});
+
+describe("shortenName", () => {
+  it("keeps short names", () => {
+    expect(shortenName("a.txt")).toBe("a.txt");
+  });
+
+  it("never splits a surrogate pair", () => {
+    const name = `${"🎉".repeat(200)}.png`;
+    const short = shortenName(name);
+    expect(short.length).toBeLessThanOrEqual(255);
+    expect(short.endsWith("🎉.png")).toBe(true);
+    expect(short.isWellFormed()).toBe(true);
+  });
+
+  it("cuts a name without extension", () => {
+    expect(shortenName("x".repeat(400))).toBe("x".repeat(255));
   });
 });

@@ -8,7 +8,7 @@ import {
   type MediaItem,
 } from "../../../pwa/src/media/index.ts";
 import { CHAT, resetState } from "../data/fixtures.ts";
-import { FakeMediaServer } from "./fake-server.ts";
+import { FakeMediaServer, json } from "./fake-server.ts";
 
 const RECEIVED: MediaItem = {
   id: "BBBBBBBBBBBBBBBBBBBBBB",
@@ -32,8 +32,17 @@ function watch(item: MediaItem) {
 
 beforeEach(async () => {
   await resetState();
-  // Uploads that sendMedia starts go to a fake server, not the network.
-  vi.stubGlobal("fetch", new FakeMediaServer().fetch);
+  // Uploads that sendMedia starts go to a fake server, which rejects them,
+  // so that the own file stays in the uploads table.
+  const server = new FakeMediaServer();
+  server.hooks.push({
+    match: /^POST .*\/media$/,
+    respond: () =>
+      Promise.resolve(
+        json(403, { error: { code: "forbidden", message: "Not now." } }),
+      ),
+  });
+  vi.stubGlobal("fetch", server.fetch);
 });
 
 afterEach(() => {
