@@ -1,4 +1,5 @@
 import type { OutgoingFile } from "./index.ts";
+import { MAX_PREVIEW_CHARS } from "./schema.ts";
 import type { MediaItem } from "./types.ts";
 
 /** Longer side of a preview, in pixels (MediaItem.preview). */
@@ -174,5 +175,8 @@ function drawPreview(
   const context = canvas.getContext("2d");
   if (context === null) return null;
   context.drawImage(source, 0, 0, canvas.width, canvas.height);
-  return canvas.toDataURL("image/jpeg", PREVIEW_QUALITY);
+  const preview = canvas.toDataURL("image/jpeg", PREVIEW_QUALITY);
+  // Recipients drop the whole file description when the preview is
+  // larger, which only a browser without a JPEG encoder could produce.
+  return preview.length <= MAX_PREVIEW_CHARS ? preview : null;
 }
