@@ -405,12 +405,24 @@ test("blocked microphone shows a message", async ({ newPerson }) => {
 test("settings clear downloaded media", async ({ newPerson }) => {
   const { ana, ben } = await directPair(newPerson);
   const caption = `Cache ${randomUUID()}`;
-  await sendFiles(
-    ana.page,
-    "Photo or video",
-    [{ name: "cache.png", mimeType: "image/png", buffer: makePng(100, 100) }],
-    caption,
-  );
+  // Enter in the caption field sends, like Send.
+  const chooser = ana.page.waitForEvent("filechooser");
+  await ana.page.getByRole("button", { name: "Attach" }).click();
+  await ana.page.getByRole("menuitem", { name: "Photo or video" }).click();
+  await (
+    await chooser
+  ).setFiles({
+    name: "cache.png",
+    mimeType: "image/png",
+    buffer: makePng(100, 100),
+  });
+  const sheet = ana.page.getByRole("dialog", { name: "Send 1 file" });
+  const field = sheet.getByRole("textbox", { name: "Caption for cache.png" });
+  await field.fill(caption);
+  // Send waits until the file is described, which its thumbnail shows.
+  await expect(sheet.getByRole("img", { name: "Photo" })).toBeVisible();
+  await field.press("Enter");
+  await expect(sheet).toHaveCount(0);
   await expect
     .poll(() => naturalWidth(fullImage(messageWith(ben.page, caption))))
     .toBe(100);

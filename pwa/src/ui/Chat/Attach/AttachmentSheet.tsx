@@ -122,6 +122,9 @@ export function AttachmentSheet(props: {
               )
             }
             onRemove={() => remove(item.file)}
+            onSubmit={() => {
+              if (!busy && ready && count > 0) void send();
+            }}
           />
         ))}
       </ul>
@@ -178,6 +181,8 @@ function AddFilesButton({ onAdd }: { onAdd: (files: File[]) => void }) {
 function AttachmentRow(props: {
   item: Attachment;
   onCaption: (caption: string) => void;
+  /** Enter in a caption field sends, as in the message box. */
+  onSubmit: () => void;
   onRemove: () => void;
 }) {
   const { file, description, caption } = props.item;
@@ -205,6 +210,11 @@ function AttachmentRow(props: {
             placeholder="Add a caption"
             value={caption}
             onInput={(event) => props.onCaption(event.currentTarget.value)}
+            onKeyDown={(event) => {
+              if (event.key !== "Enter" || event.isComposing) return;
+              event.preventDefault();
+              props.onSubmit();
+            }}
           />
         )}
       </div>
