@@ -626,3 +626,46 @@ test("failed photo download resumes online", async ({ newPerson }) => {
   await expect(networkStatus(ben.page)).toHaveCount(0);
   await expect.poll(() => naturalWidth(fullImage(received))).toBe(150);
 });
+
+test("viewer loads older photos", async ({ newPerson }) => {
+  // Sending enough messages to need a second page takes a while.
+  test.slow();
+  const { ana, ben } = await directPair(newPerson);
+  const oldCaption = `Old ${randomUUID()}`;
+  await sendFiles(
+    ana.page,
+    "Photo or video",
+    [{ name: "old.png", mimeType: "image/png", buffer: makePng(60, 40) }],
+    oldCaption,
+  );
+  // More messages than the list loads at first: pages of 50 until the
+  // list is 800 px taller than its viewport.
+  for (let count = 1; count <= 110; count += 1) {
+    await sendText(ana.page, `Filler ${count}`);
+  }
+  const newCaption = `New ${randomUUID()}`;
+  await sendFiles(
+    ana.page,
+    "Photo or video",
+    [{ name: "new.png", mimeType: "image/png", buffer: makePng(60, 40) }],
+    newCaption,
+  );
+  await expect(messageWith(ben.page, newCaption)).toBeVisible();
+  await ben.page.reload();
+
+  await messageWith(ben.page, newCaption)
+    .getByRole("button", { name: "Open photo" })
+    .click();
+  const viewer = ben.page.getByRole("dialog", { name: "Photo viewer" });
+  await expect(viewer).toContainText("1 of 1");
+  await expect(viewer.getByRole("button", { name: "Previous" })).toBeEnabled();
+  await ben.page.keyboard.press("ArrowLeft");
+  await expect(viewer).toContainText(oldCaption, { timeout: 20_000 });
+
+  // Nothing older has a photo, so the search ends at the chat's start.
+  await ben.page.keyboard.press("ArrowLeft");
+  await expect(viewer.getByRole("button", { name: "Previous" })).toBeDisabled({
+    timeout: 20_000,
+  });
+  await expect(viewer).toContainText(oldCaption);
+});

@@ -35,10 +35,12 @@ export interface ChatState {
   /**
    * The loaded messages with a photo or video, oldest first, which the
    * viewer steps through.
-   * NOTE: the viewer does not load older pages, so it stops at the oldest
-   * photo in the list's loaded window.
    */
   gallery: Signal<MessageRow[]>;
+  /** Whether the list has older messages to load, and is loading them. */
+  history: Signal<{ hasOlder: boolean; loading: boolean }>;
+  /** Loads the next older page into the list; set by the message list. */
+  loadOlder: { current: () => void };
 }
 
 export interface JumpRequest {
@@ -63,6 +65,8 @@ export function createChatState(
     attachments: signal(null),
     viewing: signal(null),
     gallery: signal([]),
+    history: signal({ hasOlder: false, loading: false }),
+    loadOlder: { current: () => {} },
   };
 }
 

@@ -4,7 +4,7 @@ import { saveMedia, type MediaItem } from "../../../media/index.ts";
 import { Icon } from "../../common/Icon.tsx";
 import { errorMessage } from "../../common/notice.tsx";
 import { formatTime } from "../../format.ts";
-import { useChatState } from "../chatState.ts";
+import { useChatState, type ChatState } from "../chatState.ts";
 import { ProgressRing, TransferFailure } from "../Media/Progress.tsx";
 import {
   isActive,
@@ -29,11 +29,14 @@ export function Viewer({ chatId }: { chatId: string }) {
   // The modal viewer covers the app's notices, so it shows its own errors.
   const [error, setError] = useState("");
   const close = () => (state.viewing.value = null);
+  const older = useOlderPages(state, gallery);
+  const history = state.history.value;
+  const atOldest = index <= 0 && !history.hasOlder;
   const step = (offset: number) => {
     const next = gallery[index + offset];
-    if (next === undefined) return;
     setError("");
-    state.viewing.value = next.id;
+    if (next !== undefined) state.viewing.value = next.id;
+    else if (offset < 0 && message !== undefined) older.seekBefore(message.id);
   };
 
   useEffect(() => {
@@ -84,7 +87,9 @@ export function Viewer({ chatId }: { chatId: string }) {
           <Icon name="close" />
         </button>
         <span class="viewer__title">
-          {index + 1} of {gallery.length} · {formatTime(message.ts)}
+          {older.seeking
+            ? "Loading older photos…"
+            : `${index + 1} of ${gallery.length} · ${formatTime(message.ts)}`}
         </span>
         <button
           type="button"
@@ -113,7 +118,7 @@ export function Viewer({ chatId }: { chatId: string }) {
         type="button"
         class="icon-button viewer__step viewer__step--previous"
         aria-label="Previous"
-        disabled={index <= 0}
+        disabled={atOldest}
         onClick={() => step(-1)}
       >
         <Icon name="previous" />
@@ -139,6 +144,30 @@ export function Viewer({ chatId }: { chatId: string }) {
       )}
     </dialog>
   );
+}
+
+/**
+ * Loads older pages of the list until a photo or video before `id` is
+ * loaded, then shows it. The list loads a page of messages at a time, so
+ * a page without photos leads to the next one.
+ */
+function useOlderPages(state: ChatState, gallery: MessageRow[]) {
+  const [seeking, setSeeking] = useState<string | null>(null);
+  const history = state.history.value;
+  useEffect(() => {
+    if (seeking === null) return;
+    const at = gallery.findIndex((row) => row.id === seeking);
+    const before = gallery[at - 1];
+    if (at > 0 && before !== undefined) {
+      setSeeking(null);
+      state.viewing.value = before.id;
+    } else if (!history.hasOlder) {
+      setSeeking(null);
+    } else if (!history.loading) {
+      state.loadOlder.current();
+    }
+  }, [seeking, gallery, history]);
+  return { seeking: seeking !== null, seekBefore: setSeeking };
 }
 
 /** Horizontal distance, in CSS pixels, from which a drag steps the viewer. */
