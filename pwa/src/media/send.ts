@@ -170,6 +170,8 @@ function pendingRow(
  * Sends each file as its own message with its caption. The messages show
  * at once as pending, and their uploads start in the tab that runs the
  * outbox. Rejects before queuing anything when a file is too large.
+ * NOTE: a message enters the outbox only once its file is uploaded, so a
+ * text sent meanwhile reaches the chat before it.
  */
 export async function sendMedia(
   chatId: string,

@@ -156,6 +156,7 @@ describe("uploader", () => {
     for (const part of [1, 3]) {
       parts.set(part, await encryptPart(file.file, cipher, part));
     }
+
     const mediaId = server.seed(CHAT, size, parts);
     const upload: UploadRow = {
       messageId: idFor(1),
@@ -172,11 +173,14 @@ describe("uploader", () => {
     };
     await db.uploads.add(upload);
     await runUploads(uploadHost());
+
     expect(server.count("PUT", /\/parts\/\d+$/)).toBe(1);
     expect(server.count("PUT", /\/parts\/2$/)).toBe(1);
     expect(server.count("POST", /\/media$/)).toBe(0);
     const entry = (await db.outbox.toArray())[0]!;
     expect(entry.media).toEqual([mediaId]);
+
+    // The hash covers all three parts, the two sent before the reload too.
     const digests = [];
     for (const part of [1, 2, 3]) {
       digests.push(
