@@ -8,8 +8,7 @@ export const PREVIEW_EDGE = 64;
 const PREVIEW_QUALITY = 0.6;
 /**
  * Largest image decoded for its preview, in bytes. Decoding a bigger one
- * could take the memory of a phone, so it is sent as a document instead,
- * as WhatsApp does with very large photos.
+ * could take the memory of a phone, so it is sent as a document instead.
  */
 const MAX_DECODED_IMAGE_BYTES = 64 * 1024 * 1024;
 /** Time a <video> or <audio> element gets to load a file's first frame. */
@@ -161,7 +160,10 @@ function waitForMedia(
   });
 }
 
-/** Draws `source` scaled to PREVIEW_EDGE and returns it as a JPEG data URL. */
+/**
+ * Draws `source` scaled to PREVIEW_EDGE and returns it as a JPEG data URL,
+ * or null when no preview can be made.
+ */
 function drawPreview(
   source: CanvasImageSource,
   width: number,

@@ -10,7 +10,7 @@ import "../Voice/Voice.css";
 const FLAT_BARS = 32;
 /** Seconds an arrow key moves the playback position. */
 const SEEK_STEP = 5;
-/** Playback rates that the speed button steps through, as in WhatsApp. */
+/** Playback rates that the speed button steps through. */
 const RATES = [1, 1.5, 2];
 
 /**

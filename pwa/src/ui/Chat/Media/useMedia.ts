@@ -12,7 +12,7 @@ import { isMe } from "../../common/names.tsx";
 
 /**
  * Largest photo or voice note downloaded as soon as its message shows, in
- * bytes. Bigger files and other kinds wait for a tap, as in WhatsApp.
+ * bytes. Bigger files and other kinds wait for a tap.
  */
 export const AUTO_DOWNLOAD_BYTES = 16 * 1024 * 1024;
 

@@ -16,9 +16,10 @@ import "./Viewer.css";
 
 /**
  * The full-screen viewer of the chat's photos and videos. Previous and
- * Next (or the arrow keys) step through the loaded ones, Escape closes it,
- * Save stores the file under its name. A video plays from mediaUrl, which
- * streams it with Range requests when the service worker serves it.
+ * Next (or the arrow keys and swipes) step through them, loading older
+ * pages of the list when needed. Escape closes it, and Save stores the
+ * file under its name. A video plays from mediaUrl, which streams it with
+ * Range requests when the service worker serves it.
  */
 export function Viewer({ chatId }: { chatId: string }) {
   const state = useChatState();
