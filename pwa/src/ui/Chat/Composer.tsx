@@ -33,7 +33,7 @@ const drafts = new Map<string, string>();
  * The message box: Enter sends, Shift+Enter adds a line. While replying or
  * editing, a banner above it shows what is quoted or edited, with a cancel
  * button. Beside it are the attach menu and, while the box is empty, the
- * microphone for voice notes; a pasted file opens the attachment sheet.
+ * microphone for voice notes. A pasted file opens the attachment sheet.
  */
 export function Composer({ chatId }: { chatId: string }) {
   const state = useChatState();
