@@ -22,7 +22,7 @@ import {
   sha256,
 } from "./media-steps.ts";
 import { waitForServiceWorker } from "./service-worker.ts";
-import { networkStatus } from "./steps.ts";
+import { createGroup, networkStatus } from "./steps.ts";
 
 /** GET of a file's ciphertext, not of its upload state. */
 const MEDIA_GET = /\/api\/chats\/[^/]+\/media\/[A-Za-z0-9_-]{22}$/;
@@ -668,4 +668,29 @@ test("viewer loads older photos", async ({ newPerson }) => {
     timeout: 20_000,
   });
   await expect(viewer).toContainText(oldCaption);
+});
+
+test("group members all receive a photo", async ({ newPerson }) => {
+  const ana = await newPerson("Ana");
+  const ben = await newPerson("Ben");
+  const cleo = await newPerson("Cleo");
+  await createGroup(ana, "Trip", [ben, cleo]);
+  await sendText(ana.page, "Photos follow");
+  await openChat(ben.page, "Trip");
+  await openChat(cleo.page, "Trip");
+  await expect(messageWith(cleo.page, "Photos follow")).toBeVisible();
+
+  const caption = `Summit ${randomUUID()}`;
+  await sendFiles(
+    ana.page,
+    "Photo or video",
+    [{ name: "summit.png", mimeType: "image/png", buffer: makePng(90, 60) }],
+    caption,
+  );
+  for (const member of [ben, cleo]) {
+    const received = messageWith(member.page, caption);
+    await expect.poll(() => naturalWidth(fullImage(received))).toBe(90);
+    // In a group, the bubble names its sender above the photo.
+    await expect(received).toContainText("~Ana");
+  }
 });
