@@ -83,8 +83,8 @@ test("direct chat stores no plaintext on the server", async ({ newPerson }) => {
 test("sent file stores no plaintext on the server", async ({ newPerson }) => {
   const { ana, ben } = await directPair(newPerson);
   const name = `${unique("Salary review")}.txt`;
-  // Text that compresses badly and occurs nowhere else, so a hit in the
-  // scan can only come from this file.
+  // Random text that occurs nowhere else, so a hit in the scan can only
+  // come from this file.
   const content = Buffer.from(
     Array.from({ length: 64 }, () => crypto.randomUUID()).join(" "),
     "utf8",

@@ -62,13 +62,14 @@ export async function downloadedBytes(download: Download): Promise<Buffer> {
 }
 
 /**
- * Picks `files` through the composer's "Attach" menu item `item`, gives
- * the first one `caption`, and presses Send in the attachment sheet.
+ * Picks `files` (in memory, or paths on disk) through the composer's
+ * "Attach" menu item `item`, gives the first one `caption`, and presses
+ * Send in the attachment sheet.
  */
 export async function sendFiles(
   page: Page,
   item: "Photo or video" | "Document",
-  files: TestFile[],
+  files: TestFile[] | string[],
   caption = "",
 ): Promise<void> {
   const chooser = page.waitForEvent("filechooser");

@@ -1,4 +1,5 @@
 import type { OutgoingFile } from "./index.ts";
+import { MAX_PREVIEW_CHARS } from "./schema.ts";
 import type { MediaItem } from "./types.ts";
 
 /** Longer side of a preview, in pixels (MediaItem.preview). */
@@ -7,8 +8,7 @@ export const PREVIEW_EDGE = 64;
 const PREVIEW_QUALITY = 0.6;
 /**
  * Largest image decoded for its preview, in bytes. Decoding a bigger one
- * could take the memory of a phone, so it is sent as a document instead,
- * as WhatsApp does with very large photos.
+ * could take the memory of a phone, so it is sent as a document instead.
  */
 const MAX_DECODED_IMAGE_BYTES = 64 * 1024 * 1024;
 /** Time a <video> or <audio> element gets to load a file's first frame. */
@@ -160,7 +160,10 @@ function waitForMedia(
   });
 }
 
-/** Draws `source` scaled to PREVIEW_EDGE and returns it as a JPEG data URL. */
+/**
+ * Draws `source` scaled to PREVIEW_EDGE and returns it as a JPEG data URL,
+ * or null when no preview can be made.
+ */
 function drawPreview(
   source: CanvasImageSource,
   width: number,
@@ -174,5 +177,8 @@ function drawPreview(
   const context = canvas.getContext("2d");
   if (context === null) return null;
   context.drawImage(source, 0, 0, canvas.width, canvas.height);
-  return canvas.toDataURL("image/jpeg", PREVIEW_QUALITY);
+  const preview = canvas.toDataURL("image/jpeg", PREVIEW_QUALITY);
+  // Recipients drop the whole file description when the preview is
+  // larger, which only a browser without a JPEG encoder could produce.
+  return preview.length <= MAX_PREVIEW_CHARS ? preview : null;
 }

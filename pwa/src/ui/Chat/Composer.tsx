@@ -33,7 +33,7 @@ const drafts = new Map<string, string>();
  * The message box: Enter sends, Shift+Enter adds a line. While replying or
  * editing, a banner above it shows what is quoted or edited, with a cancel
  * button. Beside it are the attach menu and, while the box is empty, the
- * microphone for voice notes; a pasted file opens the attachment sheet.
+ * microphone for voice notes. A pasted file opens the attachment sheet.
  */
 export function Composer({ chatId }: { chatId: string }) {
   const state = useChatState();
@@ -170,7 +170,10 @@ export function Composer({ chatId }: { chatId: string }) {
         <AttachmentSheet
           chatId={chatId}
           draft={editing === null ? text : ""}
-          onSent={() => setText("")}
+          onSent={() => {
+            // The draft became the first caption, but an edit stays.
+            if (editing === null) setText("");
+          }}
         />
       )}
       {voice.recorder !== null ? (
@@ -267,6 +270,9 @@ function ReplyBanner(props: { message: MessageRow; onCancel: () => void }) {
           {quoteText(props.message)}
         </span>
       </span>
+      {props.message.media?.preview !== undefined && (
+        <img class="composer__thumb" src={props.message.media.preview} alt="" />
+      )}
       <CancelButton label="Cancel reply" onClick={props.onCancel} />
     </div>
   );

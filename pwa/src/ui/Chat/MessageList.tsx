@@ -54,7 +54,7 @@ export function MessageList({ chatId }: { chatId: string }) {
   }, [ready]);
 
   useJumps(state, messageWindow, keys, list, positioned);
-  useGallery(state, messages);
+  useGallery(state, messageWindow);
   const unread = useChat(chatId)?.unread ?? 0;
   useMarkRead(chatId, ready ? messages?.at(-1)?.id : undefined, unread);
 
@@ -286,8 +286,18 @@ function useJumps(
   ]);
 }
 
-/** Keeps the viewer's list of photos and videos in step with the list. */
-function useGallery(state: ChatState, messages: MessageRow[] | undefined) {
+/**
+ * Keeps the viewer's list of photos and videos in step with the list, and
+ * lets the viewer load older pages.
+ */
+function useGallery(state: ChatState, messageWindow: MessageWindow) {
+  const { messages, hasOlder, loading } = messageWindow;
+  useEffect(() => {
+    state.loadOlder.current = messageWindow.loadMore;
+  });
+  useEffect(() => {
+    state.history.value = { hasOlder, loading };
+  }, [hasOlder, loading]);
   useEffect(() => {
     state.gallery.value = (messages ?? []).filter(
       (message) =>

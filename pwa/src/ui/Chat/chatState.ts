@@ -27,18 +27,20 @@ export interface ChatState {
   composer: { current: HTMLTextAreaElement | null };
   /**
    * Files chosen, dropped or pasted that the attachment sheet shows before
-   * they are sent; null while the sheet is closed.
+   * they are sent, or null while the sheet is closed.
    */
   attachments: Signal<File[] | null>;
-  /** The message whose photo or video the viewer shows; null when closed. */
+  /** The message whose photo or video the viewer shows, or null. */
   viewing: Signal<string | null>;
   /**
    * The loaded messages with a photo or video, oldest first, which the
    * viewer steps through.
-   * NOTE: the viewer does not load older pages, so it stops at the oldest
-   * photo in the list's loaded window.
    */
   gallery: Signal<MessageRow[]>;
+  /** Whether the list has older messages to load, and is loading them. */
+  history: Signal<{ hasOlder: boolean; loading: boolean }>;
+  /** Loads the next older page into the list. The message list sets it. */
+  loadOlder: { current: () => void };
 }
 
 export interface JumpRequest {
@@ -63,6 +65,8 @@ export function createChatState(
     attachments: signal(null),
     viewing: signal(null),
     gallery: signal([]),
+    history: signal({ hasOlder: false, loading: false }),
+    loadOlder: { current: () => {} },
   };
 }
 

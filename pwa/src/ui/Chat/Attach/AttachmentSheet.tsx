@@ -122,6 +122,9 @@ export function AttachmentSheet(props: {
               )
             }
             onRemove={() => remove(item.file)}
+            onSubmit={() => {
+              if (!busy && ready && count > 0) void send();
+            }}
           />
         ))}
       </ul>
@@ -178,6 +181,8 @@ function AddFilesButton({ onAdd }: { onAdd: (files: File[]) => void }) {
 function AttachmentRow(props: {
   item: Attachment;
   onCaption: (caption: string) => void;
+  /** Enter in a caption field sends, as in the message box. */
+  onSubmit: () => void;
   onRemove: () => void;
 }) {
   const { file, description, caption } = props.item;
@@ -187,7 +192,7 @@ function AttachmentRow(props: {
     <li class="attach-sheet__item">
       <Thumbnail description={description} />
       <div class="attach-sheet__details">
-        <span class="attach-sheet__name" dir="auto">
+        <span class="attach-sheet__name" dir="auto" title={label}>
           {label}
         </span>
         <span class="attach-sheet__size">{formatBytes(file.size)}</span>
@@ -205,6 +210,11 @@ function AttachmentRow(props: {
             placeholder="Add a caption"
             value={caption}
             onInput={(event) => props.onCaption(event.currentTarget.value)}
+            onKeyDown={(event) => {
+              if (event.key !== "Enter" || event.isComposing) return;
+              event.preventDefault();
+              props.onSubmit();
+            }}
           />
         )}
       </div>

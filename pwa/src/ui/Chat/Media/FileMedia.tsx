@@ -27,7 +27,7 @@ export function FileMedia({ view }: { view: MediaView }) {
           <Icon name={item.kind === "audio" ? "audio" : "file"} />
         </span>
         <span class="file-media__details">
-          <span class="file-media__name" dir="auto">
+          <span class="file-media__name" dir="auto" title={name}>
             {name}
           </span>
           <span class="file-media__meta">

@@ -1,6 +1,7 @@
 import { useMemo, useRef, useState } from "preact/hooks";
 import { decodeWaveform } from "../../../media/recorder.ts";
 import { Icon } from "../../common/Icon.tsx";
+import { showNotice } from "../../common/notice.tsx";
 import { formatDuration } from "../../format.ts";
 import { DownloadButton, ProgressRing, TransferFailure } from "./Progress.tsx";
 import { useAutoDownload, type MediaView } from "./useMedia.ts";
@@ -10,7 +11,7 @@ import "../Voice/Voice.css";
 const FLAT_BARS = 32;
 /** Seconds an arrow key moves the playback position. */
 const SEEK_STEP = 5;
-/** Playback rates that the speed button steps through, as in WhatsApp. */
+/** Playback rates that the speed button steps through. */
 const RATES = [1, 1.5, 2];
 
 /**
@@ -36,8 +37,23 @@ export function VoiceNote({ view }: { view: MediaView }) {
   const toggle = () => {
     const element = audio.current;
     if (element === null) return;
-    if (element.paused) void element.play().catch(() => setPlaying(false));
-    else element.pause();
+    if (!element.paused) {
+      element.pause();
+      return;
+    }
+    element.play().catch((error: unknown) => {
+      setPlaying(false);
+      // An abort by a later pause() is no failure.
+      if (error instanceof DOMException && error.name === "AbortError") return;
+      showNotice("This voice note could not be played. Try saving it.");
+      console.warn(
+        JSON.stringify({
+          event: "voice_play_failed",
+          mediaId: view.item.id,
+          error: String(error),
+        }),
+      );
+    });
   };
   const nextRate = () => {
     const next = RATES[(RATES.indexOf(rate) + 1) % RATES.length] ?? 1;

@@ -1,5 +1,5 @@
-import { useEffect, useMemo } from "preact/hooks";
-import type { MessageRow } from "../../../data/index.ts";
+import { useEffect, useMemo, useRef } from "preact/hooks";
+import { connection, type MessageRow } from "../../../data/index.ts";
 import {
   cancelDownload,
   downloadMedia,
@@ -12,7 +12,7 @@ import { isMe } from "../../common/names.tsx";
 
 /**
  * Largest photo or voice note downloaded as soon as its message shows, in
- * bytes. Bigger files and other kinds wait for a tap, as in WhatsApp.
+ * bytes. Bigger files and other kinds wait for a tap.
  */
 export const AUTO_DOWNLOAD_BYTES = 16 * 1024 * 1024;
 
@@ -55,21 +55,31 @@ export function useMediaView(
 
 /**
  * Starts the download of a photo or voice note up to AUTO_DOWNLOAD_BYTES
- * once it is shown. A failed download waits for the person's Retry, so a
+ * once it is shown. A failed download starts again when the app connects
+ * to the server again, and otherwise waits for the person's Retry, so a
  * lasting failure does not repeat in a loop.
  */
 export function useAutoDownload(view: MediaView) {
   const { item, url, transfer, uploading } = view;
-  const needed =
+  const automatic =
     (item.kind === "image" || item.kind === "voice") &&
     item.size <= AUTO_DOWNLOAD_BYTES &&
     url === null &&
-    transfer === undefined &&
     !uploading &&
     !cancelledDownloads.has(item.id);
+  const needed = automatic && transfer === undefined;
   useEffect(() => {
     if (needed) startDownload(view);
   }, [needed]);
+
+  const online = connection.value === "online";
+  const failed = automatic && transfer?.state === "failed";
+  const wasOnline = useRef(online);
+  useEffect(() => {
+    const reconnected = online && !wasOnline.current;
+    wasOnline.current = online;
+    if (reconnected && failed) startDownload(view);
+  }, [online]);
 }
 
 /** Starts a download whose progress and failure show through transferOf. */

@@ -1,10 +1,10 @@
-import { useEffect, useRef } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import type { MessageRow } from "../../../data/index.ts";
 import { saveMedia, type MediaItem } from "../../../media/index.ts";
 import { Icon } from "../../common/Icon.tsx";
-import { run } from "../../common/notice.tsx";
+import { errorMessage } from "../../common/notice.tsx";
 import { formatTime } from "../../format.ts";
-import { useChatState } from "../chatState.ts";
+import { useChatState, type ChatState } from "../chatState.ts";
 import { ProgressRing, TransferFailure } from "../Media/Progress.tsx";
 import {
   isActive,
@@ -16,9 +16,10 @@ import "./Viewer.css";
 
 /**
  * The full-screen viewer of the chat's photos and videos. Previous and
- * Next (or the arrow keys) step through the loaded ones, Escape closes it,
- * Save stores the file under its name. A video plays from mediaUrl, which
- * streams it with Range requests when the service worker serves it.
+ * Next (or the arrow keys and swipes) step through them, loading older
+ * pages of the list when needed. Escape closes it, and Save stores the
+ * file under its name. A video plays from mediaUrl, which streams it with
+ * Range requests when the service worker serves it.
  */
 export function Viewer({ chatId }: { chatId: string }) {
   const state = useChatState();
@@ -26,10 +27,17 @@ export function Viewer({ chatId }: { chatId: string }) {
   const gallery = state.gallery.value;
   const index = gallery.findIndex((row) => row.id === state.viewing.value);
   const message = gallery[index];
+  // The modal viewer covers the app's notices, so it shows its own errors.
+  const [error, setError] = useState("");
   const close = () => (state.viewing.value = null);
+  const older = useOlderPages(state, gallery);
+  const history = state.history.value;
+  const atOldest = index <= 0 && !history.hasOlder;
   const step = (offset: number) => {
     const next = gallery[index + offset];
+    setError("");
     if (next !== undefined) state.viewing.value = next.id;
+    else if (offset < 0 && message !== undefined) older.seekBefore(message.id);
   };
 
   useEffect(() => {
@@ -80,7 +88,9 @@ export function Viewer({ chatId }: { chatId: string }) {
           <Icon name="close" />
         </button>
         <span class="viewer__title">
-          {index + 1} of {gallery.length} · {formatTime(message.ts)}
+          {older.seeking
+            ? "Loading older photos…"
+            : `${index + 1} of ${gallery.length} · ${formatTime(message.ts)}`}
         </span>
         <button
           type="button"
@@ -88,7 +98,12 @@ export function Viewer({ chatId }: { chatId: string }) {
           aria-label="Save"
           title="Save"
           disabled={message.seq === null}
-          onClick={() => run(() => saveMedia(chatId, item))}
+          onClick={() => {
+            setError("");
+            saveMedia(chatId, item).catch((failure: unknown) =>
+              setError(errorMessage(failure)),
+            );
+          }}
         >
           <Icon name="download" />
         </button>
@@ -104,7 +119,7 @@ export function Viewer({ chatId }: { chatId: string }) {
         type="button"
         class="icon-button viewer__step viewer__step--previous"
         aria-label="Previous"
-        disabled={index <= 0}
+        disabled={atOldest}
         onClick={() => step(-1)}
       >
         <Icon name="previous" />
@@ -118,6 +133,11 @@ export function Viewer({ chatId }: { chatId: string }) {
       >
         <Icon name="next" />
       </button>
+      {error !== "" && (
+        <p class="viewer__error" role="alert">
+          {error}
+        </p>
+      )}
       {message.text !== "" && (
         <p class="viewer__caption" dir="auto">
           {message.text}
@@ -125,6 +145,30 @@ export function Viewer({ chatId }: { chatId: string }) {
       )}
     </dialog>
   );
+}
+
+/**
+ * Loads older pages of the list until a photo or video before `id` is
+ * loaded, then shows it. The list loads a page of messages at a time, so
+ * a page without photos leads to the next one.
+ */
+function useOlderPages(state: ChatState, gallery: MessageRow[]) {
+  const [seeking, setSeeking] = useState<string | null>(null);
+  const history = state.history.value;
+  useEffect(() => {
+    if (seeking === null) return;
+    const at = gallery.findIndex((row) => row.id === seeking);
+    const before = gallery[at - 1];
+    if (at > 0 && before !== undefined) {
+      setSeeking(null);
+      state.viewing.value = before.id;
+    } else if (!history.hasOlder) {
+      setSeeking(null);
+    } else if (!history.loading) {
+      state.loadOlder.current();
+    }
+  }, [seeking, gallery, history]);
+  return { seeking: seeking !== null, seekBefore: setSeeking };
 }
 
 /** Horizontal distance, in CSS pixels, from which a drag steps the viewer. */
