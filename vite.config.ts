@@ -9,6 +9,18 @@ export default defineConfig({
   build: {
     outDir: "../dist",
     emptyOutDir: true,
+    rolldownOptions: {
+      output: {
+        codeSplitting: {
+          // Every module the entry imports statically loads at first paint
+          // anyway, so they go into one chunk: each extra chunk costs a
+          // request, its own gzip overhead and import/export lists. Modules
+          // reached only through `import()` are not tagged "$initial" and
+          // stay in their on-demand chunks.
+          groups: [{ name: "app", tags: ["$initial"] }],
+        },
+      },
+    },
   },
   plugins: [
     preact(),
