@@ -12,11 +12,11 @@ export default defineConfig({
     rolldownOptions: {
       output: {
         codeSplitting: {
-          // Every module the entry imports statically loads at first paint
-          // anyway, so they go into one chunk: each extra chunk costs a
-          // request, its own gzip overhead and import/export lists. Modules
-          // reached only through `import()` are not tagged "$initial" and
-          // stay in their on-demand chunks.
+          // Every module that the entry imports statically loads at first
+          // paint anyway, so they share one chunk. Each extra chunk would
+          // cost a request, its own gzip overhead and import and export
+          // lists. Modules reached only through `import()` are not tagged
+          // "$initial" and stay in their on-demand chunks.
           groups: [{ name: "app", tags: ["$initial"] }],
         },
       },
