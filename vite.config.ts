@@ -9,6 +9,18 @@ export default defineConfig({
   build: {
     outDir: "../dist",
     emptyOutDir: true,
+    rolldownOptions: {
+      output: {
+        codeSplitting: {
+          // Every module that the entry imports statically loads at first
+          // paint anyway, so they share one chunk. Each extra chunk would
+          // cost a request, its own gzip overhead and import and export
+          // lists. Modules reached only through `import()` are not tagged
+          // "$initial" and stay in their on-demand chunks.
+          groups: [{ name: "app", tags: ["$initial"] }],
+        },
+      },
+    },
   },
   plugins: [
     preact(),

@@ -2,7 +2,7 @@ import { useEffect, useState } from "preact/hooks";
 import { clearMediaCache, mediaStorageUse } from "../../media/index.ts";
 import { ConfirmDialog } from "../common/ConfirmDialog.tsx";
 import { errorMessage } from "../common/notice.tsx";
-import { formatBytes } from "../format.ts";
+import { formatBytes } from "../format-media.ts";
 
 /**
  * The space that downloaded photos, videos, voice notes and files take on

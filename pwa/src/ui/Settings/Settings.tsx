@@ -14,7 +14,8 @@ import {
 import { BackButton } from "../NewChat/NewChat.tsx";
 import { errorMessage } from "../common/notice.tsx";
 import { InstallButton } from "../common/StatusBar.tsx";
-import { formatBytes, formatPhone } from "../format.ts";
+import { formatPhone } from "../format.ts";
+import { formatBytes } from "../format-media.ts";
 import { onLinkClick } from "../router.ts";
 import { BlockedContacts } from "./BlockedContacts.tsx";
 import { LogoutButton } from "./LogoutButton.tsx";

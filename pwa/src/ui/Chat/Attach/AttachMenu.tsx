@@ -1,5 +1,5 @@
 import { useRef } from "preact/hooks";
-import { Icon } from "../../common/Icon.tsx";
+import { Icon } from "../icons.tsx";
 import { MenuButton } from "../../common/Menu.tsx";
 import { useChatState } from "../chatState.ts";
 

@@ -1,7 +1,7 @@
 import { saveMedia } from "../../../media/index.ts";
-import { Icon } from "../../common/Icon.tsx";
+import { Icon } from "../icons.tsx";
 import { run } from "../../common/notice.tsx";
-import { formatBytes, formatDuration } from "../../format.ts";
+import { formatBytes, formatDuration } from "../../format-media.ts";
 import { DownloadButton, ProgressRing, TransferFailure } from "./Progress.tsx";
 import type { MediaView } from "./useMedia.ts";
 

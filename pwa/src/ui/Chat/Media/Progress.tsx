@@ -1,8 +1,8 @@
 import type { Transfer } from "../../../media/index.ts";
 import { cancelUpload } from "../../../media/index.ts";
-import { Icon } from "../../common/Icon.tsx";
+import { Icon } from "../icons.tsx";
 import { run } from "../../common/notice.tsx";
-import { formatProgress } from "../../format.ts";
+import { formatProgress } from "../../format-media.ts";
 import {
   isActive,
   startDownload,

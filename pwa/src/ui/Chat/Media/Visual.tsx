@@ -1,6 +1,6 @@
 import { useState } from "preact/hooks";
-import { Icon } from "../../common/Icon.tsx";
-import { formatBytes, formatDuration } from "../../format.ts";
+import { Icon } from "../icons.tsx";
+import { formatBytes, formatDuration } from "../../format-media.ts";
 import { useChatState } from "../chatState.ts";
 import { DownloadButton, ProgressRing, TransferFailure } from "./Progress.tsx";
 import { useAutoDownload, type MediaView } from "./useMedia.ts";

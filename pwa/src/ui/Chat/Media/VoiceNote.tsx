@@ -1,8 +1,8 @@
 import { useMemo, useRef, useState } from "preact/hooks";
 import { decodeWaveform } from "../../../media/recorder.ts";
-import { Icon } from "../../common/Icon.tsx";
+import { Icon } from "../icons.tsx";
 import { showNotice } from "../../common/notice.tsx";
-import { formatDuration } from "../../format.ts";
+import { formatDuration } from "../../format-media.ts";
 import { DownloadButton, ProgressRing, TransferFailure } from "./Progress.tsx";
 import { useAutoDownload, type MediaView } from "./useMedia.ts";
 import "../Voice/Voice.css";

@@ -1,6 +1,6 @@
 import type { MessageRow } from "../../../data/index.ts";
 import type { MediaItem } from "../../../media/index.ts";
-import { formatDuration } from "../../format.ts";
+import { formatDuration } from "../../format-media.ts";
 
 /** Returns a short name for a message's file, such as "Voice note (0:07)". */
 export function mediaLabel(item: MediaItem): string {

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { MessageRow } from "../../../data/index.ts";
 import { saveMedia, type MediaItem } from "../../../media/index.ts";
-import { Icon } from "../../common/Icon.tsx";
+import { Icon } from "../icons.tsx";
 import { errorMessage } from "../../common/notice.tsx";
 import { formatTime } from "../../format.ts";
 import { useChatState, type ChatState } from "../chatState.ts";

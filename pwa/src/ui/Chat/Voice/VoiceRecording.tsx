@@ -1,9 +1,9 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { sendMedia } from "../../../media/index.ts";
 import { VoiceRecorder } from "../../../media/recorder.ts";
-import { Icon } from "../../common/Icon.tsx";
+import { Icon } from "../icons.tsx";
 import { errorMessage } from "../../common/notice.tsx";
-import { formatDuration } from "../../format.ts";
+import { formatDuration } from "../../format-media.ts";
 import "./Voice.css";
 
 /**

@@ -3,7 +3,7 @@ import {
   formatBytes,
   formatDuration,
   formatProgress,
-} from "../../../pwa/src/ui/format.ts";
+} from "../../../pwa/src/ui/format-media.ts";
 
 describe("formatDuration", () => {
   it.each([
