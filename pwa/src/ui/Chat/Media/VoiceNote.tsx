@@ -3,6 +3,10 @@ import { decodeWaveform } from "../../../media/recorder.ts";
 import { Icon } from "../../common/Icon.tsx";
 import { showNotice } from "../../common/notice.tsx";
 import { formatDuration } from "../../format.ts";
+import {
+  PlaybackFailureNotice,
+  usePlaybackFailure,
+} from "./PlaybackFailure.tsx";
 import { DownloadButton, ProgressRing, TransferFailure } from "./Progress.tsx";
 import { useAutoDownload, type MediaView } from "./useMedia.ts";
 import "../Voice/Voice.css";
@@ -25,6 +29,7 @@ export function VoiceNote({ view }: { view: MediaView }) {
   const [playing, setPlaying] = useState(false);
   const [position, setPosition] = useState(0);
   const [rate, setRate] = useState(1);
+  const playback = usePlaybackFailure(view.item.id, view.url);
   const levels = useMemo(
     () => decodeWaveform(view.item.waveform),
     [view.item.waveform],
@@ -43,8 +48,10 @@ export function VoiceNote({ view }: { view: MediaView }) {
     }
     element.play().catch((error: unknown) => {
       setPlaying(false);
-      // An abort by a later pause() is no failure.
+      // An abort by a later pause() is no failure, and a failed source
+      // shows its reason through onError.
       if (error instanceof DOMException && error.name === "AbortError") return;
+      if (element.error !== null) return;
       showNotice("This voice note could not be played. Try saving it.");
       console.warn(
         JSON.stringify({
@@ -127,11 +134,18 @@ export function VoiceNote({ view }: { view: MediaView }) {
       <DownloadButton view={view} label="Download voice note" />
       <ProgressRing view={view} />
       <TransferFailure view={view} />
+      {view.transfer?.state !== "failed" && (
+        <PlaybackFailureNotice
+          failure={playback.failure}
+          onRetry={() => playback.retry(audio.current)}
+        />
+      )}
       {view.url !== null && (
         <audio
           ref={audio}
           src={view.url}
           preload="metadata"
+          onError={playback.onError}
           onPlay={(event) => {
             event.currentTarget.playbackRate = rate;
             setPlaying(true);
