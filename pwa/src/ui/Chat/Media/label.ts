@@ -1,4 +1,4 @@
-import type { MessageRow } from "../../../data/index.ts";
+import { MEDIA_ERROR_TEXT, type MessageRow } from "../../../data/index.ts";
 import type { MediaItem } from "../../../media/index.ts";
 import { formatDuration } from "../../format.ts";
 
@@ -26,7 +26,11 @@ export function mediaLabel(item: MediaItem): string {
  */
 export function quoteText(message: MessageRow): string {
   // Rows stored before media existed have no `media` field at all.
-  if (message.media == null) return message.text;
+  if (message.media == null) {
+    return message.text === "" && message.mediaError === true
+      ? MEDIA_ERROR_TEXT
+      : message.text;
+  }
   const label = mediaLabel(message.media);
   return message.text === "" ? label : `${label}: ${message.text}`;
 }
