@@ -52,7 +52,7 @@ export function VoiceNote({ view }: { view: MediaView }) {
       // shows its reason through onError.
       if (error instanceof DOMException && error.name === "AbortError") return;
       if (element.error !== null) return;
-      showNotice("This voice note could not be played. Try saving it.");
+      showNotice("This voice message could not be played. Try saving it.");
       console.warn(
         JSON.stringify({
           event: "voice_play_failed",
@@ -79,7 +79,7 @@ export function VoiceNote({ view }: { view: MediaView }) {
       <button
         type="button"
         class="icon-button voice__play"
-        aria-label={playing ? "Pause voice note" : "Play voice note"}
+        aria-label={playing ? "Pause voice message" : "Play voice message"}
         disabled={view.url === null}
         onClick={toggle}
       >
@@ -90,7 +90,7 @@ export function VoiceNote({ view }: { view: MediaView }) {
           class="voice__wave"
           role="slider"
           tabIndex={view.url === null ? -1 : 0}
-          aria-label="Voice note position"
+          aria-label="Voice message position"
           aria-valuemin={0}
           aria-valuemax={Math.round(duration)}
           aria-valuenow={Math.round(position)}
@@ -131,7 +131,7 @@ export function VoiceNote({ view }: { view: MediaView }) {
           {rate}×
         </button>
       )}
-      <DownloadButton view={view} label="Download voice note" />
+      <DownloadButton view={view} label="Download voice message" />
       <ProgressRing view={view} />
       <TransferFailure view={view} />
       {view.transfer?.state !== "failed" && (

@@ -2,7 +2,10 @@ import { MEDIA_ERROR_TEXT, type MessageRow } from "../../../data/index.ts";
 import type { MediaItem } from "../../../media/index.ts";
 import { formatDuration } from "../../format.ts";
 
-/** Returns a short name for a message's file, such as "Voice note (0:07)". */
+/**
+ * Returns a short name for a message's file, such as
+ * "Voice message (0:07)".
+ */
 export function mediaLabel(item: MediaItem): string {
   switch (item.kind) {
     case "image":
@@ -11,8 +14,8 @@ export function mediaLabel(item: MediaItem): string {
       return "Video";
     case "voice":
       return item.duration === undefined
-        ? "Voice note"
-        : `Voice note (${formatDuration(item.duration)})`;
+        ? "Voice message"
+        : `Voice message (${formatDuration(item.duration)})`;
     case "audio":
       return item.name === "" ? "Audio" : item.name;
     case "file":
