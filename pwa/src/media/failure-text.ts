@@ -8,9 +8,9 @@
 export const DAMAGED_TEXT =
   "This file is damaged or was changed on the way, so it was not saved.";
 
-/** A file that the server no longer has or no longer serves to us. */
+/** A file that the server deleted or no longer serves to this person. */
 export const GONE_TEXT = "This file is no longer available.";
 
-/** A read that the network or the server broke off; a retry may work. */
+/** A read that the network or the server broke off, so a retry may work. */
 export const INTERRUPTED_TEXT =
   "The download was interrupted. Check your connection and try again.";

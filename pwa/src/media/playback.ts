@@ -2,7 +2,7 @@ import { mediaPath, MediaReadError } from "../../../protocol/index.ts";
 import { log } from "../data/log.ts";
 import { DAMAGED_TEXT, GONE_TEXT, INTERRUPTED_TEXT } from "./failure-text.ts";
 
-/** Why a <video> or <audio> could not play its file, as the person sees it. */
+/** Reason, for the person, why a <video> or <audio> could not play. */
 export interface PlaybackFailure {
   text: string;
   /** True when playing again may work (a network or server failure). */
@@ -34,7 +34,7 @@ export async function describePlaybackFailure(
   const streamed =
     url.origin === location.origin && url.pathname === mediaPath(mediaId);
   if (!streamed) {
-    // A blob: URL holds the whole file, so only its format can be wrong.
+    // A blob: URL contains the whole file, so only its format can be wrong.
     log("media_playback_failed", { mediaId, mediaError: error?.code });
     return { text: UNPLAYABLE_TEXT, retry: false };
   }

@@ -52,7 +52,7 @@ export function FileMedia({ view }: { view: MediaView }) {
   );
 }
 
-/** An audio file's player, with the reason when it cannot play. */
+/** Plays an audio file, and shows the reason when it cannot play. */
 function AudioPlayer({ view }: { view: MediaView }) {
   const audio = useRef<HTMLAudioElement>(null);
   const playback = usePlaybackFailure(view.item.id, view.url);

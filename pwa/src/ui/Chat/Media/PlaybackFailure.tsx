@@ -6,13 +6,13 @@ import {
 import { Icon } from "../../common/Icon.tsx";
 
 /**
- * State of a <video> or <audio> player's failure: pass `onError` to the
- * element, show `failure`, and call `retry` with the element to load its
- * source again. The failure clears when the source changes.
+ * Tracks the failure of a <video> or <audio> player. Pass `onError` to
+ * the element, show `failure`, and call `retry` with the element to load
+ * its source again. The failure clears when the source changes.
  */
 export function usePlaybackFailure(mediaId: string, src: string | null) {
   const [failure, setFailure] = useState<PlaybackFailure | null>(null);
-  // Counts errors and retries, so that a late answer to an older error
+  // Counts errors and retries, so that a late result for an older error
   // does not replace the state of a newer attempt.
   const attempt = useRef(0);
   useEffect(() => {
@@ -40,7 +40,7 @@ export function usePlaybackFailure(mediaId: string, src: string | null) {
   return { failure, onError, retry };
 }
 
-/** The reason a player failed, with Retry when playing again may work. */
+/** Shows why a player failed, with Retry when playing again may work. */
 export function PlaybackFailureNotice(props: {
   failure: PlaybackFailure | null;
   onRetry: () => void;
