@@ -330,6 +330,134 @@ for (const [label, serve] of STREAM_FAILURES) {
   });
 }
 
+test("interrupted streamed video retries", async ({ newPerson }) => {
+  const { ana, ben } = await directPair(newPerson);
+  await waitForServiceWorker(ben.page);
+  await openChat(ben.page, "Ana");
+  await ben.context.route(MEDIA_GET, (route) => route.abort("failed"));
+  const caption = `Cut ${randomUUID()}`;
+  await sendVideo(ana.page, caption, 2);
+  await messageWith(ben.page, caption)
+    .getByRole("button", { name: "Play video" })
+    .click();
+  const viewer = ben.page.getByRole("dialog", { name: "Video viewer" });
+  await expect(viewer.getByRole("alert")).toContainText(
+    "The download was interrupted",
+  );
+
+  await ben.context.unroute(MEDIA_GET);
+  await viewer.getByRole("button", { name: "Retry playback" }).click();
+  await expect(viewer.getByRole("alert")).toHaveCount(0);
+  await expect
+    .poll(
+      () =>
+        viewer
+          .locator("video")
+          .evaluate((element: HTMLVideoElement) => element.readyState),
+      { timeout: 15_000 },
+    )
+    .toBeGreaterThanOrEqual(1);
+});
+
+/** Returns a WAV file of `seconds` of a 440 Hz tone, 8 kHz mono 16-bit. */
+function makeWav(seconds: number): Buffer {
+  const rate = 8000;
+  const samples = rate * seconds;
+  const wav = Buffer.alloc(44 + samples * 2);
+  wav.write("RIFF", 0, "ascii");
+  wav.writeUInt32LE(36 + samples * 2, 4);
+  wav.write("WAVEfmt ", 8, "ascii");
+  wav.writeUInt32LE(16, 16);
+  wav.writeUInt16LE(1, 20);
+  wav.writeUInt16LE(1, 22);
+  wav.writeUInt32LE(rate, 24);
+  wav.writeUInt32LE(rate * 2, 28);
+  wav.writeUInt16LE(2, 32);
+  wav.writeUInt16LE(16, 34);
+  wav.write("data", 36, "ascii");
+  wav.writeUInt32LE(samples * 2, 40);
+  for (let index = 0; index < samples; index += 1) {
+    const level = Math.sin((2 * Math.PI * 440 * index) / rate);
+    wav.writeInt16LE(Math.round(level * 8000), 44 + index * 2);
+  }
+  return wav;
+}
+
+test("missing streamed audio file shows an error", async ({ newPerson }) => {
+  const { ana, ben } = await directPair(newPerson);
+  await waitForServiceWorker(ben.page);
+  await openChat(ben.page, "Ana");
+  await ben.context.route(MEDIA_GET, (route) =>
+    route.fulfill({ status: 404, body: "" }),
+  );
+  const caption = `Tone ${randomUUID()}`;
+  await sendFiles(
+    ana.page,
+    "Document",
+    [{ name: "tone.wav", mimeType: "audio/wav", buffer: makeWav(1) }],
+    caption,
+  );
+  const received = messageWith(ben.page, caption);
+  await expect(received.locator("audio")).toHaveCount(1);
+  await expect(received.getByRole("alert")).toHaveText(
+    "This file is no longer available.",
+  );
+});
+
+test("missing voice message shows one error", async ({ newPerson }) => {
+  const { ana, ben } = await directPair(newPerson);
+  await waitForServiceWorker(ben.page);
+  await openChat(ben.page, "Ana");
+  await ben.context.route(MEDIA_GET, (route) =>
+    route.fulfill({ status: 404, body: "" }),
+  );
+  await ana.page.getByRole("button", { name: "Record voice message" }).click();
+  const recording = ana.page.getByRole("group", {
+    name: "Recording voice message",
+  });
+  await expect(recording.getByRole("timer")).toHaveText("0:01");
+  await recording.getByRole("button", { name: "Send voice message" }).click();
+  const received = ben.page
+    .getByRole("article")
+    .filter({ has: ben.page.getByRole("slider") });
+  await expect(received.getByRole("alert")).toContainText(
+    "This file is no longer available.",
+  );
+  await expect(received.getByRole("alert")).toHaveCount(1);
+});
+
+test("invalid file description shows a notice", async ({ newPerson }) => {
+  const { ana, ben } = await directPair(newPerson);
+  const name = `invalid-${randomUUID()}.txt`;
+  // Ana's client writes a MIME type over the 255-character limit into
+  // the message body, as a faulty or hostile client could, so Ben's
+  // client rejects the file's description.
+  await ana.page.evaluate((marker) => {
+    type Stringify = (value: unknown, ...rest: unknown[]) => string;
+    const original = JSON.stringify.bind(JSON) as Stringify;
+    const json = JSON as unknown as { stringify: Stringify };
+    json.stringify = (value, ...rest) => {
+      const body = value as { media?: { name?: unknown } } | null;
+      if (body?.media?.name !== marker) return original(value, ...rest);
+      const media = { ...body.media, mime: "x".repeat(300) };
+      return original({ ...body, media }, ...rest);
+    };
+  }, name);
+  await sendFiles(ana.page, "Document", [
+    { name, mimeType: "text/plain", buffer: Buffer.from("invalid\n") },
+  ]);
+  await expect(messageWith(ana.page, name)).toBeVisible();
+  const received = messageWith(ben.page, "This file can't be shown");
+  await expect(received).toHaveCount(1);
+  await expect(received.getByText("This file can't be shown")).toHaveCSS(
+    "font-style",
+    "italic",
+  );
+  await expect(
+    received.getByRole("button", { name: /^Download / }),
+  ).toHaveCount(0);
+});
+
 test("file with a 300-character name arrives", async ({ newPerson }) => {
   const { ana, ben } = await directPair(newPerson);
   const name = `${"n".repeat(290)}${randomUUID().slice(0, 6)}.txt`;

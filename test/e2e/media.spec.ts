@@ -130,15 +130,17 @@ test("large file arrives with the same bytes", async ({
   expect(sha256(await downloadedBytes(download))).toBe(sha256(bytes));
 });
 
-test("voice note plays on the other side", async ({ newPerson }) => {
+test("voice message plays on the other side", async ({ newPerson }) => {
   const { ana, ben } = await directPair(newPerson);
   const recording = ana.page.getByRole("group", {
-    name: "Recording voice note",
+    name: "Recording voice message",
   });
-  const record = ana.page.getByRole("button", { name: "Record voice note" });
+  const record = ana.page.getByRole("button", { name: "Record voice message" });
   await record.click();
   await expect(recording.getByRole("timer")).toHaveText("0:01");
-  await recording.getByRole("button", { name: "Discard voice note" }).click();
+  await recording
+    .getByRole("button", { name: "Discard voice message" })
+    .click();
   await expect(recording).toHaveCount(0);
 
   await record.click();
@@ -158,16 +160,16 @@ test("voice note plays on the other side", async ({ newPerson }) => {
       { intervals: [70] },
     )
     .toBeGreaterThan(0);
-  await recording.getByRole("button", { name: "Send voice note" }).click();
+  await recording.getByRole("button", { name: "Send voice message" }).click();
   await expect(recording).toHaveCount(0);
 
-  const play = ben.page.getByRole("button", { name: "Play voice note" });
+  const play = ben.page.getByRole("button", { name: "Play voice message" });
   await expect(play.first()).toBeEnabled({ timeout: 20_000 });
   // The discarded note would have arrived before the sent one.
   await expect(play).toHaveCount(1);
   await play.click();
   await expect(
-    ben.page.getByRole("button", { name: "Pause voice note" }),
+    ben.page.getByRole("button", { name: "Pause voice message" }),
   ).toBeVisible();
   await ben.page.getByRole("button", { name: "Playback speed 1×" }).click();
   await expect(
@@ -391,14 +393,14 @@ test("blocked microphone shows a message", async ({ newPerson }) => {
   });
   await ana.page.reload();
   await openDirectChat(ana.page, ben.phone);
-  await ana.page.getByRole("button", { name: "Record voice note" }).click();
+  await ana.page.getByRole("button", { name: "Record voice message" }).click();
   await expect(
     ana.page
       .getByRole("alert")
       .filter({ hasText: "Microphone access is blocked" }),
   ).toBeVisible();
   await expect(
-    ana.page.getByRole("group", { name: "Recording voice note" }),
+    ana.page.getByRole("group", { name: "Recording voice message" }),
   ).toHaveCount(0);
 });
 
@@ -471,17 +473,19 @@ test("file over 2 GiB is not sent", async ({ newPerson }) => {
 test("held microphone sends on release", async ({ newPerson }) => {
   const { ana, ben } = await directPair(newPerson);
   const page = ana.page;
-  await page.getByRole("button", { name: "Record voice note" }).hover();
+  await page.getByRole("button", { name: "Record voice message" }).hover();
   await page.mouse.down();
-  const recording = page.getByRole("group", { name: "Recording voice note" });
+  const recording = page.getByRole("group", {
+    name: "Recording voice message",
+  });
   await expect(recording.getByRole("timer")).toHaveText("0:01");
   await page.mouse.up();
   await expect(recording).toHaveCount(0);
   await expect(
-    messageLog(ben.page).getByRole("button", { name: "Play voice note" }),
+    messageLog(ben.page).getByRole("button", { name: "Play voice message" }),
   ).toBeEnabled({ timeout: 20_000 });
   await expect(
-    messageLog(page).getByRole("button", { name: "Play voice note" }),
+    messageLog(page).getByRole("button", { name: "Play voice message" }),
   ).toHaveCount(1);
 });
 

@@ -46,6 +46,8 @@ export {
   type Tick,
 } from "./types.ts";
 
+export { MEDIA_ERROR_TEXT } from "./rows.ts";
+
 // ---- signals ----
 export { connection, revoked, session, updateReady } from "./state.ts";
 export { applyUpdate } from "./update.ts";

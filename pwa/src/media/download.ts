@@ -13,6 +13,7 @@ import {
   MediaIntegrityError,
   partDigest,
 } from "./crypto.ts";
+import { DAMAGED_TEXT, GONE_TEXT, INTERRUPTED_TEXT } from "./failure-text.ts";
 import { setTransfer } from "./transfers.ts";
 import type { MediaItem } from "./types.ts";
 
@@ -231,16 +232,14 @@ async function cacheFile(mediaId: string, file: Blob, mime: string) {
 
 function downloadError(error: unknown): string {
   if (error instanceof MediaIntegrityError) {
-    return "This file is damaged or was changed on the way, so it was not saved.";
+    return DAMAGED_TEXT;
   }
   if (error instanceof ApiFailure) {
-    return error.status === 404
-      ? "This file is no longer available."
-      : error.message;
+    return error.status === 404 ? GONE_TEXT : error.message;
   }
   // Reading the body raises a TypeError when the connection drops.
   if (error instanceof TypeError) {
-    return "The download was interrupted. Check your connection and try again.";
+    return INTERRUPTED_TEXT;
   }
   return `The download failed: ${String(error)}`;
 }

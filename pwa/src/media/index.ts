@@ -9,11 +9,13 @@ import { forgetUncachedFiles } from "./download.ts";
 export type { MediaItem } from "./types.ts";
 export type { OutgoingFile } from "./send.ts";
 export type { Transfer } from "./transfers.ts";
+export type { PlaybackFailure } from "./playback.ts";
 
 export { cancelUpload, retryUpload, sendMedia } from "./send.ts";
 export { transferOf } from "./transfers.ts";
 export { cancelDownload, downloadMedia } from "./download.ts";
 export { mediaUrl } from "./urls.ts";
+export { describePlaybackFailure } from "./playback.ts";
 export { saveMedia } from "./save.ts";
 export { mediaStorageUse } from "./cached-files.ts";
 

@@ -66,7 +66,7 @@ export class VoiceRecorder {
       typeof MediaRecorder === "undefined"
     ) {
       throw new RecorderError(
-        "This browser cannot record voice notes. Try a current Chrome, " +
+        "This browser cannot record voice messages. Try a current Chrome, " +
           "Firefox or Safari.",
       );
     }
@@ -145,11 +145,11 @@ function microphoneFailure(error: unknown): string {
   if (name === "NotAllowedError" || name === "SecurityError") {
     return (
       "Microphone access is blocked. Allow the microphone for this site " +
-      "in the browser's settings to record voice notes."
+      "in the browser's settings to record voice messages."
     );
   }
   if (name === "NotFoundError" || name === "OverconstrainedError") {
-    return "No microphone was found. Connect one to record voice notes.";
+    return "No microphone was found. Connect one to record voice messages.";
   }
   if (name === "NotReadableError" || name === "AbortError") {
     return (

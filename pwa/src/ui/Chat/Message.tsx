@@ -1,6 +1,7 @@
 import { useRef, useState } from "preact/hooks";
 import {
   discardFailed,
+  MEDIA_ERROR_TEXT,
   retrySend,
   useTick,
   type MessageRow,
@@ -84,6 +85,7 @@ function Bubble(props: {
   const highlighted = state.highlighted.value === message.id;
   // Rows stored before media existed have no `media` field at all.
   const media = message.deleted ? null : (message.media ?? null);
+  const mediaError = !message.deleted && message.mediaError === true;
   const classes = [
     "message",
     own ? "message--own" : "message--other",
@@ -107,9 +109,13 @@ function Bubble(props: {
         {message.deleted && (
           <p class="bubble__deleted">This message was deleted</p>
         )}
-        {!message.deleted && (media === null || message.text !== "") && (
-          <MessageText text={message.text} />
+        {mediaError && (
+          <p class="bubble__deleted bubble__media-error">{MEDIA_ERROR_TEXT}</p>
         )}
+        {!message.deleted &&
+          ((media === null && !mediaError) || message.text !== "") && (
+            <MessageText text={message.text} />
+          )}
         <span class="bubble__meta">
           {message.editedAt !== null && !message.deleted && (
             <span class="bubble__edited">edited</span>

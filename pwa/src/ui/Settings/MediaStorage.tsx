@@ -61,8 +61,9 @@ export function MediaStorage() {
           onClose={() => setConfirming(false)}
         >
           <p>
-            Photos, videos, voice notes and files are deleted from this device.
-            Your chats keep them, and they download again when you open them.
+            Photos, videos, voice messages and files are deleted from this
+            device. Your chats keep them, and they download again when you open
+            them.
           </p>
         </ConfirmDialog>
       )}

@@ -1,7 +1,12 @@
+import { useRef } from "preact/hooks";
 import { saveMedia } from "../../../media/index.ts";
 import { Icon } from "../icons.tsx";
 import { run } from "../../common/notice.tsx";
 import { formatBytes, formatDuration } from "../../format-media.ts";
+import {
+  PlaybackFailureNotice,
+  usePlaybackFailure,
+} from "./PlaybackFailure.tsx";
 import { DownloadButton, ProgressRing, TransferFailure } from "./Progress.tsx";
 import type { MediaView } from "./useMedia.ts";
 
@@ -41,11 +46,32 @@ export function FileMedia({ view }: { view: MediaView }) {
       </div>
       <ProgressRing view={view} />
       <TransferFailure view={view} />
-      {view.url !== null && item.kind === "audio" && (
-        <audio class="file-media__player" controls src={view.url} />
-      )}
+      {item.kind === "audio" && <AudioPlayer view={view} />}
       {view.url !== null && <FileActions view={view} name={name} />}
     </div>
+  );
+}
+
+/** Plays an audio file, and shows the reason when it cannot play. */
+function AudioPlayer({ view }: { view: MediaView }) {
+  const audio = useRef<HTMLAudioElement>(null);
+  const playback = usePlaybackFailure(view.item.id, view.url);
+  return (
+    <>
+      {view.url !== null && (
+        <audio
+          ref={audio}
+          class="file-media__player"
+          controls
+          src={view.url}
+          onError={playback.onError}
+        />
+      )}
+      <PlaybackFailureNotice
+        failure={playback.failure}
+        onRetry={() => playback.retry(audio.current)}
+      />
+    </>
   );
 }
 

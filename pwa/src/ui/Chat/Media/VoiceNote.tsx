@@ -3,6 +3,10 @@ import { decodeWaveform } from "../../../media/recorder.ts";
 import { Icon } from "../icons.tsx";
 import { showNotice } from "../../common/notice.tsx";
 import { formatDuration } from "../../format-media.ts";
+import {
+  PlaybackFailureNotice,
+  usePlaybackFailure,
+} from "./PlaybackFailure.tsx";
 import { DownloadButton, ProgressRing, TransferFailure } from "./Progress.tsx";
 import { useAutoDownload, type MediaView } from "./useMedia.ts";
 import "../Voice/Voice.css";
@@ -25,6 +29,7 @@ export function VoiceNote({ view }: { view: MediaView }) {
   const [playing, setPlaying] = useState(false);
   const [position, setPosition] = useState(0);
   const [rate, setRate] = useState(1);
+  const playback = usePlaybackFailure(view.item.id, view.url);
   const levels = useMemo(
     () => decodeWaveform(view.item.waveform),
     [view.item.waveform],
@@ -43,9 +48,11 @@ export function VoiceNote({ view }: { view: MediaView }) {
     }
     element.play().catch((error: unknown) => {
       setPlaying(false);
-      // An abort by a later pause() is no failure.
+      // An abort by a later pause() is no failure, and a failed source
+      // shows its reason through onError.
       if (error instanceof DOMException && error.name === "AbortError") return;
-      showNotice("This voice note could not be played. Try saving it.");
+      if (element.error !== null) return;
+      showNotice("This voice message could not be played. Try saving it.");
       console.warn(
         JSON.stringify({
           event: "voice_play_failed",
@@ -72,7 +79,7 @@ export function VoiceNote({ view }: { view: MediaView }) {
       <button
         type="button"
         class="icon-button voice__play"
-        aria-label={playing ? "Pause voice note" : "Play voice note"}
+        aria-label={playing ? "Pause voice message" : "Play voice message"}
         disabled={view.url === null}
         onClick={toggle}
       >
@@ -83,7 +90,7 @@ export function VoiceNote({ view }: { view: MediaView }) {
           class="voice__wave"
           role="slider"
           tabIndex={view.url === null ? -1 : 0}
-          aria-label="Voice note position"
+          aria-label="Voice message position"
           aria-valuemin={0}
           aria-valuemax={Math.round(duration)}
           aria-valuenow={Math.round(position)}
@@ -124,14 +131,21 @@ export function VoiceNote({ view }: { view: MediaView }) {
           {rate}×
         </button>
       )}
-      <DownloadButton view={view} label="Download voice note" />
+      <DownloadButton view={view} label="Download voice message" />
       <ProgressRing view={view} />
       <TransferFailure view={view} />
+      {view.transfer?.state !== "failed" && (
+        <PlaybackFailureNotice
+          failure={playback.failure}
+          onRetry={() => playback.retry(audio.current)}
+        />
+      )}
       {view.url !== null && (
         <audio
           ref={audio}
           src={view.url}
           preload="metadata"
+          onError={playback.onError}
           onPlay={(event) => {
             event.currentTarget.playbackRate = rate;
             setPlaying(true);

@@ -1,8 +1,11 @@
-import type { MessageRow } from "../../../data/index.ts";
+import { MEDIA_ERROR_TEXT, type MessageRow } from "../../../data/index.ts";
 import type { MediaItem } from "../../../media/index.ts";
 import { formatDuration } from "../../format-media.ts";
 
-/** Returns a short name for a message's file, such as "Voice note (0:07)". */
+/**
+ * Returns a short name for a message's file, such as
+ * "Voice message (0:07)".
+ */
 export function mediaLabel(item: MediaItem): string {
   switch (item.kind) {
     case "image":
@@ -11,8 +14,8 @@ export function mediaLabel(item: MediaItem): string {
       return "Video";
     case "voice":
       return item.duration === undefined
-        ? "Voice note"
-        : `Voice note (${formatDuration(item.duration)})`;
+        ? "Voice message"
+        : `Voice message (${formatDuration(item.duration)})`;
     case "audio":
       return item.name === "" ? "Audio" : item.name;
     case "file":
@@ -26,7 +29,11 @@ export function mediaLabel(item: MediaItem): string {
  */
 export function quoteText(message: MessageRow): string {
   // Rows stored before media existed have no `media` field at all.
-  if (message.media == null) return message.text;
+  if (message.media == null) {
+    return message.text === "" && message.mediaError === true
+      ? MEDIA_ERROR_TEXT
+      : message.text;
+  }
   const label = mediaLabel(message.media);
   return message.text === "" ? label : `${label}: ${message.text}`;
 }

@@ -5,6 +5,10 @@ import { Icon } from "../icons.tsx";
 import { errorMessage } from "../../common/notice.tsx";
 import { formatTime } from "../../format.ts";
 import { useChatState, type ChatState } from "../chatState.ts";
+import {
+  PlaybackFailureNotice,
+  usePlaybackFailure,
+} from "../Media/PlaybackFailure.tsx";
 import { ProgressRing, TransferFailure } from "../Media/Progress.tsx";
 import {
   isActive,
@@ -183,8 +187,10 @@ function Slide(props: {
 }) {
   const view = useMediaView(props.chatId, props.message, props.item);
   const swipeStart = useRef<number | null>(null);
+  const video = useRef<HTMLVideoElement>(null);
   useDownloadOnOpen(view);
   const { item, url } = view;
+  const playback = usePlaybackFailure(item.id, url);
   const onPointerUp = (event: PointerEvent) => {
     const start = swipeStart.current;
     swipeStart.current = null;
@@ -215,8 +221,10 @@ function Slide(props: {
       )}
       {url !== null && item.kind === "video" && (
         <video
+          ref={video}
           class="viewer__media"
           src={url}
+          onError={playback.onError}
           controls
           autoPlay
           playsInline
@@ -230,6 +238,10 @@ function Slide(props: {
       <div class="viewer__progress">
         <ProgressRing view={view} />
         <TransferFailure view={view} />
+        <PlaybackFailureNotice
+          failure={playback.failure}
+          onRetry={() => playback.retry(video.current)}
+        />
       </div>
     </div>
   );

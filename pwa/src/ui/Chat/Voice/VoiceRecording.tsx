@@ -101,8 +101,8 @@ export function MicButton({ voice }: { voice: VoiceRecording }) {
     <button
       type="button"
       class="composer__send"
-      aria-label="Record voice note"
-      title="Record voice note"
+      aria-label="Record voice message"
+      title="Record voice message"
       onPointerDown={onPointerDown}
       // A long press on a phone would open the context menu instead.
       onContextMenu={(event) => event.preventDefault()}
@@ -125,11 +125,11 @@ export function RecordingBar(props: {
   const elapsed = Math.floor(props.recorder.elapsed.value);
   const level = props.recorder.level.value;
   return (
-    <div class="recording" role="group" aria-label="Recording voice note">
+    <div class="recording" role="group" aria-label="Recording voice message">
       <button
         type="button"
         class="icon-button"
-        aria-label="Discard voice note"
+        aria-label="Discard voice message"
         title="Discard"
         onClick={props.onDiscard}
       >
@@ -155,8 +155,8 @@ export function RecordingBar(props: {
       <button
         type="button"
         class="composer__send"
-        aria-label="Send voice note"
-        title="Send voice note"
+        aria-label="Send voice message"
+        title="Send voice message"
         onClick={props.onSend}
       >
         <Icon name="send" />
