@@ -135,8 +135,10 @@ test("photo reaches a chat partner and hides again", async ({ newPerson }) => {
   await expect(loadedPhoto(chatHeader(ben.page))).toHaveAttribute("src", src);
 
   // Once the service worker controls the page, it keeps the photo for
-  // offline use.
+  // offline use. The worker may claim the page after the photo loaded, so
+  // a reload makes the photo go through it.
   await waitForServiceWorker(ben.page);
+  await ben.page.reload();
   await expect(loadedPhoto(chatHeader(ben.page))).toBeVisible();
   await expect
     .poll(() =>
