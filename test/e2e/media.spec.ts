@@ -654,7 +654,10 @@ test("viewer loads older photos", async ({ newPerson }) => {
     [{ name: "new.png", mimeType: "image/png", buffer: makePng(60, 40) }],
     newCaption,
   );
-  await expect(messageWith(ben.page, newCaption)).toBeVisible();
+  // Ben's device decrypts the 110 fillers before the photo arrives.
+  await expect(messageWith(ben.page, newCaption)).toBeVisible({
+    timeout: 30_000,
+  });
   await ben.page.reload();
 
   await messageWith(ben.page, newCaption)
