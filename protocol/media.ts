@@ -3,8 +3,8 @@ import { z } from "zod";
 /**
  * Media: photos, videos, voice notes and files sent in a chat. The sender
  * encrypts a file on its device and uploads only ciphertext, so the server
- * stores bytes it cannot read and knows nothing of the file but its chat,
- * its uploader and its encrypted size. The key, the hash, the name and the
+ * stores bytes it cannot read. Of the file it stores only the chat, the
+ * uploader and the encrypted size. The key, the hash, the name and the
  * type travel inside the MLS-encrypted message that refers to the file.
  *
  * Encryption (done by the clients, fixed by this protocol so that any
@@ -87,7 +87,7 @@ export function partBytes(size: number, part: number): number {
   return Math.max(0, Math.min(MEDIA_PART_BYTES, size - start));
 }
 
-/** 128 random bits, base64url: an id nobody can guess. */
+/** 128 random bits, base64url: an id that cannot be guessed. */
 export const mediaId = z
   .string()
   .regex(/^[A-Za-z0-9_-]{22}$/, "must be a media id (22 base64url characters)");
@@ -107,7 +107,7 @@ export const CreateUploadBody = z.object({
 });
 export type CreateUploadBody = z.infer<typeof CreateUploadBody>;
 
-/** Where an upload stands. */
+/** The state of an upload: which parts arrived and whether it is complete. */
 export const UploadState = z.object({
   mediaId,
   /** Ciphertext bytes. */

@@ -15,16 +15,13 @@ import {
   naturalWidth,
   pasteRecordedVideo,
   sendFiles,
+  MEDIA_GET,
+  PART_PUT,
 } from "./media-steps.ts";
 import { waitForServiceWorker } from "./service-worker.ts";
 
 // Damaged files, hostile names and interrupted transfers: what a person
 // sees when the server, the network or another client misbehaves.
-
-/** GET of a file's ciphertext, not of its upload state. */
-const MEDIA_GET = /\/api\/chats\/[^/]+\/media\/[A-Za-z0-9_-]{22}$/;
-/** PUT of one part of an upload. */
-const PART_PUT = /\/api\/chats\/[^/]+\/media\/[A-Za-z0-9_-]{22}\/parts\/\d+$/;
 
 /** A file of two upload parts: a full one of about 8 MiB and a short one. */
 const TWO_PARTS = 9 * 1024 * 1024;

@@ -20,14 +20,11 @@ import {
   pasteRecordedVideo,
   sendFiles,
   sha256,
+  MEDIA_GET,
+  PART_PUT,
 } from "./media-steps.ts";
 import { waitForServiceWorker } from "./service-worker.ts";
 import { createGroup, networkStatus } from "./steps.ts";
-
-/** GET of a file's ciphertext, not of its upload state. */
-const MEDIA_GET = /\/api\/chats\/[^/]+\/media\/[A-Za-z0-9_-]{22}$/;
-/** PUT of one part of an upload. */
-const PART_PUT = /\/api\/chats\/[^/]+\/media\/[A-Za-z0-9_-]{22}\/parts\/\d+$/;
 
 /**
  * Holds every request matching `pattern` and `method` until `release` is
