@@ -6,13 +6,13 @@ import { crc32, deflateSync } from "node:zlib";
 import type { Download, Locator, Page } from "@playwright/test";
 import { expect } from "./helpers.ts";
 
-/** A file for Playwright's setFiles. */
 /** GET of a file's ciphertext, not of its upload state. */
 export const MEDIA_GET = /\/api\/chats\/[^/]+\/media\/[A-Za-z0-9_-]{22}$/;
 /** PUT of one part of an upload. */
 export const PART_PUT =
   /\/api\/chats\/[^/]+\/media\/[A-Za-z0-9_-]{22}\/parts\/\d+$/;
 
+/** A file for Playwright's setFiles. */
 export interface TestFile {
   name: string;
   mimeType: string;
