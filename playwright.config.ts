@@ -24,6 +24,10 @@ export default defineConfig({
     timezoneId: "UTC",
     launchOptions: {
       executablePath: findChromium(),
+      // Chromium on Linux names downloads in the locale's charset, so under
+      // the C locale (a bare CI shell) it saves any name with non-ASCII
+      // characters as "download". Tests save files with such names.
+      env: { ...process.env, LC_ALL: "C.UTF-8" },
       args: [
         "--disable-background-networking",
         // A fake camera and microphone, allowed without a prompt, for calls.
