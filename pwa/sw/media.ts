@@ -75,6 +75,10 @@ function baseHeaders(item: Pick<MediaItem, "mime" | "name">, url: URL) {
     "Content-Type": item.mime === "" ? "application/octet-stream" : item.mime,
     "Accept-Ranges": "bytes",
     "Cache-Control": "no-store",
+    // The type is the sender's word, so a browser neither sniffs another
+    // one nor runs a script of a file that is rendered as a document.
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "sandbox",
   });
   if (url.searchParams.get("download") === "1") {
     headers.set("Content-Disposition", contentDisposition(item.name));

@@ -40,8 +40,9 @@ cleanupOutdatedCaches();
 // network still starts the app. API paths always go to the network, and
 // media paths, which a "save" link navigates to, to the media route below.
 // The lists are matched against the path and the query.
+const appShell = createHandlerBoundToURL("/index.html");
 registerRoute(
-  new NavigationRoute(createHandlerBoundToURL("/index.html"), {
+  new NavigationRoute(appShell, {
     denylist: [/^\/api\//, /^\/media\//],
   }),
 );
@@ -80,7 +81,17 @@ registerRoute(
     request.method === "GET" &&
     url.origin === self.location.origin &&
     MEDIA_PATH.test(url.pathname),
-  async ({ url, request }) => {
+  async (options) => {
+    const { url, request } = options;
+    // A file opened in a tab would run as a page of the app's origin (an
+    // HTML file's scripts, say), so a tab gets the app instead. Only a
+    // save link, with ?download=1, navigates to the file itself.
+    if (
+      request.mode === "navigate" &&
+      url.searchParams.get("download") !== "1"
+    ) {
+      return appShell(options);
+    }
     const mediaId = MEDIA_PATH.exec(url.pathname)?.[1] ?? "";
     try {
       return await serveMedia(request, mediaId);
