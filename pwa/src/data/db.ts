@@ -31,6 +31,39 @@ export interface StoredRow extends MessageRow {
   hidden: boolean;
 }
 
+/** What an unsent own message shows: its sender, time and content. */
+export interface PendingMessage {
+  id: string;
+  chatId: string;
+  senderId: string;
+  senderDeviceId: string;
+  ts: number;
+  text: string;
+  replyTo: string | null;
+  media: MediaItem | null;
+  body: string;
+}
+
+/**
+ * Returns the stored row of an own message that shows with a clock until
+ * the server stores it, sorted after every stored message.
+ */
+export function pendingMessageRow(message: PendingMessage): StoredRow {
+  return {
+    ...message,
+    seq: null,
+    order: PENDING_ORDER_BASE + message.ts,
+    kind: "message",
+    editedAt: null,
+    reactions: {},
+    deleted: false,
+    system: null,
+    status: "pending",
+    error: null,
+    hidden: false,
+  };
+}
+
 /**
  * An edit or reaction. It is folded into its target row, and kept so that a
  * target arriving later, or a newer edit, can be folded again.

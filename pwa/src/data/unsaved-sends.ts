@@ -1,4 +1,4 @@
-import { db, PENDING_ORDER_BASE } from "./db.ts";
+import { db, pendingMessageRow } from "./db.ts";
 import { log } from "./log.ts";
 import { enqueue, pumpOutbox } from "./outbox.ts";
 import { guardStorage } from "./storage.ts";
@@ -118,27 +118,19 @@ export async function storeSend(send: UnsavedSend): Promise<void> {
   await db.transaction("rw", tables, async () => {
     if ((await db.messages.get(send.id)) !== undefined) return;
     const { id, chatId, body } = send;
-    await db.messages.add({
-      id,
-      chatId,
-      seq: null,
-      order: PENDING_ORDER_BASE + send.ts,
-      kind: "message",
-      senderId: send.userId,
-      senderDeviceId: send.deviceId,
-      ts: send.ts,
-      text: send.text,
-      replyTo: send.replyTo,
-      media: null,
-      editedAt: null,
-      reactions: {},
-      deleted: false,
-      system: null,
-      status: "pending",
-      error: null,
-      body,
-      hidden: false,
-    });
+    await db.messages.add(
+      pendingMessageRow({
+        id,
+        chatId,
+        senderId: send.userId,
+        senderDeviceId: send.deviceId,
+        ts: send.ts,
+        text: send.text,
+        replyTo: send.replyTo,
+        media: null,
+        body,
+      }),
+    );
     await enqueue({ id, chatId, kind: "message", body, attempts: 0 });
     await db.chats.update(chatId, { lastActivityAt: send.ts });
   });

@@ -7,7 +7,7 @@ import {
 import { toBase64url } from "../crypto/encoding.ts";
 import { apiRequest } from "../data/api.ts";
 import { encodeMessage } from "../data/codec.ts";
-import { db, PENDING_ORDER_BASE, type UploadRow } from "../data/db.ts";
+import { db, pendingMessageRow, type UploadRow } from "../data/db.ts";
 import { log } from "../data/log.ts";
 import { pumpOutbox, retryFailed } from "../data/outbox.ts";
 import { session } from "../data/state.ts";
@@ -139,31 +139,21 @@ function pendingRow(
   me: { userId: string; deviceId: string },
   ts: number,
 ): StoredRow {
-  return {
+  return pendingMessageRow({
     id: upload.messageId,
     chatId: upload.chatId,
-    seq: null,
-    order: PENDING_ORDER_BASE + ts,
-    kind: "message",
     senderId: me.userId,
     senderDeviceId: me.deviceId,
     ts,
     text: upload.caption,
     replyTo: upload.replyTo,
     media: upload.item,
-    editedAt: null,
-    reactions: {},
-    deleted: false,
-    system: null,
-    status: "pending",
-    error: null,
     body: encodeMessage(
       upload.caption,
       upload.replyTo ?? undefined,
       upload.item,
     ),
-    hidden: false,
-  };
+  });
 }
 
 /**
