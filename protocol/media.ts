@@ -10,11 +10,11 @@ import { z } from "zod";
  * Encryption (done by the clients, fixed by this protocol so that any
  * client reads any other's files): the plaintext is cut into chunks of
  * MEDIA_CHUNK_BYTES (the last one may be shorter, and an empty file is one
- * empty chunk). Chunk i is sealed with AES-256-GCM under the file's key,
- * with a 12-byte nonce that is the file's random base nonce with the last
- * four bytes XORed with i (big-endian), and as additional data the 5 bytes
- * of i (uint32, big-endian) followed by 1 for the last chunk and 0 for the
- * others. Chunks can thus be neither reordered nor dropped from the end.
+ * empty chunk). Chunk i is sealed with AES-256-GCM under the file's key.
+ * Its 12-byte nonce is the file's random base nonce with the last four
+ * bytes XORed with i (big-endian). Its additional data is 5 bytes: i as a
+ * big-endian uint32, then 1 for the last chunk and 0 for the others.
+ * Chunks can thus be neither reordered nor dropped from the end.
  * Chunk i starts at i × MEDIA_CIPHER_CHUNK_BYTES in the ciphertext, so a
  * byte range of the plaintext maps to a byte range of the ciphertext, and
  * seeking in a video needs only the chunks around the position.

@@ -1,15 +1,16 @@
 /**
  * A file as its message describes it. It travels inside the encrypted
- * message body (codec.ts), so the server never sees any of it: the key
- * and hash that open the file, its name and type, and the preview the
+ * message body (codec.ts), so the server never receives any of it: the
+ * key and hash that open the file, its name and type, and the preview the
  * recipient shows before the file itself arrives.
  */
 export interface MediaItem {
   /** The upload's id (protocol/media.ts). */
   id: string;
   /**
-   * How the app shows it: `image` and `video` in the viewer, `voice` as a
-   * voice note with a waveform, `audio` as a player, `file` as a document.
+   * Presentation: `image` and `video` open in the viewer, `voice` is a
+   * voice message with a waveform, `audio` gets a player and `file` shows
+   * as a document.
    */
   kind: "image" | "video" | "voice" | "audio" | "file";
   /** MIME type as the sender's browser named it; "" when unknown. */
