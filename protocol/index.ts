@@ -8,3 +8,4 @@ export * from "./models.ts";
 export * from "./mls.ts";
 export * from "./service-worker.ts";
 export * from "./media.ts";
+export * from "./push.ts";

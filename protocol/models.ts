@@ -17,6 +17,7 @@ import {
   MAX_GROUP_NAME_CHARS,
 } from "./limits.ts";
 import { MAX_MEDIA_PER_MESSAGE, mediaId } from "./media.ts";
+import { encryptedPreview } from "./push.ts";
 
 /**
  * Control characters and the bidirectional embedding, override and isolate
@@ -275,6 +276,12 @@ export const OutgoingMessage = z
         `must list at most ${MAX_MEDIA_PER_MESSAGE} files`,
       )
       .optional(),
+    /**
+     * The encrypted notification preview (protocol/push.ts) that a push
+     * to an absent device carries. The server passes it on and never
+     * stores it.
+     */
+    preview: encryptedPreview.optional(),
   })
   .refine((m) => m.kind === "message" || m.ref !== undefined, {
     message: "is required for edits and reactions",
@@ -300,6 +307,11 @@ export const StoredMessage = z.object({
   ts: timestamp,
   /** Deleted for everyone: the body is gone and reads as "". */
   deleted: z.boolean(),
+  /**
+   * The sender's encrypted preview, on the live copy a room hands to the
+   * hubs only; it is neither stored nor sent to devices.
+   */
+  preview: encryptedPreview.optional(),
 });
 export type StoredMessage = z.infer<typeof StoredMessage>;
 

@@ -241,6 +241,18 @@ export interface UploadRow {
   error: string | null;
 }
 
+/**
+ * The notification preview key of one chat's MLS group at one epoch
+ * (crypto/preview.ts), kept so the service worker can read the previews
+ * of pushes without the group state.
+ */
+export interface PreviewKeyRow {
+  chatId: string;
+  epoch: number;
+  /** AES-GCM, not extractable. */
+  key: CryptoKey;
+}
+
 export interface KeyValueRow {
   key: string;
   value: unknown;
@@ -265,6 +277,7 @@ export class MessengerDb extends Dexie {
   keyChangeNotices!: Table<KeyChangeNoticeRow, number>;
   mediaFiles!: Table<MediaFileRow, string>;
   uploads!: Table<UploadRow, string>;
+  previewKeys!: Table<PreviewKeyRow, [string, number]>;
 
   constructor(name = "messenger") {
     super(name);
@@ -310,6 +323,10 @@ export class MessengerDb extends Dexie {
       messages: "id, [chatId+order], [chatId+seq], media.id",
       mediaFiles: "id, messageId",
       uploads: "messageId, item.id",
+    });
+    // Notifications: each chat's preview keys by epoch.
+    this.version(7).stores({
+      previewKeys: "[chatId+epoch], chatId",
     });
   }
 }
