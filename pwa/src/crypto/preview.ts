@@ -73,9 +73,9 @@ export async function sealPreview(
 }
 
 /**
- * Decrypts the preview of message `messageId`, or returns null when it is
- * malformed, from an epoch whose key this device does not have, or does
- * not authenticate.
+ * Decrypts the preview of message `messageId`. Returns null when the
+ * preview is malformed or fails authentication, or when this device has
+ * no key for its epoch.
  */
 export async function openPreview(
   db: MessengerDb,

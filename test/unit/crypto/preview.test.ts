@@ -38,7 +38,7 @@ describe("notification previews", () => {
     expect(await openPreview(bob.db, CHAT, MESSAGE, "garbage")).toBeNull();
   });
 
-  it("moves to a new key at each epoch, so a removed device cannot read on", async () => {
+  it("changes key at each epoch", async () => {
     const [alice, bob, carol] = await groupOf(3);
     const before = (await sealPreview(alice.db, CHAT, MESSAGE, "all three"))!;
     const removal = await removeDevices(alice.store, CHAT, [carol]);
@@ -59,7 +59,7 @@ describe("notification previews", () => {
       .toArray();
     expect(rows.length).toBeGreaterThan(0);
     const newest = Math.max(...rows.map((row) => row.epoch));
-    // Epoch numbers of a fresh group are few; add keys as commits would.
+    // A fresh group has few epochs, so the test adds keys as commits would.
     const key = rows[0]!.key;
     for (let epoch = newest + 1; epoch <= newest + 8; epoch += 1) {
       await alice.store.putPreviewKey(
@@ -67,11 +67,11 @@ describe("notification previews", () => {
         KEPT_PREVIEW_EPOCHS,
       );
     }
-    const kept = await alice.db.previewKeys
+    const remaining = await alice.db.previewKeys
       .where("chatId")
       .equals(CHAT)
       .toArray();
-    expect(kept.map((row) => row.epoch)).toEqual(
+    expect(remaining.map((row) => row.epoch)).toEqual(
       Array.from({ length: KEPT_PREVIEW_EPOCHS }, (_, i) => newest + 4 + i),
     );
   });
