@@ -2,7 +2,7 @@ import { base64url, fromBase64url } from "./crypto.ts";
 import { log } from "./log.ts";
 
 /**
- * The development push service: it stands in for a browser's push service
+ * The development push service, which replaces a browser's push service
  * for subscriptions whose endpoint host is DEV_PUSH_HOST. It checks the
  * VAPID Authorization header as RFC 8292 says and keeps each accepted
  * push for GET /api/dev/push. Only used when ENVIRONMENT is "development".
@@ -48,7 +48,7 @@ export function listDevPushes(endpoint: string): DevPush[] {
   return pushes.get(endpoint) ?? [];
 }
 
-/** Makes `endpoint` answer every later push with `status`. */
+/** Makes `endpoint` respond to every later push with `status`. */
 export function setDevPushStatus(endpoint: string, status: number): void {
   statuses.set(endpoint, status);
 }
@@ -70,7 +70,7 @@ export async function receiveDevPush(
   );
   if (problem !== null) {
     log("push.dev_rejected", { origin: DEV_PUSH_HOST, error: problem });
-    // RFC 8292 section 4.2: 403 for a key other than the subscription's.
+    // RFC 8292 asks for 403 when the key is not the subscription's key.
     const status = problem === WRONG_KEY ? 403 : 401;
     return new Response(problem, { status });
   }

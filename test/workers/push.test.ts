@@ -92,6 +92,16 @@ async function openPush(
   return PushPayload.parse(JSON.parse(text));
 }
 
+type MessagePush = Extract<PushPayload, { type: "message" }>;
+
+/** Returns `payload` as a `message` push, or throws naming its type. */
+function asMessage(payload: PushPayload): MessagePush {
+  if (payload.type !== "message") {
+    throw new Error(`expected a message push, got ${payload.type}`);
+  }
+  return payload;
+}
+
 function sendWithPreview(socket: TestSocket, chatId: string, body: string) {
   const id = newMessageId();
   const message = { id, kind: "message", body, preview: PREVIEW };
@@ -193,8 +203,8 @@ describe("message pushes", () => {
     const second = pushes[1];
     if (second === undefined) throw new Error("no second push");
     const payload = await openPush(benPush, second);
-    expect(payload.type === "message" && payload.unread).toBe(2);
-    expect(payload.type === "message" && payload.preview).toBeUndefined();
+    expect(asMessage(payload).unread).toBe(2);
+    expect(asMessage(payload).preview).toBeUndefined();
   });
 
   it("skip a muted chat", async () => {
@@ -218,7 +228,7 @@ describe("message pushes", () => {
     const pushes = await waitForPushes(benPush, 1);
     expect(pushes).toHaveLength(1);
     const payload = await openPush(benPush, pushes[0] as DevPush);
-    expect(payload.type === "message" && payload.seq).toBe(later.seq);
+    expect(asMessage(payload).seq).toBe(later.seq);
   });
 
   it("skip one's own messages from another device", async () => {
@@ -234,7 +244,7 @@ describe("message pushes", () => {
     const pushes = await waitForPushes(phonePush, 1);
     expect(pushes).toHaveLength(1);
     const payload = await openPush(phonePush, pushes[0] as DevPush);
-    expect(payload.type === "message" && payload.seq).toBe(fromAna.seq);
+    expect(asMessage(payload).seq).toBe(fromAna.seq);
   });
 
   it("skip a chat a live device views", async () => {
@@ -252,7 +262,7 @@ describe("message pushes", () => {
     const pushes = await waitForPushes(phonePush, 1);
     expect(pushes).toHaveLength(1);
     const payload = await openPush(phonePush, pushes[0] as DevPush);
-    expect(payload.type === "message" && payload.seq).toBe(later.seq);
+    expect(asMessage(payload).seq).toBe(later.seq);
   });
 });
 
@@ -387,10 +397,10 @@ describe("push subscriptions", () => {
     const [ana, ben] = [await signUp(), await signUp()];
     const chatId = await openDirect(ana, ben);
     const benPush = await subscribe(ben);
-    const gone = await api("POST", "/api/dev/push/status", {
+    const statusSet = await api("POST", "/api/dev/push/status", {
       body: { endpoint: benPush.json.endpoint, status: 410 },
     });
-    expect(gone.status).toBe(200);
+    expect(statusSet.status).toBe(200);
     const anaSocket = await open(ana);
     await sendText(anaSocket, chatId, "anyone there?");
 
