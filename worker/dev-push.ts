@@ -48,15 +48,18 @@ export function listDevPushes(endpoint: string): DevPush[] {
   return pushes.get(endpoint) ?? [];
 }
 
-/** Makes `endpoint` respond to every later push with `status`. */
+/**
+ * Makes `endpoint` respond to every later push with `status`. A 2xx status
+ * restores normal service, in which accepted pushes are kept.
+ */
 export function setDevPushStatus(endpoint: string, status: number): void {
   statuses.set(endpoint, status);
 }
 
 /**
  * Receives one push as a push service would: 401 or 403 when the VAPID
- * header fails the checks, the status set for the endpoint when there is
- * one, else 201 with the push kept.
+ * header fails the checks, the status set for the endpoint when it is not
+ * 2xx, else 201 with the push kept.
  */
 export async function receiveDevPush(
   endpoint: string,
@@ -75,7 +78,9 @@ export async function receiveDevPush(
     return new Response(problem, { status });
   }
   const status = statuses.get(endpoint);
-  if (status !== undefined) return new Response(null, { status });
+  if (status !== undefined && (status < 200 || status > 299)) {
+    return new Response(null, { status });
+  }
   const kept = pushes.get(endpoint) ?? [];
   kept.push({
     headers: { ...request.headers },

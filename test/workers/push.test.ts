@@ -1,6 +1,11 @@
 import { createExecutionContext, env } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import { PushPayload, type ErrorBody } from "../../protocol/index.ts";
+import {
+  MAX_PUSH_RETRY_AFTER_S,
+  PUSH_RETRY_MS,
+  retryDelayMs,
+} from "../../durable-objects/user-hub/push-sender.ts";
 import worker from "../../worker/index.ts";
 import {
   createTestSubscription,
@@ -417,6 +422,29 @@ describe("push subscriptions", () => {
     expect(await pushesTo(benPush)).toEqual([]);
   });
 
+  it("get failed pushes retried", async () => {
+    const [ana, ben] = [await signUp(), await signUp()];
+    const chatId = await openDirect(ana, ben);
+    const benPush = await subscribe(ben);
+    const setStatus = (status: number) =>
+      api("POST", "/api/dev/push/status", {
+        body: { endpoint: benPush.json.endpoint, status },
+      });
+    expect((await setStatus(503)).status).toBe(200);
+    const anaSocket = await open(ana);
+    const sent = await sendText(anaSocket, chatId, "try again");
+    // The first attempt meets the 503; the retry after PUSH_RETRY_MS
+    // finds the service back.
+    await new Promise((resolve) => setTimeout(resolve, PUSH_RETRY_MS / 2));
+    expect(await pushesTo(benPush)).toEqual([]);
+    expect((await setStatus(201)).status).toBe(200);
+
+    const pushes = await waitForPushes(benPush, 1);
+    expect(pushes).toHaveLength(1);
+    const payload = await openPush(benPush, pushes[0] as DevPush);
+    expect(asMessage(payload).seq).toBe(sent.seq);
+  });
+
   it("report, store and delete a device's subscription", async () => {
     const ben = await signUp();
     const status = () =>
@@ -530,5 +558,20 @@ describe("development push service", () => {
       body: { endpoint: "https://push.invalid/x", status: 410 },
     });
     expect(status.status).toBe(404);
+  });
+});
+
+describe("push retry delay", () => {
+  it("doubles without Retry-After", () => {
+    expect(retryDelayMs(1, null)).toBe(PUSH_RETRY_MS);
+    expect(retryDelayMs(2, null)).toBe(2 * PUSH_RETRY_MS);
+  });
+
+  it("follows Retry-After up to its cap", () => {
+    expect(retryDelayMs(1, "5")).toBe(5000);
+    expect(retryDelayMs(1, "3600")).toBe(MAX_PUSH_RETRY_AFTER_S * 1000);
+    const now = Date.parse("2026-01-01T00:00:00Z");
+    expect(retryDelayMs(1, "Thu, 01 Jan 2026 00:00:10 GMT", now)).toBe(10_000);
+    expect(retryDelayMs(1, "soon")).toBe(PUSH_RETRY_MS);
   });
 });
