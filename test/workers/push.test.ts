@@ -196,6 +196,23 @@ describe("message pushes", () => {
     }
   });
 
+  it("carry the preview of an HTTP send", async () => {
+    const [ana, ben] = [await signUp(), await signUp()];
+    const chatId = await openDirect(ana, ben);
+    const benPush = await subscribe(ben);
+    const id = newMessageId();
+    const response = await api("POST", `/api/chats/${chatId}/messages`, {
+      cookie: ana.cookie,
+      body: { id, kind: "message", body: "over http", preview: PREVIEW },
+    });
+    expect(response.status).toBe(200);
+
+    const pushes = await waitForPushes(benPush, 1);
+    const payload = asMessage(await openPush(benPush, pushes[0] as DevPush));
+    expect(payload.id).toBe(id);
+    expect(payload.preview).toBe(PREVIEW);
+  });
+
   it("carry the unread count of the chat", async () => {
     const [ana, ben] = [await signUp(), await signUp()];
     const chatId = await openDirect(ana, ben);
@@ -383,6 +400,18 @@ describe("POST /api/chats/:chatId/read", () => {
     expect(notMember.status).toBe(403);
     expect(missing.status).toBe(notMember.status);
     expect(await errorOf(missing)).toEqual(await errorOf(notMember));
+  });
+
+  it("rejects another site's origin", async () => {
+    const [ana, ben] = [await signUp(), await signUp()];
+    const chatId = await openDirect(ana, ben);
+    const response = await api("POST", `/api/chats/${chatId}/read`, {
+      cookie: ben.cookie,
+      body: { seq: 1 },
+      headers: { Origin: "https://evil.example" },
+    });
+    expect(response.status).toBe(403);
+    expect((await errorOf(response)).code).toBe("bad_origin");
   });
 
   it("names an invalid seq", async () => {
