@@ -101,8 +101,6 @@ describe("call notification text", () => {
   });
 
   it("video call says video", () => {
-    expect(callNotificationText(true, "Ana").title).toBe(
-      "Incoming video call",
-    );
+    expect(callNotificationText(true, "Ana").title).toBe("Incoming video call");
   });
 });
