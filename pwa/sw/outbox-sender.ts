@@ -115,6 +115,7 @@ async function postMessage(entry: OutboxEntry): Promise<SendOutcome> {
     kind: entry.kind,
     body: entry.cipher,
     ...(entry.media === undefined ? {} : { media: entry.media }),
+    ...(entry.preview === undefined ? {} : { preview: entry.preview }),
   };
   let response: Response;
   try {

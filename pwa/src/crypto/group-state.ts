@@ -5,6 +5,7 @@ import { decodeState, encodeState } from "./codec.ts";
 import { sameBytes, utf8 } from "./encoding.ts";
 import { MlsOperationError } from "./errors.ts";
 import { parseCredential } from "./identity.ts";
+import { rememberPreviewKey } from "./preview-keys.ts";
 import type { MlsStore } from "./store.ts";
 
 /** A chat's stored group state, decoded. */
@@ -41,13 +42,17 @@ export async function loadGroup(
   return { state: decodeState(row.state, chatId), pending: row.pending };
 }
 
-/** Stores a chat's group state, replacing the previous one. */
+/**
+ * Stores a chat's group state, replacing the previous one, and the
+ * notification preview key of its epoch.
+ */
 export async function saveGroup(
   store: MlsStore,
   chatId: string,
   group: LoadedGroup,
 ): Promise<void> {
   await store.putGroup(groupRow(chatId, group));
+  await rememberPreviewKey(store, chatId, group.state);
 }
 
 export function groupRow(chatId: string, group: LoadedGroup): MlsGroupRow {

@@ -23,6 +23,7 @@ import {
 import type { DeviceIdentity } from "./identity.ts";
 import { restoreKeyPackage } from "./key-packages.ts";
 import { withGroupLock } from "./locks.ts";
+import { rememberPreviewKey } from "./preview-keys.ts";
 import type { MlsStore } from "./store.ts";
 import { cipherSuite, clientConfig } from "./suite.ts";
 
@@ -74,6 +75,7 @@ export async function joinFromWelcome(
       groupRow(chatId, { state, pending: null }),
       used,
     );
+    await rememberPreviewKey(store, chatId, state);
     return epochOf(state);
   });
 }

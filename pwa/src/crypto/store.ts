@@ -3,7 +3,11 @@ import type {
   MlsGroupRow,
   MlsIdentityRow,
   MlsKeyPackageRow,
+  PreviewKeyRow,
 } from "../data/db.ts";
+
+/** Per database: the chat and epoch pairs whose preview key is stored. */
+const previewKeysSeen = new WeakMap<MessengerDb, Set<string>>();
 
 /**
  * IndexedDB storage of this device's MLS data: its identity, the private
@@ -23,13 +27,15 @@ export class MlsStore {
    * identity are deleted with it, because they carry its credential.
    */
   async replaceIdentity(row: MlsIdentityRow): Promise<void> {
-    const { mlsIdentity, mlsKeyPackages, mlsGroups } = this.db;
+    const { mlsIdentity, mlsKeyPackages, mlsGroups, previewKeys } = this.db;
     await this.db.transaction(
       "rw",
-      [mlsIdentity, mlsKeyPackages, mlsGroups],
+      [mlsIdentity, mlsKeyPackages, mlsGroups, previewKeys],
       async () => {
         await mlsKeyPackages.clear();
         await mlsGroups.clear();
+        await previewKeys.clear();
+        previewKeysSeen.delete(this.db);
         await mlsIdentity.put(row);
       },
     );
@@ -54,6 +60,41 @@ export class MlsStore {
       .equals("last_resort")
       .and((row) => row.ref !== keep)
       .delete();
+  }
+
+  /**
+   * Whether the chat's preview key of `epoch` is stored. Remembered per
+   * database once true, so most group operations skip the read.
+   */
+  async hasPreviewKey(chatId: string, epoch: number): Promise<boolean> {
+    let seen = previewKeysSeen.get(this.db);
+    if (seen === undefined) {
+      seen = new Set();
+      previewKeysSeen.set(this.db, seen);
+    }
+    const id = `${chatId}\u0000${epoch}`;
+    if (seen.has(id)) return true;
+    if ((await this.db.previewKeys.get([chatId, epoch])) === undefined) {
+      return false;
+    }
+    seen.add(id);
+    return true;
+  }
+
+  /**
+   * Stores a chat's preview key and deletes those of epochs `keep` or
+   * more below it.
+   */
+  async putPreviewKey(row: PreviewKeyRow, keep: number): Promise<void> {
+    const { previewKeys } = this.db;
+    await this.db.transaction("rw", previewKeys, async () => {
+      await previewKeys.put(row);
+      if (row.epoch < keep) return;
+      await previewKeys
+        .where("[chatId+epoch]")
+        .between([row.chatId, 0], [row.chatId, row.epoch - keep], true, true)
+        .delete();
+    });
   }
 
   async group(chatId: string): Promise<MlsGroupRow | undefined> {

@@ -99,6 +99,8 @@ export interface OutboxEntry {
    * sends only entries that have it, so it never sends plaintext.
    */
   cipher?: string;
+  /** The encrypted notification preview made with `cipher`. */
+  preview?: string;
   state: "queued" | "failed";
   /** Sends rejected with an `internal` error so far. */
   attempts: number;

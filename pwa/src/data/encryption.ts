@@ -6,7 +6,8 @@ import { onEncryptionFrame } from "./encryption-events.ts";
 import { log } from "./log.ts";
 import { pumpOutbox } from "./outbox.ts";
 import { applyMessages } from "./store.ts";
-import { isEncryptedBody } from "./codec.ts";
+import { decodeMessage, isEncryptedBody } from "./codec.ts";
+import { describeMedia } from "./rows.ts";
 import { ApiFailure, type Session } from "./types.ts";
 import { newRid, sendFrame } from "./wire.ts";
 import { MAX_HISTORY_PAGE } from "../../../protocol/index.ts";
@@ -115,7 +116,7 @@ export async function applyIncoming(
  * good (this device's person left the chat), with the server's reason.
  */
 export type SendBody =
-  | { kind: "body"; body: string }
+  | { kind: "body"; body: string; preview?: string }
   | { kind: "wait" }
   | { kind: "rejected"; reason: string };
 
@@ -146,8 +147,40 @@ export async function encryptForSend(entry: OutboxEntry): Promise<SendBody> {
     retryTimer = setTimeout(() => void pumpOutbox(), WAITING_RETRY_MS);
     return { kind: "wait" };
   }
-  await db.outbox.where("id").equals(entry.id).modify({ cipher: body });
-  return { kind: "body", body };
+  const preview = await previewFor(current, entry);
+  await db.outbox
+    .where("id")
+    .equals(entry.id)
+    .modify(
+      preview === undefined ? { cipher: body } : { cipher: body, preview },
+    );
+  return preview === undefined
+    ? { kind: "body", body }
+    : { kind: "body", body, preview };
+}
+
+/**
+ * The encrypted notification preview of a message entry: its text, the
+ * kind of its file ("Photo"), or both. A failure only costs the preview.
+ */
+async function previewFor(
+  current: EncryptionEngine | null,
+  entry: OutboxEntry,
+): Promise<string | undefined> {
+  if (current === null || entry.kind !== "message") return undefined;
+  const decoded = decodeMessage(entry.body);
+  const file = decoded.media === null ? "" : describeMedia(decoded.media);
+  const text =
+    file === "" || decoded.text === ""
+      ? file || decoded.text
+      : `${file}: ${decoded.text}`;
+  if (text === "") return undefined;
+  try {
+    return await current.sealPreview(entry.chatId, entry.id, text);
+  } catch (error) {
+    log("e2ee_preview_failed", { chatId: entry.chatId, error: String(error) });
+    return undefined;
+  }
 }
 
 /** Replies to the group check after which a send can never succeed. */
@@ -162,5 +195,11 @@ export async function encryptAhead(entry: OutboxEntry): Promise<void> {
   if (current === null || entry.kind === "delete") return;
   const body = await current.encryptOffline(entry.chatId, entry.body);
   if (body === null) return;
-  await db.outbox.where("id").equals(entry.id).modify({ cipher: body });
+  const preview = await previewFor(current, entry);
+  await db.outbox
+    .where("id")
+    .equals(entry.id)
+    .modify(
+      preview === undefined ? { cipher: body } : { cipher: body, preview },
+    );
 }

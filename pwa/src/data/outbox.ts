@@ -130,13 +130,14 @@ async function prepareFrame(
   }
   const prepared = await encryptForSend(entry);
   if (prepared.kind !== "body") return prepared;
-  const { body } = prepared;
+  const { body, preview } = prepared;
   const message = {
     id,
     kind,
     body,
     ...(ref === undefined ? {} : { ref }),
     ...(media === undefined ? {} : { media }),
+    ...(preview === undefined ? {} : { preview }),
   };
   return { kind: "frame", frame: { type: "send", chatId, message } };
 }
@@ -383,7 +384,7 @@ export async function retryFailed(
       return;
     } else {
       await db.outbox.delete(entry.n!);
-      const { n: _n, cipher: _cipher, ...rest } = entry;
+      const { n: _n, cipher: _cipher, preview: _preview, ...rest } = entry;
       const body = revised?.body ?? entry.body;
       await db.outbox.add({ ...rest, body, state: "queued", attempts: 0 });
     }

@@ -6,6 +6,7 @@ import {
   MlsStore,
   type DeviceIdentity,
 } from "../crypto/index.ts";
+import { sealPreview } from "../crypto/preview.ts";
 import type { EncryptionFrame } from "../data/encryption-events.ts";
 import { log } from "../data/log.ts";
 import { GroupKeeper, type Readiness } from "./groups.ts";
@@ -141,6 +142,19 @@ export class EncryptionEngine {
       this.invalidate(chatId);
       return null;
     }
+  }
+
+  /**
+   * Encrypts the notification preview of a message for the chat's group
+   * (crypto/preview.ts), or returns undefined when this device has no
+   * preview key for the chat.
+   */
+  sealPreview(
+    chatId: string,
+    messageId: string,
+    text: string,
+  ): Promise<string | undefined> {
+    return sealPreview(this.options.db, chatId, messageId, text);
   }
 
   /**
