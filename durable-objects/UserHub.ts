@@ -11,6 +11,8 @@ import {
   type Presence,
   type PublishKeysBody,
   type PublicProfile,
+  type PushStatus,
+  type PushSubscriptionBody,
   type ServerFrame,
   type Settings,
   type StoredMessage,
@@ -18,7 +20,7 @@ import {
 import { countedSql, countInvocation } from "../worker/dev-counters.ts";
 import { chatRoom, type Env } from "../worker/env.ts";
 import { errorMessage, log } from "../worker/log.ts";
-import type { Result } from "../worker/result.ts";
+import { catchApiError, type Result } from "../worker/result.ts";
 import type { ChatUpdate, ReceiptUpdate } from "./chat-room/types.ts";
 import { migrate } from "./schema.ts";
 import { Connections } from "./user-hub/connections.ts";
@@ -34,9 +36,12 @@ import { dispatchFrame } from "./user-hub/frames.ts";
 import { Inbox } from "./user-hub/inbox.ts";
 import { KeyStore } from "./user-hub/key-store.ts";
 import { KeyDirectory, type ClaimedKeyPackage } from "./user-hub/keys.ts";
+import { Notifier } from "./user-hub/notifications.ts";
 import { PresenceKeeper, type TypingFrame } from "./user-hub/presence.ts";
 import { PresenceStore } from "./user-hub/presence-store.ts";
 import { profileFor } from "./user-hub/profile.ts";
+import { PushStore } from "./user-hub/push-store.ts";
+import { applyReceipt } from "./user-hub/read.ts";
 import { RoomSends } from "./user-hub/room-sends.ts";
 import * as sessions from "./user-hub/sessions.ts";
 import type { NewSession } from "./user-hub/sessions.ts";
@@ -65,6 +70,8 @@ export class UserHub extends DurableObject<Env> {
   private readonly connections: Connections;
   private readonly sendBudget: SendBudget;
   private readonly keys: KeyDirectory;
+  private readonly pushStore: PushStore;
+  private readonly notifier: Notifier;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -92,8 +99,19 @@ export class UserHub extends DurableObject<Env> {
       this.keeper,
       (frame) => this.sockets.broadcast(frame),
     );
-    this.inbox = new Inbox(env, this.store, (frame) =>
-      this.sockets.broadcast(frame),
+    this.pushStore = new PushStore(sql);
+    this.notifier = new Notifier(
+      env,
+      this.store,
+      this.pushStore,
+      this.sockets,
+      (promise) => ctx.waitUntil(promise),
+    );
+    this.inbox = new Inbox(
+      env,
+      this.store,
+      (frame) => this.sockets.broadcast(frame),
+      this.notifier,
     );
     this.keys = new KeyDirectory(this.store, new KeyStore(sql), (id, frame) =>
       this.sockets.sendToDevice(id, frame),
@@ -108,6 +126,7 @@ export class UserHub extends DurableObject<Env> {
       // Reads the field at each call because tests replace the budget.
       (deviceId) => this.sendBudget.take(deviceId),
       this.keys,
+      this.notifier,
     );
     ctx.setWebSocketAutoResponse(
       new WebSocketRequestResponsePair(PING_FRAME, PONG_FRAME),
@@ -189,10 +208,72 @@ export class UserHub extends DurableObject<Env> {
     return sessions.listDevices(this.store, currentDeviceId);
   }
 
-  /** Ends a device's session and closes its sockets with 4001 at once. */
+  /**
+   * Ends a device's session, deletes its push subscription, and closes its
+   * sockets with 4001 at once.
+   */
   revokeDevice(deviceId: string): boolean {
     this.keys.deleteDevice(deviceId);
+    this.pushStore.delete(deviceId);
     return sessions.revokeDevice(this.store, this.sockets, deviceId);
+  }
+
+  // ---- Web Push -------------------------------------------------------------
+
+  /** Returns whether a device has a push subscription. */
+  pushStatus(deviceId: string): PushStatus {
+    return { subscribed: this.pushStore.subscription(deviceId) !== undefined };
+  }
+
+  /** Stores or replaces the push subscription of a signed-in device. */
+  subscribePush(deviceId: string, body: PushSubscriptionBody): PushStatus {
+    if (this.store.device(deviceId) === undefined) {
+      throw new Error(`device ${deviceId} is not signed in`);
+    }
+    this.pushStore.put(deviceId, body, Date.now());
+    log("push.subscribed", {
+      userId: this.store.me()?.id,
+      deviceId,
+      origin: new URL(body.endpoint).origin,
+    });
+    return { subscribed: true };
+  }
+
+  /** Deletes the push subscription of a device. */
+  unsubscribePush(deviceId: string): PushStatus {
+    if (this.pushStore.delete(deviceId)) {
+      log("push.unsubscribed", { userId: this.store.me()?.id, deviceId });
+    }
+    return { subscribed: false };
+  }
+
+  /**
+   * Moves this person's read position in a chat as a `read` receipt frame
+   * from `deviceId` would, for a device without a socket.
+   */
+  async markRead(
+    deviceId: string,
+    chatId: string,
+    seq: number,
+  ): Promise<Result<null>> {
+    const me = this.requireMe();
+    return catchApiError(async () => {
+      await applyReceipt(
+        {
+          env: this.env,
+          store: this.store,
+          notifier: this.notifier,
+          userId: me.id,
+          deviceId,
+          sharesRead: me.settings.readReceipts,
+          broadcast: (frame) => this.sockets.broadcast(frame),
+        },
+        chatId,
+        "read",
+        seq,
+      );
+      return null;
+    });
   }
 
   // ---- MLS KeyPackages -----------------------------------------------------

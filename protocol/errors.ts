@@ -18,6 +18,7 @@ export const ErrorCode = z.enum([
   "group_full", // 409: the group is at its member limit
   "stale_epoch", // 409: a commit was made at an old MLS epoch; catch up first
   "internal", // 500: a server fault; details are in the server log only
+  "unavailable", // 503: a feature is not set up on this server
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
 
@@ -46,6 +47,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   group_full: 409,
   stale_epoch: 409,
   internal: 500,
+  unavailable: 503,
 };
 
 /** Raised inside the server to end a request with a typed error reply. */

@@ -58,3 +58,22 @@ export function randomDigits(digits: number): string {
     if (value < ceiling) return String(value % limit).padStart(digits, "0");
   }
 }
+
+/** Decodes base64url text, padded or not, into bytes. */
+export function fromBase64url(text: string): Uint8Array<ArrayBuffer> {
+  const base64 = text.replaceAll("-", "+").replaceAll("_", "/");
+  const binary = atob(base64.padEnd(Math.ceil(base64.length / 4) * 4, "="));
+  return Uint8Array.from(binary, (char) => char.charCodeAt(0));
+}
+
+/** Hashes `text` with SHA-256 and returns the first `chars` of base64url. */
+export async function sha256Base64url(
+  text: string,
+  chars: number,
+): Promise<string> {
+  const digest = await crypto.subtle.digest(
+    "SHA-256",
+    new TextEncoder().encode(text),
+  );
+  return base64url(new Uint8Array(digest)).slice(0, chars);
+}

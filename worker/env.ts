@@ -35,6 +35,16 @@ export interface Env {
    * the bound on showing a vanished device online. Default 70000.
    */
   PRESENCE_TIMEOUT_MS?: string;
+  /**
+   * Web Push (VAPID) key pair and contact, set with `wrangler secret put`:
+   * the public key as base64url of the 65-byte uncompressed P-256 point,
+   * the private key as base64url of the 32-byte scalar `d`, and a
+   * `mailto:` or `https:` subject. `npm run vapid` prints a fresh pair.
+   * Without them the server sends no notifications.
+   */
+  VAPID_PUBLIC_KEY?: string;
+  VAPID_PRIVATE_KEY?: string;
+  VAPID_SUBJECT?: string;
   TWILIO_ACCOUNT_SID?: string;
   TWILIO_AUTH_TOKEN?: string;
   TWILIO_FROM?: string;

@@ -14,6 +14,7 @@ import { registerMessageRoutes } from "./routes/messages.ts";
 import { registerMlsRoutes } from "./routes/mls.ts";
 import { registerPeopleRoutes } from "./routes/people.ts";
 import { registerPhotoRoutes } from "./routes/photos.ts";
+import { registerPushRoutes } from "./routes/push.ts";
 import { registerSocketRoute } from "./routes/socket.ts";
 
 export type ApiRequest = IRequest;
@@ -51,6 +52,7 @@ export function createRouter(): ApiRouter {
   registerMediaDownloadRoutes(router);
   registerPeopleRoutes(router);
   registerPhotoRoutes(router);
+  registerPushRoutes(router);
   registerDevRoutes(router);
   registerSocketRoute(router);
   router.all("*", () => notFound());

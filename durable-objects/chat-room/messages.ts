@@ -18,7 +18,9 @@ const BLOCKED = "You can't message this person.";
  * Stores a message and sends it to the hubs of the other members, or
  * returns the original seq and ts when this id was already stored by the
  * same sender (a resend). The sender's hub records the stored message
- * itself from the result, which saves one call per message. The files a
+ * itself from the result, which saves one call per message. The other
+ * hubs get the message with the sender's encrypted preview, which is not
+ * stored. The files a
  * message lists are attached to it in the same storage step as its insert.
  */
 export function sendMessage(
@@ -73,7 +75,13 @@ export function sendMessage(
     stored = store.insertMessage(newMessage);
     if (message.media !== undefined) media.attach(message.media, stored.id);
   }
-  fanout.message(stored);
+  // The preview rides on the live copy for the hubs' pushes only; the log
+  // and the sender's reply keep the stored message without it.
+  fanout.message(
+    message.preview === undefined
+      ? stored
+      : { ...stored, preview: message.preview },
+  );
   typingRelay.messageSent(senderId);
   return { seq: stored.seq, ts: stored.ts, stored };
 }

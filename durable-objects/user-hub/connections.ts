@@ -4,6 +4,7 @@ import { log } from "../../worker/log.ts";
 import type { FrameContext } from "./frames.ts";
 import type { Inbox } from "./inbox.ts";
 import type { KeyDirectory } from "./keys.ts";
+import type { Notifier } from "./notifications.ts";
 import type { PresenceKeeper } from "./presence.ts";
 import type { RoomSends } from "./room-sends.ts";
 import {
@@ -30,6 +31,7 @@ export class Connections {
     /** Takes a send token for a device, as `SendBudget.take` does. */
     private readonly takeSendToken: (deviceId: string) => number,
     private readonly keys: KeyDirectory,
+    private readonly notifier: Notifier,
   ) {}
 
   /** Accepts a WebSocket the Worker already authenticated. */
@@ -76,6 +78,7 @@ export class Connections {
     return {
       env: this.env,
       store: this.store,
+      notifier: this.notifier,
       userId,
       deviceId,
       reply: (frame) => send(ws, frame),

@@ -17,6 +17,8 @@ import { chatRoom, type Env } from "../../worker/env.ts";
 import { errorMessage, log } from "../../worker/log.ts";
 import { unwrap, type Result } from "../../worker/result.ts";
 import type { SendResult } from "../chat-room/types.ts";
+import type { Notifier } from "./notifications.ts";
+import { applyReceipt } from "./read.ts";
 import type { HubStore } from "./store.ts";
 import { handleSync } from "./sync.ts";
 
@@ -24,6 +26,7 @@ import { handleSync } from "./sync.ts";
 export interface FrameContext {
   env: Env;
   store: HubStore;
+  notifier: Notifier;
   userId: string;
   deviceId: string;
   /** Sends a frame to the socket the frame came in on. */
@@ -239,29 +242,12 @@ async function handleReceipt(
   context: FrameContext,
   frame: Extract<ClientFrame, { type: "receipt" }>,
 ) {
-  const room = chatRoom(context.env, frame.chatId);
-  const result = unwrap(
-    await room.receipt(
-      context.userId,
-      frame.kind,
-      frame.seq,
-      context.sharesRead(),
-    ),
+  await applyReceipt(
+    { ...context, sharesRead: context.sharesRead() },
+    frame.chatId,
+    frame.kind,
+    frame.seq,
   );
-  // A receipt that moves nothing in the chat row sends no `chat` frame.
-  if (context.store.setRead(frame.chatId, result.readSeq, result.unread)) {
-    const chat = context.store.chat(frame.chatId);
-    if (chat !== undefined) context.broadcast({ type: "chat", chat });
-  }
-  if (result.changed) {
-    context.broadcast({
-      type: "receipt",
-      chatId: frame.chatId,
-      userId: context.userId,
-      deliveredSeq: result.deliveredSeq,
-      readSeq: result.readSeq,
-    });
-  }
 }
 
 async function handleDelete(

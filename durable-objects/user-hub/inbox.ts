@@ -7,6 +7,7 @@ import { chatRoom, type Env } from "../../worker/env.ts";
 import { log } from "../../worker/log.ts";
 import { fail, ok, type Result } from "../../worker/result.ts";
 import type { ChatUpdate, ReceiptUpdate } from "../chat-room/types.ts";
+import type { Notifier } from "./notifications.ts";
 import { requireMe } from "./sessions.ts";
 import type { HubStore, InboxPatch } from "./store.ts";
 
@@ -20,6 +21,7 @@ export class Inbox {
     private readonly env: Env,
     private readonly store: HubStore,
     private readonly broadcast: (frame: ServerFrame) => void,
+    private readonly notifier: Notifier,
   ) {}
 
   updateInbox(chatId: string, patch: InboxPatch): Result<ChatSummary> {
@@ -106,9 +108,7 @@ export class Inbox {
   private recordBatch(chatId: string, messages: StoredMessage[]): boolean {
     const range = batchRange(messages);
     if (!this.store.acceptsDelivery(chatId, range.firstSeq)) return false;
-    for (const message of messages) {
-      this.broadcast({ type: "message", message });
-    }
+    for (const message of messages) this.sendMessageFrame(message);
     const myId = this.store.me()?.id;
     this.store.recordDelivered(chatId, {
       ...range,
@@ -116,6 +116,7 @@ export class Inbox {
         .filter((m) => m.senderId !== myId && m.kind === "message")
         .map((m) => m.seq),
     });
+    this.notifier.messagesRecorded(chatId, messages);
     return true;
   }
 
@@ -138,9 +139,8 @@ export class Inbox {
     }
     this.store.applyChat(update);
     this.pushChat(update.id);
-    for (const message of messages) {
-      this.broadcast({ type: "message", message });
-    }
+    for (const message of messages) this.sendMessageFrame(message);
+    this.notifier.messagesRecorded(chatId, messages);
     return true;
   }
 
@@ -193,8 +193,21 @@ export class Inbox {
       unlessLeft,
     );
     if (unlessLeft && !recorded) return false;
-    this.broadcast({ type: "message", message });
+    this.sendMessageFrame(message);
     return true;
+  }
+
+  /**
+   * Sends a `message` frame to every device, without the encrypted
+   * preview: the preview is for pushes only.
+   */
+  private sendMessageFrame(message: StoredMessage): void {
+    if (message.preview === undefined) {
+      this.broadcast({ type: "message", message });
+      return;
+    }
+    const { preview: _preview, ...withoutPreview } = message;
+    this.broadcast({ type: "message", message: withoutPreview });
   }
 
   private pushChat(chatId: string): ChatSummary {

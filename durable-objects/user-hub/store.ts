@@ -123,6 +123,18 @@ export const HUB_MIGRATIONS = [
      key_package TEXT NOT NULL,
      published_at INTEGER NOT NULL
    );`,
+  // Web Push: one subscription per device, and per chat the newest seq a
+  // message push went out for, which decides whether a read sends a
+  // `read` push. See user-hub/push-store.ts.
+  `CREATE TABLE push_subscription (
+     device_id TEXT PRIMARY KEY,
+     endpoint TEXT NOT NULL UNIQUE,
+     p256dh TEXT NOT NULL,
+     auth TEXT NOT NULL,
+     expiration_time INTEGER,
+     created_at INTEGER NOT NULL
+   );
+   ALTER TABLE inbox ADD COLUMN pushed_seq INTEGER NOT NULL DEFAULT 0;`,
 ];
 
 type ProfileRow = {
