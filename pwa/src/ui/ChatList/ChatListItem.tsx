@@ -90,7 +90,11 @@ export function ChatListItem({
                 <Preview chat={chat} />
               </ListTyping>
             </span>
-            {muted && <Icon name="muted" class="chat-row__flag" />}
+            {muted && (
+              <span role="img" aria-label="Muted">
+                <Icon name="muted" class="chat-row__flag" />
+              </span>
+            )}
             {chat.pinned && <Icon name="pin" class="chat-row__flag" />}
             {chat.unread > 0 && (
               <span class="badge" aria-label={`${chat.unread} unread messages`}>
