@@ -1,5 +1,9 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { generateVapidKeys } from "./scripts/vapid-keys.mjs";
+
+// A fresh VAPID key pair per run, so the tests never depend on a secret.
+const vapid = await generateVapidKeys();
 
 // Worker and Durable Object tests run inside workerd with the bindings of
 // wrangler.toml. ENVIRONMENT is "development" here so tests can read codes
@@ -13,6 +17,9 @@ export default defineConfig({
         bindings: {
           ENVIRONMENT: "development",
           ALLOWED_ORIGINS: "https://allowed.example",
+          VAPID_PUBLIC_KEY: vapid.publicKey,
+          VAPID_PRIVATE_KEY: vapid.privateKey,
+          VAPID_SUBJECT: "mailto:tests@example.com",
         },
       },
     }),

@@ -4,6 +4,7 @@
 // Ctrl-C stops both; when either exits, the other is stopped too.
 import { spawn } from "node:child_process";
 import { join } from "node:path";
+import { ensureDevVars } from "./ensure-dev-vars.mjs";
 
 const ROOT = join(import.meta.dirname, "..");
 const BIN = join(ROOT, "node_modules", ".bin");
@@ -62,6 +63,9 @@ function stopAll(exitCode) {
 process.on("SIGINT", () => stopAll(0));
 process.on("SIGTERM", () => stopAll(0));
 
+if (await ensureDevVars(join(ROOT, ".dev.vars"))) {
+  console.log("Wrote a fresh VAPID key pair to .dev.vars.");
+}
 start("wrangler", [
   "dev",
   "--ip",

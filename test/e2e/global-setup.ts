@@ -7,7 +7,8 @@ import { readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { stopWithThisProcess } from "./watchdog.ts";
-import { freePort } from "./wrangler.ts";
+import { generateVapidKeys } from "../../scripts/vapid-keys.mjs";
+import { freePort, vapidVarArgs } from "./wrangler.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const WRANGLER = join(ROOT, "node_modules", ".bin", "wrangler");
@@ -71,6 +72,11 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
         "(`npm run test:e2e` and `npm test` do).",
     );
   }
+  // One VAPID key pair per run; test workers inherit the environment, so
+  // servers that specs start get the same pair.
+  const vapid = await generateVapidKeys();
+  process.env.E2E_VAPID_PUBLIC_KEY = vapid.publicKey;
+  process.env.E2E_VAPID_PRIVATE_KEY = vapid.privateKey;
   const port = await freePort();
   const inspectorPort = await freePort();
   const stateDir = mkdtempSync(join(tmpdir(), "messenger-e2e-"));
@@ -94,6 +100,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
       // device waits seconds, not the production 70 s.
       "--var",
       `PRESENCE_TIMEOUT_MS:${PRESENCE_TIMEOUT_MS}`,
+      ...vapidVarArgs(),
     ],
     {
       cwd: ROOT,

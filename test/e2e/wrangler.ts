@@ -10,6 +10,30 @@ const ROOT = resolve(import.meta.dirname, "../..");
 const WRANGLER = join(ROOT, "node_modules", ".bin", "wrangler");
 const START_TIMEOUT_MS = 90_000;
 
+/**
+ * Returns the `--var` arguments that give a server the run's VAPID key
+ * pair, which the global setup generates once and passes to the test
+ * workers in E2E_VAPID_PUBLIC_KEY and E2E_VAPID_PRIVATE_KEY.
+ */
+export function vapidVarArgs(): string[] {
+  const publicKey = process.env.E2E_VAPID_PUBLIC_KEY;
+  const privateKey = process.env.E2E_VAPID_PRIVATE_KEY;
+  if (publicKey === undefined || privateKey === undefined) {
+    throw new Error(
+      "E2E_VAPID_PUBLIC_KEY and E2E_VAPID_PRIVATE_KEY are not set; " +
+        "run the specs through playwright.config.ts, whose global setup sets them.",
+    );
+  }
+  return [
+    "--var",
+    `VAPID_PUBLIC_KEY:${publicKey}`,
+    "--var",
+    `VAPID_PRIVATE_KEY:${privateKey}`,
+    "--var",
+    "VAPID_SUBJECT:mailto:tests@example.com",
+  ];
+}
+
 /** Asks the OS for a free TCP port on 127.0.0.1. */
 export async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
@@ -55,6 +79,7 @@ export async function startWrangler(
       options.stateDir,
       "--var",
       "ENVIRONMENT:development",
+      ...vapidVarArgs(),
     ],
     {
       cwd: ROOT,

@@ -1,0 +1,524 @@
+import { createExecutionContext, env } from "cloudflare:test";
+import { afterEach, describe, expect, it } from "vitest";
+import { PushPayload, type ErrorBody } from "../../protocol/index.ts";
+import worker from "../../worker/index.ts";
+import {
+  createTestSubscription,
+  fromBase64url,
+  verifyVapid,
+  type TestSubscription,
+} from "../push-receiver.ts";
+import {
+  api,
+  connect,
+  errorOf,
+  json,
+  newMessageId,
+  openDirect,
+  sendText,
+  signUp,
+  type TestSocket,
+  type TestUser,
+} from "./helpers.ts";
+
+interface DevPush {
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** A valid chat id that no chat has. */
+const MISSING_CHAT = `dm_${"0".repeat(32)}`;
+
+const PREVIEW = "pv1.7.c2VhbGVkLXByZXZpZXc";
+
+const sockets: TestSocket[] = [];
+
+afterEach(() => {
+  for (const socket of sockets.splice(0)) socket.close();
+});
+
+async function open(user: TestUser): Promise<TestSocket> {
+  const socket = await connect(user);
+  sockets.push(socket);
+  return socket;
+}
+
+/** Subscribes `device` with a fresh endpoint on the development service. */
+async function subscribe(device: TestUser): Promise<TestSubscription> {
+  const endpoint = `https://push.invalid/${crypto.randomUUID()}`;
+  const subscription = await createTestSubscription(endpoint);
+  const response = await api("PUT", "/api/push/subscription", {
+    cookie: device.cookie,
+    body: subscription.json,
+  });
+  expect(response.status).toBe(200);
+  return subscription;
+}
+
+async function pushesTo(subscription: TestSubscription): Promise<DevPush[]> {
+  const endpoint = encodeURIComponent(subscription.json.endpoint);
+  const response = await api("GET", `/api/dev/push?endpoint=${endpoint}`);
+  expect(response.status).toBe(200);
+  return (await json<{ pushes: DevPush[] }>(response)).pushes;
+}
+
+/** Polls until `subscription` received `count` pushes, then returns them. */
+async function waitForPushes(
+  subscription: TestSubscription,
+  count: number,
+): Promise<DevPush[]> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const pushes = await pushesTo(subscription);
+    if (pushes.length >= count) return pushes;
+    if (Date.now() > deadline) {
+      throw new Error(`got ${pushes.length} pushes, expected ${count}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Verifies the VAPID header of a push and decrypts its payload. */
+async function openPush(
+  subscription: TestSubscription,
+  push: DevPush,
+): Promise<PushPayload> {
+  await verifyVapid(
+    push.headers.authorization ?? "",
+    "https://push.invalid",
+    env.VAPID_PUBLIC_KEY ?? "",
+  );
+  const text = await subscription.decrypt(fromBase64url(push.body));
+  return PushPayload.parse(JSON.parse(text));
+}
+
+function sendWithPreview(socket: TestSocket, chatId: string, body: string) {
+  const id = newMessageId();
+  const message = { id, kind: "message", body, preview: PREVIEW };
+  socket.send({ type: "send", chatId, message });
+  return socket.next("send.ok", (frame) => frame.id === id);
+}
+
+/**
+ * Sends a `view` frame, then waits for the reply to a later frame: the
+ * hub stores the view before it handles the next frame of the socket.
+ */
+async function setView(socket: TestSocket, chatId: string | null) {
+  socket.send({
+    type: "view",
+    chatId,
+    listed: chatId === null ? [] : [chatId],
+  });
+  const rid = crypto.randomUUID();
+  if (chatId !== null) {
+    socket.send({ type: "history", rid, chatId, afterSeq: 0, limit: 50 });
+    await socket.next("messages", (frame) => frame.rid === rid);
+  } else {
+    const chat = MISSING_CHAT;
+    socket.send({ type: "receipt", chatId: chat, kind: "read", seq: 1 });
+    await socket.next("error", (frame) => frame.chatId === chat);
+  }
+}
+
+/** Calls the Worker with production settings, as a deploy runs it. */
+async function productionFetch(
+  method: string,
+  path: string,
+  options: { cookie?: string; body?: unknown; vapid?: boolean } = {},
+): Promise<Response> {
+  const headers: Record<string, string> = {};
+  if (options.cookie !== undefined) headers.Cookie = options.cookie;
+  const request = new Request(`http://localhost${path}`, {
+    method,
+    headers,
+    body: options.body === undefined ? null : JSON.stringify(options.body),
+  });
+  const production = { ...env, ENVIRONMENT: "production" };
+  if (options.vapid === false) {
+    delete production.VAPID_PUBLIC_KEY;
+    delete production.VAPID_PRIVATE_KEY;
+    delete production.VAPID_SUBJECT;
+  }
+  return worker.fetch(
+    request as Request<unknown, IncomingRequestCfProperties>,
+    production,
+    createExecutionContext(),
+  );
+}
+
+describe("message pushes", () => {
+  it("reach each subscription of an offline person", async () => {
+    const [ana, ben] = [await signUp(), await signUp()];
+    const benLaptop = await signUp(ben.phone);
+    const chatId = await openDirect(ana, ben);
+    const phonePush = await subscribe(ben);
+    const laptopPush = await subscribe(benLaptop);
+    const anaSocket = await open(ana);
+
+    const sent = await sendWithPreview(anaSocket, chatId, "hi");
+
+    for (const subscription of [phonePush, laptopPush]) {
+      const pushes = await waitForPushes(subscription, 1);
+      expect(pushes).toHaveLength(1);
+      const [push] = pushes;
+      if (push === undefined) throw new Error("no push");
+      const payload = await openPush(subscription, push);
+      expect(payload).toEqual({
+        v: 1,
+        type: "message",
+        chatId,
+        id: sent.id,
+        seq: sent.seq,
+        senderId: ana.id,
+        ts: sent.ts,
+        unread: 1,
+        preview: PREVIEW,
+      });
+      expect(push.headers.ttl).toBe("86400");
+      expect(push.headers.urgency).toBe("high");
+      expect(push.headers.topic).toMatch(/^[A-Za-z0-9_-]{1,32}$/);
+      expect(push.headers["content-encoding"]).toBe("aes128gcm");
+    }
+  });
+
+  it("carry the unread count of the chat", async () => {
+    const [ana, ben] = [await signUp(), await signUp()];
+    const chatId = await openDirect(ana, ben);
+    const benPush = await subscribe(ben);
+    const anaSocket = await open(ana);
+    await sendText(anaSocket, chatId, "one");
+    await waitForPushes(benPush, 1);
+    await sendText(anaSocket, chatId, "two");
+    const pushes = await waitForPushes(benPush, 2);
+    const second = pushes[1];
+    if (second === undefined) throw new Error("no second push");
+    const payload = await openPush(benPush, second);
+    expect(payload.type === "message" && payload.unread).toBe(2);
+    expect(payload.type === "message" && payload.preview).toBeUndefined();
+  });
+
+  it("skip a muted chat", async () => {
+    const [ana, ben] = [await signUp(), await signUp()];
+    const chatId = await openDirect(ana, ben);
+    const benPush = await subscribe(ben);
+    const anaSocket = await open(ana);
+    const mute = await api("PATCH", `/api/inbox/${chatId}`, {
+      cookie: ben.cookie,
+      body: { mutedUntil: Date.now() + 8 * 3_600_000 },
+    });
+    expect(mute.status).toBe(200);
+    await sendText(anaSocket, chatId, "muted");
+    await api("PATCH", `/api/inbox/${chatId}`, {
+      cookie: ben.cookie,
+      body: { mutedUntil: 0 },
+    });
+    const later = await sendText(anaSocket, chatId, "unmuted");
+
+    // The push of the later message proves the muted one would have come.
+    const pushes = await waitForPushes(benPush, 1);
+    expect(pushes).toHaveLength(1);
+    const payload = await openPush(benPush, pushes[0] as DevPush);
+    expect(payload.type === "message" && payload.seq).toBe(later.seq);
+  });
+
+  it("skip one's own messages from another device", async () => {
+    const [ana, ben] = [await signUp(), await signUp()];
+    const benLaptop = await signUp(ben.phone);
+    const chatId = await openDirect(ana, ben);
+    const phonePush = await subscribe(ben);
+    const laptopSocket = await open(benLaptop);
+    const anaSocket = await open(ana);
+    await sendText(laptopSocket, chatId, "from my laptop");
+    const fromAna = await sendText(anaSocket, chatId, "from ana");
+
+    const pushes = await waitForPushes(phonePush, 1);
+    expect(pushes).toHaveLength(1);
+    const payload = await openPush(phonePush, pushes[0] as DevPush);
+    expect(payload.type === "message" && payload.seq).toBe(fromAna.seq);
+  });
+
+  it("skip a chat a live device views", async () => {
+    const [ana, ben] = [await signUp(), await signUp()];
+    const benLaptop = await signUp(ben.phone);
+    const chatId = await openDirect(ana, ben);
+    const phonePush = await subscribe(ben);
+    const laptopSocket = await open(benLaptop);
+    const anaSocket = await open(ana);
+    await setView(laptopSocket, chatId);
+    await sendText(anaSocket, chatId, "seen live");
+    await setView(laptopSocket, null);
+    const later = await sendText(anaSocket, chatId, "closed");
+
+    const pushes = await waitForPushes(phonePush, 1);
+    expect(pushes).toHaveLength(1);
+    const payload = await openPush(phonePush, pushes[0] as DevPush);
+    expect(payload.type === "message" && payload.seq).toBe(later.seq);
+  });
+});
+
+describe("encrypted previews", () => {
+  it("stay out of frames and the log", async () => {
+    const [ana, ben] = [await signUp(), await signUp()];
+    const anaPhone = await signUp(ana.phone);
+    const chatId = await openDirect(ana, ben);
+    const anaSocket = await open(ana);
+    const anaPhoneSocket = await open(anaPhone);
+    const benSocket = await open(ben);
+
+    const sent = await sendWithPreview(anaSocket, chatId, "secret");
+
+    const toBen = await benSocket.next(
+      "message",
+      (f) => f.message.id === sent.id,
+    );
+    expect(toBen.message).not.toHaveProperty("preview");
+    const toAnaPhone = await anaPhoneSocket.next(
+      "message",
+      (f) => f.message.id === sent.id,
+    );
+    expect(toAnaPhone.message).not.toHaveProperty("preview");
+    benSocket.send({
+      type: "history",
+      rid: "h1",
+      chatId,
+      afterSeq: 0,
+      limit: 50,
+    });
+    const page = await benSocket.next("messages", (f) => f.rid === "h1");
+    const stored = page.messages.find((m) => m.id === sent.id);
+    expect(stored?.body).toBe("secret");
+    expect(stored).not.toHaveProperty("preview");
+  });
+});
+
+describe("read pushes", () => {
+  it("follow a read receipt frame on another device", async () => {
+    const [ana, ben] = [await signUp(), await signUp()];
+    const benLaptop = await signUp(ben.phone);
+    const chatId = await openDirect(ana, ben);
+    const phonePush = await subscribe(ben);
+    const anaSocket = await open(ana);
+    const sent = await sendText(anaSocket, chatId, "read me");
+    await waitForPushes(phonePush, 1);
+
+    const laptopSocket = await open(benLaptop);
+    laptopSocket.send({ type: "receipt", chatId, kind: "read", seq: sent.seq });
+
+    const pushes = await waitForPushes(phonePush, 2);
+    const payload = await openPush(phonePush, pushes[1] as DevPush);
+    expect(payload).toEqual({ v: 1, type: "read", chatId, readSeq: sent.seq });
+    expect(pushes[1]?.headers.topic).toBe(pushes[0]?.headers.topic);
+  });
+
+  it("follow POST /api/chats/:chatId/read", async () => {
+    const [ana, ben] = [await signUp(), await signUp()];
+    const benLaptop = await signUp(ben.phone);
+    const chatId = await openDirect(ana, ben);
+    const phonePush = await subscribe(ben);
+    const anaSocket = await open(ana);
+    const sent = await sendText(anaSocket, chatId, "read me");
+    await waitForPushes(phonePush, 1);
+
+    const response = await api("POST", `/api/chats/${chatId}/read`, {
+      cookie: benLaptop.cookie,
+      body: { seq: sent.seq },
+    });
+    expect(response.status).toBe(204);
+
+    const receipt = await anaSocket.next("receipt", (f) => f.userId === ben.id);
+    expect(receipt.readSeq).toBe(sent.seq);
+    const pushes = await waitForPushes(phonePush, 2);
+    const payload = await openPush(phonePush, pushes[1] as DevPush);
+    expect(payload).toEqual({ v: 1, type: "read", chatId, readSeq: sent.seq });
+  });
+});
+
+describe("POST /api/chats/:chatId/read", () => {
+  it("clears the unread count like a receipt", async () => {
+    const [ana, ben] = [await signUp(), await signUp()];
+    const chatId = await openDirect(ana, ben);
+    const anaSocket = await open(ana);
+    const benSocket = await open(ben);
+    const sent = await sendText(anaSocket, chatId, "hello");
+    await benSocket.next("message", (f) => f.message.id === sent.id);
+
+    const response = await api("POST", `/api/chats/${chatId}/read`, {
+      cookie: ben.cookie,
+      body: { seq: sent.seq },
+    });
+    expect(response.status).toBe(204);
+    const row = await benSocket.next(
+      "chat",
+      (f) => f.chat.id === chatId && f.chat.unread === 0,
+    );
+    expect(row.chat.readSeq).toBe(sent.seq);
+  });
+
+  it("rejects a non-member like a missing chat", async () => {
+    const [ana, ben, eve] = [await signUp(), await signUp(), await signUp()];
+    const chatId = await openDirect(ana, ben);
+    const notMember = await api("POST", `/api/chats/${chatId}/read`, {
+      cookie: eve.cookie,
+      body: { seq: 1 },
+    });
+    const missing = await api("POST", `/api/chats/${MISSING_CHAT}/read`, {
+      cookie: eve.cookie,
+      body: { seq: 1 },
+    });
+    expect(notMember.status).toBe(403);
+    expect(missing.status).toBe(notMember.status);
+    expect(await errorOf(missing)).toEqual(await errorOf(notMember));
+  });
+
+  it("names an invalid seq", async () => {
+    const [ana, ben] = [await signUp(), await signUp()];
+    const chatId = await openDirect(ana, ben);
+    const response = await api("POST", `/api/chats/${chatId}/read`, {
+      cookie: ben.cookie,
+      body: { seq: -1 },
+    });
+    expect(response.status).toBe(400);
+    expect((await errorOf(response)).field).toBe("seq");
+  });
+});
+
+describe("push subscriptions", () => {
+  it("are deleted on 410 from the push service", async () => {
+    const [ana, ben] = [await signUp(), await signUp()];
+    const chatId = await openDirect(ana, ben);
+    const benPush = await subscribe(ben);
+    const gone = await api("POST", "/api/dev/push/status", {
+      body: { endpoint: benPush.json.endpoint, status: 410 },
+    });
+    expect(gone.status).toBe(200);
+    const anaSocket = await open(ana);
+    await sendText(anaSocket, chatId, "anyone there?");
+
+    const deadline = Date.now() + 5000;
+    let subscribed = true;
+    while (subscribed && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const status = await api("GET", "/api/push/subscription", {
+        cookie: ben.cookie,
+      });
+      subscribed = (await json<{ subscribed: boolean }>(status)).subscribed;
+    }
+    expect(subscribed).toBe(false);
+    expect(await pushesTo(benPush)).toEqual([]);
+  });
+
+  it("report, store and delete a device's subscription", async () => {
+    const ben = await signUp();
+    const status = () =>
+      api("GET", "/api/push/subscription", { cookie: ben.cookie }).then((r) =>
+        json<{ subscribed: boolean }>(r),
+      );
+    expect(await status()).toEqual({ subscribed: false });
+    await subscribe(ben);
+    expect(await status()).toEqual({ subscribed: true });
+    const deleted = await api("DELETE", "/api/push/subscription", {
+      cookie: ben.cookie,
+    });
+    expect(await json(deleted)).toEqual({ subscribed: false });
+    expect(await status()).toEqual({ subscribed: false });
+  });
+
+  it("are gone with a revoked device", async () => {
+    const [ana, ben] = [await signUp(), await signUp()];
+    const benLaptop = await signUp(ben.phone);
+    const chatId = await openDirect(ana, ben);
+    const phonePush = await subscribe(ben);
+    const laptopPush = await subscribe(benLaptop);
+    const revoked = await api("DELETE", `/api/devices/${benLaptop.deviceId}`, {
+      cookie: ben.cookie,
+    });
+    expect(revoked.status).toBe(204);
+    const anaSocket = await open(ana);
+    await sendText(anaSocket, chatId, "hello");
+
+    // The phone's push proves the laptop's would have come by now.
+    await waitForPushes(phonePush, 1);
+    expect(await pushesTo(laptopPush)).toEqual([]);
+  });
+
+  it("reject bodies naming the invalid field", async () => {
+    const ben = await signUp();
+    const valid = (await createTestSubscription("https://push.example/1")).json;
+    const cases: { body: unknown; field: string }[] = [
+      { body: { keys: valid.keys }, field: "endpoint" },
+      {
+        body: { ...valid, endpoint: "http://push.example/1" },
+        field: "endpoint",
+      },
+      { body: { ...valid, endpoint: "not a url" }, field: "endpoint" },
+      { body: { endpoint: valid.endpoint }, field: "keys" },
+      {
+        body: { ...valid, keys: { ...valid.keys, p256dh: "abc" } },
+        field: "keys.p256dh",
+      },
+      {
+        body: { ...valid, keys: { p256dh: valid.keys.p256dh } },
+        field: "keys.auth",
+      },
+    ];
+    for (const { body, field } of cases) {
+      const response = await api("PUT", "/api/push/subscription", {
+        cookie: ben.cookie,
+        body,
+      });
+      expect(response.status, field).toBe(400);
+      const error: ErrorBody = await errorOf(response);
+      expect(error.code, field).toBe("invalid_request");
+      expect(error.field).toBe(field);
+      expect(error.message).toContain(field);
+    }
+  });
+
+  it("on push.invalid are rejected in production", async () => {
+    const ben = await signUp();
+    const subscription = await createTestSubscription(
+      "https://push.invalid/prod",
+    );
+    const response = await productionFetch("PUT", "/api/push/subscription", {
+      cookie: ben.cookie,
+      body: subscription.json,
+    });
+    expect(response.status).toBe(400);
+    expect((await errorOf(response)).field).toBe("endpoint");
+  });
+});
+
+describe("GET /api/push/key", () => {
+  it("returns the server's public key", async () => {
+    const ben = await signUp();
+    const response = await api("GET", "/api/push/key", { cookie: ben.cookie });
+    expect(response.status).toBe(200);
+    expect(await json(response)).toEqual({ publicKey: env.VAPID_PUBLIC_KEY });
+  });
+
+  it("answers 503 without VAPID keys", async () => {
+    const ben = await signUp();
+    const response = await productionFetch("GET", "/api/push/key", {
+      cookie: ben.cookie,
+      vapid: false,
+    });
+    expect(response.status).toBe(503);
+    const error = await errorOf(response);
+    expect(error.code).toBe("unavailable");
+    expect(error.message).toContain("npm run vapid");
+  });
+});
+
+describe("development push service", () => {
+  it("is absent in production", async () => {
+    const list = await productionFetch(
+      "GET",
+      "/api/dev/push?endpoint=https%3A%2F%2Fpush.invalid%2Fx",
+    );
+    expect(list.status).toBe(404);
+    const status = await productionFetch("POST", "/api/dev/push/status", {
+      body: { endpoint: "https://push.invalid/x", status: 410 },
+    });
+    expect(status.status).toBe(404);
+  });
+});
