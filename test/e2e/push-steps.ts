@@ -47,10 +47,14 @@ export async function appWorker(page: Page): Promise<Worker> {
 
 /**
  * Delivers `payload` (JSON, or a string as it is) as a push message to
- * the service worker of `page`'s origin, as a push service would.
+ * the service worker of `origin` (by default the origin of `page`), as a
+ * push service would. `page` may be a blank page of the app's context.
  */
-export async function deliverPush(page: Page, payload: unknown): Promise<void> {
-  const origin = new URL(page.url()).origin;
+export async function deliverPush(
+  page: Page,
+  payload: unknown,
+  origin = new URL(page.url()).origin,
+): Promise<void> {
   const session = await page.context().newCDPSession(page);
   try {
     const registrationId = new Promise<string>((resolve) => {
