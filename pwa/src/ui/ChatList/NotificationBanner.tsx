@@ -11,19 +11,19 @@ import { run } from "../common/notice.tsx";
 /**
  * Offers to turn on notifications, above the chat list of someone with at
  * least one chat, until they turn them on or pick "Not now". A browser
- * that already decided (allowed or blocked) is not asked again here, and
- * Settings keeps the switch.
+ * that blocked notifications is not asked again here, and Settings keeps
+ * the switch and says how to unblock them.
  */
 export function NotificationBanner() {
-  const undecided =
-    "Notification" in window && Notification.permission === "default";
+  const allowed =
+    "Notification" in window && Notification.permission !== "denied";
   const dismissed = notificationBannerDismissed.value;
   useEffect(() => {
-    if (undecided && !dismissed) {
+    if (allowed && !dismissed) {
       run(() => refreshNotificationState());
     }
   }, []);
-  if (!undecided || dismissed || notificationState.value !== "off") {
+  if (!allowed || dismissed || notificationState.value !== "off") {
     return null;
   }
   return (
