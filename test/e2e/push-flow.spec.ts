@@ -51,10 +51,14 @@ async function fakePushManager(
       },
     });
     PushManager.prototype.subscribe = function (options) {
-      const given = options?.applicationServerKey;
-      const key = ArrayBuffer.isView(given)
-        ? new Uint8Array(given.buffer, given.byteOffset, given.byteLength)
-        : new Uint8Array(given as ArrayBuffer);
+      const serverKey = options?.applicationServerKey;
+      const key = ArrayBuffer.isView(serverKey)
+        ? new Uint8Array(
+            serverKey.buffer,
+            serverKey.byteOffset,
+            serverKey.byteLength,
+          )
+        : new Uint8Array(serverKey as ArrayBuffer);
       localStorage.setItem(STORAGE_KEY, JSON.stringify(Array.from(key)));
       return Promise.resolve(make(key) as unknown as PushSubscription);
     };
@@ -205,4 +209,23 @@ test("message push reaches a closed app", async ({ newPerson, baseURL }) => {
         tag: `chat:${chatId}`,
       },
     ]);
+
+  await test.step("logout deletes the subscription first", async () => {
+    const page = await ben.context.newPage();
+    await page.goto("/settings");
+    const deleted = page.waitForResponse(
+      (response) =>
+        response.request().method() === "DELETE" &&
+        new URL(response.url()).pathname === "/api/push/subscription",
+    );
+    await page.getByRole("button", { name: "Log out" }).click();
+    expect((await deleted).status()).toBe(200);
+    await expect(
+      page.getByRole("textbox", { name: "Phone number" }),
+    ).toBeVisible();
+    const stored = await page.evaluate(() =>
+      localStorage.getItem("test.pushServerKey"),
+    );
+    expect(stored, "the browser subscription is gone").toBeNull();
+  });
 });

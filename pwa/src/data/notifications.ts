@@ -118,7 +118,17 @@ export async function disableNotifications(): Promise<void> {
  * but the browser's subscription is gone or was made with an older server
  * key. Failures are logged, and the Settings screen shows the state.
  */
-export async function checkSubscription(): Promise<void> {
+export function checkSubscription(): Promise<void> {
+  checking ??= checkSubscriptionOnce().finally(() => {
+    checking = null;
+  });
+  return checking;
+}
+
+/** The startup check in progress, which a logout waits for. */
+let checking: Promise<void> | null = null;
+
+async function checkSubscriptionOnce(): Promise<void> {
   if (!pushSupported() || Notification.permission !== "granted") return;
   try {
     const status = await apiRequest("GET", "/push/subscription", PushStatus);
@@ -142,6 +152,8 @@ export async function checkSubscription(): Promise<void> {
  */
 export async function unsubscribeForLogout(): Promise<void> {
   if (!pushSupported()) return;
+  // A check still running could subscribe again after the unsubscribe.
+  await checking;
   try {
     const current = await registration();
     const local = await current?.pushManager.getSubscription();
@@ -153,7 +165,7 @@ export async function unsubscribeForLogout(): Promise<void> {
   notificationState.value = "checking";
 }
 
-/** Closes the notifications of a chat that the person now sees. */
+/** Closes the notifications of a chat that is now on screen. */
 export async function closeChatNotifications(chatId: string): Promise<void> {
   if (!("serviceWorker" in navigator)) return;
   const current = await registration();
