@@ -6,7 +6,7 @@
 /** Title and body shown when nothing better is known. */
 export const NEW_MESSAGE_TEXT = "New message";
 
-/** What a `message` push is shown with. */
+/** The input of `messageNotificationText`, read for a `message` push. */
 export interface MessageNotificationInput {
   /** The chat as stored on this device, or null when it is unknown. */
   chat: { kind: "direct" | "group"; title: string } | null;
@@ -46,7 +46,7 @@ export function messageNotificationText(
     return { title, body: line === null ? count : `${count}\n${line}` };
   }
   if (line !== null) return { title, body: line };
-  // An unknown chat already says "New message" in its title.
+  // An unknown chat already has "New message" as its title.
   return { title, body: chat === null ? "" : NEW_MESSAGE_TEXT };
 }
 

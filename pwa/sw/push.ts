@@ -32,7 +32,7 @@ declare const self: ServiceWorkerGlobalScope;
 type MessagePayload = Extract<PushPayload, { type: "message" }>;
 type CallPayload = Extract<PushPayload, { type: "call" }>;
 
-/** What a notification carries in `data`, read back on a click. */
+/** The `data` of a notification, read back on a click. */
 type NotificationData =
   | { kind: "message"; chatId: string; seq: number }
   | { kind: "call"; chatId: string; callId: string }
@@ -237,9 +237,10 @@ async function closeRead(chatId: string, readSeq: number): Promise<void> {
 }
 
 /**
- * Handles a click on a notification or one of its buttons: opens the
- * chat (with the composer focused for Reply), or marks it read, or for
- * calls answers or declines.
+ * Handles a click on a notification or one of its buttons. A message
+ * opens its chat (with the composer focused for Reply) or is marked read.
+ * A call opens its chat (with `?call=` for Answer) or, for Decline, only
+ * closes.
  */
 export async function handleNotificationClick(
   notification: Notification,

@@ -131,7 +131,8 @@ self.addEventListener("notificationclick", (event) => {
 });
 
 // The browser renewed or dropped the subscription (the push service
-// expired it, say), so this device subscribes again and tells the server.
+// expired it, say), so this device subscribes again and stores the new
+// subscription on the server.
 self.addEventListener("pushsubscriptionchange", (event) => {
   (event as ExtendableEvent).waitUntil(resubscribe());
 });

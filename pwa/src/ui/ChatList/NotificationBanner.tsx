@@ -12,7 +12,7 @@ import { run } from "../common/notice.tsx";
  * Offers to turn on notifications, above the chat list of someone with at
  * least one chat, until they turn them on or pick "Not now". A browser
  * that blocked notifications is not asked again here, and Settings keeps
- * the switch and says how to unblock them.
+ * the switch and explains how to unblock them.
  */
 export function NotificationBanner() {
   const allowed =

@@ -23,7 +23,7 @@ const STATE_TEXT: Record<NotificationState, string> = {
     "to configure Web Push keys.",
 };
 
-/** The Notifications card: state, the on/off switch and previews. */
+/** Renders the Notifications card: state, the on/off switch and previews. */
 export function NotificationsSection() {
   const state = notificationState.value;
   const [busy, setBusy] = useState(false);
