@@ -26,14 +26,14 @@ export async function ensureDevVars(path) {
     lines.some((line) => line.trimStart().startsWith(`${name}=`));
   if (VAPID_NAMES.every(defined)) return false;
   // A partial set would mix keys of two pairs, so it is replaced whole.
-  const kept = lines.filter(
+  const otherLines = lines.filter(
     (line) =>
       !VAPID_NAMES.some((name) => line.trimStart().startsWith(`${name}=`)),
   );
-  while (kept.length > 0 && kept[kept.length - 1] === "") kept.pop();
+  while (otherLines.at(-1) === "") otherLines.pop();
   const keys = await generateVapidKeys();
   const added = vapidLines(keys, DEFAULT_VAPID_SUBJECT);
-  writeFileSync(path, [...kept, ...added, ""].join("\n"));
+  writeFileSync(path, [...otherLines, ...added, ""].join("\n"));
   return true;
 }
 

@@ -85,24 +85,17 @@ export async function createTestSubscription(
 }
 
 /**
- * Decrypts an aes128gcm body (RFC 8188 section 2): a header of salt (16
- * bytes), record size (uint32), key id length and key id, which RFC 8291
- * sets to the sender's ephemeral public key, then records of at most
- * `rs` bytes. Each plaintext record ends with a delimiter (1, or 2 in the
- * last record) followed by zero padding.
+ * Derives the content encryption key and base nonce of an aes128gcm body
+ * from the ECDH secret of the two keys and the auth secret, as RFC 8291
+ * and RFC 8188 define them.
  */
-async function decrypt(
-  body: Uint8Array<ArrayBuffer>,
+async function deriveContentKeys(
+  salt: Uint8Array<ArrayBuffer>,
+  senderKey: Uint8Array<ArrayBuffer>,
   privateKey: CryptoKey,
   publicKey: Uint8Array<ArrayBuffer>,
   auth: Uint8Array<ArrayBuffer>,
-): Promise<string> {
-  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
-  const salt = body.slice(0, 16);
-  const recordSize = view.getUint32(16);
-  const idLength = body[20] ?? 0;
-  const senderKey = body.slice(21, 21 + idLength);
-  if (idLength !== 65) throw new Error(`key id is ${idLength} bytes, not 65`);
+): Promise<{ key: CryptoKey; baseNonce: Uint8Array<ArrayBuffer> }> {
   const sender = await crypto.subtle.importKey(
     "raw",
     senderKey,
@@ -117,8 +110,7 @@ async function decrypt(
       256,
     ),
   );
-  // RFC 8291 section 3.4: the input keying material mixes in the auth
-  // secret and both public keys.
+  // The input keying material mixes in the auth secret and both keys.
   const keyInfo = concat(
     encoder.encode("WebPush: info\0"),
     publicKey,
@@ -140,6 +132,35 @@ async function decrypt(
   const key = await crypto.subtle.importKey("raw", cek, "AES-GCM", false, [
     "decrypt",
   ]);
+  return { key, baseNonce };
+}
+
+/**
+ * Decrypts an aes128gcm body (RFC 8188): a header of salt (16
+ * bytes), record size (uint32), key id length and key id, which RFC 8291
+ * sets to the sender's ephemeral public key, then records of at most
+ * `rs` bytes. Each plaintext record ends with a delimiter (1, or 2 in the
+ * last record) followed by zero padding.
+ */
+async function decrypt(
+  body: Uint8Array<ArrayBuffer>,
+  privateKey: CryptoKey,
+  publicKey: Uint8Array<ArrayBuffer>,
+  auth: Uint8Array<ArrayBuffer>,
+): Promise<string> {
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  const salt = body.slice(0, 16);
+  const recordSize = view.getUint32(16);
+  const idLength = body[20] ?? 0;
+  const senderKey = body.slice(21, 21 + idLength);
+  if (idLength !== 65) throw new Error(`key id is ${idLength} bytes, not 65`);
+  const { key, baseNonce } = await deriveContentKeys(
+    salt,
+    senderKey,
+    privateKey,
+    publicKey,
+    auth,
+  );
   const records = body.slice(21 + idLength);
   const parts: Uint8Array[] = [];
   for (let index = 0, start = 0; start < records.length; index += 1) {

@@ -2,7 +2,7 @@ import { base64url, fromBase64url } from "./crypto.ts";
 import { log } from "./log.ts";
 
 /**
- * The development push service: it stands in for a browser's push service
+ * The development push service, which replaces a browser's push service
  * for subscriptions whose endpoint host is DEV_PUSH_HOST. It checks the
  * VAPID Authorization header as RFC 8292 says and keeps each accepted
  * push for GET /api/dev/push. Only used when ENVIRONMENT is "development".
@@ -48,15 +48,18 @@ export function listDevPushes(endpoint: string): DevPush[] {
   return pushes.get(endpoint) ?? [];
 }
 
-/** Makes `endpoint` answer every later push with `status`. */
+/**
+ * Makes `endpoint` respond to every later push with `status`. A 2xx status
+ * restores normal service, in which accepted pushes are kept.
+ */
 export function setDevPushStatus(endpoint: string, status: number): void {
   statuses.set(endpoint, status);
 }
 
 /**
  * Receives one push as a push service would: 401 or 403 when the VAPID
- * header fails the checks, the status set for the endpoint when there is
- * one, else 201 with the push kept.
+ * header fails the checks, the status set for the endpoint when it is not
+ * 2xx, else 201 with the push kept.
  */
 export async function receiveDevPush(
   endpoint: string,
@@ -70,12 +73,14 @@ export async function receiveDevPush(
   );
   if (problem !== null) {
     log("push.dev_rejected", { origin: DEV_PUSH_HOST, error: problem });
-    // RFC 8292 section 4.2: 403 for a key other than the subscription's.
+    // RFC 8292 asks for 403 when the key is not the subscription's key.
     const status = problem === WRONG_KEY ? 403 : 401;
     return new Response(problem, { status });
   }
   const status = statuses.get(endpoint);
-  if (status !== undefined) return new Response(null, { status });
+  if (status !== undefined && (status < 200 || status > 299)) {
+    return new Response(null, { status });
+  }
   const kept = pushes.get(endpoint) ?? [];
   kept.push({
     headers: { ...request.headers },

@@ -44,13 +44,8 @@ export class Notifier {
     const chat = this.store.chat(chatId);
     if (chat === undefined || chat.left || chat.mutedUntil > now) return;
     const live = new Set(this.sockets.liveDeviceIds(now));
-    const viewing = this.sockets
-      .open()
-      .some(
-        ({ attachment }) =>
-          attachment.viewChatId === chatId && live.has(attachment.deviceId),
-      );
-    if (viewing) return;
+    if (this.isViewedLive(chatId, live)) return;
+
     const targets = this.targets(live, now);
     if (targets.length === 0) return;
     const payload: PushPayload = {
@@ -66,6 +61,16 @@ export class Notifier {
     if (newest.preview !== undefined) payload.preview = newest.preview;
     this.pushStore.setPushedSeq(chatId, newest.seq);
     this.sendAll(targets, payload, "high");
+  }
+
+  /** Returns whether a device in `live` has `chatId` open. */
+  private isViewedLive(chatId: string, live: Set<string>): boolean {
+    return this.sockets
+      .open()
+      .some(
+        ({ attachment }) =>
+          attachment.viewChatId === chatId && live.has(attachment.deviceId),
+      );
   }
 
   /**

@@ -18,7 +18,7 @@ export const PUSH_RETRY_MS = 1000;
 export const MAX_PUSH_RETRY_AFTER_S = 30;
 
 export interface PushOptions {
-  /** At most 32 base64url characters (RFC 8030 section 5.4). */
+  /** Topic header: at most 32 base64url characters (RFC 8030). */
   topic: string;
   urgency: "normal" | "high";
 }

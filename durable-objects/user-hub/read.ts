@@ -4,7 +4,7 @@ import { unwrap } from "../../worker/result.ts";
 import type { Notifier } from "./notifications.ts";
 import type { HubStore } from "./store.ts";
 
-/** What applying a receipt needs from the hub of the person who sent it. */
+/** The hub state and operations that `applyReceipt` uses. */
 export interface ReceiptContext {
   env: Env;
   store: HubStore;

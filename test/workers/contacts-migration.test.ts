@@ -50,6 +50,8 @@ async function migrateLegacyContacts(owner: TestUser, rows: LegacyRow[]) {
     // Tables of migrations after PREVIOUS_VERSION, which run again below.
     sql.exec("DROP TABLE key_package");
     sql.exec("DROP TABLE last_resort_key_package");
+    sql.exec("DROP TABLE push_subscription");
+    sql.exec("ALTER TABLE inbox DROP COLUMN pushed_seq");
     sql.exec(
       `CREATE TABLE contacts (
          user_id TEXT PRIMARY KEY,

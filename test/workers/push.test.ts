@@ -1,6 +1,11 @@
 import { createExecutionContext, env } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import { PushPayload, type ErrorBody } from "../../protocol/index.ts";
+import {
+  MAX_PUSH_RETRY_AFTER_S,
+  PUSH_RETRY_MS,
+  retryDelayMs,
+} from "../../durable-objects/user-hub/push-sender.ts";
 import worker from "../../worker/index.ts";
 import {
   createTestSubscription,
@@ -92,6 +97,16 @@ async function openPush(
   return PushPayload.parse(JSON.parse(text));
 }
 
+type MessagePush = Extract<PushPayload, { type: "message" }>;
+
+/** Returns `payload` as a `message` push, or throws naming its type. */
+function asMessage(payload: PushPayload): MessagePush {
+  if (payload.type !== "message") {
+    throw new Error(`expected a message push, got ${payload.type}`);
+  }
+  return payload;
+}
+
 function sendWithPreview(socket: TestSocket, chatId: string, body: string) {
   const id = newMessageId();
   const message = { id, kind: "message", body, preview: PREVIEW };
@@ -181,6 +196,23 @@ describe("message pushes", () => {
     }
   });
 
+  it("carry the preview of an HTTP send", async () => {
+    const [ana, ben] = [await signUp(), await signUp()];
+    const chatId = await openDirect(ana, ben);
+    const benPush = await subscribe(ben);
+    const id = newMessageId();
+    const response = await api("POST", `/api/chats/${chatId}/messages`, {
+      cookie: ana.cookie,
+      body: { id, kind: "message", body: "over http", preview: PREVIEW },
+    });
+    expect(response.status).toBe(200);
+
+    const pushes = await waitForPushes(benPush, 1);
+    const payload = asMessage(await openPush(benPush, pushes[0] as DevPush));
+    expect(payload.id).toBe(id);
+    expect(payload.preview).toBe(PREVIEW);
+  });
+
   it("carry the unread count of the chat", async () => {
     const [ana, ben] = [await signUp(), await signUp()];
     const chatId = await openDirect(ana, ben);
@@ -193,8 +225,8 @@ describe("message pushes", () => {
     const second = pushes[1];
     if (second === undefined) throw new Error("no second push");
     const payload = await openPush(benPush, second);
-    expect(payload.type === "message" && payload.unread).toBe(2);
-    expect(payload.type === "message" && payload.preview).toBeUndefined();
+    expect(asMessage(payload).unread).toBe(2);
+    expect(asMessage(payload).preview).toBeUndefined();
   });
 
   it("skip a muted chat", async () => {
@@ -218,7 +250,7 @@ describe("message pushes", () => {
     const pushes = await waitForPushes(benPush, 1);
     expect(pushes).toHaveLength(1);
     const payload = await openPush(benPush, pushes[0] as DevPush);
-    expect(payload.type === "message" && payload.seq).toBe(later.seq);
+    expect(asMessage(payload).seq).toBe(later.seq);
   });
 
   it("skip one's own messages from another device", async () => {
@@ -234,7 +266,7 @@ describe("message pushes", () => {
     const pushes = await waitForPushes(phonePush, 1);
     expect(pushes).toHaveLength(1);
     const payload = await openPush(phonePush, pushes[0] as DevPush);
-    expect(payload.type === "message" && payload.seq).toBe(fromAna.seq);
+    expect(asMessage(payload).seq).toBe(fromAna.seq);
   });
 
   it("skip a chat a live device views", async () => {
@@ -252,7 +284,7 @@ describe("message pushes", () => {
     const pushes = await waitForPushes(phonePush, 1);
     expect(pushes).toHaveLength(1);
     const payload = await openPush(phonePush, pushes[0] as DevPush);
-    expect(payload.type === "message" && payload.seq).toBe(later.seq);
+    expect(asMessage(payload).seq).toBe(later.seq);
   });
 });
 
@@ -370,6 +402,18 @@ describe("POST /api/chats/:chatId/read", () => {
     expect(await errorOf(missing)).toEqual(await errorOf(notMember));
   });
 
+  it("rejects another site's origin", async () => {
+    const [ana, ben] = [await signUp(), await signUp()];
+    const chatId = await openDirect(ana, ben);
+    const response = await api("POST", `/api/chats/${chatId}/read`, {
+      cookie: ben.cookie,
+      body: { seq: 1 },
+      headers: { Origin: "https://evil.example" },
+    });
+    expect(response.status).toBe(403);
+    expect((await errorOf(response)).code).toBe("bad_origin");
+  });
+
   it("names an invalid seq", async () => {
     const [ana, ben] = [await signUp(), await signUp()];
     const chatId = await openDirect(ana, ben);
@@ -387,10 +431,10 @@ describe("push subscriptions", () => {
     const [ana, ben] = [await signUp(), await signUp()];
     const chatId = await openDirect(ana, ben);
     const benPush = await subscribe(ben);
-    const gone = await api("POST", "/api/dev/push/status", {
+    const statusSet = await api("POST", "/api/dev/push/status", {
       body: { endpoint: benPush.json.endpoint, status: 410 },
     });
-    expect(gone.status).toBe(200);
+    expect(statusSet.status).toBe(200);
     const anaSocket = await open(ana);
     await sendText(anaSocket, chatId, "anyone there?");
 
@@ -405,6 +449,29 @@ describe("push subscriptions", () => {
     }
     expect(subscribed).toBe(false);
     expect(await pushesTo(benPush)).toEqual([]);
+  });
+
+  it("get failed pushes retried", async () => {
+    const [ana, ben] = [await signUp(), await signUp()];
+    const chatId = await openDirect(ana, ben);
+    const benPush = await subscribe(ben);
+    const setStatus = (status: number) =>
+      api("POST", "/api/dev/push/status", {
+        body: { endpoint: benPush.json.endpoint, status },
+      });
+    expect((await setStatus(503)).status).toBe(200);
+    const anaSocket = await open(ana);
+    const sent = await sendText(anaSocket, chatId, "try again");
+    // The first attempt meets the 503; the retry after PUSH_RETRY_MS
+    // finds the service back.
+    await new Promise((resolve) => setTimeout(resolve, PUSH_RETRY_MS / 2));
+    expect(await pushesTo(benPush)).toEqual([]);
+    expect((await setStatus(201)).status).toBe(200);
+
+    const pushes = await waitForPushes(benPush, 1);
+    expect(pushes).toHaveLength(1);
+    const payload = await openPush(benPush, pushes[0] as DevPush);
+    expect(asMessage(payload).seq).toBe(sent.seq);
   });
 
   it("report, store and delete a device's subscription", async () => {
@@ -520,5 +587,20 @@ describe("development push service", () => {
       body: { endpoint: "https://push.invalid/x", status: 410 },
     });
     expect(status.status).toBe(404);
+  });
+});
+
+describe("push retry delay", () => {
+  it("doubles without Retry-After", () => {
+    expect(retryDelayMs(1, null)).toBe(PUSH_RETRY_MS);
+    expect(retryDelayMs(2, null)).toBe(2 * PUSH_RETRY_MS);
+  });
+
+  it("follows Retry-After up to its cap", () => {
+    expect(retryDelayMs(1, "5")).toBe(5000);
+    expect(retryDelayMs(1, "3600")).toBe(MAX_PUSH_RETRY_AFTER_S * 1000);
+    const now = Date.parse("2026-01-01T00:00:00Z");
+    expect(retryDelayMs(1, "Thu, 01 Jan 2026 00:00:10 GMT", now)).toBe(10_000);
+    expect(retryDelayMs(1, "soon")).toBe(PUSH_RETRY_MS);
   });
 });

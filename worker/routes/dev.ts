@@ -77,7 +77,7 @@ const DevPushStatusBody = z.object({
 });
 
 /**
- * Makes the development push service answer every later push to an
+ * Makes the development push service respond to every later push to an
  * endpoint with a status, such as 410 for an expired subscription:
  * POST /api/dev/push/status with {endpoint, status}. Outside development
  * the route returns 404 like any unknown path.

@@ -11,6 +11,7 @@ import type { ApiRequest, ApiRouter } from "../router.ts";
 import { requireSession } from "../session.ts";
 import { requireVapidKeys } from "../vapid.ts";
 import { chatParam } from "./chats.ts";
+import { originAllowed } from "./socket.ts";
 
 /** GET /api/push/key: the VAPID public key, or 503 without keys. */
 async function getKey(request: Request, env: Env): Promise<Response> {
@@ -56,6 +57,13 @@ async function deleteSubscription(
  * person is not a member of gets the same "forbidden" as a missing one.
  */
 async function markRead(request: ApiRequest, env: Env): Promise<Response> {
+  // A second guard beside the SameSite=Strict cookie, as on message sends.
+  if (!originAllowed(request, env)) {
+    throw new ApiError(
+      "bad_origin",
+      "Requests from this site are not allowed; send from the app's own origin.",
+    );
+  }
   const { me, deviceId } = await requireSession(request, env);
   const chatId = chatParam(request);
   const { seq } = await readBody(request, MarkReadBody);
