@@ -3,12 +3,15 @@
 // built here, and previews are sealed with the recipient's stored key.
 import type { Page } from "@playwright/test";
 import {
+  chatLink,
   composer,
   directPair,
   expect,
   messageLog,
   messageWith,
+  sendText,
   test,
+  tickOf,
   type Person,
 } from "./helpers.ts";
 import {
@@ -16,6 +19,7 @@ import {
   clickNotification,
   closeNotifications,
   deliverPush,
+  lastSeqOn,
   openChatIds,
   sealPreviewOn,
   shownNotifications,
@@ -131,6 +135,27 @@ test("notification click opens the chat", async ({ newPerson }) => {
   await clickNotification(worker, tag, "reply");
   await expect(messageLog(ben.page)).toBeVisible();
   await expect(composer(ben.page)).toBeFocused();
+});
+
+test("mark as read reaches the sender", async ({ newPerson }) => {
+  const { ana, ben, worker, chatId, peerId } = await benWithChat(newPerson);
+  await sendText(ana.page, "Are you there?");
+  const sent = messageWith(ana.page, "Are you there?");
+  await expect(tickOf(sent)).toHaveAccessibleName("Delivered");
+  await expect(chatLink(ben.page, "Ana")).toContainText("Are you there?");
+
+  const seq = await lastSeqOn(ben.page, chatId);
+  await deliverPush(
+    ben.page,
+    await messagePush(ben.page, { chatId, peerId }, { seq, unread: 1 }),
+  );
+  await expect.poll(() => shownNotifications(worker)).toHaveLength(1);
+  await clickNotification(worker, `chat:${chatId}`, "read");
+
+  await expect(tickOf(sent)).toHaveAccessibleName("Read");
+  await expect.poll(() => shownNotifications(worker)).toEqual([]);
+  // The chat list stays open, as Mark as read opens no window.
+  await expect(ben.page).toHaveURL(/\/$/);
 });
 
 test("previews off show New message", async ({ newPerson }) => {

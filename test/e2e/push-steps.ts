@@ -223,3 +223,27 @@ export async function sealPreviewOn(
     { chatId, messageId, text },
   );
 }
+
+/** Returns the last sequence number of `chatId` stored on `page`. */
+export async function lastSeqOn(page: Page, chatId: string): Promise<number> {
+  return page.evaluate(
+    (id) =>
+      new Promise<number>((resolve, reject) => {
+        const open = indexedDB.open("messenger");
+        open.onerror = () => reject(new Error(String(open.error)));
+        open.onsuccess = () => {
+          const request = open.result
+            .transaction("chats")
+            .objectStore("chats")
+            .get(id);
+          request.onsuccess = () => {
+            open.result.close();
+            const row = request.result as { lastSeq?: number } | undefined;
+            resolve(row?.lastSeq ?? 0);
+          };
+          request.onerror = () => reject(new Error(String(request.error)));
+        };
+      }),
+    chatId,
+  );
+}
