@@ -157,6 +157,23 @@ test("message push reaches a closed app", async ({ newPerson, baseURL }) => {
     expect(status.subscribed).toBe(true);
   });
 
+  await test.step("startup subscribes again when it vanished", async () => {
+    const stored = () =>
+      ben.page.evaluate(() => localStorage.getItem("test.pushServerKey"));
+    expect(await stored()).not.toBeNull();
+    await ben.page.evaluate(() => {
+      localStorage.removeItem("test.pushServerKey");
+    });
+    const put = ben.page.waitForResponse(
+      (response) =>
+        response.request().method() === "PUT" &&
+        new URL(response.url()).pathname === "/api/push/subscription",
+    );
+    await ben.page.reload();
+    expect((await put).status()).toBe(200);
+    expect(await stored()).not.toBeNull();
+  });
+
   // Ben's app closes, so the server has no socket of his to send to.
   const blank = await ben.context.newPage();
   await ben.page.close();
