@@ -17,7 +17,8 @@ import {
 import { MEDIA_PATH } from "../src/media/cache.ts";
 import { serveMedia } from "./media.ts";
 import { hasQueuedMessages, sendOutbox } from "./outbox-sender.ts";
-import { handleNotificationClick, handlePush, resubscribe } from "./push.ts";
+import { handleNotificationClick } from "./notification-click.ts";
+import { handlePush, resubscribe } from "./push.ts";
 
 declare const self: ServiceWorkerGlobalScope & {
   __WB_MANIFEST: Array<{ url: string; revision: string | null } | string>;

@@ -4,6 +4,7 @@
 import type { Page } from "@playwright/test";
 import {
   chatLink,
+  chatList,
   composer,
   directPair,
   expect,
@@ -36,7 +37,9 @@ async function benWithChat(newPerson: (name: string) => Promise<Person>) {
   await ben.context.grantPermissions(["notifications"]);
   await waitForServiceWorker(ben.page);
   const ids = await openChatIds(ben.page);
+  // A window still on the chat would keep its notifications away.
   await ben.page.goto("/");
+  await expect(chatList(ben.page)).toBeVisible();
   const worker = await appWorker(ben.page);
   return { ana, ben, worker, ...ids };
 }
