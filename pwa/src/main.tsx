@@ -1,5 +1,5 @@
 import { render } from "preact";
-import { boot } from "./data/index.ts";
+import { boot, checkSubscription, session } from "./data/index.ts";
 import { registerServiceWorker } from "./data/update.ts";
 import { App } from "./ui/App.tsx";
 
@@ -9,6 +9,7 @@ async function start(root: HTMLElement): Promise<void> {
   await boot();
   render(<App />, root);
   if (import.meta.env.PROD) await registerServiceWorker();
+  if (session.value) await checkSubscription();
 }
 
 // The build id (VITE_BUILD_ID at build time, empty by default) marks which

@@ -17,6 +17,8 @@ import {
 import { MEDIA_PATH } from "../src/media/cache.ts";
 import { serveMedia } from "./media.ts";
 import { hasQueuedMessages, sendOutbox } from "./outbox-sender.ts";
+import { handleNotificationClick } from "./notification-click.ts";
+import { handlePush, resubscribe } from "./push.ts";
 
 declare const self: ServiceWorkerGlobalScope & {
   __WB_MANIFEST: Array<{ url: string; revision: string | null } | string>;
@@ -118,6 +120,22 @@ self.addEventListener("message", (event: ExtendableMessageEvent) => {
   ) {
     event.waitUntil(self.skipWaiting());
   }
+});
+
+// Web Push: every push shows or closes a notification (see push.ts).
+self.addEventListener("push", (event) => {
+  event.waitUntil(handlePush(event.data));
+});
+
+self.addEventListener("notificationclick", (event) => {
+  event.waitUntil(handleNotificationClick(event.notification, event.action));
+});
+
+// The browser renewed or dropped the subscription (the push service
+// expired it, say), so this device subscribes again and stores the new
+// subscription on the server.
+self.addEventListener("pushsubscriptionchange", (event) => {
+  (event as ExtendableEvent).waitUntil(resubscribe());
 });
 
 // Background Sync: the browser fires `sync` once it is online after a page

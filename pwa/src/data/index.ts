@@ -101,6 +101,24 @@ export {
 
 export { photoUrl } from "./photo-cache.ts";
 
+// ---- notifications ----
+export {
+  checkSubscription,
+  closeChatNotifications,
+  disableNotifications,
+  dismissNotificationBanner,
+  enableNotifications,
+  notificationBannerDismissed,
+  notificationState,
+  refreshNotificationState,
+  type NotificationState,
+} from "./notifications.ts";
+export {
+  loadNotificationSettings,
+  saveNotificationSettings,
+  type NotificationSettings,
+} from "./notification-settings.ts";
+
 // ---- presence, typing, contacts and blocks ----
 export {
   composerChanged,

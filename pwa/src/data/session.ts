@@ -12,6 +12,7 @@ import { apiRequest, setUnauthenticatedHandler } from "./api.ts";
 import { resetContacts, watchContacts } from "./contacts.ts";
 import { loadSession, saveSession, wipeDatabase } from "./db.ts";
 import { log } from "./log.ts";
+import { unsubscribeForLogout } from "./notifications.ts";
 import { clearPhotoCache } from "./photo-cache.ts";
 import { resetOutbox } from "./outbox.ts";
 import { resetProfiles } from "./profiles.ts";
@@ -284,6 +285,8 @@ export async function logout(): Promise<void> {
   link.announceSignedOut(false);
   loggingOut = true;
   try {
+    // The DELETE of the push subscription needs the session.
+    await unsubscribeForLogout();
     if (!(await requestLogout())) {
       // Offline: the local data goes now, the server session at next boot.
       localStorage.setItem(LOGOUT_PENDING_KEY, "1");

@@ -1,5 +1,6 @@
 import { useEffect } from "preact/hooks";
 import { revoked, session, viewChat } from "../data/index.ts";
+import { useChatNotifications } from "./notifications.ts";
 import { route, type Route } from "./router.ts";
 import { ChatList } from "./ChatList/ChatList.tsx";
 import { lazyScreen } from "./common/lazy.tsx";
@@ -88,6 +89,7 @@ function Shell({ route: current }: { route: Route }) {
   useEffect(() => {
     viewChat(chatId);
   }, [chatId]);
+  useChatNotifications(current.name === "chat" ? chatId : null);
   // The chat list shows first; the chat screen downloads behind it, so
   // opening a chat does not wait for its chunk.
   useEffect(() => ChatScreen.preload(), []);
@@ -134,6 +136,7 @@ function MainPane({ route: current }: { route: Route }) {
           key={current.chatId}
           chatId={current.chatId}
           jumpTo={current.messageId}
+          compose={current.compose}
         />
       );
     case "info":

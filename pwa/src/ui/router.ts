@@ -8,7 +8,13 @@ import { computed, signal } from "@preact/signals";
 
 export type Route =
   | { name: "list" }
-  | { name: "chat"; chatId: string; messageId: string | null }
+  | {
+      name: "chat";
+      chatId: string;
+      messageId: string | null;
+      /** Focus the composer (`?compose=1`, from a notification's Reply). */
+      compose: boolean;
+    }
   | { name: "info"; chatId: string }
   | { name: "verify"; chatId: string }
   | { name: "new" }
@@ -34,8 +40,10 @@ export function parseRoute(path: string, search: string): Route {
   if (first === "chat" && second !== undefined) {
     if (third === "info") return { name: "info", chatId: second };
     if (third === "verify") return { name: "verify", chatId: second };
-    const messageId = new URLSearchParams(search).get("message");
-    return { name: "chat", chatId: second, messageId };
+    const query = new URLSearchParams(search);
+    const messageId = query.get("message");
+    const compose = query.get("compose") === "1";
+    return { name: "chat", chatId: second, messageId, compose };
   }
   if (first === "new") return { name: "new" };
   if (first === "new-group") return { name: "newGroup" };

@@ -24,10 +24,12 @@ interface ChatScreenProps {
   chatId: string;
   /** A message to show (from search) instead of the first unread one. */
   jumpTo: string | null;
+  /** Focus the composer, for a notification's Reply. */
+  compose?: boolean;
 }
 
 /** One chat: header, the message list and the composer. */
-export function ChatScreen({ chatId, jumpTo }: ChatScreenProps) {
+export function ChatScreen({ chatId, jumpTo, compose }: ChatScreenProps) {
   const state = useMemo(() => createChatState(chatId, jumpTo), [chatId]);
   const chat = useChat(chatId);
   const title = chatTitle(chat);
@@ -42,6 +44,11 @@ export function ChatScreen({ chatId, jumpTo }: ChatScreenProps) {
     }
     if (jumpTo !== null) state.jumpTo.value = { id: jumpTo, highlight: true };
   }, [jumpTo]);
+
+  // The composer sets its ref in its own effect, which runs before this.
+  useEffect(() => {
+    if (compose === true) state.composer.current?.focus();
+  }, [compose]);
 
   const canSend = chat?.left !== true;
   const drop = useFileDrop(state, canSend);

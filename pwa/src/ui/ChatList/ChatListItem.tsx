@@ -1,7 +1,8 @@
+import { useEffect, useRef, useState } from "preact/hooks";
 import type { ChatRow } from "../../data/index.ts";
 import { Avatar } from "../common/Avatar.tsx";
 import { Icon } from "../common/Icon.tsx";
-import { MenuButton, type MenuItem } from "../common/Menu.tsx";
+import { MenuButton, MenuPopup, type MenuItem } from "../common/Menu.tsx";
 import {
   ChatTitle,
   chatAvatarName,
@@ -17,6 +18,29 @@ import { formatListTime } from "../format.ts";
 import { chatPath, onLinkClick } from "../router.ts";
 
 const MUTE_FOREVER = Number.MAX_SAFE_INTEGER;
+const HOUR_MS = 3_600_000;
+
+/** The choices of "Mute notifications", as durations from now. */
+const MUTE_CHOICES: { label: string; durationMs: number }[] = [
+  { label: "8 hours", durationMs: 8 * HOUR_MS },
+  { label: "1 week", durationMs: 7 * 24 * HOUR_MS },
+  { label: "Always", durationMs: Infinity },
+];
+
+/** setTimeout's maximum delay (2^31 - 1 ms, about 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Tells whether the chat is muted now, and re-renders when that ends. */
+function useMuted(mutedUntil: number): boolean {
+  const [, setExpired] = useState(0);
+  const remaining = mutedUntil - Date.now();
+  useEffect(() => {
+    if (remaining <= 0 || remaining > MAX_TIMER_MS) return;
+    const timer = setTimeout(() => setExpired(mutedUntil), remaining + 1);
+    return () => clearTimeout(timer);
+  }, [mutedUntil]);
+  return remaining > 0;
+}
 
 /**
  * One chat row: a link whose accessible name starts with the chat title,
@@ -30,7 +54,7 @@ export function ChatListItem({
   current: boolean;
 }) {
   const href = chatPath(chat.id);
-  const muted = chat.mutedUntil > Date.now();
+  const muted = useMuted(chat.mutedUntil);
   const time = chat.preview?.ts ?? chat.lastActivityAt;
   const title = chatTitle(chat);
   return (
@@ -66,7 +90,11 @@ export function ChatListItem({
                 <Preview chat={chat} />
               </ListTyping>
             </span>
-            {muted && <Icon name="muted" class="chat-row__flag" />}
+            {muted && (
+              <span role="img" aria-label="Muted">
+                <Icon name="muted" class="chat-row__flag" />
+              </span>
+            )}
             {chat.pinned && <Icon name="pin" class="chat-row__flag" />}
             {chat.unread > 0 && (
               <span class="badge" aria-label={`${chat.unread} unread messages`}>
@@ -119,8 +147,26 @@ function ChatActions({
   title: string;
   muted: boolean;
 }) {
+  const [choosingMute, setChoosingMute] = useState(false);
+  const wrapper = useRef<HTMLSpanElement>(null);
+  // The mute choices open where the actions menu was, at its button.
+  const anchor = {
+    get current() {
+      return wrapper.current?.querySelector("button") ?? null;
+    },
+  };
   const patch = (change: Parameters<typeof updateInbox>[1]) =>
     run(() => updateInbox(chat.id, change));
+  const muteItems: MenuItem[] = MUTE_CHOICES.map((choice) => ({
+    label: choice.label,
+    onSelect: () => {
+      const until =
+        choice.durationMs === Infinity
+          ? MUTE_FOREVER
+          : Date.now() + choice.durationMs;
+      patch({ mutedUntil: until });
+    },
+  }));
   const items: MenuItem[] = [
     {
       label: chat.pinned ? "Unpin chat" : "Pin chat",
@@ -132,16 +178,32 @@ function ChatActions({
     },
     {
       label: muted ? "Unmute notifications" : "Mute notifications",
-      onSelect: () => patch({ mutedUntil: muted ? 0 : MUTE_FOREVER }),
+      onSelect: () => {
+        if (muted) patch({ mutedUntil: 0 });
+        else setChoosingMute(true);
+      },
     },
   ];
   return (
-    <MenuButton
-      label={`Chat actions for ${title}`}
-      items={items}
-      class="icon-button chat-row__menu"
-    >
-      <Icon name="down" />
-    </MenuButton>
+    <span class="chat-row__actions" ref={wrapper}>
+      <MenuButton
+        label={`Chat actions for ${title}`}
+        items={items}
+        class="icon-button chat-row__menu"
+      >
+        <Icon name="down" />
+      </MenuButton>
+      {choosingMute && (
+        <MenuPopup
+          anchor={anchor}
+          label={`Mute notifications for ${title}`}
+          items={muteItems}
+          onClose={(refocus) => {
+            setChoosingMute(false);
+            if (refocus) anchor.current?.focus();
+          }}
+        />
+      )}
+    </span>
   );
 }

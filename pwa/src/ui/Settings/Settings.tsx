@@ -20,6 +20,7 @@ import { onLinkClick } from "../router.ts";
 import { BlockedContacts } from "./BlockedContacts.tsx";
 import { LogoutButton } from "./LogoutButton.tsx";
 import { MediaStorage } from "./MediaStorage.tsx";
+import { NotificationsSection } from "./Notifications.tsx";
 import {
   ProfilePhotoAvatar,
   ProfilePhotoControls,
@@ -39,6 +40,7 @@ export function Settings() {
       <div class="screen__body">
         <Profile me={me} />
         <Privacy me={me} />
+        <NotificationsSection />
         <BlockedContacts />
         <StorageUsage />
         <section class="card" aria-labelledby="settings-devices">
