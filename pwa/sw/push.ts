@@ -4,7 +4,8 @@ import {
   chatNotificationTag,
   PushPayload,
 } from "../../protocol/index.ts";
-import { openPreview } from "../src/crypto/preview.ts";
+import type { NotifyMessage } from "../../protocol/service-worker.ts";
+import { clipPreview, openPreview } from "../src/crypto/preview.ts";
 import { db, loadSession } from "../src/data/db.ts";
 import { log } from "../src/data/log.ts";
 import { contactsByUserId } from "../src/data/names.ts";
@@ -111,7 +112,10 @@ async function show(
 // NOTE: a muted or focused chat shows nothing, although the push was sent
 // with userVisibleOnly. The server already skips both, so this happens
 // only in races, and Chromium tolerates an occasional silent push.
-async function showMessage(payload: MessagePayload): Promise<void> {
+async function showMessage(
+  payload: MessagePayload,
+  knownText: string | null = null,
+): Promise<void> {
   const ids = { chatId: payload.chatId, messageId: payload.id };
   const chat = await db.chats.get(payload.chatId);
   if (chat !== undefined && chat.mutedUntil > Date.now()) {
@@ -124,7 +128,11 @@ async function showMessage(payload: MessagePayload): Promise<void> {
   }
   const settings = await loadNotificationSettings();
   const names = await loadNames(payload.senderId, chat?.peerId ?? null);
-  const previewText = settings.previews ? await readPreview(payload) : null;
+  let previewText: string | null = null;
+  if (settings.previews) {
+    previewText =
+      knownText === null ? await readPreview(payload) : clipPreview(knownText);
+  }
   const text = messageNotificationText({
     chat:
       chat === undefined
@@ -187,6 +195,38 @@ async function loadNames(...userIds: (string | null)[]) {
         .map((profile) => [profile.id, profile]),
     ),
   };
+}
+
+/**
+ * Shows the notification of a message that reached a hidden or unfocused
+ * page over its socket (`NotifyMessage`), unless another window of the
+ * app is visible and focused, or the message is no longer unread.
+ */
+export async function handleNotifyMessage(
+  message: NotifyMessage,
+  senderClientId: string,
+): Promise<void> {
+  const windows = await appWindows();
+  const inUse = windows.some(
+    (client) =>
+      client.id !== senderClientId &&
+      client.visibilityState === "visible" &&
+      client.focused,
+  );
+  if (inUse) return;
+  const chat = await db.chats.get(message.payload.chatId);
+  if (chat !== undefined && chat.readSeq >= message.payload.seq) return;
+  try {
+    await showMessage(
+      message.payload,
+      message.text === "" ? null : message.text,
+    );
+  } catch (error) {
+    log("sw.notify_failed", {
+      chatId: message.payload.chatId,
+      error: String(error),
+    });
+  }
 }
 
 async function readPreview(payload: MessagePayload): Promise<string | null> {

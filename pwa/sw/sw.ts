@@ -9,6 +9,7 @@ import { ExpirationPlugin } from "workbox-expiration";
 import { NavigationRoute, registerRoute } from "workbox-routing";
 import { CacheFirst } from "workbox-strategies";
 import { OUTBOX_SYNC_TAG } from "../../protocol/index.ts";
+import { NotifyMessage } from "../../protocol/service-worker.ts";
 import { log } from "../src/data/log.ts";
 import {
   PROFILE_PHOTO_CACHE,
@@ -18,7 +19,7 @@ import { MEDIA_PATH } from "../src/media/cache.ts";
 import { serveMedia } from "./media.ts";
 import { hasQueuedMessages, sendOutbox } from "./outbox-sender.ts";
 import { handleNotificationClick } from "./notification-click.ts";
-import { handlePush, resubscribe } from "./push.ts";
+import { handleNotifyMessage, handlePush, resubscribe } from "./push.ts";
 
 declare const self: ServiceWorkerGlobalScope & {
   __WB_MANIFEST: Array<{ url: string; revision: string | null } | string>;
@@ -111,6 +112,8 @@ clientsClaim();
 
 // A new version waits until the page requests it (the "new version ready"
 // prompt), so an open page never mixes old and new files.
+// A page also posts the messages that arrived while it was hidden, for
+// a notification (see push.ts).
 self.addEventListener("message", (event: ExtendableMessageEvent) => {
   const data: unknown = event.data;
   if (
@@ -119,6 +122,11 @@ self.addEventListener("message", (event: ExtendableMessageEvent) => {
     (data as { type?: unknown }).type === "SKIP_WAITING"
   ) {
     event.waitUntil(self.skipWaiting());
+    return;
+  }
+  const notify = NotifyMessage.safeParse(data);
+  if (notify.success && event.source instanceof WindowClient) {
+    event.waitUntil(handleNotifyMessage(notify.data, event.source.id));
   }
 });
 

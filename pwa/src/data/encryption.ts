@@ -7,7 +7,7 @@ import { log } from "./log.ts";
 import { pumpOutbox } from "./outbox.ts";
 import { applyMessages } from "./store.ts";
 import { decodeMessage, isEncryptedBody } from "./codec.ts";
-import { describeMedia } from "./rows.ts";
+import { notificationTextOf } from "./rows.ts";
 import { ApiFailure, type Session } from "./types.ts";
 import { newRid, sendFrame } from "./wire.ts";
 import { MAX_HISTORY_PAGE } from "../../../protocol/index.ts";
@@ -169,11 +169,7 @@ async function previewFor(
 ): Promise<string | undefined> {
   if (current === null || entry.kind !== "message") return undefined;
   const decoded = decodeMessage(entry.body);
-  const file = decoded.media === null ? "" : describeMedia(decoded.media);
-  const text =
-    file === "" || decoded.text === ""
-      ? file || decoded.text
-      : `${file}: ${decoded.text}`;
+  const text = notificationTextOf(decoded.text, decoded.media);
   if (text === "") return undefined;
   try {
     return await current.sealPreview(entry.chatId, entry.id, text);

@@ -61,6 +61,20 @@ export function describeMedia(item: MediaItem): string {
   return item.name === "" ? "File" : item.name;
 }
 
+/**
+ * Returns the notification text of a message: its text, the kind of its
+ * file ("Photo"), or both as "Photo: caption".
+ */
+export function notificationTextOf(
+  text: string,
+  media: MediaItem | null,
+): string {
+  const file = media === null ? "" : describeMedia(media);
+  if (file === "") return text;
+  if (text === "") return file;
+  return `${file}: ${text}`;
+}
+
 /** Sources of the names in rows: the viewer, contacts, cached profiles. */
 interface NameSources {
   me: string;

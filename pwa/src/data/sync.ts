@@ -32,6 +32,8 @@ import {
 } from "./presence.ts";
 import { flushReceipts, sendReceipt, storeReceipt } from "./receipts.ts";
 import { session } from "./state.ts";
+import { closeChatNotifications } from "./notifications.ts";
+import { notifyLiveMessages } from "./page-notifications.ts";
 import { applyIncoming, membershipChanged } from "./encryption.ts";
 import { advanceCursor, applyDeleted } from "./store.ts";
 import { sendView, viewDisconnected } from "./view.ts";
@@ -178,6 +180,7 @@ async function setHasOlder(chatId: string, hasOlder: boolean) {
 
 async function storeLive(chatId: string, messages: StoredMessage[]) {
   const result = await applyIncoming(chatId, messages, me());
+  void notifyLiveMessages(chatId, messages, me());
   if (result.gap) fillGap(chatId, result.cursor);
   if (result.maxForeignSeq > 0) {
     sendReceipt("delivered", chatId, result.maxForeignSeq);
@@ -228,6 +231,10 @@ const handlers: Handlers = {
   chat: async (frame) => {
     const local = await db.chats.get(frame.chat.id);
     await db.chats.put(keepLocalRead(frame.chat, local));
+    // Read on another device: its notification here goes too.
+    if (frame.chat.unread === 0 && (local?.unread ?? 0) > 0) {
+      void closeChatNotifications(frame.chat.id);
+    }
     void membershipChanged(frame.chat.id);
     if (frame.chat.peerId !== null) void ensureProfiles([frame.chat.peerId]);
     // Membership or the name may have changed: refresh a cached detail.
