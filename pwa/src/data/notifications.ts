@@ -2,12 +2,6 @@ import { signal } from "@preact/signals";
 import { chatNotificationTag, PushStatus } from "../../../protocol/index.ts";
 import { apiRequest } from "./api.ts";
 import { log } from "./log.ts";
-import {
-  fetchServerKey,
-  subscribeDevice,
-  unsubscribeDevice,
-  usesServerKey,
-} from "./push-subscription.ts";
 import { ApiFailure } from "./types.ts";
 
 /**
@@ -24,6 +18,14 @@ export type NotificationState =
   "checking" | "unsupported" | "unconfigured" | "blocked" | "off" | "on";
 
 export const notificationState = signal<NotificationState>("checking");
+
+/**
+ * Loads the subscription module on first use, because the first screen
+ * has a size budget and most starts never subscribe.
+ */
+function subscriptions() {
+  return import("./push-subscription.ts");
+}
 
 function pushSupported(): boolean {
   return (
@@ -46,7 +48,8 @@ export async function refreshNotificationState(): Promise<NotificationState> {
 
 async function readState(): Promise<NotificationState> {
   if (!pushSupported()) return "unsupported";
-  if ((await fetchServerKey()) === null) return "unconfigured";
+  if ((await (await subscriptions()).fetchServerKey()) === null)
+    return "unconfigured";
   if (Notification.permission === "denied") return "blocked";
   const status = await apiRequest("GET", "/push/subscription", PushStatus);
   const local = await (await registration())?.pushManager.getSubscription();
@@ -70,7 +73,7 @@ export async function enableNotifications(): Promise<void> {
         "browser's site settings, then try again.",
     );
   }
-  const publicKey = await fetchServerKey();
+  const publicKey = await (await subscriptions()).fetchServerKey();
   if (publicKey === null) {
     notificationState.value = "unconfigured";
     throw new Error("Notifications are not set up on this server.");
@@ -83,7 +86,7 @@ export async function enableNotifications(): Promise<void> {
     );
   }
   try {
-    await subscribeDevice(current, publicKey);
+    await (await subscriptions()).subscribeDevice(current, publicKey);
   } catch (error) {
     log("push_subscribe_failed", { error: String(error) });
     if (error instanceof ApiFailure) {
@@ -108,7 +111,7 @@ export async function disableNotifications(): Promise<void> {
   if (current === null) {
     await apiRequest("DELETE", "/push/subscription", PushStatus);
   } else {
-    await unsubscribeDevice(current);
+    await (await subscriptions()).unsubscribeDevice(current);
   }
   notificationState.value = "off";
 }
@@ -133,13 +136,17 @@ async function checkSubscriptionOnce(): Promise<void> {
   try {
     const status = await apiRequest("GET", "/push/subscription", PushStatus);
     if (!status.subscribed) return;
-    const publicKey = await fetchServerKey();
+    const publicKey = await (await subscriptions()).fetchServerKey();
     const current = await registration();
     if (publicKey === null || current === null) return;
     const local = await current.pushManager.getSubscription();
-    if (local !== null && usesServerKey(local, publicKey)) return;
+    if (
+      local !== null &&
+      (await subscriptions()).usesServerKey(local, publicKey)
+    )
+      return;
     log("push_resubscribing", { reason: local === null ? "gone" : "key" });
-    await subscribeDevice(current, publicKey);
+    await (await subscriptions()).subscribeDevice(current, publicKey);
   } catch (error) {
     log("push_check_failed", { error: String(error) });
   }
@@ -158,7 +165,7 @@ export async function unsubscribeForLogout(): Promise<void> {
     const current = await registration();
     const local = await current?.pushManager.getSubscription();
     if (current === null || local == null) return;
-    await unsubscribeDevice(current);
+    await (await subscriptions()).unsubscribeDevice(current);
   } catch (error) {
     log("push_logout_unsubscribe_failed", { error: String(error) });
   }

@@ -33,7 +33,6 @@ import {
 import { flushReceipts, sendReceipt, storeReceipt } from "./receipts.ts";
 import { session } from "./state.ts";
 import { closeChatNotifications } from "./notifications.ts";
-import { notifyLiveMessages } from "./page-notifications.ts";
 import { applyIncoming, membershipChanged } from "./encryption.ts";
 import { advanceCursor, applyDeleted } from "./store.ts";
 import { sendView, viewDisconnected } from "./view.ts";
@@ -180,7 +179,10 @@ async function setHasOlder(chatId: string, hasOlder: boolean) {
 
 async function storeLive(chatId: string, messages: StoredMessage[]) {
   const result = await applyIncoming(chatId, messages, me());
-  void notifyLiveMessages(chatId, messages, me());
+  // Loaded on first use, because the first screen has a size budget.
+  void import("./page-notifications.ts").then((module) =>
+    module.notifyLiveMessages(chatId, messages, me()),
+  );
   if (result.gap) fillGap(chatId, result.cursor);
   if (result.maxForeignSeq > 0) {
     sendReceipt("delivered", chatId, result.maxForeignSeq);
