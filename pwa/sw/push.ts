@@ -5,6 +5,7 @@ import {
   PushPayload,
 } from "../../protocol/index.ts";
 import type { NotifyMessage } from "../../protocol/service-worker.ts";
+import { parsePhoneNumberFromString } from "libphonenumber-js";
 import { clipPreview, openPreview } from "../src/crypto/preview.ts";
 import { db, loadSession } from "../src/data/db.ts";
 import { log } from "../src/data/log.ts";
@@ -178,6 +179,11 @@ async function showCall(payload: CallPayload): Promise<void> {
   });
 }
 
+/** Formats a number as the app shows it: "+49 30 1234567". */
+function formatPhone(e164: string): string {
+  return parsePhoneNumberFromString(e164)?.formatInternational() ?? e164;
+}
+
 /** Reads the names of `userIds` as the app shows them. */
 async function loadNames(...userIds: (string | null)[]) {
   const ids = userIds.filter((id): id is string => id !== null);
@@ -188,6 +194,7 @@ async function loadNames(...userIds: (string | null)[]) {
   ]);
   return {
     me: session?.me.id ?? "",
+    formatPhone,
     contacts: contactsByUserId(contacts),
     profiles: new Map(
       profiles

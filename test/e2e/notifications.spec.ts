@@ -8,6 +8,7 @@ import {
   composer,
   directPair,
   expect,
+  formattedPhone,
   messageLog,
   messageWith,
   sendText,
@@ -72,7 +73,7 @@ test("push shows one notification per chat", async ({ newPerson }) => {
   const { ana, ben, worker, chatId, peerId } = await benWithChat(newPerson);
   const chat = { chatId, peerId };
   const tag = `chat:${chatId}`;
-  const title = `${ana.phone} ~Ana`;
+  const title = `${formattedPhone(ana.phone)} ~Ana`;
 
   await deliverPush(
     ben.page,
@@ -187,7 +188,7 @@ test("previews off show New message", async ({ newPerson }) => {
     .poll(() => shownNotifications(worker))
     .toEqual([
       {
-        title: `${ana.phone} ~Ana`,
+        title: `${formattedPhone(ana.phone)} ~Ana`,
         body: "New message",
         tag: `chat:${chatId}`,
       },
@@ -217,7 +218,7 @@ test("invalid push and calls show notifications", async ({ newPerson }) => {
     .toEqual([
       {
         title: "Incoming video call",
-        body: `${ana.phone} ~Ana`,
+        body: `${formattedPhone(ana.phone)} ~Ana`,
         tag: "call:call-1",
       },
     ]);

@@ -7,6 +7,7 @@ import {
   chatList,
   directPair,
   expect,
+  formattedPhone,
   openChat,
   sendText,
   test,
@@ -49,7 +50,7 @@ test("a background app notifies", async ({ newPerson }) => {
       .poll(() => shownNotifications(worker))
       .toEqual([
         {
-          title: `${ana.phone} ~Ana`,
+          title: `${formattedPhone(ana.phone)} ~Ana`,
           body: "Are you at home?",
           tag: `chat:${chatId}`,
         },

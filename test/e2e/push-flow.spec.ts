@@ -15,6 +15,7 @@ import {
 import {
   directPair,
   expect,
+  formattedPhone,
   messageWith,
   openChat,
   sendText,
@@ -148,7 +149,7 @@ test("message push reaches a closed app", async ({ newPerson, baseURL }) => {
     .poll(() => notificationsOf(ben.context))
     .toEqual([
       {
-        title: `${ana.phone} ~Ana`,
+        title: `${formattedPhone(ana.phone)} ~Ana`,
         body: "Dinner at eight?",
         tag: `chat:${chatId}`,
       },
@@ -179,7 +180,7 @@ test("message push reaches a closed app", async ({ newPerson, baseURL }) => {
     .poll(() => notificationsOf(ben.context))
     .toEqual([
       {
-        title: `${ana.phone} ~Ana`,
+        title: `${formattedPhone(ana.phone)} ~Ana`,
         body: "New message",
         tag: `chat:${chatId}`,
       },

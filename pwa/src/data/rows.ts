@@ -81,6 +81,8 @@ interface NameSources {
   /** Saved contacts with an account, by user id. */
   contacts: ReadonlyMap<string, Contact>;
   profiles: ReadonlyMap<string, PublicProfile>;
+  /** Formats an E.164 number for display; unformatted when absent. */
+  formatPhone?: (e164: string) => string;
 }
 
 /**
@@ -90,7 +92,7 @@ interface NameSources {
  */
 function plainName(sources: NameSources, userId: string): string | null {
   const name = resolvedName(sources, userId);
-  return name.kind === "loading" ? null : nameText(name);
+  return name.kind === "loading" ? null : nameText(name, sources.formatPhone);
 }
 
 function resolvedName(sources: NameSources, userId: string): ResolvedName {
