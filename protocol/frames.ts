@@ -9,6 +9,7 @@ import {
   userId,
 } from "./ids.ts";
 import { MessageBatchFrame } from "./batch.ts";
+import { HistoryReadyFrame, HistoryRequestFrame } from "./history.ts";
 import { KeysLowFrame, MlsPendingFrame } from "./mls.ts";
 import { ErrorBody } from "./errors.ts";
 import { MAX_HISTORY_PAGE, MAX_SYNC_CHATS, MAX_VIEW_LISTED } from "./limits.ts";
@@ -217,6 +218,8 @@ export const ServerFrame = z.discriminatedUnion("type", [
   }),
   MlsPendingFrame,
   KeysLowFrame,
+  HistoryRequestFrame,
+  HistoryReadyFrame,
   /** All pages of the reply to a `sync` were sent. */
   z.object({ type: z.literal("sync.done"), rid }),
   /** A frame failed; `id` names the message of a failed `send`. */

@@ -9,3 +9,4 @@ export * from "./mls.ts";
 export * from "./service-worker.ts";
 export * from "./media.ts";
 export * from "./push.ts";
+export * from "./history.ts";

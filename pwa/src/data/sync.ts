@@ -198,6 +198,9 @@ type Handlers = {
 const handlers: Handlers = {
   "mls.pending": async (frame) => dispatchEncryptionFrame(frame),
   "keys.low": async (frame) => dispatchEncryptionFrame(frame),
+  // TODO(link and sync): replaced by the history transfer.
+  "history.request": async (frame) => log("history_frame", { ...frame }),
+  "history.ready": async (frame) => log("history_frame", { ...frame }),
 
   ready: async (frame) => {
     setServerTime(frame.serverTime);
