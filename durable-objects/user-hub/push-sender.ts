@@ -18,8 +18,8 @@ export const PUSH_RETRY_MS = 1000;
 export const MAX_PUSH_RETRY_AFTER_S = 30;
 
 export interface PushOptions {
-  /** Topic header: at most 32 base64url characters (RFC 8030). */
-  topic: string;
+  /** Topic header: at most 32 base64url characters (RFC 8030), or none. */
+  topic: string | undefined;
   urgency: "normal" | "high";
 }
 

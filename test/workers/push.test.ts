@@ -323,6 +323,34 @@ describe("encrypted previews", () => {
   });
 });
 
+describe("forged previews", () => {
+  it("are rejected on a send naming the field", async () => {
+    const [ana, ben] = [await signUp(), await signUp()];
+    const chatId = await openDirect(ana, ben);
+    const cases = [
+      { preview: `pv1.1.${"A".repeat(1100)}`, status: 413, code: "too_large" },
+      {
+        preview: "<script>alert(1)</script>",
+        status: 400,
+        code: "invalid_request",
+      },
+      { preview: "pv1.x.abc", status: 400, code: "invalid_request" },
+      { preview: "pv2.1.abc", status: 400, code: "invalid_request" },
+    ];
+    for (const { preview, status, code } of cases) {
+      const response = await api("POST", `/api/chats/${chatId}/messages`, {
+        cookie: ana.cookie,
+        body: { id: newMessageId(), kind: "message", body: "hi", preview },
+      });
+      const label = preview.slice(0, 20);
+      expect(response.status, label).toBe(status);
+      const error = await errorOf(response);
+      expect(error.code, label).toBe(code);
+      expect(error.field, label).toBe("preview");
+    }
+  });
+});
+
 describe("read pushes", () => {
   it("follow a read receipt frame on another device", async () => {
     const [ana, ben] = [await signUp(), await signUp()];
@@ -362,6 +390,43 @@ describe("read pushes", () => {
     const pushes = await waitForPushes(phonePush, 2);
     const payload = await openPush(phonePush, pushes[1] as DevPush);
     expect(payload).toEqual({ v: 1, type: "read", chatId, readSeq: sent.seq });
+  });
+
+  it("short of the newest push take no topic", async () => {
+    const [ana, ben] = [await signUp(), await signUp()];
+    const benLaptop = await signUp(ben.phone);
+    const chatId = await openDirect(ana, ben);
+    const phonePush = await subscribe(ben);
+    const anaSocket = await open(ana);
+    const first = await sendText(anaSocket, chatId, "first");
+    await waitForPushes(phonePush, 1);
+    const second = await sendText(anaSocket, chatId, "second");
+    await waitForPushes(phonePush, 2);
+
+    // The laptop read only the first message, as when the second arrives
+    // while its receipt is on the way.
+    const laptopSocket = await open(benLaptop);
+    laptopSocket.send({
+      type: "receipt",
+      chatId,
+      kind: "read",
+      seq: first.seq,
+    });
+
+    const pushes = await waitForPushes(phonePush, 3);
+    const [, secondPush, readPush] = pushes;
+    if (secondPush === undefined || readPush === undefined) {
+      throw new Error("missing pushes");
+    }
+    expect(asMessage(await openPush(phonePush, secondPush)).seq).toBe(
+      second.seq,
+    );
+    const payload = await openPush(phonePush, readPush);
+    expect(payload).toEqual({ v: 1, type: "read", chatId, readSeq: first.seq });
+    // With the chat's topic, a push service would drop the second
+    // message's push if it were still undelivered.
+    expect(secondPush.headers.topic).toMatch(/^[A-Za-z0-9_-]{1,32}$/);
+    expect(readPush.headers.topic).toBeUndefined();
   });
 });
 
@@ -527,6 +592,14 @@ describe("push subscriptions", () => {
         body: { ...valid, keys: { p256dh: valid.keys.p256dh } },
         field: "keys.auth",
       },
+      {
+        // 65 bytes, 0x04 and zeros: the right length, but not on P-256.
+        body: {
+          ...valid,
+          keys: { ...valid.keys, p256dh: `B${"A".repeat(86)}` },
+        },
+        field: "keys.p256dh",
+      },
     ];
     for (const { body, field } of cases) {
       const response = await api("PUT", "/api/push/subscription", {
@@ -539,6 +612,56 @@ describe("push subscriptions", () => {
       expect(error.field).toBe(field);
       expect(error.message).toContain(field);
     }
+  });
+
+  it("reject an endpoint over its limit", async () => {
+    const ben = await signUp();
+    const valid = (await createTestSubscription("https://push.example/1")).json;
+    const response = await api("PUT", "/api/push/subscription", {
+      cookie: ben.cookie,
+      body: { ...valid, endpoint: `https://push.example/${"a".repeat(2048)}` },
+    });
+    expect(response.status).toBe(413);
+    const error = await errorOf(response);
+    expect(error.code).toBe("too_large");
+    expect(error.field).toBe("endpoint");
+  });
+
+  it("reject JSON garbage and revoked sessions", async () => {
+    const ben = await signUp();
+    const benLaptop = await signUp(ben.phone);
+    const garbage = await api("PUT", "/api/push/subscription", {
+      cookie: ben.cookie,
+      body: "{endpoint: https",
+    });
+    expect(garbage.status).toBe(400);
+    expect((await errorOf(garbage)).code).toBe("invalid_request");
+
+    const revoked = await api("DELETE", `/api/devices/${benLaptop.deviceId}`, {
+      cookie: ben.cookie,
+    });
+    expect(revoked.status).toBe(204);
+    const subscription = await createTestSubscription(
+      `https://push.invalid/${crypto.randomUUID()}`,
+    );
+    const late = await api("PUT", "/api/push/subscription", {
+      cookie: benLaptop.cookie,
+      body: subscription.json,
+    });
+    expect(late.status).toBe(401);
+  });
+
+  it("ignore extra fields of a subscription", async () => {
+    const ben = await signUp();
+    const subscription = await createTestSubscription(
+      `https://push.invalid/${crypto.randomUUID()}`,
+    );
+    const response = await api("PUT", "/api/push/subscription", {
+      cookie: ben.cookie,
+      body: { ...subscription.json, deviceId: "someone-else", extra: 1 },
+    });
+    expect(response.status).toBe(200);
+    expect(await json(response)).toEqual({ subscribed: true });
   });
 
   it("on push.invalid are rejected in production", async () => {
