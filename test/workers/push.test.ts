@@ -1,5 +1,9 @@
-import { createExecutionContext, env } from "cloudflare:test";
-import { afterEach, describe, expect, it } from "vitest";
+import {
+  createExecutionContext,
+  env,
+  runInDurableObject,
+} from "cloudflare:test";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { PushPayload, type ErrorBody } from "../../protocol/index.ts";
 import {
   MAX_PUSH_RETRY_AFTER_S,
@@ -16,6 +20,7 @@ import {
 import {
   api,
   connect,
+  createGroup,
   errorOf,
   json,
   newMessageId,
@@ -320,6 +325,111 @@ describe("encrypted previews", () => {
     const stored = page.messages.find((m) => m.id === sent.id);
     expect(stored?.body).toBe("secret");
     expect(stored).not.toHaveProperty("preview");
+  });
+});
+
+/** Returns every row of every table of a Durable Object, as JSON text. */
+async function dumpStorage(stub: DurableObjectStub): Promise<string> {
+  return runInDurableObject(stub, (_instance, state) => {
+    const sql = state.storage.sql;
+    const tables = sql
+      .exec<{ name: string }>(
+        `SELECT name FROM sqlite_master WHERE type = 'table'
+         AND name NOT LIKE '_cf_%' AND name NOT LIKE 'sqlite_%'`,
+      )
+      .toArray();
+    const rows = tables.map(({ name }) => ({
+      name,
+      rows: sql.exec(`SELECT * FROM "${name}"`).toArray(),
+    }));
+    return JSON.stringify(rows);
+  });
+}
+
+describe("preview privacy", () => {
+  it("keeps previews out of storage and logs", async () => {
+    const [ana, ben] = [await signUp(), await signUp()];
+    const chatId = await openDirect(ana, ben);
+    const benPush = await subscribe(ben);
+    const logged = vi.spyOn(console, "log");
+    try {
+      const anaSocket = await open(ana);
+      const sent = await sendWithPreview(anaSocket, chatId, "private words");
+      const [push] = await waitForPushes(benPush, 1);
+      if (push === undefined) throw new Error("no push");
+      expect(asMessage(await openPush(benPush, push)).id).toBe(sent.id);
+
+      const lines = logged.mock.calls.map((call) => call.join(" ")).join("\n");
+      expect(lines).toContain("push.sent");
+      expect(lines).not.toContain(PREVIEW);
+      expect(lines).not.toContain(push.body);
+      expect(lines).not.toContain("private words");
+    } finally {
+      logged.mockRestore();
+    }
+
+    const stubs = {
+      room: env.CHAT_ROOM.get(env.CHAT_ROOM.idFromName(chatId)),
+      anaHub: env.USER_HUB.get(env.USER_HUB.idFromName(ana.id)),
+      benHub: env.USER_HUB.get(env.USER_HUB.idFromName(ben.id)),
+    };
+    // The room stores the message itself, which shows the scan reads it.
+    expect(await dumpStorage(stubs.room)).toContain("private words");
+    for (const [name, stub] of Object.entries(stubs)) {
+      const stored = await dumpStorage(stub);
+      expect(stored, name).not.toContain(PREVIEW);
+      expect(stored, name).not.toContain(PREVIEW.split(".")[2]);
+    }
+  });
+});
+
+describe("group pushes", () => {
+  it("stop for a removed member", async () => {
+    const [ana, ben, cleo] = [await signUp(), await signUp(), await signUp()];
+    const chatId = await createGroup(ana, [ben, cleo]);
+    const benPush = await subscribe(ben);
+    const cleoPush = await subscribe(cleo);
+    const anaSocket = await open(ana);
+    await sendWithPreview(anaSocket, chatId, "before");
+    await waitForPushes(benPush, 1);
+    await waitForPushes(cleoPush, 1);
+
+    const removed = await api(
+      "DELETE",
+      `/api/chats/${chatId}/members/${ben.id}`,
+      { cookie: ana.cookie },
+    );
+    expect(removed.status).toBe(200);
+    const after = await sendWithPreview(anaSocket, chatId, "after");
+
+    // Cleo's push of the later message proves Ben's would have come.
+    const cleoPushes = await waitForPushes(cleoPush, 2);
+    const latest = await openPush(cleoPush, cleoPushes[1] as DevPush);
+    expect(asMessage(latest).seq).toBe(after.seq);
+    expect(await pushesTo(benPush)).toHaveLength(1);
+  });
+
+  it("skip a muted group until it expires", async () => {
+    const [ana, ben] = [await signUp(), await signUp()];
+    const chatId = await createGroup(ana, [ben]);
+    const benPush = await subscribe(ben);
+    const anaSocket = await open(ana);
+    const mute = (mutedUntil: number) =>
+      api("PATCH", `/api/inbox/${chatId}`, {
+        cookie: ben.cookie,
+        body: { mutedUntil },
+      });
+    expect((await mute(Date.now() + 8 * 3_600_000)).status).toBe(200);
+    await sendText(anaSocket, chatId, "muted");
+    // A mute whose time has passed pushes again, as after 8 hours.
+    expect((await mute(Date.now() - 1000)).status).toBe(200);
+    const later = await sendText(anaSocket, chatId, "expired");
+
+    const pushes = await waitForPushes(benPush, 1);
+    expect(pushes).toHaveLength(1);
+    const payload = asMessage(await openPush(benPush, pushes[0] as DevPush));
+    expect(payload.seq).toBe(later.seq);
+    expect(payload.unread).toBe(2);
   });
 });
 
