@@ -23,53 +23,11 @@ import {
 } from "./helpers.ts";
 import {
   deliverPush,
+  fakePushManager,
   openChatIds,
   type ShownNotification,
 } from "./push-steps.ts";
 import { waitForServiceWorker } from "./service-worker.ts";
-
-/**
- * Makes `PushManager` in the pages of `context` return a subscription
- * with the keys of `subscription`, because Chromium cannot reach a real
- * push service here. The server key it was made with is kept in
- * localStorage, so a reload still finds it.
- */
-async function fakePushManager(
-  context: BrowserContext,
-  subscription: TestSubscription,
-): Promise<void> {
-  await context.addInitScript((json) => {
-    const STORAGE_KEY = "test.pushServerKey";
-    const make = (key: Uint8Array) => ({
-      endpoint: json.endpoint,
-      expirationTime: null,
-      options: { userVisibleOnly: true, applicationServerKey: key.buffer },
-      toJSON: () => json,
-      unsubscribe: () => {
-        localStorage.removeItem(STORAGE_KEY);
-        return Promise.resolve(true);
-      },
-    });
-    PushManager.prototype.subscribe = function (options) {
-      const serverKey = options?.applicationServerKey;
-      const key = ArrayBuffer.isView(serverKey)
-        ? new Uint8Array(
-            serverKey.buffer,
-            serverKey.byteOffset,
-            serverKey.byteLength,
-          )
-        : new Uint8Array(serverKey as ArrayBuffer);
-      localStorage.setItem(STORAGE_KEY, JSON.stringify(Array.from(key)));
-      return Promise.resolve(make(key) as unknown as PushSubscription);
-    };
-    PushManager.prototype.getSubscription = function () {
-      const stored = localStorage.getItem(STORAGE_KEY);
-      if (stored === null) return Promise.resolve(null);
-      const key = new Uint8Array(JSON.parse(stored) as number[]);
-      return Promise.resolve(make(key) as unknown as PushSubscription);
-    };
-  }, subscription.json);
-}
 
 interface DevPush {
   headers: Record<string, string>;

@@ -1,7 +1,9 @@
 // Steps for the notification specs: delivering a push to the app's
-// service worker through the Chrome DevTools Protocol, and reading or
-// clicking the notifications it shows from inside the worker.
-import type { Page, Worker } from "@playwright/test";
+// service worker through the Chrome DevTools Protocol, reading or
+// clicking the notifications it shows from inside the worker, and a
+// PushManager that returns a test subscription.
+import type { BrowserContext, Page, Worker } from "@playwright/test";
+import type { TestSubscription } from "../push-receiver.ts";
 import { expect } from "./helpers.ts";
 
 /**
@@ -246,4 +248,47 @@ export async function lastSeqOn(page: Page, chatId: string): Promise<number> {
       }),
     chatId,
   );
+}
+
+/**
+ * Makes `PushManager` in the pages of `context` return a subscription
+ * with the keys of `subscription`, because Chromium cannot reach a real
+ * push service here. The server key it was made with is kept in
+ * localStorage, so a reload still finds it.
+ */
+export async function fakePushManager(
+  context: BrowserContext,
+  subscription: TestSubscription,
+): Promise<void> {
+  await context.addInitScript((json) => {
+    const STORAGE_KEY = "test.pushServerKey";
+    const make = (key: Uint8Array) => ({
+      endpoint: json.endpoint,
+      expirationTime: null,
+      options: { userVisibleOnly: true, applicationServerKey: key.buffer },
+      toJSON: () => json,
+      unsubscribe: () => {
+        localStorage.removeItem(STORAGE_KEY);
+        return Promise.resolve(true);
+      },
+    });
+    PushManager.prototype.subscribe = function (options) {
+      const serverKey = options?.applicationServerKey;
+      const key = ArrayBuffer.isView(serverKey)
+        ? new Uint8Array(
+            serverKey.buffer,
+            serverKey.byteOffset,
+            serverKey.byteLength,
+          )
+        : new Uint8Array(serverKey as ArrayBuffer);
+      localStorage.setItem(STORAGE_KEY, JSON.stringify(Array.from(key)));
+      return Promise.resolve(make(key) as unknown as PushSubscription);
+    };
+    PushManager.prototype.getSubscription = function () {
+      const stored = localStorage.getItem(STORAGE_KEY);
+      if (stored === null) return Promise.resolve(null);
+      const key = new Uint8Array(JSON.parse(stored) as number[]);
+      return Promise.resolve(make(key) as unknown as PushSubscription);
+    };
+  }, subscription.json);
 }
