@@ -83,3 +83,30 @@ test("two tabs share the switch state", async ({ newPerson }) => {
   );
   await expect(inFirst.toggle).not.toBeChecked();
 });
+
+test("a server without VAPID keys says so", async ({ newPerson }) => {
+  const ana = await newPerson("Ana");
+  await ana.context.grantPermissions(["notifications"]);
+  // The end-to-end server has keys, so this page gets the reply that a
+  // server without them sends.
+  await ana.page.route("**/api/push/key", (route) =>
+    route.fulfill({
+      status: 503,
+      contentType: "application/json",
+      body: JSON.stringify({
+        error: {
+          code: "unavailable",
+          message: "Notifications are not set up on this server.",
+        },
+      }),
+    }),
+  );
+  await ana.page.getByRole("button", { name: "Settings" }).click();
+  const settings = ana.page.getByRole("region", { name: "Notifications" });
+  await expect(settings.getByRole("status")).toHaveText(
+    /^Notifications are not set up on this server\. Ask its administrator/,
+  );
+  await expect(
+    settings.getByRole("switch", { name: "Notifications on this device" }),
+  ).toBeDisabled();
+});

@@ -272,3 +272,45 @@ test("push of a read message shows nothing", async ({ newPerson }) => {
     .poll(() => shownNotifications(worker))
     .toEqual([{ title: "New message", body: "", tag: `chat:${otherChat}` }]);
 });
+
+test("forged pushes show only New message", async ({ newPerson }) => {
+  const { ana, ben, worker, chatId, peerId, nextSeq } =
+    await benWithChat(newPerson);
+  const chat = { chatId, peerId };
+
+  // A preview sealed for another message fails its additional data.
+  const sealed = await messagePush(ben.page, chat, {
+    seq: nextSeq,
+    unread: 1,
+    text: "Moved here",
+  });
+  await deliverPush(ben.page, { ...sealed, id: uuidV7() });
+  await expect
+    .poll(() => shownNotifications(worker))
+    .toEqual([
+      {
+        title: `${ana.phone} ~Ana`,
+        body: "New message",
+        tag: `chat:${chatId}`,
+      },
+    ]);
+  await closeNotifications(worker);
+
+  // An oversized preview fails the payload schema.
+  await deliverPush(ben.page, {
+    ...sealed,
+    preview: `pv1.1.${"A".repeat(3000)}`,
+  });
+  await expect
+    .poll(() => shownNotifications(worker))
+    .toEqual([{ title: "New message", body: "", tag: "" }]);
+  await closeNotifications(worker);
+
+  // A chat this device does not have shows no name and no text, even
+  // with a preview sealed by a key of another chat.
+  const otherChat = `dm_${"1".repeat(32)}`;
+  await deliverPush(ben.page, { ...sealed, chatId: otherChat });
+  await expect
+    .poll(() => shownNotifications(worker))
+    .toEqual([{ title: "New message", body: "", tag: `chat:${otherChat}` }]);
+});
