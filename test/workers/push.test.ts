@@ -649,6 +649,50 @@ describe("push subscriptions", () => {
     expect(asMessage(payload).seq).toBe(sent.seq);
   });
 
+  it("drop a retry after unsubscribing", async () => {
+    const [ana, ben] = [await signUp(), await signUp()];
+    const chatId = await openDirect(ana, ben);
+    const benPush = await subscribe(ben);
+    const setStatus = (status: number) =>
+      api("POST", "/api/dev/push/status", {
+        body: { endpoint: benPush.json.endpoint, status },
+      });
+    expect((await setStatus(503)).status).toBe(200);
+    const logged = vi.spyOn(console, "log");
+    /** Waits for the first of `events` logged for Ben's device. */
+    const waitForEvent = async (events: string[]) => {
+      const deadline = Date.now() + 5000;
+      for (;;) {
+        for (const call of logged.mock.calls) {
+          const line = String(call[0]);
+          if (!line.includes(ben.deviceId)) continue;
+          const event = events.find((name) => line.includes(`"${name}"`));
+          if (event !== undefined) return event;
+        }
+        if (Date.now() > deadline) return null;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    };
+    try {
+      const anaSocket = await open(ana);
+      await sendText(anaSocket, chatId, "in flight");
+      expect(await waitForEvent(["push.retry"])).toBe("push.retry");
+      // Ben turns notifications off and the service recovers before the
+      // retry after PUSH_RETRY_MS.
+      const deleted = await api("DELETE", "/api/push/subscription", {
+        cookie: ben.cookie,
+      });
+      expect(deleted.status).toBe(200);
+      expect((await setStatus(201)).status).toBe(200);
+
+      const outcome = await waitForEvent(["push.sent", "push.dropped"]);
+      expect(outcome).toBe("push.dropped");
+    } finally {
+      logged.mockRestore();
+    }
+    expect(await pushesTo(benPush)).toEqual([]);
+  });
+
   it("report, store and delete a device's subscription", async () => {
     const ben = await signUp();
     const status = () =>
