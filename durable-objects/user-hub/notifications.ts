@@ -60,7 +60,7 @@ export class Notifier {
     };
     if (newest.preview !== undefined) payload.preview = newest.preview;
     this.pushStore.setPushedSeq(chatId, newest.seq);
-    this.sendAll(targets, payload, "high");
+    this.sendAll(targets, payload, "high", true);
   }
 
   /** Returns whether a device in `live` has `chatId` open. */
@@ -86,13 +86,18 @@ export class Notifier {
     readerDeviceId: string,
   ): void {
     if (readSeq <= previousReadSeq) return;
-    if (this.pushStore.pushedSeq(chatId) <= previousReadSeq) return;
+    const pushedSeq = this.pushStore.pushedSeq(chatId);
+    if (pushedSeq <= previousReadSeq) return;
     const now = Date.now();
     const live = new Set(this.sockets.liveDeviceIds(now));
     live.add(readerDeviceId);
     const targets = this.targets(live, now);
     if (targets.length === 0) return;
-    this.sendAll(targets, { v: 1, type: "read", chatId, readSeq }, "normal");
+    // A read short of the newest pushed message goes without the chat's
+    // Topic, because the push service would replace that message's
+    // undelivered push with it, and the message would never be shown.
+    const payload: PushPayload = { v: 1, type: "read", chatId, readSeq };
+    this.sendAll(targets, payload, "normal", readSeq >= pushedSeq);
   }
 
   /**
@@ -121,11 +126,17 @@ export class Notifier {
     return targets;
   }
 
-  /** Sends one payload to every target in the background. */
+  /**
+   * Sends one payload to every target in the background. With
+   * `withTopic`, the push carries the chat's Topic header, so the push
+   * service replaces an undelivered earlier push of the chat with it
+   * (RFC 8030, section 5.4).
+   */
   private sendAll(
     targets: StoredSubscription[],
     payload: PushPayload,
     urgency: PushOptions["urgency"],
+    withTopic: boolean,
   ): void {
     const vapid = readVapidKeys(this.env);
     if ("error" in vapid) {
@@ -137,7 +148,9 @@ export class Notifier {
     }
     const work = async () => {
       // Topic is at most 32 base64url characters, so the chat id is hashed.
-      const topic = await sha256Base64url(payload.chatId, 32);
+      const topic = withTopic
+        ? await sha256Base64url(payload.chatId, 32)
+        : undefined;
       await Promise.all(
         targets.map((subscription) =>
           this.sender.send(vapid.keys, subscription, payload, {

@@ -18,8 +18,8 @@ export const PUSH_RETRY_MS = 1000;
 export const MAX_PUSH_RETRY_AFTER_S = 30;
 
 export interface PushOptions {
-  /** Topic header: at most 32 base64url characters (RFC 8030). */
-  topic: string;
+  /** Topic header: at most 32 base64url characters (RFC 8030), or none. */
+  topic: string | undefined;
   urgency: "normal" | "high";
 }
 
@@ -29,8 +29,9 @@ type PushRequest = Awaited<ReturnType<typeof buildPushPayload>>;
  * Sends Web Push messages to the subscriptions of one person's devices,
  * encrypted with aes128gcm and signed with VAPID by
  * @block65/webcrypto-web-push. 404 and 410 from the push service delete
- * the subscription; 429, 5xx and network errors are retried. Logs carry
- * the status, device id, endpoint origin and attempt, never the payload.
+ * the subscription; 429, 5xx and network errors are retried, unless the
+ * device unsubscribed meanwhile. Logs carry the status, device id,
+ * endpoint origin and attempt, never the payload.
  */
 export class PushSender {
   constructor(
@@ -91,6 +92,12 @@ export class PushSender {
         error: outcome.error,
       });
       await new Promise((resolve) => setTimeout(resolve, delayMs));
+      // The device may have turned notifications off during the wait.
+      const current = this.store.subscription(subscription.deviceId);
+      if (current?.endpoint !== subscription.endpoint) {
+        log("push.dropped", { ...ids, attempt, reason: "unsubscribed" });
+        return;
+      }
     }
   }
 

@@ -110,9 +110,10 @@ async function show(
   await self.registration.showNotification(title, { icon: ICON, ...options });
 }
 
-// NOTE: a muted or focused chat shows nothing, although the push was sent
-// with userVisibleOnly. The server already skips both, so this happens
-// only in races, and Chromium tolerates an occasional silent push.
+// NOTE: a muted, read or focused chat shows nothing, although the push was
+// sent with userVisibleOnly. The server skips muted and viewed chats, and
+// a message is unread when it is pushed, so this happens only in races,
+// and Chromium tolerates an occasional silent push.
 async function showMessage(
   payload: MessagePayload,
   knownText: string | null = null,
@@ -121,6 +122,13 @@ async function showMessage(
   const chat = await db.chats.get(payload.chatId);
   if (chat !== undefined && chat.mutedUntil > Date.now()) {
     log("sw.push_muted", ids);
+    return;
+  }
+  // A push can arrive after this device synced and read past it, when the
+  // browser's push connection comes back later than the app's socket.
+  if (chat !== undefined && chat.readSeq >= payload.seq) {
+    log("sw.push_already_read", ids);
+    await closeRead(payload.chatId, chat.readSeq);
     return;
   }
   if (await isChatOnScreen(payload.chatId)) {

@@ -42,7 +42,10 @@ async function benWithChat(newPerson: (name: string) => Promise<Person>) {
   await ben.page.goto("/");
   await expect(chatList(ben.page)).toBeVisible();
   const worker = await appWorker(ben.page);
-  return { ana, ben, worker, ...ids };
+  // Pushes of new messages carry seqs past what Ben has read, because the
+  // service worker shows nothing for a read one.
+  const nextSeq = (await lastSeqOn(ben.page, ids.chatId)) + 1;
+  return { ana, ben, worker, nextSeq, ...ids };
 }
 
 /** Returns a `message` push payload from `senderId` in `chatId`. */
@@ -70,7 +73,8 @@ async function messagePush(
 }
 
 test("push shows one notification per chat", async ({ newPerson }) => {
-  const { ana, ben, worker, chatId, peerId } = await benWithChat(newPerson);
+  const { ana, ben, worker, chatId, peerId, nextSeq } =
+    await benWithChat(newPerson);
   const chat = { chatId, peerId };
   const tag = `chat:${chatId}`;
   const title = `${formattedPhone(ana.phone)} ~Ana`;
@@ -78,7 +82,7 @@ test("push shows one notification per chat", async ({ newPerson }) => {
   await deliverPush(
     ben.page,
     await messagePush(ben.page, chat, {
-      seq: 2,
+      seq: nextSeq,
       unread: 1,
       text: "Lunch at noon?",
     }),
@@ -90,7 +94,7 @@ test("push shows one notification per chat", async ({ newPerson }) => {
   await deliverPush(
     ben.page,
     await messagePush(ben.page, chat, {
-      seq: 3,
+      seq: nextSeq + 1,
       unread: 2,
       text: "At the usual place",
     }),
@@ -101,7 +105,7 @@ test("push shows one notification per chat", async ({ newPerson }) => {
 
   // A read position below the shown message leaves it, the read of it
   // closes it.
-  await deliverPush(ben.page, { v: 1, type: "read", chatId, readSeq: 2 });
+  await deliverPush(ben.page, { v: 1, type: "read", chatId, readSeq: nextSeq });
   await deliverPush(ben.page, {
     v: 1,
     type: "call.end",
@@ -109,18 +113,23 @@ test("push shows one notification per chat", async ({ newPerson }) => {
     callId: "call-1",
   });
   await expect.poll(() => shownNotifications(worker)).toHaveLength(1);
-  await deliverPush(ben.page, { v: 1, type: "read", chatId, readSeq: 3 });
+  await deliverPush(ben.page, {
+    v: 1,
+    type: "read",
+    chatId,
+    readSeq: nextSeq + 1,
+  });
   await expect.poll(() => shownNotifications(worker)).toEqual([]);
 });
 
 test("notification click opens the chat", async ({ newPerson }) => {
-  const { ben, worker, chatId, peerId } = await benWithChat(newPerson);
+  const { ben, worker, chatId, peerId, nextSeq } = await benWithChat(newPerson);
   const tag = `chat:${chatId}`;
   const push = await messagePush(
     ben.page,
     { chatId, peerId },
     {
-      seq: 2,
+      seq: nextSeq,
       unread: 1,
     },
   );
@@ -134,7 +143,7 @@ test("notification click opens the chat", async ({ newPerson }) => {
 
   // Reply opens the chat with the composer focused.
   await ben.page.goto("/");
-  await deliverPush(ben.page, { ...push, seq: 3 });
+  await deliverPush(ben.page, { ...push, seq: nextSeq + 1 });
   await expect.poll(() => shownNotifications(worker)).toHaveLength(1);
   await clickNotification(worker, tag, "reply");
   await expect(messageLog(ben.page)).toBeVisible();
@@ -163,7 +172,8 @@ test("mark as read reaches the sender", async ({ newPerson }) => {
 });
 
 test("previews off show New message", async ({ newPerson }) => {
-  const { ana, ben, worker, chatId, peerId } = await benWithChat(newPerson);
+  const { ana, ben, worker, chatId, peerId, nextSeq } =
+    await benWithChat(newPerson);
   await ben.page.getByRole("button", { name: "Settings" }).click();
   const previews = ben.page.getByRole("switch", {
     name: "Show message previews",
@@ -178,7 +188,7 @@ test("previews off show New message", async ({ newPerson }) => {
       ben.page,
       { chatId, peerId },
       {
-        seq: 2,
+        seq: nextSeq,
         unread: 1,
         text: "A secret",
       },
@@ -229,4 +239,79 @@ test("invalid push and calls show notifications", async ({ newPerson }) => {
     callId: "call-1",
   });
   await expect.poll(() => shownNotifications(worker)).toEqual([]);
+});
+
+test("push of a read message shows nothing", async ({ newPerson }) => {
+  const { ana, ben, worker, chatId, peerId } = await benWithChat(newPerson);
+  await sendText(ana.page, "Seen on screen");
+  const sent = messageWith(ana.page, "Seen on screen");
+  await chatLink(ben.page, "Ana").click();
+  await expect(messageWith(ben.page, "Seen on screen")).toBeVisible();
+  await expect(tickOf(sent)).toHaveAccessibleName("Read");
+  await ben.page.goto("/");
+  await expect(chatList(ben.page)).toBeVisible();
+
+  // The push of the message Ben read arrives late, as when the browser's
+  // push connection comes back after the app's socket synced.
+  const seq = await lastSeqOn(ben.page, chatId);
+  await deliverPush(
+    ben.page,
+    await messagePush(ben.page, { chatId, peerId }, { seq, unread: 1 }),
+  );
+  // A push for a chat this device does not have proves the first push
+  // was handled by the time it shows.
+  const otherChat = `dm_${"0".repeat(32)}`;
+  await deliverPush(
+    ben.page,
+    await messagePush(
+      ben.page,
+      { chatId: otherChat, peerId },
+      { seq: 1, unread: 1 },
+    ),
+  );
+  await expect
+    .poll(() => shownNotifications(worker))
+    .toEqual([{ title: "New message", body: "", tag: `chat:${otherChat}` }]);
+});
+
+test("forged pushes show only New message", async ({ newPerson }) => {
+  const { ana, ben, worker, chatId, peerId, nextSeq } =
+    await benWithChat(newPerson);
+  const chat = { chatId, peerId };
+
+  // A preview sealed for another message fails its additional data.
+  const sealed = await messagePush(ben.page, chat, {
+    seq: nextSeq,
+    unread: 1,
+    text: "Moved here",
+  });
+  await deliverPush(ben.page, { ...sealed, id: uuidV7() });
+  await expect
+    .poll(() => shownNotifications(worker))
+    .toEqual([
+      {
+        title: `${ana.phone} ~Ana`,
+        body: "New message",
+        tag: `chat:${chatId}`,
+      },
+    ]);
+  await closeNotifications(worker);
+
+  // An oversized preview fails the payload schema.
+  await deliverPush(ben.page, {
+    ...sealed,
+    preview: `pv1.1.${"A".repeat(3000)}`,
+  });
+  await expect
+    .poll(() => shownNotifications(worker))
+    .toEqual([{ title: "New message", body: "", tag: "" }]);
+  await closeNotifications(worker);
+
+  // A chat this device does not have shows no name and no text, even
+  // with a preview sealed by a key of another chat.
+  const otherChat = `dm_${"1".repeat(32)}`;
+  await deliverPush(ben.page, { ...sealed, chatId: otherChat });
+  await expect
+    .poll(() => shownNotifications(worker))
+    .toEqual([{ title: "New message", body: "", tag: `chat:${otherChat}` }]);
 });

@@ -1,6 +1,7 @@
 // Steps for the notification specs: delivering a push to the app's
-// service worker through the Chrome DevTools Protocol, and reading or
-// clicking the notifications it shows from inside the worker.
+// service worker through the Chrome DevTools Protocol, reading or
+// clicking the notifications it shows from inside the worker, and a
+// PushManager that returns a test subscription.
 import type { BrowserContext, Page, Worker } from "@playwright/test";
 import type { TestSubscription } from "../push-receiver.ts";
 import { expect } from "./helpers.ts";

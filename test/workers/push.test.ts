@@ -1,5 +1,9 @@
-import { createExecutionContext, env } from "cloudflare:test";
-import { afterEach, describe, expect, it } from "vitest";
+import {
+  createExecutionContext,
+  env,
+  runInDurableObject,
+} from "cloudflare:test";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { PushPayload, type ErrorBody } from "../../protocol/index.ts";
 import {
   MAX_PUSH_RETRY_AFTER_S,
@@ -16,6 +20,7 @@ import {
 import {
   api,
   connect,
+  createGroup,
   errorOf,
   json,
   newMessageId,
@@ -323,6 +328,139 @@ describe("encrypted previews", () => {
   });
 });
 
+/** Returns every row of every table of a Durable Object, as JSON text. */
+async function dumpStorage(stub: DurableObjectStub): Promise<string> {
+  return runInDurableObject(stub, (_instance, state) => {
+    const sql = state.storage.sql;
+    const tables = sql
+      .exec<{ name: string }>(
+        `SELECT name FROM sqlite_master WHERE type = 'table'
+         AND name NOT LIKE '_cf_%' AND name NOT LIKE 'sqlite_%'`,
+      )
+      .toArray();
+    const rows = tables.map(({ name }) => ({
+      name,
+      rows: sql.exec(`SELECT * FROM "${name}"`).toArray(),
+    }));
+    return JSON.stringify(rows);
+  });
+}
+
+describe("preview privacy", () => {
+  it("keeps previews out of storage and logs", async () => {
+    const [ana, ben] = [await signUp(), await signUp()];
+    const chatId = await openDirect(ana, ben);
+    const benPush = await subscribe(ben);
+    const logged = vi.spyOn(console, "log");
+    try {
+      const anaSocket = await open(ana);
+      const sent = await sendWithPreview(anaSocket, chatId, "private words");
+      const [push] = await waitForPushes(benPush, 1);
+      if (push === undefined) throw new Error("no push");
+      expect(asMessage(await openPush(benPush, push)).id).toBe(sent.id);
+
+      const lines = logged.mock.calls.map((call) => call.join(" ")).join("\n");
+      expect(lines).toContain("push.sent");
+      expect(lines).not.toContain(PREVIEW);
+      expect(lines).not.toContain(push.body);
+      expect(lines).not.toContain("private words");
+    } finally {
+      logged.mockRestore();
+    }
+
+    const stubs = {
+      room: env.CHAT_ROOM.get(env.CHAT_ROOM.idFromName(chatId)),
+      anaHub: env.USER_HUB.get(env.USER_HUB.idFromName(ana.id)),
+      benHub: env.USER_HUB.get(env.USER_HUB.idFromName(ben.id)),
+    };
+    // The room stores the message itself, which shows the scan reads it.
+    expect(await dumpStorage(stubs.room)).toContain("private words");
+    for (const [name, stub] of Object.entries(stubs)) {
+      const stored = await dumpStorage(stub);
+      expect(stored, name).not.toContain(PREVIEW);
+      expect(stored, name).not.toContain(PREVIEW.split(".")[2]);
+    }
+  });
+});
+
+describe("group pushes", () => {
+  it("stop for a removed member", async () => {
+    const [ana, ben, cleo] = [await signUp(), await signUp(), await signUp()];
+    const chatId = await createGroup(ana, [ben, cleo]);
+    const benPush = await subscribe(ben);
+    const cleoPush = await subscribe(cleo);
+    const anaSocket = await open(ana);
+    await sendWithPreview(anaSocket, chatId, "before");
+    await waitForPushes(benPush, 1);
+    await waitForPushes(cleoPush, 1);
+
+    const removed = await api(
+      "DELETE",
+      `/api/chats/${chatId}/members/${ben.id}`,
+      { cookie: ana.cookie },
+    );
+    expect(removed.status).toBe(200);
+    const after = await sendWithPreview(anaSocket, chatId, "after");
+
+    // Cleo's push of the later message proves Ben's would have come.
+    const cleoPushes = await waitForPushes(cleoPush, 2);
+    const latest = await openPush(cleoPush, cleoPushes[1] as DevPush);
+    expect(asMessage(latest).seq).toBe(after.seq);
+    expect(await pushesTo(benPush)).toHaveLength(1);
+  });
+
+  it("skip a muted group until it expires", async () => {
+    const [ana, ben] = [await signUp(), await signUp()];
+    const chatId = await createGroup(ana, [ben]);
+    const benPush = await subscribe(ben);
+    const anaSocket = await open(ana);
+    const mute = (mutedUntil: number) =>
+      api("PATCH", `/api/inbox/${chatId}`, {
+        cookie: ben.cookie,
+        body: { mutedUntil },
+      });
+    expect((await mute(Date.now() + 8 * 3_600_000)).status).toBe(200);
+    await sendText(anaSocket, chatId, "muted");
+    // A mute whose time has passed pushes again, as after 8 hours.
+    expect((await mute(Date.now() - 1000)).status).toBe(200);
+    const later = await sendText(anaSocket, chatId, "expired");
+
+    const pushes = await waitForPushes(benPush, 1);
+    expect(pushes).toHaveLength(1);
+    const payload = asMessage(await openPush(benPush, pushes[0] as DevPush));
+    expect(payload.seq).toBe(later.seq);
+    expect(payload.unread).toBe(2);
+  });
+});
+
+describe("forged previews", () => {
+  it("are rejected on a send naming the field", async () => {
+    const [ana, ben] = [await signUp(), await signUp()];
+    const chatId = await openDirect(ana, ben);
+    const cases = [
+      { preview: `pv1.1.${"A".repeat(1100)}`, status: 413, code: "too_large" },
+      {
+        preview: "<script>alert(1)</script>",
+        status: 400,
+        code: "invalid_request",
+      },
+      { preview: "pv1.x.abc", status: 400, code: "invalid_request" },
+      { preview: "pv2.1.abc", status: 400, code: "invalid_request" },
+    ];
+    for (const { preview, status, code } of cases) {
+      const response = await api("POST", `/api/chats/${chatId}/messages`, {
+        cookie: ana.cookie,
+        body: { id: newMessageId(), kind: "message", body: "hi", preview },
+      });
+      const label = preview.slice(0, 20);
+      expect(response.status, label).toBe(status);
+      const error = await errorOf(response);
+      expect(error.code, label).toBe(code);
+      expect(error.field, label).toBe("preview");
+    }
+  });
+});
+
 describe("read pushes", () => {
   it("follow a read receipt frame on another device", async () => {
     const [ana, ben] = [await signUp(), await signUp()];
@@ -362,6 +500,43 @@ describe("read pushes", () => {
     const pushes = await waitForPushes(phonePush, 2);
     const payload = await openPush(phonePush, pushes[1] as DevPush);
     expect(payload).toEqual({ v: 1, type: "read", chatId, readSeq: sent.seq });
+  });
+
+  it("short of the newest push take no topic", async () => {
+    const [ana, ben] = [await signUp(), await signUp()];
+    const benLaptop = await signUp(ben.phone);
+    const chatId = await openDirect(ana, ben);
+    const phonePush = await subscribe(ben);
+    const anaSocket = await open(ana);
+    const first = await sendText(anaSocket, chatId, "first");
+    await waitForPushes(phonePush, 1);
+    const second = await sendText(anaSocket, chatId, "second");
+    await waitForPushes(phonePush, 2);
+
+    // The laptop read only the first message, as when the second arrives
+    // while its receipt is on the way.
+    const laptopSocket = await open(benLaptop);
+    laptopSocket.send({
+      type: "receipt",
+      chatId,
+      kind: "read",
+      seq: first.seq,
+    });
+
+    const pushes = await waitForPushes(phonePush, 3);
+    const [, secondPush, readPush] = pushes;
+    if (secondPush === undefined || readPush === undefined) {
+      throw new Error("missing pushes");
+    }
+    expect(asMessage(await openPush(phonePush, secondPush)).seq).toBe(
+      second.seq,
+    );
+    const payload = await openPush(phonePush, readPush);
+    expect(payload).toEqual({ v: 1, type: "read", chatId, readSeq: first.seq });
+    // With the chat's topic, a push service would drop the second
+    // message's push if it were still undelivered.
+    expect(secondPush.headers.topic).toMatch(/^[A-Za-z0-9_-]{1,32}$/);
+    expect(readPush.headers.topic).toBeUndefined();
   });
 });
 
@@ -474,6 +649,50 @@ describe("push subscriptions", () => {
     expect(asMessage(payload).seq).toBe(sent.seq);
   });
 
+  it("drop a retry after unsubscribing", async () => {
+    const [ana, ben] = [await signUp(), await signUp()];
+    const chatId = await openDirect(ana, ben);
+    const benPush = await subscribe(ben);
+    const setStatus = (status: number) =>
+      api("POST", "/api/dev/push/status", {
+        body: { endpoint: benPush.json.endpoint, status },
+      });
+    expect((await setStatus(503)).status).toBe(200);
+    const logged = vi.spyOn(console, "log");
+    /** Waits for the first of `events` logged for Ben's device. */
+    const waitForEvent = async (events: string[]) => {
+      const deadline = Date.now() + 5000;
+      for (;;) {
+        for (const call of logged.mock.calls) {
+          const line = String(call[0]);
+          if (!line.includes(ben.deviceId)) continue;
+          const event = events.find((name) => line.includes(`"${name}"`));
+          if (event !== undefined) return event;
+        }
+        if (Date.now() > deadline) return null;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    };
+    try {
+      const anaSocket = await open(ana);
+      await sendText(anaSocket, chatId, "in flight");
+      expect(await waitForEvent(["push.retry"])).toBe("push.retry");
+      // Ben turns notifications off and the service recovers before the
+      // retry after PUSH_RETRY_MS.
+      const deleted = await api("DELETE", "/api/push/subscription", {
+        cookie: ben.cookie,
+      });
+      expect(deleted.status).toBe(200);
+      expect((await setStatus(201)).status).toBe(200);
+
+      const outcome = await waitForEvent(["push.sent", "push.dropped"]);
+      expect(outcome).toBe("push.dropped");
+    } finally {
+      logged.mockRestore();
+    }
+    expect(await pushesTo(benPush)).toEqual([]);
+  });
+
   it("report, store and delete a device's subscription", async () => {
     const ben = await signUp();
     const status = () =>
@@ -527,6 +746,14 @@ describe("push subscriptions", () => {
         body: { ...valid, keys: { p256dh: valid.keys.p256dh } },
         field: "keys.auth",
       },
+      {
+        // 65 bytes, 0x04 and zeros: the right length, but not on P-256.
+        body: {
+          ...valid,
+          keys: { ...valid.keys, p256dh: `B${"A".repeat(86)}` },
+        },
+        field: "keys.p256dh",
+      },
     ];
     for (const { body, field } of cases) {
       const response = await api("PUT", "/api/push/subscription", {
@@ -539,6 +766,56 @@ describe("push subscriptions", () => {
       expect(error.field).toBe(field);
       expect(error.message).toContain(field);
     }
+  });
+
+  it("reject an endpoint over its limit", async () => {
+    const ben = await signUp();
+    const valid = (await createTestSubscription("https://push.example/1")).json;
+    const response = await api("PUT", "/api/push/subscription", {
+      cookie: ben.cookie,
+      body: { ...valid, endpoint: `https://push.example/${"a".repeat(2048)}` },
+    });
+    expect(response.status).toBe(413);
+    const error = await errorOf(response);
+    expect(error.code).toBe("too_large");
+    expect(error.field).toBe("endpoint");
+  });
+
+  it("reject JSON garbage and revoked sessions", async () => {
+    const ben = await signUp();
+    const benLaptop = await signUp(ben.phone);
+    const garbage = await api("PUT", "/api/push/subscription", {
+      cookie: ben.cookie,
+      body: "{endpoint: https",
+    });
+    expect(garbage.status).toBe(400);
+    expect((await errorOf(garbage)).code).toBe("invalid_request");
+
+    const revoked = await api("DELETE", `/api/devices/${benLaptop.deviceId}`, {
+      cookie: ben.cookie,
+    });
+    expect(revoked.status).toBe(204);
+    const subscription = await createTestSubscription(
+      `https://push.invalid/${crypto.randomUUID()}`,
+    );
+    const late = await api("PUT", "/api/push/subscription", {
+      cookie: benLaptop.cookie,
+      body: subscription.json,
+    });
+    expect(late.status).toBe(401);
+  });
+
+  it("ignore extra fields of a subscription", async () => {
+    const ben = await signUp();
+    const subscription = await createTestSubscription(
+      `https://push.invalid/${crypto.randomUUID()}`,
+    );
+    const response = await api("PUT", "/api/push/subscription", {
+      cookie: ben.cookie,
+      body: { ...subscription.json, deviceId: "someone-else", extra: 1 },
+    });
+    expect(response.status).toBe(200);
+    expect(await json(response)).toEqual({ subscribed: true });
   });
 
   it("on push.invalid are rejected in production", async () => {

@@ -3,6 +3,7 @@ import {
   MarkReadBody,
   PushSubscriptionBody,
 } from "../../protocol/index.ts";
+import { fromBase64url } from "../crypto.ts";
 import { DEV_PUSH_HOST, isDevPushEndpoint } from "../dev-push.ts";
 import { isDevelopment, userHub, type Env } from "../env.ts";
 import { jsonResponse, readBody } from "../http.ts";
@@ -40,7 +41,32 @@ async function putSubscription(request: Request, env: Env): Promise<Response> {
       "endpoint",
     );
   }
+  // The schema checks only the length; a key off the curve would be
+  // stored, and every push to it would fail to encrypt.
+  if (!(await isP256PublicKey(body.keys.p256dh))) {
+    throw new ApiError(
+      "invalid_request",
+      "keys.p256dh: must be an uncompressed P-256 public key; send the keys of the browser's PushSubscription.",
+      "keys.p256dh",
+    );
+  }
   return jsonResponse(await userHub(env, me.id).subscribePush(deviceId, body));
+}
+
+/** Returns whether `text` is base64url of a point on the P-256 curve. */
+async function isP256PublicKey(text: string): Promise<boolean> {
+  try {
+    await crypto.subtle.importKey(
+      "raw",
+      fromBase64url(text),
+      { name: "ECDH", namedCurve: "P-256" },
+      false,
+      [],
+    );
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function deleteSubscription(

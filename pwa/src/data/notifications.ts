@@ -40,8 +40,43 @@ async function registration(): Promise<ServiceWorkerRegistration | null> {
   return current ?? null;
 }
 
-/** Reads the state of this device from the browser and the server. */
+/**
+ * BroadcastChannel name for "notifications were turned on or off". The
+ * tabs of one browser share its subscription, so each other tab reads
+ * the state again when the message arrives.
+ */
+const STATE_CHANNEL = "messenger.notifications";
+
+let stateChannel: BroadcastChannel | null = null;
+
+function openStateChannel(): BroadcastChannel | null {
+  if (stateChannel !== null || typeof BroadcastChannel === "undefined") {
+    return stateChannel;
+  }
+  stateChannel = new BroadcastChannel(STATE_CHANNEL);
+  stateChannel.onmessage = () => {
+    readState()
+      .then((state) => {
+        notificationState.value = state;
+      })
+      .catch((error: unknown) => {
+        log("push_state_refresh_failed", { error: String(error) });
+      });
+  };
+  return stateChannel;
+}
+
+/** Posts to the other tabs that this tab turned notifications on or off. */
+function announceStateChange(): void {
+  openStateChannel()?.postMessage("changed");
+}
+
+/**
+ * Reads the state of this device from the browser and the server, and
+ * follows the changes that other tabs make from then on.
+ */
 export async function refreshNotificationState(): Promise<NotificationState> {
+  openStateChannel();
   notificationState.value = await readState();
   return notificationState.value;
 }
@@ -99,6 +134,7 @@ export async function enableNotifications(): Promise<void> {
     );
   }
   notificationState.value = "on";
+  announceStateChange();
 }
 
 function errorName(error: unknown): string {
@@ -114,6 +150,7 @@ export async function disableNotifications(): Promise<void> {
     await (await subscriptions()).unsubscribeDevice(current);
   }
   notificationState.value = "off";
+  announceStateChange();
 }
 
 /**
