@@ -44,6 +44,18 @@ const base64url = (bytes: number) =>
 export const VapidKey = z.object({ publicKey: base64url(65) });
 export type VapidKey = z.infer<typeof VapidKey>;
 
+/**
+ * Tells whether a subscription endpoint names its host by a public-looking
+ * domain name. The server posts to the endpoint, so addresses such as
+ * 127.0.0.1, [::1] or localhost are rejected.
+ */
+function isPushServiceHost(url: URL): boolean {
+  const host = url.hostname.toLowerCase();
+  if (host.startsWith("[") || /^[0-9.]+$/.test(host)) return false;
+  if (!host.includes(".") || host.endsWith(".")) return false;
+  return !/(^|\.)(localhost|local|internal)$/.test(host);
+}
+
 /** `PushSubscription.toJSON()` as browsers produce it. */
 export const PushSubscriptionBody = z.object({
   endpoint: z
@@ -58,7 +70,11 @@ export const PushSubscriptionBody = z.object({
       } catch {
         return false;
       }
-    }, "must be an https URL"),
+    }, "must be an https URL")
+    .refine(
+      (value) => !URL.canParse(value) || isPushServiceHost(new URL(value)),
+      "must name a push service by domain name, not an IP address or a local name",
+    ),
   expirationTime: timestamp.nullable().optional(),
   keys: z.object({
     /** The browser's P-256 public key for this subscription. */

@@ -737,6 +737,20 @@ describe("push subscriptions", () => {
         field: "endpoint",
       },
       { body: { ...valid, endpoint: "not a url" }, field: "endpoint" },
+      {
+        body: { ...valid, endpoint: "https://127.0.0.1/1" },
+        field: "endpoint",
+      },
+      { body: { ...valid, endpoint: "https://[::1]/1" }, field: "endpoint" },
+      {
+        body: { ...valid, endpoint: "https://localhost/1" },
+        field: "endpoint",
+      },
+      {
+        body: { ...valid, endpoint: "https://push.localhost/1" },
+        field: "endpoint",
+      },
+      { body: { ...valid, endpoint: "https://metadata/1" }, field: "endpoint" },
       { body: { endpoint: valid.endpoint }, field: "keys" },
       {
         body: { ...valid, keys: { ...valid.keys, p256dh: "abc" } },
