@@ -114,6 +114,8 @@ export const encryptedPreview = z
  *   sender's encrypted preview when there was one.
  * - `read`: this person read the chat up to `readSeq` on another device;
  *   notifications of the chat up to it are closed.
+ * - `deleted`: the message of the chat's newest push was deleted for
+ *   everyone, so its notification, which may show its preview, is closed.
  * - `call`: an incoming call; `call.end`: it was answered elsewhere,
  *   cancelled or missed.
  */
@@ -134,6 +136,13 @@ export const PushPayload = z.discriminatedUnion("type", [
     type: z.literal("read"),
     chatId,
     readSeq: seq,
+  }),
+  z.object({
+    v: z.literal(1),
+    type: z.literal("deleted"),
+    chatId,
+    id: messageId,
+    seq,
   }),
   z.object({
     v: z.literal(1),

@@ -170,6 +170,7 @@ export class Inbox {
     unread: number | null,
   ): void {
     this.broadcast({ type: "deleted", chatId, id, seq });
+    this.notifier.messageDeleted(chatId, seq, id);
     const chat = this.store.chat(chatId);
     if (chat === undefined || unread === null || chat.unread === unread) {
       return;

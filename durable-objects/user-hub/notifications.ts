@@ -101,6 +101,23 @@ export class Notifier {
   }
 
   /**
+   * Sends a `deleted` push when the message of the chat's newest message
+   * push was deleted for everyone while unread, so devices close the
+   * notification that may show its preview. It carries the chat's Topic,
+   * so a push service drops the message's push if still undelivered.
+   */
+  messageDeleted(chatId: string, seq: number, id: string): void {
+    if (this.pushStore.pushedSeq(chatId) !== seq) return;
+    const chat = this.store.chat(chatId);
+    if (chat === undefined || chat.readSeq >= seq) return;
+    const now = Date.now();
+    const targets = this.targets(new Set(this.sockets.liveDeviceIds(now)), now);
+    if (targets.length === 0) return;
+    const payload: PushPayload = { v: 1, type: "deleted", chatId, id, seq };
+    this.sendAll(targets, payload, "normal", true);
+  }
+
+  /**
    * Returns the subscriptions of devices outside `live`, deleting those
    * whose own expiration time has passed.
    */

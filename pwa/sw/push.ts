@@ -76,6 +76,8 @@ async function showPayload(payload: PushPayload | null): Promise<void> {
       return showMessage(payload);
     case "read":
       return closeRead(payload.chatId, payload.readSeq);
+    case "deleted":
+      return closeDeleted(payload.chatId, payload.seq);
     case "call":
       return showCall(payload);
     case "call.end":
@@ -277,6 +279,16 @@ async function isChatOnScreen(chatId: string): Promise<boolean> {
 async function closeTag(tag: string): Promise<void> {
   const notifications = await self.registration.getNotifications({ tag });
   for (const notification of notifications) notification.close();
+}
+
+/** Closes the chat's notification when it shows the deleted message. */
+async function closeDeleted(chatId: string, seq: number): Promise<void> {
+  const tag = chatNotificationTag(chatId);
+  const notifications = await self.registration.getNotifications({ tag });
+  for (const notification of notifications) {
+    const data = notification.data as NotificationData | null;
+    if (data?.kind === "message" && data.seq === seq) notification.close();
+  }
 }
 
 /** Closes the chat's notification when it shows a message up to `readSeq`. */

@@ -315,3 +315,33 @@ test("forged pushes show only New message", async ({ newPerson }) => {
     .poll(() => shownNotifications(worker))
     .toEqual([{ title: "New message", body: "", tag: `chat:${otherChat}` }]);
 });
+
+test("deleted push closes its message", async ({ newPerson }) => {
+  const { ben, worker, nextSeq, chatId, peerId } = await benWithChat(newPerson);
+  const chat = { chatId, peerId };
+  const first = await messagePush(ben.page, chat, {
+    seq: nextSeq,
+    unread: 1,
+    text: "Wrong chat, sorry",
+  });
+  await deliverPush(ben.page, first);
+  await expect.poll(() => shownNotifications(worker)).toHaveLength(1);
+
+  // A delete of another message leaves the notification.
+  await deliverPush(ben.page, {
+    v: 1,
+    type: "deleted",
+    chatId,
+    id: uuidV7(),
+    seq: nextSeq - 1,
+  });
+  expect(await shownNotifications(worker)).toHaveLength(1);
+  await deliverPush(ben.page, {
+    v: 1,
+    type: "deleted",
+    chatId,
+    id: first.id,
+    seq: first.seq,
+  });
+  await expect.poll(() => shownNotifications(worker)).toEqual([]);
+});

@@ -540,6 +540,50 @@ describe("read pushes", () => {
   });
 });
 
+describe("deleted pushes", () => {
+  it("follow a delete of the pushed message", async () => {
+    const [ana, ben] = [await signUp(), await signUp()];
+    const chatId = await openDirect(ana, ben);
+    const phonePush = await subscribe(ben);
+    const anaSocket = await open(ana);
+    const sent = await sendText(anaSocket, chatId, "oops, wrong chat");
+    const [messagePush] = await waitForPushes(phonePush, 1);
+
+    anaSocket.send({ type: "delete", chatId, messageId: sent.id });
+
+    const pushes = await waitForPushes(phonePush, 2);
+    const payload = await openPush(phonePush, pushes[1] as DevPush);
+    expect(payload).toEqual({
+      v: 1,
+      type: "deleted",
+      chatId,
+      id: sent.id,
+      seq: sent.seq,
+    });
+    expect(pushes[1]?.headers.topic).toBe(messagePush?.headers.topic);
+  });
+
+  it("skip a delete of an older message", async () => {
+    const [ana, ben] = [await signUp(), await signUp()];
+    const chatId = await openDirect(ana, ben);
+    const phonePush = await subscribe(ben);
+    const anaSocket = await open(ana);
+    const first = await sendText(anaSocket, chatId, "first");
+    await waitForPushes(phonePush, 1);
+    await sendText(anaSocket, chatId, "second");
+    await waitForPushes(phonePush, 2);
+
+    anaSocket.send({ type: "delete", rid: "d", chatId, messageId: first.id });
+    await anaSocket.next("deleted", (f) => f.id === first.id);
+
+    // A third message's push proves no push came in between.
+    await sendText(anaSocket, chatId, "third");
+    const pushes = await waitForPushes(phonePush, 3);
+    const payload = await openPush(phonePush, pushes[2] as DevPush);
+    expect(asMessage(payload).seq).toBe(first.seq + 2);
+  });
+});
+
 describe("POST /api/chats/:chatId/read", () => {
   it("clears the unread count like a receipt", async () => {
     const [ana, ben] = [await signUp(), await signUp()];
