@@ -5,9 +5,11 @@ import { createTestSubscription } from "../push-receiver.ts";
 import {
   chatLink,
   chatList,
+  chooseAction,
   directPair,
   expect,
   formattedPhone,
+  messageWith,
   openChat,
   sendText,
   test,
@@ -60,6 +62,17 @@ test("a background app notifies", async ({ newPerson }) => {
     );
     const listed = (await pushes.json()) as { pushes: unknown[] };
     expect(listed.pushes, "no push to a device with a socket").toEqual([]);
+  });
+
+  await test.step("delete for everyone closes it", async () => {
+    await chooseAction(
+      ana.page,
+      messageWith(ana.page, "Are you at home?"),
+      "Delete for everyone",
+    );
+    await expect.poll(() => shownNotifications(worker)).toEqual([]);
+    await sendText(ana.page, "Sorry, wrong chat");
+    await expect.poll(() => shownNotifications(worker)).toHaveLength(1);
   });
 
   await test.step("opening the chat closes it", async () => {

@@ -209,14 +209,21 @@ export async function unsubscribeForLogout(): Promise<void> {
   notificationState.value = "checking";
 }
 
-/** Closes the notifications of a chat that is now on screen. */
-export async function closeChatNotifications(chatId: string): Promise<void> {
+/**
+ * Closes the notifications of a chat that is now on screen, or with
+ * `seq`, only one that shows that message (deleted for everyone).
+ */
+export async function closeChatNotifications(
+  chatId: string,
+  seq?: number,
+): Promise<void> {
   if (!("serviceWorker" in navigator)) return;
   const current = await registration();
   if (current === null) return;
   const tag = chatNotificationTag(chatId);
   for (const notification of await current.getNotifications({ tag })) {
-    notification.close();
+    const shown = notification.data as { seq?: unknown } | null;
+    if (seq === undefined || shown?.seq === seq) notification.close();
   }
 }
 

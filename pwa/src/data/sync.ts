@@ -299,6 +299,7 @@ const handlers: Handlers = {
 
   deleted: async (frame) => {
     await applyDeleted(frame.chatId, frame.id);
+    void closeChatNotifications(frame.chatId, frame.seq);
     if (frame.rid !== undefined) await acknowledgeDelete(frame.rid);
     settleRequest(frame);
   },
