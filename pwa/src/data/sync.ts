@@ -198,9 +198,8 @@ type Handlers = {
 const handlers: Handlers = {
   "mls.pending": async (frame) => dispatchEncryptionFrame(frame),
   "keys.low": async (frame) => dispatchEncryptionFrame(frame),
-  // TODO(link and sync): replaced by the history transfer.
-  "history.request": async (frame) => log("history_frame", { ...frame }),
-  "history.ready": async (frame) => log("history_frame", { ...frame }),
+  "history.request": async (frame) => dispatchEncryptionFrame(frame),
+  "history.ready": async (frame) => dispatchEncryptionFrame(frame),
 
   ready: async (frame) => {
     setServerTime(frame.serverTime);
@@ -310,6 +309,9 @@ const handlers: Handlers = {
     syncing = false;
     log("sync_done");
     await fillAllGaps();
+    // The cursors are current now, so an archive waiting for this device
+    // can be imported below them.
+    dispatchEncryptionFrame({ type: "history.ready" });
   },
 
   error: async (frame) => {

@@ -4,6 +4,7 @@ import { Icon } from "../common/Icon.tsx";
 import { InstallButton } from "../common/StatusBar.tsx";
 import { navigate, route } from "../router.ts";
 import { ChatListItem } from "./ChatListItem.tsx";
+import { HistoryBanner } from "./HistoryBanner.tsx";
 import { NotificationBanner } from "./NotificationBanner.tsx";
 import { SearchResults } from "./SearchResults.tsx";
 import { useVisibleRows } from "./useVisibleRows.ts";
@@ -73,6 +74,7 @@ function Chats() {
     : chats.filter((chat) => !chat.archived);
   return (
     <>
+      <HistoryBanner />
       <NotificationBanner />
       {(archived.length > 0 || showArchived) && (
         <button

@@ -1,0 +1,56 @@
+import { HistoryStatus } from "../../../protocol/history.ts";
+import { apiRequest } from "./api.ts";
+import { db } from "./db.ts";
+import { dispatchEncryptionFrame } from "./encryption-events.ts";
+
+/**
+ * What the chat list's history banner shows on this device, stored in the
+ * `kv` table so that every tab shows what the leader tab's transfer does:
+ * - `waiting`: no other device has sent the history yet.
+ * - `copying`: an archive is being imported; `progress` from 0 to 1.
+ * - `copied`: imported from `fromDeviceName`.
+ * - `unavailable`: skipped, or no other device sent it in time.
+ * - `failed`: the archive could not be used, for `reason`.
+ * - `none`: nothing to show, because there was nothing to copy.
+ */
+export interface HistoryBanner {
+  phase: "waiting" | "copying" | "copied" | "unavailable" | "failed" | "none";
+  fromDeviceName?: string | null;
+  progress?: number;
+  reason?: string;
+  dismissed?: boolean;
+}
+
+export const HISTORY_BANNER_KEY = "history";
+
+/** Reads the stored banner state, or undefined before the first check. */
+export async function readHistoryBanner(): Promise<HistoryBanner | undefined> {
+  const row = await db.kv.get(HISTORY_BANNER_KEY);
+  return row?.value as HistoryBanner | undefined;
+}
+
+export async function writeHistoryBanner(value: HistoryBanner): Promise<void> {
+  await db.kv.put({ key: HISTORY_BANNER_KEY, value });
+}
+
+/** Hides the banner until the transfer changes phase. */
+export async function dismissHistoryBanner(): Promise<void> {
+  const current = await readHistoryBanner();
+  if (current !== undefined) {
+    await writeHistoryBanner({ ...current, dismissed: true });
+  }
+}
+
+/** Stops waiting for the history: the server marks the transfer skipped. */
+export async function skipHistory(): Promise<void> {
+  await apiRequest("DELETE", "/history", HistoryStatus);
+  await writeHistoryBanner({ phase: "unavailable" });
+}
+
+/**
+ * Checks the transfer again, in the tab that runs the encryption engine.
+ * Other tabs update once that tab checks, at its next connection.
+ */
+export function retryHistory(): void {
+  dispatchEncryptionFrame({ type: "history.ready" });
+}

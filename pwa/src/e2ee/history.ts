@@ -1,0 +1,219 @@
+import {
+  HistoryStatus,
+  OwnClaimReply,
+  type HistoryEnvelope,
+} from "../../../protocol/history.ts";
+import { fromBase64url, sameBytes, toBase64url } from "../crypto/encoding.ts";
+import { failureOf } from "../data/api.ts";
+import {
+  readHistoryBanner,
+  writeHistoryBanner,
+} from "../data/history-state.ts";
+import { log } from "../data/log.ts";
+import { ApiFailure } from "../data/types.ts";
+import {
+  ArchiveError,
+  buildArchive,
+  openArchive,
+  sealArchive,
+  sha256,
+} from "./history-archive.ts";
+import { importArchive } from "./history-import.ts";
+import { openKey, sealKey } from "./history-key.ts";
+import type { EngineOptions } from "./types.ts";
+
+/**
+ * Both sides of link and sync (protocol/history.ts): sending this device's
+ * history to a new device of the same person, and importing the history
+ * another device sent to this one.
+ */
+export class HistoryTransfers {
+  /** Uploads in flight, by the id of the device they are for. */
+  private readonly uploads = new Map<string, Promise<void>>();
+  /** Devices whose transfer another device won or this one finished. */
+  private readonly finished = new Set<string>();
+  private receiving: Promise<void> | null = null;
+
+  constructor(private readonly options: EngineOptions) {}
+
+  /** Sends the history to `deviceId`, once at a time per device. */
+  send(deviceId: string): Promise<void> {
+    if (this.finished.has(deviceId) || deviceId === this.options.deviceId) {
+      return Promise.resolve();
+    }
+    let upload = this.uploads.get(deviceId);
+    if (upload === undefined) {
+      upload = this.upload(deviceId)
+        .catch((error: unknown) => {
+          if (error instanceof ApiFailure && error.code === "conflict") {
+            // Another device sent it first, or the device skipped.
+            this.finished.add(deviceId);
+            log("history_upload_conflict", { deviceId });
+            return;
+          }
+          log("history_upload_failed", { deviceId, error: String(error) });
+        })
+        .finally(() => this.uploads.delete(deviceId));
+      this.uploads.set(deviceId, upload);
+    }
+    return upload;
+  }
+
+  private async upload(deviceId: string): Promise<void> {
+    const { http, db, userId } = this.options;
+    log("history_upload_started", { deviceId });
+    const { keyPackage } = await http(
+      "POST",
+      "/keys/own/claim",
+      OwnClaimReply,
+      {
+        deviceId,
+      },
+    );
+    const archive = await buildArchive(db, this.options.deviceId);
+    const { ciphertext, key } = await sealArchive(archive);
+    const sealed = await sealKey(keyPackage, userId, deviceId, key);
+    const envelope: HistoryEnvelope = {
+      ...sealed,
+      sha256: toBase64url(await sha256(ciphertext)),
+      archiveBytes: ciphertext.length,
+    };
+    const path = `/devices/${encodeURIComponent(deviceId)}/history`;
+    const blob = new Blob([ciphertext], { type: "application/octet-stream" });
+    await http("PUT", `${path}/archive`, null, blob);
+    await http("POST", path, null, envelope);
+    this.finished.add(deviceId);
+    log("history_upload_done", {
+      deviceId,
+      chats: archive.chats.length,
+      bytes: ciphertext.length,
+    });
+  }
+
+  /**
+   * Checks this device's own transfer with the server, shows where it
+   * stands, and imports the archive when it is ready. One check at a time.
+   */
+  receive(): Promise<void> {
+    this.receiving ??= this.check()
+      .catch((error: unknown) => {
+        log("history_check_failed", { error: String(error) });
+      })
+      .finally(() => {
+        this.receiving = null;
+      });
+    return this.receiving;
+  }
+
+  private async check(): Promise<void> {
+    const banner = await readHistoryBanner();
+    // Nothing changes after these, so no request is needed.
+    if (banner?.phase === "none" || banner?.phase === "copied") return;
+    if (banner?.phase === "unavailable") return;
+    const status = await this.options.http("GET", "/history", HistoryStatus);
+    switch (status.state) {
+      case "none":
+        await writeHistoryBanner({ phase: "none" });
+        return;
+      case "waiting":
+        if (banner?.phase !== "waiting") {
+          await writeHistoryBanner({ phase: "waiting" });
+        }
+        return;
+      case "ready":
+        await this.importReady(status);
+        return;
+      case "done":
+        // Done on another tab of this device, or skipped.
+        await writeHistoryBanner({
+          phase: status.skipped ? "unavailable" : "none",
+        });
+        return;
+      case "unavailable":
+        await writeHistoryBanner({ phase: "unavailable" });
+        return;
+      default: {
+        const unknown: never = status.state;
+        return unknown;
+      }
+    }
+  }
+
+  private async importReady(status: HistoryStatus): Promise<void> {
+    const fromDeviceName = status.fromDeviceName;
+    await writeHistoryBanner({ phase: "copying", progress: 0, fromDeviceName });
+    try {
+      const imported = await this.download(status, (progress) =>
+        writeHistoryBanner({ phase: "copying", progress, fromDeviceName }),
+      );
+      await this.options.http("DELETE", "/history", HistoryStatus);
+      if (imported.kind === "stock") {
+        await this.options.db.mlsKeyPackages.delete(imported.ref);
+      }
+      await writeHistoryBanner({ phase: "copied", fromDeviceName });
+    } catch (error) {
+      const reason =
+        error instanceof ArchiveError || error instanceof ApiFailure
+          ? error.message
+          : String(error);
+      log("history_import_failed", { error: reason });
+      await writeHistoryBanner({ phase: "failed", reason, fromDeviceName });
+    }
+  }
+
+  /** Downloads, checks, decrypts and imports the archive of `status`. */
+  private async download(
+    status: HistoryStatus,
+    onProgress: (progress: number) => Promise<void>,
+  ): Promise<{ kind: "stock" | "last_resort"; ref: string }> {
+    const { db, deviceId } = this.options;
+    const envelope = status.envelope;
+    if (envelope === null) throw new ArchiveError("the envelope is missing");
+    const row = await db.mlsKeyPackages.get(envelope.keyPackageRef);
+    if (row === undefined) {
+      throw new ArchiveError(
+        "the key it was encrypted for is no longer on this device",
+      );
+    }
+    const key = await openKey(envelope, row, deviceId);
+    const ciphertext = await fetchArchive();
+    if (ciphertext.length !== envelope.archiveBytes) {
+      throw new ArchiveError(
+        `the archive has ${ciphertext.length} bytes, not the ${envelope.archiveBytes} announced`,
+      );
+    }
+    const expected = fromBase64url(envelope.sha256);
+    if (expected === null || !sameBytes(await sha256(ciphertext), expected)) {
+      throw new ArchiveError("the archive does not match its hash");
+    }
+    const archive = await openArchive(ciphertext, key);
+    if (archive.fromDeviceId !== status.fromDeviceId) {
+      throw new ArchiveError("the archive names another sending device");
+    }
+    let pending = Promise.resolve();
+    const result = await importArchive(db, archive, (done, total) => {
+      pending = pending.then(() => onProgress(done / total));
+    });
+    await pending;
+    log("history_imported", { ...result, fromDeviceId: archive.fromDeviceId });
+    return { kind: row.kind, ref: row.ref };
+  }
+}
+
+/** Downloads this device's archive as bytes. */
+async function fetchArchive(): Promise<Uint8Array<ArrayBuffer>> {
+  let response: Response;
+  try {
+    response = await fetch("/api/history/archive", {
+      credentials: "same-origin",
+    });
+  } catch {
+    throw new ApiFailure(
+      "internal",
+      "Cannot reach the server. Check your connection and try again.",
+      0,
+    );
+  }
+  if (!response.ok) throw await failureOf(response);
+  return new Uint8Array(await response.arrayBuffer());
+}

@@ -1,0 +1,69 @@
+import {
+  dismissHistoryBanner,
+  readHistoryBanner,
+  retryHistory,
+  skipHistory,
+  type HistoryBanner as BannerState,
+} from "../../data/history-state.ts";
+import { useLiveQuery } from "../../data/hooks.ts";
+import { run } from "../common/notice.tsx";
+
+/** The banner's sentence for each phase that shows one. */
+function bannerText(state: BannerState): string | null {
+  switch (state.phase) {
+    case "waiting":
+      return "Getting your chat history from your other device. Keep it open and online.";
+    case "copying":
+      return `Copying chat history… ${Math.round((state.progress ?? 0) * 100)}%`;
+    case "copied":
+      return `Chat history copied from ${state.fromDeviceName ?? "your other device"}.`;
+    case "unavailable":
+      return "Messages from before this device was linked are not on this device.";
+    case "failed":
+      return `Chat history could not be copied: ${state.reason ?? "unknown error"}.`;
+    case "none":
+      return null;
+  }
+}
+
+/**
+ * Shows above the chat list of a newly linked device where copying its
+ * chat history from another device of the person stands.
+ */
+export function HistoryBanner() {
+  const state = useLiveQuery(readHistoryBanner, []);
+  if (state === undefined || state.dismissed === true) return null;
+  const text = bannerText(state);
+  if (text === null) return null;
+  const dismissible = state.phase === "copied" || state.phase === "unavailable";
+  return (
+    <div class="notification-banner" role="region" aria-label="Chat history">
+      <p class="notification-banner__text" role="status">
+        {text}
+      </p>
+      {state.phase === "waiting" && (
+        <button
+          type="button"
+          class="button button--secondary"
+          onClick={() => run(skipHistory)}
+        >
+          Skip
+        </button>
+      )}
+      {state.phase === "failed" && (
+        <button type="button" class="button" onClick={retryHistory}>
+          Retry
+        </button>
+      )}
+      {dismissible && (
+        <button
+          type="button"
+          class="button button--secondary"
+          onClick={() => run(dismissHistoryBanner)}
+        >
+          Dismiss
+        </button>
+      )}
+    </div>
+  );
+}
