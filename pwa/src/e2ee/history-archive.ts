@@ -2,6 +2,7 @@ import { Dexie } from "dexie";
 import { z } from "zod";
 import { chatId, deviceId, timestamp } from "../../../protocol/ids.ts";
 import { MAX_HISTORY_MESSAGES_PER_CHAT } from "../../../protocol/history.ts";
+import { fromBase64url, sameBytes } from "../crypto/encoding.ts";
 import { isEncryptedBody } from "../data/codec.ts";
 import type { FoldRow, MessengerDb, StoredRow } from "../data/db.ts";
 
@@ -234,4 +235,23 @@ export async function sha256(
   bytes: Uint8Array<ArrayBuffer>,
 ): Promise<Uint8Array> {
   return new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+}
+
+/**
+ * Checks downloaded archive bytes against the size and SHA-256 of their
+ * envelope. Raises an ArchiveError when either differs.
+ */
+export async function checkArchive(
+  ciphertext: Uint8Array<ArrayBuffer>,
+  envelope: { sha256: string; archiveBytes: number },
+): Promise<void> {
+  if (ciphertext.length !== envelope.archiveBytes) {
+    throw new ArchiveError(
+      `the archive has ${ciphertext.length} bytes, not the ${envelope.archiveBytes} announced`,
+    );
+  }
+  const expected = fromBase64url(envelope.sha256);
+  if (expected === null || !sameBytes(await sha256(ciphertext), expected)) {
+    throw new ArchiveError("the archive does not match its hash");
+  }
 }

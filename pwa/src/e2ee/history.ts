@@ -3,7 +3,7 @@ import {
   OwnClaimReply,
   type HistoryEnvelope,
 } from "../../../protocol/history.ts";
-import { fromBase64url, sameBytes, toBase64url } from "../crypto/encoding.ts";
+import { toBase64url } from "../crypto/encoding.ts";
 import { failureOf } from "../data/api.ts";
 import {
   readHistoryBanner,
@@ -14,6 +14,7 @@ import { ApiFailure } from "../data/types.ts";
 import {
   ArchiveError,
   buildArchive,
+  checkArchive,
   openArchive,
   sealArchive,
   sha256,
@@ -177,15 +178,7 @@ export class HistoryTransfers {
     }
     const key = await openKey(envelope, row, deviceId);
     const ciphertext = await fetchArchive();
-    if (ciphertext.length !== envelope.archiveBytes) {
-      throw new ArchiveError(
-        `the archive has ${ciphertext.length} bytes, not the ${envelope.archiveBytes} announced`,
-      );
-    }
-    const expected = fromBase64url(envelope.sha256);
-    if (expected === null || !sameBytes(await sha256(ciphertext), expected)) {
-      throw new ArchiveError("the archive does not match its hash");
-    }
+    await checkArchive(ciphertext, envelope);
     const archive = await openArchive(ciphertext, key);
     if (archive.fromDeviceId !== status.fromDeviceId) {
       throw new ArchiveError("the archive names another sending device");
