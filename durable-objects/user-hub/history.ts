@@ -1,0 +1,360 @@
+import {
+  HISTORY_KEEP_MS,
+  HISTORY_WAIT_MS,
+  type HistoryEnvelope,
+  type HistoryStatus,
+  type ServerFrame,
+} from "../../protocol/index.ts";
+import { errorMessage, log } from "../../worker/log.ts";
+import { fail, ok, type Result } from "../../worker/result.ts";
+import {
+  toStatus,
+  type HistoryStore,
+  type TransferRow,
+} from "./history-store.ts";
+import type { HubStore } from "./store.ts";
+
+type HistoryRequestFrame = Extract<ServerFrame, { type: "history.request" }>;
+
+/** Returns the R2 folder of the archives uploaded for one target device. */
+export function historyPrefix(userId: string, targetId: string): string {
+  return `history/${userId}/${targetId}/`;
+}
+
+/** Returns the R2 key of the archive `uploaderId` uploads for `targetId`. */
+export function historyArchiveKey(
+  userId: string,
+  targetId: string,
+  uploaderId: string,
+): string {
+  return `${historyPrefix(userId, targetId)}${uploaderId}`;
+}
+
+/**
+ * Link and sync on the server (protocol/history.ts): the history transfer
+ * of each of one person's devices and the archives in R2 under
+ * `history/<userId>/<targetDeviceId>/<uploaderDeviceId>`. State changes
+ * are single SQL statements made before any await, so requests that
+ * interleave at an R2 call still change a transfer once.
+ */
+export class HistoryTransfers {
+  constructor(
+    private readonly store: HubStore,
+    private readonly transfers: HistoryStore,
+    private readonly bucket: R2Bucket,
+    /** Sends a frame to the open sockets of one device. */
+    private readonly sendToDevice: (
+      deviceId: string,
+      frame: ServerFrame,
+    ) => void,
+  ) {}
+
+  /**
+   * Records the transfer of a device that just signed in: `waiting` when
+   * the person has other devices, which each get `history.request`, else
+   * `none`.
+   */
+  begin(deviceId: string, deviceName: string, now: number): void {
+    const others = this.store
+      .devices()
+      .filter((device) => device.id !== deviceId);
+    this.transfers.insert(
+      deviceId,
+      others.length > 0 ? "waiting" : "none",
+      now,
+    );
+    log("history.began", {
+      userId: this.userId(),
+      deviceId,
+      otherDevices: others.length,
+    });
+    const frame: HistoryRequestFrame = {
+      type: "history.request",
+      deviceId,
+      deviceName,
+    };
+    for (const other of others) this.sendToDevice(other.id, frame);
+  }
+
+  /**
+   * Returns the `history.request` frames that a socket of `deviceId` gets
+   * when it connects: one for each other device still waiting.
+   */
+  async requestsFor(
+    deviceId: string,
+    now: number,
+  ): Promise<HistoryRequestFrame[]> {
+    const frames: HistoryRequestFrame[] = [];
+    for (const waiting of this.transfers.waiting()) {
+      if (waiting.device_id === deviceId) continue;
+      const row = await this.current(waiting.device_id, now);
+      const target = this.store.device(waiting.device_id);
+      if (row?.state !== "waiting" || target === undefined) continue;
+      frames.push({
+        type: "history.request",
+        deviceId: target.id,
+        deviceName: target.name,
+      });
+    }
+    return frames;
+  }
+
+  /** Returns the transfer of `deviceId`, after expiring it if it is due. */
+  async status(deviceId: string, now: number): Promise<HistoryStatus> {
+    const row = await this.current(deviceId, now);
+    if (row !== undefined) return toStatus(row);
+    // Devices that signed in before transfers existed have no row.
+    const createdAt = this.store.device(deviceId)?.created_at ?? now;
+    return {
+      state: "none",
+      fromDeviceId: null,
+      fromDeviceName: null,
+      envelope: null,
+      skipped: false,
+      updatedAt: createdAt,
+    };
+  }
+
+  /**
+   * Returns the R2 key that `uploaderId` may write the archive for
+   * `targetId` to: `not_found` unless the target is another device of
+   * this person, `conflict` unless it is waiting.
+   */
+  async uploadKey(
+    uploaderId: string,
+    targetId: string,
+    now: number,
+  ): Promise<Result<string>> {
+    const waiting = await this.requireWaiting(uploaderId, targetId, now);
+    if (!waiting.ok) return waiting;
+    return ok(historyArchiveKey(this.userId(), targetId, uploaderId));
+  }
+
+  /**
+   * Accepts the envelope of the archive `uploaderId` uploaded for
+   * `targetId`: the archive must exist with exactly `archiveBytes` bytes,
+   * and the first envelope moves the target to `ready` and sends it
+   * `history.ready`. A rejected envelope deletes this uploader's archive,
+   * and the accepted one deletes those of the other uploaders.
+   */
+  async attach(
+    uploaderId: string,
+    targetId: string,
+    envelope: HistoryEnvelope,
+    now: number,
+  ): Promise<Result<HistoryStatus>> {
+    const key = historyArchiveKey(this.userId(), targetId, uploaderId);
+    const accepted = await this.accept(uploaderId, targetId, envelope, now);
+    if (!accepted.ok) {
+      await this.deleteKeys([key]);
+      return accepted;
+    }
+    log("history.ready", {
+      userId: this.userId(),
+      deviceId: targetId,
+      fromDeviceId: uploaderId,
+      archiveBytes: envelope.archiveBytes,
+    });
+    this.sendToDevice(targetId, { type: "history.ready" });
+    await this.deleteArchives(targetId, key);
+    return ok(accepted.value);
+  }
+
+  /**
+   * Returns the R2 key of the archive waiting for `deviceId`, or
+   * `not_found` unless its transfer is `ready`.
+   */
+  async archiveKey(deviceId: string, now: number): Promise<Result<string>> {
+    const row = await this.current(deviceId, now);
+    if (row?.state !== "ready" || row.from_device_id === null) {
+      return fail(
+        "not_found",
+        "No chat history archive is waiting for this device. Check " +
+          "GET /api/history for the state of the transfer.",
+      );
+    }
+    return ok(historyArchiveKey(this.userId(), deviceId, row.from_device_id));
+  }
+
+  /**
+   * Ends the transfer of `deviceId`: `ready` becomes `done` and the
+   * archive is deleted, `waiting` becomes `done` with `skipped`, and other
+   * states stay as they are.
+   */
+  async finish(deviceId: string, now: number): Promise<HistoryStatus> {
+    const row = await this.current(deviceId, now);
+    if (
+      row?.state === "ready" &&
+      this.transfers.move(deviceId, "ready", "done", now)
+    ) {
+      log("history.done", { userId: this.userId(), deviceId });
+      await this.deleteArchives(deviceId);
+    } else if (
+      row?.state === "waiting" &&
+      this.transfers.move(deviceId, "waiting", "done", now, true)
+    ) {
+      log("history.skipped", { userId: this.userId(), deviceId });
+      await this.deleteArchives(deviceId);
+    }
+    return this.status(deviceId, now);
+  }
+
+  /**
+   * Deletes the transfer of a revoked device with every archive uploaded
+   * for it, and the archives it uploaded that no envelope names.
+   */
+  async deleteDevice(deviceId: string): Promise<void> {
+    this.transfers.delete(deviceId);
+    const userId = this.userId();
+    const listed = await this.bucket.list({ prefix: `history/${userId}/` });
+    const keys = listed.objects
+      .map((object) => object.key)
+      .filter((key) => {
+        const [, , targetId, uploaderId] = key.split("/");
+        if (targetId === deviceId) return true;
+        if (uploaderId !== deviceId || targetId === undefined) return false;
+        // The archive of a `ready` transfer stays for its target to fetch.
+        const target = this.transfers.get(targetId);
+        return !(
+          target?.state === "ready" && target.from_device_id === deviceId
+        );
+      });
+    await this.deleteKeys(keys);
+  }
+
+  /**
+   * Returns the row of `deviceId` after lazy expiry: `waiting` older than
+   * HISTORY_WAIT_MS and `ready` older than HISTORY_KEEP_MS become
+   * `unavailable`, and their archives are deleted.
+   */
+  private async current(
+    deviceId: string,
+    now: number,
+  ): Promise<TransferRow | undefined> {
+    const row = this.transfers.get(deviceId);
+    if (row === undefined) return undefined;
+    const limit =
+      row.state === "waiting"
+        ? HISTORY_WAIT_MS
+        : row.state === "ready"
+          ? HISTORY_KEEP_MS
+          : undefined;
+    if (limit === undefined || now - row.updated_at <= limit) return row;
+    if (this.transfers.move(deviceId, row.state, "unavailable", now)) {
+      log("history.expired", {
+        userId: this.userId(),
+        deviceId,
+        from: row.state,
+      });
+      await this.deleteArchives(deviceId);
+    }
+    return this.transfers.get(deviceId);
+  }
+
+  private async requireWaiting(
+    uploaderId: string,
+    targetId: string,
+    now: number,
+  ): Promise<Result<TransferRow>> {
+    const target = this.store.device(targetId);
+    if (targetId === uploaderId || target === undefined) {
+      return fail(
+        "not_found",
+        `Device ${targetId} is not another device of your account. Send ` +
+          "history only to a device that GET /api/devices lists.",
+        "deviceId",
+      );
+    }
+    const row = await this.current(targetId, now);
+    if (row?.state !== "waiting") {
+      return fail(
+        "conflict",
+        `Device ${targetId} is not waiting for chat history (state ` +
+          `${row?.state ?? "none"}). Nothing more to send.`,
+        "deviceId",
+      );
+    }
+    return ok(row);
+  }
+
+  /** Checks the uploaded archive against the envelope, then marks ready. */
+  private async accept(
+    uploaderId: string,
+    targetId: string,
+    envelope: HistoryEnvelope,
+    now: number,
+  ): Promise<Result<HistoryStatus>> {
+    const waiting = await this.requireWaiting(uploaderId, targetId, now);
+    if (!waiting.ok) return waiting;
+    const key = historyArchiveKey(this.userId(), targetId, uploaderId);
+    const stored = await this.bucket.head(key);
+    if (stored === null) {
+      return fail(
+        "invalid_request",
+        `No archive was uploaded for device ${targetId}. PUT it to ` +
+          `/api/devices/${targetId}/history/archive before the envelope.`,
+        "archiveBytes",
+      );
+    }
+    if (stored.size !== envelope.archiveBytes) {
+      return fail(
+        "invalid_request",
+        `archiveBytes: the envelope names ${envelope.archiveBytes} bytes ` +
+          `but the uploaded archive has ${stored.size}. Upload the archive ` +
+          "again, then send its envelope.",
+        "archiveBytes",
+      );
+    }
+    const from = this.store.device(uploaderId);
+    const marked = this.transfers.markReady(
+      targetId,
+      { id: uploaderId, name: from?.name ?? null },
+      envelope,
+      now,
+    );
+    const row = this.transfers.get(targetId);
+    if (!marked || row === undefined) {
+      return fail(
+        "conflict",
+        `Device ${targetId} already got its chat history from another ` +
+          "device. Nothing more to send.",
+        "deviceId",
+      );
+    }
+    return ok(toStatus(row));
+  }
+
+  /** Deletes the archives uploaded for `targetId`, except `keep`. */
+  private async deleteArchives(targetId: string, keep?: string): Promise<void> {
+    const prefix = historyPrefix(this.userId(), targetId);
+    const listed = await this.bucket.list({ prefix });
+    const keys = listed.objects
+      .map((object) => object.key)
+      .filter((key) => key !== keep);
+    await this.deleteKeys(keys);
+  }
+
+  private async deleteKeys(keys: string[]): Promise<void> {
+    if (keys.length === 0) return;
+    try {
+      await this.bucket.delete(keys);
+      log("history.archives_deleted", {
+        userId: this.userId(),
+        count: keys.length,
+      });
+    } catch (error) {
+      // The transfer already moved on, so a failed delete leaves only
+      // storage behind. Revoking the target device deletes its folder.
+      // TODO: nothing else retries, so such objects stay until then.
+      log("history.archive_delete_failed", {
+        userId: this.userId(),
+        count: keys.length,
+        error: errorMessage(error),
+      });
+    }
+  }
+
+  private userId(): string {
+    return this.store.me()?.id ?? "";
+  }
+}
