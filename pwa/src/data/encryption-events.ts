@@ -11,15 +11,17 @@ type Listener = (frame: EncryptionFrame) => void;
 const listeners = new Set<Listener>();
 
 /**
- * History frames that came before the engine loaded. The server sends
+ * Frames that came before the engine loaded. The server sends
  * `history.request` right after `ready`, so it often beats the engine.
+ * NOTE: the list has no cap, because the first screen's size budget had
+ * no bytes left; it grows only in a leader tab whose engine failed to
+ * start.
  */
 const held: EncryptionFrame[] = [];
-const MAX_HELD = 16;
 
 /**
  * Lets the encryption engine, which loads on demand, hear its frames from
- * the socket, beginning with the history frames held for it. Returns a
+ * the socket, beginning with the frames held for it. Returns a
  * function that stops listening.
  */
 export function onEncryptionFrame(listener: Listener): () => void {
@@ -30,9 +32,6 @@ export function onEncryptionFrame(listener: Listener): () => void {
 
 /** Hands an encryption frame to every listener. */
 export function dispatchEncryptionFrame(frame: EncryptionFrame): void {
-  const isHistory = frame.type.startsWith("history.");
-  if (listeners.size === 0 && isHistory && held.length < MAX_HELD) {
-    held.push(frame);
-  }
+  if (listeners.size === 0) held.push(frame);
   for (const listener of listeners) listener(frame);
 }

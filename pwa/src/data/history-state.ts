@@ -1,7 +1,4 @@
-import { HistoryStatus } from "../../../protocol/history.ts";
-import { apiRequest } from "./api.ts";
 import { db } from "./db.ts";
-import { dispatchEncryptionFrame } from "./encryption-events.ts";
 
 /**
  * What the chat list's history banner shows on this device, stored in the
@@ -31,26 +28,4 @@ export async function readHistoryBanner(): Promise<HistoryBanner | undefined> {
 
 export async function writeHistoryBanner(value: HistoryBanner): Promise<void> {
   await db.kv.put({ key: HISTORY_BANNER_KEY, value });
-}
-
-/** Hides the banner until the transfer changes phase. */
-export async function dismissHistoryBanner(): Promise<void> {
-  const current = await readHistoryBanner();
-  if (current !== undefined) {
-    await writeHistoryBanner({ ...current, dismissed: true });
-  }
-}
-
-/** Stops waiting for the history: the server marks the transfer skipped. */
-export async function skipHistory(): Promise<void> {
-  await apiRequest("DELETE", "/history", HistoryStatus);
-  await writeHistoryBanner({ phase: "unavailable" });
-}
-
-/**
- * Checks the transfer again, in the tab that runs the encryption engine.
- * Other tabs update once that tab checks, at its next connection.
- */
-export function retryHistory(): void {
-  dispatchEncryptionFrame({ type: "history.ready" });
 }

@@ -1,15 +1,17 @@
 import {
   dismissHistoryBanner,
-  readHistoryBanner,
   retryHistory,
   skipHistory,
-  type HistoryBanner as BannerState,
+} from "../../data/history-actions.ts";
+import {
+  readHistoryBanner,
+  type HistoryBanner,
 } from "../../data/history-state.ts";
 import { useLiveQuery } from "../../data/hooks.ts";
 import { run } from "../common/notice.tsx";
 
 /** The banner's sentence for each phase that shows one. */
-function bannerText(state: BannerState): string | null {
+function bannerText(state: HistoryBanner): string | null {
   switch (state.phase) {
     case "waiting":
       return "Getting your chat history from your other device. Keep it open and online.";
@@ -26,11 +28,8 @@ function bannerText(state: BannerState): string | null {
   }
 }
 
-/**
- * Shows above the chat list of a newly linked device where copying its
- * chat history from another device of the person stands.
- */
-export function HistoryBanner() {
+/** The history banner with its buttons, for a phase that shows one. */
+export function HistoryBannerBody() {
   const state = useLiveQuery(readHistoryBanner, []);
   if (state === undefined || state.dismissed === true) return null;
   const text = bannerText(state);
