@@ -23,6 +23,11 @@ import { importArchive } from "./history-import.ts";
 import { openKey, sealKey } from "./history-key.ts";
 import type { EngineOptions } from "./types.ts";
 
+/** Uploads tried per `history.request`, the first included. */
+const UPLOAD_ATTEMPTS = 5;
+/** Wait before an upload is tried again. */
+const UPLOAD_RETRY_MS = 10_000;
+
 /**
  * Both sides of link and sync (protocol/history.ts): sending this device's
  * history to a new device of the same person, and importing the history
@@ -37,27 +42,36 @@ export class HistoryTransfers {
 
   constructor(private readonly options: EngineOptions) {}
 
-  /** Sends the history to `deviceId`, once at a time per device. */
-  send(deviceId: string): Promise<void> {
+  /**
+   * Sends the history to `deviceId`, once at a time per device. A failed
+   * upload is tried again after UPLOAD_RETRY_MS, up to UPLOAD_ATTEMPTS
+   * times, because the new device may not have published a KeyPackage yet
+   * when the request comes.
+   */
+  send(deviceId: string, attempt = 1): Promise<void> {
     if (this.finished.has(deviceId) || deviceId === this.options.deviceId) {
       return Promise.resolve();
     }
     let upload = this.uploads.get(deviceId);
     if (upload === undefined) {
       upload = this.upload(deviceId)
-        .catch((error: unknown) => {
-          if (error instanceof ApiFailure && error.code === "conflict") {
-            // Another device sent it first, or the device skipped.
-            this.finished.add(deviceId);
-            log("history_upload_conflict", { deviceId });
-            return;
-          }
-          log("history_upload_failed", { deviceId, error: String(error) });
-        })
+        .catch((error: unknown) => this.uploadFailed(deviceId, error, attempt))
         .finally(() => this.uploads.delete(deviceId));
       this.uploads.set(deviceId, upload);
     }
     return upload;
+  }
+
+  private uploadFailed(deviceId: string, error: unknown, attempt: number) {
+    if (error instanceof ApiFailure && error.code === "conflict") {
+      // Another device sent it first, or the new device skipped.
+      this.finished.add(deviceId);
+      log("history_upload_conflict", { deviceId });
+      return;
+    }
+    log("history_upload_failed", { deviceId, attempt, error: String(error) });
+    if (attempt >= UPLOAD_ATTEMPTS) return;
+    setTimeout(() => void this.send(deviceId, attempt + 1), UPLOAD_RETRY_MS);
   }
 
   private async upload(deviceId: string): Promise<void> {
