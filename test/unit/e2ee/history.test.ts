@@ -18,6 +18,9 @@ import {
   type HistoryArchive,
 } from "../../../pwa/src/e2ee/history-archive.ts";
 import { importArchive } from "../../../pwa/src/e2ee/history-import.ts";
+import { decryptIncoming } from "../../../pwa/src/e2ee/incoming.ts";
+import type { EngineOptions } from "../../../pwa/src/e2ee/types.ts";
+import { MlsStore } from "../../../pwa/src/crypto/store.ts";
 import {
   KeyPackageRejected,
   openKey,
@@ -235,5 +238,23 @@ describe("history import", () => {
     await seed(db, []);
     await importArchive(db, archive);
     expect(await db.messages.get("m1")).toBeUndefined();
+  });
+
+  it("keeps imported text over a later server copy", async () => {
+    const archive = await sampleArchive();
+    const db = freshDb();
+    await seed(db, [message(1, encodeNotice("before_join"))]);
+    await importArchive(db, archive);
+    const context = {
+      options: { db, deviceId: crypto.randomUUID() } as EngineOptions,
+      store: new MlsStore(db),
+      join: () => Promise.resolve(false),
+      membershipChanged: () => {},
+      recent: new Map<string, string>(),
+    };
+    const result = await decryptIncoming(context, CHAT_ID, [
+      message(1, "mls1:CCCC"),
+    ]);
+    expect(result.messages[0]?.body).toBe(text("hello"));
   });
 });
