@@ -14,7 +14,7 @@ const listeners = new Set<Listener>();
  * Frames that came before the engine loaded. The server sends
  * `history.request` right after `ready`, so it often beats the engine.
  * NOTE: the list has no cap, because the first screen's size budget had
- * no bytes left; it grows only in a leader tab whose engine failed to
+ * no bytes left. It grows only in a leader tab whose engine failed to
  * start.
  */
 const held: EncryptionFrame[] = [];

@@ -1,8 +1,8 @@
 import { db } from "./db.ts";
 
 /**
- * What the chat list's history banner shows on this device, stored in the
- * `kv` table so that every tab shows what the leader tab's transfer does:
+ * The state of the history banner above the chat list, stored in the `kv`
+ * table so that every tab shows the progress of the leader tab's transfer:
  * - `waiting`: no other device has sent the history yet.
  * - `copying`: an archive is being imported; `progress` from 0 to 1.
  * - `copied`: imported from `fromDeviceName`.

@@ -73,10 +73,10 @@ export function isReadableBody(body: string): boolean {
 }
 
 /**
- * Reads the archive of every chat on this device: per chat the newest
- * MAX_HISTORY_MESSAGES_PER_CHAT messages the server stored and this device
- * can read (no pending or failed own sends, no notices, no bodies still
- * encrypted), and the readable folds that refer to them. System messages
+ * Reads the archive of every chat on this device. Per chat it takes the
+ * newest MAX_HISTORY_MESSAGES_PER_CHAT messages that the server stored and
+ * this device can read, so no pending or failed own sends, no notices and
+ * no bodies still encrypted. It adds the readable folds of those messages. System messages
  * and commits are left out, because the server sends them in plaintext.
  */
 export async function buildArchive(

@@ -87,7 +87,9 @@ export async function openKey(
   const enc = fromBase64url(sealedKey.enc);
   const sealed = fromBase64url(sealedKey.sealed);
   if (enc === null || sealed === null) {
-    throw new ArchiveError("the envelope is not base64url");
+    throw new ArchiveError(
+      "the envelope's enc or sealed field is not base64url",
+    );
   }
   const suite = await cipherSuite();
   let key: Uint8Array;

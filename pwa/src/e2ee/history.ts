@@ -106,8 +106,8 @@ export class HistoryTransfers {
   }
 
   /**
-   * Checks this device's own transfer with the server, shows where it
-   * stands, and imports the archive when it is ready. One check at a time.
+   * Checks this device's own transfer with the server, stores its state
+   * for the banner, and imports the archive when it is ready. One check at a time.
    */
   receive(): Promise<void> {
     this.receiving ??= this.check()

@@ -1,7 +1,7 @@
 import { HistoryBannerBody } from "./HistoryBannerBody.tsx";
 import { NotificationBanner } from "./NotificationBanner.tsx";
 
-/** The banners above the chat list, loaded by Banners. */
+/** Renders the banners above the chat list, in the chunk Banners loads. */
 export function BannerStack() {
   return (
     <>

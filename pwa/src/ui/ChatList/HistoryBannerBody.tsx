@@ -10,7 +10,7 @@ import {
 import { useLiveQuery } from "../../data/hooks.ts";
 import { run } from "../common/notice.tsx";
 
-/** The banner's sentence for each phase that shows one. */
+/** Returns the banner's sentence for a phase, or null for `none`. */
 function bannerText(state: HistoryBanner): string | null {
   switch (state.phase) {
     case "waiting":
@@ -28,7 +28,7 @@ function bannerText(state: HistoryBanner): string | null {
   }
 }
 
-/** The history banner with its buttons, for a phase that shows one. */
+/** Renders the history banner and its buttons from the stored state. */
 export function HistoryBannerBody() {
   const state = useLiveQuery(readHistoryBanner, []);
   if (state === undefined || state.dismissed === true) return null;
