@@ -193,6 +193,9 @@ export class HistoryTransfers {
     const key = await openKey(envelope, row, deviceId);
     const ciphertext = await fetchArchive();
     await checkArchive(ciphertext, envelope);
+    // NOTE: nothing signs the envelope, so a server could seal an archive
+    // of its own to the public init key. The import only fills rows this
+    // device cannot read, which limits what such an archive changes.
     const archive = await openArchive(ciphertext, key);
     if (archive.fromDeviceId !== status.fromDeviceId) {
       throw new ArchiveError("the archive names another sending device");
