@@ -333,7 +333,7 @@ export class UserHub extends DurableObject<Env> {
     return this.keys.claimOwn(callerId, deviceId);
   }
 
-  // ---- link and sync ---------------------------------------------------------
+  // ---- link and sync -------------------------------------------------------
 
   /** Returns the history transfer of a device, as GET /api/history does. */
   async historyStatus(deviceId: string): Promise<HistoryStatus> {

@@ -85,8 +85,8 @@ async function streamArchive(
   const stored = env.MEDIA.put(key, fixed.readable, {
     httpMetadata: { contentType: "application/octet-stream" },
   });
-  // Awaited below in every case; until then this keeps an early rejection
-  // from counting as unhandled.
+  // The code below awaits it in every case. Until then, this handler
+  // keeps an early rejection from counting as unhandled.
   stored.catch(() => undefined);
 
   const reader = request.body.getReader();
@@ -120,7 +120,11 @@ function archiveTooShort(expected: number, received: number): ApiError {
   );
 }
 
-/** PUT /api/devices/:deviceId/history/archive: stores the raw archive. */
+/**
+ * PUT /api/devices/:deviceId/history/archive: stores the raw archive.
+ * NOTE: uploads are not charged to the media byte limits. Each device
+ * keeps at most one archive per waiting device, and a repeat overwrites it.
+ */
 async function putArchive(request: ApiRequest, env: Env): Promise<Response> {
   requireAppOrigin(request, env);
   const { me, deviceId } = await requireSession(request, env);
@@ -131,10 +135,10 @@ async function putArchive(request: ApiRequest, env: Env): Promise<Response> {
   await streamArchive(env, request, key, length);
   // Another device's envelope may have won while the bytes streamed, and
   // then nothing would ever read or delete this object.
-  const still = await hub.historyUploadKey(deviceId, targetId);
-  if (!still.ok) {
+  const stillWaiting = await hub.historyUploadKey(deviceId, targetId);
+  if (!stillWaiting.ok) {
     await env.MEDIA.delete(key);
-    unwrap(still);
+    unwrap(stillWaiting);
   }
   log("history.archive_stored", {
     userId: me.id,
