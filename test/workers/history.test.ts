@@ -68,6 +68,30 @@ async function putArchive(
   });
 }
 
+/**
+ * Uploads `actual` bytes as a stream while Content-Length declares
+ * `declared`, which only a broken or hostile client would send. The
+ * runtime logs the dropped connection as an uncaught exception.
+ */
+async function putStream(
+  uploader: TestUser,
+  targetId: string,
+  actual: number,
+  declared: number,
+): Promise<Response> {
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(archiveBytes(actual));
+      controller.close();
+    },
+  });
+  return SELF.fetch(`${ORIGIN}/api/devices/${targetId}/history/archive`, {
+    method: "PUT",
+    headers: { Cookie: uploader.cookie, "Content-Length": String(declared) },
+    body,
+  });
+}
+
 async function envelopeFor(
   bytes: Uint8Array<ArrayBuffer>,
 ): Promise<HistoryEnvelope> {
@@ -282,6 +306,22 @@ describe("history archive upload", () => {
     );
     expect(response.status).toBe(413);
     expect((await errorOf(response)).code).toBe("too_large");
+    expect(await env.MEDIA.head(archiveKey(phone!, laptop!))).toBeNull();
+  });
+
+  it("rejects a body longer than declared", async () => {
+    const [phone, laptop] = await person("Laptop");
+    const response = await putStream(phone!, laptop!.deviceId, 20, 10);
+    expect(response.status).toBe(413);
+    expect((await errorOf(response)).message).toContain("longer than");
+    expect(await env.MEDIA.head(archiveKey(phone!, laptop!))).toBeNull();
+  });
+
+  it("rejects a body shorter than declared", async () => {
+    const [phone, laptop] = await person("Laptop");
+    const response = await putStream(phone!, laptop!.deviceId, 10, 20);
+    expect(response.status).toBe(400);
+    expect((await errorOf(response)).message).toContain("after 10 of the 20");
     expect(await env.MEDIA.head(archiveKey(phone!, laptop!))).toBeNull();
   });
 

@@ -69,9 +69,8 @@ function declaredLength(request: Request): number {
 
 /**
  * Streams the request body to R2 under `key` through a FixedLengthStream
- * of `length` bytes, counting as it goes. A body longer than `length` or
- * the limit raises too_large, a shorter one invalid_request, and then R2
- * keeps nothing of it.
+ * of `length` bytes, counting as it goes. A longer body raises too_large
+ * and a shorter one invalid_request, and then R2 keeps nothing of it.
  */
 async function streamArchive(
   env: Env,
@@ -104,11 +103,20 @@ async function streamArchive(
   if (received !== length) {
     await writer.abort(new Error("archive has the wrong length"));
     await stored.catch(() => undefined);
-    if (received > length) throw archiveTooLarge();
+    if (received > length) throw archiveTooLong(length);
     throw archiveTooShort(length, received);
   }
   await writer.close();
   await stored;
+}
+
+function archiveTooLong(expected: number): ApiError {
+  return new ApiError(
+    "too_large",
+    `The body is longer than the ${expected} bytes that Content-Length ` +
+      "declares. Send the archive with its exact length.",
+    "body",
+  );
 }
 
 function archiveTooShort(expected: number, received: number): ApiError {
