@@ -357,6 +357,14 @@ export class UserHub extends DurableObject<Env> {
     return this.history.attach(uploaderId, targetId, envelope, Date.now());
   }
 
+  /** Deletes an uploader's archive after its envelope was rejected. */
+  async discardHistoryArchive(
+    uploaderId: string,
+    targetId: string,
+  ): Promise<void> {
+    await this.history.discard(uploaderId, targetId);
+  }
+
   /** Returns the R2 key of the archive waiting for a `ready` device. */
   async historyArchiveKey(deviceId: string): Promise<Result<string>> {
     return this.history.archiveKey(deviceId, Date.now());

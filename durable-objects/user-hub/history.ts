@@ -135,7 +135,9 @@ export class HistoryTransfers {
    * `targetId`: the archive must exist with exactly `archiveBytes` bytes,
    * and the first envelope moves the target to `ready` and sends it
    * `history.ready`. A rejected envelope deletes this uploader's archive,
-   * and the accepted one deletes those of the other uploaders.
+   * and the accepted one deletes those of the other uploaders. The same
+   * envelope again from the same uploader (a retry after a lost reply)
+   * returns the transfer unchanged.
    */
   async attach(
     uploaderId: string,
@@ -143,10 +145,18 @@ export class HistoryTransfers {
     envelope: HistoryEnvelope,
     now: number,
   ): Promise<Result<HistoryStatus>> {
+    const row = this.transfers.get(targetId);
+    if (
+      row?.state === "ready" &&
+      row.from_device_id === uploaderId &&
+      row.envelope === JSON.stringify(envelope)
+    ) {
+      return ok(toStatus(row));
+    }
     const key = historyArchiveKey(this.userId(), targetId, uploaderId);
     const accepted = await this.accept(uploaderId, targetId, envelope, now);
     if (!accepted.ok) {
-      await this.deleteKeys([key]);
+      await this.discard(uploaderId, targetId);
       return accepted;
     }
     log("history.ready", {
@@ -158,6 +168,18 @@ export class HistoryTransfers {
     this.sendToDevice(targetId, { type: "history.ready" });
     await this.deleteArchives(targetId, key);
     return ok(accepted.value);
+  }
+
+  /**
+   * Deletes the archive `uploaderId` uploaded for `targetId`, unless it is
+   * the one an accepted envelope names.
+   */
+  async discard(uploaderId: string, targetId: string): Promise<void> {
+    const row = this.transfers.get(targetId);
+    if (row?.state === "ready" && row.from_device_id === uploaderId) return;
+    await this.deleteKeys([
+      historyArchiveKey(this.userId(), targetId, uploaderId),
+    ]);
   }
 
   /**

@@ -407,6 +407,33 @@ describe("history envelope", () => {
     expect(await env.MEDIA.head(archiveKey(phone!, laptop!))).toBeNull();
   });
 
+  it("rejects an invalid envelope and deletes the archive", async () => {
+    const [phone, laptop] = await person("Laptop");
+    const bytes = archiveBytes(100);
+    expect((await putArchive(phone!, laptop!.deviceId, bytes)).status).toBe(
+      204,
+    );
+    const envelope = { ...(await envelopeFor(bytes)), sha256: "short" };
+    const response = await postEnvelope(phone!, laptop!.deviceId, envelope);
+    expect(response.status).toBe(400);
+    expect((await errorOf(response)).field).toBe("sha256");
+    expect(await env.MEDIA.head(archiveKey(phone!, laptop!))).toBeNull();
+  });
+
+  it("accepts a repeated envelope from the winner", async () => {
+    const [phone, laptop] = await person("Laptop");
+    const envelope = await send(phone!, laptop!, archiveBytes(100));
+    const again = await postEnvelope(phone!, laptop!.deviceId, envelope);
+    expect(again.status).toBe(200);
+    expect((await json<HistoryStatus>(again)).state).toBe("ready");
+
+    const changed = { ...envelope, enc: "otherEnc" };
+    const conflict = await postEnvelope(phone!, laptop!.deviceId, changed);
+    expect(conflict.status).toBe(409);
+    expect(await env.MEDIA.head(archiveKey(phone!, laptop!))).not.toBeNull();
+    expect((await status(laptop!)).envelope).toEqual(envelope);
+  });
+
   it("sends history.ready to the target", async () => {
     const [phone, laptop] = await person("Laptop");
     const socket = await open(laptop!);

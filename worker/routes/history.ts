@@ -161,8 +161,16 @@ async function putArchive(request: ApiRequest, env: Env): Promise<Response> {
 async function postEnvelope(request: ApiRequest, env: Env): Promise<Response> {
   const { me, deviceId } = await requireSession(request, env);
   const targetId = targetParam(request);
-  const envelope = await readBody(request, HistoryEnvelope);
   const hub = userHub(env, me.id);
+  let envelope: HistoryEnvelope;
+  try {
+    envelope = await readBody(request, HistoryEnvelope);
+  } catch (error) {
+    // The uploader builds a new archive after any rejection, so the one
+    // stored would never be used.
+    await hub.discardHistoryArchive(deviceId, targetId);
+    throw error;
+  }
   return jsonResponse(
     unwrap(await hub.attachHistory(deviceId, targetId, envelope)),
   );
