@@ -8,7 +8,7 @@ import {
   type HistoryStatus,
   type OwnClaimReply,
 } from "../../protocol/index.ts";
-import { historyArchiveKey } from "../../durable-objects/user-hub/history.ts";
+import { historyArchiveKey } from "../../durable-objects/user-hub/history-archives.ts";
 import { base64url } from "../../worker/crypto.ts";
 import {
   api,
