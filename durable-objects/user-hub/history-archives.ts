@@ -23,9 +23,10 @@ export interface StoredArchive {
 
 /**
  * The encrypted history archives of one person in R2, under
- * `history/<userId>/<targetDeviceId>/<uploaderDeviceId>`. A person has at
- * most one archive per pair of their devices, so one list page of 1000
- * keys covers them.
+ * `history/<userId>/<targetDeviceId>/<uploaderDeviceId>`, at most one per
+ * ordered pair of the person's devices.
+ * NOTE: listing reads one page of up to 1000 keys, which covers every
+ * pair of up to 31 devices; with more, some archives are not listed.
  */
 export class HistoryArchives {
   constructor(
