@@ -333,7 +333,7 @@ export class UserHub extends DurableObject<Env> {
     return this.keys.claimOwn(callerId, deviceId);
   }
 
-  // ---- link and sync ---------------------------------------------------------
+  // ---- link and sync -------------------------------------------------------
 
   /** Returns the history transfer of a device, as GET /api/history does. */
   async historyStatus(deviceId: string): Promise<HistoryStatus> {
@@ -355,6 +355,14 @@ export class UserHub extends DurableObject<Env> {
     envelope: HistoryEnvelope,
   ): Promise<Result<HistoryStatus>> {
     return this.history.attach(uploaderId, targetId, envelope, Date.now());
+  }
+
+  /** Deletes an uploader's archive after its envelope was rejected. */
+  async discardHistoryArchive(
+    uploaderId: string,
+    targetId: string,
+  ): Promise<void> {
+    await this.history.discard(uploaderId, targetId);
   }
 
   /** Returns the R2 key of the archive waiting for a `ready` device. */

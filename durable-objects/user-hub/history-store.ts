@@ -36,7 +36,8 @@ export function toStatus(row: TransferRow): HistoryStatus {
 
 /**
  * Typed queries over the `history_transfer` table of one UserHub: one row
- * per device that signed in after the table existed. All calls are sync.
+ * per device that signed in after the table existed. All calls are
+ * synchronous.
  */
 export class HistoryStore {
   constructor(private readonly sql: SqlStorage) {}

@@ -5,8 +5,9 @@ import {
   type HistoryStatus,
   type ServerFrame,
 } from "../../protocol/index.ts";
-import { errorMessage, log } from "../../worker/log.ts";
+import { log } from "../../worker/log.ts";
 import { fail, ok, type Result } from "../../worker/result.ts";
+import { HistoryArchives } from "./history-archives.ts";
 import {
   toStatus,
   type HistoryStore,
@@ -16,38 +17,28 @@ import type { HubStore } from "./store.ts";
 
 type HistoryRequestFrame = Extract<ServerFrame, { type: "history.request" }>;
 
-/** Returns the R2 folder of the archives uploaded for one target device. */
-export function historyPrefix(userId: string, targetId: string): string {
-  return `history/${userId}/${targetId}/`;
-}
-
-/** Returns the R2 key of the archive `uploaderId` uploads for `targetId`. */
-export function historyArchiveKey(
-  userId: string,
-  targetId: string,
-  uploaderId: string,
-): string {
-  return `${historyPrefix(userId, targetId)}${uploaderId}`;
-}
-
 /**
  * Link and sync on the server (protocol/history.ts): the history transfer
  * of each of one person's devices and the archives in R2 under
- * `history/<userId>/<targetDeviceId>/<uploaderDeviceId>`. State changes
- * are single SQL statements made before any await, so requests that
- * interleave at an R2 call still change a transfer once.
+ * `history/<userId>/<targetDeviceId>/<uploaderDeviceId>`. Each state
+ * change is one UPDATE conditional on the previous state, so requests
+ * that interleave at an R2 call still change a transfer once.
  */
 export class HistoryTransfers {
+  private readonly archives: HistoryArchives;
+
   constructor(
     private readonly store: HubStore,
     private readonly transfers: HistoryStore,
-    private readonly bucket: R2Bucket,
+    bucket: R2Bucket,
     /** Sends a frame to the open sockets of one device. */
     private readonly sendToDevice: (
       deviceId: string,
       frame: ServerFrame,
     ) => void,
-  ) {}
+  ) {
+    this.archives = new HistoryArchives(bucket, () => this.userId());
+  }
 
   /**
    * Records the transfer of a device that just signed in: `waiting` when
@@ -127,7 +118,7 @@ export class HistoryTransfers {
   ): Promise<Result<string>> {
     const waiting = await this.requireWaiting(uploaderId, targetId, now);
     if (!waiting.ok) return waiting;
-    return ok(historyArchiveKey(this.userId(), targetId, uploaderId));
+    return ok(this.archives.key(targetId, uploaderId));
   }
 
   /**
@@ -135,7 +126,9 @@ export class HistoryTransfers {
    * `targetId`: the archive must exist with exactly `archiveBytes` bytes,
    * and the first envelope moves the target to `ready` and sends it
    * `history.ready`. A rejected envelope deletes this uploader's archive,
-   * and the accepted one deletes those of the other uploaders.
+   * and the accepted one deletes those of the other uploaders. The same
+   * envelope again from the same uploader (a retry after a lost reply)
+   * returns the transfer unchanged.
    */
   async attach(
     uploaderId: string,
@@ -143,10 +136,18 @@ export class HistoryTransfers {
     envelope: HistoryEnvelope,
     now: number,
   ): Promise<Result<HistoryStatus>> {
-    const key = historyArchiveKey(this.userId(), targetId, uploaderId);
+    const row = this.transfers.get(targetId);
+    if (
+      row?.state === "ready" &&
+      row.from_device_id === uploaderId &&
+      row.envelope === JSON.stringify(envelope)
+    ) {
+      return ok(toStatus(row));
+    }
+    const key = this.archives.key(targetId, uploaderId);
     const accepted = await this.accept(uploaderId, targetId, envelope, now);
     if (!accepted.ok) {
-      await this.deleteKeys([key]);
+      await this.discard(uploaderId, targetId);
       return accepted;
     }
     log("history.ready", {
@@ -156,8 +157,18 @@ export class HistoryTransfers {
       archiveBytes: envelope.archiveBytes,
     });
     this.sendToDevice(targetId, { type: "history.ready" });
-    await this.deleteArchives(targetId, key);
+    await this.archives.deleteFor(targetId, key);
     return ok(accepted.value);
+  }
+
+  /**
+   * Deletes the archive `uploaderId` uploaded for `targetId`, unless it is
+   * the one an accepted envelope names.
+   */
+  async discard(uploaderId: string, targetId: string): Promise<void> {
+    const row = this.transfers.get(targetId);
+    if (row?.state === "ready" && row.from_device_id === uploaderId) return;
+    await this.archives.delete([this.archives.key(targetId, uploaderId)]);
   }
 
   /**
@@ -173,7 +184,7 @@ export class HistoryTransfers {
           "GET /api/history for the state of the transfer.",
       );
     }
-    return ok(historyArchiveKey(this.userId(), deviceId, row.from_device_id));
+    return ok(this.archives.key(deviceId, row.from_device_id));
   }
 
   /**
@@ -188,13 +199,13 @@ export class HistoryTransfers {
       this.transfers.move(deviceId, "ready", "done", now)
     ) {
       log("history.done", { userId: this.userId(), deviceId });
-      await this.deleteArchives(deviceId);
+      await this.archives.deleteFor(deviceId);
     } else if (
       row?.state === "waiting" &&
       this.transfers.move(deviceId, "waiting", "done", now, true)
     ) {
       log("history.skipped", { userId: this.userId(), deviceId });
-      await this.deleteArchives(deviceId);
+      await this.archives.deleteFor(deviceId);
     }
     return this.status(deviceId, now);
   }
@@ -205,21 +216,19 @@ export class HistoryTransfers {
    */
   async deleteDevice(deviceId: string): Promise<void> {
     this.transfers.delete(deviceId);
-    const userId = this.userId();
-    const listed = await this.bucket.list({ prefix: `history/${userId}/` });
-    const keys = listed.objects
-      .map((object) => object.key)
-      .filter((key) => {
-        const [, , targetId, uploaderId] = key.split("/");
+    const archives = await this.archives.list();
+    const keys = archives
+      .filter(({ targetId, uploaderId }) => {
         if (targetId === deviceId) return true;
-        if (uploaderId !== deviceId || targetId === undefined) return false;
+        if (uploaderId !== deviceId) return false;
         // The archive of a `ready` transfer stays for its target to fetch.
         const target = this.transfers.get(targetId);
         return !(
           target?.state === "ready" && target.from_device_id === deviceId
         );
-      });
-    await this.deleteKeys(keys);
+      })
+      .map((archive) => archive.key);
+    await this.archives.delete(keys);
   }
 
   /**
@@ -246,7 +255,7 @@ export class HistoryTransfers {
         deviceId,
         from: row.state,
       });
-      await this.deleteArchives(deviceId);
+      await this.archives.deleteFor(deviceId);
     }
     return this.transfers.get(deviceId);
   }
@@ -286,9 +295,8 @@ export class HistoryTransfers {
   ): Promise<Result<HistoryStatus>> {
     const waiting = await this.requireWaiting(uploaderId, targetId, now);
     if (!waiting.ok) return waiting;
-    const key = historyArchiveKey(this.userId(), targetId, uploaderId);
-    const stored = await this.bucket.head(key);
-    if (stored === null) {
+    const storedBytes = await this.archives.size(targetId, uploaderId);
+    if (storedBytes === null) {
       return fail(
         "invalid_request",
         `No archive was uploaded for device ${targetId}. PUT it to ` +
@@ -296,11 +304,11 @@ export class HistoryTransfers {
         "archiveBytes",
       );
     }
-    if (stored.size !== envelope.archiveBytes) {
+    if (storedBytes !== envelope.archiveBytes) {
       return fail(
         "invalid_request",
         `archiveBytes: the envelope names ${envelope.archiveBytes} bytes ` +
-          `but the uploaded archive has ${stored.size}. Upload the archive ` +
+          `but the uploaded archive has ${storedBytes}. Upload the archive ` +
           "again, then send its envelope.",
         "archiveBytes",
       );
@@ -322,36 +330,6 @@ export class HistoryTransfers {
       );
     }
     return ok(toStatus(row));
-  }
-
-  /** Deletes the archives uploaded for `targetId`, except `keep`. */
-  private async deleteArchives(targetId: string, keep?: string): Promise<void> {
-    const prefix = historyPrefix(this.userId(), targetId);
-    const listed = await this.bucket.list({ prefix });
-    const keys = listed.objects
-      .map((object) => object.key)
-      .filter((key) => key !== keep);
-    await this.deleteKeys(keys);
-  }
-
-  private async deleteKeys(keys: string[]): Promise<void> {
-    if (keys.length === 0) return;
-    try {
-      await this.bucket.delete(keys);
-      log("history.archives_deleted", {
-        userId: this.userId(),
-        count: keys.length,
-      });
-    } catch (error) {
-      // The transfer already moved on, so a failed delete leaves only
-      // storage behind. Revoking the target device deletes its folder.
-      // TODO: nothing else retries, so such objects stay until then.
-      log("history.archive_delete_failed", {
-        userId: this.userId(),
-        count: keys.length,
-        error: errorMessage(error),
-      });
-    }
   }
 
   private userId(): string {

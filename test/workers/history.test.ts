@@ -8,7 +8,7 @@ import {
   type HistoryStatus,
   type OwnClaimReply,
 } from "../../protocol/index.ts";
-import { historyArchiveKey } from "../../durable-objects/user-hub/history.ts";
+import { historyArchiveKey } from "../../durable-objects/user-hub/history-archives.ts";
 import { base64url } from "../../worker/crypto.ts";
 import {
   api,
@@ -65,6 +65,30 @@ async function putArchive(
       ...headers,
     },
     body: bytes,
+  });
+}
+
+/**
+ * Uploads `actual` bytes as a stream while Content-Length declares
+ * `declared`, which only a broken or hostile client would send. The
+ * runtime logs the dropped connection as an uncaught exception.
+ */
+async function putStream(
+  uploader: TestUser,
+  targetId: string,
+  actual: number,
+  declared: number,
+): Promise<Response> {
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(archiveBytes(actual));
+      controller.close();
+    },
+  });
+  return SELF.fetch(`${ORIGIN}/api/devices/${targetId}/history/archive`, {
+    method: "PUT",
+    headers: { Cookie: uploader.cookie, "Content-Length": String(declared) },
+    body,
   });
 }
 
@@ -285,6 +309,22 @@ describe("history archive upload", () => {
     expect(await env.MEDIA.head(archiveKey(phone!, laptop!))).toBeNull();
   });
 
+  it("rejects a body longer than declared", async () => {
+    const [phone, laptop] = await person("Laptop");
+    const response = await putStream(phone!, laptop!.deviceId, 20, 10);
+    expect(response.status).toBe(413);
+    expect((await errorOf(response)).message).toContain("longer than");
+    expect(await env.MEDIA.head(archiveKey(phone!, laptop!))).toBeNull();
+  });
+
+  it("rejects a body shorter than declared", async () => {
+    const [phone, laptop] = await person("Laptop");
+    const response = await putStream(phone!, laptop!.deviceId, 10, 20);
+    expect(response.status).toBe(400);
+    expect((await errorOf(response)).message).toContain("after 10 of the 20");
+    expect(await env.MEDIA.head(archiveKey(phone!, laptop!))).toBeNull();
+  });
+
   it("rejects an empty archive", async () => {
     const [phone, laptop] = await person("Laptop");
     const response = await putArchive(
@@ -365,6 +405,33 @@ describe("history envelope", () => {
     expect(error.message).toContain("101");
     expect((await status(laptop!)).state).toBe("waiting");
     expect(await env.MEDIA.head(archiveKey(phone!, laptop!))).toBeNull();
+  });
+
+  it("rejects an invalid envelope and deletes the archive", async () => {
+    const [phone, laptop] = await person("Laptop");
+    const bytes = archiveBytes(100);
+    expect((await putArchive(phone!, laptop!.deviceId, bytes)).status).toBe(
+      204,
+    );
+    const envelope = { ...(await envelopeFor(bytes)), sha256: "short" };
+    const response = await postEnvelope(phone!, laptop!.deviceId, envelope);
+    expect(response.status).toBe(400);
+    expect((await errorOf(response)).field).toBe("sha256");
+    expect(await env.MEDIA.head(archiveKey(phone!, laptop!))).toBeNull();
+  });
+
+  it("accepts a repeated envelope from the winner", async () => {
+    const [phone, laptop] = await person("Laptop");
+    const envelope = await send(phone!, laptop!, archiveBytes(100));
+    const again = await postEnvelope(phone!, laptop!.deviceId, envelope);
+    expect(again.status).toBe(200);
+    expect((await json<HistoryStatus>(again)).state).toBe("ready");
+
+    const changed = { ...envelope, enc: "otherEnc" };
+    const conflict = await postEnvelope(phone!, laptop!.deviceId, changed);
+    expect(conflict.status).toBe(409);
+    expect(await env.MEDIA.head(archiveKey(phone!, laptop!))).not.toBeNull();
+    expect((await status(laptop!)).envelope).toEqual(envelope);
   });
 
   it("sends history.ready to the target", async () => {

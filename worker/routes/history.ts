@@ -69,9 +69,8 @@ function declaredLength(request: Request): number {
 
 /**
  * Streams the request body to R2 under `key` through a FixedLengthStream
- * of `length` bytes, counting as it goes. A body longer than `length` or
- * the limit raises too_large, a shorter one invalid_request, and then R2
- * keeps nothing of it.
+ * of `length` bytes, counting as it goes. A longer body raises too_large
+ * and a shorter one invalid_request, and then R2 keeps nothing of it.
  */
 async function streamArchive(
   env: Env,
@@ -85,8 +84,8 @@ async function streamArchive(
   const stored = env.MEDIA.put(key, fixed.readable, {
     httpMetadata: { contentType: "application/octet-stream" },
   });
-  // Awaited below in every case; until then this keeps an early rejection
-  // from counting as unhandled.
+  // The code below awaits it in every case. Until then, this handler
+  // keeps an early rejection from counting as unhandled.
   stored.catch(() => undefined);
 
   const reader = request.body.getReader();
@@ -104,11 +103,20 @@ async function streamArchive(
   if (received !== length) {
     await writer.abort(new Error("archive has the wrong length"));
     await stored.catch(() => undefined);
-    if (received > length) throw archiveTooLarge();
+    if (received > length) throw archiveTooLong(length);
     throw archiveTooShort(length, received);
   }
   await writer.close();
   await stored;
+}
+
+function archiveTooLong(expected: number): ApiError {
+  return new ApiError(
+    "too_large",
+    `The body is longer than the ${expected} bytes that Content-Length ` +
+      "declares. Send the archive with its exact length.",
+    "body",
+  );
 }
 
 function archiveTooShort(expected: number, received: number): ApiError {
@@ -120,7 +128,11 @@ function archiveTooShort(expected: number, received: number): ApiError {
   );
 }
 
-/** PUT /api/devices/:deviceId/history/archive: stores the raw archive. */
+/**
+ * PUT /api/devices/:deviceId/history/archive: stores the raw archive.
+ * NOTE: uploads are not charged to the media byte limits. Each device
+ * keeps at most one archive per waiting device, and a repeat overwrites it.
+ */
 async function putArchive(request: ApiRequest, env: Env): Promise<Response> {
   requireAppOrigin(request, env);
   const { me, deviceId } = await requireSession(request, env);
@@ -131,10 +143,10 @@ async function putArchive(request: ApiRequest, env: Env): Promise<Response> {
   await streamArchive(env, request, key, length);
   // Another device's envelope may have won while the bytes streamed, and
   // then nothing would ever read or delete this object.
-  const still = await hub.historyUploadKey(deviceId, targetId);
-  if (!still.ok) {
+  const stillWaiting = await hub.historyUploadKey(deviceId, targetId);
+  if (!stillWaiting.ok) {
     await env.MEDIA.delete(key);
-    unwrap(still);
+    unwrap(stillWaiting);
   }
   log("history.archive_stored", {
     userId: me.id,
@@ -149,8 +161,16 @@ async function putArchive(request: ApiRequest, env: Env): Promise<Response> {
 async function postEnvelope(request: ApiRequest, env: Env): Promise<Response> {
   const { me, deviceId } = await requireSession(request, env);
   const targetId = targetParam(request);
-  const envelope = await readBody(request, HistoryEnvelope);
   const hub = userHub(env, me.id);
+  let envelope: HistoryEnvelope;
+  try {
+    envelope = await readBody(request, HistoryEnvelope);
+  } catch (error) {
+    // The uploader builds a new archive after any rejection, so the one
+    // stored would never be used.
+    await hub.discardHistoryArchive(deviceId, targetId);
+    throw error;
+  }
   return jsonResponse(
     unwrap(await hub.attachHistory(deviceId, targetId, envelope)),
   );
