@@ -309,9 +309,6 @@ const handlers: Handlers = {
     syncing = false;
     log("sync_done");
     await fillAllGaps();
-    // The cursors are current now, so an archive waiting for this device
-    // can be imported below them.
-    dispatchEncryptionFrame({ type: "history.ready" });
   },
 
   error: async (frame) => {

@@ -11,8 +11,10 @@ import {
 export interface ImportResult {
   /** Messages and folds written. */
   written: number;
-  /** Rows left out: readable here already, or above the chat's cursor. */
+  /** Rows left out, because this device can read its own copy. */
   kept: number;
+  /** Rows left out for now, because they are above their chat's cursor. */
+  later: number;
 }
 
 /**
@@ -22,16 +24,16 @@ export interface ImportResult {
  * local row is never overwritten, and every written message is folded
  * again with its edits and reactions.
  *
- * Rows above a chat's cursor are left out. The cursor moves over stored
- * sequences, so an imported row there would let it skip commits this
- * device has not fetched yet.
+ * Rows above a chat's cursor are left out and counted in `later`. The
+ * cursor moves over stored sequences, so an imported row there would let
+ * it skip commits this device has not fetched yet.
  */
 export async function importArchive(
   db: MessengerDb,
   archive: HistoryArchive,
   onProgress: (done: number, total: number) => void = () => {},
 ): Promise<ImportResult> {
-  const result: ImportResult = { written: 0, kept: 0 };
+  const result: ImportResult = { written: 0, kept: 0, later: 0 };
   let done = 0;
   for (const chat of archive.chats) {
     await db.transaction("rw", [db.messages, db.folds, db.cursors], () =>
@@ -53,8 +55,8 @@ async function importChat(
     row.chatId === chat.chatId && row.seq <= cursor;
   const messages = chat.messages.filter(inChat);
   const folds = chat.folds.filter(inChat);
-  result.kept += chat.messages.length - messages.length;
-  result.kept += chat.folds.length - folds.length;
+  result.later += chat.messages.length - messages.length;
+  result.later += chat.folds.length - folds.length;
 
   const localRows = await db.messages.bulkGet(messages.map((row) => row.id));
   const rows: StoredRow[] = [];

@@ -27,6 +27,10 @@ import type { EngineOptions } from "./types.ts";
 const UPLOAD_ATTEMPTS = 5;
 /** Wait before an upload is tried again. */
 const UPLOAD_RETRY_MS = 10_000;
+/** Imports run again at most, for rows the sync had not reached. */
+const IMPORT_ATTEMPTS = 3;
+/** Wait before such an import runs again. */
+const IMPORT_RETRY_MS = 5_000;
 
 /**
  * Both sides of link and sync (protocol/history.ts): sending this device's
@@ -39,6 +43,8 @@ export class HistoryTransfers {
   /** Devices whose transfer another device won or this one finished. */
   private readonly finished = new Set<string>();
   private receiving: Promise<void> | null = null;
+  /** Imports run again because some rows were above their chat's cursor. */
+  private importAttempts = 0;
 
   constructor(private readonly options: EngineOptions) {}
 
@@ -161,6 +167,13 @@ export class HistoryTransfers {
       const imported = await this.download(status, (progress) =>
         writeHistoryBanner({ phase: "copying", progress, fromDeviceName }),
       );
+      if (imported.later > 0 && this.importAttempts < IMPORT_ATTEMPTS) {
+        // The sync has not reached these rows yet, so the import runs
+        // again once it has. Rows imported now are kept.
+        this.importAttempts += 1;
+        setTimeout(() => void this.receive(), IMPORT_RETRY_MS);
+        return;
+      }
       await this.options.http("DELETE", "/history", HistoryStatus);
       if (imported.kind === "stock") {
         await this.options.db.mlsKeyPackages.delete(imported.ref);
@@ -180,7 +193,7 @@ export class HistoryTransfers {
   private async download(
     status: HistoryStatus,
     onProgress: (progress: number) => Promise<void>,
-  ): Promise<{ kind: "stock" | "last_resort"; ref: string }> {
+  ): Promise<{ kind: "stock" | "last_resort"; ref: string; later: number }> {
     const { db, deviceId } = this.options;
     const envelope = status.envelope;
     if (envelope === null) throw new ArchiveError("the envelope is missing");
@@ -206,7 +219,7 @@ export class HistoryTransfers {
     });
     await pending;
     log("history_imported", { ...result, fromDeviceId: archive.fromDeviceId });
-    return { kind: row.kind, ref: row.ref };
+    return { kind: row.kind, ref: row.ref, later: result.later };
   }
 }
 

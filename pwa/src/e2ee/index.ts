@@ -81,6 +81,7 @@ export class EncryptionEngine {
     engine.replaceKeys =
       stored?.userId !== options.userId || stored.deviceId !== options.deviceId;
     void engine.publishKeys();
+    void engine.history.receive();
     return engine;
   }
 

@@ -228,7 +228,8 @@ describe("history import", () => {
     const result = await importArchive(db, archive);
     expect(await db.messages.get("m1")).toBeDefined();
     expect(await db.messages.get("m4")).toBeUndefined();
-    expect(result.kept).toBe(2);
+    expect(result.later).toBe(2);
+    expect(result.kept).toBe(0);
   });
 
   it("ignores rows of another chat", async () => {
