@@ -4,8 +4,9 @@ import { apiRequest } from "./api.ts";
 import { log } from "./log.ts";
 
 /**
- * Notifications on this device: whether they are on, turning them on and
- * off, and keeping the subscription in step with the server.
+ * Notifications on this device: whether they are on, and keeping the
+ * subscription in step with the server. Turning them on and off is in
+ * notification-switch.ts.
  */
 
 /**

@@ -11,7 +11,7 @@ import {
 export interface ImportResult {
   /** Messages and folds written. */
   written: number;
-  /** Rows left out, because this device can read its own copy. */
+  /** Rows left out, because the local copy is readable, deleted or of another chat. */
   kept: number;
   /** Rows left out for now, because they are above their chat's cursor. */
   later: number;

@@ -27,7 +27,7 @@ import type { EngineOptions } from "./types.ts";
 const UPLOAD_ATTEMPTS = 5;
 /** Wait before an upload is tried again. */
 const UPLOAD_RETRY_MS = 10_000;
-/** Imports run again at most, for rows the sync had not reached. */
+/** Max repeats of an import that found rows the sync had not reached. */
 const IMPORT_ATTEMPTS = 3;
 /** Wait before such an import runs again. */
 const IMPORT_RETRY_MS = 5_000;
