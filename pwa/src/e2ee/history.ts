@@ -1,5 +1,6 @@
 import {
   HistoryStatus,
+  MAX_HISTORY_ARCHIVE_BYTES,
   OwnClaimReply,
   type HistoryEnvelope,
 } from "../../../protocol/history.ts";
@@ -93,6 +94,13 @@ export class HistoryTransfers {
     );
     const archive = await buildArchive(db, this.options.deviceId);
     const { ciphertext, key } = await sealArchive(archive);
+    if (ciphertext.length > MAX_HISTORY_ARCHIVE_BYTES) {
+      // NOTE: the history is not sent at all then. Sending the newest
+      // messages that fit would need the archive built again, smaller.
+      this.finished.add(deviceId);
+      log("history_archive_too_large", { deviceId, bytes: ciphertext.length });
+      return;
+    }
     const sealed = await sealKey(keyPackage, userId, deviceId, key);
     const envelope: HistoryEnvelope = {
       ...sealed,
