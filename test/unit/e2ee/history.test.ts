@@ -19,7 +19,10 @@ import {
 } from "../../../pwa/src/e2ee/history-archive.ts";
 import { importArchive } from "../../../pwa/src/e2ee/history-import.ts";
 import { decryptIncoming } from "../../../pwa/src/e2ee/incoming.ts";
-import type { EngineOptions } from "../../../pwa/src/e2ee/types.ts";
+import type { EngineOptions, HttpClient } from "../../../pwa/src/e2ee/types.ts";
+import { HistoryTransfers } from "../../../pwa/src/e2ee/history.ts";
+import { ApiFailure } from "../../../pwa/src/data/types.ts";
+import type { HistoryEnvelope } from "../../../protocol/history.ts";
 import { MlsStore } from "../../../pwa/src/crypto/store.ts";
 import {
   KeyPackageRejected,
@@ -257,5 +260,83 @@ describe("history import", () => {
       message(1, "mls1:CCCC"),
     ]);
     expect(result.messages[0]?.body).toBe(text("hello"));
+  });
+});
+
+/** Records the uploader's requests and replies as the server would. */
+function uploadServer(keyPackage: string, putFailure?: ApiFailure) {
+  const calls: Array<{ method: string; path: string; body: unknown }> = [];
+  const http = (async (method: string, path: string, _schema, body) => {
+    calls.push({ method, path, body });
+    if (path === "/keys/own/claim") return { keyPackage };
+    if (method === "PUT" && putFailure !== undefined) throw putFailure;
+    return undefined;
+  }) as HttpClient;
+  return { calls, http };
+}
+
+function uploaderOptions(
+  db: MessengerDb,
+  userId: string,
+  http: HttpClient,
+): EngineOptions {
+  return {
+    db,
+    userId,
+    deviceId: SENDER_DEVICE,
+    http,
+    requestNewest: () => {},
+    restore: () => Promise.resolve(),
+    chatReady: () => {},
+  };
+}
+
+describe("history upload", () => {
+  it("sends an archive the target opens", async () => {
+    const target = await newDevice();
+    const db = freshDb();
+    await seed(db, [message(1, text("hello"))]);
+    const server = uploadServer(target.stock[0]!);
+    const transfers = new HistoryTransfers(
+      uploaderOptions(db, target.userId, server.http),
+    );
+    await transfers.send(target.deviceId);
+
+    const paths = server.calls.map((call) => `${call.method} ${call.path}`);
+    const base = `/devices/${target.deviceId}/history`;
+    expect(paths).toEqual([
+      "POST /keys/own/claim",
+      `PUT ${base}/archive`,
+      `POST ${base}`,
+    ]);
+    const blob = server.calls[1]!.body as Blob;
+    const ciphertext = new Uint8Array(await blob.arrayBuffer());
+    const envelope = server.calls[2]!.body as HistoryEnvelope;
+    await checkArchive(ciphertext, envelope);
+    const row = await target.db.mlsKeyPackages.get(envelope.keyPackageRef);
+    const key = await openKey(envelope, row!, target.deviceId);
+    const archive = await openArchive(ciphertext, key);
+    expect(archive.fromDeviceId).toBe(SENDER_DEVICE);
+    expect(archive.chats[0]?.messages[0]?.body).toBe(text("hello"));
+  });
+
+  it("stops after a conflict", async () => {
+    const target = await newDevice();
+    const db = freshDb();
+    await seed(db, [message(1, text("hello"))]);
+    const conflict = new ApiFailure("conflict", "Not waiting.", 409);
+    const server = uploadServer(target.stock[0]!, conflict);
+    const transfers = new HistoryTransfers(
+      uploaderOptions(db, target.userId, server.http),
+    );
+    await Promise.all([
+      transfers.send(target.deviceId),
+      transfers.send(target.deviceId),
+    ]);
+    expect(server.calls.filter((call) => call.method === "PUT")).toHaveLength(
+      1,
+    );
+    await transfers.send(target.deviceId);
+    expect(server.calls).toHaveLength(2);
   });
 });
