@@ -23,8 +23,8 @@ export async function skipHistory(): Promise<void> {
 }
 
 /**
- * Checks the transfer again, in the tab that runs the encryption engine.
- * Other tabs update once that tab checks, at its next connection.
+ * Checks the transfer again in the tab that runs the encryption engine.
+ * In another tab the check waits until that tab leads and starts one.
  */
 export function retryHistory(): void {
   dispatchEncryptionFrame({ type: "history.ready" });

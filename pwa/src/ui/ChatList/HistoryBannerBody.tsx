@@ -21,8 +21,11 @@ function bannerText(state: HistoryBanner): string | null {
       return `Chat history copied from ${state.fromDeviceName ?? "your other device"}.`;
     case "unavailable":
       return "Messages from before this device was linked are not on this device.";
-    case "failed":
-      return `Chat history could not be copied: ${state.reason ?? "unknown error"}.`;
+    case "failed": {
+      // Server messages end with a period, and the sentence adds its own.
+      const reason = (state.reason ?? "unknown error").replace(/\.$/, "");
+      return `Chat history could not be copied: ${reason}.`;
+    }
     case "none":
       return null;
   }
