@@ -4,6 +4,8 @@ import {
   PONG_FRAME,
   type BlockedUser,
   type ChatSummary,
+  type HistoryEnvelope,
+  type HistoryStatus,
   type Contact,
   type Device,
   type KeysStatus,
@@ -33,6 +35,8 @@ import {
 } from "./user-hub/contacts.ts";
 import { DiscoveryQuota } from "./user-hub/discovery.ts";
 import { dispatchFrame } from "./user-hub/frames.ts";
+import { HistoryTransfers } from "./user-hub/history.ts";
+import { HistoryStore } from "./user-hub/history-store.ts";
 import { Inbox } from "./user-hub/inbox.ts";
 import { KeyStore } from "./user-hub/key-store.ts";
 import { KeyDirectory, type ClaimedKeyPackage } from "./user-hub/keys.ts";
@@ -72,6 +76,7 @@ export class UserHub extends DurableObject<Env> {
   private readonly keys: KeyDirectory;
   private readonly pushStore: PushStore;
   private readonly notifier: Notifier;
+  private readonly history: HistoryTransfers;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -116,6 +121,12 @@ export class UserHub extends DurableObject<Env> {
     this.keys = new KeyDirectory(this.store, new KeyStore(sql), (id, frame) =>
       this.sockets.sendToDevice(id, frame),
     );
+    this.history = new HistoryTransfers(
+      this.store,
+      new HistoryStore(sql),
+      env.MEDIA,
+      (id, frame) => this.sockets.sendToDevice(id, frame),
+    );
     this.connections = new Connections(
       env,
       this.store,
@@ -127,6 +138,7 @@ export class UserHub extends DurableObject<Env> {
       (deviceId) => this.sendBudget.take(deviceId),
       this.keys,
       this.notifier,
+      this.history,
     );
     ctx.setWebSocketAutoResponse(
       new WebSocketRequestResponsePair(PING_FRAME, PONG_FRAME),
@@ -140,13 +152,24 @@ export class UserHub extends DurableObject<Env> {
 
   // ---- account and sessions --------------------------------------------
 
-  /** Creates a device session, creating the profile on first sign-in. */
+  /**
+   * Creates a device session, creating the profile on first sign-in, and
+   * starts the device's history transfer when the person has other
+   * devices.
+   */
   async createSession(
     userId: string,
     phone: string,
     deviceName: string,
   ): Promise<NewSession> {
-    return sessions.createSession(this.store, userId, phone, deviceName);
+    const session = await sessions.createSession(
+      this.store,
+      userId,
+      phone,
+      deviceName,
+    );
+    this.history.begin(session.deviceId, deviceName, Date.now());
+    return session;
   }
 
   /** Returns the account when `secret` belongs to a live device, else null. */
@@ -209,13 +232,15 @@ export class UserHub extends DurableObject<Env> {
   }
 
   /**
-   * Ends a device's session, deletes its push subscription, and closes its
-   * sockets with 4001 at once.
+   * Ends a device's session, deletes its push subscription and history
+   * transfer, and closes its sockets with 4001 at once.
    */
-  revokeDevice(deviceId: string): boolean {
+  async revokeDevice(deviceId: string): Promise<boolean> {
     this.keys.deleteDevice(deviceId);
     this.pushStore.delete(deviceId);
-    return sessions.revokeDevice(this.store, this.sockets, deviceId);
+    const existed = sessions.revokeDevice(this.store, this.sockets, deviceId);
+    await this.history.deleteDevice(deviceId);
+    return existed;
   }
 
   // ---- Web Push -------------------------------------------------------------
@@ -297,6 +322,57 @@ export class UserHub extends DurableObject<Env> {
    */
   claimKeyPackages(deviceIds: string[]): ClaimedKeyPackage[] {
     return this.keys.claim(deviceIds);
+  }
+
+  /**
+   * Takes one KeyPackage of another device of this person, for sending it
+   * the chat history: `invalid_request` for the caller's own device,
+   * `not_found` for an unknown device or one without KeyPackages.
+   */
+  claimOwnKeyPackage(callerId: string, deviceId: string): Result<string> {
+    return this.keys.claimOwn(callerId, deviceId);
+  }
+
+  // ---- link and sync -------------------------------------------------------
+
+  /** Returns the history transfer of a device, as GET /api/history does. */
+  async historyStatus(deviceId: string): Promise<HistoryStatus> {
+    return this.history.status(deviceId, Date.now());
+  }
+
+  /** Returns the R2 key for an archive upload, as HistoryTransfers.uploadKey. */
+  async historyUploadKey(
+    uploaderId: string,
+    targetId: string,
+  ): Promise<Result<string>> {
+    return this.history.uploadKey(uploaderId, targetId, Date.now());
+  }
+
+  /** Accepts an archive's envelope, as HistoryTransfers.attach does. */
+  async attachHistory(
+    uploaderId: string,
+    targetId: string,
+    envelope: HistoryEnvelope,
+  ): Promise<Result<HistoryStatus>> {
+    return this.history.attach(uploaderId, targetId, envelope, Date.now());
+  }
+
+  /** Deletes an uploader's archive after its envelope was rejected. */
+  async discardHistoryArchive(
+    uploaderId: string,
+    targetId: string,
+  ): Promise<void> {
+    await this.history.discard(uploaderId, targetId);
+  }
+
+  /** Returns the R2 key of the archive waiting for a `ready` device. */
+  async historyArchiveKey(deviceId: string): Promise<Result<string>> {
+    return this.history.archiveKey(deviceId, Date.now());
+  }
+
+  /** Ends a device's transfer, as DELETE /api/history does. */
+  async finishHistory(deviceId: string): Promise<HistoryStatus> {
+    return this.history.finish(deviceId, Date.now());
   }
 
   // ---- MLS group devices ---------------------------------------------------

@@ -12,8 +12,10 @@ export interface Env {
   RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
   ASSETS?: Fetcher;
   /**
-   * Media objects: profile photos under `photos/<userId>/<photoId>` and
-   * encrypted chat media under `media/<chatId>/<mediaId>`.
+   * Media objects: profile photos under `photos/<userId>/<photoId>`,
+   * encrypted chat media under `media/<chatId>/<mediaId>`, and encrypted
+   * history archives under
+   * `history/<userId>/<targetDeviceId>/<uploaderDeviceId>`.
    */
   MEDIA: R2Bucket;
   /** "development" enables the SMS outbox and GET /api/dev/sms. */

@@ -7,6 +7,7 @@ import { registerAccountRoutes } from "./routes/account.ts";
 import { registerAuthRoutes } from "./routes/auth.ts";
 import { registerChatRoutes } from "./routes/chats.ts";
 import { registerDevRoutes } from "./routes/dev.ts";
+import { registerHistoryRoutes } from "./routes/history.ts";
 import { registerKeyRoutes } from "./routes/keys.ts";
 import { registerMediaRoutes } from "./routes/media.ts";
 import { registerMediaDownloadRoutes } from "./routes/media-download.ts";
@@ -47,6 +48,7 @@ export function createRouter(): ApiRouter {
   registerChatRoutes(router);
   registerMessageRoutes(router);
   registerKeyRoutes(router);
+  registerHistoryRoutes(router);
   registerMlsRoutes(router);
   registerMediaRoutes(router);
   registerMediaDownloadRoutes(router);

@@ -2,6 +2,7 @@ import type { ServerFrame } from "../../protocol/index.ts";
 import type { Env } from "../../worker/env.ts";
 import { log } from "../../worker/log.ts";
 import type { FrameContext } from "./frames.ts";
+import type { HistoryTransfers } from "./history.ts";
 import type { Inbox } from "./inbox.ts";
 import type { KeyDirectory } from "./keys.ts";
 import type { Notifier } from "./notifications.ts";
@@ -32,6 +33,7 @@ export class Connections {
     private readonly takeSendToken: (deviceId: string) => number,
     private readonly keys: KeyDirectory,
     private readonly notifier: Notifier,
+    private readonly history: HistoryTransfers,
   ) {}
 
   /** Accepts a WebSocket the Worker already authenticated. */
@@ -54,6 +56,9 @@ export class Connections {
     });
     const keysLow = this.keys.lowFrame(deviceId);
     if (keysLow !== undefined) send(server, keysLow);
+    for (const frame of await this.history.requestsFor(deviceId, now)) {
+      send(server, frame);
+    }
     await this.keeper.refresh(now);
     log("socket.opened", { userId: me.id, deviceId });
     return new Response(null, { status: 101, webSocket: pair[0] });

@@ -114,6 +114,45 @@ export class KeyDirectory {
     return claimed;
   }
 
+  /**
+   * Takes one KeyPackage of `deviceId`, another device of this person, for
+   * `callerId` to seal the chat history to: its stock first, else its last
+   * resort.
+   */
+  claimOwn(callerId: string, deviceId: string): Result<string> {
+    if (deviceId === callerId) {
+      return fail(
+        "invalid_request",
+        "deviceId: this is the calling device. Name another device of " +
+          "your account.",
+        "deviceId",
+      );
+    }
+    if (this.store.device(deviceId) === undefined) {
+      return fail(
+        "not_found",
+        `Device ${deviceId} is not linked to your account.`,
+        "deviceId",
+      );
+    }
+    const keyPackage = this.claimOne(deviceId);
+    log("keys.claimed_own", {
+      userId: this.store.me()?.id,
+      deviceId: callerId,
+      targetId: deviceId,
+      found: keyPackage !== null,
+    });
+    if (keyPackage === null) {
+      return fail(
+        "not_found",
+        `Device ${deviceId} has published no KeyPackages yet. Try again ` +
+          "once it is online.",
+        "deviceId",
+      );
+    }
+    return ok(keyPackage);
+  }
+
   /** Returns `keys.low` when the device's stock is below the low water. */
   lowFrame(deviceId: string): KeysLowFrame | undefined {
     const stock = this.keys.stock(deviceId);

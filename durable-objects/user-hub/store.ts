@@ -135,6 +135,18 @@ export const HUB_MIGRATIONS = [
      created_at INTEGER NOT NULL
    );
    ALTER TABLE inbox ADD COLUMN pushed_seq INTEGER NOT NULL DEFAULT 0;`,
+  // Link and sync: one row per device that signed in after this table
+  // existed, with where its history transfer stands. See
+  // user-hub/history-store.ts.
+  `CREATE TABLE history_transfer (
+     device_id TEXT PRIMARY KEY,
+     state TEXT NOT NULL,
+     from_device_id TEXT,
+     from_device_name TEXT,
+     envelope TEXT,
+     skipped INTEGER NOT NULL DEFAULT 0,
+     updated_at INTEGER NOT NULL
+   );`,
 ];
 
 type ProfileRow = {

@@ -3,6 +3,7 @@ import {
   ClaimBody,
   MAX_KEY_PACKAGE_CHARS,
   MAX_KEY_PACKAGES_PER_PUBLISH,
+  OwnClaimBody,
   PublishKeysBody,
   type ClaimReply,
   type GroupDevice,
@@ -91,6 +92,20 @@ async function claim(request: ApiRequest, env: Env): Promise<Response> {
 }
 
 /**
+ * Claims one KeyPackage of another device of the caller's own account,
+ * which the caller seals the chat history to (protocol/history.ts).
+ */
+async function claimOwn(request: Request, env: Env): Promise<Response> {
+  const { me, deviceId } = await requireSession(request, env);
+  const body = await readBody(request, OwnClaimBody);
+  const hub = userHub(env, me.id);
+  const keyPackage = unwrap(
+    await hub.claimOwnKeyPackage(deviceId, body.deviceId),
+  );
+  return jsonResponse({ keyPackage });
+}
+
+/**
  * Calls the hub of each user named, CLAIM_CONCURRENCY at a time, and lists
  * the results in the order of `devices`.
  */
@@ -128,5 +143,6 @@ async function claimDevices(
 export function registerKeyRoutes(router: ApiRouter): void {
   router.get("/api/keys", getStatus);
   router.post("/api/keys", publish);
+  router.post("/api/keys/own/claim", claimOwn);
   router.post("/api/chats/:chatId/mls/claim", claim);
 }

@@ -21,7 +21,11 @@ function rowKind(kind: MessageKind): MessageRow["kind"] {
   return kind === "system" || kind === "commit" ? kind : "message";
 }
 
-function toRow(message: StoredMessage, previous: StoredRow | undefined) {
+/**
+ * Returns the stored row of a server message, keeping "deleted for me"
+ * from the previous row.
+ */
+export function toRow(message: StoredMessage, previous: StoredRow | undefined) {
   const decoded =
     message.kind === "message" && !message.deleted
       ? decodeMessage(message.body)

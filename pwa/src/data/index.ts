@@ -105,12 +105,7 @@ export { photoUrl } from "./photo-cache.ts";
 export {
   checkSubscription,
   closeChatNotifications,
-  disableNotifications,
-  dismissNotificationBanner,
-  enableNotifications,
-  notificationBannerDismissed,
   notificationState,
-  refreshNotificationState,
   type NotificationState,
 } from "./notifications.ts";
 export {

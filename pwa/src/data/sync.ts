@@ -198,9 +198,8 @@ type Handlers = {
 const handlers: Handlers = {
   "mls.pending": async (frame) => dispatchEncryptionFrame(frame),
   "keys.low": async (frame) => dispatchEncryptionFrame(frame),
-  // TODO(link and sync): replaced by the history transfer.
-  "history.request": async (frame) => log("history_frame", { ...frame }),
-  "history.ready": async (frame) => log("history_frame", { ...frame }),
+  "history.request": async (frame) => dispatchEncryptionFrame(frame),
+  "history.ready": async (frame) => dispatchEncryptionFrame(frame),
 
   ready: async (frame) => {
     setServerTime(frame.serverTime);

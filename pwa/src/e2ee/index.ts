@@ -10,6 +10,7 @@ import { sealPreview } from "../crypto/preview.ts";
 import type { EncryptionFrame } from "../data/encryption-events.ts";
 import { log } from "../data/log.ts";
 import { GroupKeeper, type Readiness } from "./groups.ts";
+import { HistoryTransfers } from "./history.ts";
 import { decryptIncoming, encryptedRows } from "./incoming.ts";
 import { topUpKeyPackages } from "./keys.ts";
 import type { EngineOptions } from "./types.ts";
@@ -53,6 +54,7 @@ export class EncryptionEngine {
   private decrypting: Promise<unknown> = Promise.resolve();
   /** Plaintexts decrypted lately, for copies not stored yet. */
   private readonly recent = new Map<string, string>();
+  private readonly history: HistoryTransfers;
 
   private constructor(
     private readonly options: EngineOptions,
@@ -60,6 +62,7 @@ export class EncryptionEngine {
     private readonly keeper: GroupKeeper,
   ) {
     this.store = new MlsStore(options.db);
+    this.history = new HistoryTransfers(options);
   }
 
   /** Loads or creates the device identity and starts publishing keys. */
@@ -78,6 +81,7 @@ export class EncryptionEngine {
     engine.replaceKeys =
       stored?.userId !== options.userId || stored.deviceId !== options.deviceId;
     void engine.publishKeys();
+    void engine.history.receive();
     return engine;
   }
 
@@ -112,6 +116,12 @@ export class EncryptionEngine {
       case "mls.pending":
         this.invalidate(frame.chatId);
         void this.settle(frame.chatId);
+        return;
+      case "history.request":
+        void this.history.send(frame.deviceId);
+        return;
+      case "history.ready":
+        void this.history.receive();
         return;
       default: {
         const unhandled: never = frame;

@@ -2,7 +2,7 @@ import type { z } from "zod";
 import type { StoredMessage } from "../../../protocol/index.ts";
 import type { MessengerDb } from "../data/db.ts";
 
-type Method = "GET" | "POST";
+type Method = "GET" | "POST" | "PUT" | "DELETE";
 
 /**
  * A JSON request to the HTTP API under /api, as `apiRequest` makes it: it

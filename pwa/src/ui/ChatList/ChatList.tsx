@@ -4,7 +4,7 @@ import { Icon } from "../common/Icon.tsx";
 import { InstallButton } from "../common/StatusBar.tsx";
 import { navigate, route } from "../router.ts";
 import { ChatListItem } from "./ChatListItem.tsx";
-import { NotificationBanner } from "./NotificationBanner.tsx";
+import { Banners } from "./Banners.tsx";
 import { SearchResults } from "./SearchResults.tsx";
 import { useVisibleRows } from "./useVisibleRows.ts";
 import "./ChatList.css";
@@ -73,7 +73,7 @@ function Chats() {
     : chats.filter((chat) => !chat.archived);
   return (
     <>
-      <NotificationBanner />
+      <Banners />
       {(archived.length > 0 || showArchived) && (
         <button
           type="button"

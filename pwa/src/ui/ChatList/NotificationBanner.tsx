@@ -1,11 +1,11 @@
 import { useEffect } from "preact/hooks";
+import { notificationState } from "../../data/index.ts";
 import {
   dismissNotificationBanner,
   enableNotifications,
   notificationBannerDismissed,
-  notificationState,
   refreshNotificationState,
-} from "../../data/index.ts";
+} from "../../data/notification-switch.ts";
 import { run } from "../common/notice.tsx";
 
 /**

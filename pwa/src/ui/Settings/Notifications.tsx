@@ -1,13 +1,15 @@
 import { useEffect, useState } from "preact/hooks";
 import {
-  disableNotifications,
-  enableNotifications,
   loadNotificationSettings,
   notificationState,
-  refreshNotificationState,
   saveNotificationSettings,
   type NotificationState,
 } from "../../data/index.ts";
+import {
+  disableNotifications,
+  enableNotifications,
+  refreshNotificationState,
+} from "../../data/notification-switch.ts";
 import { errorMessage } from "../common/notice.tsx";
 
 const STATE_TEXT: Record<NotificationState, string> = {
