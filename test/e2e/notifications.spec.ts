@@ -290,7 +290,7 @@ test("forged pushes show only New message", async ({ newPerson }) => {
     .poll(() => shownNotifications(worker))
     .toEqual([
       {
-        title: `${ana.phone} ~Ana`,
+        title: `${formattedPhone(ana.phone)} ~Ana`,
         body: "New message",
         tag: `chat:${chatId}`,
       },
