@@ -5,6 +5,7 @@
 import type { BrowserContext, Page, Worker } from "@playwright/test";
 import type { TestSubscription } from "../push-receiver.ts";
 import { expect } from "./helpers.ts";
+import { appRegistrationId } from "./service-worker.ts";
 
 /**
  * The parts of the service worker's global scope that these steps use
@@ -59,18 +60,10 @@ export async function deliverPush(
 ): Promise<void> {
   const session = await page.context().newCDPSession(page);
   try {
-    const registrationId = new Promise<string>((resolve) => {
-      session.on("ServiceWorker.workerRegistrationUpdated", (event) => {
-        const app = event.registrations.find(
-          (entry) => !entry.isDeleted && entry.scopeURL === `${origin}/`,
-        );
-        if (app !== undefined) resolve(app.registrationId);
-      });
-    });
-    await session.send("ServiceWorker.enable");
+    const registrationId = await appRegistrationId(session, origin);
     await session.send("ServiceWorker.deliverPushMessage", {
       origin,
-      registrationId: await registrationId,
+      registrationId,
       data: typeof payload === "string" ? payload : JSON.stringify(payload),
     });
   } finally {
@@ -147,26 +140,8 @@ export async function openChatIds(
     /\/chat\/([^/?]+)/.exec(page.url())?.[1] ?? "",
   );
   expect(chatId, "the page shows a chat").not.toBe("");
-  const peerId = await page.evaluate(
-    (id) =>
-      new Promise<string>((resolve, reject) => {
-        const open = indexedDB.open("messenger");
-        open.onerror = () => reject(new Error(String(open.error)));
-        open.onsuccess = () => {
-          const request = open.result
-            .transaction("chats")
-            .objectStore("chats")
-            .get(id);
-          request.onsuccess = () => {
-            open.result.close();
-            const row = request.result as { peerId?: string } | undefined;
-            resolve(row?.peerId ?? "");
-          };
-          request.onerror = () => reject(new Error(String(request.error)));
-        };
-      }),
-    chatId,
-  );
+  const row = await chatRowOn(page, chatId);
+  const peerId = typeof row?.peerId === "string" ? row.peerId : "";
   return { chatId, peerId };
 }
 
@@ -226,11 +201,14 @@ export async function sealPreviewOn(
   );
 }
 
-/** Returns the last sequence number of `chatId` stored on `page`. */
-export async function lastSeqOn(page: Page, chatId: string): Promise<number> {
+/** Returns the row of `chatId` in the IndexedDB of `page`, if any. */
+async function chatRowOn(
+  page: Page,
+  chatId: string,
+): Promise<Record<string, unknown> | undefined> {
   return page.evaluate(
     (id) =>
-      new Promise<number>((resolve, reject) => {
+      new Promise<Record<string, unknown> | undefined>((resolve, reject) => {
         const open = indexedDB.open("messenger");
         open.onerror = () => reject(new Error(String(open.error)));
         open.onsuccess = () => {
@@ -240,14 +218,19 @@ export async function lastSeqOn(page: Page, chatId: string): Promise<number> {
             .get(id);
           request.onsuccess = () => {
             open.result.close();
-            const row = request.result as { lastSeq?: number } | undefined;
-            resolve(row?.lastSeq ?? 0);
+            resolve(request.result as Record<string, unknown> | undefined);
           };
           request.onerror = () => reject(new Error(String(request.error)));
         };
       }),
     chatId,
   );
+}
+
+/** Returns the last sequence number of `chatId` stored on `page`. */
+export async function lastSeqOn(page: Page, chatId: string): Promise<number> {
+  const row = await chatRowOn(page, chatId);
+  return typeof row?.lastSeq === "number" ? row.lastSeq : 0;
 }
 
 /**

@@ -84,18 +84,10 @@ export async function dispatchSync(
   const blank = await context.newPage();
   const session: CDPSession = await context.newCDPSession(blank);
   try {
-    const registrationId = new Promise<string>((resolve) => {
-      session.on("ServiceWorker.workerRegistrationUpdated", (event) => {
-        const app = event.registrations.find(
-          (entry) => !entry.isDeleted && entry.scopeURL === `${origin}/`,
-        );
-        if (app !== undefined) resolve(app.registrationId);
-      });
-    });
-    await session.send("ServiceWorker.enable");
+    const registrationId = await appRegistrationId(session, origin);
     await session.send("ServiceWorker.dispatchSyncEvent", {
       origin,
-      registrationId: await registrationId,
+      registrationId,
       tag,
       lastChance: false,
     });
@@ -103,6 +95,26 @@ export async function dispatchSync(
     await session.detach();
     await blank.close();
   }
+}
+
+/**
+ * Returns the DevTools id of the service worker registration of
+ * `origin`, from the events that enabling the ServiceWorker domain sends.
+ */
+export async function appRegistrationId(
+  session: CDPSession,
+  origin: string,
+): Promise<string> {
+  const registrationId = new Promise<string>((resolve) => {
+    session.on("ServiceWorker.workerRegistrationUpdated", (event) => {
+      const app = event.registrations.find(
+        (entry) => !entry.isDeleted && entry.scopeURL === `${origin}/`,
+      );
+      if (app !== undefined) resolve(app.registrationId);
+    });
+  });
+  await session.send("ServiceWorker.enable");
+  return registrationId;
 }
 
 /**
