@@ -43,6 +43,9 @@ export const HISTORY_KEEP_MS = 7 * 24 * 60 * 60 * 1000;
 /** Messages per chat an archive carries at most, the newest ones. */
 export const MAX_HISTORY_MESSAGES_PER_CHAT = 5000;
 
+/** Signature label of a history envelope (RFC 9420 SignWithLabel). */
+export const HISTORY_SIGNATURE_LABEL = "messenger history envelope v1";
+
 /** HPKE label of the sealed archive key (RFC 9420 EncryptWithLabel). */
 export const HISTORY_KEY_LABEL = "messenger history key v1";
 
@@ -76,6 +79,12 @@ export const HistoryEnvelope = z.object({
     .int()
     .positive()
     .max(MAX_HISTORY_ARCHIVE_BYTES, "is over the archive size limit"),
+  /**
+   * The sending device's MLS signature (SignWithLabel with
+   * HISTORY_SIGNATURE_LABEL) over the other fields and both device ids,
+   * so the new device accepts only an archive from a device of its group.
+   */
+  signature: base64url(256).min(1, "must not be empty"),
 });
 export type HistoryEnvelope = z.infer<typeof HistoryEnvelope>;
 

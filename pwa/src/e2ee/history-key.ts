@@ -1,11 +1,18 @@
 import { decryptWithLabel, encryptWithLabel } from "ts-mls/crypto/hpke.js";
 import { makeKeyPackageRef, verifyKeyPackage } from "ts-mls/keyPackage.js";
-import { HISTORY_KEY_LABEL } from "../../../protocol/history.ts";
+import { signWithLabel, verifyWithLabel } from "ts-mls/crypto/signature.js";
+import {
+  HISTORY_KEY_LABEL,
+  HISTORY_SIGNATURE_LABEL,
+  type HistoryEnvelope,
+} from "../../../protocol/history.ts";
+import { decodeState } from "../crypto/codec.ts";
+import { memberLeaves } from "../crypto/group-state.ts";
 import { credentialIdentity, parseCredential } from "../crypto/identity.ts";
 import { parseKeyPackage } from "../crypto/key-packages.ts";
 import { fromBase64url, toBase64url } from "../crypto/encoding.ts";
 import { cipherSuite } from "../crypto/suite.ts";
-import type { MlsKeyPackageRow } from "../data/db.ts";
+import type { MessengerDb, MlsKeyPackageRow } from "../data/db.ts";
 import { ArchiveError } from "./history-archive.ts";
 
 /**
@@ -110,4 +117,105 @@ export async function openKey(
     throw new ArchiveError(`the archive key has ${key.length} bytes, not 32`);
   }
   return key;
+}
+
+/** The envelope without its signature, as the sender signs it. */
+export type UnsignedEnvelope = Omit<HistoryEnvelope, "signature">;
+
+/** Encodes what an envelope's signature covers: its fields and both devices. */
+function signedContent(
+  envelope: UnsignedEnvelope,
+  fromDeviceId: string,
+  targetDeviceId: string,
+): Uint8Array {
+  return new TextEncoder().encode(
+    JSON.stringify([
+      fromDeviceId,
+      targetDeviceId,
+      envelope.keyPackageRef,
+      envelope.enc,
+      envelope.sealed,
+      envelope.sha256,
+      envelope.archiveBytes,
+    ]),
+  );
+}
+
+/** Signs an envelope with this device's MLS signature key. */
+export async function signEnvelope(
+  envelope: UnsignedEnvelope,
+  signaturePrivateKey: Uint8Array,
+  fromDeviceId: string,
+  targetDeviceId: string,
+): Promise<HistoryEnvelope> {
+  const suite = await cipherSuite();
+  const signature = await signWithLabel(
+    signaturePrivateKey,
+    HISTORY_SIGNATURE_LABEL,
+    signedContent(envelope, fromDeviceId, targetDeviceId),
+    suite.signature,
+  );
+  return { ...envelope, signature: toBase64url(signature) };
+}
+
+/**
+ * Checks an envelope's signature against the signature key that device
+ * `fromDeviceId` of `userId` has in one of this device's MLS groups.
+ * Raises an ArchiveError when no group has that device or the signature
+ * does not verify, because only a device of the person may send history.
+ */
+export async function verifyEnvelope(
+  db: MessengerDb,
+  envelope: HistoryEnvelope,
+  userId: string,
+  fromDeviceId: string,
+  targetDeviceId: string,
+): Promise<void> {
+  const signature = fromBase64url(envelope.signature);
+  if (signature === null) {
+    throw new ArchiveError("the envelope's signature is not base64url");
+  }
+  const publicKey = await signatureKeyOf(db, userId, fromDeviceId);
+  if (publicKey === null) {
+    throw new ArchiveError(
+      "the sending device is in none of this device's chats, so its signature cannot be checked",
+    );
+  }
+  const suite = await cipherSuite();
+  const valid = await verifyWithLabel(
+    publicKey,
+    HISTORY_SIGNATURE_LABEL,
+    signedContent(envelope, fromDeviceId, targetDeviceId),
+    signature,
+    suite.signature,
+  );
+  if (!valid) {
+    throw new ArchiveError("the envelope's signature is invalid");
+  }
+}
+
+/**
+ * Returns the signature public key of a device as the ratchet tree of
+ * one of this device's groups has it, or null when no group has it.
+ */
+async function signatureKeyOf(
+  db: MessengerDb,
+  userId: string,
+  deviceId: string,
+): Promise<Uint8Array | null> {
+  for (const row of await db.mlsGroups.toArray()) {
+    let state;
+    try {
+      state = decodeState(row.state, row.chatId);
+    } catch {
+      continue;
+    }
+    const leaf = memberLeaves(state).find(
+      (member) => member.userId === userId && member.deviceId === deviceId,
+    );
+    const node =
+      leaf === undefined ? null : state.ratchetTree[leaf.leafIndex * 2];
+    if (node?.nodeType === "leaf") return node.leaf.signaturePublicKey;
+  }
+  return null;
 }

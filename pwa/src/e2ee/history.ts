@@ -5,6 +5,8 @@ import {
   type HistoryEnvelope,
 } from "../../../protocol/history.ts";
 import { toBase64url } from "../crypto/encoding.ts";
+import { loadIdentity } from "../crypto/identity.ts";
+import { MlsStore } from "../crypto/store.ts";
 import { failureOf } from "../data/api.ts";
 import {
   readHistoryBanner,
@@ -21,7 +23,12 @@ import {
   sha256,
 } from "./history-archive.ts";
 import { importArchive } from "./history-import.ts";
-import { openKey, sealKey } from "./history-key.ts";
+import {
+  openKey,
+  sealKey,
+  signEnvelope,
+  verifyEnvelope,
+} from "./history-key.ts";
 import type { EngineOptions } from "./types.ts";
 
 /** Uploads tried per `history.request`, the first included. */
@@ -102,11 +109,17 @@ export class HistoryTransfers {
       return;
     }
     const sealed = await sealKey(keyPackage, userId, deviceId, key);
-    const envelope: HistoryEnvelope = {
-      ...sealed,
-      sha256: toBase64url(await sha256(ciphertext)),
-      archiveBytes: ciphertext.length,
-    };
+    const identity = await loadIdentity(new MlsStore(db));
+    const envelope: HistoryEnvelope = await signEnvelope(
+      {
+        ...sealed,
+        sha256: toBase64url(await sha256(ciphertext)),
+        archiveBytes: ciphertext.length,
+      },
+      identity.signaturePrivateKey,
+      this.options.deviceId,
+      deviceId,
+    );
     const path = `/devices/${encodeURIComponent(deviceId)}/history`;
     const blob = new Blob([ciphertext], { type: "application/octet-stream" });
     await http("PUT", `${path}/archive`, null, blob);
@@ -211,12 +224,21 @@ export class HistoryTransfers {
         "the key it was encrypted for is no longer on this device",
       );
     }
+    if (status.fromDeviceId === null) {
+      throw new ArchiveError("the server did not name the sending device");
+    }
+    // A server could seal an archive of its own to the public init key,
+    // so only one signed by a device of this person's groups is opened.
+    await verifyEnvelope(
+      db,
+      envelope,
+      this.options.userId,
+      status.fromDeviceId,
+      deviceId,
+    );
     const key = await openKey(envelope, row, deviceId);
     const ciphertext = await fetchArchive();
     await checkArchive(ciphertext, envelope);
-    // NOTE: nothing signs the envelope, so a server could seal an archive
-    // of its own to the public init key. The import only fills rows this
-    // device cannot read, which limits what such an archive changes.
     const archive = await openArchive(ciphertext, key);
     if (archive.fromDeviceId !== status.fromDeviceId) {
       throw new ArchiveError("the archive names another sending device");

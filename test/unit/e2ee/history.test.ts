@@ -28,8 +28,11 @@ import {
   KeyPackageRejected,
   openKey,
   sealKey,
+  signEnvelope,
+  verifyEnvelope,
 } from "../../../pwa/src/e2ee/history-key.ts";
-import { newDevice } from "../crypto/fixtures.ts";
+import { CHAT, addAndDeliver, newDevice } from "../crypto/fixtures.ts";
+import { createGroup } from "../../../pwa/src/crypto/group.ts";
 
 const CHAT_ID = `dm_${"a".repeat(32)}`;
 const ME = crypto.randomUUID();
@@ -263,6 +266,18 @@ describe("history import", () => {
   });
 });
 
+/**
+ * Makes two devices of one person in one MLS group: the new device
+ * (`target`) and one that sends it the history (`uploader`).
+ */
+async function linkedPair() {
+  const target = await newDevice();
+  const uploader = await newDevice(target.userId);
+  await createGroup(uploader.store, uploader.identity, CHAT);
+  await addAndDeliver(uploader, [uploader], [target]);
+  return { target, uploader };
+}
+
 /** Records the uploader's requests and replies as the server would. */
 function uploadServer(keyPackage: string, putFailure?: ApiFailure) {
   const calls: Array<{ method: string; path: string; body: unknown }> = [];
@@ -279,11 +294,12 @@ function uploaderOptions(
   db: MessengerDb,
   userId: string,
   http: HttpClient,
+  deviceId: string = SENDER_DEVICE,
 ): EngineOptions {
   return {
     db,
     userId,
-    deviceId: SENDER_DEVICE,
+    deviceId,
     http,
     requestNewest: () => {},
     restore: () => Promise.resolve(),
@@ -293,12 +309,16 @@ function uploaderOptions(
 
 describe("history upload", () => {
   it("sends an archive the target opens", async () => {
-    const target = await newDevice();
-    const db = freshDb();
-    await seed(db, [message(1, text("hello"))]);
+    const { target, uploader } = await linkedPair();
+    await seed(uploader.db, [message(1, text("hello"))]);
     const server = uploadServer(target.stock[0]!);
     const transfers = new HistoryTransfers(
-      uploaderOptions(db, target.userId, server.http),
+      uploaderOptions(
+        uploader.db,
+        target.userId,
+        server.http,
+        uploader.deviceId,
+      ),
     );
     await transfers.send(target.deviceId);
 
@@ -312,22 +332,77 @@ describe("history upload", () => {
     const blob = server.calls[1]!.body as Blob;
     const ciphertext = new Uint8Array(await blob.arrayBuffer());
     const envelope = server.calls[2]!.body as HistoryEnvelope;
+    await verifyEnvelope(
+      target.db,
+      envelope,
+      target.userId,
+      uploader.deviceId,
+      target.deviceId,
+    );
     await checkArchive(ciphertext, envelope);
     const row = await target.db.mlsKeyPackages.get(envelope.keyPackageRef);
     const key = await openKey(envelope, row!, target.deviceId);
     const archive = await openArchive(ciphertext, key);
-    expect(archive.fromDeviceId).toBe(SENDER_DEVICE);
+    expect(archive.fromDeviceId).toBe(uploader.deviceId);
     expect(archive.chats[0]?.messages[0]?.body).toBe(text("hello"));
   });
 
+  it("signs the envelope for its devices", async () => {
+    const { target, uploader } = await linkedPair();
+    const stranger = await newDevice(target.userId);
+    await seed(uploader.db, [message(1, text("hello"))]);
+    const server = uploadServer(target.stock[0]!);
+    const transfers = new HistoryTransfers(
+      uploaderOptions(
+        uploader.db,
+        target.userId,
+        server.http,
+        uploader.deviceId,
+      ),
+    );
+    await transfers.send(target.deviceId);
+    const envelope = server.calls[2]!.body as HistoryEnvelope;
+    const verify = (
+      candidate: HistoryEnvelope,
+      fromDeviceId = uploader.deviceId,
+    ) =>
+      verifyEnvelope(
+        target.db,
+        candidate,
+        target.userId,
+        fromDeviceId,
+        target.deviceId,
+      );
+
+    const otherHash = { ...envelope, sha256: toBase64url(new Uint8Array(32)) };
+    await expect(verify(otherHash)).rejects.toThrow("signature is invalid");
+    // Signed by a device that shares no group with the target.
+    const forged = await signEnvelope(
+      envelope,
+      stranger.identity.signaturePrivateKey,
+      stranger.deviceId,
+      target.deviceId,
+    );
+    await expect(verify(forged, stranger.deviceId)).rejects.toThrow(
+      "in none of this device's chats",
+    );
+    // The stranger's signature under the uploader's name.
+    const borrowed = { ...forged, signature: forged.signature };
+    await expect(verify(borrowed)).rejects.toThrow("signature is invalid");
+  });
+
   it("stops after a conflict", async () => {
-    const target = await newDevice();
-    const db = freshDb();
-    await seed(db, [message(1, text("hello"))]);
+    const { target, uploader } = await linkedPair();
+    await seed(uploader.db, [message(1, text("hello"))]);
     const conflict = new ApiFailure("conflict", "Not waiting.", 409);
     const server = uploadServer(target.stock[0]!, conflict);
     const transfers = new HistoryTransfers(
-      uploaderOptions(db, target.userId, server.http),
+      uploaderOptions(
+        uploader.db,
+        target.userId,
+        server.http,
+        uploader.deviceId,
+      ),
     );
     await Promise.all([
       transfers.send(target.deviceId),
