@@ -31,6 +31,9 @@ export async function notifyLiveMessages(
   const newest = messages.findLast(
     (m) => m.kind === "message" && m.senderId !== me && !m.deleted,
   );
+  if (typeof document === "undefined" || typeof window === "undefined") {
+    return;
+  }
   if (newest === undefined || pageInUse()) return;
   if (!("serviceWorker" in navigator) || !("Notification" in window)) return;
   if (Notification.permission !== "granted") return;

@@ -180,9 +180,11 @@ async function setHasOlder(chatId: string, hasOlder: boolean) {
 async function storeLive(chatId: string, messages: StoredMessage[]) {
   const result = await applyIncoming(chatId, messages, me());
   // Loaded on first use, because the first screen has a size budget.
-  void import("./page-notifications.ts").then((module) =>
-    module.notifyLiveMessages(chatId, messages, me()),
-  );
+  import("./page-notifications.ts")
+    .then((module) => module.notifyLiveMessages(chatId, messages, me()))
+    .catch((error: unknown) => {
+      log("page_notify_failed", { chatId, error: String(error) });
+    });
   if (result.gap) fillGap(chatId, result.cursor);
   if (result.maxForeignSeq > 0) {
     sendReceipt("delivered", chatId, result.maxForeignSeq);
