@@ -56,13 +56,15 @@ async function expectHistory(page: Page, texts: string[]) {
 }
 
 test("new device gets the history", async ({ newPerson, newDevice }) => {
+  test.setTimeout(150_000);
   const { ana, ben } = await directPair(newPerson);
   const texts = await chat(ana.page, ben.page);
 
   const tablet = await newDevice(ana);
+  // The import waits for the new device's sync, 5 s between tries.
   await expect(historyBanner(tablet)).toHaveText(
     /^Chat history copied from .+\.$/,
-    { timeout: 30_000 },
+    { timeout: 75_000 },
   );
   await expectHistory(tablet, texts);
 
@@ -75,6 +77,7 @@ test("history arrives when the other device returns", async ({
   newPerson,
   newDevice,
 }) => {
+  test.setTimeout(150_000);
   const { ana, ben } = await directPair(newPerson);
   const texts = await chat(ana.page, ben.page);
   await ana.page.close();
@@ -89,9 +92,10 @@ test("history arrives when the other device returns", async ({
 
   const phone = await ana.context.newPage();
   await phone.goto("/");
+  // The import waits for the new device's sync, 5 s between tries.
   await expect(historyBanner(tablet)).toHaveText(
     /^Chat history copied from .+\.$/,
-    { timeout: 30_000 },
+    { timeout: 75_000 },
   );
   await expectHistory(tablet, texts);
 });

@@ -36,7 +36,7 @@ const UPLOAD_ATTEMPTS = 5;
 /** Wait before an upload is tried again. */
 const UPLOAD_RETRY_MS = 10_000;
 /** Max repeats of an import that found rows the sync had not reached. */
-const IMPORT_ATTEMPTS = 3;
+const IMPORT_ATTEMPTS = 12;
 /** Wait before such an import runs again. */
 const IMPORT_RETRY_MS = 5_000;
 
