@@ -89,7 +89,7 @@ export const HistoryEnvelope = z.object({
 export type HistoryEnvelope = z.infer<typeof HistoryEnvelope>;
 
 /**
- * GET /api/history: where the calling device's history transfer stands.
+ * GET /api/history: the state of the calling device's history transfer.
  * - `none`: nothing to copy, because no other device existed at sign-in.
  * - `waiting`: no other device has sent it yet.
  * - `ready`: `envelope` and the archive wait for this device.

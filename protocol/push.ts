@@ -2,8 +2,8 @@ import { z } from "zod";
 import { chatId, messageId, seq, timestamp, userId } from "./ids.ts";
 
 /**
- * Web Push (RFC 8030, payloads encrypted with aes128gcm as RFC 8291 says,
- * VAPID as RFC 8292 says). A device registers the subscription its browser
+ * Web Push (RFC 8030, payloads encrypted with aes128gcm as in RFC 8291,
+ * VAPID as in RFC 8292). A device registers the subscription its browser
  * made; its UserHub sends to it while the device has no open socket.
  *
  * HTTP routes, all for the signed-in device:
@@ -104,13 +104,26 @@ export const encryptedPreview = z
     "must be an encrypted preview (pv1.<epoch>.<base64url>)",
   );
 
+/** The `message` push: a new message from someone else (see PushPayload). */
+export const MessagePush = z.object({
+  v: z.literal(1),
+  type: z.literal("message"),
+  chatId,
+  id: messageId,
+  seq,
+  senderId: userId,
+  ts: timestamp,
+  unread: z.number().int().nonnegative(),
+  preview: encryptedPreview.optional(),
+});
+
 /**
- * What a push carries, as JSON. Every payload names its chat, so the
+ * The payload of a push, as JSON. Every payload names its chat, so the
  * service worker can group notifications by chat.
  *
  * - `message`: a new message from someone else. `unread` counts this
  *   person's unread messages in the chat, this one included, so one
- *   notification per chat can say "3 new messages". `preview` is the
+ *   notification per chat can show "3 new messages". `preview` is the
  *   sender's encrypted preview when there was one.
  * - `read`: this person read the chat up to `readSeq` on another device;
  *   notifications of the chat up to it are closed.
@@ -120,17 +133,7 @@ export const encryptedPreview = z
  *   cancelled or missed.
  */
 export const PushPayload = z.discriminatedUnion("type", [
-  z.object({
-    v: z.literal(1),
-    type: z.literal("message"),
-    chatId,
-    id: messageId,
-    seq,
-    senderId: userId,
-    ts: timestamp,
-    unread: z.number().int().nonnegative(),
-    preview: encryptedPreview.optional(),
-  }),
+  MessagePush,
   z.object({
     v: z.literal(1),
     type: z.literal("read"),
@@ -163,8 +166,8 @@ export const PushPayload = z.discriminatedUnion("type", [
 export type PushPayload = z.infer<typeof PushPayload>;
 
 /**
- * The notification tag of a chat's messages; a new one replaces the
- * previous notification of the chat instead of stacking.
+ * Returns the notification tag of a chat's messages. A new notification
+ * with the tag replaces the chat's previous one instead of stacking.
  */
 export function chatNotificationTag(id: string): string {
   return `chat:${id}`;

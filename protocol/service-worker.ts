@@ -1,6 +1,5 @@
 import { z } from "zod";
-import { chatId, messageId, seq, timestamp, userId } from "./ids.ts";
-import { PREVIEW_TEXT_CHARS } from "./push.ts";
+import { MessagePush, PREVIEW_TEXT_CHARS } from "./push.ts";
 
 /**
  * Background Sync tag with which the page requests that its service worker
@@ -23,23 +22,14 @@ export const OpenPathMessage = z.object({
 export type OpenPathMessage = z.infer<typeof OpenPathMessage>;
 
 /**
- * What a page posts to the service worker when a message arrives over its
- * socket while the page is hidden or not focused: show the notification
- * a push would show, with the text the page already decrypted. The
- * worker skips it while another window of the app is focused.
+ * The message a page posts to the service worker when a message arrives
+ * over its socket while the page is hidden or not focused. The worker
+ * shows the notification a push would show, with the text the page
+ * decrypted, unless another window of the app is focused.
  */
 export const NotifyMessage = z.object({
   type: z.literal("notify_message"),
-  payload: z.object({
-    v: z.literal(1),
-    type: z.literal("message"),
-    chatId,
-    id: messageId,
-    seq,
-    senderId: userId,
-    ts: timestamp,
-    unread: z.number().int().nonnegative(),
-  }),
+  payload: MessagePush.omit({ preview: true }),
   text: z.string().max(4 * PREVIEW_TEXT_CHARS),
 });
 export type NotifyMessage = z.infer<typeof NotifyMessage>;

@@ -73,7 +73,7 @@ export async function receiveDevPush(
   );
   if (problem !== null) {
     log("push.dev_rejected", { origin: DEV_PUSH_HOST, error: problem });
-    // RFC 8292 asks for 403 when the key is not the subscription's key.
+    // RFC 8292 specifies 403 when the key is not the subscription's key.
     const status = problem === WRONG_KEY ? 403 : 401;
     return new Response(problem, { status });
   }

@@ -19,8 +19,8 @@ export interface ReceiptContext {
 
 /**
  * Moves this person's delivered or read position in a chat through its
- * ChatRoom, then updates the chat row and tells their devices: frames to
- * connected ones, a `read` push to the others when a message push of the
+ * ChatRoom, then updates the chat row and notifies their devices: frames
+ * to connected ones, a `read` push to the others when a message push of the
  * chat went out after the previous read position. Raises the room's
  * error, such as "forbidden" for a chat this person is not a member of.
  */

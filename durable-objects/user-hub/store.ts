@@ -136,7 +136,7 @@ export const HUB_MIGRATIONS = [
    );
    ALTER TABLE inbox ADD COLUMN pushed_seq INTEGER NOT NULL DEFAULT 0;`,
   // Link and sync: one row per device that signed in after this table
-  // existed, with where its history transfer stands. See
+  // existed, with the state of its history transfer. See
   // user-hub/history-store.ts.
   `CREATE TABLE history_transfer (
      device_id TEXT PRIMARY KEY,

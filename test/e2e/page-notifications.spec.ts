@@ -1,6 +1,6 @@
 // Notifications while the app is open but not in use: the server sends no
-// push to a device with a live socket, so the page asks its service
-// worker to show the notification a push would show.
+// push to a device with a live socket, so the page has its service
+// worker show the notification a push would show.
 import { createTestSubscription } from "../push-receiver.ts";
 import {
   chatLink,

@@ -63,8 +63,9 @@ export class MlsStore {
   }
 
   /**
-   * Whether the chat's preview key of `epoch` is stored. Remembered per
-   * database once true, so most group operations skip the read.
+   * Returns whether the chat's preview key of `epoch` is stored. A true
+   * result is remembered per database, so most group operations skip the
+   * read.
    */
   async hasPreviewKey(chatId: string, epoch: number): Promise<boolean> {
     let seen = previewKeysSeen.get(this.db);

@@ -160,8 +160,9 @@ export async function encryptForSend(entry: OutboxEntry): Promise<SendBody> {
 }
 
 /**
- * The encrypted notification preview of a message entry: its text, the
- * kind of its file ("Photo"), or both. A failure only costs the preview.
+ * Returns the encrypted notification preview of a message entry: its
+ * text, the kind of its file ("Photo"), or both. A failure only costs
+ * the preview.
  */
 async function previewFor(
   current: EncryptionEngine | null,
