@@ -75,27 +75,50 @@ function chat(id: string): ChatSummary {
 /**
  * How the messages arrive: sync pages of 200 applied one after the other,
  * live `message` frames all handed over in one task (a burst that queued
- * up behind a busy tab), or the floor.
+ * up behind a busy tab), or one of two floors. `floor` stores the finished
+ * rows, and `keyFloor` rows of the key fields alone (id, chatId, seq and
+ * order, which the table's indexes need), to show what the rest of a row
+ * costs.
  */
-type Mode = "pages" | "burst" | "floor";
+type Mode = "pages" | "burst" | "floor" | "keyFloor";
 
-async function deliver(mode: Mode, messages: StoredMessage[]) {
+/**
+ * Returns the work of `mode` as a function to time. The floors' rows are
+ * built here, before the clock starts, so the floors time IndexedDB only.
+ */
+function prepare(mode: Mode, messages: StoredMessage[]): () => Promise<void> {
   const chatId = messages[0]!.chatId;
   switch (mode) {
     case "pages":
-      for (let first = 0; first < messages.length; first += 200) {
-        const page = messages.slice(first, first + 200);
-        await applyMessages(chatId, page, ME, first === 0 ? 0 : undefined);
-      }
-      return;
+      return async () => {
+        for (let first = 0; first < messages.length; first += 200) {
+          const page = messages.slice(first, first + 200);
+          await applyMessages(chatId, page, ME, first === 0 ? 0 : undefined);
+        }
+      };
     case "burst":
-      await Promise.all(
-        messages.map((message) => handleFrame({ type: "message", message })),
-      );
-      return;
-    case "floor":
-      await db.messages.bulkPut(messages.map(row));
-      return;
+      return async () => {
+        await Promise.all(
+          messages.map((message) => handleFrame({ type: "message", message })),
+        );
+      };
+    case "floor": {
+      const rows = messages.map(row);
+      return async () => {
+        await db.messages.bulkPut(rows);
+      };
+    }
+    case "keyFloor": {
+      const rows = messages.map(({ id, seq }) => ({
+        id,
+        chatId,
+        seq,
+        order: seq,
+      }));
+      return async () => {
+        await db.table("messages").bulkPut(rows);
+      };
+    }
   }
 }
 
@@ -119,8 +142,9 @@ async function ingest(count: number, mode: Mode): Promise<number> {
   for (let seq = 1; seq <= count; seq++) {
     messages.push(message(chatId, run, seq));
   }
+  const work = prepare(mode, messages);
   const started = performance.now();
-  await deliver(mode, messages);
+  await work();
   const seconds = (performance.now() - started) / 1000;
   const stored = await db.messages
     .where("[chatId+seq]")

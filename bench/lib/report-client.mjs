@@ -64,36 +64,73 @@ gzipped. Moving \`protocol/\`, whose schemas use the chained API and are
 shared with the Worker, to it was not measured.`;
 }
 
+/** Ingest target in messages per second. */
+const TARGET_PER_SECOND = 20_000;
+
 /** @param {any} ingest */
 function ingestSection(ingest) {
   if ("error" in ingest) return `Not measured: ${ingest.error}`;
+  const range = (/** @type {number[] | undefined} */ values) =>
+    values === undefined
+      ? "n/a"
+      : `${fixed(values[0] ?? NaN, 0)} to ${fixed(values[1] ?? NaN, 0)}`;
+  /** @param {string} label @param {string} mode */
+  const row = (label, mode) => [
+    label,
+    fixed(ingest[mode], 0),
+    range(ingest[`${mode}Range`]),
+    ratio(ingest[mode], ingest.floor),
+  ];
   return `${ingest.count} new messages of one chat in headless Chromium,
 through the data layer (\`bench/client/ingest-entry.ts\`). Sync pages go
 through \`applyMessages\` (pwa/src/data/store.ts) one page after the
 other, and a burst hands every message to \`handleFrame\` as live \`message\`
 frames in one task, as when frames queue up behind a busy tab. The floor
-is one bulkPut of the finished rows: IndexedDB alone, with no reads.
+is one bulkPut of the finished rows, built before the clock starts:
+IndexedDB alone, with no reads. The key-field floor stores rows of only
+the fields the indexes need (id, chatId, seq, order), to show what the
+rest of a row costs. Every mode runs once unmeasured, then
+${ingest.rounds ?? 1} times in turn; the table gives the median and the range.
 
 ${table(
-  ["delivery", "messages per second", "share of the floor"],
+  ["delivery", "messages per second", "range", "share of the floor"],
   [
-    ["IndexedDB floor (one bulkPut)", fixed(ingest.floor, 0), "1.0x"],
-    [
-      "sync pages of 200",
-      fixed(ingest.pages, 0),
-      ratio(ingest.pages, ingest.floor),
-    ],
-    [
-      "live frames in one burst",
-      fixed(ingest.burst, 0),
-      ratio(ingest.burst, ingest.floor),
-    ],
+    row("IndexedDB floor (one bulkPut)", "floor"),
+    row("IndexedDB floor, key fields only", "keyFloor"),
+    row("sync pages of 200", "pages"),
+    row("live frames in one burst", "burst"),
   ],
 )}
 
 Target: at least 20,000 messages per second. Each message is one
 IndexedDB row, so the floor bounds what batching can reach on this
-machine.`;
+machine.
+${ingestLimit(ingest)}`;
+}
+
+/**
+ * Explains, from the measured floors, what keeps ingest below the target.
+ *
+ * @param {any} ingest
+ */
+function ingestLimit(ingest) {
+  if (!(ingest.floor < TARGET_PER_SECOND)) return "";
+  const keyFloor = ingest.keyFloor;
+  const rows =
+    keyFloor < TARGET_PER_SECOND
+      ? `Rows of the key fields alone went in at ${fixed(keyFloor, 0)} per
+second, so with the table's indexes even a nearly empty row stays below
+the target here. The other fields of a finished row (20 in all, with the
+body both as stored and as decoded text) bring it down to
+${fixed(ingest.floor, 0)}.`
+      : `Rows of the key fields alone went in at ${fixed(keyFloor, 0)} per
+second, so the other fields of a finished row (20 in all, with the body
+both as stored and as decoded text) are what keep the floor at
+${fixed(ingest.floor, 0)}.`;
+  return `${rows}
+Sync pages stay below the burst: each page of 200 is a transaction of its
+own, with its own reads of stored ids, folds and the chat's cursor, where
+the burst is one transaction.`;
 }
 
 /** @param {any} scroll */

@@ -36,6 +36,12 @@ interface HubQueue {
  */
 export class HubDeliveries {
   private readonly queues = new Map<string, HubQueue>();
+  /**
+   * Hub stubs by user id, kept for the life of the room object, because
+   * deriving the id and building the stub for every member on every
+   * message showed up in profiles of the fan-out.
+   */
+  private readonly hubs = new Map<string, ReturnType<typeof userHub>>();
 
   constructor(
     private readonly env: Env,
@@ -71,6 +77,15 @@ export class HubDeliveries {
     }
   }
 
+  private hub(userId: string): ReturnType<typeof userHub> {
+    let stub = this.hubs.get(userId);
+    if (stub === undefined) {
+      stub = userHub(this.env, userId);
+      this.hubs.set(userId, stub);
+    }
+    return stub;
+  }
+
   /** Calls the hub with `batch`, and retries, or logs and drops it. */
   private async deliverBatch(
     userId: string,
@@ -87,7 +102,7 @@ export class HubDeliveries {
     };
     for (let attempt = 1; ; attempt += 1) {
       try {
-        await userHub(this.env, userId).deliver(batch);
+        await this.hub(userId).deliver(batch);
         return;
       } catch (error) {
         const reason = errorMessage(error);

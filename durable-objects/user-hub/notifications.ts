@@ -41,13 +41,16 @@ export class Notifier {
     );
     if (newest === undefined) return;
     const now = Date.now();
-    const chat = this.store.chat(chatId);
-    if (chat === undefined || chat.left || chat.mutedUntil > now) return;
     const live = new Set(this.sockets.liveDeviceIds(now));
-    if (this.isViewedLive(chatId, live)) return;
-
+    // Devices with a live socket already got the frame. Checking for
+    // others first, from the cached subscriptions, skips reading the
+    // chat row on every delivery to a person whose devices are connected.
     const targets = this.targets(live, now);
     if (targets.length === 0) return;
+    const chat = this.store.chat(chatId);
+    if (chat === undefined || chat.left || chat.mutedUntil > now) return;
+    if (this.isViewedLive(chatId, live)) return;
+
     const payload: PushPayload = {
       v: 1,
       type: "message",

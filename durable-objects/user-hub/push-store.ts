@@ -30,6 +30,13 @@ function toSubscription(row: SubscriptionRow): StoredSubscription {
  * device, and the `pushed_seq` column of the inbox. All calls are sync.
  */
 export class PushStore {
+  /**
+   * The rows of `push_subscription`, read once and dropped by every write
+   * below. This class is the only writer of that table, so the copy stays
+   * current, and each live delivery after the first reads no rows for it.
+   */
+  private cachedSubscriptions: StoredSubscription[] | undefined;
+
   constructor(private readonly sql: SqlStorage) {}
 
   subscription(deviceId: string): StoredSubscription | undefined {
@@ -43,14 +50,16 @@ export class PushStore {
     return row === undefined ? undefined : toSubscription(row);
   }
 
+  /** Returns every device's subscription, oldest first. */
   subscriptions(): StoredSubscription[] {
-    return this.sql
+    this.cachedSubscriptions ??= this.sql
       .exec<SubscriptionRow>(
         `SELECT device_id, endpoint, p256dh, auth, expiration_time
          FROM push_subscription ORDER BY created_at`,
       )
       .toArray()
       .map(toSubscription);
+    return [...this.cachedSubscriptions];
   }
 
   /**
@@ -59,6 +68,7 @@ export class PushStore {
    * endpoint (an earlier sign-in of that browser) is deleted.
    */
   put(deviceId: string, body: PushSubscriptionBody, now: number): void {
+    this.cachedSubscriptions = undefined;
     this.sql.exec(
       "DELETE FROM push_subscription WHERE endpoint = ? AND device_id != ?",
       body.endpoint,
@@ -82,6 +92,7 @@ export class PushStore {
 
   /** Deletes a device's subscription; false when it had none. */
   delete(deviceId: string): boolean {
+    this.cachedSubscriptions = undefined;
     const cursor = this.sql.exec(
       "DELETE FROM push_subscription WHERE device_id = ?",
       deviceId,
@@ -95,6 +106,7 @@ export class PushStore {
    * a subscription the device renewed meanwhile.
    */
   deleteExpired(deviceId: string, endpoint: string): boolean {
+    this.cachedSubscriptions = undefined;
     const cursor = this.sql.exec(
       "DELETE FROM push_subscription WHERE device_id = ? AND endpoint = ?",
       deviceId,

@@ -234,6 +234,28 @@ describe("message pushes", () => {
     expect(asMessage(payload).preview).toBeUndefined();
   });
 
+  it("reach a device subscribed after a delivery", async () => {
+    const [ana, ben] = [await signUp(), await signUp()];
+    const benLaptop = await signUp(ben.phone);
+    const chatId = await openDirect(ana, ben);
+    const laptopSocket = await open(benLaptop);
+    const anaSocket = await open(ana);
+    // Ben's hub reads his subscriptions, none yet, for this delivery,
+    // which his laptop's frame shows is done.
+    const first = await sendText(anaSocket, chatId, "before subscribing");
+    await laptopSocket.next(
+      "message",
+      (frame) => frame.message.seq === first.seq,
+    );
+    const benPush = await subscribe(ben);
+    const later = await sendText(anaSocket, chatId, "after subscribing");
+
+    const pushes = await waitForPushes(benPush, 1);
+    expect(pushes).toHaveLength(1);
+    const payload = await openPush(benPush, pushes[0] as DevPush);
+    expect(asMessage(payload).seq).toBe(later.seq);
+  });
+
   it("skip a muted chat", async () => {
     const [ana, ben] = [await signUp(), await signUp()];
     const chatId = await openDirect(ana, ben);
