@@ -6,6 +6,7 @@ import type {
   SystemEvent,
 } from "../../../protocol/index.ts";
 import type { MediaItem } from "../media/types.ts";
+import { callEntryText } from "./call-text.ts";
 import { db } from "./db.ts";
 import {
   contactsByUserId,
@@ -19,8 +20,18 @@ import type { ChatPreview, ChatRow } from "./types.ts";
 
 type NameOf = (userId: string) => string;
 
-/** Text of a system message for the chat list, e.g. "Ana added Ben". */
-export function describeSystem(event: SystemEvent, nameOf: NameOf): string {
+/**
+ * Text of a system message for the chat list, e.g. "Ana added Ben" or
+ * "Missed voice call". `me` is the viewer's user id.
+ */
+export function describeSystem(
+  event: SystemEvent,
+  nameOf: NameOf,
+  me: string,
+): string {
+  if (event.event === "call") {
+    return callEntryText(event, event.callerId === me);
+  }
   const actor = nameOf(event.actorId);
   switch (event.event) {
     case "created":
@@ -122,6 +133,7 @@ export function chatTitle(chat: ChatSummary, sources: NameSources): string {
 async function previewOf(
   chatId: string,
   nameOf: NameOf,
+  me: string,
 ): Promise<ChatPreview | null> {
   const newest = await db.messages
     .where("[chatId+order]")
@@ -131,7 +143,7 @@ async function previewOf(
   if (newest === undefined || newest.kind === "commit") return null;
   let text = newest.text;
   if (newest.kind === "system" && newest.system !== null) {
-    text = describeSystem(newest.system, nameOf);
+    text = describeSystem(newest.system, nameOf, me);
   } else if (text === "" && newest.media !== null) {
     text = describeMedia(newest.media);
   } else if (text === "" && newest.mediaError === true) {
@@ -174,7 +186,7 @@ export async function buildChatRows(
       title: chatTitle(chat, sources),
       peerName:
         chat.peerId === null ? null : resolvedName(sources, chat.peerId),
-      preview: await previewOf(chat.id, nameOf),
+      preview: await previewOf(chat.id, nameOf, me),
     })),
   );
   return rows.sort(compareChats);
