@@ -19,21 +19,21 @@ declare global {
   interface Window {
     /** Set by the init script of `watchMedia`, in test pages only. */
     testPeerConnections?: RTCPeerConnection[];
-    testMediaStreams?: MediaStream[];
+    testMediaTracks?: MediaStreamTrack[];
   }
 }
 
 /**
- * Records every RTCPeerConnection and getUserMedia stream that a page of
+ * Records every RTCPeerConnection and getUserMedia track that a page of
  * the person's context makes, so tests can read stats and track states,
  * and reloads the page so the script runs. The app has no test hook.
  */
 export async function watchMedia(person: Person): Promise<void> {
   await person.context.addInitScript(() => {
     const connections: RTCPeerConnection[] = [];
-    const streams: MediaStream[] = [];
+    const tracks: MediaStreamTrack[] = [];
     window.testPeerConnections = connections;
-    window.testMediaStreams = streams;
+    window.testMediaTracks = tracks;
     const Native = window.RTCPeerConnection;
     window.RTCPeerConnection = class extends Native {
       constructor(configuration?: RTCConfiguration) {
@@ -45,7 +45,8 @@ export async function watchMedia(person: Person): Promise<void> {
     const getUserMedia = devices.getUserMedia.bind(devices);
     devices.getUserMedia = async (constraints) => {
       const stream = await getUserMedia(constraints);
-      streams.push(stream);
+      // The tracks as opened: the app may move them between streams.
+      tracks.push(...stream.getTracks());
       return stream;
     };
   });
@@ -84,13 +85,13 @@ export async function mediaCounters(page: Page): Promise<MediaCounters> {
   });
 }
 
-/** Returns how many camera tracks of the page still run. */
+/** Returns how many camera tracks that the page opened still run. */
 export async function liveCameraTracks(page: Page): Promise<number> {
   return page.evaluate(
     () =>
-      (window.testMediaStreams ?? [])
-        .flatMap((stream) => stream.getVideoTracks())
-        .filter((track) => track.readyState === "live").length,
+      (window.testMediaTracks ?? []).filter(
+        (track) => track.kind === "video" && track.readyState === "live",
+      ).length,
   );
 }
 
@@ -176,4 +177,59 @@ export async function startCall(page: Page, video: boolean): Promise<void> {
   await page
     .getByRole("button", { name: video ? "Video call" : "Voice call" })
     .click();
+}
+
+/** Holds back the call signalling that the server sends to one page. */
+export interface SignalGate {
+  /** Starts holding `call.signal` frames and counting sent offers. */
+  hold(): void;
+  /** Offers the page sent since `hold`. */
+  offersSent(): number;
+  /** Delivers the held frames in order and stops holding. */
+  release(): void;
+}
+
+/**
+ * Routes the page's socket through a gate for `call.signal` frames, and
+ * reloads the page so its socket goes through the route. Holding both
+ * ends' incoming signals while each makes an offer makes the offers
+ * collide for certain.
+ */
+export async function gateSignals(page: Page): Promise<SignalGate> {
+  let holding = false;
+  let offers = 0;
+  const held: string[] = [];
+  let deliver: ((frame: string) => void) | null = null;
+  await page.routeWebSocket(/\/api\/ws$/, (socket) => {
+    const server = socket.connectToServer();
+    deliver = (frame) => socket.send(frame);
+    socket.onMessage((frame) => {
+      const text = String(frame);
+      if (holding && isSignal(text) && text.includes('"type":"offer"')) {
+        offers += 1;
+      }
+      server.send(frame);
+    });
+    server.onMessage((frame) => {
+      const text = String(frame);
+      if (holding && isSignal(text)) held.push(text);
+      else socket.send(frame);
+    });
+  });
+  await page.reload();
+  return {
+    hold() {
+      holding = true;
+      offers = 0;
+    },
+    offersSent: () => offers,
+    release() {
+      holding = false;
+      for (const frame of held.splice(0)) deliver?.(frame);
+    },
+  };
+}
+
+function isSignal(frame: string): boolean {
+  return frame.includes('"type":"call.signal"');
 }

@@ -4,6 +4,7 @@ import {
   expectCounterAbove,
   expectCounterStops,
   expectMediaFlowing,
+  gateSignals,
   liveCameraTracks,
   mediaCounters,
   startCall,
@@ -14,6 +15,7 @@ import {
   chatHeader,
   chatLink,
   directPair,
+  openDirectChat,
   expect,
   messageWith,
   sendText,
@@ -227,17 +229,111 @@ test.describe("one-to-one calls", () => {
 
   test("video on at both ends at once connects", async ({ newPerson }) => {
     const { ana, ben } = await callPair(newPerson);
+    const anaGate = await gateSignals(ana.page);
+    const benGate = await gateSignals(ben.page);
+    await sendText(ana.page, "Ready?");
+    await expect(messageWith(ben.page, "Ready?")).toBeVisible();
     await connectedCall(ana, ben, false);
-    const anaVideo = callScreen(ana.page, "Outgoing voice call").getByRole(
-      "button",
-      { name: "Turn on video" },
-    );
-    const benVideo = callScreen(ben.page, "Incoming voice call").getByRole(
-      "button",
-      { name: "Turn on video" },
-    );
-    await Promise.all([anaVideo.click(), benVideo.click()]);
+
+    // Each end's offer waits until both ends have sent one: a collision.
+    anaGate.hold();
+    benGate.hold();
+    await callScreen(ana.page, "Outgoing voice call")
+      .getByRole("button", { name: "Turn on video" })
+      .click();
+    await callScreen(ben.page, "Incoming voice call")
+      .getByRole("button", { name: "Turn on video" })
+      .click();
+    await expect.poll(() => anaGate.offersSent()).toBeGreaterThan(0);
+    await expect.poll(() => benGate.offersSent()).toBeGreaterThan(0);
+    anaGate.release();
+    benGate.release();
+
     await expectMediaFlowing(ana.page, { video: true });
     await expectMediaFlowing(ben.page, { video: true });
+  });
+
+  test("reload during a call ends it", async ({ newPerson }) => {
+    const { ana, ben } = await callPair(newPerson);
+    await connectedCall(ana, ben, false);
+    await ana.page.reload();
+    await expect(
+      callScreen(ben.page, "Incoming voice call").getByRole("status"),
+    ).toHaveText(/^Call ended \d\d:\d\d$/);
+    await expect(callScreen(ana.page, /call$/)).toHaveCount(0);
+    await expect(
+      callEntry(ana.page, /^Outgoing voice call · \d+:\d\d$/),
+    ).toBeVisible();
+    await expect(
+      callEntry(ben.page, /^Incoming voice call · \d+:\d\d$/),
+    ).toBeVisible();
+  });
+
+  test("second caller gets busy", async ({ newPerson }) => {
+    const { ana, ben } = await callPair(newPerson);
+    const cara = await newPerson("Cara");
+    await openDirectChat(cara.page, ana.phone);
+    await connectedCall(ana, ben, false);
+
+    await startCall(cara.page, false);
+    await expect(
+      callScreen(cara.page, "Outgoing voice call").getByRole("status"),
+    ).toHaveText("Busy");
+    await expect(
+      callEntry(cara.page, "Outgoing voice call · Busy"),
+    ).toBeVisible();
+    // Ana's call goes on.
+    await expect(
+      callScreen(ana.page, "Outgoing voice call").getByRole("button", {
+        name: "End call",
+      }),
+    ).toBeVisible();
+    const received = (await mediaCounters(ana.page)).audioPacketsReceived;
+    await expectCounterAbove(ana.page, "audioPacketsReceived", received);
+  });
+
+  test("answer on one device stops others", async ({
+    newPerson,
+    newDevice,
+  }) => {
+    const { ana, ben } = await callPair(newPerson);
+    const benLaptop = await newDevice(ben);
+    await startCall(ana.page, false);
+    const ringing = callScreen(ben.page, "Incoming voice call");
+    const ringingLaptop = callScreen(benLaptop, "Incoming voice call");
+    await expect(ringing).toBeVisible();
+    await expect(ringingLaptop).toBeVisible();
+    await ringing.getByRole("button", { name: "Accept" }).click();
+    await expect(ringingLaptop).toHaveCount(0);
+    await expectMediaFlowing(ana.page, { video: false });
+    await expectMediaFlowing(ben.page, { video: false });
+  });
+
+  test("notification answer link accepts", async ({ newPerson }) => {
+    const { ana, ben } = await callPair(newPerson);
+    const chatUrl = new URL(ben.page.url());
+    await ben.page.close();
+    const callId = new Promise<string>((resolve) => {
+      ana.page.on("websocket", (socket) => {
+        socket.on("framesent", ({ payload }) => {
+          const frame = JSON.parse(String(payload)) as {
+            type?: string;
+            callId?: string;
+          };
+          if (frame.type === "call.start" && frame.callId !== undefined) {
+            resolve(frame.callId);
+          }
+        });
+      });
+    });
+    // The socket opened before the listener, so reconnect it.
+    await ana.page.reload();
+    await startCall(ana.page, true);
+
+    const page = await ben.context.newPage();
+    await page.goto(`${chatUrl.pathname}?call=${await callId}`);
+    await expectMediaFlowing(page, { video: true });
+    await expectMediaFlowing(ana.page, { video: true });
+    await expect(page).toHaveURL(chatUrl.pathname);
   });
 });

@@ -48,6 +48,9 @@ export async function handleCallFrame(frame: CallFrame): Promise<void> {
   switch (frame.type) {
     case "call.incoming": {
       const callId = frame.call.callId;
+      // The server rings again on every `ready` and `sync` while the call
+      // rings, also after this device declined it.
+      if (hasEnded(callId)) return;
       if (ring(frame.call) && answerCallId === callId) {
         answerCallId = null;
         await acceptCall(frame.call.video);

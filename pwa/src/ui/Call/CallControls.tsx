@@ -53,11 +53,15 @@ export function CallControls({ view }: { view: CallView }) {
 }
 
 function SpeakerChoice({ view }: { view: CallView }) {
+  // "" plays on the system default, which the list shows first.
+  const chosen =
+    view.speakers.find((speaker) => speaker.deviceId === view.speakerId) ??
+    view.speakers[0];
   return (
     <label class="call__speaker">
       Speaker
       <select
-        value={view.speakerId}
+        value={chosen?.deviceId}
         onChange={(event) => chooseSpeaker(event.currentTarget.value)}
       >
         {view.speakers.map((speaker, index) => (
