@@ -40,11 +40,11 @@ import { chatId, deviceId, timestamp, userId, uuidV7 } from "./ids.ts";
 /** A call id: a UUIDv7 made by the caller's device. */
 export const callId = uuidV7;
 
-/** Seconds a callee's devices ring before the call is missed. */
+/** Milliseconds a callee's devices ring before the call is missed. */
 export const CALL_RING_TIMEOUT_MS = 45_000;
-/** How often a party's device pings an accepted call. */
+/** How often a party's device pings an accepted call, in ms. */
 export const CALL_PING_MS = 10_000;
-/** An accepted call ends once a party has not pinged for this long. */
+/** An accepted call ends once a party has not pinged for this long, in ms. */
 export const CALL_LOST_TIMEOUT_MS = 30_000;
 /** Longest SDP description accepted, in characters. */
 export const MAX_SDP_CHARS = 32 * 1024;
@@ -58,8 +58,9 @@ export const MAX_CANDIDATE_CHARS = 1024;
  * - declined: the callee declined.
  * - busy: the callee was already in a call.
  * - cancelled: the caller hung up before anyone accepted.
- * - failed: it could not start or connect (no device of the callee could
- *   be reached and the push failed, or the accepted call never connected).
+ * - failed: a device hung up with reason "failed" because the media never
+ *   connected or broke. The server never ends a call as failed by itself:
+ *   a callee that no device or push reaches ends as missed.
  */
 export const CallOutcome = z.enum([
   "completed",
@@ -76,8 +77,11 @@ export type CallOutcome = z.infer<typeof CallOutcome>;
  * - hangup: a party hung up an accepted call.
  * - declined / cancelled / missed / busy: as the outcomes.
  * - answered_elsewhere / declined_elsewhere: another device of this
- *   person accepted or declined; this device stops ringing.
- * - lost: a party stopped pinging (CALL_LOST_TIMEOUT_MS).
+ *   person accepted or declined; this device stops ringing. The frame of
+ *   answered_elsewhere carries outcome "completed" and durationMs 0,
+ *   because the call goes on.
+ * - lost: a party stopped pinging (CALL_LOST_TIMEOUT_MS). The outcome is
+ *   "completed", with the duration up to that party's last ping.
  * - failed: the media never connected, or a device reported an error.
  */
 export const CallEndReason = z.enum([
@@ -148,8 +152,10 @@ const rid = z.string().max(64).optional();
 
 /**
  * Calls the other person of a one-to-one chat. Errors (as `error` frames
- * with `rid`): not a member or a group chat (`not_found`, `bad_request`),
- * this person already in a call (`conflict`), a block (`forbidden`).
+ * with `rid`): a chat not in this person's chat list (`not_found`), a
+ * group chat (`invalid_request`), this person already in a call or a call
+ * already going on in the chat (`conflict`), a block either way
+ * (`forbidden`). Resending the live call's `call.start` is harmless.
  */
 export const CallStartFrame = z.object({
   type: z.literal("call.start"),
@@ -175,7 +181,10 @@ export const CallDeclineFrame = z.object({
 
 /**
  * Either party ends the call: the caller's hang-up before an accept
- * cancels it. `reason` "failed" reports that the media never connected.
+ * cancels it, and the callee's declines it. After an accept only the two
+ * devices of the call may hang up. `reason` "failed" reports that the
+ * media never connected. A hang-up of a call that already ended is
+ * ignored without a reply.
  */
 export const CallHangupFrame = z.object({
   type: z.literal("call.hangup"),
@@ -226,7 +235,9 @@ export const CallIncomingFrame = z.object({
 /**
  * Progress of a call, to its parties:
  * - calling: the room took the call; no device of the callee rings yet.
- * - ringing: at least one device of the callee rings.
+ * - ringing: at least one device of the callee rings. With no device
+ *   connected the callee gets a `call` push, and "ringing" follows once
+ *   a device connects or syncs and gets `call.incoming`.
  * - accepted: `peerDeviceId` names the device at the other end and
  *   `polite` says whether this end yields in perfect negotiation (the
  *   callee's device does, the caller's does not). Sent to the two
@@ -300,7 +311,9 @@ export type CallEvent = z.infer<typeof CallEvent>;
  * `RTCIceServer` objects. STUN URLs come from configuration; TURN comes
  * from Cloudflare's TURN service, whose key the Worker holds, as
  * credentials valid for `ttlSeconds`. Without configuration the list is
- * empty, which works on loopback and a local network.
+ * empty, which works on loopback and a local network. When the TURN
+ * service fails, the reply has the STUN URLs only and a `ttlSeconds` of
+ * 60, so the client asks again soon.
  */
 export const IceServer = z.object({
   urls: z.union([z.string(), z.array(z.string())]),
