@@ -22,6 +22,12 @@ export interface PeerEvents {
 
 /** How long "disconnected" may last before an ICE restart, in ms. */
 const DISCONNECTED_GRACE_MS = 3_000;
+/**
+ * Extra wait of the polite end before it restarts ICE, so that when both
+ * ends notice a drop, the impolite end's restart offer usually comes first
+ * and the two offers do not collide.
+ */
+const POLITE_RESTART_DELAY_MS = 2_000;
 
 /**
  * The WebRTC connection of an accepted call, negotiated with the perfect
@@ -41,6 +47,7 @@ export class PeerLink {
   private readonly remote = new MediaStream();
   private everConnected = false;
   private restartTimer: ReturnType<typeof setTimeout> | undefined;
+  private politeRestartTimer: ReturnType<typeof setTimeout> | undefined;
   private lostTimer: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
 
@@ -74,8 +81,24 @@ export class PeerLink {
     return this.incoming;
   }
 
-  /** Restarts ICE, as after a network change; renegotiation follows. */
+  /**
+   * Restarts ICE, as after a network change; renegotiation follows. The
+   * polite end waits POLITE_RESTART_DELAY_MS first and skips the restart
+   * when the connection recovered meanwhile.
+   */
   restartIce(): void {
+    if (this.closed) return;
+    if (!this.polite) {
+      this.restartNow();
+      return;
+    }
+    clearTimeout(this.politeRestartTimer);
+    this.politeRestartTimer = setTimeout(() => {
+      if (this.pc.connectionState !== "connected") this.restartNow();
+    }, POLITE_RESTART_DELAY_MS);
+  }
+
+  private restartNow(): void {
     if (this.closed) return;
     log("call_ice_restart", { state: this.pc.connectionState });
     this.pc.restartIce();
@@ -84,22 +107,23 @@ export class PeerLink {
   close(): void {
     this.closed = true;
     clearTimeout(this.restartTimer);
+    clearTimeout(this.politeRestartTimer);
     clearTimeout(this.lostTimer);
     this.pc.close();
   }
 
   private async makeOffer(): Promise<void> {
     if (this.closed) return;
+    // The caller's device makes the first offer. When the polite end also
+    // offered and then rolled back for the caller's offer, Chromium 156.0.8078
+    // gathered no ICE candidates for its answer, and the call never
+    // connected. Once a remote description exists, either end may offer;
+    // `negotiationneeded` fires again after the answer if still needed.
+    if (this.polite && this.pc.remoteDescription === null) return;
     try {
       this.makingOffer = true;
       await this.pc.setLocalDescription();
-      const description = this.pc.localDescription;
-      if (description !== null && description.type === "offer") {
-        this.events.signal({
-          kind: "description",
-          description: { type: "offer", sdp: description.sdp },
-        });
-      }
+      this.sendLocalDescription();
     } catch (error) {
       log("call_offer_failed", { error: String(error) });
     } finally {
@@ -142,14 +166,24 @@ export class PeerLink {
     }
     if (description.type === "offer") {
       await this.pc.setLocalDescription();
-      const answer = this.pc.localDescription;
-      if (answer !== null && answer.type === "answer") {
-        this.events.signal({
-          kind: "description",
-          description: { type: "answer", sdp: answer.sdp },
-        });
-      }
+      this.sendLocalDescription();
     }
+  }
+
+  /**
+   * Sends the local description, whichever type it has. When an offer
+   * arrives while `negotiationneeded` fires, the `setLocalDescription()`
+   * of `makeOffer` may run after the remote offer and create the answer,
+   * so each caller sends what it finds rather than the type it expected.
+   */
+  private sendLocalDescription(): void {
+    const local = this.pc.localDescription;
+    if (local === null) return;
+    if (local.type !== "offer" && local.type !== "answer") return;
+    this.events.signal({
+      kind: "description",
+      description: { type: local.type, sdp: local.sdp },
+    });
   }
 
   private addRemoteTrack(track: MediaStreamTrack): void {
