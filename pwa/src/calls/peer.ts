@@ -196,6 +196,8 @@ export class PeerLink {
     this.events.remoteStream(new MediaStream(this.remote.getTracks()));
   }
 
+  // NOTE: the browser tests cannot cut a loopback connection, so the ICE
+  // restart and "lost" paths below have no automated test.
   private connectionChanged(): void {
     const state = this.pc.connectionState;
     log("call_connection_state", { state });
