@@ -209,13 +209,23 @@ test.describe("one-to-one calls", () => {
     // The server rings for CALL_RING_TIMEOUT_MS (45 s) before it gives up.
     test.setTimeout(180_000);
     const { ana, ben } = await callPair(newPerson);
+    // Ben leaves the chat without a reload, so his socket stays open.
+    await ben.page.evaluate(() => {
+      history.pushState({}, "", "/");
+      dispatchEvent(new PopStateEvent("popstate"));
+    });
+    await expect(ben.page.getByRole("log", { name: "Messages" })).toHaveCount(
+      0,
+    );
     await startCall(ana.page, false);
     await expect(callScreen(ben.page, "Incoming voice call")).toBeVisible();
     await expect(
       callScreen(ana.page, "Outgoing voice call").getByRole("status"),
     ).toHaveText("No answer", { timeout: 70_000 });
     await expect(callScreen(ben.page, "Incoming voice call")).toHaveCount(0);
-    await expect(chatLink(ben.page, "Ana")).toContainText("Missed voice call");
+    const anaRow = chatLink(ben.page, "Ana");
+    await expect(anaRow).toContainText("Missed voice call");
+    await expect(anaRow.getByLabel("1 unread messages")).toBeVisible();
     await expect(
       callEntry(ana.page, "Outgoing voice call · No answer"),
     ).toBeVisible();

@@ -6,7 +6,7 @@ import type {
   SystemEvent,
 } from "../../../protocol/index.ts";
 import type { MediaItem } from "../media/types.ts";
-import { callEntryText } from "./call-text.ts";
+import { callEntryText, isMissedCall } from "./call-text.ts";
 import { db } from "./db.ts";
 import {
   contactsByUserId,
@@ -165,14 +165,43 @@ export function compareChats(a: ChatRow, b: ChatRow): number {
   return b.lastActivityAt - a.lastActivityAt;
 }
 
+/**
+ * Counts per chat the calls `me` missed after the chat's read position.
+ * The server counts only messages as unread, and a missed call should
+ * show in the chat list's badge too.
+ */
+async function missedCallCounts(
+  chats: ChatSummary[],
+  me: string,
+): Promise<Map<string, number>> {
+  const readSeq = new Map(chats.map((chat) => [chat.id, chat.readSeq]));
+  const counts = new Map<string, number>();
+  const entries = await db.messages
+    .where("system.event")
+    .equals("call")
+    .toArray();
+  for (const row of entries) {
+    const event = row.system;
+    const read = readSeq.get(row.chatId);
+    if (event?.event !== "call" || row.seq === null || read === undefined) {
+      continue;
+    }
+    if (row.hidden || row.seq <= read) continue;
+    if (!isMissedCall(event, event.callerId === me)) continue;
+    counts.set(row.chatId, (counts.get(row.chatId) ?? 0) + 1);
+  }
+  return counts;
+}
+
 /** Builds display rows for chats; reads names and newest messages. */
 export async function buildChatRows(
   chats: ChatSummary[],
   me: string,
 ): Promise<ChatRow[]> {
-  const [profiles, saved] = await Promise.all([
+  const [profiles, saved, missedCalls] = await Promise.all([
     db.profiles.toArray(),
     db.contacts.toArray(),
+    missedCallCounts(chats, me),
   ]);
   const sources: NameSources = {
     me,
@@ -183,6 +212,7 @@ export async function buildChatRows(
   const rows = await Promise.all(
     chats.map(async (chat) => ({
       ...chat,
+      unread: chat.unread + (missedCalls.get(chat.id) ?? 0),
       title: chatTitle(chat, sources),
       peerName:
         chat.peerId === null ? null : resolvedName(sources, chat.peerId),
