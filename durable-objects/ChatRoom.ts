@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import {
   ApiError,
+  type CallInfo,
   type ChatDetail,
   type CommitBody,
   type GroupStatus,
@@ -16,6 +17,8 @@ import { countedSql } from "../worker/dev-counters.ts";
 import { userHub, type Env } from "../worker/env.ts";
 import { errorMessage, log } from "../worker/log.ts";
 import { catchApiError, fail, type Result } from "../worker/result.ts";
+import { RoomCalls, type CallPeerFrame } from "./chat-room/calls.ts";
+import { CallStore } from "./chat-room/call-store.ts";
 import * as groups from "./chat-room/groups.ts";
 import { ROOM_MIGRATIONS, RoomStore } from "./chat-room/store.ts";
 import {
@@ -65,6 +68,7 @@ export class ChatRoom extends DurableObject<Env> {
   private readonly mls: MlsDelivery;
   private readonly media: RoomMedia;
   private readonly mediaCleanup: MediaCleanup;
+  private readonly calls: RoomCalls;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -86,6 +90,14 @@ export class ChatRoom extends DurableObject<Env> {
       ctx.storage,
     );
     this.media = new RoomMedia(this.store, mediaStore, this.mediaCleanup);
+    this.calls = new RoomCalls(
+      this.store,
+      new CallStore(sql),
+      this.fanout,
+      this.typingRelay,
+      env,
+      ctx.storage,
+    );
     // SQLite calls are synchronous; the gate still keeps requests out
     // until the schema is current.
     void ctx.blockConcurrencyWhile(() =>
@@ -445,11 +457,80 @@ export class ChatRoom extends DurableObject<Env> {
   }
 
   /**
-   * Deletes uploads never attached within MEDIA_UNATTACHED_TTL_MS and
-   * retries failed R2 deletes. Media is the only user of the room's alarm.
+   * Ends a call whose ring or ping deadline passed, deletes uploads never
+   * attached within MEDIA_UNATTACHED_TTL_MS and retries failed R2
+   * deletes. Each part sets the alarm for its own next deadline unless an
+   * earlier one is set, so the alarm fires at the earliest of them.
    */
   override async alarm(): Promise<void> {
+    try {
+      await this.calls.onAlarm();
+    } catch (error) {
+      log("call.alarm_failed", {
+        chatId: this.store.chat()?.chat_id,
+        error: errorMessage(error),
+      });
+    }
     await this.mediaCleanup.onAlarm();
+  }
+
+  // ---- one-to-one calls (chat-room/calls.ts) -------------------------------
+
+  /** Stores a new call from `caller` to the other member of this chat. */
+  async callStart(
+    caller: Caller,
+    callId: string,
+    video: boolean,
+  ): Promise<Result<CallInfo>> {
+    return catchApiError(() => this.calls.start(caller, callId, video));
+  }
+
+  /** Rings the callee of a call that `callStart` stored. */
+  async callRing(callId: string): Promise<void> {
+    await this.calls.ring(callId);
+  }
+
+  /** Tells the caller "ringing" after a callee device got `call.incoming`. */
+  async callDeviceRang(callId: string): Promise<void> {
+    await this.calls.deviceRang(callId);
+  }
+
+  async callAccept(callee: Caller, callId: string): Promise<Result<null>> {
+    return catchApiError(async () => {
+      await this.calls.accept(callee, callId);
+      return null;
+    });
+  }
+
+  async callDecline(callee: Caller, callId: string): Promise<Result<null>> {
+    return catchApiError(async () => {
+      await this.calls.decline(callee, callId);
+      return null;
+    });
+  }
+
+  async callHangup(
+    party: Caller,
+    callId: string,
+    reason: "hangup" | "failed",
+  ): Promise<Result<null>> {
+    return catchApiError(async () => {
+      await this.calls.hangup(party, callId, reason);
+      return null;
+    });
+  }
+
+  /** Relays a signal or media frame to the peer device, or records a ping. */
+  async callRelay(sender: Caller, frame: CallPeerFrame): Promise<Result<null>> {
+    return catchApiError(async () => {
+      await this.calls.relay(sender, frame);
+      return null;
+    });
+  }
+
+  /** Returns whether `callId` is this chat's call and has not ended. */
+  callIsLive(callId: string): boolean {
+    return this.calls.isLive(callId);
   }
 
   // ---- MLS delivery (chat-room/mls.ts) ------------------------------------

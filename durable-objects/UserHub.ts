@@ -3,6 +3,8 @@ import {
   PING_FRAME,
   PONG_FRAME,
   type BlockedUser,
+  type CallEndReason,
+  type CallInfo,
   type ChatSummary,
   type HistoryEnvelope,
   type HistoryStatus,
@@ -25,6 +27,8 @@ import { errorMessage, log } from "../worker/log.ts";
 import { catchApiError, type Result } from "../worker/result.ts";
 import type { ChatUpdate, ReceiptUpdate } from "./chat-room/types.ts";
 import { migrate } from "./schema.ts";
+import { CallRecords } from "./user-hub/call-store.ts";
+import { HubCalls, type RingResult } from "./user-hub/calls.ts";
 import { Connections } from "./user-hub/connections.ts";
 import { ContactStore } from "./user-hub/contact-store.ts";
 import {
@@ -77,6 +81,7 @@ export class UserHub extends DurableObject<Env> {
   private readonly pushStore: PushStore;
   private readonly notifier: Notifier;
   private readonly history: HistoryTransfers;
+  private readonly calls: HubCalls;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -127,6 +132,12 @@ export class UserHub extends DurableObject<Env> {
       env.MEDIA,
       (id, frame) => this.sockets.sendToDevice(id, frame),
     );
+    this.calls = new HubCalls(
+      env,
+      new CallRecords(sql),
+      this.sockets,
+      this.notifier,
+    );
     this.connections = new Connections(
       env,
       this.store,
@@ -139,6 +150,7 @@ export class UserHub extends DurableObject<Env> {
       this.keys,
       this.notifier,
       this.history,
+      this.calls,
     );
     ctx.setWebSocketAutoResponse(
       new WebSocketRequestResponsePair(PING_FRAME, PONG_FRAME),
@@ -385,6 +397,48 @@ export class UserHub extends DurableObject<Env> {
   /** Sends one frame to every open socket of this person. */
   broadcastFrame(frame: ServerFrame): void {
     this.sockets.broadcast(frame);
+  }
+
+  // ---- calls (user-hub/calls.ts) -------------------------------------------
+
+  /** Rings this person for a call, or returns "busy" (HubCalls.ring). */
+  async callRing(call: CallInfo): Promise<RingResult> {
+    return this.calls.ring(call);
+  }
+
+  /** Sends a call frame to one device of this person, or to all (null). */
+  callFrame(deviceId: string | null, frame: ServerFrame): void {
+    this.calls.frame(deviceId, frame);
+  }
+
+  /** Tells the answering device and the others that a call was accepted. */
+  callAccepted(
+    deviceId: string,
+    state: Extract<ServerFrame, { type: "call.state" }>,
+    elsewhere: Extract<ServerFrame, { type: "call.ended" }>,
+  ): void {
+    this.calls.accepted(deviceId, state, elsewhere);
+  }
+
+  /** Ends a call on every device and clears it (HubCalls.ended). */
+  callEnded(
+    frame: Extract<ServerFrame, { type: "call.ended" }>,
+    acting?: { deviceId: string; elsewhere: CallEndReason },
+  ): void {
+    this.calls.ended(frame, acting);
+  }
+
+  /**
+   * Declines a call that rings this person, for a device without a
+   * socket; false when no such call rings.
+   */
+  async declineCall(deviceId: string, callId: string): Promise<boolean> {
+    const current = this.calls.ringingCall(callId);
+    if (current === undefined) return false;
+    const room = chatRoom(this.env, current.chatId);
+    const me = this.requireMe();
+    const result = await room.callDecline({ userId: me.id, deviceId }, callId);
+    return result.ok;
   }
 
   // ---- contacts and blocks -------------------------------------------------

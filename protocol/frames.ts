@@ -9,6 +9,7 @@ import {
   userId,
 } from "./ids.ts";
 import { MessageBatchFrame } from "./batch.ts";
+import { CallClientFrames, CallServerFrames } from "./calls.ts";
 import { HistoryReadyFrame, HistoryRequestFrame } from "./history.ts";
 import { KeysLowFrame, MlsPendingFrame } from "./mls.ts";
 import { ErrorBody } from "./errors.ts";
@@ -123,6 +124,7 @@ export const ClientFrame = z.discriminatedUnion("type", [
   DeleteFrame,
   ViewFrame,
   TypingFrame,
+  ...CallClientFrames,
 ]);
 export type ClientFrame = z.infer<typeof ClientFrame>;
 export type ClientFrameType = ClientFrame["type"];
@@ -220,6 +222,7 @@ export const ServerFrame = z.discriminatedUnion("type", [
   KeysLowFrame,
   HistoryRequestFrame,
   HistoryReadyFrame,
+  ...CallServerFrames,
   /** All pages of the reply to a `sync` were sent. */
   z.object({ type: z.literal("sync.done"), rid }),
   /** A frame failed; `id` names the message of a failed `send`. */

@@ -10,3 +10,4 @@ export * from "./service-worker.ts";
 export * from "./media.ts";
 export * from "./push.ts";
 export * from "./history.ts";
+export * from "./calls.ts";

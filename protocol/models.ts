@@ -18,6 +18,7 @@ import {
 } from "./limits.ts";
 import { MAX_MEDIA_PER_MESSAGE, mediaId } from "./media.ts";
 import { encryptedPreview } from "./push.ts";
+import { CallEvent } from "./calls.ts";
 
 /**
  * Control characters and the bidirectional embedding, override and isolate
@@ -328,5 +329,6 @@ export const SystemEvent = z.discriminatedUnion("event", [
   z.object({ event: z.literal("renamed"), actorId: userId, name: z.string() }),
   z.object({ event: z.literal("promoted"), actorId: userId, targetId: userId }),
   z.object({ event: z.literal("demoted"), actorId: userId, targetId: userId }),
+  CallEvent,
 ]);
 export type SystemEvent = z.infer<typeof SystemEvent>;

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { chatId, messageId, seq, timestamp, userId } from "./ids.ts";
+import { CallOutcome } from "./calls.ts";
 
 /**
  * Web Push (RFC 8030, payloads encrypted with aes128gcm as in RFC 8291,
@@ -161,6 +162,8 @@ export const PushPayload = z.discriminatedUnion("type", [
     type: z.literal("call.end"),
     chatId,
     callId: z.string().min(1).max(64),
+    /** How the call ended; "missed" leaves a missed-call notification. */
+    outcome: CallOutcome.optional(),
   }),
 ]);
 export type PushPayload = z.infer<typeof PushPayload>;

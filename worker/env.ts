@@ -47,6 +47,20 @@ export interface Env {
   VAPID_PUBLIC_KEY?: string;
   VAPID_PRIVATE_KEY?: string;
   VAPID_SUBJECT?: string;
+  /**
+   * STUN server URLs for calls, comma-separated ("stun:stun.example:3478").
+   * Default none, which works on loopback and a local network.
+   */
+  STUN_URLS?: string;
+  /**
+   * Cloudflare TURN key: its id and API token (a secret, set with
+   * `wrangler secret put`). With both set, GET /api/calls/ice-servers
+   * adds short-lived TURN credentials from the TURN service.
+   */
+  TURN_KEY_ID?: string;
+  TURN_KEY_API_TOKEN?: string;
+  /** Base URL of the TURN credentials API; default rtc.live.cloudflare.com/v1. */
+  TURN_API_URL?: string;
   TWILIO_ACCOUNT_SID?: string;
   TWILIO_AUTH_TOKEN?: string;
   TWILIO_FROM?: string;

@@ -5,6 +5,7 @@ import { errorResponse, notFound } from "./http.ts";
 import { errorMessage, log } from "./log.ts";
 import { registerAccountRoutes } from "./routes/account.ts";
 import { registerAuthRoutes } from "./routes/auth.ts";
+import { registerCallRoutes } from "./routes/calls.ts";
 import { registerChatRoutes } from "./routes/chats.ts";
 import { registerDevRoutes } from "./routes/dev.ts";
 import { registerHistoryRoutes } from "./routes/history.ts";
@@ -55,6 +56,7 @@ export function createRouter(): ApiRouter {
   registerPeopleRoutes(router);
   registerPhotoRoutes(router);
   registerPushRoutes(router);
+  registerCallRoutes(router);
   registerDevRoutes(router);
   registerSocketRoute(router);
   router.all("*", () => notFound());

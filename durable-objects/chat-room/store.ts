@@ -6,6 +6,7 @@ import {
   type StoredMessage,
   utf8Length,
 } from "../../protocol/index.ts";
+import { CALL_MIGRATION } from "./call-store.ts";
 import { MEDIA_MIGRATION } from "./media-store.ts";
 import { MLS_MIGRATION } from "./mls-store.ts";
 
@@ -60,6 +61,8 @@ export const ROOM_MIGRATIONS = [
   MLS_MIGRATION,
   // The chat's media uploads. See chat-room/media-store.ts.
   MEDIA_MIGRATION,
+  // The chat's one-to-one calls. See chat-room/call-store.ts.
+  CALL_MIGRATION,
 ];
 
 export type ChatRow = {

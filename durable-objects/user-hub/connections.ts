@@ -1,6 +1,7 @@
 import type { ServerFrame } from "../../protocol/index.ts";
 import type { Env } from "../../worker/env.ts";
 import { log } from "../../worker/log.ts";
+import type { HubCalls } from "./calls.ts";
 import type { FrameContext } from "./frames.ts";
 import type { HistoryTransfers } from "./history.ts";
 import type { Inbox } from "./inbox.ts";
@@ -34,6 +35,7 @@ export class Connections {
     private readonly keys: KeyDirectory,
     private readonly notifier: Notifier,
     private readonly history: HistoryTransfers,
+    private readonly calls: HubCalls,
   ) {}
 
   /** Accepts a WebSocket the Worker already authenticated. */
@@ -60,6 +62,7 @@ export class Connections {
       send(server, frame);
     }
     await this.keeper.refresh(now);
+    await this.calls.ringDevice(deviceId, (frame) => send(server, frame));
     log("socket.opened", { userId: me.id, deviceId });
     return new Response(null, { status: 101, webSocket: pair[0] });
   }
@@ -84,6 +87,7 @@ export class Connections {
       env: this.env,
       store: this.store,
       notifier: this.notifier,
+      calls: this.calls,
       userId,
       deviceId,
       reply: (frame) => send(ws, frame),

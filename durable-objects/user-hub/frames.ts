@@ -17,6 +17,14 @@ import { chatRoom, type Env } from "../../worker/env.ts";
 import { errorMessage, log } from "../../worker/log.ts";
 import { unwrap, type Result } from "../../worker/result.ts";
 import type { SendResult } from "../chat-room/types.ts";
+import {
+  handleCallAccept,
+  handleCallDecline,
+  handleCallHangup,
+  handleCallPeerFrame,
+  handleCallStart,
+} from "./call-frames.ts";
+import type { HubCalls } from "./calls.ts";
 import type { Notifier } from "./notifications.ts";
 import { applyReceipt } from "./read.ts";
 import type { HubStore } from "./store.ts";
@@ -27,6 +35,7 @@ export interface FrameContext {
   env: Env;
   store: HubStore;
   notifier: Notifier;
+  calls: HubCalls;
   userId: string;
   deviceId: string;
   /** Sends a frame to the socket the frame came in on. */
@@ -65,6 +74,13 @@ const handlers: HandlerMap = {
   delete: handleDelete,
   view: handleView,
   typing: handleTyping,
+  "call.start": handleCallStart,
+  "call.accept": handleCallAccept,
+  "call.decline": handleCallDecline,
+  "call.hangup": handleCallHangup,
+  "call.signal": handleCallPeerFrame,
+  "call.media": handleCallPeerFrame,
+  "call.ping": handleCallPeerFrame,
 };
 
 /**

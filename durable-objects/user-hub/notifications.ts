@@ -1,4 +1,8 @@
-import type { PushPayload, StoredMessage } from "../../protocol/index.ts";
+import {
+  CALL_RING_TIMEOUT_MS,
+  type PushPayload,
+  type StoredMessage,
+} from "../../protocol/index.ts";
 import { sha256Base64url } from "../../worker/crypto.ts";
 import type { Env } from "../../worker/env.ts";
 import { errorMessage, log } from "../../worker/log.ts";
@@ -121,6 +125,28 @@ export class Notifier {
   }
 
   /**
+   * Sends a `call` or `call.end` push to the subscribed devices without a
+   * live socket and returns how many there were. The push lives only as
+   * long as the call rings, because a call shown later cannot be
+   * answered, and it carries no Topic, which would replace the chat's
+   * message push.
+   */
+  callChanged(
+    payload: Extract<PushPayload, { type: "call" | "call.end" }>,
+  ): number {
+    const now = Date.now();
+    const targets = this.targets(new Set(this.sockets.liveDeviceIds(now)), now);
+    if (targets.length === 0) return 0;
+    const ttl = Math.ceil(CALL_RING_TIMEOUT_MS / 1000);
+    // A `call.end` must outlive an undelivered `call` push, so it keeps
+    // the default TTL and can still close that notification.
+    this.sendAll(targets, payload, "high", false, {
+      ttl: payload.type === "call" ? ttl : undefined,
+    });
+    return targets.length;
+  }
+
+  /**
    * Returns the subscriptions of devices outside `live`, deleting those
    * whose own expiration time has passed.
    */
@@ -157,6 +183,7 @@ export class Notifier {
     payload: PushPayload,
     urgency: PushOptions["urgency"],
     withTopic: boolean,
+    extra: Pick<PushOptions, "ttl"> = {},
   ): void {
     const vapid = readVapidKeys(this.env);
     if ("error" in vapid) {
@@ -176,6 +203,7 @@ export class Notifier {
           this.sender.send(vapid.keys, subscription, payload, {
             topic,
             urgency,
+            ttl: extra.ttl,
           }),
         ),
       );

@@ -21,6 +21,8 @@ export interface PushOptions {
   /** Topic header: at most 32 base64url characters (RFC 8030), or none. */
   topic: string | undefined;
   urgency: "normal" | "high";
+  /** Seconds the push service keeps the push; default PUSH_TTL_S. */
+  ttl?: number | undefined;
 }
 
 type PushRequest = Awaited<ReturnType<typeof buildPushPayload>>;
@@ -56,7 +58,11 @@ export class PushSender {
       request = await buildPushPayload(
         {
           data: payload,
-          options: { ttl: PUSH_TTL_S, ...options },
+          options: {
+            topic: options.topic,
+            urgency: options.urgency,
+            ttl: options.ttl ?? PUSH_TTL_S,
+          },
         },
         subscription,
         vapid,

@@ -147,6 +147,16 @@ export const HUB_MIGRATIONS = [
      skipped INTEGER NOT NULL DEFAULT 0,
      updated_at INTEGER NOT NULL
    );`,
+  // The call this person is in or is rung for. See user-hub/call-store.ts.
+  `CREATE TABLE current_call (
+     id INTEGER PRIMARY KEY CHECK (id = 1),
+     call_id TEXT NOT NULL,
+     chat_id TEXT NOT NULL,
+     role TEXT NOT NULL,
+     state TEXT NOT NULL,
+     call TEXT,
+     pushed INTEGER NOT NULL DEFAULT 0
+   );`,
 ];
 
 type ProfileRow = {

@@ -43,6 +43,10 @@ export async function handleSync(
   const workers = Array.from({ length: SYNC_CONCURRENCY }, syncNext);
   await Promise.all(workers);
   context.reply({ type: "sync.done", rid: frame.rid });
+  // A device woken by a `call` push syncs first, then answers.
+  await context.calls.ringDevice(context.deviceId, (ringFrame) =>
+    context.reply(ringFrame),
+  );
 }
 
 async function sendMissed(

@@ -1,7 +1,11 @@
 import { render } from "preact";
 import { boot, checkSubscription, session } from "./data/index.ts";
+import { setCallLoader } from "./data/call-frames.ts";
 import { registerServiceWorker } from "./data/update.ts";
 import { App } from "./ui/App.tsx";
+
+// The call engine and its screen load on the first call frame or button.
+setCallLoader(() => import("./ui/Call/index.tsx"));
 
 async function start(root: HTMLElement): Promise<void> {
   // Boot before the first render so that the UI starts from the stored

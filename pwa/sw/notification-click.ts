@@ -8,8 +8,8 @@ declare const self: ServiceWorkerGlobalScope;
 /**
  * Handles a click on a notification or one of its buttons. A message
  * opens its chat (with the composer focused for Reply) or is marked read.
- * A call opens its chat (with `?call=` for Answer) or, for Decline, only
- * closes.
+ * A call opens its chat (with `?call=` for Answer) or, for Decline, is
+ * declined on the server and closes.
  */
 export async function handleNotificationClick(
   notification: Notification,
@@ -22,7 +22,10 @@ export async function handleNotificationClick(
     return;
   }
   if (data.kind === "call") {
-    if (action === "decline") return;
+    if (action === "decline") {
+      await declineCall(data.callId);
+      return;
+    }
     const query = action === "answer" ? `?call=${data.callId}` : "";
     await openApp(chatPath(data.chatId) + query);
     return;
@@ -79,5 +82,23 @@ async function markRead(chatId: string, seq: number): Promise<void> {
     }
   } catch (error) {
     log("sw.mark_read_failed", { chatId, error: String(error) });
+  }
+}
+
+/**
+ * Declines a ringing call with this device's session cookie. A 404 means
+ * the call stopped ringing meanwhile, which needs nothing more.
+ */
+async function declineCall(callId: string): Promise<void> {
+  try {
+    const response = await fetch(
+      `/api/calls/${encodeURIComponent(callId)}/decline`,
+      { method: "POST", credentials: "same-origin" },
+    );
+    if (!response.ok && response.status !== 404) {
+      log("sw.call_decline_failed", { callId, status: response.status });
+    }
+  } catch (error) {
+    log("sw.call_decline_failed", { callId, error: String(error) });
   }
 }

@@ -330,6 +330,11 @@ export class MessengerDb extends Dexie {
     this.version(7).stores({
       previewKeys: "[chatId+epoch], chatId",
     });
+    // Calls: the calls tab reads the call entries of every chat by their
+    // system event; other messages have no system.event and cost nothing.
+    this.version(8).stores({
+      messages: "id, [chatId+order], [chatId+seq], media.id, system.event",
+    });
   }
 }
 

@@ -42,6 +42,11 @@ export function setServerTime(serverTime: number): void {
   clockOffset = serverTime - Date.now();
 }
 
+/** Returns the server's clock now, as of the last `ready`, in ms. */
+export function serverNow(): number {
+  return Date.now() + clockOffset;
+}
+
 export function applyPresence(frame: PresenceFrame): void {
   const next = new Map(presenceByUser.value);
   next.set(frame.userId, { online: frame.online, lastSeen: frame.lastSeen });

@@ -6,6 +6,7 @@ import type {
   SystemEvent,
 } from "../../../protocol/index.ts";
 import type { MediaItem } from "../media/types.ts";
+import { callEntryText, isMissedCall } from "./call-text.ts";
 import { db } from "./db.ts";
 import {
   contactsByUserId,
@@ -19,8 +20,18 @@ import type { ChatPreview, ChatRow } from "./types.ts";
 
 type NameOf = (userId: string) => string;
 
-/** Text of a system message for the chat list, e.g. "Ana added Ben". */
-export function describeSystem(event: SystemEvent, nameOf: NameOf): string {
+/**
+ * Text of a system message for the chat list, e.g. "Ana added Ben" or
+ * "Missed voice call". `me` is the viewer's user id.
+ */
+export function describeSystem(
+  event: SystemEvent,
+  nameOf: NameOf,
+  me: string,
+): string {
+  if (event.event === "call") {
+    return callEntryText(event, event.callerId === me);
+  }
   const actor = nameOf(event.actorId);
   switch (event.event) {
     case "created":
@@ -122,6 +133,7 @@ export function chatTitle(chat: ChatSummary, sources: NameSources): string {
 async function previewOf(
   chatId: string,
   nameOf: NameOf,
+  me: string,
 ): Promise<ChatPreview | null> {
   const newest = await db.messages
     .where("[chatId+order]")
@@ -131,7 +143,7 @@ async function previewOf(
   if (newest === undefined || newest.kind === "commit") return null;
   let text = newest.text;
   if (newest.kind === "system" && newest.system !== null) {
-    text = describeSystem(newest.system, nameOf);
+    text = describeSystem(newest.system, nameOf, me);
   } else if (text === "" && newest.media !== null) {
     text = describeMedia(newest.media);
   } else if (text === "" && newest.mediaError === true) {
@@ -153,14 +165,43 @@ export function compareChats(a: ChatRow, b: ChatRow): number {
   return b.lastActivityAt - a.lastActivityAt;
 }
 
+/**
+ * Counts per chat the calls `me` missed after the chat's read position.
+ * The server counts only messages as unread, and a missed call should
+ * show in the chat list's badge too.
+ */
+async function missedCallCounts(
+  chats: ChatSummary[],
+  me: string,
+): Promise<Map<string, number>> {
+  const readSeq = new Map(chats.map((chat) => [chat.id, chat.readSeq]));
+  const counts = new Map<string, number>();
+  const entries = await db.messages
+    .where("system.event")
+    .equals("call")
+    .toArray();
+  for (const row of entries) {
+    const event = row.system;
+    const read = readSeq.get(row.chatId);
+    if (event?.event !== "call" || row.seq === null || read === undefined) {
+      continue;
+    }
+    if (row.hidden || row.seq <= read) continue;
+    if (!isMissedCall(event, event.callerId === me)) continue;
+    counts.set(row.chatId, (counts.get(row.chatId) ?? 0) + 1);
+  }
+  return counts;
+}
+
 /** Builds display rows for chats; reads names and newest messages. */
 export async function buildChatRows(
   chats: ChatSummary[],
   me: string,
 ): Promise<ChatRow[]> {
-  const [profiles, saved] = await Promise.all([
+  const [profiles, saved, missedCalls] = await Promise.all([
     db.profiles.toArray(),
     db.contacts.toArray(),
+    missedCallCounts(chats, me),
   ]);
   const sources: NameSources = {
     me,
@@ -171,10 +212,11 @@ export async function buildChatRows(
   const rows = await Promise.all(
     chats.map(async (chat) => ({
       ...chat,
+      unread: chat.unread + (missedCalls.get(chat.id) ?? 0),
       title: chatTitle(chat, sources),
       peerName:
         chat.peerId === null ? null : resolvedName(sources, chat.peerId),
-      preview: await previewOf(chat.id, nameOf),
+      preview: await previewOf(chat.id, nameOf, me),
     })),
   );
   return rows.sort(compareChats);

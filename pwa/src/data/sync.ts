@@ -1,3 +1,4 @@
+import { dispatchCallFrame } from "./call-frames.ts";
 import { dispatchEncryptionFrame } from "./encryption-events.ts";
 import {
   decodeMessageBatch,
@@ -202,6 +203,11 @@ const handlers: Handlers = {
   "keys.low": async (frame) => dispatchEncryptionFrame(frame),
   "history.request": async (frame) => dispatchEncryptionFrame(frame),
   "history.ready": async (frame) => dispatchEncryptionFrame(frame),
+  "call.incoming": dispatchCallFrame,
+  "call.state": dispatchCallFrame,
+  "call.signal": dispatchCallFrame,
+  "call.media": dispatchCallFrame,
+  "call.ended": dispatchCallFrame,
 
   ready: async (frame) => {
     setServerTime(frame.serverTime);

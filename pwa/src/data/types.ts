@@ -25,6 +25,10 @@ export interface ChatPreview {
   deleted: boolean;
 }
 
+/**
+ * A chat as the chat list shows it. Its `unread` also counts the calls the
+ * viewer missed after the read position, which the server does not count.
+ */
 export interface ChatRow extends ChatSummary {
   /**
    * Group name, or the other person's saved contact name, else their

@@ -38,6 +38,9 @@ const Settings = lazyScreen("Settings", () =>
 const LinkedDevices = lazyScreen("LinkedDevices", () =>
   import("./Settings/LinkedDevices.tsx").then((module) => module.LinkedDevices),
 );
+const CallsScreen = lazyScreen("CallsScreen", () =>
+  import("./Calls/CallsScreen.tsx").then((module) => module.CallsScreen),
+);
 const SignIn = lazyScreen("SignIn", () =>
   import("./SignIn/SignIn.tsx").then((module) => module.SignIn),
 );
@@ -120,6 +123,8 @@ function SidePane({ route: current }: { route: Route }) {
       return <LinkedDevices />;
     case "contacts":
       return <Contacts />;
+    case "calls":
+      return <CallsScreen />;
     case "list":
     case "chat":
     case "info":
@@ -137,6 +142,7 @@ function MainPane({ route: current }: { route: Route }) {
           chatId={current.chatId}
           jumpTo={current.messageId}
           compose={current.compose}
+          callId={current.callId}
         />
       );
     case "info":
@@ -149,6 +155,7 @@ function MainPane({ route: current }: { route: Route }) {
     case "settings":
     case "devices":
     case "contacts":
+    case "calls":
       return (
         <div class="placeholder">
           <p>Select a chat to start messaging.</p>

@@ -14,6 +14,8 @@ export type Route =
       messageId: string | null;
       /** Focus the composer (`?compose=1`, from a notification's Reply). */
       compose: boolean;
+      /** Accept this call when it rings (`?call=`, from a notification). */
+      callId: string | null;
     }
   | { name: "info"; chatId: string }
   | { name: "verify"; chatId: string }
@@ -21,7 +23,8 @@ export type Route =
   | { name: "newGroup" }
   | { name: "settings" }
   | { name: "devices" }
-  | { name: "contacts" };
+  | { name: "contacts" }
+  | { name: "calls" };
 
 const location = signal(readLocation());
 
@@ -43,8 +46,10 @@ export function parseRoute(path: string, search: string): Route {
     const query = new URLSearchParams(search);
     const messageId = query.get("message");
     const compose = query.get("compose") === "1";
-    return { name: "chat", chatId: second, messageId, compose };
+    const callId = query.get("call");
+    return { name: "chat", chatId: second, messageId, compose, callId };
   }
+  if (first === "calls") return { name: "calls" };
   if (first === "new") return { name: "new" };
   if (first === "new-group") return { name: "newGroup" };
   if (first === "contacts") return { name: "contacts" };

@@ -6,13 +6,16 @@ import {
   useTyping,
   type ChatRow,
 } from "../../data/index.ts";
+import { loadCalls } from "../../data/call-frames.ts";
 import { Avatar } from "../common/Avatar.tsx";
-import { Icon } from "../common/Icon.tsx";
+import { Icon } from "./icons.tsx";
+import { showNotice } from "../common/notice.tsx";
 import { ChatTitle, chatAvatarName, chatTitle } from "../common/names.tsx";
 import { GroupTyping, usePeerStatus } from "../common/Presence.tsx";
 import { formatPhone } from "../format.ts";
 import { goBack, navigate } from "../router.ts";
 import { addAttachments, filesOf } from "./Attach/AttachMenu.tsx";
+import { CallButtons } from "./CallButtons.tsx";
 import { ChatContext, createChatState, type ChatState } from "./chatState.ts";
 import { Composer } from "./Composer.tsx";
 import { MessageList } from "./MessageList.tsx";
@@ -26,10 +29,13 @@ interface ChatScreenProps {
   jumpTo: string | null;
   /** Focus the composer, for a notification's Reply. */
   compose?: boolean;
+  /** Accept this call when it rings, for a notification's Answer. */
+  callId?: string | null;
 }
 
 /** One chat: header, the message list and the composer. */
-export function ChatScreen({ chatId, jumpTo, compose }: ChatScreenProps) {
+export function ChatScreen(props: ChatScreenProps) {
+  const { chatId, jumpTo, compose } = props;
   const state = useMemo(() => createChatState(chatId, jumpTo), [chatId]);
   const chat = useChat(chatId);
   const title = chatTitle(chat);
@@ -49,6 +55,8 @@ export function ChatScreen({ chatId, jumpTo, compose }: ChatScreenProps) {
   useEffect(() => {
     if (compose === true) state.composer.current?.focus();
   }, [compose]);
+
+  useAnswerFromLink(chatId, props.callId ?? null);
 
   const canSend = chat?.left !== true;
   const drop = useFileDrop(state, canSend);
@@ -109,6 +117,20 @@ function useFileDrop(state: ChatState, enabled: boolean) {
   return { over, handlers };
 }
 
+/**
+ * Accepts the call `callId` once it rings (`?call=`, from a notification's
+ * Answer), and drops the query so that a reload does not accept again.
+ */
+function useAnswerFromLink(chatId: string, callId: string | null) {
+  useEffect(() => {
+    if (callId === null) return;
+    navigate(`/chat/${encodeURIComponent(chatId)}`, { replace: true });
+    loadCalls()
+      .then((calls) => calls.answerWhenRinging(callId))
+      .catch(() => showNotice("The call could not be loaded. Try again."));
+  }, [callId]);
+}
+
 function ChatHeader({
   chatId,
   chat,
@@ -145,6 +167,7 @@ function ChatHeader({
           {chat !== undefined && <Subtitle chat={chat} />}
         </span>
       </button>
+      {chat !== undefined && <CallButtons chat={chat} />}
     </header>
   );
 }

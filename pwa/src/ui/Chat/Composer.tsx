@@ -8,7 +8,7 @@ import {
   sendText,
   type MessageRow,
 } from "../../data/index.ts";
-import { Icon } from "../common/Icon.tsx";
+import { Icon } from "./icons.tsx";
 import { PersonName } from "../common/names.tsx";
 import { errorMessage } from "../common/notice.tsx";
 import { formatKilobytes } from "../format.ts";

@@ -7,12 +7,13 @@ import {
   type MessageRow,
   type Tick,
 } from "../../data/index.ts";
-import { Icon, type IconName } from "../common/Icon.tsx";
+import { Icon, type IconName } from "./icons.tsx";
 import { memo } from "../common/memo.ts";
 import { isMe, PersonName } from "../common/names.tsx";
 import { run } from "../common/notice.tsx";
 import { SystemText } from "../common/SystemText.tsx";
 import { daysAgo, formatDay, formatTime } from "../format.ts";
+import { CallEntry } from "./CallEntry.tsx";
 import { useChatState } from "./chatState.ts";
 import { MediaContent } from "./Media/MediaContent.tsx";
 import { MessageActions } from "./MessageActions.tsx";
@@ -60,6 +61,9 @@ export const MessageItem = memo(function MessageItem(props: MessageItemProps) {
 });
 
 function SystemMessage({ message }: { message: MessageRow }) {
+  if (message.system?.event === "call") {
+    return <CallEntry message={message} event={message.system} />;
+  }
   return (
     <article class="system-message" data-message-id={message.id}>
       <span dir="auto">

@@ -6,7 +6,7 @@ import {
   type MessageRow,
 } from "../../data/index.ts";
 import { saveMedia } from "../../media/index.ts";
-import { Icon } from "../common/Icon.tsx";
+import { Icon } from "./icons.tsx";
 import { MenuButton, type MenuItem } from "../common/Menu.tsx";
 import { run, showNotice } from "../common/notice.tsx";
 import { useChatState, type ChatState } from "./chatState.ts";

@@ -8,7 +8,7 @@ import {
   useMessages,
   type MessageRow,
 } from "../../data/index.ts";
-import { Icon } from "../common/Icon.tsx";
+import { Icon } from "./icons.tsx";
 import { errorMessage, showNotice } from "../common/notice.tsx";
 import { useChatState, type ChatState } from "./chatState.ts";
 import { KeyChangeNotice, useNoticesByMessage } from "./KeyChangeNotice.tsx";

@@ -1,6 +1,6 @@
 import { useChat, useProfile, type ChatRow } from "../../data/index.ts";
 import { Avatar } from "../common/Avatar.tsx";
-import { Icon } from "../common/Icon.tsx";
+import { Icon } from "../Chat/icons.tsx";
 import { ChatTitle, chatAvatarName } from "../common/names.tsx";
 import { usePeerStatus } from "../common/Presence.tsx";
 import { formatPhone } from "../format.ts";

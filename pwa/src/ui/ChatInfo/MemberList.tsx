@@ -5,7 +5,7 @@ import {
   type ChatMember,
 } from "../../data/index.ts";
 import { Avatar } from "../common/Avatar.tsx";
-import { Icon } from "../common/Icon.tsx";
+import { Icon } from "../Chat/icons.tsx";
 import { MenuButton, type MenuItem } from "../common/Menu.tsx";
 import {
   isMe,

@@ -5,9 +5,15 @@ import { InstallButton } from "../common/StatusBar.tsx";
 import { navigate, route } from "../router.ts";
 import { ChatListItem } from "./ChatListItem.tsx";
 import { Banners } from "./Banners.tsx";
-import { SearchResults } from "./SearchResults.tsx";
+import { lazyScreen } from "../common/lazy.tsx";
 import { useVisibleRows } from "./useVisibleRows.ts";
 import "./ChatList.css";
+
+// Search results load on the first query, because the first screen has a
+// size budget.
+const SearchResults = lazyScreen("SearchResults", () =>
+  import("./SearchResults.tsx").then((module) => module.SearchResults),
+);
 
 /** The side pane: header actions, search, and the list of chats. */
 export function ChatList() {
@@ -18,6 +24,7 @@ export function ChatList() {
       <header class="screen__header">
         <h1>Chats</h1>
         <InstallButton variant="icon" />
+        <HeaderButton label="Calls" icon="call" to="/calls" />
         <HeaderButton label="Contacts" icon="person" to="/contacts" />
         <HeaderButton label="New chat" icon="newChat" to="/new" />
         <HeaderButton label="New group" icon="group" to="/new-group" />
@@ -45,7 +52,7 @@ export function ChatList() {
 
 function HeaderButton(props: {
   label: string;
-  icon: "newChat" | "group" | "settings" | "person";
+  icon: "newChat" | "group" | "settings" | "person" | "call";
   to: string;
 }) {
   return (

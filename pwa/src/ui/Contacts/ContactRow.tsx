@@ -7,7 +7,7 @@ import {
 } from "../../data/index.ts";
 import { Avatar } from "../common/Avatar.tsx";
 import { ConfirmDialog } from "../common/ConfirmDialog.tsx";
-import { Icon } from "../common/Icon.tsx";
+import { Icon } from "../Chat/icons.tsx";
 import { MenuButton } from "../common/Menu.tsx";
 import { run } from "../common/notice.tsx";
 import { formatPhone } from "../format.ts";

@@ -8,7 +8,7 @@ import {
   refreshContactProfiles,
   type Contact,
 } from "../../data/index.ts";
-import { Icon } from "../common/Icon.tsx";
+import { Icon } from "../Chat/icons.tsx";
 import { showNotice } from "../common/notice.tsx";
 import { BackButton } from "../NewChat/NewChat.tsx";
 import { ContactDialog } from "./ContactDialog.tsx";

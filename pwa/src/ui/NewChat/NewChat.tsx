@@ -1,7 +1,7 @@
 import { useState } from "preact/hooks";
 import { openDirect, type PublicProfile } from "../../data/index.ts";
 import { Avatar } from "../common/Avatar.tsx";
-import { Icon } from "../common/Icon.tsx";
+import { Icon } from "../Chat/icons.tsx";
 import { errorMessage } from "../common/notice.tsx";
 import { formatPhone } from "../format.ts";
 import { chatPath, goBack, navigate } from "../router.ts";

@@ -10,7 +10,7 @@ import {
   type PublicProfile,
 } from "../../data/index.ts";
 import { Avatar } from "../common/Avatar.tsx";
-import { Icon } from "../common/Icon.tsx";
+import { Icon } from "../Chat/icons.tsx";
 import { errorMessage } from "../common/notice.tsx";
 import { formatPhone } from "../format.ts";
 import { chatPath, navigate } from "../router.ts";

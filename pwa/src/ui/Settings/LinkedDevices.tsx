@@ -1,6 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
 import { listDevices, revokeDevice, type Device } from "../../data/index.ts";
-import { Icon } from "../common/Icon.tsx";
+import { Icon } from "../Chat/icons.tsx";
 import { errorMessage } from "../common/notice.tsx";
 import { formatLastActive } from "../format.ts";
 import { goBack } from "../router.ts";

@@ -1,7 +1,7 @@
 import { useState } from "preact/hooks";
 import type { CountryCode } from "libphonenumber-js";
 import { requestCode } from "../../data/index.ts";
-import { Icon } from "../common/Icon.tsx";
+import { Icon } from "../Chat/icons.tsx";
 import { PhoneField, defaultRegion } from "../common/PhoneField.tsx";
 import { errorMessage } from "../common/notice.tsx";
 import { CodeStep } from "./CodeStep.tsx";

@@ -13,7 +13,7 @@ import {
   type ChatSafetyNumber,
 } from "../../crypto/verification.ts";
 import { groupDigits, qrPayload } from "../../crypto/safety-number.ts";
-import { Icon } from "../common/Icon.tsx";
+import { Icon } from "../Chat/icons.tsx";
 import { usePersonName } from "../common/names.tsx";
 import { errorMessage, run } from "../common/notice.tsx";
 import { chatPath, goBack } from "../router.ts";

@@ -1,5 +1,6 @@
 import type { SystemEvent } from "../../data/index.ts";
-import { PersonName } from "./names.tsx";
+import { callEntryText } from "../../data/call-text.ts";
+import { isMe, PersonName } from "./names.tsx";
 
 /** A list of names joined as "A, B and C". */
 function NameList({ ids }: { ids: string[] }) {
@@ -15,8 +16,14 @@ function NameList({ ids }: { ids: string[] }) {
   );
 }
 
-/** The sentence of a membership change, such as "Ana added Ben". */
+/**
+ * The sentence of a membership change, such as "Ana added Ben", or the
+ * text of a call entry, such as "Missed voice call".
+ */
 export function SystemText({ event }: { event: SystemEvent }) {
+  if (event.event === "call") {
+    return <>{callEntryText(event, isMe(event.callerId))}</>;
+  }
   const actor = <PersonName id={event.actorId} subject />;
   switch (event.event) {
     case "created":
