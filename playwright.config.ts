@@ -36,6 +36,9 @@ export default defineConfig({
         // A fake camera and microphone, allowed without a prompt, for calls.
         "--use-fake-device-for-media-stream",
         "--use-fake-ui-for-media-stream",
+        // Without it Chromium gathers no ICE candidate on 127.0.0.1, so it
+        // cannot reach the local SFU or another page on loopback.
+        "--allow-loopback-in-peer-connection",
       ],
     },
   },
