@@ -48,7 +48,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ["scripts/**", "*.js", "*.mjs", "*.ts", "test/e2e/**"],
+    files: ["scripts/**", "dev/**", "*.js", "*.mjs", "*.ts", "test/e2e/**"],
     languageOptions: { globals: globals.node },
   },
   {

@@ -36,8 +36,8 @@ export default defineConfig({
         // A fake camera and microphone, allowed without a prompt, for calls.
         "--use-fake-device-for-media-stream",
         "--use-fake-ui-for-media-stream",
-        // Without it Chromium gathers no ICE candidate on 127.0.0.1, so two
-        // pages of one machine cannot connect a call.
+        // Without it Chromium gathers no ICE candidate on 127.0.0.1, so it
+        // cannot reach the local SFU or another page on loopback.
         "--allow-loopback-in-peer-connection",
       ],
     },
