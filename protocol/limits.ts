@@ -81,6 +81,17 @@ export const SENDS_PER_SECOND = 50;
 /** Messages one device may send in a burst above the sustained rate. */
 export const SEND_BURST = 200;
 
+/**
+ * Calls one device may start per minute, sustained. Every `call.start`
+ * frame counts, rejected ones too. A person who calls, cancels and calls
+ * again stays far below it, while a device cannot ring someone or fill a
+ * chat with call entries in a loop.
+ */
+export const CALL_STARTS_PER_MINUTE = 10;
+
+/** Calls one device may start in a burst above the sustained rate. */
+export const CALL_START_BURST = 5;
+
 /** Maximum number of chats in one `sync` frame. */
 export const MAX_SYNC_CHATS = 5000;
 
