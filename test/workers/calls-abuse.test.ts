@@ -90,3 +90,23 @@ describe("call start rate", () => {
     expect(await storedCallEntries(chatId)).toHaveLength(1);
   });
 });
+
+describe("call ids", () => {
+  it("rejects the id of an older call", async () => {
+    const { chatId, anaSocket } = await pair();
+    const first = await startCall(anaSocket, chatId);
+    anaSocket.send({ type: "call.hangup", callId: first });
+    await nextEnded(anaSocket, first);
+    const second = await startCall(anaSocket, chatId);
+    anaSocket.send({ type: "call.hangup", callId: second });
+    await nextEnded(anaSocket, second);
+
+    const reply = await tryStart(anaSocket, chatId, first);
+
+    expect(reply.type).toBe("error");
+    expect(reply.type === "error" && reply.error.code).toBe("conflict");
+    expect(reply.type === "error" && reply.error.field).toBe("callId");
+    const entries = await storedCallEntries(chatId);
+    expect(entries.map((entry) => entry.callId)).toEqual([first, second]);
+  });
+});
