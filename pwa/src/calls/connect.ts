@@ -1,13 +1,10 @@
-import {
-  CALL_PING_MS,
-  type CallSignal,
-  type ServerFrame,
-} from "../../../protocol/index.ts";
+import type { CallSignal, ServerFrame } from "../../../protocol/index.ts";
 import { log } from "../data/log.ts";
-import { sendFrame } from "../data/wire.ts";
+import { isLinked, sendFrame } from "../data/wire.ts";
 import { finishCall, sendMediaState, type ActiveCall } from "./active.ts";
 import { clearRequest, sendHangup } from "./controller.ts";
 import { PeerLink } from "./peer.ts";
+import { startPings } from "./pings.ts";
 import { classifyQuality, sampleOf } from "./quality.ts";
 import { currentCall, updateCall } from "./state.ts";
 
@@ -63,10 +60,12 @@ export async function connectCall(
     await link.handleSignal(signal);
   }
 
-  sendFrame({ type: "call.ping", callId });
   sendMediaState(call);
   call.timers.push(
-    setInterval(() => sendFrame({ type: "call.ping", callId }), CALL_PING_MS),
+    startPings({
+      isLinked,
+      sendPing: () => sendFrame({ type: "call.ping", callId }),
+    }),
     setInterval(() => void sampleQuality(call), STATS_INTERVAL_MS),
   );
 }
