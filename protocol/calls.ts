@@ -211,9 +211,14 @@ export const CallMediaFrame = z.object({
   video: z.boolean(),
 });
 
-/** This party's device is still in the accepted call. */
+/**
+ * This party's device is still in the accepted call. A live call gets no
+ * reply. A call that is over for this device, for instance one that ended
+ * while it was offline, gets an `error` frame with the `rid`: `not_found`.
+ */
 export const CallPingFrame = z.object({
   type: z.literal("call.ping"),
+  rid,
   callId,
 });
 

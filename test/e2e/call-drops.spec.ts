@@ -1,5 +1,6 @@
 import type { Page } from "@playwright/test";
 import {
+  callEntry,
   callScreen,
   expectCounterAbove,
   expectMediaFlowing,
@@ -60,5 +61,36 @@ test.describe("call connection drops", () => {
     ).toHaveText(/^\d\d:\d\d$/);
     const received = (await mediaCounters(ben.page)).audioPacketsReceived;
     await expectCounterAbove(ben.page, "audioPacketsReceived", received);
+  });
+
+  test("caller back after the timeout sees the end", async ({ newPerson }) => {
+    test.setTimeout(150_000);
+    const { ana, ben } = await directPair(newPerson);
+    await watchMedia(ana);
+    await watchMedia(ben);
+    await sendText(ana.page, "Can I call you?");
+    await expect(messageWith(ben.page, "Can I call you?")).toBeVisible();
+    await startCall(ana.page, false);
+    const ringing = callScreen(ben.page, "Incoming voice call");
+    await ringing.getByRole("button", { name: "Accept" }).click();
+    await expectMediaFlowing(ana.page, { video: false });
+    await expectMediaFlowing(ben.page, { video: false });
+
+    // Ana's socket stays down until the server ended the call for Ben.
+    await ana.context.setOffline(true);
+    await expect(
+      callScreen(ben.page, "Incoming voice call").getByRole("status"),
+    ).toHaveText("Connection lost", { timeout: 45_000 });
+    await ana.context.setOffline(false);
+
+    // Her first ping on the new socket learns that the call is over.
+    // Without it her end waits for its own 30 s lost timer after Ben's
+    // end closed the peer connection, and shows "Connection lost".
+    await expect(
+      callScreen(ana.page, "Outgoing voice call").getByRole("status"),
+    ).toHaveText("Call ended");
+    await expect(callScreen(ana.page, /call$/)).toHaveCount(0);
+    await expect(callEntry(ana.page, /^Outgoing voice call/)).toHaveCount(1);
+    await expect(callEntry(ben.page, /^Incoming voice call/)).toHaveCount(1);
   });
 });
