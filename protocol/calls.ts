@@ -154,8 +154,11 @@ const rid = z.string().max(64).optional();
  * Calls the other person of a one-to-one chat. Errors (as `error` frames
  * with `rid`): a chat not in this person's chat list (`not_found`), a
  * group chat (`invalid_request`), this person already in a call or a call
- * already going on in the chat (`conflict`), a block either way
- * (`forbidden`). Resending the live call's `call.start` is harmless.
+ * already going on in the chat or a call id already used in it
+ * (`conflict`), a block either way (`forbidden`), and more than
+ * CALL_START_BURST starts at once or CALL_STARTS_PER_MINUTE sustained
+ * from one device (`rate_limited`, with `retryAfter`). Resending the live
+ * call's `call.start` is harmless, but it counts against the rate.
  */
 export const CallStartFrame = z.object({
   type: z.literal("call.start"),
@@ -208,9 +211,14 @@ export const CallMediaFrame = z.object({
   video: z.boolean(),
 });
 
-/** This party's device is still in the accepted call. */
+/**
+ * This party's device is still in the accepted call. A live call gets no
+ * reply. A call that is over for this device, for instance one that ended
+ * while it was offline, gets an `error` frame with the `rid`: `not_found`.
+ */
 export const CallPingFrame = z.object({
   type: z.literal("call.ping"),
+  rid,
   callId,
 });
 

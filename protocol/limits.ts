@@ -81,6 +81,24 @@ export const SENDS_PER_SECOND = 50;
 /** Messages one device may send in a burst above the sustained rate. */
 export const SEND_BURST = 200;
 
+/**
+ * Calls one device may start per minute, sustained. Every `call.start`
+ * frame counts, rejected ones too. A person who calls, cancels and calls
+ * again stays far below it, while a device cannot ring someone or fill a
+ * chat with call entries in a loop.
+ */
+export const CALL_STARTS_PER_MINUTE = 10;
+
+/** Calls one device may start in a burst above the sustained rate. */
+export const CALL_START_BURST = 5;
+
+/**
+ * Requests for a call's ICE servers one person may make per hour. With
+ * TURN configured each one has Cloudflare's TURN service issue
+ * credentials. The app reuses a list for hours, so a person needs a few.
+ */
+export const ICE_SERVER_REQUESTS_PER_HOUR = 60;
+
 /** Maximum number of chats in one `sync` frame. */
 export const MAX_SYNC_CHATS = 5000;
 

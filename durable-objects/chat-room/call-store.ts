@@ -2,10 +2,11 @@ import { CALL_LOST_TIMEOUT_MS, type CallInfo } from "../../protocol/index.ts";
 
 /**
  * The chat's calls (protocol/calls.ts). A row with `ended_at` null is the
- * live call; the room allows one at a time. Ended rows stay until the next
- * call starts, so a late hang-up or timeout of an ended call is recognised
- * and ignored. Deadlines are server times in ms, and the room's alarm
- * fires at the earliest one.
+ * live call; the room allows one at a time. Ended rows stay, one per call
+ * like the call entries in the message log, so a late hang-up or timeout
+ * of an ended call is recognised and ignored, and a `call.start` cannot
+ * reuse the id of any earlier call of the chat. Deadlines are server times
+ * in ms, and the room's alarm fires at the earliest one.
  */
 export const CALL_MIGRATION = `CREATE TABLE call (
      call_id TEXT PRIMARY KEY,
@@ -59,9 +60,8 @@ export class CallStore {
       .toArray()[0];
   }
 
-  /** Stores a new ringing call and drops the rows of ended calls. */
+  /** Stores a new ringing call. */
   insert(call: CallInfo, ringDeadline: number): void {
-    this.sql.exec("DELETE FROM call WHERE ended_at IS NOT NULL");
     this.sql.exec(
       `INSERT INTO call (call_id, caller_id, caller_device_id, callee_id,
          video, started_at, state, ring_deadline)

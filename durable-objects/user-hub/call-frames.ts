@@ -20,13 +20,16 @@ function caller(context: FrameContext) {
 }
 
 /**
- * Starts a call: records it as this person's current call, has the room
- * store it, replies "calling", then has the room ring the callee.
+ * Starts a call: takes a token of the device's call start budget
+ * (CALL_STARTS_PER_MINUTE), records the call as this person's current
+ * call, has the room store it, replies "calling", then has the room ring
+ * the callee.
  */
 export async function handleCallStart(
   context: FrameContext,
   frame: FrameOf<"call.start">,
 ) {
+  context.calls.takeStartToken(context.deviceId);
   const chat = context.store.chat(frame.chatId);
   if (chat === undefined || chat.left) {
     throw new ApiError("not_found", "This chat does not exist.", "chatId");

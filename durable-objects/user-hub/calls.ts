@@ -1,13 +1,16 @@
-import type {
-  CallEndReason,
-  CallInfo,
-  ServerFrame,
+import {
+  ApiError,
+  CALL_START_BURST,
+  CALL_STARTS_PER_MINUTE,
+  type CallEndReason,
+  type CallInfo,
+  type ServerFrame,
 } from "../../protocol/index.ts";
 import { chatRoom, type Env } from "../../worker/env.ts";
 import { errorMessage, log } from "../../worker/log.ts";
 import type { CallRecords, CurrentCall } from "./call-store.ts";
 import type { Notifier } from "./notifications.ts";
-import { send, type DeviceSockets } from "./sockets.ts";
+import { send, SendBudget, type DeviceSockets } from "./sockets.ts";
 
 /** The result of ringing a person; "waiting" means no device was connected. */
 export type RingResult = "busy" | "rang" | "waiting";
@@ -21,12 +24,33 @@ type CallStateFrame = Extract<ServerFrame, { type: "call.state" }>;
  * ChatRoom of a call sends to this person's devices.
  */
 export class HubCalls {
+  /** Per-device budget of `call.start` frames, kept in memory only. */
+  private readonly startBudget = new SendBudget(
+    CALL_STARTS_PER_MINUTE / 60,
+    CALL_START_BURST,
+  );
+
   constructor(
     private readonly env: Env,
     private readonly records: CallRecords,
     private readonly sockets: DeviceSockets,
     private readonly notifier: Notifier,
   ) {}
+
+  /**
+   * Takes one call start from the device's budget, or throws
+   * "rate_limited" with the seconds to wait.
+   */
+  takeStartToken(deviceId: string): void {
+    const retryAfter = this.startBudget.take(deviceId);
+    if (retryAfter === 0) return;
+    throw new ApiError(
+      "rate_limited",
+      `Too many calls started; try again in ${retryAfter} seconds.`,
+      undefined,
+      retryAfter,
+    );
+  }
 
   /** Returns the chat of `callId` when it is this person's current call. */
   chatOf(callId: string): string | undefined {

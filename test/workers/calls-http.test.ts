@@ -1,6 +1,7 @@
 import { createExecutionContext, env } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import {
+  ICE_SERVER_REQUESTS_PER_HOUR,
   IceServersResponse,
   PushPayload,
   type IceServer,
@@ -227,6 +228,36 @@ describe("ICE servers route", () => {
     );
     expect(request.headers.get("Authorization")).toBe("Bearer secret-token");
     expect(await request.json()).toEqual({ ttl: TURN_CREDENTIAL_TTL_S });
+  });
+
+  it("limits TURN credential requests per person", async () => {
+    const user = await signUp();
+    let issued = 0;
+    const spy = vi.spyOn(globalThis, "fetch").mockImplementation(() => {
+      issued += 1;
+      const body = JSON.stringify({ iceServers: TURN_SERVERS });
+      return Promise.resolve(new Response(body, { status: 201 }));
+    });
+    const statuses: number[] = [];
+    let last: Response | undefined;
+    try {
+      for (let i = 0; i <= ICE_SERVER_REQUESTS_PER_HOUR; i++) {
+        last = await iceServersIn(turnEnv, user);
+        statuses.push(last.status);
+        if (i < ICE_SERVER_REQUESTS_PER_HOUR) await last.body?.cancel();
+      }
+    } finally {
+      spy.mockRestore();
+    }
+
+    expect(statuses.filter((status) => status === 200)).toHaveLength(
+      ICE_SERVER_REQUESTS_PER_HOUR,
+    );
+    expect(statuses.at(-1)).toBe(429);
+    expect(issued).toBe(ICE_SERVER_REQUESTS_PER_HOUR);
+    const error = await errorOf(last as Response);
+    expect(error.code).toBe("rate_limited");
+    expect(error.retryAfter).toBeGreaterThan(0);
   });
 
   it("falls back to STUN when the TURN service fails", async () => {

@@ -1,14 +1,34 @@
-import { ApiError, callId as callIdSchema } from "../../protocol/index.ts";
-import { userHub, type Env } from "../env.ts";
+import {
+  ApiError,
+  callId as callIdSchema,
+  ICE_SERVER_REQUESTS_PER_HOUR,
+} from "../../protocol/index.ts";
+import { rateLimiter, userHub, type Env } from "../env.ts";
 import { jsonResponse } from "../http.ts";
 import type { ApiRequest, ApiRouter } from "../router.ts";
 import { requireSession } from "../session.ts";
 import { iceServers } from "../turn.ts";
 import { originAllowed } from "./socket.ts";
 
-/** GET /api/calls/ice-servers: STUN and TURN servers for a call. */
+const HOUR_MS = 60 * 60 * 1000;
+
+/**
+ * GET /api/calls/ice-servers: STUN and TURN servers for a call, at most
+ * ICE_SERVER_REQUESTS_PER_HOUR per person.
+ */
 async function getIceServers(request: Request, env: Env): Promise<Response> {
-  await requireSession(request, env);
+  const { me } = await requireSession(request, env);
+  const limiter = rateLimiter(env, `ice-servers:${me.id}`);
+  const decision = await limiter.hit(ICE_SERVER_REQUESTS_PER_HOUR, HOUR_MS);
+  if (!decision.allowed) {
+    throw new ApiError(
+      "rate_limited",
+      `Too many requests for call servers. Try again in ` +
+        `${Math.ceil(decision.retryAfter / 60)} minutes.`,
+      undefined,
+      decision.retryAfter,
+    );
+  }
   return jsonResponse(await iceServers(env));
 }
 

@@ -4,10 +4,17 @@ import {
   type ServerFrame,
 } from "../../../protocol/index.ts";
 import { log } from "../data/log.ts";
-import { sendFrame } from "../data/wire.ts";
+import {
+  isLinked,
+  newRid,
+  request,
+  RequestLost,
+  sendFrame,
+} from "../data/wire.ts";
 import { finishCall, sendMediaState, type ActiveCall } from "./active.ts";
 import { clearRequest, sendHangup } from "./controller.ts";
 import { PeerLink } from "./peer.ts";
+import { startPings } from "./pings.ts";
 import { classifyQuality, sampleOf } from "./quality.ts";
 import { currentCall, updateCall } from "./state.ts";
 
@@ -63,12 +70,34 @@ export async function connectCall(
     await link.handleSignal(signal);
   }
 
-  sendFrame({ type: "call.ping", callId });
   sendMediaState(call);
   call.timers.push(
-    setInterval(() => sendFrame({ type: "call.ping", callId }), CALL_PING_MS),
+    startPings({ isLinked, sendPing: () => sendPing(call) }),
     setInterval(() => void sampleQuality(call), STATS_INTERVAL_MS),
   );
+}
+
+/**
+ * Sends one `call.ping`; returns false when no socket is ready. The server
+ * replies only when the call is over for it, such as a call that ended
+ * while this device was offline, and that reply ends the call here.
+ */
+function sendPing(call: ActiveCall): boolean {
+  if (!isLinked()) return false;
+  const callId = call.info.callId;
+  const frame = { type: "call.ping", rid: newRid(), callId } as const;
+  request(frame.rid, frame, CALL_PING_MS)
+    .then((reply) => {
+      if (reply.type !== "error" || reply.error.code !== "not_found") return;
+      log("call_gone", { callId });
+      finishCall(call, "Call ended");
+    })
+    .catch((error: unknown) => {
+      // No reply in time is the usual case: the call is live.
+      if (error instanceof RequestLost) return;
+      log("call_ping_failed", { callId, error: String(error) });
+    });
+  return true;
 }
 
 async function addLocalTracks(call: ActiveCall, link: PeerLink) {
