@@ -5,10 +5,10 @@ import { chatId, deviceId, timestamp, userId, uuidV7 } from "./ids.ts";
  * One-to-one voice and video calls. Media flows peer to peer over WebRTC;
  * the socket frames below carry the signalling. Every call frame goes
  * from a device to its UserHub, which passes it to the ChatRoom of the
- * call's one-to-one chat. The room keeps the call's state (one call per
- * chat at a time), checks that the sender is a member of the chat and a
- * party of the call, and relays each frame to the one device it is for
- * through that device's UserHub. The hub of each party records the call
+ * call's one-to-one chat. The room keeps the call's state, one call per
+ * chat at a time. It checks that the sender is a member of the chat and a
+ * party of the call, and relays each frame through the UserHub of the one
+ * device that the frame is for. The hub of each party records the call
  * the person is in, so a second call to them ends as "busy".
  *
  * A call goes:
@@ -98,7 +98,7 @@ export const CallEndReason = z.enum([
 ]);
 export type CallEndReason = z.infer<typeof CallEndReason>;
 
-/** What a call is, as the devices of both parties see it. */
+/** The description of a call that the devices of both parties share. */
 export const CallInfo = z.object({
   callId,
   chatId,
@@ -152,11 +152,11 @@ const rid = z.string().max(64).optional();
 // ---- client → server -------------------------------------------------------
 
 /**
- * Calls the other person of a one-to-one chat. Errors (as `error` frames
- * with `rid`): a chat not in this person's chat list (`not_found`), a
- * group chat (`invalid_request`), this person already in a call or a call
- * already going on in the chat or a call id already used in it
- * (`conflict`), a block either way (`forbidden`), and more than
+ * Calls the other person of a one-to-one chat. Errors come as `error`
+ * frames with `rid`. A chat not in this person's chat list gets
+ * `not_found`, and a group chat `invalid_request`. This person already in
+ * a call, a call already going on in the chat, or a call id already used
+ * in it gets `conflict`. A block either way gets `forbidden`, and more than
  * CALL_START_BURST starts at once or CALL_STARTS_PER_MINUTE sustained
  * from one device (`rate_limited`, with `retryAfter`). Resending the live
  * call's `call.start` is harmless, but it counts against the rate.
@@ -248,7 +248,7 @@ export const CallIncomingFrame = z.object({
  *   connected the callee gets a `call` push, and "ringing" follows once
  *   a device connects or syncs and gets `call.incoming`.
  * - accepted: `peerDeviceId` names the device at the other end and
- *   `polite` says whether this end yields in perfect negotiation (the
+ *   `polite` tells whether this end yields in perfect negotiation (the
  *   callee's device does, the caller's does not). Sent to the two
  *   devices of the call.
  */

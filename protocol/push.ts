@@ -162,7 +162,7 @@ export const PushPayload = z.discriminatedUnion("type", [
     type: z.literal("call.end"),
     chatId,
     callId: z.string().min(1).max(64),
-    /** How the call ended; "missed" leaves a missed-call notification. */
+    /** The outcome of the call. "missed" leaves a missed-call notification. */
     outcome: CallOutcome.optional(),
   }),
 ]);

@@ -2,10 +2,10 @@ import { CALL_LOST_TIMEOUT_MS, type CallInfo } from "../../protocol/index.ts";
 
 /**
  * The chat's calls (protocol/calls.ts). A row with `ended_at` null is the
- * live call; the room allows one at a time. Ended rows stay, one per call
- * like the call entries in the message log, so a late hang-up or timeout
- * of an ended call is recognised and ignored, and a `call.start` cannot
- * reuse the id of any earlier call of the chat. Deadlines are server times
+ * live call, and the room allows one at a time. Ended rows stay, one per
+ * call like the call entries in the message log. So a late hang-up or
+ * timeout of an ended call is recognised and ignored, and a `call.start`
+ * cannot reuse the id of any earlier call of the chat. Deadlines are server times
  * in ms, and the room's alarm fires at the earliest one.
  */
 export const CALL_MIGRATION = `CREATE TABLE call (

@@ -140,7 +140,7 @@ export class RoomCalls {
     const row = this.liveRow(callId);
     if (row === undefined) throw new ApiError("not_found", NOT_RINGING);
     if (row.callee_id !== callee.userId) {
-      throw new ApiError("forbidden", "Only the person called can answer.");
+      throw new ApiError("forbidden", "Only the callee can accept this call.");
     }
     if (row.state === "accepted") {
       if (row.callee_device_id === callee.deviceId) return;

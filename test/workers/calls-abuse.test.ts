@@ -103,9 +103,11 @@ describe("call ids", () => {
 
     const reply = await tryStart(anaSocket, chatId, first);
 
-    expect(reply.type).toBe("error");
-    expect(reply.type === "error" && reply.error.code).toBe("conflict");
-    expect(reply.type === "error" && reply.error.field).toBe("callId");
+    if (reply.type !== "error") {
+      throw new Error(`expected an error reply, got ${reply.type}`);
+    }
+    expect(reply.error.code).toBe("conflict");
+    expect(reply.error.field).toBe("callId");
     const entries = await storedCallEntries(chatId);
     expect(entries.map((entry) => entry.callId)).toEqual([first, second]);
   });

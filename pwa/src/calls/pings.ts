@@ -14,9 +14,9 @@ export interface PingLink {
 /**
  * Sends a ping at once and then every CALL_PING_MS, and returns the
  * interval to clear when the call ends. After the socket was down, the
- * next ping goes out as soon as it is back instead of at the next period,
- * because the server ends the call CALL_LOST_TIMEOUT_MS after a party's
- * last ping, and pings sent just before the drop may be lost.
+ * next ping goes out as soon as it is back instead of at the next period.
+ * The server ends the call CALL_LOST_TIMEOUT_MS after a party's last
+ * ping, and pings sent just before the drop may be lost.
  */
 export function startPings(link: PingLink): ReturnType<typeof setInterval> {
   // Time of the last ping sent on the current socket; null forces one.
