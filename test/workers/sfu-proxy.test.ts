@@ -40,7 +40,7 @@ function fakeSfu(reply?: () => Response | Promise<Response>): void {
   let sessions = 0;
   vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
     const request = new Request(input, init);
-    sent.push(request.clone());
+    sent.push(new Request(input, init));
     if (reply !== undefined) return reply();
     if (request.url.endsWith("/sessions/new")) {
       sessions += 1;
