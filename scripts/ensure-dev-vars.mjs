@@ -1,8 +1,8 @@
 // @ts-check
 // Makes sure .dev.vars, which `wrangler dev` reads, has VAPID keys, so
 // notifications work locally, and an app id and secret for the local SFU,
-// so group calls work. Adds a fresh VAPID pair when any of its three
-// variables is missing, and each missing SFU variable; other lines are
+// so group calls work. It adds a fresh VAPID pair when any of its three
+// variables is missing, and each missing SFU variable. Other lines are
 // kept as they are.
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";

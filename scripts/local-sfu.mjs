@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { startProcess } from "./processes.mjs";
 
-/** Port of the local SFU on 127.0.0.1; SFU_PORT overrides it. */
+/** Port of the local SFU on 127.0.0.1, 8790 unless SFU_PORT is set. */
 export const LOCAL_SFU_PORT = process.env.SFU_PORT ?? "8790";
 
 /**
@@ -38,7 +38,7 @@ export function startLocalSfu(root) {
   const appSecret = devVar(devVars, "SFU_APP_SECRET");
   if (appId === undefined || appSecret === undefined) {
     throw new Error(
-      ".dev.vars has no SFU_APP_ID or SFU_APP_SECRET; run node scripts/ensure-dev-vars.mjs",
+      ".dev.vars is missing SFU_APP_ID or SFU_APP_SECRET. Run node scripts/ensure-dev-vars.mjs to add them.",
     );
   }
   startProcess(

@@ -1,7 +1,7 @@
 // @ts-check
 // `npm start`: serves the built app with `wrangler dev` on port 8787 (or
 // API_PORT) and runs the local SFU for group calls beside it. Ctrl-C stops
-// both; when either exits, the other is stopped too.
+// both, and when either exits the other is stopped too.
 import { join } from "node:path";
 import { ensureDevVars } from "./ensure-dev-vars.mjs";
 import { startLocalSfu } from "./local-sfu.mjs";

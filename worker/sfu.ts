@@ -6,7 +6,7 @@ import { errorMessage, log } from "./log.ts";
 /** Default base URL of Cloudflare's Realtime SFU API. */
 export const DEFAULT_SFU_API_URL = "https://rtc.live.cloudflare.com/v1";
 
-/** Where the SFU is and how to sign in to it. */
+/** The SFU's API base URL and the app's credentials. */
 export interface SfuConfig {
   baseUrl: string;
   appId: string;
@@ -53,7 +53,8 @@ function sfuError(
  * app secret, and returns its reply for the browser: a success with its
  * status and JSON body, and an SFU error with its status, errorCode and
  * errorDescription, plus Retry-After on 429. A network failure becomes
- * 502. `onSuccess` sees the JSON of a successful reply first.
+ * 502. `onSuccess` receives the JSON of a successful reply first and may
+ * raise to replace it with an error.
  */
 export async function forwardToSfu(
   config: SfuConfig,

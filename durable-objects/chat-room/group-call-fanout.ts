@@ -74,7 +74,7 @@ export class GroupCallFanout {
     return next;
   }
 
-  /** Rings a member; returns true when a `call` push went out instead. */
+  /** Rings a member and returns true when a `call` push went out instead. */
   async ring(userId: string, call: GroupCallInfo): Promise<boolean> {
     try {
       return await userHub(this.env, userId).groupCallRing(call);

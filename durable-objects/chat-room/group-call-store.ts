@@ -6,7 +6,7 @@ import type {
 
 /**
  * The chat's group call (protocol/group-calls.ts). A `group_call` row
- * with `ended_at` null is the running call; the room allows one at a
+ * with `ended_at` null is the running call. The room allows one at a
  * time, and ended rows are dropped when the next call starts. Each device
  * in the call has a `group_call_participant` row. `sfu_session_id` is the
  * SFU session the Worker's proxy created for that device, which only that
@@ -177,7 +177,7 @@ export class GroupCallStore {
     );
   }
 
-  /** Removes devices from the call; returns how many were in it. */
+  /** Removes devices from the call and returns how many were in it. */
   remove(devices: DeviceRef[]): number {
     let removed = 0;
     for (const device of devices) {
@@ -191,7 +191,7 @@ export class GroupCallStore {
     return removed;
   }
 
-  /** Removes every device of a person; returns how many were in the call. */
+  /** Removes a person's devices and returns how many were in the call. */
   removePerson(userId: string): number {
     return this.sql.exec(
       "DELETE FROM group_call_participant WHERE user_id = ?",
@@ -214,7 +214,7 @@ export class GroupCallStore {
     );
   }
 
-  /** Records a ping; returns true when the device was reconnecting. */
+  /** Records a ping and returns whether the device was reconnecting. */
   ping(device: DeviceRef, now: number): boolean {
     const wasReconnecting = this.participant(device)?.reconnecting === 1;
     this.sql.exec(
@@ -328,7 +328,7 @@ export class GroupCallStore {
   }
 }
 
-/** Returns a participant row as every member sees it. */
+/** Converts a participant row to its wire form (GroupCallParticipant). */
 export function participantOf(row: ParticipantRow): GroupCallParticipant {
   return {
     userId: row.user_id,

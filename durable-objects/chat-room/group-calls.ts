@@ -46,7 +46,7 @@ export class RoomGroupCalls {
 
   /**
    * Starts the call when none runs, or adds `device` to the running one
-   * (whatever `callId` says). A device already in it keeps its place.
+   * (whatever `callId` names). A device already in it keeps its place.
    */
   async join(
     device: DeviceRef,
@@ -97,7 +97,7 @@ export class RoomGroupCalls {
     return info;
   }
 
-  /** Removes `device` from the call; the last one out ends it. */
+  /** Removes `device` from the call. The last device out ends it. */
   async leave(device: DeviceRef, callId: string): Promise<void> {
     const call = this.calls.running();
     if (call?.call_id !== callId) return;
@@ -136,7 +136,7 @@ export class RoomGroupCalls {
     await this.hubs.state(() => this.runningInfo());
   }
 
-  /** Records that `device` is alive; a reconnecting device is back. */
+  /** Records that `device` is alive, which ends its reconnecting state. */
   async ping(device: DeviceRef, callId: string): Promise<void> {
     this.requireParticipant(device, callId);
     if (this.calls.ping(device, Date.now())) {

@@ -44,7 +44,7 @@ export async function handleGroupCallJoin(
   context.reply({ type: "groupcall.state", call });
 }
 
-/** Leaves a group call; a call that already ended is ignored. */
+/** Leaves a group call. A call that already ended is ignored. */
 export async function handleGroupCallLeave(
   context: FrameContext,
   frame: FrameOf<"groupcall.leave">,

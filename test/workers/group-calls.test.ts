@@ -79,7 +79,7 @@ async function waitForPayloads(
   }
 }
 
-/** A group of three with sockets for the first two. */
+/** Creates a group of three and opens sockets for the first two. */
 async function groupOfThree() {
   const ana = await signUp();
   const ben = await signUp();

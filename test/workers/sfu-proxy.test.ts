@@ -3,7 +3,6 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "../../worker/index.ts";
 import { joinCall, nextGroupState } from "./group-call-helpers.ts";
 import {
-  api,
   connect,
   createGroup,
   errorOf,
@@ -70,7 +69,7 @@ async function proxy(
   );
 }
 
-/** A group of three where Ana and Ben are in the call and Cara is not. */
+/** Creates a group of three whose call has Ana and Ben but not Cara. */
 async function callOfTwo() {
   const ana = await signUp();
   const ben = await signUp();
@@ -305,11 +304,16 @@ describe("SFU proxy failures", () => {
 
   it("returns 503 without SFU configuration", async () => {
     const { ana, base } = await callOfTwo();
+    // A local .dev.vars may set the variables for the tests' env too.
+    const unset = { ...env, SFU_APP_ID: undefined, SFU_APP_SECRET: undefined };
 
-    const response = await api("POST", `${base}/sessions/new`, {
-      cookie: ana.cookie,
-      body: {},
-    });
+    const response = await proxy(
+      ana,
+      "POST",
+      `${base}/sessions/new`,
+      {},
+      unset,
+    );
 
     expect(response.status).toBe(503);
     const error = await errorOf(response);

@@ -128,7 +128,7 @@ async function newTracks(request: ApiRequest, env: Env): Promise<Response> {
   );
 }
 
-/** PUT …/sfu/sessions/:sessionId/renegotiate: sends the device's answer. */
+/** PUT …/sfu/sessions/:sessionId/renegotiate: sends the device's SDP answer. */
 async function renegotiate(request: ApiRequest, env: Env): Promise<Response> {
   const proxy = await target(request, env);
   const body = await readBody(request, SfuRenegotiateBody);
