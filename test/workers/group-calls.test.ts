@@ -1,4 +1,4 @@
-import { runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import { v7 as uuidv7 } from "uuid";
 import {
@@ -308,6 +308,60 @@ describe("group call leave and end", () => {
     });
     const error = await benSocket.next("error");
     expect(error.error.code).toBe("not_found");
+  });
+});
+
+describe("group call membership and ringing", () => {
+  it("a new member sees the running call", async () => {
+    const { ana, chatId, anaSocket } = await groupOfThree();
+    const dan = await signUp();
+    const danSocket = await open(dan);
+    const call = await joinCall(anaSocket, ana.deviceId, chatId);
+
+    const added = await api("POST", `/api/chats/${chatId}/members`, {
+      cookie: ana.cookie,
+      body: { userIds: [dan.id] },
+    });
+
+    expect(added.status).toBe(200);
+    const seen = await nextGroupState(danSocket);
+    expect(seen.call.callId).toBe(call.callId);
+  });
+
+  it("update rejects a session it does not own", async () => {
+    const { ana, chatId, anaSocket } = await groupOfThree();
+    const call = await joinCall(anaSocket, ana.deviceId, chatId);
+
+    anaSocket.send({
+      type: "groupcall.update",
+      callId: call.callId,
+      sessionId: "someone-elses-session",
+      tracks: [],
+      audio: true,
+      video: false,
+      screen: false,
+    });
+
+    const error = await anaSocket.next("error");
+    expect(error.error.code).toBe("forbidden");
+    expect(error.error.field).toBe("sessionId");
+  });
+
+  it("ringing stops when the ring time passes", async () => {
+    const { ana, chatId, anaSocket, benSocket } = await groupOfThree();
+    const call = await joinCall(anaSocket, ana.deviceId, chatId);
+    await benSocket.next("groupcall.ring");
+    const stub = roomStub(chatId);
+    await runInDurableObject(stub, (_room, state) => {
+      state.storage.sql.exec("UPDATE group_call_ring SET until = 0");
+    });
+
+    await runDurableObjectAlarm(stub);
+
+    const stopped = await benSocket.next("groupcall.ring.stopped");
+    expect(stopped.callId).toBe(call.callId);
+    const row = await inboxRow(anaSocket, chatId);
+    expect(row?.groupCall?.participants).toBe(1);
   });
 });
 
