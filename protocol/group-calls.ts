@@ -140,6 +140,16 @@ export const GroupCallRingFrame = z.object({
   call: GroupCallInfo,
 });
 
+/**
+ * This person's devices stop ringing for the call: they declined it or
+ * joined it on some device, or GROUP_CALL_RING_MS passed.
+ */
+export const GroupCallRingStoppedFrame = z.object({
+  type: z.literal("groupcall.ring.stopped"),
+  callId,
+  chatId,
+});
+
 /** The call ended (the last participant left or was dropped). */
 export const GroupCallEndedFrame = z.object({
   type: z.literal("groupcall.ended"),
@@ -151,6 +161,7 @@ export const GroupCallEndedFrame = z.object({
 export const GroupCallServerFrames = [
   GroupCallStateFrame,
   GroupCallRingFrame,
+  GroupCallRingStoppedFrame,
   GroupCallEndedFrame,
 ] as const;
 
