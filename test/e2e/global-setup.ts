@@ -1,6 +1,6 @@
 // Starts `wrangler dev` with the built app on a free port of 127.0.0.1, with
-// empty local state and the development SMS outbox, for the whole run. The
-// returned function stops it.
+// empty local state, the development SMS outbox and the local SFU for group
+// calls, for the whole run. The returned function stops both.
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync } from "node:fs";
 import { readFile, rm } from "node:fs/promises";
@@ -9,6 +9,7 @@ import { join, resolve } from "node:path";
 import { stopWithThisProcess } from "./watchdog.ts";
 import { generateVapidKeys } from "../../scripts/vapid-keys.mjs";
 import { freePort, vapidVarArgs } from "./wrangler.ts";
+import { startSfu, stopSfu, type SfuProcess } from "./sfu-server.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const WRANGLER = join(ROOT, "node_modules", ".bin", "wrangler");
@@ -65,6 +66,20 @@ async function stop(server: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
+/** Returns the `--var` arguments that point the Worker at the local SFU. */
+function sfuVarArgs(sfu: SfuProcess): string[] {
+  // The Worker appends /apps/{appId}/… to SFU_API_URL.
+  const apiUrl = sfu.baseUrl.replace(/\/apps\/[^/]+$/, "");
+  return [
+    "--var",
+    `SFU_API_URL:${apiUrl}`,
+    "--var",
+    `SFU_APP_ID:${sfu.appId}`,
+    "--var",
+    `SFU_APP_SECRET:${sfu.appSecret}`,
+  ];
+}
+
 export default async function globalSetup(): Promise<() => Promise<void>> {
   if (!existsSync(join(ROOT, "dist", "index.html"))) {
     throw new Error(
@@ -77,6 +92,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   const vapid = await generateVapidKeys();
   process.env.E2E_VAPID_PUBLIC_KEY = vapid.publicKey;
   process.env.E2E_VAPID_PRIVATE_KEY = vapid.privateKey;
+  const sfu = await startSfu();
   const port = await freePort();
   const inspectorPort = await freePort();
   const stateDir = mkdtempSync(join(tmpdir(), "messenger-e2e-"));
@@ -101,6 +117,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
       "--var",
       `PRESENCE_TIMEOUT_MS:${PRESENCE_TIMEOUT_MS}`,
       ...vapidVarArgs(),
+      ...sfuVarArgs(sfu),
     ],
     {
       cwd: ROOT,
@@ -124,6 +141,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     await waitUntilAnswering(baseURL, server);
   } catch (error) {
     await stop(server);
+    await stopSfu(sfu);
     throw error;
   }
   // Test workers inherit this environment; the fixtures in helpers.ts read it.
@@ -133,6 +151,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
 
   return async () => {
     await stop(server);
+    await stopSfu(sfu);
     log.end();
     await rm(stateDir, { recursive: true, force: true });
   };

@@ -20,7 +20,14 @@ export type CallFrame = Extract<
  */
 export type GroupCallFrame = Extract<
   ServerFrame,
-  { type: "groupcall.state" | "groupcall.ring" | "groupcall.ended" | "ready" }
+  {
+    type:
+      | "groupcall.state"
+      | "groupcall.ring"
+      | "groupcall.ring.stopped"
+      | "groupcall.ended"
+      | "ready";
+  }
 >;
 
 /** The entry points of the call engine that the rest of the app calls. */

@@ -210,6 +210,7 @@ const handlers: Handlers = {
   "call.ended": dispatchCallFrame,
   "groupcall.state": dispatchCallFrame,
   "groupcall.ring": dispatchCallFrame,
+  "groupcall.ring.stopped": dispatchCallFrame,
   "groupcall.ended": dispatchCallFrame,
 
   ready: async (frame) => {

@@ -227,31 +227,48 @@ function applyState(info: GroupCallInfo): void {
   followParticipants(call);
 }
 
+function stopRinging(callId: string): void {
+  const view = currentGroupCall.value;
+  if (view?.phase === "ringing" && view.call.callId === callId) {
+    currentGroupCall.value = null;
+  }
+}
+
+function applyEnded(callId: string): void {
+  const call = activeGroupCall();
+  if (call?.callId === callId) finishGroupCall(call, "Call ended");
+  else if (currentGroupCall.value?.call.callId === callId) {
+    currentGroupCall.value = null;
+  }
+}
+
 /**
  * Stores a group call frame's chat state, and rings, follows or ends this
- * device's call.
+ * device's call. `ready` (the socket connected again) rejoins the call of
+ * this tab.
  */
 export async function handleGroupCallFrame(
   frame: GroupCallFrame,
 ): Promise<void> {
-  if (frame.type !== "ready") await storeChatCall(frame);
   switch (frame.type) {
     case "ready":
       await rejoinGroupCall();
-      break;
+      return;
+    case "groupcall.ring.stopped":
+      // Declined or joined on another device, or rang out.
+      stopRinging(frame.callId);
+      return;
     case "groupcall.ring":
+      await storeChatCall(frame);
       showRing(frame.call);
-      break;
+      return;
     case "groupcall.state":
+      await storeChatCall(frame);
       applyState(frame.call);
-      break;
-    case "groupcall.ended": {
-      const call = activeGroupCall();
-      if (call?.callId === frame.callId) finishGroupCall(call, "Call ended");
-      else if (currentGroupCall.value?.call.callId === frame.callId) {
-        currentGroupCall.value = null;
-      }
-      break;
-    }
+      return;
+    case "groupcall.ended":
+      await storeChatCall(frame);
+      applyEnded(frame.callId);
+      return;
   }
 }

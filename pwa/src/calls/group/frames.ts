@@ -41,7 +41,10 @@ function summaryOf(call: GroupCallInfo) {
 
 /** Stores the group's running call, or its end, in the chat row. */
 export async function storeChatCall(
-  frame: Exclude<GroupCallFrame, { type: "ready" }>,
+  frame: Extract<
+    GroupCallFrame,
+    { type: "groupcall.state" | "groupcall.ring" | "groupcall.ended" }
+  >,
 ): Promise<void> {
   if (frame.type === "groupcall.ended") {
     await db.chats
