@@ -16,34 +16,49 @@ import {
 
 /**
  * Returns framesDecoded of every inbound video track of the page's newest
- * open peer connection, one entry per track.
+ * open peer connection, by the stats id of the track.
  */
-async function framesPerVideoTrack(page: Page): Promise<number[]> {
-  return page.evaluate(async () => {
+async function framesPerVideoTrack(page: Page): Promise<Map<string, number>> {
+  const entries = await page.evaluate(async () => {
     const open = (window.testPeerConnections ?? []).filter(
       (connection) => connection.connectionState !== "closed",
     );
     const connection = open[open.length - 1];
     if (connection === undefined) return [];
-    const frames: number[] = [];
+    const frames: [string, number][] = [];
     const report = await connection.getStats();
     report.forEach((stats: Record<string, unknown>) => {
       if (stats.type !== "inbound-rtp" || stats.kind !== "video") return;
-      frames.push(Number(stats.framesDecoded ?? 0));
+      frames.push([String(stats.id), Number(stats.framesDecoded ?? 0)]);
     });
     return frames;
   });
+  return new Map(entries);
 }
 
-/** Waits until the page decodes video of `count` other participants. */
+/**
+ * Returns how many inbound video tracks decode frames now: their
+ * framesDecoded grows between two reads a second apart.
+ */
+async function decodingVideoTracks(page: Page): Promise<number> {
+  const before = await framesPerVideoTrack(page);
+  await page.waitForTimeout(1_000);
+  const after = await framesPerVideoTrack(page);
+  let decoding = 0;
+  for (const [id, frames] of after) {
+    if (frames > (before.get(id) ?? 0)) decoding += 1;
+  }
+  return decoding;
+}
+
+/** Waits until the page decodes the video of `count` other people. */
 async function expectVideoFrom(page: Page, count: number): Promise<void> {
   await expect
-    .poll(
-      async () =>
-        (await framesPerVideoTrack(page)).filter((frames) => frames > 0).length,
-      { message: "inbound video tracks with decoded frames", timeout: 45_000 },
-    )
-    .toBeGreaterThanOrEqual(count);
+    .poll(() => decodingVideoTracks(page), {
+      message: "inbound video tracks decoding frames",
+      timeout: 45_000,
+    })
+    .toBe(count);
 }
 
 function grid(page: Page): Locator {
@@ -108,6 +123,14 @@ test("group video call connects three people", async ({ newPerson }) => {
       tileOf(page, "Cleo|Ana").getByRole("img", { name: "Microphone off" }),
     ).toHaveCount(0);
   }
+
+  // Ben reloads: his tab rejoins the call with a new SFU session, and the
+  // media flows again both ways.
+  await ben.page.reload();
+  await expect(grid(ben.page).getByRole("listitem")).toHaveCount(3);
+  await expectVideoFrom(ben.page, 2);
+  await expect(grid(ana.page).getByRole("listitem")).toHaveCount(3);
+  await expectVideoFrom(ana.page, 2);
 
   // Cleo leaves, and the others' grids drop her tile.
   await callScreen(cleo.page, "Group video call")
