@@ -103,7 +103,7 @@ test("group video call connects three people", async ({ newPerson }) => {
   await cleoRing.getByRole("button", { name: "Decline" }).click();
   await expect(cleoRing).toHaveCount(0);
   const banner = cleo.page.getByRole("region", { name: "Group call" });
-  await expect(banner).toContainText("Call in progress · 2 people");
+  await expect(banner).toContainText("Call in progress · 2 joined");
   await banner.getByRole("button", { name: "Join" }).click();
 
   for (const person of [ana, ben, cleo]) {

@@ -112,7 +112,7 @@ export function followParticipants(call: ActiveGroupCall): void {
 
 /** How often the loudest participant is measured, in ms. */
 const SPEAKER_POLL_MS = 500;
-/** inbound-rtp audioLevel (0 to 1) below which nobody speaks. */
+/** inbound-rtp audioLevel (0 to 1) below which no one counts as speaking. */
 const SPEAKING_LEVEL = 0.02;
 
 async function measureSpeaker(call: ActiveGroupCall): Promise<void> {

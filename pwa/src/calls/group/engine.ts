@@ -62,7 +62,7 @@ async function sendJoin(call: ActiveGroupCall, video: boolean): Promise<void> {
     finishGroupCall(call, reply.error.message);
   } catch {
     // Cleared by the room's state naming this device, or lost with the
-    // connection: the next `ready` rejoins (rejoinAfterReload).
+    // connection. The next `ready` frame rejoins (rejoinGroupCall).
     if (call.rid === rid && !call.ended) {
       log("group_call_join_lost", { callId: call.callId });
       updateGroupCall(call.callId, {
@@ -156,8 +156,8 @@ export async function rejoinGroupCall(): Promise<void> {
   if (joined === null) return;
   const current = activeGroupCall();
   if (current === null) {
-    // NOTE: a call that ended while this tab was away restarts under the
-    // same id; the stored chat row cannot tell, because it may be stale.
+    // NOTE: a call that ended while this tab was away starts again under
+    // the same id. The stored chat row may be stale, so it cannot tell.
     await enter(joined.chatId, joined.callId, joined.video);
     return;
   }

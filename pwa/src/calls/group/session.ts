@@ -96,7 +96,7 @@ export class SfuSession {
       );
       checkTracks(reply);
       if (reply.sessionDescription === undefined) {
-        throw new SfuFailure("The call server sent no answer.", 200);
+        throw new SfuFailure("The call server sent no SDP answer.", 200);
       }
       await this.peer.setRemoteDescription(reply.sessionDescription);
       return transceivers;

@@ -51,7 +51,7 @@ async function failureOf(response: Response): Promise<SfuFailure> {
     };
     detail = body.errorDescription ?? body.error?.message ?? detail;
   } catch {
-    // No JSON body: the status says enough.
+    // No JSON body, so the status is the only detail.
   }
   return new SfuFailure(`The call server failed (${detail}).`, response.status);
 }

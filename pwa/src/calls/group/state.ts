@@ -8,7 +8,7 @@ import type {
  * The stage of this device's group call:
  * - ringing: the call rang here and waits for Join or Decline.
  * - joining: the media opens and the room admits this device.
- * - active: in the call; `problem` tells of a media connection retrying.
+ * - active: in the call; `problem` describes a media connection that is retrying.
  * - ended: a short closing message (`message`) before the screen goes.
  */
 export type GroupCallPhase = "ringing" | "joining" | "active" | "ended";
@@ -34,7 +34,7 @@ export interface GroupCallView {
   speakerDeviceId: string | null;
   /** A retrying connection or a device problem, for the person. */
   problem: string | null;
-  /** The closing message, such as "The call is full." */
+  /** The closing message, such as the server's error for a full call. */
   message: string | null;
 }
 

@@ -88,11 +88,11 @@ export function CallButtons({ chat }: { chat: ChatRow }) {
 export function GroupCallBanner({ chat }: { chat: ChatRow }) {
   const call = chat.groupCall;
   if (call === null || chat.left) return null;
-  const people =
-    call.participants === 1 ? "1 person" : `${call.participants} people`;
   return (
     <div class="unknown-banner" role="region" aria-label="Group call">
-      <p class="unknown-banner__text">Call in progress · {people}</p>
+      <p class="unknown-banner__text">
+        Call in progress · {call.participants} joined
+      </p>
       <button
         type="button"
         class="button"
