@@ -81,7 +81,8 @@ export type CallOutcome = z.infer<typeof CallOutcome>;
  *   answered_elsewhere carries outcome "completed" and durationMs 0,
  *   because the call goes on.
  * - lost: a party stopped pinging (CALL_LOST_TIMEOUT_MS). The outcome is
- *   "completed", with the duration up to that party's last ping.
+ *   "completed", and the duration runs to the moment the server ended the
+ *   call, as the other party saw it, not to the silent party's last ping.
  * - failed: the media never connected, or a device reported an error.
  */
 export const CallEndReason = z.enum([

@@ -43,13 +43,9 @@ export class CallEnds {
       if (row.state === "ringing") {
         await this.finish(row, { outcome: "missed", reason: "missed" });
       } else {
-        // The duration ends when the silent party last pinged.
-        const silentSince = Math.min(
-          row.caller_ping_at ?? now,
-          row.callee_ping_at ?? now,
-        );
-        const lost = { outcome: "completed", reason: "lost" } as const;
-        await this.finish(row, lost, silentSince);
+        // The duration runs to now, not to the silent party's last ping:
+        // the other party saw the call go on ("Reconnecting…") until now.
+        await this.finish(row, { outcome: "completed", reason: "lost" });
       }
     }
     await this.scheduleAlarm();
@@ -71,15 +67,13 @@ export class CallEnds {
    * Ends the live call `row`: marks it ended, writes its call entry as a
    * `system` message sent to both members like every system message, and
    * sends `call.ended` to every device of both parties, whose hubs clear
-   * their current call. `endedAt` (default now) bounds the duration.
+   * their current call. The duration runs from the accept to now.
    */
-  async finish(row: CallRow, end: CallEnd, endedAt?: number): Promise<void> {
+  async finish(row: CallRow, end: CallEnd): Promise<void> {
     const now = Date.now();
     const chatId = this.store.chat()?.chat_id ?? "";
     const durationMs =
-      row.accepted_at === null
-        ? 0
-        : Math.max(0, (endedAt ?? now) - row.accepted_at);
+      row.accepted_at === null ? 0 : Math.max(0, now - row.accepted_at);
     this.calls.end(row.call_id, now);
     const event: CallEvent = {
       event: "call",

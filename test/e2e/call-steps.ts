@@ -85,6 +85,31 @@ export async function mediaCounters(page: Page): Promise<MediaCounters> {
   });
 }
 
+/** The ICE username fragments of a peer connection's descriptions. */
+export interface IceUfrags {
+  local: string | null;
+  remote: string | null;
+}
+
+/**
+ * Reads the `a=ice-ufrag` of the current local and remote descriptions of
+ * the page's newest open peer connection. An ICE restart changes both.
+ */
+export async function iceUfrags(page: Page): Promise<IceUfrags> {
+  return page.evaluate(() => {
+    const ufragOf = (sdp: string | undefined) =>
+      /^a=ice-ufrag:(\S+)$/m.exec(sdp ?? "")?.[1] ?? null;
+    const open = (window.testPeerConnections ?? []).filter(
+      (connection) => connection.connectionState !== "closed",
+    );
+    const connection = open[open.length - 1];
+    return {
+      local: ufragOf(connection?.currentLocalDescription?.sdp),
+      remote: ufragOf(connection?.currentRemoteDescription?.sdp),
+    };
+  });
+}
+
 /** Returns how many camera tracks that the page opened still run. */
 export async function liveCameraTracks(page: Page): Promise<number> {
   return page.evaluate(

@@ -103,3 +103,23 @@ export async function backdateAccept(chatId: string, ms: number) {
     );
   });
 }
+
+/**
+ * Sets the last ping of one party of the chat's live call to `ms` after
+ * the accept, and runs the room's alarm. Returns false when no alarm was
+ * set.
+ */
+export async function silenceAfterAccept(
+  chatId: string,
+  column: "caller_ping_at" | "callee_ping_at",
+  ms: number,
+): Promise<boolean> {
+  const stub = roomStub(chatId);
+  await runInDurableObject(stub, (_room, state) => {
+    state.storage.sql.exec(
+      `UPDATE call SET ${column} = accepted_at + ? WHERE ended_at IS NULL`,
+      ms,
+    );
+  });
+  return runDurableObjectAlarm(stub);
+}

@@ -7,6 +7,7 @@ import {
   nextCallEntry,
   nextEnded,
   nextState,
+  silenceAfterAccept,
   startCall,
   storedCallEntries,
 } from "./call-helpers.ts";
@@ -319,15 +320,27 @@ describe("call timeouts", () => {
 
   it("ends an accepted call as lost after ping silence", async () => {
     const { chatId, callId, anaSocket, phone } = await acceptedCall();
+    // Ben's phone pinged for 5 s after the accept, then fell silent, while
+    // Ana stayed in the call until the alarm found him silent 60 s in.
+    await backdateAccept(chatId, 60_000);
 
-    expect(await expireCallDeadline(chatId, "callee_ping_at")).toBe(true);
+    expect(await silenceAfterAccept(chatId, "callee_ping_at", 5_000)).toBe(
+      true,
+    );
 
     const callerEnd = await nextEnded(anaSocket, callId);
     expect(callerEnd.reason).toBe("lost");
     expect(callerEnd.outcome).toBe("completed");
-    expect((await nextEnded(phone, callId)).reason).toBe("lost");
+    // The duration runs to the alarm, not to Ben's last ping.
+    expect(callerEnd.durationMs).toBeGreaterThanOrEqual(60_000);
+    const calleeEnd = await nextEnded(phone, callId);
+    expect(calleeEnd.reason).toBe("lost");
+    expect(calleeEnd.durationMs).toBe(callerEnd.durationMs);
     const entries = await storedCallEntries(chatId);
     expect(entries.map((entry) => entry.outcome)).toEqual(["completed"]);
+    expect(entries.map((entry) => entry.durationMs)).toEqual([
+      callerEnd.durationMs,
+    ]);
   });
 
   it("a late timeout after the end does nothing", async () => {

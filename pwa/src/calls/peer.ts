@@ -196,8 +196,9 @@ export class PeerLink {
     this.events.remoteStream(new MediaStream(this.remote.getTracks()));
   }
 
-  // NOTE: the browser tests cannot cut a loopback connection, so the ICE
-  // restart and "lost" paths below have no automated test.
+  // NOTE: the browser tests cannot cut a loopback connection, so the
+  // "disconnected" and "failed" paths below and the lost timer have no
+  // automated test. The restart itself is tested through `online`.
   private connectionChanged(): void {
     const state = this.pc.connectionState;
     log("call_connection_state", { state });
