@@ -44,6 +44,18 @@ export interface CallEngine {
 /** Key in sessionStorage of the group call this tab takes part in. */
 export const JOINED_GROUP_CALL_KEY = "groupCall";
 
+/**
+ * Whether this tab took part in a group call before a reload. False where
+ * sessionStorage is missing or access to it throws (a sandboxed frame).
+ */
+export function hasJoinedGroupCall(): boolean {
+  try {
+    return globalThis.sessionStorage?.getItem(JOINED_GROUP_CALL_KEY) != null;
+  } catch {
+    return false;
+  }
+}
+
 let loader: (() => Promise<CallEngine>) | null = null;
 let loading: Promise<CallEngine> | null = null;
 

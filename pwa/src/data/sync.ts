@@ -1,4 +1,4 @@
-import { dispatchCallFrame, JOINED_GROUP_CALL_KEY } from "./call-frames.ts";
+import { dispatchCallFrame, hasJoinedGroupCall } from "./call-frames.ts";
 import { dispatchEncryptionFrame } from "./encryption-events.ts";
 import {
   decodeMessageBatch,
@@ -218,7 +218,7 @@ const handlers: Handlers = {
     sendView(true);
     void loadContacts();
     // Rejoins the group call that this tab took part in before a reload.
-    if (sessionStorage.getItem(JOINED_GROUP_CALL_KEY) !== null) {
+    if (hasJoinedGroupCall()) {
       void dispatchCallFrame(frame);
     }
     await startSync();
