@@ -32,10 +32,22 @@ test("read receipts off hides read ticks", async ({ newPerson }) => {
   await openSettings(ben.page);
   const receipts = ben.page.getByRole("checkbox", { name: "Read receipts" });
   await expect(receipts).toBeChecked();
+  // The server's answer is held back, so the saving state cannot pass
+  // before the check sees it.
+  let releaseSave = (): void => {};
+  const saveHeld = new Promise<void>((resolve) => {
+    releaseSave = resolve;
+  });
+  await ben.page.route("**/api/me/settings", async (route) => {
+    await saveHeld;
+    await route.continue();
+  });
   await receipts.uncheck();
   // The toggle waits for the server while the change is saved.
   await expect(receipts).toBeDisabled();
+  releaseSave();
   await expect(ben.page.getByText("Saved.")).toBeVisible();
+  await ben.page.unroute("**/api/me/settings");
   await expect(receipts).toBeEnabled();
   await expect(receipts).not.toBeChecked();
   await ben.page.reload();
