@@ -4,6 +4,7 @@ import {
   type CallInfo,
   type ChatDetail,
   type CommitBody,
+  type GroupCallInfo,
   type GroupStatus,
   type ChatSummary,
   type MemberReceipt,
@@ -20,6 +21,12 @@ import { catchApiError, fail, type Result } from "../worker/result.ts";
 import { RoomCalls, type CallPeerFrame } from "./chat-room/calls.ts";
 import { CallStore } from "./chat-room/call-store.ts";
 import * as groups from "./chat-room/groups.ts";
+import { RoomGroupCalls } from "./chat-room/group-calls.ts";
+import {
+  GroupCallStore,
+  type DeviceRef,
+  type MediaState,
+} from "./chat-room/group-call-store.ts";
 import { ROOM_MIGRATIONS, RoomStore } from "./chat-room/store.ts";
 import {
   chatDetail,
@@ -69,6 +76,7 @@ export class ChatRoom extends DurableObject<Env> {
   private readonly media: RoomMedia;
   private readonly mediaCleanup: MediaCleanup;
   private readonly calls: RoomCalls;
+  private readonly groupCalls: RoomGroupCalls;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -95,6 +103,13 @@ export class ChatRoom extends DurableObject<Env> {
       new CallStore(sql),
       this.fanout,
       this.typingRelay,
+      env,
+      ctx.storage,
+    );
+    this.groupCalls = new RoomGroupCalls(
+      this.store,
+      new GroupCallStore(sql),
+      this.fanout,
       env,
       ctx.storage,
     );
@@ -457,7 +472,8 @@ export class ChatRoom extends DurableObject<Env> {
   }
 
   /**
-   * Ends a call whose ring or ping deadline passed, deletes uploads never
+   * Ends a call whose ring or ping deadline passed, marks or drops silent
+   * group call participants, deletes uploads never
    * attached within MEDIA_UNATTACHED_TTL_MS and retries failed R2
    * deletes. Each part sets the alarm for its own next deadline unless an
    * earlier one is set, so the alarm fires at the earliest of them.
@@ -471,7 +487,94 @@ export class ChatRoom extends DurableObject<Env> {
         error: errorMessage(error),
       });
     }
+    try {
+      await this.groupCalls.onAlarm();
+    } catch (error) {
+      log("groupcall.alarm_failed", {
+        chatId: this.store.chat()?.chat_id,
+        error: errorMessage(error),
+      });
+    }
     await this.mediaCleanup.onAlarm();
+  }
+
+  // ---- group calls (chat-room/group-calls.ts) ------------------------------
+
+  /** Starts the group's call or joins the running one. */
+  async groupCallJoin(
+    device: DeviceRef,
+    callId: string,
+    video: boolean,
+  ): Promise<Result<GroupCallInfo>> {
+    return catchApiError(() => this.groupCalls.join(device, callId, video));
+  }
+
+  async groupCallLeave(device: DeviceRef, callId: string): Promise<void> {
+    await this.groupCalls.leave(device, callId);
+  }
+
+  async groupCallDecline(
+    userId: string,
+    callId: string,
+  ): Promise<Result<null>> {
+    return catchApiError(async () => {
+      await this.groupCalls.decline(userId, callId);
+      return null;
+    });
+  }
+
+  async groupCallUpdate(
+    device: DeviceRef,
+    callId: string,
+    state: MediaState,
+  ): Promise<Result<null>> {
+    return catchApiError(async () => {
+      await this.groupCalls.update(device, callId, state);
+      return null;
+    });
+  }
+
+  async groupCallPing(
+    device: DeviceRef,
+    callId: string,
+  ): Promise<Result<null>> {
+    return catchApiError(async () => {
+      await this.groupCalls.ping(device, callId);
+      return null;
+    });
+  }
+
+  /**
+   * Checks that the SFU proxy may act for `device` in call `callId`
+   * (RoomGroupCalls.checkSfuAccess).
+   */
+  async groupCallSfuAccess(
+    device: DeviceRef,
+    callId: string,
+    sessionId: string | null,
+    remoteSessionIds: string[],
+  ): Promise<Result<null>> {
+    return catchApiError(() => {
+      this.groupCalls.checkSfuAccess(
+        device,
+        callId,
+        sessionId,
+        remoteSessionIds,
+      );
+      return null;
+    });
+  }
+
+  /** Records the SFU session that the proxy created for `device`. */
+  async groupCallRecordSession(
+    device: DeviceRef,
+    callId: string,
+    sessionId: string,
+  ): Promise<Result<null>> {
+    return catchApiError(() => {
+      this.groupCalls.recordSfuSession(device, callId, sessionId);
+      return null;
+    });
   }
 
   // ---- one-to-one calls (chat-room/calls.ts) -------------------------------
@@ -565,14 +668,21 @@ export class ChatRoom extends DurableObject<Env> {
     viewerSharesRead: boolean,
     apply: (now: number) => groups.MembershipChange,
   ): Promise<Result<ChatDetail>> {
-    return catchApiError(() =>
-      membership.applyChange(
+    return catchApiError(async () => {
+      let departed: string[] = [];
+      const detail = membership.applyChange(
         this.store,
         this.fanout,
         actorId,
         viewerSharesRead,
-        apply,
-      ),
-    );
+        (now) => {
+          const change = apply(now);
+          departed = change.departed;
+          return change;
+        },
+      );
+      await this.groupCalls.membersChanged(departed);
+      return detail;
+    });
   }
 }

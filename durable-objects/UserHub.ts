@@ -6,6 +6,7 @@ import {
   type CallEndReason,
   type CallInfo,
   type ChatSummary,
+  type GroupCallInfo,
   type HistoryEnvelope,
   type HistoryStatus,
   type Contact,
@@ -39,6 +40,10 @@ import {
 } from "./user-hub/contacts.ts";
 import { DiscoveryQuota } from "./user-hub/discovery.ts";
 import { dispatchFrame } from "./user-hub/frames.ts";
+import {
+  HubGroupCalls,
+  type GroupCallSummary,
+} from "./user-hub/group-calls.ts";
 import { HistoryTransfers } from "./user-hub/history.ts";
 import { HistoryStore } from "./user-hub/history-store.ts";
 import { Inbox } from "./user-hub/inbox.ts";
@@ -82,6 +87,7 @@ export class UserHub extends DurableObject<Env> {
   private readonly notifier: Notifier;
   private readonly history: HistoryTransfers;
   private readonly calls: HubCalls;
+  private readonly groupCalls: HubGroupCalls;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -135,6 +141,11 @@ export class UserHub extends DurableObject<Env> {
     this.calls = new HubCalls(
       env,
       new CallRecords(sql),
+      this.sockets,
+      this.notifier,
+    );
+    this.groupCalls = new HubGroupCalls(
+      this.store,
       this.sockets,
       this.notifier,
     );
@@ -439,6 +450,27 @@ export class UserHub extends DurableObject<Env> {
     const me = this.requireMe();
     const result = await room.callDecline({ userId: me.id, deviceId }, callId);
     return result.ok;
+  }
+
+  // ---- group calls (user-hub/group-calls.ts) -------------------------------
+
+  /** Stores a chat's running group call and sends `frame` to every device. */
+  groupCallChanged(
+    chatId: string,
+    summary: GroupCallSummary | null,
+    frame: ServerFrame,
+  ): void {
+    this.groupCalls.changed(chatId, summary, frame);
+  }
+
+  /** Rings this person for a group call; true when a push went out. */
+  groupCallRing(call: GroupCallInfo): boolean {
+    return this.groupCalls.ring(call);
+  }
+
+  /** Stops this person's devices ringing for a group call. */
+  groupCallRingStopped(chatId: string, callId: string, pushed: boolean): void {
+    this.groupCalls.ringStopped(chatId, callId, pushed);
   }
 
   // ---- contacts and blocks -------------------------------------------------

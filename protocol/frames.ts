@@ -10,6 +10,7 @@ import {
 } from "./ids.ts";
 import { MessageBatchFrame } from "./batch.ts";
 import { CallClientFrames, CallServerFrames } from "./calls.ts";
+import { GroupCallClientFrames, GroupCallServerFrames } from "./group-calls.ts";
 import { HistoryReadyFrame, HistoryRequestFrame } from "./history.ts";
 import { KeysLowFrame, MlsPendingFrame } from "./mls.ts";
 import { ErrorBody } from "./errors.ts";
@@ -125,6 +126,7 @@ export const ClientFrame = z.discriminatedUnion("type", [
   ViewFrame,
   TypingFrame,
   ...CallClientFrames,
+  ...GroupCallClientFrames,
 ]);
 export type ClientFrame = z.infer<typeof ClientFrame>;
 export type ClientFrameType = ClientFrame["type"];
@@ -223,6 +225,7 @@ export const ServerFrame = z.discriminatedUnion("type", [
   HistoryRequestFrame,
   HistoryReadyFrame,
   ...CallServerFrames,
+  ...GroupCallServerFrames,
   /** All pages of the reply to a `sync` were sent. */
   z.object({ type: z.literal("sync.done"), rid }),
   /** A frame failed; `id` names the message of a failed `send`. */

@@ -11,3 +11,4 @@ export * from "./media.ts";
 export * from "./push.ts";
 export * from "./history.ts";
 export * from "./calls.ts";
+export * from "./group-calls.ts";

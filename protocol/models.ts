@@ -19,6 +19,7 @@ import {
 import { MAX_MEDIA_PER_MESSAGE, mediaId } from "./media.ts";
 import { encryptedPreview } from "./push.ts";
 import { CallEvent } from "./calls.ts";
+import { GroupCallEvent } from "./group-calls.ts";
 
 /**
  * Control characters and the bidirectional embedding, override and isolate
@@ -196,6 +197,18 @@ export const ChatSummary = z.object({
   mutedUntil: timestamp,
   /** True once this person left or was removed; history stays readable. */
   left: z.boolean(),
+  /**
+   * The group's running call (protocol/group-calls.ts), for the chat
+   * list's "Call in progress — Join"; null when none runs.
+   */
+  groupCall: z
+    .object({
+      callId: z.string(),
+      video: z.boolean(),
+      participants: z.number().int().nonnegative(),
+    })
+    .nullable()
+    .default(null),
 });
 export type ChatSummary = z.infer<typeof ChatSummary>;
 
@@ -330,5 +343,6 @@ export const SystemEvent = z.discriminatedUnion("event", [
   z.object({ event: z.literal("promoted"), actorId: userId, targetId: userId }),
   z.object({ event: z.literal("demoted"), actorId: userId, targetId: userId }),
   CallEvent,
+  GroupCallEvent,
 ]);
 export type SystemEvent = z.infer<typeof SystemEvent>;

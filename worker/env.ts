@@ -61,6 +61,18 @@ export interface Env {
   TURN_KEY_API_TOKEN?: string;
   /** Base URL of the TURN credentials API; default rtc.live.cloudflare.com/v1. */
   TURN_API_URL?: string;
+  /**
+   * Base URL of the Realtime SFU API for group calls; default
+   * https://rtc.live.cloudflare.com/v1. Development points it at the
+   * local SFU (dev/sfu).
+   */
+  SFU_API_URL?: string;
+  /**
+   * Realtime SFU app id and app secret (a secret, set with `wrangler
+   * secret put`). Without both, the SFU proxy routes reply 503.
+   */
+  SFU_APP_ID?: string;
+  SFU_APP_SECRET?: string;
   TWILIO_ACCOUNT_SID?: string;
   TWILIO_AUTH_TOKEN?: string;
   TWILIO_FROM?: string;

@@ -17,6 +17,7 @@ import { registerMlsRoutes } from "./routes/mls.ts";
 import { registerPeopleRoutes } from "./routes/people.ts";
 import { registerPhotoRoutes } from "./routes/photos.ts";
 import { registerPushRoutes } from "./routes/push.ts";
+import { registerSfuRoutes } from "./routes/sfu.ts";
 import { registerSocketRoute } from "./routes/socket.ts";
 
 export type ApiRequest = IRequest;
@@ -57,6 +58,7 @@ export function createRouter(): ApiRouter {
   registerPhotoRoutes(router);
   registerPushRoutes(router);
   registerCallRoutes(router);
+  registerSfuRoutes(router);
   registerDevRoutes(router);
   registerSocketRoute(router);
   router.all("*", () => notFound());

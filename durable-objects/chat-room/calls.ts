@@ -309,7 +309,7 @@ export class RoomCalls {
     if (chat?.kind !== "direct") {
       throw new ApiError(
         "invalid_request",
-        "Group calls are not supported yet; call one person from your one-to-one chat with them.",
+        "call.start calls one person in a one-to-one chat; start or join a group's call with groupcall.join.",
         "chatId",
       );
     }

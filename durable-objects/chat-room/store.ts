@@ -7,6 +7,7 @@ import {
   utf8Length,
 } from "../../protocol/index.ts";
 import { CALL_MIGRATION } from "./call-store.ts";
+import { GROUP_CALL_MIGRATION } from "./group-call-store.ts";
 import { MEDIA_MIGRATION } from "./media-store.ts";
 import { MLS_MIGRATION } from "./mls-store.ts";
 
@@ -63,6 +64,8 @@ export const ROOM_MIGRATIONS = [
   MEDIA_MIGRATION,
   // The chat's one-to-one calls. See chat-room/call-store.ts.
   CALL_MIGRATION,
+  // The group's call through the SFU. See chat-room/group-call-store.ts.
+  GROUP_CALL_MIGRATION,
 ];
 
 export type ChatRow = {

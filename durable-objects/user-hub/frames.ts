@@ -25,6 +25,13 @@ import {
   handleCallStart,
 } from "./call-frames.ts";
 import type { HubCalls } from "./calls.ts";
+import {
+  handleGroupCallDecline,
+  handleGroupCallJoin,
+  handleGroupCallLeave,
+  handleGroupCallPing,
+  handleGroupCallUpdate,
+} from "./group-call-frames.ts";
 import type { Notifier } from "./notifications.ts";
 import { applyReceipt } from "./read.ts";
 import type { HubStore } from "./store.ts";
@@ -81,6 +88,11 @@ const handlers: HandlerMap = {
   "call.signal": handleCallPeerFrame,
   "call.media": handleCallPeerFrame,
   "call.ping": handleCallPeerFrame,
+  "groupcall.join": handleGroupCallJoin,
+  "groupcall.leave": handleGroupCallLeave,
+  "groupcall.decline": handleGroupCallDecline,
+  "groupcall.update": handleGroupCallUpdate,
+  "groupcall.ping": handleGroupCallPing,
 };
 
 /**

@@ -157,6 +157,9 @@ export const HUB_MIGRATIONS = [
      call TEXT,
      pushed INTEGER NOT NULL DEFAULT 0
    );`,
+  // The chat's running group call as JSON ({ callId, video,
+  // participants }), or null. See user-hub/group-calls.ts.
+  `ALTER TABLE inbox ADD COLUMN group_call TEXT;`,
 ];
 
 type ProfileRow = {
@@ -195,6 +198,7 @@ type InboxRow = {
   archived: number;
   muted_until: number;
   left_chat: number;
+  group_call: string | null;
 };
 
 export interface InboxPatch {
@@ -219,6 +223,10 @@ function toSummary(row: InboxRow): ChatSummary {
     archived: row.archived === 1,
     mutedUntil: row.muted_until,
     left: row.left_chat === 1,
+    groupCall:
+      row.group_call === null
+        ? null
+        : (JSON.parse(row.group_call) as ChatSummary["groupCall"]),
   };
 }
 
@@ -393,7 +401,9 @@ export class HubStore {
          unread = CASE WHEN ? AND excluded.last_seq >= last_seq
            THEN excluded.unread ELSE unread END,
          read_seq = MAX(read_seq, excluded.read_seq),
-         left_chat = excluded.left_chat`,
+         left_chat = excluded.left_chat,
+         group_call = CASE WHEN excluded.left_chat = 1 THEN NULL
+           ELSE group_call END`,
       update.id,
       update.kind,
       update.name,
@@ -538,6 +548,29 @@ export class HubStore {
         chatId,
       );
     }
+  }
+
+  /**
+   * Sets the running group call of a chat the person is in, or clears it
+   * with null. A chat the person left keeps none.
+   */
+  setGroupCall(chatId: string, call: ChatSummary["groupCall"]): void {
+    this.sql.exec(
+      "UPDATE inbox SET group_call = ? WHERE chat_id = ? AND left_chat = 0",
+      call === null ? null : JSON.stringify(call),
+      chatId,
+    );
+  }
+
+  /** Returns the chat whose running group call is `callId`. */
+  chatOfGroupCall(callId: string): string | undefined {
+    return this.sql
+      .exec<{ chat_id: string }>(
+        `SELECT chat_id FROM inbox
+         WHERE left_chat = 0 AND json_extract(group_call, '$.callId') = ?`,
+        callId,
+      )
+      .toArray()[0]?.chat_id;
   }
 
   directChatIds(): string[] {

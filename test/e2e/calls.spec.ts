@@ -57,7 +57,7 @@ async function connectedCall(
 }
 
 test.describe("call screens", () => {
-  test("call buttons show in direct chats only", async ({ newPerson }) => {
+  test("group chats get group call buttons", async ({ newPerson }) => {
     const { ana, ben } = await directPair(newPerson);
     const header = chatHeader(ana.page);
     await expect(
@@ -69,12 +69,19 @@ test.describe("call screens", () => {
 
     await createGroup(ana, "Team", [ben]);
     await expect(chatHeader(ana.page)).toContainText("Team");
+    const groupHeader = chatHeader(ana.page);
     await expect(
-      chatHeader(ana.page).getByRole("button", { name: "Voice call" }),
+      groupHeader.getByRole("button", { name: "Voice call", exact: true }),
     ).toHaveCount(0);
     await expect(
-      chatHeader(ana.page).getByRole("button", { name: "Video call" }),
+      groupHeader.getByRole("button", { name: "Video call", exact: true }),
     ).toHaveCount(0);
+    await expect(
+      groupHeader.getByRole("button", { name: "Start voice call" }),
+    ).toBeVisible();
+    await expect(
+      groupHeader.getByRole("button", { name: "Start video call" }),
+    ).toBeVisible();
   });
 
   test("calls tab without calls says so", async ({ newPerson }) => {

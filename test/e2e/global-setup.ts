@@ -1,6 +1,7 @@
 // Starts `wrangler dev` with the built app on a free port of 127.0.0.1, with
-// empty local state and the development SMS outbox, for the whole run. The
-// returned function stops it.
+// empty local state and the development SMS outbox, and the local SFU for
+// group calls on another free port, for the whole run. The returned
+// function stops both.
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync } from "node:fs";
 import { readFile, rm } from "node:fs/promises";
@@ -8,7 +9,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { stopWithThisProcess } from "./watchdog.ts";
 import { generateVapidKeys } from "../../scripts/vapid-keys.mjs";
-import { freePort, vapidVarArgs } from "./wrangler.ts";
+import { startSfu, stopSfu } from "./sfu-server.ts";
+import { freePort, sfuVarArgs, vapidVarArgs } from "./wrangler.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const WRANGLER = join(ROOT, "node_modules", ".bin", "wrangler");
@@ -77,6 +79,11 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   const vapid = await generateVapidKeys();
   process.env.E2E_VAPID_PUBLIC_KEY = vapid.publicKey;
   process.env.E2E_VAPID_PRIVATE_KEY = vapid.privateKey;
+  // Servers that specs start use the same SFU, through the same variables.
+  const sfu = await startSfu();
+  process.env.E2E_SFU_API_URL = sfu.apiUrl;
+  process.env.E2E_SFU_APP_ID = sfu.appId;
+  process.env.E2E_SFU_APP_SECRET = sfu.appSecret;
   const port = await freePort();
   const inspectorPort = await freePort();
   const stateDir = mkdtempSync(join(tmpdir(), "messenger-e2e-"));
@@ -101,6 +108,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
       "--var",
       `PRESENCE_TIMEOUT_MS:${PRESENCE_TIMEOUT_MS}`,
       ...vapidVarArgs(),
+      ...sfuVarArgs(),
     ],
     {
       cwd: ROOT,
@@ -123,7 +131,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   try {
     await waitUntilAnswering(baseURL, server);
   } catch (error) {
-    await stop(server);
+    await Promise.all([stop(server), stopSfu(sfu)]);
     throw error;
   }
   // Test workers inherit this environment; the fixtures in helpers.ts read it.
@@ -132,7 +140,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   process.env.E2E_STATE_DIR = stateDir;
 
   return async () => {
-    await stop(server);
+    await Promise.all([stop(server), stopSfu(sfu)]);
     log.end();
     await rm(stateDir, { recursive: true, force: true });
   };

@@ -9,6 +9,9 @@ const SERVER = resolve(import.meta.dirname, "../../dev/sfu/server.ts");
 const START_TIMEOUT_MS = 15_000;
 
 export interface SfuProcess {
+  /** The API root, as the Worker's SFU_API_URL takes it. */
+  apiUrl: string;
+  /** The app's base URL, below which the API paths go. */
   baseUrl: string;
   appId: string;
   appSecret: string;
@@ -61,6 +64,7 @@ export async function startSfu(extraArgs: string[] = []): Promise<SfuProcess> {
     });
   });
   return {
+    apiUrl: `http://127.0.0.1:${port}/v1`,
     baseUrl: `http://127.0.0.1:${port}/v1/apps/${appId}`,
     appId,
     appSecret,

@@ -34,6 +34,31 @@ export function vapidVarArgs(): string[] {
   ];
 }
 
+/**
+ * Returns the `--var` arguments that point a server at the run's local
+ * SFU, which the global setup starts and names in E2E_SFU_API_URL,
+ * E2E_SFU_APP_ID and E2E_SFU_APP_SECRET.
+ */
+export function sfuVarArgs(): string[] {
+  const apiUrl = process.env.E2E_SFU_API_URL;
+  const appId = process.env.E2E_SFU_APP_ID;
+  const appSecret = process.env.E2E_SFU_APP_SECRET;
+  if (apiUrl === undefined || appId === undefined || appSecret === undefined) {
+    throw new Error(
+      "E2E_SFU_API_URL, E2E_SFU_APP_ID and E2E_SFU_APP_SECRET are not set; " +
+        "run the specs through playwright.config.ts, whose global setup sets them.",
+    );
+  }
+  return [
+    "--var",
+    `SFU_API_URL:${apiUrl}`,
+    "--var",
+    `SFU_APP_ID:${appId}`,
+    "--var",
+    `SFU_APP_SECRET:${appSecret}`,
+  ];
+}
+
 /** Asks the OS for a free TCP port on 127.0.0.1. */
 export async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
@@ -80,6 +105,7 @@ export async function startWrangler(
       "--var",
       "ENVIRONMENT:development",
       ...vapidVarArgs(),
+      ...sfuVarArgs(),
     ],
     {
       cwd: ROOT,

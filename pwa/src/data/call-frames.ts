@@ -14,13 +14,46 @@ export type CallFrame = Extract<
   }
 >;
 
+/**
+ * The server frames of group calls, and `ready`, after which a tab that
+ * took part in a call before a reload or a drop rejoins it.
+ */
+export type GroupCallFrame = Extract<
+  ServerFrame,
+  {
+    type:
+      | "groupcall.state"
+      | "groupcall.ring"
+      | "groupcall.ring.stopped"
+      | "groupcall.ended"
+      | "ready";
+  }
+>;
+
 /** The entry points of the call engine that the rest of the app calls. */
 export interface CallEngine {
-  handleCallFrame(frame: CallFrame): Promise<void>;
+  handleCallFrame(frame: CallFrame | GroupCallFrame): Promise<void>;
   /** Calls the other person of a one-to-one chat. */
   startCall(chatId: string, video: boolean): Promise<void>;
   /** Accepts `callId` once it rings, for a notification's Answer. */
   answerWhenRinging(callId: string): void;
+  /** Starts the group chat's call, or joins the one running. */
+  joinGroupCall(chatId: string, video: boolean): Promise<void>;
+}
+
+/** Key in sessionStorage of the group call this tab takes part in. */
+export const JOINED_GROUP_CALL_KEY = "groupCall";
+
+/**
+ * Whether this tab took part in a group call before a reload. False where
+ * sessionStorage is missing or access to it throws (a sandboxed frame).
+ */
+export function hasJoinedGroupCall(): boolean {
+  try {
+    return globalThis.sessionStorage?.getItem(JOINED_GROUP_CALL_KEY) != null;
+  } catch {
+    return false;
+  }
 }
 
 let loader: (() => Promise<CallEngine>) | null = null;
@@ -53,7 +86,9 @@ export function loadCalls(): Promise<CallEngine> {
  * Hands a call frame to the call engine. Frames reach it in arrival order,
  * because every `then` on the one loading promise runs in the order added.
  */
-export function dispatchCallFrame(frame: CallFrame): Promise<void> {
+export function dispatchCallFrame(
+  frame: CallFrame | GroupCallFrame,
+): Promise<void> {
   loadCalls()
     .then((calls) => calls.handleCallFrame(frame))
     .catch((error: unknown) => {

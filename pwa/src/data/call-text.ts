@@ -1,4 +1,4 @@
-import type { CallEvent } from "../../../protocol/index.ts";
+import type { CallEvent, GroupCallEvent } from "../../../protocol/index.ts";
 
 /**
  * Wording of call entries, shared by the chat list, the chat and the calls
@@ -52,4 +52,15 @@ export function callEntryText(event: CallEvent, outgoing: boolean): string {
       ? formatCallDuration(event.durationMs)
       : OUTCOME_TEXT[event.outcome];
   return `${direction} ${kind} · ${detail}`;
+}
+
+/**
+ * Returns the text of a group call entry, for example
+ * "Video call · 12:31 · 3 people".
+ */
+export function groupCallEntryText(event: GroupCallEvent): string {
+  const kind = event.video ? "Video call" : "Voice call";
+  const people = event.participantIds.length;
+  const count = people === 1 ? "1 person" : `${people} people`;
+  return `${kind} · ${formatCallDuration(event.durationMs)} · ${count}`;
 }

@@ -100,6 +100,7 @@ export async function ensureChat(chatId: string): Promise<void> {
     archived: false,
     mutedUntil: 0,
     left: mine === undefined,
+    groupCall: null,
   };
   await db.chats.add(row).catch(() => undefined);
 }

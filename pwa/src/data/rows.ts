@@ -6,7 +6,11 @@ import type {
   SystemEvent,
 } from "../../../protocol/index.ts";
 import type { MediaItem } from "../media/types.ts";
-import { callEntryText, isMissedCall } from "./call-text.ts";
+import {
+  callEntryText,
+  groupCallEntryText,
+  isMissedCall,
+} from "./call-text.ts";
 import { db } from "./db.ts";
 import {
   contactsByUserId,
@@ -32,6 +36,7 @@ export function describeSystem(
   if (event.event === "call") {
     return callEntryText(event, event.callerId === me);
   }
+  if (event.event === "group_call") return groupCallEntryText(event);
   const actor = nameOf(event.actorId);
   switch (event.event) {
     case "created":

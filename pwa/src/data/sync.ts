@@ -1,4 +1,4 @@
-import { dispatchCallFrame } from "./call-frames.ts";
+import { dispatchCallFrame, hasJoinedGroupCall } from "./call-frames.ts";
 import { dispatchEncryptionFrame } from "./encryption-events.ts";
 import {
   decodeMessageBatch,
@@ -208,11 +208,19 @@ const handlers: Handlers = {
   "call.signal": dispatchCallFrame,
   "call.media": dispatchCallFrame,
   "call.ended": dispatchCallFrame,
+  "groupcall.state": dispatchCallFrame,
+  "groupcall.ring": dispatchCallFrame,
+  "groupcall.ring.stopped": dispatchCallFrame,
+  "groupcall.ended": dispatchCallFrame,
 
   ready: async (frame) => {
     setServerTime(frame.serverTime);
     sendView(true);
     void loadContacts();
+    // Rejoins the group call that this tab took part in before a reload.
+    if (hasJoinedGroupCall()) {
+      void dispatchCallFrame(frame);
+    }
     await startSync();
   },
 

@@ -1,8 +1,13 @@
 import { describe, expect, it } from "vitest";
-import type { CallEvent, CallOutcome } from "../../../protocol/index.ts";
+import type {
+  CallEvent,
+  CallOutcome,
+  GroupCallEvent,
+} from "../../../protocol/index.ts";
 import {
   callEntryText,
   formatCallDuration,
+  groupCallEntryText,
   isMissedCall,
 } from "../../../pwa/src/data/call-text.ts";
 import { describeSystem } from "../../../pwa/src/data/rows.ts";
@@ -91,5 +96,38 @@ describe("describeSystem for call entries", () => {
       "Outgoing voice call · No answer",
     );
     expect(describeSystem(event, nameOf, CALLEE)).toBe("Missed voice call");
+  });
+});
+
+describe("groupCallEntryText", () => {
+  function groupEvent(video: boolean, people: number): GroupCallEvent {
+    return {
+      event: "group_call",
+      callId: "01890000-0000-7000-8000-0000000000c4",
+      startedBy: CALLER,
+      video,
+      startedAt: 1_700_000_000_000,
+      durationMs: 751_000,
+      participantIds: [
+        CALLER,
+        CALLEE,
+        "01890000-0000-7000-8000-0000000000d5",
+      ].slice(0, people),
+    };
+  }
+
+  it("words kind, length and people", () => {
+    expect(groupCallEntryText(groupEvent(true, 3))).toBe(
+      "Video call · 12:31 · 3 people",
+    );
+    expect(groupCallEntryText(groupEvent(false, 1))).toBe(
+      "Voice call · 12:31 · 1 person",
+    );
+  });
+
+  it("is the chat list text of the entry", () => {
+    expect(describeSystem(groupEvent(true, 2), () => "Ana", CALLEE)).toBe(
+      "Video call · 12:31 · 2 people",
+    );
   });
 });

@@ -123,5 +123,6 @@ export async function addChat(
     archived: false,
     mutedUntil: 0,
     left: false,
+    groupCall: null,
   });
 }

@@ -15,7 +15,7 @@ import { GroupTyping, usePeerStatus } from "../common/Presence.tsx";
 import { formatPhone } from "../format.ts";
 import { goBack, navigate } from "../router.ts";
 import { addAttachments, filesOf } from "./Attach/AttachMenu.tsx";
-import { CallButtons } from "./CallButtons.tsx";
+import { CallButtons, GroupCallBanner } from "./CallButtons.tsx";
 import { ChatContext, createChatState, type ChatState } from "./chatState.ts";
 import { Composer } from "./Composer.tsx";
 import { MessageList } from "./MessageList.tsx";
@@ -67,6 +67,7 @@ export function ChatScreen(props: ChatScreenProps) {
         {state.viewing.value !== null && <Viewer chatId={chatId} />}
         <ChatHeader chatId={chatId} chat={chat} />
         {chat !== undefined && <UnknownSenderBanner chat={chat} />}
+        {chat !== undefined && <GroupCallBanner chat={chat} />}
         <MessageList chatId={chatId} />
         {chat?.left === true ? (
           <p class="chat__left">You are no longer a member of this group.</p>

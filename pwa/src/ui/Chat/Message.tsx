@@ -14,6 +14,7 @@ import { run } from "../common/notice.tsx";
 import { SystemText } from "../common/SystemText.tsx";
 import { daysAgo, formatDay, formatTime } from "../format.ts";
 import { CallEntry } from "./CallEntry.tsx";
+import { GroupCallEntry } from "./GroupCallEntry.tsx";
 import { useChatState } from "./chatState.ts";
 import { MediaContent } from "./Media/MediaContent.tsx";
 import { MessageActions } from "./MessageActions.tsx";
@@ -63,6 +64,9 @@ export const MessageItem = memo(function MessageItem(props: MessageItemProps) {
 function SystemMessage({ message }: { message: MessageRow }) {
   if (message.system?.event === "call") {
     return <CallEntry message={message} event={message.system} />;
+  }
+  if (message.system?.event === "group_call") {
+    return <GroupCallEntry message={message} event={message.system} />;
   }
   return (
     <article class="system-message" data-message-id={message.id}>

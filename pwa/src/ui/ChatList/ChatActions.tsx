@@ -1,4 +1,5 @@
 import { useRef, useState } from "preact/hooks";
+import { loadCalls } from "../../data/call-frames.ts";
 import { updateInbox, type ChatRow } from "../../data/index.ts";
 import { Icon } from "../common/Icon.tsx";
 import { MenuButton, MenuPopup, type MenuItem } from "../common/Menu.tsx";
@@ -14,7 +15,10 @@ const MUTE_CHOICES: { label: string; durationMs: number }[] = [
   { label: "Always", durationMs: Infinity },
 ];
 
-/** Renders the actions menu of a chat row: pin, archive, mute. */
+/**
+ * Renders the actions menu of a chat row (pin, archive, mute), and "Join"
+ * while the group's call runs.
+ */
 export function ChatActions({
   chat,
   title,
@@ -62,25 +66,57 @@ export function ChatActions({
     },
   ];
   return (
-    <span class="chat-row__actions" ref={wrapper}>
-      <MenuButton
-        label={`Chat actions for ${title}`}
-        items={items}
-        class="icon-button chat-row__menu"
-      >
-        <Icon name="down" />
-      </MenuButton>
-      {choosingMute && (
-        <MenuPopup
-          anchor={anchor}
-          label={`Mute notifications for ${title}`}
-          items={muteItems}
-          onClose={(refocus) => {
-            setChoosingMute(false);
-            if (refocus) anchor.current?.focus();
-          }}
-        />
+    <>
+      {chat.groupCall !== null && !chat.left && (
+        <GroupCallJoin chatId={chat.id} title={title} call={chat.groupCall} />
       )}
+      <span class="chat-row__actions" ref={wrapper}>
+        <MenuButton
+          label={`Chat actions for ${title}`}
+          items={items}
+          class="icon-button chat-row__menu"
+        >
+          <Icon name="down" />
+        </MenuButton>
+        {choosingMute && (
+          <MenuPopup
+            anchor={anchor}
+            label={`Mute notifications for ${title}`}
+            items={muteItems}
+            onClose={(refocus) => {
+              setChoosingMute(false);
+              if (refocus) anchor.current?.focus();
+            }}
+          />
+        )}
+      </span>
+    </>
+  );
+}
+
+/** Shows "Call in progress · 3 joined" and "Join" on a group's row. */
+function GroupCallJoin(props: {
+  chatId: string;
+  title: string;
+  call: NonNullable<ChatRow["groupCall"]>;
+}) {
+  const { chatId, call } = props;
+  const join = () =>
+    run(async () => {
+      const calls = await loadCalls();
+      await calls.joinGroupCall(chatId, call.video);
+    });
+  return (
+    <span class="chat-row__call">
+      Call in progress · {call.participants} joined
+      <button
+        type="button"
+        class="button chat-row__join"
+        aria-label={`Join the call in ${props.title}`}
+        onClick={join}
+      >
+        Join
+      </button>
     </span>
   );
 }

@@ -1,5 +1,5 @@
 import type { SystemEvent } from "../../data/index.ts";
-import { callEntryText } from "../../data/call-text.ts";
+import { callEntryText, groupCallEntryText } from "../../data/call-text.ts";
 import { isMe, PersonName } from "./names.tsx";
 
 /** A list of names joined as "A, B and C". */
@@ -24,6 +24,7 @@ export function SystemText({ event }: { event: SystemEvent }) {
   if (event.event === "call") {
     return <>{callEntryText(event, isMe(event.callerId))}</>;
   }
+  if (event.event === "group_call") return <>{groupCallEntryText(event)}</>;
   const actor = <PersonName id={event.actorId} subject />;
   switch (event.event) {
     case "created":

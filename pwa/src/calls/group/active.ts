@@ -1,0 +1,106 @@
+import type {
+  GroupCallInfo,
+  GroupCallTrack,
+} from "../../../../protocol/index.ts";
+import { JOINED_GROUP_CALL_KEY } from "../../data/call-frames.ts";
+import { session } from "../../data/state.ts";
+import { sendFrame } from "../../data/wire.ts";
+import type { PulledTrack, SfuSession } from "./session.ts";
+import { currentGroupCall, updateGroupCall } from "./state.ts";
+
+/** The engine's state of this device's group call, beside its view. */
+export interface ActiveGroupCall {
+  chatId: string;
+  callId: string;
+  /** The microphone track and, while published, the camera track. */
+  stream: MediaStream;
+  screen: MediaStreamTrack | null;
+  session: SfuSession | null;
+  /** Published transceivers by track name. */
+  published: Map<
+    string,
+    { transceiver: RTCRtpTransceiver; track: GroupCallTrack }
+  >;
+  /** Pulled tracks by `sessionId/trackName`. */
+  pulls: Map<string, PulledTrack>;
+  info: GroupCallInfo | null;
+  /** Set once the room named this device among the participants. */
+  admitted: boolean;
+  /** Request id of `groupcall.join` awaiting an error reply. */
+  rid: string | null;
+  timers: ReturnType<typeof setInterval>[];
+  ended: boolean;
+}
+
+let active: ActiveGroupCall | null = null;
+
+export function activeGroupCall(): ActiveGroupCall | null {
+  return active;
+}
+
+export function setActiveGroupCall(call: ActiveGroupCall | null): void {
+  active = call;
+}
+
+export function myDeviceId(): string {
+  return session.value?.deviceId ?? "";
+}
+
+export function pullKey(sessionId: string, trackName: string): string {
+  return `${sessionId}/${trackName}`;
+}
+
+/** Remembers the call in this tab, so that a reload rejoins it. */
+export function rememberCall(call: ActiveGroupCall, video: boolean): void {
+  const joined = { chatId: call.chatId, callId: call.callId, video };
+  sessionStorage.setItem(JOINED_GROUP_CALL_KEY, JSON.stringify(joined));
+}
+
+/** Sends this device's session, tracks and mute, camera and screen state. */
+export function sendUpdate(call: ActiveGroupCall): void {
+  const view = currentGroupCall.value;
+  if (view === null || call.session === null) return;
+  sendFrame({
+    type: "groupcall.update",
+    callId: call.callId,
+    sessionId: call.session.sessionId,
+    tracks: [...call.published.values()].map((entry) => entry.track),
+    audio: !view.muted,
+    video: view.cameraOn,
+    screen: view.sharingScreen,
+  });
+}
+
+/** How long the closing message stays before the screen goes, in ms. */
+const END_SCREEN_MS = 3_000;
+
+/**
+ * Ends the call on this device: stops the local media, closes the SFU
+ * session and shows `message`, if any, for a few seconds.
+ */
+export function finishGroupCall(
+  call: ActiveGroupCall,
+  message: string | null,
+): void {
+  if (call.ended) return;
+  call.ended = true;
+  for (const timer of call.timers) clearInterval(timer);
+  for (const track of call.stream.getTracks()) track.stop();
+  call.screen?.stop();
+  call.session?.end();
+  sessionStorage.removeItem(JOINED_GROUP_CALL_KEY);
+  if (active === call) active = null;
+  const callId = call.callId;
+  if (message === null) {
+    if (currentGroupCall.value?.call.callId === callId) {
+      currentGroupCall.value = null;
+    }
+    return;
+  }
+  updateGroupCall(callId, { phase: "ended", message, tiles: [] });
+  setTimeout(() => {
+    if (currentGroupCall.value?.call.callId === callId) {
+      currentGroupCall.value = null;
+    }
+  }, END_SCREEN_MS);
+}

@@ -1,0 +1,158 @@
+import { GROUP_CALL_PING_MS } from "../../../../protocol/index.ts";
+import { log } from "../../data/log.ts";
+import { sendFrame } from "../../data/wire.ts";
+import { sendUpdate, type ActiveGroupCall } from "./active.ts";
+import { SfuSession, type LocalTrack } from "./session.ts";
+import { currentGroupCall, updateGroupCall } from "./state.ts";
+import { renderTiles, syncPulls } from "./tracks.ts";
+
+/**
+ * The media of a group call: one SFU session that publishes this device's
+ * tracks, reopened with backoff after a failure, plus the pings and the
+ * active-speaker detection.
+ */
+
+/** Delay before the n-th reconnection of the media, capped, in ms. */
+function backoffMs(attempt: number): number {
+  return Math.min(1_000 * 2 ** attempt, 15_000);
+}
+
+function localTracks(call: ActiveGroupCall): LocalTrack[] {
+  const tracks: LocalTrack[] = [];
+  for (const track of call.stream.getAudioTracks().slice(0, 1)) {
+    tracks.push({ track, name: { trackName: "audio", kind: "audio" } });
+  }
+  for (const track of call.stream.getVideoTracks().slice(0, 1)) {
+    tracks.push({ track, name: { trackName: "video", kind: "video" } });
+  }
+  if (call.screen !== null) {
+    tracks.push({
+      track: call.screen,
+      name: { trackName: "screen", kind: "screen" },
+    });
+  }
+  return tracks;
+}
+
+/** Opens a new SFU session, publishes the local tracks and pulls. */
+async function openSession(call: ActiveGroupCall): Promise<void> {
+  const session = new SfuSession(call.chatId, call.callId);
+  call.session?.end();
+  call.session = session;
+  call.pulls.clear();
+  call.published.clear();
+  session.peer.addEventListener("connectionstatechange", () => {
+    const state = session.peer.connectionState;
+    if (state !== "failed" || call.session !== session) return;
+    log("group_call_media_failed", { callId: call.callId });
+    void connectMedia(call);
+  });
+  await session.open();
+  const tracks = localTracks(call);
+  const transceivers = await session.publish(tracks);
+  tracks.forEach((local, index) => {
+    call.published.set(local.name.trackName, {
+      transceiver: transceivers[index]!,
+      track: local.name,
+    });
+  });
+  sendUpdate(call);
+  await syncPulls(call);
+}
+
+/** Whether a connectMedia loop runs for the call. */
+const connecting = new WeakSet<ActiveGroupCall>();
+
+/**
+ * Connects the call's media through a new SFU session, retrying with
+ * backoff and telling the person, until it works or the call ends.
+ */
+export async function connectMedia(call: ActiveGroupCall): Promise<void> {
+  if (connecting.has(call)) return;
+  connecting.add(call);
+  try {
+    for (let attempt = 0; !call.ended; attempt++) {
+      try {
+        await openSession(call);
+        updateGroupCall(call.callId, { problem: null });
+        return;
+      } catch (error) {
+        const wait = backoffMs(attempt);
+        log("group_call_media_retry", {
+          callId: call.callId,
+          attempt,
+          error: String(error),
+        });
+        const reason = error instanceof Error ? error.message : String(error);
+        updateGroupCall(call.callId, {
+          problem: `${reason} Reconnecting in ${Math.round(wait / 1000)} s…`,
+        });
+        await new Promise((resolve) => setTimeout(resolve, wait));
+      }
+    }
+  } finally {
+    connecting.delete(call);
+  }
+}
+
+/** Pulls the tracks of the call's current participants, or retries. */
+export function followParticipants(call: ActiveGroupCall): void {
+  if (call.session === null) {
+    renderTiles(call);
+    return;
+  }
+  syncPulls(call).catch((error: unknown) => {
+    log("group_call_pull_failed", {
+      callId: call.callId,
+      error: String(error),
+    });
+    void connectMedia(call);
+  });
+}
+
+/** How often the loudest participant is measured, in ms. */
+const SPEAKER_POLL_MS = 500;
+/** inbound-rtp audioLevel (0 to 1) below which no one counts as speaking. */
+const SPEAKING_LEVEL = 0.02;
+
+async function measureSpeaker(call: ActiveGroupCall): Promise<void> {
+  const session = call.session;
+  if (session === null) return;
+  const report = await session.peer.getStats();
+  let loudest: { mid: string; level: number } | null = null;
+  report.forEach(
+    (stats: {
+      type?: string;
+      kind?: string;
+      mid?: string;
+      audioLevel?: number;
+    }) => {
+      if (stats.type !== "inbound-rtp" || stats.kind !== "audio") return;
+      const level = stats.audioLevel ?? 0;
+      if (level < SPEAKING_LEVEL || stats.mid === undefined) return;
+      if (loudest === null || level > loudest.level) {
+        loudest = { mid: stats.mid, level };
+      }
+    },
+  );
+  const mid = (loudest as { mid: string } | null)?.mid;
+  const pulled = [...call.pulls.values()].find((track) => track.mid === mid);
+  const speaker = call.info?.participants.find(
+    (participant) => participant.sessionId === pulled?.sessionId,
+  );
+  const speakerDeviceId = speaker?.deviceId ?? null;
+  if (currentGroupCall.value?.speakerDeviceId === speakerDeviceId) return;
+  updateGroupCall(call.callId, { speakerDeviceId });
+}
+
+/** Starts the pings and the speaker detection of the call. */
+export function startTimers(call: ActiveGroupCall): void {
+  call.timers.push(
+    setInterval(() => {
+      sendFrame({ type: "groupcall.ping", callId: call.callId });
+    }, GROUP_CALL_PING_MS),
+    setInterval(() => {
+      measureSpeaker(call).catch(() => undefined);
+    }, SPEAKER_POLL_MS),
+  );
+}

@@ -1,0 +1,274 @@
+import { v7 as uuidv7 } from "uuid";
+import type { GroupCallInfo } from "../../../../protocol/index.ts";
+import { db } from "../../data/db.ts";
+import type { GroupCallFrame } from "../../data/call-frames.ts";
+import { log } from "../../data/log.ts";
+import { failRequest, newRid, request, sendFrame } from "../../data/wire.ts";
+import { activeCall } from "../active.ts";
+import { MediaProblem, openMedia } from "../media.ts";
+import {
+  activeGroupCall,
+  finishGroupCall,
+  myDeviceId,
+  rememberCall,
+  setActiveGroupCall,
+  type ActiveGroupCall,
+} from "./active.ts";
+import { connectMedia, followParticipants, startTimers } from "./connect.ts";
+import { includesDevice, joinedGroupCall, storeChatCall } from "./frames.ts";
+import { currentGroupCall, updateGroupCall } from "./state.ts";
+
+/**
+ * The life of a group call on this device: ringing, joining, following
+ * the room's state, rejoining after a drop or reload, and leaving.
+ */
+
+/** How long to wait for an error reply to `groupcall.join`, in ms. */
+const JOIN_REPLY_MS = 20_000;
+
+function placeholderInfo(
+  chatId: string,
+  callId: string,
+  video: boolean,
+): GroupCallInfo {
+  return {
+    callId,
+    chatId,
+    startedBy: "",
+    startedAt: Date.now(),
+    video,
+    participants: [],
+  };
+}
+
+/** Sends `groupcall.join` and ends the call on an error reply. */
+async function sendJoin(call: ActiveGroupCall, video: boolean): Promise<void> {
+  const rid = newRid();
+  call.rid = rid;
+  const frame = {
+    type: "groupcall.join" as const,
+    rid,
+    chatId: call.chatId,
+    callId: call.callId,
+    video,
+  };
+  try {
+    const reply = await request(rid, frame, JOIN_REPLY_MS);
+    if (reply.type !== "error") return;
+    log("group_call_join_rejected", {
+      callId: call.callId,
+      code: reply.error.code,
+    });
+    finishGroupCall(call, reply.error.message);
+  } catch {
+    // Cleared by the room's state naming this device, or lost with the
+    // connection. The next `ready` frame rejoins (rejoinGroupCall).
+    if (call.rid === rid && !call.ended) {
+      log("group_call_join_lost", { callId: call.callId });
+      updateGroupCall(call.callId, {
+        problem: "No connection. The call rejoins when the network is back.",
+      });
+    }
+  }
+}
+
+async function enter(
+  chatId: string,
+  callId: string,
+  video: boolean,
+): Promise<void> {
+  const call: ActiveGroupCall = {
+    chatId,
+    callId,
+    stream: new MediaStream(),
+    screen: null,
+    session: null,
+    published: new Map(),
+    pulls: new Map(),
+    info: null,
+    admitted: false,
+    rid: null,
+    timers: [],
+    ended: false,
+  };
+  setActiveGroupCall(call);
+  const ringing = currentGroupCall.value;
+  currentGroupCall.value = {
+    call:
+      ringing?.call.callId === callId
+        ? ringing.call
+        : placeholderInfo(chatId, callId, video),
+    phase: "joining",
+    tiles: [],
+    muted: false,
+    cameraOn: video,
+    sharingScreen: false,
+    speakerDeviceId: null,
+    problem: null,
+    message: null,
+  };
+  try {
+    const media = await openMedia(video);
+    call.stream = media.stream;
+    updateGroupCall(callId, {
+      cameraOn: media.stream.getVideoTracks().length > 0,
+      problem: media.cameraProblem,
+    });
+  } catch (error) {
+    const text = error instanceof MediaProblem ? error.message : String(error);
+    finishGroupCall(call, text);
+    return;
+  }
+  if (call.ended) return;
+  rememberCall(call, video);
+  startTimers(call);
+  log("group_call_join", { callId, chatId, video });
+  await sendJoin(call, video);
+}
+
+/**
+ * Starts the group chat's call, or joins the one running, with the camera
+ * on when `video` is true. Throws an Error with a sentence for the person
+ * when the chat cannot be called.
+ */
+export async function joinGroupCall(
+  chatId: string,
+  video: boolean,
+): Promise<void> {
+  const current = activeGroupCall();
+  if (current?.chatId === chatId) return;
+  if (current !== null || activeCall() !== null) {
+    throw new Error("You are already in a call.");
+  }
+  const chat = await db.chats.get(chatId);
+  if (chat?.kind !== "group" || chat.left) {
+    throw new Error("Group calls work in groups you are a member of.");
+  }
+  await enter(chatId, chat.groupCall?.callId ?? uuidv7(), video);
+}
+
+/**
+ * Rejoins the call of this tab after a reload or a dropped socket. The
+ * room keeps this device's place; a new SFU session replaces a failed one.
+ */
+export async function rejoinGroupCall(): Promise<void> {
+  const joined = joinedGroupCall();
+  if (joined === null) return;
+  const current = activeGroupCall();
+  if (current === null) {
+    // NOTE: a call that ended while this tab was away starts again under
+    // the same id. The stored chat row may be stale, so it cannot tell.
+    await enter(joined.chatId, joined.callId, joined.video);
+    return;
+  }
+  if (current.callId !== joined.callId) return;
+  const view = currentGroupCall.value;
+  await sendJoin(current, view?.cameraOn ?? joined.video);
+  const state = current.session?.peer.connectionState;
+  if (state === "failed" || state === "closed") await connectMedia(current);
+}
+
+/** Declines the ringing call on every device of this person. */
+export function declineGroupCall(): void {
+  const view = currentGroupCall.value;
+  if (view === null || view.phase !== "ringing") return;
+  sendFrame({ type: "groupcall.decline", callId: view.call.callId });
+  currentGroupCall.value = null;
+}
+
+/** Leaves the call; the room ends it when this was the last participant. */
+export function leaveGroupCall(): void {
+  const call = activeGroupCall();
+  if (call === null) return;
+  log("group_call_leave", { callId: call.callId });
+  sendFrame({ type: "groupcall.leave", callId: call.callId });
+  finishGroupCall(call, null);
+}
+
+function showRing(info: GroupCallInfo): void {
+  if (activeGroupCall() !== null || activeCall() !== null) return;
+  if (currentGroupCall.value !== null) return;
+  currentGroupCall.value = {
+    call: info,
+    phase: "ringing",
+    tiles: [],
+    muted: false,
+    cameraOn: info.video,
+    sharingScreen: false,
+    speakerDeviceId: null,
+    problem: null,
+    message: null,
+  };
+}
+
+function applyState(info: GroupCallInfo): void {
+  const call = activeGroupCall();
+  if (call === null || call.callId !== info.callId) {
+    if (currentGroupCall.value?.call.callId === info.callId) {
+      updateGroupCall(info.callId, { call: info });
+    }
+    return;
+  }
+  call.info = info;
+  const admitted = includesDevice(info.participants, myDeviceId());
+  if (!admitted) {
+    // Dropped by the room after a long silence: join again in place.
+    if (call.admitted && call.rid === null) void sendJoin(call, info.video);
+    return;
+  }
+  call.admitted = true;
+  if (call.rid !== null) {
+    const rid = call.rid;
+    call.rid = null;
+    failRequest(rid, "the room admitted this device");
+  }
+  updateGroupCall(call.callId, { phase: "active", call: info });
+  if (call.session === null) void connectMedia(call);
+  followParticipants(call);
+}
+
+function stopRinging(callId: string): void {
+  const view = currentGroupCall.value;
+  if (view?.phase === "ringing" && view.call.callId === callId) {
+    currentGroupCall.value = null;
+  }
+}
+
+function applyEnded(callId: string): void {
+  const call = activeGroupCall();
+  if (call?.callId === callId) finishGroupCall(call, "Call ended");
+  else if (currentGroupCall.value?.call.callId === callId) {
+    currentGroupCall.value = null;
+  }
+}
+
+/**
+ * Stores a group call frame's chat state, and rings, follows or ends this
+ * device's call. `ready` (the socket connected again) rejoins the call of
+ * this tab.
+ */
+export async function handleGroupCallFrame(
+  frame: GroupCallFrame,
+): Promise<void> {
+  switch (frame.type) {
+    case "ready":
+      await rejoinGroupCall();
+      return;
+    case "groupcall.ring.stopped":
+      // Declined or joined on another device, or rang out.
+      stopRinging(frame.callId);
+      return;
+    case "groupcall.ring":
+      await storeChatCall(frame);
+      showRing(frame.call);
+      return;
+    case "groupcall.state":
+      await storeChatCall(frame);
+      applyState(frame.call);
+      return;
+    case "groupcall.ended":
+      await storeChatCall(frame);
+      applyEnded(frame.callId);
+      return;
+  }
+}
