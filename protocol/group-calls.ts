@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { callId, CallDescription } from "./calls.ts";
+import { callId } from "./calls.ts";
 import { chatId, deviceId, timestamp, userId } from "./ids.ts";
 
 /**
@@ -177,58 +177,3 @@ export const GroupCallEvent = z.object({
   participantIds: z.array(userId).max(MAX_GROUP_CALL_PARTICIPANTS),
 });
 export type GroupCallEvent = z.infer<typeof GroupCallEvent>;
-
-// ---- HTTP: the SFU proxy ---------------------------------------------------
-
-/**
- * Routes under /api/chats/:chatId/calls/:callId/sfu/, each the SFU API
- * request of the same name with the Worker adding the app id and secret:
- *
- * - POST sessions/new → { sessionId, sessionDescription? }. Allowed to a
- *   participant's device; the room records the session as that device's.
- * - POST sessions/:sessionId/tracks/new: publish (`location` "local") or
- *   pull (`location` "remote", only sessions of this call).
- * - PUT sessions/:sessionId/renegotiate
- * - PUT sessions/:sessionId/tracks/close
- *
- * Every :sessionId must belong to the calling device. SFU errors pass
- * through as { errorCode, errorDescription } with the SFU's status; a
- * rate limit (429) keeps its Retry-After.
- */
-export const SfuSessionDescription = CallDescription;
-
-export const SfuTrackRequest = z.discriminatedUnion("location", [
-  z.object({
-    location: z.literal("local"),
-    mid: z.string().max(16),
-    trackName,
-  }),
-  z.object({
-    location: z.literal("remote"),
-    sessionId: z.string().min(1).max(128),
-    trackName,
-  }),
-]);
-export type SfuTrackRequest = z.infer<typeof SfuTrackRequest>;
-
-export const SfuNewSessionBody = z.object({
-  sessionDescription: SfuSessionDescription.optional(),
-});
-
-export const SfuTracksBody = z.object({
-  sessionDescription: SfuSessionDescription.optional(),
-  tracks: z.array(SfuTrackRequest).min(1).max(64),
-});
-
-export const SfuRenegotiateBody = z.object({
-  sessionDescription: SfuSessionDescription,
-});
-
-export const SfuCloseTracksBody = z.object({
-  sessionDescription: SfuSessionDescription.optional(),
-  tracks: z
-    .array(z.object({ mid: z.string().max(16) }))
-    .min(1)
-    .max(64),
-  force: z.boolean().optional(),
-});

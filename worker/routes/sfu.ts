@@ -3,11 +3,13 @@ import {
   ApiError,
   callId as callIdSchema,
   chatId as chatIdSchema,
+} from "../../protocol/index.ts";
+import {
   SfuCloseTracksBody,
   SfuNewSessionBody,
   SfuRenegotiateBody,
   SfuTracksBody,
-} from "../../protocol/index.ts";
+} from "../../protocol/sfu.ts";
 import { chatRoom, type Env } from "../env.ts";
 import { readBody } from "../http.ts";
 import { log } from "../log.ts";

@@ -1,4 +1,4 @@
-import { v7 as uuidv7 } from "uuid";
+import { newId } from "../data/uuid.ts";
 import {
   CALL_RING_TIMEOUT_MS,
   type CallInfo,
@@ -120,7 +120,7 @@ export async function startCall(chatId: string, video: boolean) {
   }
 
   const info: CallInfo = {
-    callId: uuidv7(),
+    callId: newId(),
     chatId,
     callerId: me.me.id,
     callerDeviceId: me.deviceId,

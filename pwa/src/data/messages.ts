@@ -1,5 +1,5 @@
 import { Dexie } from "dexie";
-import { v7 as uuidv7 } from "uuid";
+import { newId } from "./uuid.ts";
 import {
   HTTP_STATUS,
   MAX_BODY_BYTES,
@@ -91,7 +91,7 @@ export async function sendText(
 ): Promise<void> {
   checkText(text);
   const { me, deviceId } = requireSession();
-  const id = uuidv7();
+  const id = newId();
   const body = encodeMessage(text, replyTo);
   checkEncoded({
     type: "send",
@@ -154,7 +154,7 @@ async function queueFold(
   body: string,
 ): Promise<void> {
   const { me } = requireSession();
-  const id = uuidv7();
+  const id = newId();
   checkEncoded({ type: "send", chatId, message: { id, kind, ref, body } });
   const tables = [db.messages, db.folds, db.outbox];
   await guardStorage(() =>

@@ -1,4 +1,4 @@
-import { v7 as uuidv7 } from "uuid";
+import { newId } from "./uuid.ts";
 import { log } from "./log.ts";
 import { RELAY_VERSION, TabMessage, type OutgoingTabMessage } from "./relay.ts";
 
@@ -73,7 +73,7 @@ export class TabGroup {
     this.#handlers = handlers;
     this.#locks = options?.locks ?? null;
     this.#channel = options?.channel ?? null;
-    this.tabId = options?.tabId ?? uuidv7();
+    this.tabId = options?.tabId ?? newId();
     if (this.#channel !== null) {
       this.#channel.onmessage = (event) => this.#receive(event.data);
     }

@@ -1,5 +1,5 @@
 import type { ClientFrame, ServerFrame } from "../../../protocol/index.ts";
-import { v7 as uuidv7 } from "uuid";
+import { newId } from "./uuid.ts";
 
 /**
  * The link between the data layer and the open socket. Modules send frames
@@ -64,7 +64,7 @@ export class RequestLost extends Error {
 }
 
 export function newRid(): string {
-  return uuidv7();
+  return newId();
 }
 
 /**

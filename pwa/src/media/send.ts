@@ -1,4 +1,4 @@
-import { v7 as uuidv7 } from "uuid";
+import { newId } from "../data/uuid.ts";
 import {
   MAX_MEDIA_BYTES,
   MAX_TEXT_BYTES,
@@ -175,7 +175,7 @@ export async function sendMedia(
   const me = { userId: current.me.id, deviceId: current.deviceId };
   const now = Date.now();
   const uploads: UploadRow[] = files.map((file) => ({
-    messageId: uuidv7(),
+    messageId: newId(),
     chatId,
     mediaId: null,
     file: file.file,

@@ -1,4 +1,4 @@
-import { v7 as uuidv7 } from "uuid";
+import { newId } from "../../data/uuid.ts";
 import type { GroupCallInfo } from "../../../../protocol/index.ts";
 import { db } from "../../data/db.ts";
 import type { GroupCallFrame } from "../../data/call-frames.ts";
@@ -144,7 +144,7 @@ export async function joinGroupCall(
   if (chat?.kind !== "group" || chat.left) {
     throw new Error("Group calls work in groups you are a member of.");
   }
-  await enter(chatId, chat.groupCall?.callId ?? uuidv7(), video);
+  await enter(chatId, chat.groupCall?.callId ?? newId(), video);
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { SfuTrackRequest } from "../../../../protocol/index.ts";
+import type { SfuTrackRequest } from "../../../../protocol/sfu.ts";
 import { log } from "../../data/log.ts";
 
 /**
