@@ -8,6 +8,7 @@ import { activeCall } from "../active.ts";
 import { MediaProblem, openMedia } from "../media.ts";
 import {
   activeGroupCall,
+  claimCallTab,
   finishGroupCall,
   myDeviceId,
   rememberCall,
@@ -72,11 +73,22 @@ async function sendJoin(call: ActiveGroupCall, video: boolean): Promise<void> {
   }
 }
 
+/** Thrown when another tab of this browser is in a group call. */
+const IN_OTHER_TAB =
+  "You are in a group call in another tab of this app. Continue there, or leave it first.";
+
 async function enter(
   chatId: string,
   callId: string,
   video: boolean,
 ): Promise<void> {
+  const releaseTab = await claimCallTab();
+  if (releaseTab === null) throw new Error(IN_OTHER_TAB);
+  if (activeGroupCall() !== null) {
+    // Another join of this tab won the race while the lock was requested.
+    releaseTab();
+    return;
+  }
   const call: ActiveGroupCall = {
     chatId,
     callId,
@@ -87,8 +99,10 @@ async function enter(
     pulls: new Map(),
     info: null,
     admitted: false,
+    joinedAt: null,
     rid: null,
     timers: [],
+    releaseTab,
     ended: false,
   };
   setActiveGroupCall(call);
@@ -109,6 +123,11 @@ async function enter(
   };
   try {
     const media = await openMedia(video);
+    if (call.ended) {
+      // Left while the camera and microphone opened: release them.
+      for (const track of media.stream.getTracks()) track.stop();
+      return;
+    }
     call.stream = media.stream;
     updateGroupCall(callId, {
       cameraOn: media.stream.getVideoTracks().length > 0,
@@ -158,7 +177,14 @@ export async function rejoinGroupCall(): Promise<void> {
   if (current === null) {
     // NOTE: a call that ended while this tab was away starts again under
     // the same id. The stored chat row may be stale, so it cannot tell.
-    await enter(joined.chatId, joined.callId, joined.video);
+    await enter(joined.chatId, joined.callId, joined.video).catch(
+      (error: unknown) => {
+        log("group_call_rejoin_failed", {
+          callId: joined.callId,
+          error: String(error),
+        });
+      },
+    );
     return;
   }
   if (current.callId !== joined.callId) return;
@@ -201,8 +227,40 @@ function showRing(info: GroupCallInfo): void {
   };
 }
 
+/**
+ * Takes the id of the call that the room admitted this device to, when it
+ * differs from the one this device asked for: two members started a call
+ * at once, and the room joined the later one to the call already running.
+ */
+function adoptRunningCall(call: ActiveGroupCall, info: GroupCallInfo): void {
+  if (call.admitted || call.callId === info.callId) return;
+  if (call.chatId !== info.chatId) return;
+  if (!includesDevice(info.participants, myDeviceId())) return;
+  log("group_call_adopted", { asked: call.callId, callId: info.callId });
+  call.callId = info.callId;
+  rememberCall(call, info.video);
+  const view = currentGroupCall.value;
+  if (view !== null && view.call.chatId === info.chatId) {
+    currentGroupCall.value = { ...view, call: info };
+  }
+}
+
+/**
+ * Opens a new SFU session when the room admitted this device as a new
+ * participant after dropping it (its join time changed): the room forgot
+ * the old session, so it rejects that session's requests and announces.
+ */
+function reconnectIfReadmitted(call: ActiveGroupCall, joinedAt: number) {
+  const dropped = call.joinedAt !== null && call.joinedAt !== joinedAt;
+  call.joinedAt = joinedAt;
+  if (!dropped || call.session === null) return;
+  log("group_call_readmitted", { callId: call.callId });
+  void connectMedia(call);
+}
+
 function applyState(info: GroupCallInfo): void {
   const call = activeGroupCall();
+  if (call !== null) adoptRunningCall(call, info);
   if (call === null || call.callId !== info.callId) {
     if (currentGroupCall.value?.call.callId === info.callId) {
       updateGroupCall(info.callId, { call: info });
@@ -210,8 +268,10 @@ function applyState(info: GroupCallInfo): void {
     return;
   }
   call.info = info;
-  const admitted = includesDevice(info.participants, myDeviceId());
-  if (!admitted) {
+  const me = info.participants.find(
+    (participant) => participant.deviceId === myDeviceId(),
+  );
+  if (me === undefined) {
     // Dropped by the room after a long silence: join again in place.
     if (call.admitted && call.rid === null) void sendJoin(call, info.video);
     return;
@@ -224,6 +284,7 @@ function applyState(info: GroupCallInfo): void {
   }
   updateGroupCall(call.callId, { phase: "active", call: info });
   if (call.session === null) void connectMedia(call);
+  reconnectIfReadmitted(call, me.joinedAt);
   followParticipants(call);
 }
 
