@@ -188,6 +188,10 @@ export class RoomGroupCalls {
   async membersChanged(departed: string[]): Promise<void> {
     const call = this.calls.running();
     if (call === undefined) return;
+    // NOTE: the proxy rejects a removed device's next SFU request, but the
+    // SFU keeps forwarding the tracks that its session already pulls until
+    // that device closes the session. Closing them here would need
+    // tracks/close with force at the SFU.
     let removed = 0;
     for (const userId of departed) {
       removed += this.calls.removePerson(userId);
