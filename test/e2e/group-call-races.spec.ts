@@ -1,15 +1,16 @@
 // Group calls under races and bad luck: two members starting at once,
-// leaving while the camera opens, a second tab of the same browser, and a
-// device offline for 10 s and for 40 s.
+// leaving while the camera opens, a second tab of the same browser, a
+// device offline for 10 s and for 40 s, and a member removed mid-call.
 import { callScreen, watchMedia } from "./call-steps.ts";
 import {
+  decodingVideoTracks,
   expectVideoFrom,
   grid,
   groupOfThree,
   tileOf,
 } from "./group-call-steps.ts";
 import { chatHeader, expect, openChat, test } from "./helpers.ts";
-import { createGroup } from "./steps.ts";
+import { createGroup, removeFromGroup } from "./steps.ts";
 
 test("two members starting at once share one call", async ({ newPerson }) => {
   test.setTimeout(180_000);
@@ -139,4 +140,42 @@ test("device offline 10 s and 40 s rejoins", async ({ newPerson }) => {
     });
   }
   for (const person of people) await expectVideoFrom(person.page, 2);
+});
+
+test("removed member stops receiving media", async ({ newPerson }) => {
+  test.setTimeout(240_000);
+  const [ana, ben, cleo] = await groupOfThree(newPerson);
+  // Cleo's app ignores the end of the call, as a modified client would.
+  await cleo.page.routeWebSocket(/\/api\/ws$/, (socket) => {
+    const server = socket.connectToServer();
+    socket.onMessage((message) => server.send(message));
+    server.onMessage((message) => {
+      if (!String(message).includes('"type":"groupcall.ended"')) {
+        socket.send(message);
+      }
+    });
+  });
+  await cleo.page.reload();
+  await openChat(cleo.page, "Trip");
+
+  await chatHeader(ben.page)
+    .getByRole("button", { name: "Start video call" })
+    .click();
+  await callScreen(cleo.page, "Incoming group video call")
+    .getByRole("button", { name: "Join" })
+    .click();
+  await callScreen(ana.page, "Incoming group video call")
+    .getByRole("button", { name: "Decline" })
+    .click();
+  for (const person of [ben, cleo]) await expectVideoFrom(person.page, 1);
+
+  await removeFromGroup(ana.page, cleo);
+
+  await expect(grid(ben.page).getByRole("listitem")).toHaveCount(1);
+  await expect
+    .poll(() => decodingVideoTracks(cleo.page), {
+      message: "video tracks the removed member still decodes",
+      timeout: 20_000,
+    })
+    .toBe(0);
 });
