@@ -64,6 +64,9 @@ const CALL_TAB_LOCK = "group-call-tab";
  * room, so two of them in a call would replace each other's SFU session.
  */
 export function claimCallTab(): Promise<(() => void) | null> {
+  // NOTE: without Web Locks (an insecure context) nothing stops a second
+  // tab, so two tabs can still replace each other's SFU session.
+  if (!("locks" in navigator)) return Promise.resolve(() => undefined);
   return new Promise((resolve) => {
     // The lock's promise settles when the call releases it, which the
     // caller learns through the release function, not through this one.
