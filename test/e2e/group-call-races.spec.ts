@@ -1,6 +1,7 @@
 // Group calls under races and bad luck: two members starting at once,
 // leaving while the camera opens, a second tab of the same browser, a
-// device offline for 10 s and for 40 s, and a member removed mid-call.
+// device offline for 10 s and for 40 s, a member removed mid-call, and a
+// rejoin after the call ended.
 import { callScreen, watchMedia } from "./call-steps.ts";
 import {
   decodingVideoTracks,
@@ -178,4 +179,31 @@ test("removed member stops receiving media", async ({ newPerson }) => {
       timeout: 20_000,
     })
     .toBe(0);
+});
+
+test("rejoin after the call ended says so", async ({ newPerson }) => {
+  test.setTimeout(180_000);
+  const ana = await newPerson("Ana");
+  const ben = await newPerson("Ben");
+  await watchMedia(ana);
+  await createGroup(ana, "Trip", [ben]);
+  await openChat(ben.page, "Trip");
+  await chatHeader(ana.page)
+    .getByRole("button", { name: "Start video call" })
+    .click();
+  await callScreen(ben.page, "Incoming group video call")
+    .getByRole("button", { name: "Decline" })
+    .click();
+  const banner = ben.page.getByRole("region", { name: "Group call" });
+  await expect(banner).toContainText("1 joined");
+
+  // Ana, alone in the call, is offline past the drop limit, so the room
+  // drops her and the call ends. Her tab rejoins once back online.
+  await ana.context.setOffline(true);
+  await expect(banner).toHaveCount(0, { timeout: 60_000 });
+  await ana.context.setOffline(false);
+
+  await expect(
+    callScreen(ana.page, "Group video call").getByRole("status"),
+  ).toHaveText("This call has ended.", { timeout: 30_000 });
 });

@@ -15,14 +15,17 @@ import {
   setActiveGroupCall,
   type ActiveGroupCall,
 } from "./active.ts";
+import { adoptRunningCall, reconnectIfReadmitted } from "./admission.ts";
 import { connectMedia, followParticipants, startTimers } from "./connect.ts";
-import { includesDevice, joinedGroupCall, storeChatCall } from "./frames.ts";
+import { joinedGroupCall, storeChatCall } from "./frames.ts";
 import { currentGroupCall, updateGroupCall } from "./state.ts";
 
 /**
  * The life of a group call on this device: ringing, joining, following
  * the room's state, rejoining after a drop or reload, and leaving.
  */
+
+const CALL_ENDED = "This call has ended.";
 
 /** How long to wait for an error reply to `groupcall.join`, in ms. */
 const JOIN_REPLY_MS = 20_000;
@@ -60,7 +63,11 @@ async function sendJoin(call: ActiveGroupCall, video: boolean): Promise<void> {
       callId: call.callId,
       code: reply.error.code,
     });
-    finishGroupCall(call, reply.error.message);
+    // The room rejects the id of its last ended call, so this error
+    // reaches a tab that rejoins a call which ended while it was away.
+    const ended =
+      reply.error.code === "conflict" && reply.error.field === "callId";
+    finishGroupCall(call, ended ? CALL_ENDED : reply.error.message);
   } catch {
     // Cleared by the room's state naming this device, or lost with the
     // connection. The next `ready` frame rejoins (rejoinGroupCall).
@@ -77,19 +84,12 @@ async function sendJoin(call: ActiveGroupCall, video: boolean): Promise<void> {
 const IN_OTHER_TAB =
   "You are in a group call in another tab of this app. Continue there, or leave it first.";
 
-async function enter(
+function newActiveCall(
   chatId: string,
   callId: string,
-  video: boolean,
-): Promise<void> {
-  const releaseTab = await claimCallTab();
-  if (releaseTab === null) throw new Error(IN_OTHER_TAB);
-  if (activeGroupCall() !== null) {
-    // Another join of this tab won the race while the lock was requested.
-    releaseTab();
-    return;
-  }
-  const call: ActiveGroupCall = {
+  releaseTab: () => void,
+): ActiveGroupCall {
+  return {
     chatId,
     callId,
     stream: new MediaStream(),
@@ -105,6 +105,49 @@ async function enter(
     releaseTab,
     ended: false,
   };
+}
+
+/**
+ * Opens the camera and microphone for the call. Returns false when the
+ * call ended meanwhile or the devices failed, which ends it.
+ */
+async function openCallMedia(
+  call: ActiveGroupCall,
+  video: boolean,
+): Promise<boolean> {
+  try {
+    const media = await openMedia(video);
+    if (call.ended) {
+      // Left while the camera and microphone opened: release them.
+      for (const track of media.stream.getTracks()) track.stop();
+      return false;
+    }
+    call.stream = media.stream;
+    updateGroupCall(call.callId, {
+      cameraOn: media.stream.getVideoTracks().length > 0,
+      problem: media.cameraProblem,
+    });
+    return true;
+  } catch (error) {
+    const text = error instanceof MediaProblem ? error.message : String(error);
+    finishGroupCall(call, text);
+    return false;
+  }
+}
+
+async function enter(
+  chatId: string,
+  callId: string,
+  video: boolean,
+): Promise<void> {
+  const releaseTab = await claimCallTab();
+  if (releaseTab === null) throw new Error(IN_OTHER_TAB);
+  if (activeGroupCall() !== null) {
+    // Another join of this tab won the race while the lock was requested.
+    releaseTab();
+    return;
+  }
+  const call = newActiveCall(chatId, callId, releaseTab);
   setActiveGroupCall(call);
   const ringing = currentGroupCall.value;
   currentGroupCall.value = {
@@ -121,24 +164,7 @@ async function enter(
     problem: null,
     message: null,
   };
-  try {
-    const media = await openMedia(video);
-    if (call.ended) {
-      // Left while the camera and microphone opened: release them.
-      for (const track of media.stream.getTracks()) track.stop();
-      return;
-    }
-    call.stream = media.stream;
-    updateGroupCall(callId, {
-      cameraOn: media.stream.getVideoTracks().length > 0,
-      problem: media.cameraProblem,
-    });
-  } catch (error) {
-    const text = error instanceof MediaProblem ? error.message : String(error);
-    finishGroupCall(call, text);
-    return;
-  }
-  if (call.ended) return;
+  if (!(await openCallMedia(call, video)) || call.ended) return;
   rememberCall(call, video);
   startTimers(call);
   log("group_call_join", { callId, chatId, video });
@@ -175,8 +201,9 @@ export async function rejoinGroupCall(): Promise<void> {
   if (joined === null) return;
   const current = activeGroupCall();
   if (current === null) {
-    // NOTE: a call that ended while this tab was away starts again under
-    // the same id. The stored chat row may be stale, so it cannot tell.
+    // NOTE: the room rejects the id of a call that ended while this tab
+    // was away, unless a later call replaced that call's row. Then this
+    // starts a new call under the old id.
     await enter(joined.chatId, joined.callId, joined.video).catch(
       (error: unknown) => {
         log("group_call_rejoin_failed", {
@@ -225,37 +252,6 @@ function showRing(info: GroupCallInfo): void {
     problem: null,
     message: null,
   };
-}
-
-/**
- * Takes the id of the call that the room admitted this device to, when it
- * differs from the one this device asked for: two members started a call
- * at once, and the room joined the later one to the call already running.
- */
-function adoptRunningCall(call: ActiveGroupCall, info: GroupCallInfo): void {
-  if (call.admitted || call.callId === info.callId) return;
-  if (call.chatId !== info.chatId) return;
-  if (!includesDevice(info.participants, myDeviceId())) return;
-  log("group_call_adopted", { asked: call.callId, callId: info.callId });
-  call.callId = info.callId;
-  rememberCall(call, info.video);
-  const view = currentGroupCall.value;
-  if (view !== null && view.call.chatId === info.chatId) {
-    currentGroupCall.value = { ...view, call: info };
-  }
-}
-
-/**
- * Opens a new SFU session when the room admitted this device as a new
- * participant after dropping it (its join time changed): the room forgot
- * the old session, so it rejects that session's requests and announces.
- */
-function reconnectIfReadmitted(call: ActiveGroupCall, joinedAt: number) {
-  const dropped = call.joinedAt !== null && call.joinedAt !== joinedAt;
-  call.joinedAt = joinedAt;
-  if (!dropped || call.session === null) return;
-  log("group_call_readmitted", { callId: call.callId });
-  void connectMedia(call);
 }
 
 function applyState(info: GroupCallInfo): void {
