@@ -6,8 +6,8 @@ import { includesDevice } from "./frames.ts";
 import { currentGroupCall } from "./state.ts";
 
 /**
- * How this device follows the room's admission when it differs from what
- * the device requested: another call id, or a new place after a drop.
+ * This device's handling of an admission that differs from its request:
+ * another call id, or a new place after the room dropped it.
  */
 
 /**
