@@ -128,3 +128,47 @@ function parseJson(text: string): unknown {
     return undefined;
   }
 }
+
+/**
+ * Closes every track of the SFU session `sessionId` with force, so the SFU
+ * stops sending it the media it pulls and stops forwarding what it
+ * publishes. The server uses it to cut off a device that it removed from
+ * a call, because the requests this proxy sends include none that ends a
+ * session. Failures are logged and not raised.
+ */
+export async function closeSfuSession(
+  config: SfuConfig,
+  sessionId: string,
+  ids: SfuLogIds,
+): Promise<void> {
+  const session = `${config.baseUrl}/apps/${encodeURIComponent(config.appId)}/sessions/${encodeURIComponent(sessionId)}`;
+  const headers = {
+    Authorization: `Bearer ${config.appSecret}`,
+    "Content-Type": "application/json",
+  };
+  try {
+    const listed = await fetch(session, { headers });
+    if (!listed.ok) {
+      log("sfu.close_failed", { ...ids, step: "get", status: listed.status });
+      return;
+    }
+    const { tracks } = await listed.json<{ tracks?: { mid?: string }[] }>();
+    const mids = (tracks ?? []).flatMap((track) =>
+      typeof track.mid === "string" ? [{ mid: track.mid }] : [],
+    );
+    if (mids.length === 0) return;
+    const closed = await fetch(`${session}/tracks/close`, {
+      method: "PUT",
+      headers,
+      body: JSON.stringify({ tracks: mids, force: true }),
+    });
+    log(closed.ok ? "sfu.session_cut_off" : "sfu.close_failed", {
+      ...ids,
+      step: "close",
+      status: closed.status,
+      tracks: mids.length,
+    });
+  } catch (error) {
+    log("sfu.close_failed", { ...ids, error: errorMessage(error) });
+  }
+}

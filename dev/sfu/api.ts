@@ -89,16 +89,24 @@ export interface TrackState {
 
 /**
  * A request that failed as a whole. The server responds with `status` and
- * Cloudflare's error body `{ errorCode, errorDescription }`.
+ * Cloudflare's error body `{ errorCode, errorDescription }`, plus a
+ * Retry-After header when `retryAfterSeconds` is set.
  */
 export class SfuError extends Error {
   readonly status: number;
   readonly errorCode: string;
+  readonly retryAfterSeconds: number | undefined;
 
-  constructor(status: number, errorCode: string, description: string) {
+  constructor(
+    status: number,
+    errorCode: string,
+    description: string,
+    retryAfterSeconds?: number,
+  ) {
     super(description);
     this.status = status;
     this.errorCode = errorCode;
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 }
 

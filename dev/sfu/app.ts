@@ -15,6 +15,7 @@ import {
   type TrackResult,
   type TracksResponse,
 } from "./api.ts";
+import { FaultList } from "./faults.ts";
 import type { Pull } from "./forwarding.ts";
 import { log } from "./log.ts";
 import { Session } from "./session.ts";
@@ -28,6 +29,8 @@ export interface SfuOptions {
    * dropped, as Cloudflare drops tracks after 30 s without media.
    */
   idleTimeoutMs: number;
+  /** Serves the fault routes (dev/sfu/faults.ts) when true. */
+  faults: boolean;
 }
 
 /** A parsed request that the router hands to a handler. */
@@ -44,11 +47,14 @@ export interface SfuResponse {
   sessionId?: string;
 }
 
+const FAULTS_PATH = /^\/v1\/apps\/([^/]+)\/faults$/;
 const SESSION_PATH =
   /^\/v1\/apps\/([^/]+)\/sessions\/([^/]+)(\/tracks\/new|\/tracks\/close|\/renegotiate)?$/;
 
 export class SfuApp {
   readonly sessions = new Map<string, Session>();
+  /** Injected failures, or null when the server runs without --faults. */
+  readonly faults: FaultList | null;
 
   private readonly options: SfuOptions;
   private readonly secretDigest: Buffer;
@@ -56,6 +62,7 @@ export class SfuApp {
 
   constructor(options: SfuOptions) {
     this.options = options;
+    this.faults = options.faults ? new FaultList() : null;
     this.secretDigest = digest(options.appSecret);
     this.sweepTimer = setInterval(
       () => this.closeIdle(),
@@ -66,6 +73,10 @@ export class SfuApp {
   /** Routes `request` to its handler, which throws SfuError on failure. */
   async handle(request: SfuRequest): Promise<SfuResponse> {
     this.authenticate(request.authorization);
+    const faultsMatch = FAULTS_PATH.exec(request.path);
+    if (this.faults !== null && faultsMatch?.[1] === this.options.appId) {
+      return this.handleFaults(this.faults, request);
+    }
     const match = SESSION_PATH.exec(request.path);
     const appId = match?.[1];
     const sessionPart = match?.[2];
@@ -77,9 +88,20 @@ export class SfuApp {
       throw new SfuError(404, "not_found", `App ${appId} does not exist.`);
     }
     const route = `${request.method} ${action}`;
-    if (sessionPart === "new" && route === "POST ") {
-      return this.newSession(request.body);
+    const creates = sessionPart === "new" && route === "POST ";
+    const failedTracks = this.faults?.apply({
+      action: creates ? "sessions/new" : action.slice(1),
+      sessionId: creates ? null : sessionPart,
+      body: request.body,
+    });
+    if (failedTracks !== undefined) {
+      const body = {
+        requiresImmediateRenegotiation: false,
+        tracks: failedTracks,
+      };
+      return { status: 200, body, sessionId: sessionPart };
     }
+    if (creates) return this.newSession(request.body);
     const session = this.findSession(sessionPart);
     switch (route) {
       case "GET ":
@@ -90,6 +112,28 @@ export class SfuApp {
         return this.renegotiate(session, request.body);
       case "PUT /tracks/close":
         return this.closeTracks(session, request.body);
+      default:
+        throw new SfuError(
+          405,
+          "method_not_allowed",
+          `${request.method} is not allowed on ${request.path}.`,
+        );
+    }
+  }
+
+  /**
+   * GET lists the faults with the requests each still fails, POST adds
+   * one, DELETE removes them all.
+   */
+  private handleFaults(faults: FaultList, request: SfuRequest): SfuResponse {
+    switch (request.method) {
+      case "GET":
+        return { status: 200, body: { faults: faults.list() } };
+      case "POST":
+        return { status: 201, body: { fault: faults.add(request.body) } };
+      case "DELETE":
+        faults.clear();
+        return { status: 200, body: {} };
       default:
         throw new SfuError(
           405,

@@ -33,6 +33,9 @@ const USAGE = `Usage: node dev/sfu/server.ts [options]
   --idle-timeout S     seconds after which a session that is not connected
                        is closed and a track without media is dropped
                        (default 30); env SFU_IDLE_TIMEOUT_S
+  --faults             serve /v1/apps/{appId}/faults, through which tests make
+                       later requests fail (docs/local-sfu.md); env
+                       SFU_FAULTS=1
 `;
 
 interface ServerOptions extends SfuOptions {
@@ -46,6 +49,7 @@ function readOptions(): ServerOptions {
       "app-id": { type: "string" },
       "app-secret": { type: "string" },
       "idle-timeout": { type: "string" },
+      faults: { type: "boolean" },
       help: { type: "boolean" },
     },
   });
@@ -74,7 +78,14 @@ function readOptions(): ServerOptions {
     process.exit(2);
   }
 
-  return { port, appId, appSecret, idleTimeoutMs: idleSeconds * 1000 };
+  const faults = values.faults === true || process.env.SFU_FAULTS === "1";
+  return {
+    port,
+    appId,
+    appSecret,
+    idleTimeoutMs: idleSeconds * 1000,
+    faults,
+  };
 }
 
 async function readJson(request: IncomingMessage): Promise<unknown> {
@@ -112,8 +123,19 @@ function main(): void {
     const started = performance.now();
     const method = request.method ?? "GET";
     const path = new URL(request.url ?? "/", "http://127.0.0.1").pathname;
-    const reply = (status: number, body: unknown, fields: object): void => {
-      response.writeHead(status, { "content-type": "application/json" });
+    const reply = (
+      status: number,
+      body: unknown,
+      fields: object,
+      retryAfterSeconds?: number,
+    ): void => {
+      const headers: Record<string, string> = {
+        "content-type": "application/json",
+      };
+      if (retryAfterSeconds !== undefined) {
+        headers["retry-after"] = String(retryAfterSeconds);
+      }
+      response.writeHead(status, headers);
       response.end(JSON.stringify(body));
       log("sfu.request", {
         method,
@@ -141,6 +163,7 @@ function main(): void {
               error.status,
               { errorCode: error.errorCode, errorDescription: error.message },
               { errorCode: error.errorCode, errorDescription: error.message },
+              error.retryAfterSeconds,
             );
             return;
           }

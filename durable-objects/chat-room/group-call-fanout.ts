@@ -7,6 +7,7 @@ import { userHub, type Env } from "../../worker/env.ts";
 import { errorMessage, log } from "../../worker/log.ts";
 import type { GroupCallSummary } from "../user-hub/group-calls.ts";
 import type { Fanout } from "./fanout.ts";
+import type { GroupCallRow } from "./group-call-store.ts";
 import { writeSystem } from "./groups.ts";
 import type { RoomStore } from "./store.ts";
 
@@ -72,6 +73,24 @@ export class GroupCallFanout {
     );
     this.queue = next;
     return next;
+  }
+
+  /**
+   * Sends `groupcall.ended` to a person who is no longer a member, so
+   * that their devices leave the call and their chat list drops it.
+   */
+  async removed(userId: string, chatId: string, call: GroupCallRow) {
+    const frame: ServerFrame = {
+      type: "groupcall.ended",
+      callId: call.call_id,
+      chatId,
+      durationMs: Math.max(0, Date.now() - call.started_at),
+    };
+    try {
+      await userHub(this.env, userId).groupCallChanged(chatId, null, frame);
+    } catch (error) {
+      this.failed(userId, error);
+    }
   }
 
   /** Rings a member and returns true when a `call` push went out instead. */

@@ -9,6 +9,11 @@ import {
 } from "../../protocol/index.ts";
 import type { Env } from "../../worker/env.ts";
 import { log } from "../../worker/log.ts";
+import {
+  closeSfuSession,
+  sfuConfig,
+  type SfuConfig,
+} from "../../worker/sfu.ts";
 import type { Fanout } from "./fanout.ts";
 import { GroupCallFanout } from "./group-call-fanout.ts";
 import {
@@ -17,6 +22,7 @@ import {
   type GroupCallRow,
   type GroupCallStore,
   type MediaState,
+  type ParticipantRow,
 } from "./group-call-store.ts";
 import type { RoomStore } from "./store.ts";
 
@@ -38,7 +44,7 @@ export class RoomGroupCalls {
     private readonly store: RoomStore,
     private readonly calls: GroupCallStore,
     fanout: Fanout,
-    env: Env,
+    private readonly env: Env,
     private readonly storage: DurableObjectStorage,
   ) {
     this.hubs = new GroupCallFanout(store, fanout, env);
@@ -183,18 +189,29 @@ export class RoomGroupCalls {
 
   /**
    * Drops the devices of people who are no longer members, and sends the
-   * call to the members, so people just added see it too.
+   * call to the members, so people just added see it too. The people who
+   * left get `groupcall.ended`, and the SFU sessions of their devices are
+   * closed.
    */
   async membersChanged(departed: string[]): Promise<void> {
     const call = this.calls.running();
     if (call === undefined) return;
+    const sessions = this.calls
+      .participants()
+      .filter((row) => departed.includes(row.user_id));
     let removed = 0;
     for (const userId of departed) {
       removed += this.calls.removePerson(userId);
       this.calls.takeRing(userId);
     }
-    if (removed > 0) await this.afterRemoval(call, Date.now());
-    else await this.hubs.state(() => this.runningInfo());
+    const chatId = this.chatId();
+    await Promise.all([
+      removed > 0
+        ? this.afterRemoval(call, Date.now())
+        : this.hubs.state(() => this.runningInfo()),
+      ...departed.map((userId) => this.hubs.removed(userId, chatId, call)),
+      ...sessions.map((row) => this.cutOff(row)),
+    ]);
   }
 
   /**
@@ -251,6 +268,28 @@ export class RoomGroupCalls {
     if (next === Infinity) return;
     const current = await this.storage.getAlarm();
     if (current === null || current > next) await this.storage.setAlarm(next);
+  }
+
+  /**
+   * Closes the SFU session of a removed device's row. The proxy rejects
+   * that device's next request, but the SFU would keep forwarding the
+   * tracks its session already pulls until the device closes it.
+   */
+  private async cutOff(row: ParticipantRow): Promise<void> {
+    if (row.sfu_session_id === null) return;
+    let config: SfuConfig;
+    try {
+      config = sfuConfig(this.env);
+    } catch {
+      // Without SFU configuration no session can exist.
+      return;
+    }
+    await closeSfuSession(config, row.sfu_session_id, {
+      chatId: this.chatId(),
+      callId: row.call_id,
+      userId: row.user_id,
+      deviceId: row.device_id,
+    });
   }
 
   /** Ends the call when nobody is left in it, else sends the new state. */

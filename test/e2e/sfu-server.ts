@@ -90,8 +90,8 @@ export interface SfuReply {
 
 /** Sends `body` to `path` (below the app's base URL) with the app secret. */
 export async function sfuRequest(
-  sfu: SfuProcess,
-  method: "GET" | "POST" | "PUT",
+  sfu: Pick<SfuProcess, "baseUrl" | "appSecret">,
+  method: "GET" | "POST" | "PUT" | "DELETE",
   path: string,
   body?: unknown,
   secret = sfu.appSecret,
@@ -108,4 +108,50 @@ export async function sfuRequest(
     status: response.status,
     body: (await response.json()) as Record<string, unknown>,
   };
+}
+
+/** The SFU of the global setup, which serves the fault routes. */
+export function sharedSfu(): Pick<SfuProcess, "baseUrl" | "appSecret"> {
+  const apiUrl = process.env.E2E_SFU_API_URL;
+  const appId = process.env.E2E_SFU_APP_ID;
+  const appSecret = process.env.E2E_SFU_APP_SECRET;
+  if (apiUrl === undefined || appId === undefined || appSecret === undefined) {
+    throw new Error(
+      "E2E_SFU_API_URL, E2E_SFU_APP_ID or E2E_SFU_APP_SECRET unset.",
+    );
+  }
+  return { baseUrl: `${apiUrl}/apps/${appId}`, appSecret };
+}
+
+/** A failure for the SFU to inject (dev/sfu/faults.ts). */
+export interface SfuFault {
+  action: "sessions/new" | "tracks/new" | "renegotiate" | "tracks/close";
+  location?: "local" | "remote";
+  sessionId?: string;
+  times?: number;
+  status?: number;
+  errorCode: string;
+  errorDescription?: string;
+  retryAfterSeconds?: number;
+  perTrack?: boolean;
+}
+
+/** Makes the next requests of the shared SFU that match `fault` fail. */
+export async function injectSfuFault(fault: SfuFault): Promise<void> {
+  const reply = await sfuRequest(sharedSfu(), "POST", "faults", fault);
+  if (reply.status !== 201) {
+    throw new Error(`POST faults failed: ${JSON.stringify(reply.body)}`);
+  }
+}
+
+/** Returns how many requests each injected fault still fails. */
+export async function remainingSfuFaults(): Promise<number[]> {
+  const reply = await sfuRequest(sharedSfu(), "GET", "faults");
+  const faults = reply.body.faults as { remaining: number }[];
+  return faults.map((fault) => fault.remaining);
+}
+
+/** Removes every injected fault of the shared SFU. */
+export async function clearSfuFaults(): Promise<void> {
+  await sfuRequest(sharedSfu(), "DELETE", "faults");
 }

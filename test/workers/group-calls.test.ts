@@ -309,6 +309,27 @@ describe("group call leave and end", () => {
     const error = await benSocket.next("error");
     expect(error.error.code).toBe("not_found");
   });
+
+  it("a removed member's devices leave the call", async () => {
+    const { ana, ben, chatId, anaSocket, benSocket } = await groupOfThree();
+    const call = await joinCall(anaSocket, ana.deviceId, chatId);
+    await joinCall(benSocket, ben.deviceId, chatId, call.callId);
+
+    const removed = await api(
+      "DELETE",
+      `/api/chats/${chatId}/members/${ben.id}`,
+      { cookie: ana.cookie },
+    );
+
+    expect(removed.status).toBe(200);
+    const ended = await benSocket.next("groupcall.ended");
+    expect(ended.callId).toBe(call.callId);
+    expect(ended.chatId).toBe(chatId);
+    const row = await inboxRow(benSocket, chatId);
+    expect(row?.groupCall ?? null).toBeNull();
+    const state = await nextGroupState(anaSocket);
+    expect(state.call.participants.map((p) => p.userId)).toEqual([ana.id]);
+  });
 });
 
 describe("group call membership and ringing", () => {

@@ -52,7 +52,7 @@ function fakeSfu(reply?: () => Response | Promise<Response>): void {
 
 async function proxy(
   user: TestUser,
-  method: "POST" | "PUT",
+  method: "POST" | "PUT" | "DELETE",
   path: string,
   body: unknown,
   testEnv: typeof env = sfuEnv,
@@ -241,6 +241,123 @@ describe("SFU proxy access", () => {
 
     expect(response.status).toBe(400);
     expect((await errorOf(response)).field).toBe("tracks.0.trackName");
+    expect(sent).toHaveLength(1);
+  });
+});
+
+describe("SFU proxy hostile requests", () => {
+  it("rejects a stranger using a participant's session", async () => {
+    const { ana, base } = await callOfTwo();
+    const stranger = await signUp();
+    fakeSfu();
+    const anaSession = await openSession(ana, base);
+    const requests = [
+      {
+        method: "POST" as const,
+        path: "tracks/new",
+        body: { tracks: [{ location: "local", mid: "0", trackName: "a" }] },
+      },
+      {
+        method: "PUT" as const,
+        path: "renegotiate",
+        body: { sessionDescription: { type: "answer", sdp: "v=0\r\n" } },
+      },
+      {
+        method: "PUT" as const,
+        path: "tracks/close",
+        body: { tracks: [{ mid: "0" }], force: true },
+      },
+    ];
+
+    for (const { method, path, body } of requests) {
+      const response = await proxy(
+        stranger,
+        method,
+        `${base}/sessions/${anaSession}/${path}`,
+        body,
+      );
+      expect(response.status, path).toBe(404);
+    }
+    expect(sent).toHaveLength(1);
+  });
+
+  it("rejects a removed member's own session", async () => {
+    const { ana, ben, chatId, base } = await callOfTwo();
+    fakeSfu();
+    const benSession = await openSession(ben, base);
+    const removed = await proxy(
+      ana,
+      "DELETE",
+      `/api/chats/${chatId}/members/${ben.id}`,
+      undefined,
+    );
+    expect(removed.status).toBe(200);
+
+    const response = await proxy(
+      ben,
+      "POST",
+      `${base}/sessions/${benSession}/tracks/new`,
+      { tracks: [{ location: "local", mid: "0", trackName: "a" }] },
+    );
+
+    expect(response.status).toBe(404);
+    expect(sent).toHaveLength(1);
+  });
+
+  it("rejects bad bodies before the SFU", async () => {
+    const { ana, base } = await callOfTwo();
+    fakeSfu();
+    const session = await openSession(ana, base);
+    const tracksPath = `${base}/sessions/${session}/tracks/new`;
+    const cases = [
+      { name: "no tracks", status: 400, body: { tracks: [] } },
+      { name: "no body", status: 400, body: undefined },
+      {
+        name: "unknown location",
+        status: 400,
+        body: { tracks: [{ location: "elsewhere", trackName: "a" }] },
+      },
+      {
+        // A value over its limit gets too_large, as elsewhere in the API.
+        name: "long mid",
+        status: 413,
+        body: {
+          tracks: [{ location: "local", mid: "0".repeat(17), trackName: "a" }],
+        },
+      },
+      {
+        name: "65 tracks",
+        status: 413,
+        body: {
+          tracks: Array.from({ length: 65 }, (_, index) => ({
+            location: "local",
+            mid: String(index),
+            trackName: `t${index}`,
+          })),
+        },
+      },
+      {
+        name: "offer of another type",
+        status: 400,
+        body: {
+          sessionDescription: { type: "pranswer", sdp: "v=0\r\n" },
+          tracks: [{ location: "local", mid: "0", trackName: "a" }],
+        },
+      },
+    ];
+
+    for (const { name, status, body } of cases) {
+      const response = await proxy(ana, "POST", tracksPath, body);
+      expect(response.status, name).toBe(status);
+    }
+    const longId = await proxy(
+      ana,
+      "PUT",
+      `${base}/sessions/${"s".repeat(129)}/renegotiate`,
+      { sessionDescription: { type: "answer", sdp: "v=0\r\n" } },
+    );
+    expect(longId.status).toBe(400);
+    expect((await errorOf(longId)).field).toBe("sessionId");
     expect(sent).toHaveLength(1);
   });
 });

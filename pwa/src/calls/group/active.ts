@@ -26,9 +26,13 @@ export interface ActiveGroupCall {
   info: GroupCallInfo | null;
   /** Set once the room named this device among the participants. */
   admitted: boolean;
+  /** This device's join time in the room's state, once admitted. */
+  joinedAt: number | null;
   /** Request id of `groupcall.join` awaiting an error reply. */
   rid: string | null;
   timers: ReturnType<typeof setInterval>[];
+  /** Releases this tab's claim on the call (claimCallTab). */
+  releaseTab: () => void;
   ended: boolean;
 }
 
@@ -48,6 +52,36 @@ export function myDeviceId(): string {
 
 export function pullKey(sessionId: string, trackName: string): string {
   return `${sessionId}/${trackName}`;
+}
+
+/** Name of the Web Lock held by the tab that is in a group call. */
+const CALL_TAB_LOCK = "group-call-tab";
+
+/**
+ * Takes the Web Lock that marks this tab as the one in a group call, and
+ * resolves with the function that releases it, or with null when another
+ * tab of this browser holds it. Tabs of one browser are one device to the
+ * room, so two of them in a call would replace each other's SFU session.
+ */
+export function claimCallTab(): Promise<(() => void) | null> {
+  // NOTE: without Web Locks (an insecure context) nothing stops a second
+  // tab, so two tabs can still replace each other's SFU session.
+  if (!("locks" in navigator)) return Promise.resolve(() => undefined);
+  return new Promise((resolve) => {
+    // The lock's promise settles when the call releases it, which the
+    // caller learns through the release function, not through this one.
+    void navigator.locks.request(
+      CALL_TAB_LOCK,
+      { ifAvailable: true },
+      (lock) => {
+        if (lock === null) {
+          resolve(null);
+          return;
+        }
+        return new Promise<void>((release) => resolve(release));
+      },
+    );
+  });
 }
 
 /** Remembers the call in this tab, so that a reload rejoins it. */
@@ -88,6 +122,7 @@ export function finishGroupCall(
   for (const track of call.stream.getTracks()) track.stop();
   call.screen?.stop();
   call.session?.end();
+  call.releaseTab();
   sessionStorage.removeItem(JOINED_GROUP_CALL_KEY);
   if (active === call) active = null;
   const callId = call.callId;

@@ -57,7 +57,7 @@ async function openSession(call: ActiveGroupCall): Promise<void> {
     });
   });
   sendUpdate(call);
-  await syncPulls(call);
+  await pullWithRetry(call, session);
 }
 
 /** Whether a connectMedia loop runs for the call. */
@@ -95,13 +95,48 @@ export async function connectMedia(call: ActiveGroupCall): Promise<void> {
   }
 }
 
+/** Pending retries of pulls that the SFU answered with track errors. */
+const pullRetries = new WeakMap<
+  ActiveGroupCall,
+  { timer: ReturnType<typeof setTimeout>; attempt: number }
+>();
+
+/**
+ * Pulls the participants' tracks. Tracks that fail on their own are
+ * pulled again with backoff while the session lasts, so a tile whose
+ * track the SFU did not find yet does not stay without media.
+ */
+async function pullWithRetry(
+  call: ActiveGroupCall,
+  session: SfuSession,
+): Promise<void> {
+  const failed = await syncPulls(call);
+  const retry = pullRetries.get(call);
+  if (failed === 0 || call.ended || call.session !== session) {
+    if (failed === 0 && retry !== undefined) {
+      clearTimeout(retry.timer);
+      pullRetries.delete(call);
+    }
+    return;
+  }
+  if (retry !== undefined) clearTimeout(retry.timer);
+  const attempt = (retry?.attempt ?? -1) + 1;
+  const wait = backoffMs(attempt);
+  log("group_call_pull_retry", { callId: call.callId, failed, attempt });
+  const timer = setTimeout(() => {
+    if (call.session === session && !call.ended) followParticipants(call);
+  }, wait);
+  pullRetries.set(call, { timer, attempt });
+}
+
 /** Pulls the tracks of the call's current participants, or retries. */
 export function followParticipants(call: ActiveGroupCall): void {
-  if (call.session === null) {
+  const session = call.session;
+  if (session === null) {
     renderTiles(call);
     return;
   }
-  syncPulls(call).catch((error: unknown) => {
+  pullWithRetry(call, session).catch((error: unknown) => {
     log("group_call_pull_failed", {
       callId: call.callId,
       error: String(error),

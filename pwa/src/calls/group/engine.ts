@@ -8,20 +8,24 @@ import { activeCall } from "../active.ts";
 import { MediaProblem, openMedia } from "../media.ts";
 import {
   activeGroupCall,
+  claimCallTab,
   finishGroupCall,
   myDeviceId,
   rememberCall,
   setActiveGroupCall,
   type ActiveGroupCall,
 } from "./active.ts";
+import { adoptRunningCall, reconnectIfReadmitted } from "./admission.ts";
 import { connectMedia, followParticipants, startTimers } from "./connect.ts";
-import { includesDevice, joinedGroupCall, storeChatCall } from "./frames.ts";
+import { joinedGroupCall, storeChatCall } from "./frames.ts";
 import { currentGroupCall, updateGroupCall } from "./state.ts";
 
 /**
  * The life of a group call on this device: ringing, joining, following
  * the room's state, rejoining after a drop or reload, and leaving.
  */
+
+const CALL_ENDED = "This call has ended.";
 
 /** How long to wait for an error reply to `groupcall.join`, in ms. */
 const JOIN_REPLY_MS = 20_000;
@@ -59,7 +63,11 @@ async function sendJoin(call: ActiveGroupCall, video: boolean): Promise<void> {
       callId: call.callId,
       code: reply.error.code,
     });
-    finishGroupCall(call, reply.error.message);
+    // The room rejects the id of its last ended call, so this error
+    // reaches a tab that rejoins a call which ended while it was away.
+    const ended =
+      reply.error.code === "conflict" && reply.error.field === "callId";
+    finishGroupCall(call, ended ? CALL_ENDED : reply.error.message);
   } catch {
     // Cleared by the room's state naming this device, or lost with the
     // connection. The next `ready` frame rejoins (rejoinGroupCall).
@@ -72,12 +80,16 @@ async function sendJoin(call: ActiveGroupCall, video: boolean): Promise<void> {
   }
 }
 
-async function enter(
+/** Thrown when another tab of this browser is in a group call. */
+const IN_OTHER_TAB =
+  "You are in a group call in another tab of this app. Continue there, or leave it first.";
+
+function newActiveCall(
   chatId: string,
   callId: string,
-  video: boolean,
-): Promise<void> {
-  const call: ActiveGroupCall = {
+  releaseTab: () => void,
+): ActiveGroupCall {
+  return {
     chatId,
     callId,
     stream: new MediaStream(),
@@ -87,10 +99,55 @@ async function enter(
     pulls: new Map(),
     info: null,
     admitted: false,
+    joinedAt: null,
     rid: null,
     timers: [],
+    releaseTab,
     ended: false,
   };
+}
+
+/**
+ * Opens the camera and microphone for the call. Returns false when the
+ * call ended meanwhile or the devices failed, which ends it.
+ */
+async function openCallMedia(
+  call: ActiveGroupCall,
+  video: boolean,
+): Promise<boolean> {
+  try {
+    const media = await openMedia(video);
+    if (call.ended) {
+      // Left while the camera and microphone opened: release them.
+      for (const track of media.stream.getTracks()) track.stop();
+      return false;
+    }
+    call.stream = media.stream;
+    updateGroupCall(call.callId, {
+      cameraOn: media.stream.getVideoTracks().length > 0,
+      problem: media.cameraProblem,
+    });
+    return true;
+  } catch (error) {
+    const text = error instanceof MediaProblem ? error.message : String(error);
+    finishGroupCall(call, text);
+    return false;
+  }
+}
+
+async function enter(
+  chatId: string,
+  callId: string,
+  video: boolean,
+): Promise<void> {
+  const releaseTab = await claimCallTab();
+  if (releaseTab === null) throw new Error(IN_OTHER_TAB);
+  if (activeGroupCall() !== null) {
+    // Another join of this tab won the race while the lock was requested.
+    releaseTab();
+    return;
+  }
+  const call = newActiveCall(chatId, callId, releaseTab);
   setActiveGroupCall(call);
   const ringing = currentGroupCall.value;
   currentGroupCall.value = {
@@ -107,19 +164,7 @@ async function enter(
     problem: null,
     message: null,
   };
-  try {
-    const media = await openMedia(video);
-    call.stream = media.stream;
-    updateGroupCall(callId, {
-      cameraOn: media.stream.getVideoTracks().length > 0,
-      problem: media.cameraProblem,
-    });
-  } catch (error) {
-    const text = error instanceof MediaProblem ? error.message : String(error);
-    finishGroupCall(call, text);
-    return;
-  }
-  if (call.ended) return;
+  if (!(await openCallMedia(call, video)) || call.ended) return;
   rememberCall(call, video);
   startTimers(call);
   log("group_call_join", { callId, chatId, video });
@@ -156,9 +201,17 @@ export async function rejoinGroupCall(): Promise<void> {
   if (joined === null) return;
   const current = activeGroupCall();
   if (current === null) {
-    // NOTE: a call that ended while this tab was away starts again under
-    // the same id. The stored chat row may be stale, so it cannot tell.
-    await enter(joined.chatId, joined.callId, joined.video);
+    // NOTE: the room rejects the id of a call that ended while this tab
+    // was away, unless a later call replaced that call's row. Then this
+    // starts a new call under the old id.
+    await enter(joined.chatId, joined.callId, joined.video).catch(
+      (error: unknown) => {
+        log("group_call_rejoin_failed", {
+          callId: joined.callId,
+          error: String(error),
+        });
+      },
+    );
     return;
   }
   if (current.callId !== joined.callId) return;
@@ -203,6 +256,7 @@ function showRing(info: GroupCallInfo): void {
 
 function applyState(info: GroupCallInfo): void {
   const call = activeGroupCall();
+  if (call !== null) adoptRunningCall(call, info);
   if (call === null || call.callId !== info.callId) {
     if (currentGroupCall.value?.call.callId === info.callId) {
       updateGroupCall(info.callId, { call: info });
@@ -210,8 +264,10 @@ function applyState(info: GroupCallInfo): void {
     return;
   }
   call.info = info;
-  const admitted = includesDevice(info.participants, myDeviceId());
-  if (!admitted) {
+  const me = info.participants.find(
+    (participant) => participant.deviceId === myDeviceId(),
+  );
+  if (me === undefined) {
     // Dropped by the room after a long silence: join again in place.
     if (call.admitted && call.rid === null) void sendJoin(call, info.video);
     return;
@@ -224,6 +280,7 @@ function applyState(info: GroupCallInfo): void {
   }
   updateGroupCall(call.callId, { phase: "active", call: info });
   if (call.session === null) void connectMedia(call);
+  reconnectIfReadmitted(call, me.joinedAt);
   followParticipants(call);
 }
 

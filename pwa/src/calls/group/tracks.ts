@@ -32,10 +32,14 @@ function wantedTracks(call: ActiveGroupCall): WantedTrack[] {
 /** Tracks being pulled right now, so a second sync does not pull them. */
 const pulling = new Set<string>();
 
-/** Pulls the missing tracks and closes the unwanted ones. */
-export async function syncPulls(call: ActiveGroupCall): Promise<void> {
+/**
+ * Pulls the missing tracks and closes the unwanted ones. Returns how many
+ * wanted tracks the SFU did not deliver, such as a track it did not find
+ * because its publisher had not finished publishing.
+ */
+export async function syncPulls(call: ActiveGroupCall): Promise<number> {
   const session = call.session;
-  if (session === null || session.sessionId === "") return;
+  if (session === null || session.sessionId === "") return 0;
   const wanted = wantedTracks(call);
   const wantedKeys = new Set(
     wanted.map((track) => pullKey(track.sessionId, track.trackName)),
@@ -57,6 +61,7 @@ export async function syncPulls(call: ActiveGroupCall): Promise<void> {
       });
     });
   }
+  let failed = 0;
   if (missing.length > 0) {
     const keys = missing.map((track) =>
       pullKey(track.sessionId, track.trackName),
@@ -64,15 +69,17 @@ export async function syncPulls(call: ActiveGroupCall): Promise<void> {
     for (const key of keys) pulling.add(key);
     try {
       const pulled = await session.pull(missing);
-      if (call.session !== session) return;
+      if (call.session !== session) return 0;
       for (const track of pulled) {
         call.pulls.set(pullKey(track.sessionId, track.trackName), track);
       }
+      failed = missing.length - pulled.length;
     } finally {
       for (const key of keys) pulling.delete(key);
     }
   }
   renderTiles(call);
+  return failed;
 }
 
 function streamOf(tracks: MediaStreamTrack[]): MediaStream | null {
