@@ -58,6 +58,12 @@ import {
   nestedArrays,
   readWorld,
 } from "./fuzz-helpers.ts";
+import {
+  download,
+  patternBytes,
+  sendWithMedia,
+  uploadFile,
+} from "./media-helpers.ts";
 
 interface BodyRoute {
   method: string;
@@ -401,5 +407,56 @@ describe("hostile HTTP path parameters", () => {
     );
     const error = await expectErrorReply(response, [400]);
     expect(error.field).toBe("userId");
+  });
+});
+
+describe("hostile Range headers", () => {
+  const FILE_BYTES = 1000;
+  let mediaId: string;
+  let file: Uint8Array;
+
+  beforeAll(async () => {
+    file = patternBytes(FILE_BYTES);
+    mediaId = await uploadFile(
+      alice,
+      ids.direct,
+      file as Uint8Array<ArrayBuffer>,
+    );
+    const sent = await sendWithMedia(alice, ids.direct, [mediaId]);
+    expect(sent.status).toBe(200);
+  });
+
+  it("every Range gets 200, 206 or 416 with matching bytes", async () => {
+    const bound = fc.oneof(
+      fc.constant(""),
+      fc.nat({ max: 2 * FILE_BYTES }).map(String),
+      fc.constantFrom("0", "00000999", "9".repeat(30), "1e3", "-1", " 5"),
+    );
+    const header = fc.oneof(
+      fc.tuple(bound, bound).map(([first, last]) => `bytes=${first}-${last}`),
+      fc.tuple(bound, bound, bound).map(([a, b, c]) => `bytes=${a}-${b},${c}-`),
+      fc.string({ unit: "grapheme-ascii", maxLength: 30 }),
+    );
+    await fc.assert(
+      fc.asyncProperty(header, async (range) => {
+        const response = await download(bob, ids.direct, mediaId, {
+          Range: range,
+        });
+        const body = new Uint8Array(await response.arrayBuffer());
+        expect([200, 206, 416], range).toContain(response.status);
+        if (response.status === 200) {
+          expect(body).toEqual(file);
+        }
+        if (response.status === 206) {
+          const contentRange = response.headers.get("Content-Range") ?? "";
+          const match = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(contentRange);
+          expect(match, contentRange).not.toBeNull();
+          const [, first, last, size] = (match ?? []).map(Number);
+          expect(size).toBe(FILE_BYTES);
+          expect(body).toEqual(file.slice(first, (last ?? 0) + 1));
+        }
+      }),
+      fuzzParameters(60),
+    );
   });
 });
