@@ -453,6 +453,11 @@ describe("hostile Range headers", () => {
           expect(match, contentRange).not.toBeNull();
           const [, first, last, size] = (match ?? []).map(Number);
           expect(size).toBe(FILE_BYTES);
+          expect(last).toBeLessThan(FILE_BYTES);
+          expect(body.byteLength).toBe((last ?? 0) - (first ?? 0) + 1);
+          expect(response.headers.get("Content-Length")).toBe(
+            String(body.byteLength),
+          );
           expect(body).toEqual(file.slice(first, (last ?? 0) + 1));
         }
       }),
