@@ -197,7 +197,21 @@ const PARAM_ROUTES: { method: string; path: string; body?: unknown }[] = [
 let alice: TestUser;
 let bob: TestUser;
 let aliceSocket: TestSocket;
-let ids: Record<string, string>;
+/** Ids that fill the `:name` parameters of the route paths. */
+type PathIds = Record<
+  | "direct"
+  | "group"
+  | "bob"
+  | "device"
+  | "call"
+  | "media"
+  | "photo"
+  | "session"
+  | "part",
+  string
+>;
+
+let ids: PathIds;
 
 beforeAll(async () => {
   alice = await signUp();
@@ -231,7 +245,7 @@ function fill(path: string, values: Record<string, string>): string {
 async function request(
   method: string,
   path: string,
-  body: string | Uint8Array | undefined,
+  body: string | Uint8Array<ArrayBuffer> | undefined,
 ): Promise<Response> {
   return SELF.fetch(`${ORIGIN}${path}`, {
     method,
@@ -287,7 +301,10 @@ const INVALID_UTF8 = [
 ];
 
 /** A JSON text with a string field whose bytes are not valid UTF-8. */
-function withInvalidUtf8(key: string, bytes: number[]): Uint8Array {
+function withInvalidUtf8(
+  key: string,
+  bytes: number[],
+): Uint8Array<ArrayBuffer> {
   const [head, tail] = JSON.stringify({ [key]: "A|B" }).split("|");
   const encoder = new TextEncoder();
   return new Uint8Array([
@@ -297,7 +314,9 @@ function withInvalidUtf8(key: string, bytes: number[]): Uint8Array {
   ]);
 }
 
-function hostileBodies(route: BodyRoute): fc.Arbitrary<string | Uint8Array> {
+function hostileBodies(
+  route: BodyRoute,
+): fc.Arbitrary<string | Uint8Array<ArrayBuffer>> {
   const keys = shapeKeys(route.schema);
   const keyOf = keys.length > 0 ? fc.constantFrom(...keys) : fc.string();
   const text = fc.oneof(
@@ -413,15 +432,11 @@ describe("hostile HTTP path parameters", () => {
 describe("hostile Range headers", () => {
   const FILE_BYTES = 1000;
   let mediaId: string;
-  let file: Uint8Array;
+  let file: Uint8Array<ArrayBuffer>;
 
   beforeAll(async () => {
     file = patternBytes(FILE_BYTES);
-    mediaId = await uploadFile(
-      alice,
-      ids.direct,
-      file as Uint8Array<ArrayBuffer>,
-    );
+    mediaId = await uploadFile(alice, ids.direct, file);
     const sent = await sendWithMedia(alice, ids.direct, [mediaId]);
     expect(sent.status).toBe(200);
   });
