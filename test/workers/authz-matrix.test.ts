@@ -276,7 +276,7 @@ function newMediaId(): string {
     .slice(0, 22);
 }
 
-/** A chat id of the same kind as `chatId` that no chat uses. */
+/** Returns a chat id of the same kind as `chatId` that no chat uses. */
 function unusedChatId(chatId: string): string {
   if (chatId.startsWith("dm_")) return `dm_${"0".repeat(31)}1`;
   return `g_${crypto.randomUUID()}`;
@@ -320,7 +320,7 @@ async function call(
     headers,
     body,
   });
-  // The reply may name the ids the caller sent; those carry no knowledge.
+  // The reply may name the ids the caller sent, which tell it nothing new.
   const text = (await response.text())
     .replaceAll(chatId, "<chat>")
     .replaceAll(values.call, "<call>")
@@ -364,13 +364,13 @@ describe("HTTP routes without a valid session", () => {
 
 describe("HTTP chat routes for people outside the chat", () => {
   const identities = [
-    { name: "a non-member of a group", who: () => carol, chat: () => groupId },
+    { name: "a non-member of a group", user: () => carol, chat: () => groupId },
     {
       name: "a non-member of a direct chat",
-      who: () => carol,
+      user: () => carol,
       chat: () => directId,
     },
-    { name: "a removed member", who: () => dave, chat: () => groupId },
+    { name: "a removed member", user: () => dave, chat: () => groupId },
   ];
   const rows = CHAT_ROUTES.flatMap((route) =>
     identities
@@ -387,7 +387,7 @@ describe("HTTP chat routes for people outside the chat", () => {
   it.each(rows)(
     "%s refuses %s like a missing chat",
     async (_, __, route, identity) => {
-      const user = identity.who();
+      const user = identity.user();
       const chatId = identity.chat();
       const real = await call(route, user.cookie, chatId, user);
       const missing = await call(

@@ -52,7 +52,7 @@ afterAll(() => {
   bobSocket.close();
 });
 
-/** A valid frame of each client type, aimed at the chats above. */
+/** Builds a valid frame of each client type, aimed at the chats above. */
 function validFrames(): Record<ClientFrameType, Record<string, unknown>> {
   const callId = newMessageId();
   return {

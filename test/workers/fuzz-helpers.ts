@@ -5,9 +5,9 @@ import { api, json, type TestSocket, type TestUser } from "./helpers.ts";
 
 /**
  * Runner settings for every property of the hostile-input tests. The seed
- * is fixed so a failure replays; fast-check prints the seed and the path of
- * the failing case in its error. Shrinking is off because each case costs
- * a round trip to workerd and a failing case is already small.
+ * is fixed so a failure replays, and fast-check prints the seed and the path
+ * of the failing case in its error. Shrinking is off because each case costs
+ * a round trip to workerd, so the printed counterexample is unshrunk.
  */
 export function fuzzParameters(numRuns: number): fc.Parameters<unknown> {
   return { numRuns, seed: 0x5eed_2026, endOnFailure: true };
@@ -45,7 +45,7 @@ export const hostileValue: fc.Arbitrary<Json> = fc.oneof(
   }) as fc.Arbitrary<Json>,
 );
 
-/** Every path to a property of a JSON object, parents before children. */
+/** Lists every path to a property of a JSON object, parents before children. */
 export function objectPaths(value: Json, prefix: string[] = []): string[][] {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     return [];
@@ -189,11 +189,7 @@ export async function readWorld(
   return { me, chats, inbox: inbox.chats };
 }
 
-/**
- * Asserts that `socket` still handles a valid frame: a history request
- * gets its page. Frames of one socket are handled in order, so an error a
- * hostile frame caused has arrived by then.
- */
+/** Asserts that `socket` still handles a valid frame: a history request. */
 export async function expectSocketUsable(
   socket: TestSocket,
   chatId: string,

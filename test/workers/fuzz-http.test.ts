@@ -300,7 +300,7 @@ const INVALID_UTF8 = [
   [0xf8, 0x88, 0x80, 0x80, 0x80],
 ];
 
-/** A JSON text with a string field whose bytes are not valid UTF-8. */
+/** Builds a JSON text with a string field whose bytes are not valid UTF-8. */
 function withInvalidUtf8(
   key: string,
   bytes: number[],
