@@ -237,6 +237,29 @@ describe("hostile client frames", () => {
     expect(await world()).toEqual(before);
   });
 
+  it("oversized text that is not JSON gets too_large", async () => {
+    for (const length of [MAX_FRAME_CHARS + 1, 8 * MAX_FRAME_CHARS]) {
+      const reply = await sendHostile("{".repeat(length));
+      expect(reply.error.code, `length ${length}`).toBe("too_large");
+    }
+    await expectSocketUsable(aliceSocket, directId);
+  });
+
+  it("a send far over the cap is rejected unparsed", async () => {
+    const before = await world();
+    const frame = {
+      type: "send",
+      chatId: directId,
+      message: { id: newMessageId(), kind: "message", body: HUGE_STRING },
+      padding: "x".repeat(4 * MAX_FRAME_CHARS),
+    };
+    const reply = await sendHostile(JSON.stringify(frame));
+    expect(reply.error.code).toBe("too_large");
+    expect(reply.id).toBeUndefined();
+    await expectSocketUsable(aliceSocket, directId);
+    expect(await world()).toEqual(before);
+  });
+
   it("deeply nested fields get invalid_request", async () => {
     const frame = { ...validFrames().send, message: nestedArrays(100_000) };
     const reply = await sendHostile(JSON.stringify(frame));
