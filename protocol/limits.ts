@@ -18,8 +18,9 @@ export const MAX_BODY_BYTES = 256 * 1024;
 /**
  * Maximum length of one WebSocket text frame, in UTF-16 code units as
  * `String.length` counts them: a maximal message body plus room for the
- * JSON envelope and escaping. Larger frames are rejected unparsed, so the
- * error cannot name the message. JSON escapes a control character in six
+ * JSON envelope and escaping. Larger frames get `too_large`, which names
+ * the message of a `send` up to four times this length; longer frames are
+ * rejected unparsed. JSON escapes a control character in six
  * characters, so a body within MAX_BODY_BYTES can still make a longer frame,
  * and clients check the encoded frame before queueing it.
  */

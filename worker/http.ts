@@ -81,7 +81,16 @@ async function readCapped(request: Request, maxBytes: number): Promise<string> {
     `The request body is over ${maxBytes} bytes.`,
   );
   const bytes = await readBytesCapped(request, maxBytes, tooLarge);
-  return new TextDecoder().decode(bytes);
+  // A lenient decoder would turn invalid bytes into U+FFFD, and the
+  // replacement characters would then be stored as if the client sent them.
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new ApiError(
+      "invalid_request",
+      "The request body is not valid UTF-8.",
+    );
+  }
 }
 
 /**

@@ -1,5 +1,6 @@
 import {
   ApiError,
+  deviceId as deviceIdSchema,
   LookupBody,
   ProfilesBody,
   UpdateProfileBody,
@@ -44,7 +45,15 @@ async function listDevices(request: Request, env: Env): Promise<Response> {
 
 async function revokeDevice(request: ApiRequest, env: Env): Promise<Response> {
   const { me } = await requireSession(request, env);
-  const target = request.params.deviceId ?? "";
+  const parsed = deviceIdSchema.safeParse(request.params.deviceId);
+  if (!parsed.success) {
+    throw new ApiError(
+      "invalid_request",
+      `deviceId: ${parsed.error.issues[0]?.message}`,
+      "deviceId",
+    );
+  }
+  const target = parsed.data;
   const existed = await userHub(env, me.id).revokeDevice(target);
   if (!existed) {
     throw new ApiError(

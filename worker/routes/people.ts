@@ -14,12 +14,8 @@ import type { ApiRequest, ApiRouter } from "../router.ts";
 import { requireSession } from "../session.ts";
 import { directChatId, requireAccounts } from "./chats.ts";
 
-/** Reads `:userId` and checks that an account has it and it is not me. */
-async function otherUser(
-  request: ApiRequest,
-  env: Env,
-  meId: string,
-): Promise<string> {
+/** Validates and returns the `:userId` path parameter. */
+function userParam(request: ApiRequest): string {
   const parsed = userIdSchema.safeParse(request.params.userId);
   if (!parsed.success) {
     throw new ApiError(
@@ -28,7 +24,16 @@ async function otherUser(
       "userId",
     );
   }
-  const userId = parsed.data;
+  return parsed.data;
+}
+
+/** Reads `:userId` and checks that an account has it and it is not me. */
+async function otherUser(
+  request: ApiRequest,
+  env: Env,
+  meId: string,
+): Promise<string> {
+  const userId = userParam(request);
   if (userId === meId) {
     throw new ApiError(
       "invalid_request",
@@ -103,7 +108,7 @@ async function putBlock(request: ApiRequest, env: Env): Promise<Response> {
 
 async function deleteBlock(request: ApiRequest, env: Env): Promise<Response> {
   const { me } = await requireSession(request, env);
-  const userId = String(request.params.userId);
+  const userId = userParam(request);
   const existed = await userHub(env, me.id).unblock(userId);
   if (!existed) {
     throw new ApiError("not_found", `${userId} is not blocked.`, "userId");
