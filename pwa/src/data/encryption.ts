@@ -66,7 +66,7 @@ export function stopEncryption(): void {
   clearTimeout(retryTimer);
 }
 
-function requestNewest(chatId: string): void {
+export function requestNewest(chatId: string): void {
   void (async () => {
     const cursor = await db.cursors.get(chatId);
     sendFrame({
