@@ -111,6 +111,16 @@ export class PeerLink {
   /** Adds a local track whose frames are encrypted. */
   addTrack(track: MediaStreamTrack, stream: MediaStream): RTCRtpSender {
     const sender = this.pc.addTrack(track, stream);
+    // The receiver of the same transceiver gets its transform now: in
+    // Chromium 156, a receiver transform set in `ontrack`, after its
+    // transceiver's sender got one, never sees a frame, and the decoder
+    // gets the ciphertext.
+    const transceiver = this.pc
+      .getTransceivers()
+      .find((candidate) => candidate.sender === sender);
+    if (transceiver !== undefined) {
+      this.encryption.attachReceiver(transceiver.receiver);
+    }
     this.encryption.attachSender(
       sender,
       track.kind === "audio" ? "audio" : "video",

@@ -119,11 +119,15 @@ function pipe(
   writable: WritableStream<EncodedFrame>,
   options: TransformOptions,
 ): void {
-  // The pipe ends when the sender or receiver stops; nothing to report.
   readable
     .pipeThrough(frameTransform(options))
     .pipeTo(writable)
-    .catch(() => undefined);
+    .catch((error: unknown) => {
+      scope.postMessage({
+        type: "error",
+        message: `The ${options.side} ${options.kind} transform stopped: ${String(error)}`,
+      });
+    });
 }
 
 scope.onrtctransform = ({ transformer }) => {
