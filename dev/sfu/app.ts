@@ -17,6 +17,7 @@ import {
 } from "./api.ts";
 import type { Pull } from "./forwarding.ts";
 import { log } from "./log.ts";
+import { payloadCheckEnabled, payloadReport } from "./payload-check.ts";
 import { Session } from "./session.ts";
 
 export interface SfuOptions {
@@ -44,6 +45,8 @@ export interface SfuResponse {
   sessionId?: string;
 }
 
+/** The report of the opt-in payload check (payload-check.ts). */
+const PAYLOAD_CHECK_PATH = /^\/v1\/apps\/([^/]+)\/payload-check$/;
 const SESSION_PATH =
   /^\/v1\/apps\/([^/]+)\/sessions\/([^/]+)(\/tracks\/new|\/tracks\/close|\/renegotiate)?$/;
 
@@ -66,6 +69,10 @@ export class SfuApp {
   /** Routes `request` to its handler, which throws SfuError on failure. */
   async handle(request: SfuRequest): Promise<SfuResponse> {
     this.authenticate(request.authorization);
+    const check = PAYLOAD_CHECK_PATH.exec(request.path);
+    if (check?.[1] === this.options.appId && payloadCheckEnabled()) {
+      return { status: 200, body: { tracks: payloadReport() } };
+    }
     const match = SESSION_PATH.exec(request.path);
     const appId = match?.[1];
     const sessionPart = match?.[2];

@@ -19,6 +19,7 @@ import { parseArgs } from "node:util";
 import { SfuError } from "./api.ts";
 import { SfuApp, type SfuOptions } from "./app.ts";
 import { log } from "./log.ts";
+import { enablePayloadCheck } from "./payload-check.ts";
 
 /** Maximum request body in bytes. An SDP with a few tracks is under 10 KB. */
 const MAX_BODY_BYTES = 1_000_000;
@@ -33,6 +34,10 @@ const USAGE = `Usage: node dev/sfu/server.ts [options]
   --idle-timeout S     seconds after which a session that is not connected
                        is closed and a track without media is dropped
                        (default 30); env SFU_IDLE_TIMEOUT_S
+  --payload-check      for tests: inspects forwarded VP8 frames for SFrame
+                       headers and serves the counts at
+                       GET /v1/apps/{appId}/payload-check; env
+                       SFU_PAYLOAD_CHECK=1
 `;
 
 interface ServerOptions extends SfuOptions {
@@ -46,6 +51,7 @@ function readOptions(): ServerOptions {
       "app-id": { type: "string" },
       "app-secret": { type: "string" },
       "idle-timeout": { type: "string" },
+      "payload-check": { type: "boolean" },
       help: { type: "boolean" },
     },
   });
@@ -74,6 +80,12 @@ function readOptions(): ServerOptions {
     process.exit(2);
   }
 
+  if (
+    values["payload-check"] === true ||
+    process.env.SFU_PAYLOAD_CHECK === "1"
+  ) {
+    enablePayloadCheck();
+  }
   return { port, appId, appSecret, idleTimeoutMs: idleSeconds * 1000 };
 }
 

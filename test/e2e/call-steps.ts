@@ -258,3 +258,63 @@ export async function gateSignals(page: Page): Promise<SignalGate> {
 function isSignal(frame: string): boolean {
   return frame.includes('"type":"call.signal"');
 }
+
+/**
+ * Returns framesDecoded of every inbound video track of the page's newest
+ * open peer connection, by the stats id of the track.
+ */
+async function framesPerVideoTrack(page: Page): Promise<Map<string, number>> {
+  const entries = await page.evaluate(async () => {
+    const open = (window.testPeerConnections ?? []).filter(
+      (connection) => connection.connectionState !== "closed",
+    );
+    const connection = open[open.length - 1];
+    if (connection === undefined) return [];
+    const frames: [string, number][] = [];
+    const report = await connection.getStats();
+    report.forEach((stats: Record<string, unknown>) => {
+      if (stats.type !== "inbound-rtp" || stats.kind !== "video") return;
+      frames.push([String(stats.id), Number(stats.framesDecoded ?? 0)]);
+    });
+    return frames;
+  });
+  return new Map(entries);
+}
+
+/**
+ * Returns how many inbound video tracks decode frames now: their
+ * framesDecoded grows between two reads a second apart.
+ */
+async function decodingVideoTracks(page: Page): Promise<number> {
+  const before = await framesPerVideoTrack(page);
+  await page.waitForTimeout(1_000);
+  const after = await framesPerVideoTrack(page);
+  let decoding = 0;
+  for (const [id, frames] of after) {
+    if (frames > (before.get(id) ?? 0)) decoding += 1;
+  }
+  return decoding;
+}
+
+/** Waits until the page decodes the video of `count` other people. */
+export async function expectVideoFrom(
+  page: Page,
+  count: number,
+): Promise<void> {
+  await expect
+    .poll(() => decodingVideoTracks(page), {
+      message: "inbound video tracks decoding frames",
+      timeout: 45_000,
+    })
+    .toBe(count);
+}
+
+export function grid(page: Page): Locator {
+  return callScreen(page, "Group video call").getByRole("list", {
+    name: "Participants",
+  });
+}
+
+export function tileOf(page: Page, name: string): Locator {
+  return grid(page).getByRole("listitem", { name: new RegExp(name) });
+}

@@ -80,7 +80,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   process.env.E2E_VAPID_PUBLIC_KEY = vapid.publicKey;
   process.env.E2E_VAPID_PRIVATE_KEY = vapid.privateKey;
   // Servers that specs start use the same SFU, through the same variables.
-  const sfu = await startSfu();
+  const sfu = await startSfu(["--payload-check"]);
   process.env.E2E_SFU_API_URL = sfu.apiUrl;
   process.env.E2E_SFU_APP_ID = sfu.appId;
   process.env.E2E_SFU_APP_SECRET = sfu.appSecret;

@@ -251,6 +251,14 @@ describe("SFrame counter", () => {
     const sealed = (await sender.encrypt(FRAME, 3))!;
     expect(decodeHeader(sealed, 3)).toEqual({ kid: 10, ctr: 0, length: 2 });
   });
+
+  it("starts at the given first counter", async () => {
+    const sender = new SframeSender(() => 1_700_000_000_000_000);
+    await sender.setKey(9, BASE);
+    await sender.encrypt(FRAME, 3);
+    const sealed = (await sender.encrypt(FRAME, 3))!;
+    expect(decodeHeader(sealed, 3)?.ctr).toBe(1_700_000_000_000_001);
+  });
 });
 
 describe("clear bytes", () => {

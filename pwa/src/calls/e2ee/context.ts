@@ -26,6 +26,9 @@ export class SframeSender {
    */
   private readonly counters = new Map<number, number>();
 
+  /** `firstCounter` returns the CTR of a KID's first frame. */
+  constructor(private readonly firstCounter: () => number = () => 0) {}
+
   get kid(): number | null {
     return this.current?.kid ?? null;
   }
@@ -46,7 +49,7 @@ export class SframeSender {
     const key = this.current;
     if (key === null) return null;
     // Taken before the first await, so concurrent calls get distinct CTRs.
-    const ctr = this.counters.get(key.kid) ?? 0;
+    const ctr = this.counters.get(key.kid) ?? this.firstCounter();
     if (ctr >= Number.MAX_SAFE_INTEGER) {
       throw new RangeError(`SFrame CTR of KID ${key.kid} is used up.`);
     }

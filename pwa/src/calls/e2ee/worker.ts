@@ -40,7 +40,16 @@ interface WorkerScope {
 }
 
 const scope = self as unknown as WorkerScope;
-const sender = new SframeSender();
+/**
+ * A group call participant that reloads rejoins with the same keys, in a
+ * new worker, so counters cannot restart at 0. A KID's first CTR is the
+ * time in µs instead: a later worker starts above every CTR of an earlier
+ * one unless it sent over a million frames a second.
+ *
+ * NOTE: a system clock set back during a call could make a later worker
+ * reuse CTRs of an earlier one under the same key.
+ */
+const sender = new SframeSender(() => Date.now() * 1000);
 const receiver = new SframeReceiver();
 /** Unknown KIDs kept between two `stats` requests. */
 const MAX_UNKNOWN_KIDS = 16;
