@@ -11,7 +11,7 @@
 // served at GET /v1/apps/{appId}/payload-check.
 import { decodeHeader } from "../../pwa/src/calls/e2ee/sframe.ts";
 
-/** What the check saw in one published video track. */
+/** Counts of the check for one published video track. */
 export interface TrackPayloads {
   sessionId: string;
   trackName: string;

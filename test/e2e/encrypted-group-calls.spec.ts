@@ -1,6 +1,6 @@
 // End-to-end encrypted group calls through the local SFU. The global setup
 // starts the SFU with its payload check, which reads the SFrame header of
-// every forwarded VP8 frame, so the test sees what the SFU could read.
+// every forwarded VP8 frame, so the test checks what the SFU could read.
 import type { Page } from "@playwright/test";
 import {
   callScreen,

@@ -111,9 +111,9 @@ export class PeerLink {
   /** Adds a local track whose frames are encrypted. */
   addTrack(track: MediaStreamTrack, stream: MediaStream): RTCRtpSender {
     const sender = this.pc.addTrack(track, stream);
-    // The receiver of the same transceiver gets its transform now: in
+    // The receiver of the same transceiver gets its transform now. In
     // Chromium 156, a receiver transform set in `ontrack`, after its
-    // transceiver's sender got one, never sees a frame, and the decoder
+    // transceiver's sender got one, receives no frame, and the decoder
     // gets the ciphertext.
     const transceiver = this.pc
       .getTransceivers()

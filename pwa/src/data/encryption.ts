@@ -79,6 +79,11 @@ export function requestNewest(chatId: string): void {
   })();
 }
 
+/** Makes a chat's MLS group ready; leader tab only. */
+export async function prepareGroup(chatId: string): Promise<void> {
+  await (await engine)?.prepareGroup(chatId);
+}
+
 /** Marks a chat's group for a check before the next send. */
 export async function membershipChanged(chatId: string): Promise<void> {
   (await engine)?.invalidate(chatId);

@@ -15,8 +15,8 @@
  * - The SFrame KID of a sender is `tag · 2^32 + (epoch mod 2^16) · 2^16 +
  *   leaf`: its leaf index in the MLS ratchet tree (which every member
  *   computes alike), the epoch's low 16 bits and the first two digest
- *   bytes as a tag. A receiver that meets a KID of a newer epoch than its
- *   own knows to catch up with the group.
+ *   bytes as a tag. A receiver that gets a KID of a newer epoch than its
+ *   own catches up with the chat's MLS group.
  *
  * NOTE: every device in the chat's MLS group at an epoch can derive every
  * generation of that epoch, so a member who joins the call later can

@@ -14,7 +14,7 @@ import type {
  * raises EncryptionUnsupported there rather than let media go out in clear.
  */
 
-/** How the browser lets a worker transform encoded frames. */
+/** The browser API that runs encoded frames through a worker. */
 export type TransformApi = "script-transform" | "encoded-streams";
 
 /** Raised where the browser cannot encrypt call media. */
@@ -38,7 +38,10 @@ interface EncodedStreamsEndpoint {
 /** Returns the transform API of this browser, or null without one. */
 export function transformApi(): TransformApi | null {
   if (typeof RTCRtpScriptTransform === "function") return "script-transform";
-  if ("createEncodedStreams" in RTCRtpSender.prototype) {
+  if (
+    typeof RTCRtpSender === "function" &&
+    "createEncodedStreams" in RTCRtpSender.prototype
+  ) {
     return "encoded-streams";
   }
   return null;

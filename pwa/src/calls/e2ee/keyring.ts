@@ -3,7 +3,7 @@ import { epochOf, loadGroup, memberLeaves } from "../../crypto/group-state.ts";
 import { MlsStore } from "../../crypto/store.ts";
 import { cipherSuite } from "../../crypto/suite.ts";
 import { db } from "../../data/db.ts";
-import { requestNewest } from "../../data/encryption.ts";
+import { prepareGroup, requestNewest } from "../../data/encryption.ts";
 import { log } from "../../data/log.ts";
 import {
   CALL_EXPORTER_LABEL,
@@ -36,7 +36,7 @@ const POLL_MS = 1_000;
 const SEND_SWITCH_DELAY_MS = 1_000;
 /** How long a sender's frames may have an unknown KID before its tile shows "Waiting for keys…", in ms. */
 export const KEY_WAIT_MS = 2_000;
-/** Least time between two catch-up requests, in ms. */
+/** Minimum time between two catch-up requests, in ms. */
 const CATCH_UP_INTERVAL_MS = 2_000;
 
 /** Callbacks of the keyring to the call that owns it. */
@@ -111,7 +111,11 @@ export class CallKeyring {
   private async update(): Promise<void> {
     if (this.stopped) return;
     const row = await db.mlsGroups.get(this.chatId);
-    if (row === undefined) return;
+    if (row === undefined) {
+      // A chat without a message yet has no MLS group: make one, or join.
+      this.prepareGroupSoon();
+      return;
+    }
     if (this.epochKeys?.epoch !== row.epoch) {
       this.epochKeys = await this.loadEpoch();
     }
@@ -191,14 +195,15 @@ export class CallKeyring {
 
   /**
    * Reads the KIDs without a key from the worker. A KID of a newer epoch
-   * makes this device catch up with the chat's MLS group; any unknown KID
-   * that lasts over KEY_WAIT_MS marks its sender as waiting for keys.
+   * makes this device catch up with the chat's MLS group. A sender whose
+   * KIDs stay unknown for KEY_WAIT_MS is reported as waiting for keys.
    */
   private async checkUnknownKids(): Promise<void> {
     const keys = this.epochKeys;
     if (this.stopped) return;
     const stats = await this.encryption.stats();
     const now = Date.now();
+
     const seen = new Set<string>();
     for (const kid of stats.unknownKids) {
       const parts = kidParts(kid);
@@ -208,6 +213,7 @@ export class CallKeyring {
         this.catchUp();
       }
     }
+
     for (const device of this.unknownSince.keys()) {
       if (!seen.has(device)) this.unknownSince.delete(device);
     }
@@ -218,10 +224,28 @@ export class CallKeyring {
       .filter(([, since]) => now - since >= KEY_WAIT_MS)
       .map(([device]) => device)
       .sort();
+    // Keys out of date for KEY_WAIT_MS whatever the KID's epoch: read the
+    // group again, in case a commit arrived that this device missed.
+    if (waiting.length > 0) this.catchUp();
     const waitingKey = waiting.join(",");
     if (waitingKey === this.waitingKey) return;
     this.waitingKey = waitingKey;
     this.events.waiting(waiting);
+  }
+
+  private prepareGroupSoon(): void {
+    if (Date.now() - this.lastCatchUp < CATCH_UP_INTERVAL_MS) return;
+    this.lastCatchUp = Date.now();
+    log("call_keys_prepare_group", {
+      callId: this.callId,
+      chatId: this.chatId,
+    });
+    prepareGroup(this.chatId).catch((error: unknown) => {
+      log("call_keys_prepare_failed", {
+        callId: this.callId,
+        error: String(error),
+      });
+    });
   }
 
   private catchUp(): void {

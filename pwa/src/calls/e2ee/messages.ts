@@ -8,7 +8,7 @@ import { z } from "zod";
 
 /** A KID as the SFrame header carries it, within JavaScript's safe range. */
 const kid = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
-/** A 32-byte base key, as exported from the MLS group. */
+/** A sender's base key of 32 bytes, derived from the MLS exporter. */
 const secret = z.instanceof(ArrayBuffer).refine((buffer) => {
   return buffer.byteLength === 32;
 }, "expected 32 bytes");

@@ -43,8 +43,9 @@ const scope = self as unknown as WorkerScope;
 /**
  * A group call participant that reloads rejoins with the same keys, in a
  * new worker, so counters cannot restart at 0. A KID's first CTR is the
- * time in µs instead: a later worker starts above every CTR of an earlier
- * one unless it sent over a million frames a second.
+ * time in µs instead, so a later worker starts above every CTR of an
+ * earlier one unless that one sent more frames than µs passed between the
+ * two starts.
  *
  * NOTE: a system clock set back during a call could make a later worker
  * reuse CTRs of an earlier one under the same key.

@@ -131,7 +131,7 @@ export class SfuSession {
         reply.sessionDescription !== undefined
       ) {
         await this.peer.setRemoteDescription(reply.sessionDescription);
-        // Before the answer, so no frame reaches a decoder unopened.
+        // Before the SDP answer, so no frame reaches a decoder unopened.
         for (const transceiver of this.peer.getTransceivers()) {
           if (transceiver.direction !== "recvonly") continue;
           this.encryption.attachReceiver(transceiver.receiver);

@@ -1,6 +1,6 @@
 /**
  * Renders "End-to-end encrypted" and the call's verification code, which
- * every participant sees alike when no one swapped the keys.
+ * is the same on every participant's screen unless someone swapped keys.
  */
 export function EncryptionBadge({ code }: { code: string | null }) {
   return (
