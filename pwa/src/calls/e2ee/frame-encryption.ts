@@ -122,6 +122,8 @@ export class FrameEncryption {
       endpoint.transform = new RTCRtpScriptTransform(this.worker, options);
       return;
     }
+    // NOTE: Chromium 156, which the browser tests run, has
+    // RTCRtpScriptTransform, so no test runs this fallback path.
     const streams = (
       endpoint as unknown as EncodedStreamsEndpoint
     ).createEncodedStreams();
