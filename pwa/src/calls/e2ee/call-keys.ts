@@ -9,7 +9,10 @@
  *   the digest is SHA-256 over the sorted device ids of the participants,
  *   as the room's `groupcall.state` frames list them, so every join and
  *   leave starts a new generation on every participant without any extra
- *   message. A one-to-one call has no digest (all zero bytes).
+ *   message. A participant list seen before (A and B, then A, B and C,
+ *   then A and B again) returns to that generation's keys. The worker's
+ *   send counters go on where they were, so no nonce repeats. A
+ *   one-to-one call has no digest (all zero bytes).
  * - A sender's key is HKDF-SHA-256 of the base secret with the info
  *   "messenger call sender ", the device id, a zero byte and the digest.
  * - The SFrame KID of a sender is `tag · 2^32 + (epoch mod 2^16) · 2^16 +
@@ -19,9 +22,9 @@
  *   own catches up with the chat's MLS group.
  *
  * NOTE: every device in the chat's MLS group at an epoch can derive every
- * generation of that epoch, so a member who joins the call later can
- * decrypt media recorded before it joined, and one who left the call can
- * decrypt media after it. Forward secrecy towards late joiners needs a
+ * generation of that epoch. A member who joins the call later can decrypt
+ * media recorded before it joined, and one who left the call can decrypt
+ * media sent after it left. Forward secrecy towards late joiners needs a
  * random key per sender, sealed to the current participants only.
  */
 
