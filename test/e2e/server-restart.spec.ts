@@ -7,10 +7,10 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Page } from "@playwright/test";
 import {
-  composer,
   expect,
   messageLog,
   openChat,
+  sendText,
   signUp,
   test,
   uniquePhone,
@@ -51,7 +51,7 @@ async function labels(page: Page): Promise<string[]> {
     await page.waitForTimeout(50);
     const texts = await log.getByRole("article").allInnerTexts();
     const shown = texts.flatMap((text) => text.match(/\b[ABC]-\d{2}\b/g) ?? []);
-    // Append the labels after the last one already merged.
+    // Append what this step shows from its first label not yet merged.
     const overlap = shown.findIndex((each) => !merged.includes(each));
     if (overlap >= 0) merged.push(...shown.slice(overlap));
     if (atBottom) break;
@@ -62,13 +62,6 @@ async function labels(page: Page): Promise<string[]> {
 
 function label(sender: string, n: number): string {
   return `${sender}-${String(n).padStart(2, "0")}`;
-}
-
-/** Types and sends one message without waiting for the server. */
-async function send(page: Page, text: string): Promise<void> {
-  await composer(page).fill(text);
-  await page.getByRole("button", { name: "Send", exact: true }).click();
-  await expect(composer(page)).toHaveValue("");
 }
 
 test.describe.configure({ mode: "serial" });
@@ -118,7 +111,7 @@ test("server restart loses no message", async ({ browser }) => {
   const sendRange = (from: number, to: number) =>
     Promise.all(
       senders.map(async ({ tag, page }) => {
-        for (let n = from; n <= to; n += 1) await send(page, label(tag, n));
+        for (let n = from; n <= to; n += 1) await sendText(page, label(tag, n));
       }),
     );
 
