@@ -8,6 +8,7 @@ import {
   type GroupCallInfo,
 } from "../../protocol/index.ts";
 import type { Env } from "../../worker/env.ts";
+import { countEvent } from "../../worker/metrics.ts";
 import { log } from "../../worker/log.ts";
 import type { Fanout } from "./fanout.ts";
 import { GroupCallFanout } from "./group-call-fanout.ts";
@@ -38,7 +39,7 @@ export class RoomGroupCalls {
     private readonly store: RoomStore,
     private readonly calls: GroupCallStore,
     fanout: Fanout,
-    env: Env,
+    private readonly env: Env,
     private readonly storage: DurableObjectStorage,
   ) {
     this.hubs = new GroupCallFanout(store, fanout, env);
@@ -68,6 +69,9 @@ export class RoomGroupCalls {
       this.calls.start(callId, device.userId, video, now);
       call = this.requireRunning(callId);
       log("groupcall.started", { chatId, callId, ...device, video });
+      countEvent(this.env, "groupcall.started", {
+        detail: video ? "video" : "voice",
+      });
     } else if (this.calls.participant(device) === undefined) {
       if (this.calls.participants().length >= MAX_GROUP_CALL_PARTICIPANTS) {
         throw new ApiError(
@@ -277,6 +281,7 @@ export class RoomGroupCalls {
       durationMs: event.durationMs,
       people: event.participantIds.length,
     });
+    countEvent(this.env, "groupcall.ended");
     await Promise.all([
       this.hubs.ended(event, chatId, now),
       ...rings.map((ring) =>

@@ -8,6 +8,7 @@ interface DeployConfig {
   durable_objects: { bindings: { name: string; class_name: string }[] };
   migrations: { new_sqlite_classes?: string[]; new_classes?: string[] }[];
   r2_buckets: { binding: string; bucket_name?: string }[];
+  analytics_engine_datasets: { binding: string; dataset?: string }[];
   assets?: { directory?: string; run_worker_first?: unknown };
   observability?: { enabled?: boolean };
 }
@@ -59,6 +60,16 @@ describe("production environment in wrangler.toml", () => {
 
   it("binds the same R2 buckets", () => {
     expect(production.r2_buckets).toEqual(local.r2_buckets);
+  });
+
+  it("binds the same Analytics Engine datasets", () => {
+    expect(production.analytics_engine_datasets).toEqual(
+      local.analytics_engine_datasets,
+    );
+    const bindings = production.analytics_engine_datasets.map(
+      ({ binding }) => binding,
+    );
+    expect(bindings).toContain("METRICS");
   });
 
   it("defines every var of the top level", () => {
