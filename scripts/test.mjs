@@ -1,10 +1,10 @@
 // @ts-check
 // Runs every check of the project in order: type check, lint, unit tests,
-// Worker tests, a build and the size check of the JavaScript that the first
-// screen loads, then the end-to-end tests against that build. A failing
-// stage does not stop the later ones, except that the end-to-end tests need
-// a browser and a build. Prints the time of each stage and exits non-zero
-// when any stage failed.
+// Worker tests, a build, the size check of the JavaScript that the first
+// screen loads, a dry run of the production deploy, then the end-to-end
+// tests against that build. A failing stage does not stop the later ones,
+// except that the end-to-end tests need a browser and a build. Prints the
+// time of each stage and exits non-zero when any stage failed.
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { ensureChromium } from "./ensure-browser.mjs";
@@ -93,13 +93,13 @@ const hasBrowser = browserStage();
 const built = npmScript("build");
 if (built) {
   stage("bundle size", "node", ["bench/bundle-size.mjs"]);
+  // Bundles the Worker and reads the production config as `npm run deploy`
+  // would, without uploading, so a broken deploy fails here.
+  npmScript("deploy:check");
 } else {
-  results.push({
-    name: "bundle size",
-    ok: false,
-    seconds: 0,
-    note: "no build",
-  });
+  for (const name of ["bundle size", "deploy:check"]) {
+    results.push({ name, ok: false, seconds: 0, note: "no build" });
+  }
 }
 if (hasBrowser && built) {
   stage("e2e", "npx", ["playwright", "test"]);

@@ -9,7 +9,9 @@ import type { Env } from "./env.ts";
  *   the runtime calls itself ("UserHub.webSocketMessage", "UserHub.alarm")
  *   and the Worker's own requests ("Worker.fetch");
  * - `rowsWritten`: SQLite rows written, as `SqlStorageCursor.rowsWritten`
- *   reports them, by object kind.
+ *   reports them, by object kind;
+ * - `events`: the amounts of the dashboard counters of worker/metrics.ts,
+ *   by event name and detail ("call.ended:missed").
  *
  * The counts are module state. NOTE: they cover every object only because
  * workerd in development runs the Worker and all its Durable Objects in one
@@ -18,6 +20,7 @@ import type { Env } from "./env.ts";
  */
 const invocations = new Map<string, number>();
 const rowsWritten = new Map<string, number>();
+const events = new Map<string, number>();
 
 /** Object kinds whose calls and rows are counted. */
 export type CountedKind =
@@ -27,6 +30,7 @@ export type CountedKind =
 export interface DevCounts {
   invocations: Record<string, number>;
   rowsWritten: Record<string, number>;
+  events: Record<string, number>;
 }
 
 function isCounting(env: Pick<Env, "ENVIRONMENT">): boolean {
@@ -35,6 +39,15 @@ function isCounting(env: Pick<Env, "ENVIRONMENT">): boolean {
 
 function add(map: Map<string, number>, key: string, amount: number): void {
   map.set(key, (map.get(key) ?? 0) + amount);
+}
+
+/** Adds `amount` to the development count of the metric `key`. */
+export function countEventForDevelopment(
+  env: Pick<Env, "ENVIRONMENT">,
+  key: string,
+  amount: number,
+): void {
+  if (isCounting(env)) add(events, key, amount);
 }
 
 /** Counts one invocation of `handler` on an object of `kind`. */
@@ -106,6 +119,7 @@ export function readCounts(): DevCounts {
   return {
     invocations: Object.fromEntries(invocations),
     rowsWritten: Object.fromEntries(rowsWritten),
+    events: Object.fromEntries(events),
   };
 }
 
@@ -113,4 +127,5 @@ export function readCounts(): DevCounts {
 export function resetCounts(): void {
   invocations.clear();
   rowsWritten.clear();
+  events.clear();
 }

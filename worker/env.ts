@@ -18,6 +18,8 @@ export interface Env {
    * `history/<userId>/<targetDeviceId>/<uploaderDeviceId>`.
    */
   MEDIA: R2Bucket;
+  /** Dashboard counters (worker/metrics.ts); absent where not bound. */
+  METRICS?: AnalyticsEngineDataset;
   /** "development" enables the SMS outbox and GET /api/dev/sms. */
   ENVIRONMENT: string;
   /** SMS provider used outside development: "twilio". */

@@ -1,6 +1,7 @@
 import { countInvocation } from "./dev-counters.ts";
 import type { Env } from "./env.ts";
 import { createRouter } from "./router.ts";
+import { withSecurityHeaders } from "./security-headers.ts";
 
 export { ChatRoom } from "../durable-objects/ChatRoom.ts";
 export { PhoneDirectory } from "../durable-objects/PhoneDirectory.ts";
@@ -16,6 +17,6 @@ export default {
       return env.ASSETS.fetch(request);
     }
     countInvocation(env, "Worker", "fetch");
-    return router.fetch(request, env, ctx);
+    return withSecurityHeaders(await router.fetch(request, env, ctx));
   },
 } satisfies ExportedHandler<Env>;

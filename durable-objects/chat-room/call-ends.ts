@@ -5,6 +5,7 @@ import type {
   ServerFrame,
 } from "../../protocol/index.ts";
 import { userHub, type Env } from "../../worker/env.ts";
+import { countEvent } from "../../worker/metrics.ts";
 import { errorMessage, log } from "../../worker/log.ts";
 import { deadlineOf, type CallRow, type CallStore } from "./call-store.ts";
 import type { Fanout } from "./fanout.ts";
@@ -86,6 +87,7 @@ export class CallEnds {
     };
     const entry = writeSystem(this.store, row.caller_id, event, now);
     this.fanout.chatChanged(this.store.memberIds(), [entry]);
+    countEvent(this.env, "call.ended", { detail: end.outcome });
     log("call.ended", {
       chatId,
       callId: row.call_id,

@@ -6,6 +6,7 @@ import {
   type ServerFrame,
 } from "../../protocol/index.ts";
 import { userHub, type Env } from "../../worker/env.ts";
+import { countEvent } from "../../worker/metrics.ts";
 import { assertNever, errorMessage, log } from "../../worker/log.ts";
 import { CallEnds, type CallEnd } from "./call-ends.ts";
 import {
@@ -90,6 +91,7 @@ export class RoomCalls {
       startedAt: now,
     };
     this.calls.insert(call, now + CALL_RING_TIMEOUT_MS);
+    countEvent(this.env, "call.started", { detail: video ? "video" : "voice" });
     log("call.started", {
       chatId: call.chatId,
       callId,

@@ -1,6 +1,7 @@
 import type { StoredMessage } from "../../protocol/index.ts";
 import { userHub, type Env } from "../../worker/env.ts";
 import { errorMessage, log } from "../../worker/log.ts";
+import { countEvent } from "../../worker/metrics.ts";
 
 /**
  * Max messages per `UserHub.deliver` call. Bodies are at most
@@ -103,11 +104,15 @@ export class HubDeliveries {
     for (let attempt = 1; ; attempt += 1) {
       try {
         await this.hub(userId).deliver(batch);
+        countEvent(this.env, "message.delivered", { amount: batch.length });
         return;
       } catch (error) {
         const reason = errorMessage(error);
         if (attempt >= MAX_DELIVERY_ATTEMPTS) {
           log("chat.fanout_failed", { ...ids, kind: "message", error: reason });
+          countEvent(this.env, "message.delivery_failed", {
+            amount: batch.length,
+          });
           return;
         }
         log("chat.delivery_retry", { ...ids, attempt, error: reason });

@@ -5,6 +5,7 @@ import type {
 } from "../../protocol/index.ts";
 import { userHub, type Env } from "../../worker/env.ts";
 import { errorMessage, log } from "../../worker/log.ts";
+import { countEvent } from "../../worker/metrics.ts";
 import { HubDeliveries } from "./deliveries.ts";
 import type { MemberRow, RoomStore } from "./store.ts";
 import type { ChatUpdate, ReceiptUpdate } from "./types.ts";
@@ -115,6 +116,9 @@ export class Fanout {
    * Messages to one hub leave in batches, in sequence order.
    */
   message(message: StoredMessage): void {
+    countEvent(this.env, "message.stored", {
+      detail: this.store.chat()?.kind ?? "",
+    });
     const recipients = this.memberIds().filter((id) => id !== message.senderId);
     this.deliveries.enqueue(recipients, message);
   }

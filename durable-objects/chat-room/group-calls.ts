@@ -8,6 +8,7 @@ import {
   type GroupCallInfo,
 } from "../../protocol/index.ts";
 import type { Env } from "../../worker/env.ts";
+import { countEvent } from "../../worker/metrics.ts";
 import { log } from "../../worker/log.ts";
 import {
   closeSfuSession,
@@ -74,6 +75,9 @@ export class RoomGroupCalls {
       this.calls.start(callId, device.userId, video, now);
       call = this.requireRunning(callId);
       log("groupcall.started", { chatId, callId, ...device, video });
+      countEvent(this.env, "groupcall.started", {
+        detail: video ? "video" : "voice",
+      });
     } else if (this.calls.participant(device) === undefined) {
       if (this.calls.participants().length >= MAX_GROUP_CALL_PARTICIPANTS) {
         throw new ApiError(
@@ -316,6 +320,7 @@ export class RoomGroupCalls {
       durationMs: event.durationMs,
       people: event.participantIds.length,
     });
+    countEvent(this.env, "groupcall.ended");
     await Promise.all([
       this.hubs.ended(event, chatId, now),
       ...rings.map((ring) =>

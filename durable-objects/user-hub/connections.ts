@@ -1,5 +1,6 @@
 import type { ServerFrame } from "../../protocol/index.ts";
 import type { Env } from "../../worker/env.ts";
+import { countEvent } from "../../worker/metrics.ts";
 import { log } from "../../worker/log.ts";
 import type { HubCalls } from "./calls.ts";
 import type { FrameContext } from "./frames.ts";
@@ -64,6 +65,7 @@ export class Connections {
     await this.keeper.refresh(now);
     await this.calls.ringDevice(deviceId, (frame) => send(server, frame));
     log("socket.opened", { userId: me.id, deviceId });
+    countEvent(this.env, "socket.opened");
     return new Response(null, { status: 101, webSocket: pair[0] });
   }
 

@@ -3,6 +3,7 @@ import type { PushPayload } from "../../protocol/index.ts";
 import { isDevPushEndpoint, receiveDevPush } from "../../worker/dev-push.ts";
 import { isDevelopment, type Env } from "../../worker/env.ts";
 import { errorMessage, log } from "../../worker/log.ts";
+import { countEvent } from "../../worker/metrics.ts";
 import type { PushStore, StoredSubscription } from "./push-store.ts";
 
 /** How long a push service keeps an undelivered push: 24 hours, in s. */
@@ -76,6 +77,7 @@ export class PushSender {
       const status = outcome.status;
       if (status !== null && status >= 200 && status < 300) {
         log("push.sent", { ...ids, status, attempt });
+        countEvent(this.env, "push.sent", { detail: ids.type });
         return;
       }
       if (status === 404 || status === 410) {
@@ -87,6 +89,7 @@ export class PushSender {
       const retryable = status === null || status === 429 || status >= 500;
       if (!retryable || attempt >= MAX_PUSH_ATTEMPTS) {
         log("push.failed", { ...ids, status, attempt, error: outcome.error });
+        countEvent(this.env, "push.failed", { detail: ids.type });
         return;
       }
       const delayMs = retryDelayMs(attempt, outcome.retryAfter);

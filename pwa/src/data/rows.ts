@@ -92,7 +92,7 @@ export function notificationTextOf(
 }
 
 /** Sources of the names in rows: the viewer, contacts, cached profiles. */
-interface NameSources {
+export interface NameSources {
   me: string;
   /** Saved contacts with an account, by user id. */
   contacts: ReadonlyMap<string, Contact>;

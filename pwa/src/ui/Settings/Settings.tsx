@@ -18,6 +18,7 @@ import { formatPhone } from "../format.ts";
 import { formatBytes } from "../format-media.ts";
 import { onLinkClick } from "../router.ts";
 import { BlockedContacts } from "./BlockedContacts.tsx";
+import { DataExport } from "./DataExport.tsx";
 import { LogoutButton } from "./LogoutButton.tsx";
 import { MediaStorage } from "./MediaStorage.tsx";
 import { NotificationsSection } from "./Notifications.tsx";
@@ -43,6 +44,7 @@ export function Settings() {
         <NotificationsSection />
         <BlockedContacts />
         <StorageUsage />
+        <DataExport />
         <section class="card" aria-labelledby="settings-devices">
           <h2 id="settings-devices">Devices</h2>
           <a
