@@ -31,16 +31,10 @@ function useStream<T extends HTMLMediaElement>(stream: MediaStream | null) {
 /**
  * Renders one participant: their video (a screen share in its place), or
  * their avatar while the camera is off, with name, muted and camera-off
- * icons, "Reconnecting…" when their device went silent and "Waiting for
- * keys…" while their frames cannot be decrypted yet.
+ * icons, and "Reconnecting…" when their device went silent.
  */
-export function GroupTileView(props: {
-  tile: GroupTile;
-  speaking: boolean;
-  /** The participant's frames have had no key for a while. */
-  waitingForKeys: boolean;
-}) {
-  const { tile, speaking, waitingForKeys } = props;
+export function GroupTileView(props: { tile: GroupTile; speaking: boolean }) {
+  const { tile, speaking } = props;
   const participant = tile.participant;
   const name = usePersonName(participant.userId);
   const avatarName = useAvatarName(participant.userId);
@@ -83,16 +77,10 @@ export function GroupTileView(props: {
           </span>
         )}
       </span>
-      {participant.reconnecting ? (
+      {participant.reconnecting && (
         <span class="group-tile__status" role="status">
           Reconnecting…
         </span>
-      ) : (
-        waitingForKeys && (
-          <span class="group-tile__status" role="status">
-            Waiting for keys…
-          </span>
-        )
       )}
     </li>
   );
