@@ -3,22 +3,16 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   ICE_SERVER_REQUESTS_PER_HOUR,
   IceServersResponse,
-  PushPayload,
   type IceServer,
 } from "../../protocol/index.ts";
 import { TURN_CREDENTIAL_TTL_S } from "../../worker/turn.ts";
 import worker from "../../worker/index.ts";
-import {
-  createTestSubscription,
-  fromBase64url,
-  type TestSubscription,
-} from "../push-receiver.ts";
+import { subscribe, waitForPushes } from "./push-helpers.ts";
 import { nextEnded, nextState, startCall } from "./call-helpers.ts";
 import {
   api,
   connect,
   errorOf,
-  json,
   openDirect,
   signUp,
   type TestSocket,
@@ -36,48 +30,6 @@ async function open(user: TestUser): Promise<TestSocket> {
   sockets.push(socket);
   return socket;
 }
-
-async function subscribe(device: TestUser): Promise<TestSubscription> {
-  const endpoint = `https://push.invalid/${crypto.randomUUID()}`;
-  const subscription = await createTestSubscription(endpoint);
-  const response = await api("PUT", "/api/push/subscription", {
-    cookie: device.cookie,
-    body: subscription.json,
-  });
-  expect(response.status).toBe(200);
-  return subscription;
-}
-
-/** Polls the development push service until `count` pushes arrived. */
-async function waitForPayloads(
-  subscription: TestSubscription,
-  count: number,
-): Promise<{ payload: PushPayload; ttl: string | undefined }[]> {
-  const endpoint = encodeURIComponent(subscription.json.endpoint);
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    const response = await api("GET", `/api/dev/push?endpoint=${endpoint}`);
-    const { pushes } = await json<{
-      pushes: { headers: Record<string, string>; body: string }[];
-    }>(response);
-    if (pushes.length >= count) {
-      return Promise.all(
-        pushes.map(async (push) => {
-          const text = await subscription.decrypt(fromBase64url(push.body));
-          return {
-            payload: PushPayload.parse(JSON.parse(text)),
-            ttl: push.headers.ttl,
-          };
-        }),
-      );
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`got ${pushes.length} pushes, expected ${count}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 describe("call pushes", () => {
   it("push a ringing call to an offline callee and its end", async () => {
     const ana = await signUp();
@@ -88,7 +40,7 @@ describe("call pushes", () => {
 
     const callId = await startCall(anaSocket, chatId, true);
 
-    const [ring] = await waitForPayloads(benPush, 1);
+    const [ring] = await waitForPushes(benPush, 1);
     expect(ring?.payload).toMatchObject({
       v: 1,
       type: "call",
@@ -102,7 +54,7 @@ describe("call pushes", () => {
     anaSocket.send({ type: "call.hangup", callId });
     await nextEnded(anaSocket, callId);
 
-    const pushes = await waitForPayloads(benPush, 2);
+    const pushes = await waitForPushes(benPush, 2);
     expect(pushes[1]?.payload).toEqual({
       v: 1,
       type: "call.end",

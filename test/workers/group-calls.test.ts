@@ -5,13 +5,8 @@ import {
   GROUP_CALL_DROP_MS,
   GROUP_CALL_RECONNECTING_MS,
   MAX_GROUP_CALL_PARTICIPANTS,
-  PushPayload,
 } from "../../protocol/index.ts";
-import {
-  createTestSubscription,
-  fromBase64url,
-  type TestSubscription,
-} from "../push-receiver.ts";
+import { subscribe, waitForPushes } from "./push-helpers.ts";
 import {
   inboxRow,
   joinCall,
@@ -24,7 +19,6 @@ import {
   api,
   connect,
   createGroup,
-  json,
   openDirect,
   signUp,
   type TestSocket,
@@ -42,43 +36,6 @@ async function open(user: TestUser): Promise<TestSocket> {
   sockets.push(socket);
   return socket;
 }
-
-async function subscribe(device: TestUser): Promise<TestSubscription> {
-  const endpoint = `https://push.invalid/${crypto.randomUUID()}`;
-  const subscription = await createTestSubscription(endpoint);
-  const response = await api("PUT", "/api/push/subscription", {
-    cookie: device.cookie,
-    body: subscription.json,
-  });
-  expect(response.status).toBe(200);
-  return subscription;
-}
-
-/** Polls the development push service until `count` pushes arrived. */
-async function waitForPayloads(
-  subscription: TestSubscription,
-  count: number,
-): Promise<PushPayload[]> {
-  const endpoint = encodeURIComponent(subscription.json.endpoint);
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    const response = await api("GET", `/api/dev/push?endpoint=${endpoint}`);
-    const { pushes } = await json<{ pushes: { body: string }[] }>(response);
-    if (pushes.length >= count) {
-      return Promise.all(
-        pushes.map(async (push) => {
-          const text = await subscription.decrypt(fromBase64url(push.body));
-          return PushPayload.parse(JSON.parse(text));
-        }),
-      );
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`got ${pushes.length} pushes, expected ${count}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 /** Creates a group of three and opens sockets for the first two. */
 async function groupOfThree() {
   const ana = await signUp();
@@ -398,8 +355,8 @@ describe("group call pushes", () => {
       true,
     );
 
-    const [ring] = await waitForPayloads(caraPush, 1);
-    expect(ring).toMatchObject({
+    const [ring] = await waitForPushes(caraPush, 1);
+    expect(ring?.payload).toMatchObject({
       v: 1,
       type: "call",
       chatId,
@@ -410,8 +367,8 @@ describe("group call pushes", () => {
 
     anaSocket.send({ type: "groupcall.leave", callId: call.callId });
     await anaSocket.next("groupcall.ended");
-    const pushes = await waitForPayloads(caraPush, 2);
-    expect(pushes[1]).toEqual({
+    const pushes = await waitForPushes(caraPush, 2);
+    expect(pushes[1]?.payload).toEqual({
       v: 1,
       type: "call.end",
       chatId,

@@ -17,6 +17,7 @@ import {
   verifyVapid,
   type TestSubscription,
 } from "../push-receiver.ts";
+import { subscribe } from "./push-helpers.ts";
 import {
   api,
   connect,
@@ -52,19 +53,6 @@ async function open(user: TestUser): Promise<TestSocket> {
   sockets.push(socket);
   return socket;
 }
-
-/** Subscribes `device` with a fresh endpoint on the development service. */
-async function subscribe(device: TestUser): Promise<TestSubscription> {
-  const endpoint = `https://push.invalid/${crypto.randomUUID()}`;
-  const subscription = await createTestSubscription(endpoint);
-  const response = await api("PUT", "/api/push/subscription", {
-    cookie: device.cookie,
-    body: subscription.json,
-  });
-  expect(response.status).toBe(200);
-  return subscription;
-}
-
 async function pushesTo(subscription: TestSubscription): Promise<DevPush[]> {
   const endpoint = encodeURIComponent(subscription.json.endpoint);
   const response = await api("GET", `/api/dev/push?endpoint=${endpoint}`);
