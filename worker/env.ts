@@ -13,9 +13,10 @@ export interface Env {
   ASSETS?: Fetcher;
   /**
    * Media objects: profile photos under `photos/<userId>/<photoId>`,
-   * encrypted chat media under `media/<chatId>/<mediaId>`, and encrypted
+   * encrypted chat media under `media/<chatId>/<mediaId>`, encrypted
    * history archives under
-   * `history/<userId>/<targetDeviceId>/<uploaderDeviceId>`.
+   * `history/<userId>/<targetDeviceId>/<uploaderDeviceId>`, and chat
+   * reports under `reports/<day>/<reportId>.json`.
    */
   MEDIA: R2Bucket;
   /** Dashboard counters (worker/metrics.ts); absent where not bound. */

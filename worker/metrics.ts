@@ -21,7 +21,8 @@ export type MetricEvent =
   | "call.ended"
   | "groupcall.started"
   | "groupcall.ended"
-  | "socket.opened";
+  | "socket.opened"
+  | "chat.reported";
 
 export function countEvent(
   env: Pick<Env, "METRICS" | "ENVIRONMENT">,

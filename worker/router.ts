@@ -17,6 +17,7 @@ import { registerMlsRoutes } from "./routes/mls.ts";
 import { registerPeopleRoutes } from "./routes/people.ts";
 import { registerPhotoRoutes } from "./routes/photos.ts";
 import { registerPushRoutes } from "./routes/push.ts";
+import { registerReportRoutes } from "./routes/reports.ts";
 import { registerSfuRoutes } from "./routes/sfu.ts";
 import { registerSocketRoute } from "./routes/socket.ts";
 
@@ -48,6 +49,7 @@ export function createRouter(): ApiRouter {
   registerAuthRoutes(router);
   registerAccountRoutes(router);
   registerChatRoutes(router);
+  registerReportRoutes(router);
   registerMessageRoutes(router);
   registerKeyRoutes(router);
   registerHistoryRoutes(router);

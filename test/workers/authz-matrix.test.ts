@@ -89,6 +89,11 @@ const ROUTES: Route[] = [
     path: "/api/chats/:chat/members/:user",
     body: { role: "admin" },
   },
+  {
+    method: "POST",
+    path: "/api/chats/:chat/report",
+    body: { reason: "spam", messages: [] },
+  },
   { method: "PATCH", path: "/api/inbox/:chat", body: { pinned: true } },
   { method: "GET", path: "/api/dev/sms?phone=%2B4915100000000", public: true },
   { method: "GET", path: "/api/dev/push", public: true },

@@ -58,6 +58,7 @@ import {
   nestedArrays,
   readWorld,
 } from "./fuzz-helpers.ts";
+import { ReportChatBody } from "../../protocol/reports.ts";
 import {
   download,
   patternBytes,
@@ -92,6 +93,11 @@ const BODY_ROUTES: BodyRoute[] = [
     method: "PATCH",
     path: "/api/chats/:group/members/:bob",
     schema: SetRoleBody,
+  },
+  {
+    method: "POST",
+    path: "/api/chats/:group/report",
+    schema: ReportChatBody,
   },
   { method: "PATCH", path: "/api/inbox/:direct", schema: UpdateInboxBody },
   {

@@ -7,6 +7,7 @@ import { formatPhone } from "../format.ts";
 import { chatPath, goBack } from "../router.ts";
 import { GroupInfo } from "./GroupInfo.tsx";
 import { PersonActions } from "./PersonActions.tsx";
+import { ReportChat } from "./ReportChat.tsx";
 import { SecurityCodeEntry, VerifiedBadge } from "./SecurityCode.tsx";
 import "./ChatInfo.css";
 
@@ -68,6 +69,7 @@ function PersonInfo({ chat }: { chat: ChatRow }) {
         </>
       )}
       <SecurityCodeEntry chatId={chat.id} />
+      <ReportChat chat={chat} name={chat.title} />
     </section>
   );
 }

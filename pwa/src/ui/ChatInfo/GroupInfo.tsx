@@ -14,6 +14,7 @@ import { Dialog } from "../common/Dialog.tsx";
 import { errorMessage } from "../common/notice.tsx";
 import { PhoneLookup } from "../NewChat/PhoneLookup.tsx";
 import { MemberList } from "./MemberList.tsx";
+import { ReportChat } from "./ReportChat.tsx";
 
 /** Name, members, admin actions and "Leave group" of a group chat. */
 export function GroupInfo({ chat }: { chat: ChatRow }) {
@@ -38,7 +39,10 @@ export function GroupInfo({ chat }: { chat: ChatRow }) {
       {chat.left ? (
         <p class="chat-info__left">You are no longer a member of this group.</p>
       ) : (
-        <LeaveGroup chatId={chat.id} name={name} />
+        <>
+          <LeaveGroup chatId={chat.id} name={name} />
+          <ReportChat chat={chat} name={name} />
+        </>
       )}
     </>
   );
