@@ -2,12 +2,11 @@ import { z } from "zod";
 import { messageId, timestamp, userId } from "./ids.ts";
 
 /**
- * Reporting a chat: POST /api/chats/:chatId/report. Messages are end-to-end
- * encrypted, so the server cannot read them; the reporter's device sends
- * the newest messages it shows, decrypted, as evidence, the way WhatsApp
- * forwards the last five. The server keeps the report for the operators
- * and tells nobody in the chat. Kept apart from protocol/index.ts, so only
- * the Worker and the report dialog load it.
+ * Reporting a chat: POST /api/chats/:chatId/report. The server cannot read
+ * end-to-end encrypted messages, so the reporter's device sends the newest
+ * messages it shows, decrypted, as evidence. The server keeps the report
+ * for the operators and tells nobody in the chat. This module is kept apart
+ * from protocol/index.ts, so only the Worker and the report dialog load it.
  */
 
 /** Newest messages a report may carry. */

@@ -20,10 +20,12 @@ async function reportChat(request: ApiRequest, env: Env): Promise<Response> {
   const { me } = await requireSession(request, env);
   const chatId = chatParam(request);
   const body = await readBody(request, ReportChatBody);
+
   // Non-members get the room's usual refusal, the same as for no chat.
   const chat = unwrap(
     await chatRoom(env, chatId).detail(me.id, me.settings.readReceipts),
   );
+
   const limiter = rateLimiter(env, `reports:${me.id}`);
   const decision = await limiter.hit(REPORTS_PER_DAY, DAY_MS);
   if (!decision.allowed) {
@@ -35,6 +37,7 @@ async function reportChat(request: ApiRequest, env: Env): Promise<Response> {
       decision.retryAfter,
     );
   }
+
   const reportId = crypto.randomUUID();
   const reportedAt = Date.now();
   const day = new Date(reportedAt).toISOString().slice(0, 10);
@@ -54,6 +57,7 @@ async function reportChat(request: ApiRequest, env: Env): Promise<Response> {
       httpMetadata: { contentType: "application/json" },
     },
   );
+
   log("chat.reported", {
     chatId,
     reporterId: me.id,
