@@ -1,8 +1,7 @@
 import { useState } from "preact/hooks";
 import type { ReportReason } from "../../../../protocol/reports.ts";
 import { blockUser, leaveChat, type ChatRow } from "../../data/index.ts";
-import { Dialog } from "../common/Dialog.tsx";
-import { errorMessage } from "../common/notice.tsx";
+import { ConfirmDialog } from "../common/ConfirmDialog.tsx";
 
 const REASONS: { value: ReportReason; label: string }[] = [
   { value: "spam", label: "Spam" },
@@ -13,35 +12,24 @@ const REASONS: { value: ReportReason; label: string }[] = [
 /**
  * "Report" in a chat's info: sends the chat's newest messages, as this
  * device shows them, to the operators, and can also block the person or
- * leave the group. Nobody in the chat is told.
+ * leave the group. No member of the chat gets any message about it.
  */
 export function ReportChat({ chat, name }: { chat: ChatRow; name: string }) {
   const [open, setOpen] = useState(false);
   const [reason, setReason] = useState<ReportReason>("spam");
   const [alsoAct, setAlsoAct] = useState(true);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState("");
   const [done, setDone] = useState(false);
   const isGroup = chat.kind === "group";
   const actLabel = isGroup ? "Also leave the group" : `Also block ${name}`;
 
   const onReport = async () => {
-    setBusy(true);
-    setError("");
-    try {
-      const { reportChat } = await import("../../data/reports.ts");
-      await reportChat(chat.id, reason);
-      if (alsoAct && isGroup) await leaveChat(chat.id);
-      if (alsoAct && !isGroup && chat.peerId !== null) {
-        await blockUser(chat.peerId);
-      }
-      setDone(true);
-      setOpen(false);
-    } catch (failure) {
-      setError(errorMessage(failure));
-    } finally {
-      setBusy(false);
+    const { reportChat } = await import("../../data/reports.ts");
+    await reportChat(chat.id, reason);
+    if (alsoAct && isGroup) await leaveChat(chat.id);
+    if (alsoAct && !isGroup && chat.peerId !== null) {
+      await blockUser(chat.peerId);
     }
+    setDone(true);
   };
 
   return (
@@ -60,8 +48,10 @@ export function ReportChat({ chat, name }: { chat: ChatRow; name: string }) {
         {done ? "Thanks, your report was sent." : ""}
       </p>
       {open && (
-        <Dialog
+        <ConfirmDialog
           title={isGroup ? `Report “${name}”?` : `Report ${name}?`}
+          confirm="Report"
+          onConfirm={onReport}
           onClose={() => setOpen(false)}
         >
           <p>
@@ -91,28 +81,7 @@ export function ReportChat({ chat, name }: { chat: ChatRow; name: string }) {
             />
             {actLabel}
           </label>
-          <p class="form-error" role="alert">
-            {error}
-          </p>
-          <div class="dialog__actions">
-            <button
-              type="button"
-              class="button button--secondary"
-              autoFocus
-              onClick={() => setOpen(false)}
-            >
-              Cancel
-            </button>
-            <button
-              type="button"
-              class="button button--danger"
-              disabled={busy}
-              onClick={() => void onReport()}
-            >
-              Report
-            </button>
-          </div>
-        </Dialog>
+        </ConfirmDialog>
       )}
     </div>
   );
