@@ -25,7 +25,7 @@ import { chatId, deviceId, timestamp, userId } from "./ids.ts";
  * `group_call` event (GroupCallEvent) to the chat.
  */
 
-/** Participants one group call holds at most. */
+/** Maximum number of participants in one group call. */
 export const MAX_GROUP_CALL_PARTICIPANTS = 32;
 /** How often a participant's device pings its call. */
 export const GROUP_CALL_PING_MS = 10_000;

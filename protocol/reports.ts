@@ -5,7 +5,7 @@ import { messageId, timestamp, userId } from "./ids.ts";
  * Reporting a chat: POST /api/chats/:chatId/report. The server cannot read
  * end-to-end encrypted messages, so the reporter's device sends the newest
  * messages it shows, decrypted, as evidence. The server keeps the report
- * for the operators and tells nobody in the chat. This module is kept apart
+ * for the operators and sends no member of the chat any message about it. This module is kept apart
  * from protocol/index.ts, so only the Worker and the report dialog load it.
  */
 

@@ -296,7 +296,7 @@ export class RoomGroupCalls {
     });
   }
 
-  /** Ends the call when nobody is left in it, else sends the new state. */
+  /** Ends the call when no participant is left, else sends the new state. */
   private async afterRemoval(call: GroupCallRow, now: number): Promise<void> {
     if (this.calls.participants().length > 0) {
       await this.hubs.state(() => this.runningInfo());

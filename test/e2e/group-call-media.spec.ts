@@ -197,7 +197,7 @@ test("full call shows why it cannot be joined", async ({ newPerson }) => {
   const ana = await newPerson("Ana");
   const ben = await newPerson("Ben");
   await createGroup(ana, "Trip", [ben]);
-  // The server's reply when a call holds MAX_GROUP_CALL_PARTICIPANTS;
+  // The server's reply when a call has MAX_GROUP_CALL_PARTICIPANTS;
   // the workers tests check that the 33rd device gets it.
   const full =
     "This call is full: it has 32 participants, the most one call holds.";
@@ -258,7 +258,7 @@ test("SFU errors are retried and media recovers", async ({ newPerson }) => {
   }
   await clearSfuFaults();
 
-  // Track not found: the SFU answers the pull of Ana's screen with an
+  // Track not found: the SFU replies to the pull of Ana's screen with an
   // error in the track's entry twice. The pullers retry until it works.
   await injectSfuFault({
     action: "tracks/new",

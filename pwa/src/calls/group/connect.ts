@@ -95,7 +95,7 @@ export async function connectMedia(call: ActiveGroupCall): Promise<void> {
   }
 }
 
-/** Pending retries of pulls that the SFU answered with track errors. */
+/** Pending retries of pulls that the SFU rejected with track errors. */
 const pullRetries = new WeakMap<
   ActiveGroupCall,
   { timer: ReturnType<typeof setTimeout>; attempt: number }
