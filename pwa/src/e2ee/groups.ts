@@ -116,8 +116,12 @@ export class GroupKeeper {
       return (await this.catchUp(chatId, status.epoch)) ? "again" : "waiting";
     }
     const missing = status.missing.filter((device) => !this.isSelf(device));
-    if (missing.length === 0 && status.stale.length === 0) return "ready";
-    await this.commit(chatId, missing, status.stale);
+    // A device that asked for a reset and then joined is still listed as
+    // stale. MLS forbids a commit that removes its committer, so another
+    // member removes and adds it again.
+    const stale = status.stale.filter((device) => !this.isSelf(device));
+    if (missing.length === 0 && stale.length === 0) return "ready";
+    await this.commit(chatId, missing, stale);
     return "again";
   }
 

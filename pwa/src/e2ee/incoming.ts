@@ -79,6 +79,8 @@ export async function decryptIncoming(
     if (outcome.kind === "no_group" && !joinTried) {
       joinTried = true;
       if (await context.join(chatId)) {
+        // Bodies held by earlier batches may be readable in the new group.
+        moved = true;
         outcome = await decryptBody(context, message);
       }
     }

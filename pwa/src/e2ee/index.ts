@@ -244,6 +244,21 @@ export class EncryptionEngine {
     }
   }
 
+  /**
+   * Checks the chat's group with the server. A check that joined or caught
+   * up, for a send for example, retries the bodies held until then, which
+   * no frame may ever prompt again.
+   */
+  private async check(chatId: string): Promise<Readiness> {
+    const before = (await this.store.group(chatId))?.epoch;
+    const readiness = await this.keeper.prepare(chatId);
+    const after = (await this.store.group(chatId))?.epoch;
+    if (after !== undefined && after !== before) {
+      void this.retryEncrypted(chatId);
+    }
+    return readiness;
+  }
+
   /** Returns the chat's readiness, with one check in flight per chat. */
   private async ready(chatId: string): Promise<Readiness> {
     const chat = this.chat(chatId);
@@ -251,7 +266,7 @@ export class EncryptionEngine {
       if (Date.now() - chat.readyAt < READY_RECHECK_MS) return "ready";
       if (Date.now() - chat.waitingAt < WAITING_RECHECK_MS) return "waiting";
       const generation = chat.generation;
-      chat.checking ??= this.keeper.prepare(chatId).finally(() => {
+      chat.checking ??= this.check(chatId).finally(() => {
         chat.checking = null;
       });
       const readiness = await chat.checking;

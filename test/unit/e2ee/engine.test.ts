@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { NOTICE_TEXT, decodeMessage } from "../../../pwa/src/data/codec.ts";
 import { FakeServer, type FakeRoom } from "./fake-server.ts";
 import { TestDevice, isEncrypted } from "./devices.ts";
@@ -12,6 +12,17 @@ function chat(server: FakeServer, devices: TestDevice[]): FakeRoom {
     ...devices.map(({ userId, deviceId }) => ({ userId, deviceId })),
   );
   return room;
+}
+
+/**
+ * Hides the device's waiting Welcome from the server's replies, as when
+ * the server could not be reached while the device tried to join.
+ */
+function withoutWelcome(room: FakeRoom, device: TestDevice) {
+  const key = `${device.userId}.${device.deviceId}`;
+  const welcome = room.welcomes.get(key)!;
+  room.welcomes.delete(key);
+  return { restore: () => room.welcomes.set(key, welcome) };
 }
 
 async function people(server: FakeServer, count: number) {
@@ -172,6 +183,42 @@ describe("encryption engine", () => {
         reset: false,
       },
     ]);
+  });
+
+  it("reads a held body after joining for a send", async () => {
+    const server = new FakeServer();
+    const [ana, cleo] = await people(server, 2);
+    const room = chat(server, [ana!, cleo!]);
+    const first = await ana!.send(room, "Hello");
+    const welcome = withoutWelcome(room, cleo!);
+    await cleo!.sync(room);
+    expect(isEncrypted((await cleo!.body(first.id))!)).toBe(true);
+
+    welcome.restore();
+    await cleo!.send(room, "Hi");
+
+    await vi.waitFor(async () => {
+      expect(text(await cleo!.body(first.id))).toBe("Hello");
+    });
+  });
+
+  it("reads a held body after a later message joins", async () => {
+    const server = new FakeServer();
+    const [ana, cleo] = await people(server, 2);
+    const room = chat(server, [ana!, cleo!]);
+    const first = await ana!.send(room, "First");
+    const welcome = withoutWelcome(room, cleo!);
+    await cleo!.sync(room);
+    expect(isEncrypted((await cleo!.body(first.id))!)).toBe(true);
+
+    welcome.restore();
+    const second = await ana!.send(room, "Second");
+    await cleo!.sync(room);
+
+    expect(text(await cleo!.body(second.id))).toBe("Second");
+    await vi.waitFor(async () => {
+      expect(text(await cleo!.body(first.id))).toBe("First");
+    });
   });
 
   it("keeps plain bodies of older clients", async () => {
