@@ -1,6 +1,7 @@
 import type {
   GroupCallInfo,
   GroupCallParticipant,
+  GroupCallProvider,
   GroupCallTrack,
 } from "../../protocol/index.ts";
 
@@ -44,6 +45,16 @@ export const GROUP_CALL_MIGRATION = `CREATE TABLE group_call (
      until INTEGER NOT NULL
    );`;
 
+/**
+ * The call's provider (GroupCallProvider) and, for "realtimekit", the
+ * call's one meeting and each device's meeting participant id, both set
+ * on the device's first token request.
+ */
+export const GROUP_CALL_PROVIDER_MIGRATION = `ALTER TABLE group_call
+     ADD COLUMN provider TEXT NOT NULL DEFAULT 'sfu';
+   ALTER TABLE group_call ADD COLUMN rtk_meeting_id TEXT;
+   ALTER TABLE group_call_participant ADD COLUMN rtk_participant_id TEXT;`;
+
 export type GroupCallRow = {
   call_id: string;
   started_by: string;
@@ -51,6 +62,8 @@ export type GroupCallRow = {
   video: number;
   taken_part: string;
   ended_at: number | null;
+  provider: GroupCallProvider;
+  rtk_meeting_id: string | null;
 };
 
 export type ParticipantRow = {
@@ -66,6 +79,7 @@ export type ParticipantRow = {
   joined_at: number;
   ping_at: number;
   reconnecting: number;
+  rtk_participant_id: string | null;
 };
 
 export type RingRow = {
@@ -107,15 +121,43 @@ export class GroupCallStore {
   }
 
   /** Stores a new running call and drops the rows of ended ones. */
-  start(callId: string, startedBy: string, video: boolean, now: number) {
+  start(
+    callId: string,
+    startedBy: string,
+    video: boolean,
+    now: number,
+    provider: GroupCallProvider,
+  ) {
     this.sql.exec("DELETE FROM group_call WHERE ended_at IS NOT NULL");
     this.sql.exec(
-      `INSERT INTO group_call (call_id, started_by, started_at, video)
-       VALUES (?, ?, ?, ?)`,
+      `INSERT INTO group_call (call_id, started_by, started_at, video,
+         provider)
+       VALUES (?, ?, ?, ?, ?)`,
       callId,
       startedBy,
       now,
       video ? 1 : 0,
+      provider,
+    );
+  }
+
+  /** Records the RealtimeKit meeting created for the call. */
+  setMeeting(callId: string, meetingId: string): void {
+    this.sql.exec(
+      "UPDATE group_call SET rtk_meeting_id = ? WHERE call_id = ?",
+      meetingId,
+      callId,
+    );
+  }
+
+  /** Records the meeting participant id of a device in the call. */
+  setMeetingParticipant(device: DeviceRef, participantId: string): void {
+    this.sql.exec(
+      `UPDATE group_call_participant SET rtk_participant_id = ?
+       WHERE user_id = ? AND device_id = ?`,
+      participantId,
+      device.userId,
+      device.deviceId,
     );
   }
 
@@ -355,6 +397,7 @@ export function groupCallInfo(
     startedBy: call.started_by,
     startedAt: call.started_at,
     video: call.video === 1,
+    provider: call.provider,
     participants: participants.map(participantOf),
   };
 }

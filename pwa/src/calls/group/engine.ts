@@ -41,6 +41,8 @@ function placeholderInfo(
     startedBy: "",
     startedAt: Date.now(),
     video,
+    // Replaced by the room's state, which names the call's provider.
+    provider: "sfu",
     participants: [],
   };
 }
