@@ -17,6 +17,12 @@ export function toggleGroupMute(): void {
   if (call === null || view === null) return;
   const muted = !view.muted;
   for (const track of call.stream.getAudioTracks()) track.enabled = !muted;
+  call.meeting?.setMuted(muted).catch((error: unknown) => {
+    log("group_call_mute_failed", {
+      callId: call.callId,
+      error: reason(error),
+    });
+  });
   updateGroupCall(call.callId, { muted });
   sendUpdate(call);
 }
@@ -60,6 +66,12 @@ export async function toggleGroupCamera(): Promise<void> {
     }
   }
   if (track !== undefined) track.enabled = cameraOn;
+  try {
+    await call.meeting?.setCamera(cameraOn ? (track ?? null) : null);
+  } catch (error) {
+    updateGroupCall(call.callId, { problem: reason(error) });
+    return;
+  }
   updateGroupCall(call.callId, { cameraOn, problem: null });
   renderTiles(call);
   sendUpdate(call);
@@ -84,6 +96,14 @@ export async function toggleGroupScreen(): Promise<void> {
   const call = activeGroupCall();
   const view = currentGroupCall.value;
   if (call === null || view === null) return;
+  if (call.meeting !== null) {
+    // NOTE: the SDK's enableScreenShare() opens its own picker and takes
+    // no track, so screen sharing is not wired to RealtimeKit calls yet.
+    updateGroupCall(call.callId, {
+      problem: "Screen sharing is not available in this call.",
+    });
+    return;
+  }
   try {
     if (call.screen !== null) {
       await stopScreen(call);
