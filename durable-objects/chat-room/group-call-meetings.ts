@@ -53,9 +53,10 @@ export class RoomCallMeetings {
     const ids = { chatId: this.chatId(), callId: call.call_id, ...device };
     try {
       const meetingId = await this.meeting(api, call);
-      const known = stillIn().rtk_participant_id;
+      stillIn();
+      const known = this.calls.meetingParticipant(call.call_id, device);
       let authToken: string;
-      if (known === null) {
+      if (known === undefined) {
         authToken = await this.join(api, call.call_id, meetingId, device);
       } else {
         authToken = await api.refreshToken(meetingId, known);
@@ -121,7 +122,7 @@ export class RoomCallMeetings {
       pending = api
         .addParticipant(meetingId, key, device.userId)
         .then((participant) => {
-          this.calls.setMeetingParticipant(device, participant.id);
+          this.calls.setMeetingParticipant(callId, device, participant.id);
           return participant.token;
         })
         .finally(() => this.joins.delete(`${callId}/${key}`));
@@ -150,7 +151,9 @@ export class RoomCallMeetings {
    */
   async cutOff(call: GroupCallRow, row: ParticipantRow): Promise<void> {
     const meetingId = this.calls.byId(call.call_id)?.rtk_meeting_id ?? null;
-    if (meetingId === null || row.rtk_participant_id === null) return;
+    const device = { userId: row.user_id, deviceId: row.device_id };
+    const known = this.calls.meetingParticipant(call.call_id, device);
+    if (meetingId === null || known === undefined) return;
     const key = realtimeKitParticipantKey(row.user_id, row.device_id);
     const ids = {
       chatId: this.chatId(),

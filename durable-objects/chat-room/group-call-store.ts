@@ -48,12 +48,20 @@ export const GROUP_CALL_MIGRATION = `CREATE TABLE group_call (
 /**
  * The call's provider (GroupCallProvider) and, for "realtimekit", the
  * call's one meeting and each device's meeting participant id, both set
- * on the device's first token request.
+ * on the device's first token request. Participant ids live apart from
+ * the participant rows, because a device that the room drops and admits
+ * again gets a new row but stays the same meeting participant.
  */
 export const GROUP_CALL_PROVIDER_MIGRATION = `ALTER TABLE group_call
      ADD COLUMN provider TEXT NOT NULL DEFAULT 'sfu';
    ALTER TABLE group_call ADD COLUMN rtk_meeting_id TEXT;
-   ALTER TABLE group_call_participant ADD COLUMN rtk_participant_id TEXT;`;
+   CREATE TABLE group_call_meeting_participant (
+     call_id TEXT NOT NULL,
+     user_id TEXT NOT NULL,
+     device_id TEXT NOT NULL,
+     participant_id TEXT NOT NULL,
+     PRIMARY KEY (call_id, user_id, device_id)
+   );`;
 
 export type GroupCallRow = {
   call_id: string;
@@ -79,7 +87,6 @@ export type ParticipantRow = {
   joined_at: number;
   ping_at: number;
   reconnecting: number;
-  rtk_participant_id: string | null;
 };
 
 export type RingRow = {
@@ -129,6 +136,7 @@ export class GroupCallStore {
     provider: GroupCallProvider,
   ) {
     this.sql.exec("DELETE FROM group_call WHERE ended_at IS NOT NULL");
+    this.sql.exec("DELETE FROM group_call_meeting_participant");
     this.sql.exec(
       `INSERT INTO group_call (call_id, started_by, started_at, video,
          provider)
@@ -151,14 +159,33 @@ export class GroupCallStore {
   }
 
   /** Records the meeting participant id of a device in the call. */
-  setMeetingParticipant(device: DeviceRef, participantId: string): void {
+  setMeetingParticipant(
+    callId: string,
+    device: DeviceRef,
+    participantId: string,
+  ): void {
     this.sql.exec(
-      `UPDATE group_call_participant SET rtk_participant_id = ?
-       WHERE user_id = ? AND device_id = ?`,
-      participantId,
+      `INSERT OR REPLACE INTO group_call_meeting_participant
+         (call_id, user_id, device_id, participant_id)
+       VALUES (?, ?, ?, ?)`,
+      callId,
       device.userId,
       device.deviceId,
+      participantId,
     );
+  }
+
+  /** Returns the meeting participant id of a device in the call. */
+  meetingParticipant(callId: string, device: DeviceRef): string | undefined {
+    return this.sql
+      .exec<{ participant_id: string }>(
+        `SELECT participant_id FROM group_call_meeting_participant
+         WHERE call_id = ? AND user_id = ? AND device_id = ?`,
+        callId,
+        device.userId,
+        device.deviceId,
+      )
+      .toArray()[0]?.participant_id;
   }
 
   /** Marks the call ended and drops its participant and ring rows. */

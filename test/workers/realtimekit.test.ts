@@ -6,7 +6,11 @@ import {
   realtimeKitConfig,
 } from "../../worker/realtimekit.ts";
 import worker from "../../worker/index.ts";
-import { joinCall, nextGroupState } from "./group-call-helpers.ts";
+import {
+  joinCall,
+  nextGroupState,
+  silenceDevice,
+} from "./group-call-helpers.ts";
 import {
   api,
   connect,
@@ -174,6 +178,25 @@ describe("RealtimeKit meetings", () => {
     );
   });
 
+  it("readmitted device keeps its participant", async () => {
+    const { ana, chatId, call, anaSocket } = await callOfTwo();
+    fakeRealtimeKit();
+    await tokenOf(ana, chatId, call.callId);
+    // Silent past the drop time: the room removes Ana's device.
+    await silenceDevice(chatId, ana.deviceId, 60_000);
+    await joinCall(anaSocket, ana.deviceId, chatId, call.callId);
+
+    await tokenOf(ana, chatId, call.callId);
+
+    const adds = requestsTo("POST", "/meetings/meeting-1/participants");
+    expect(adds).toHaveLength(1);
+    const refresh = requestsTo(
+      "POST",
+      "/meetings/meeting-1/participants/participant-1/token",
+    );
+    expect(refresh).toHaveLength(1);
+  });
+
   it("concurrent first requests create one meeting", async () => {
     const { ana, ben, chatId, call } = await callOfTwo();
     let release = () => {};
@@ -230,7 +253,7 @@ describe("RealtimeKit meetings", () => {
   });
 
   it("call end ends the meeting", async () => {
-    const { ana, ben, chatId, call, anaSocket, benSocket } = await callOfTwo();
+    const { ana, chatId, call, anaSocket, benSocket } = await callOfTwo();
     fakeRealtimeKit();
     await tokenOf(ana, chatId, call.callId);
 
@@ -252,7 +275,6 @@ describe("RealtimeKit meetings", () => {
     const [deactivate] = requestsTo("PATCH", "/meetings/meeting-1");
     expect(deactivate?.authorization).toBe("Bearer api-token");
     expect(deactivate?.body).toEqual({ status: "INACTIVE" });
-    void ben;
   });
 
   it("removed member is kicked from the meeting", async () => {
