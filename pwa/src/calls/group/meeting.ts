@@ -109,7 +109,10 @@ function controlOf(
 }
 
 /** Handles this device leaving the meeting without leaving the call. */
-function onRoomLeft(call: ActiveGroupCall, state: LeaveRoomState) {
+export function handleRoomLeft(
+  call: ActiveGroupCall,
+  state: LeaveRoomState,
+): void {
   log("group_call_meeting_left", { callId: call.callId, state });
   if (call.ended || state === "left") return;
   if (state === "kicked" || state === "ended" || state === "rejected") {
@@ -158,7 +161,7 @@ export async function openMeeting(call: ActiveGroupCall): Promise<void> {
   });
   const control = controlOf(client, call, render);
   feed.onRoomLeft((state) => {
-    if (call.meeting === control) onRoomLeft(call, state);
+    if (call.meeting === control) handleRoomLeft(call, state);
   });
   call.meeting = control;
 
