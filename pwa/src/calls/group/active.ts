@@ -19,6 +19,12 @@ export interface MeetingControl {
   setMuted(muted: boolean): Promise<void>;
   /** Sends `track` as the camera, or stops sending video when null. */
   setCamera(track: MediaStreamTrack | null): Promise<void>;
+  /**
+   * Starts screen sharing, with the SDK's own screen picker, and resolves
+   * with the shared track. Stops sharing and resolves with null when `on`
+   * is false.
+   */
+  setScreen(on: boolean): Promise<MediaStreamTrack | null>;
   /** Leaves the meeting; later events of it are ignored. */
   leave(): void;
 }

@@ -1,6 +1,11 @@
 import { log } from "../../data/log.ts";
 import { MediaProblem, openCamera } from "../media.ts";
-import { activeGroupCall, sendUpdate, type ActiveGroupCall } from "./active.ts";
+import {
+  activeGroupCall,
+  sendUpdate,
+  type ActiveGroupCall,
+  type MeetingControl,
+} from "./active.ts";
 import { currentGroupCall, updateGroupCall } from "./state.ts";
 import { renderTiles } from "./tracks.ts";
 
@@ -91,17 +96,41 @@ async function stopScreen(call: ActiveGroupCall): Promise<void> {
   }
 }
 
+/**
+ * Shares a screen through the RealtimeKit meeting, or stops sharing.
+ * The SDK opens the screen picker itself, because enableScreenShare()
+ * takes no track.
+ */
+async function toggleMeetingScreen(
+  call: ActiveGroupCall,
+  meeting: MeetingControl,
+): Promise<void> {
+  try {
+    call.screen = await meeting.setScreen(call.screen === null);
+    updateGroupCall(call.callId, {
+      sharingScreen: call.screen !== null,
+      problem: null,
+    });
+    renderTiles(call);
+    sendUpdate(call);
+  } catch (error) {
+    log("group_call_screen_failed", {
+      callId: call.callId,
+      error: String(error),
+    });
+    updateGroupCall(call.callId, {
+      problem: `Screen sharing failed (${reason(error)}).`,
+    });
+  }
+}
+
 /** Shares a screen or window as an extra track, or stops sharing. */
 export async function toggleGroupScreen(): Promise<void> {
   const call = activeGroupCall();
   const view = currentGroupCall.value;
   if (call === null || view === null) return;
   if (call.meeting !== null) {
-    // NOTE: the SDK's enableScreenShare() opens its own picker and takes
-    // no track, so screen sharing is not wired to RealtimeKit calls yet.
-    updateGroupCall(call.callId, {
-      problem: "Screen sharing is not available in this call.",
-    });
+    await toggleMeetingScreen(call, call.meeting);
     return;
   }
   try {

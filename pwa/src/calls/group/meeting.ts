@@ -10,7 +10,7 @@ import {
   type MeetingControl,
 } from "./active.ts";
 import { showMeeting, type MeetingFeed } from "./meeting-view.ts";
-import { currentGroupCall } from "./state.ts";
+import { currentGroupCall, updateGroupCall } from "./state.ts";
 
 /**
  * The media of a group call on RealtimeKit. This device fetches its
@@ -98,6 +98,14 @@ function controlOf(
       if (track === null) await client.self.disableVideo();
       else await client.self.enableVideo(track);
     },
+    setScreen: async (on) => {
+      if (!on) {
+        await client.self.disableScreenShare();
+        return null;
+      }
+      await client.self.enableScreenShare();
+      return client.self.screenShareTracks.video ?? null;
+    },
     leave: () => {
       if (left) return;
       left = true;
@@ -162,6 +170,15 @@ export async function openMeeting(call: ActiveGroupCall): Promise<void> {
   const control = controlOf(client, call, render);
   feed.onRoomLeft((state) => {
     if (call.meeting === control) handleRoomLeft(call, state);
+  });
+  // The browser's own "Stop sharing" button ends the share in the SDK.
+  client.self.on("screenShareUpdate", ({ screenShareEnabled }) => {
+    if (screenShareEnabled || call.meeting !== control) return;
+    if (call.screen === null) return;
+    call.screen = null;
+    updateGroupCall(call.callId, { sharingScreen: false });
+    render();
+    sendUpdate(call);
   });
   call.meeting = control;
 
