@@ -17,7 +17,15 @@ export default defineConfig({
           // cost a request, its own gzip overhead and import and export
           // lists. Modules reached only through `import()` are not tagged
           // "$initial" and stay in their on-demand chunks.
-          groups: [{ name: "app", tags: ["$initial"] }],
+          groups: [
+            { name: "app", tags: ["$initial"] },
+            // The RealtimeKit SDK (about 640 kB) loads only when a call on
+            // RealtimeKit starts. A named chunk keeps it out of the precache.
+            {
+              name: "realtimekit",
+              test: /node_modules[\\/]@cloudflare[\\/]realtimekit/,
+            },
+          ],
         },
       },
     },
@@ -33,6 +41,8 @@ export default defineConfig({
       injectRegister: false,
       injectManifest: {
         globPatterns: ["**/*.{js,css,html,svg,png,webmanifest}"],
+        // Deployments on the SFU never load it, and calls need the network.
+        globIgnores: ["**/realtimekit-*.js"],
       },
       manifest: {
         name: "Messenger",

@@ -26,6 +26,8 @@ export default defineConfig({
   ],
   test: {
     include: ["test/workers/**/*.test.ts"],
+    // These run under vitest.realtimekit.config.ts, with other bindings.
+    exclude: ["test/workers/realtimekit*.test.ts"],
     setupFiles: ["test/workers/setup.ts"],
     testTimeout: 20_000,
     silent: "passed-only",

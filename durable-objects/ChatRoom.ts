@@ -14,6 +14,7 @@ import {
   type TypingState,
   type UploadState,
 } from "../protocol/index.ts";
+import type { RealtimeKitTokenReply } from "../protocol/realtimekit.ts";
 import { countedSql } from "../worker/dev-counters.ts";
 import { userHub, type Env } from "../worker/env.ts";
 import { errorMessage, log } from "../worker/log.ts";
@@ -563,6 +564,16 @@ export class ChatRoom extends DurableObject<Env> {
       );
       return null;
     });
+  }
+
+  /** Returns a RealtimeKit token for `device` in call `callId`. */
+  async groupCallRealtimeKitToken(
+    device: DeviceRef,
+    callId: string,
+  ): Promise<Result<RealtimeKitTokenReply>> {
+    return catchApiError(() =>
+      this.groupCalls.realtimeKitToken(device, callId),
+    );
   }
 
   /** Records the SFU session that the proxy created for `device`. */

@@ -63,12 +63,22 @@ export const GroupCallParticipant = z.object({
 });
 export type GroupCallParticipant = z.infer<typeof GroupCallParticipant>;
 
+/**
+ * The media path of a call: "sfu" through the Worker's SFU proxy below,
+ * "realtimekit" through one Cloudflare RealtimeKit meeting per call
+ * (protocol/realtimekit.ts). The room fixes it when the call starts.
+ */
+export const GroupCallProvider = z.enum(["sfu", "realtimekit"]);
+export type GroupCallProvider = z.infer<typeof GroupCallProvider>;
+
 export const GroupCallInfo = z.object({
   callId,
   chatId,
   startedBy: userId,
   startedAt: timestamp,
   video: z.boolean(),
+  /** Absent in frames of servers older than RealtimeKit support. */
+  provider: GroupCallProvider.default("sfu"),
   participants: z.array(GroupCallParticipant).max(MAX_GROUP_CALL_PARTICIPANTS),
 });
 export type GroupCallInfo = z.infer<typeof GroupCallInfo>;

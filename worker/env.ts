@@ -76,6 +76,23 @@ export interface Env {
    */
   SFU_APP_ID?: string;
   SFU_APP_SECRET?: string;
+  /**
+   * Media path of group calls that start from now on: "sfu" (default) for
+   * the Realtime SFU proxy, "realtimekit" for Cloudflare RealtimeKit.
+   */
+  GROUP_CALL_PROVIDER?: string;
+  /**
+   * RealtimeKit account id, app id and API token (a secret with the
+   * Realtime Admin permission, set with `wrangler secret put`), and the
+   * preset given to every participant. Needed when GROUP_CALL_PROVIDER is
+   * "realtimekit"; the first call then fails naming the missing one.
+   */
+  REALTIMEKIT_ACCOUNT_ID?: string;
+  REALTIMEKIT_APP_ID?: string;
+  REALTIMEKIT_API_TOKEN?: string;
+  REALTIMEKIT_PRESET?: string;
+  /** Base URL of the Cloudflare API; default api.cloudflare.com/client/v4. */
+  REALTIMEKIT_API_URL?: string;
   TWILIO_ACCOUNT_SID?: string;
   TWILIO_AUTH_TOKEN?: string;
   TWILIO_FROM?: string;

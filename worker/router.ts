@@ -18,6 +18,7 @@ import { registerPeopleRoutes } from "./routes/people.ts";
 import { registerPhotoRoutes } from "./routes/photos.ts";
 import { registerPushRoutes } from "./routes/push.ts";
 import { registerReportRoutes } from "./routes/reports.ts";
+import { registerRealtimeKitRoutes } from "./routes/realtimekit.ts";
 import { registerSfuRoutes } from "./routes/sfu.ts";
 import { registerSocketRoute } from "./routes/socket.ts";
 
@@ -61,6 +62,7 @@ export function createRouter(): ApiRouter {
   registerPushRoutes(router);
   registerCallRoutes(router);
   registerSfuRoutes(router);
+  registerRealtimeKitRoutes(router);
   registerDevRoutes(router);
   registerSocketRoute(router);
   router.all("*", () => notFound());

@@ -1,6 +1,7 @@
 import type {
   GroupCallInfo,
   GroupCallParticipant,
+  GroupCallProvider,
   GroupCallTrack,
 } from "../../protocol/index.ts";
 
@@ -44,6 +45,24 @@ export const GROUP_CALL_MIGRATION = `CREATE TABLE group_call (
      until INTEGER NOT NULL
    );`;
 
+/**
+ * The call's provider (GroupCallProvider) and, for "realtimekit", the
+ * call's one meeting and each device's meeting participant id, both set
+ * on the device's first token request. Participant ids live apart from
+ * the participant rows, because a device that the room drops and admits
+ * again gets a new row but stays the same meeting participant.
+ */
+export const GROUP_CALL_PROVIDER_MIGRATION = `ALTER TABLE group_call
+     ADD COLUMN provider TEXT NOT NULL DEFAULT 'sfu';
+   ALTER TABLE group_call ADD COLUMN rtk_meeting_id TEXT;
+   CREATE TABLE group_call_meeting_participant (
+     call_id TEXT NOT NULL,
+     user_id TEXT NOT NULL,
+     device_id TEXT NOT NULL,
+     participant_id TEXT NOT NULL,
+     PRIMARY KEY (call_id, user_id, device_id)
+   );`;
+
 export type GroupCallRow = {
   call_id: string;
   started_by: string;
@@ -51,6 +70,8 @@ export type GroupCallRow = {
   video: number;
   taken_part: string;
   ended_at: number | null;
+  provider: GroupCallProvider;
+  rtk_meeting_id: string | null;
 };
 
 export type ParticipantRow = {
@@ -107,16 +128,64 @@ export class GroupCallStore {
   }
 
   /** Stores a new running call and drops the rows of ended ones. */
-  start(callId: string, startedBy: string, video: boolean, now: number) {
+  start(
+    callId: string,
+    startedBy: string,
+    video: boolean,
+    now: number,
+    provider: GroupCallProvider,
+  ) {
     this.sql.exec("DELETE FROM group_call WHERE ended_at IS NOT NULL");
+    this.sql.exec("DELETE FROM group_call_meeting_participant");
     this.sql.exec(
-      `INSERT INTO group_call (call_id, started_by, started_at, video)
-       VALUES (?, ?, ?, ?)`,
+      `INSERT INTO group_call (call_id, started_by, started_at, video,
+         provider)
+       VALUES (?, ?, ?, ?, ?)`,
       callId,
       startedBy,
       now,
       video ? 1 : 0,
+      provider,
     );
+  }
+
+  /** Records the RealtimeKit meeting created for the call. */
+  setMeeting(callId: string, meetingId: string): void {
+    this.sql.exec(
+      "UPDATE group_call SET rtk_meeting_id = ? WHERE call_id = ?",
+      meetingId,
+      callId,
+    );
+  }
+
+  /** Records the meeting participant id of a device in the call. */
+  setMeetingParticipant(
+    callId: string,
+    device: DeviceRef,
+    participantId: string,
+  ): void {
+    this.sql.exec(
+      `INSERT OR REPLACE INTO group_call_meeting_participant
+         (call_id, user_id, device_id, participant_id)
+       VALUES (?, ?, ?, ?)`,
+      callId,
+      device.userId,
+      device.deviceId,
+      participantId,
+    );
+  }
+
+  /** Returns the meeting participant id of a device in the call. */
+  meetingParticipant(callId: string, device: DeviceRef): string | undefined {
+    return this.sql
+      .exec<{ participant_id: string }>(
+        `SELECT participant_id FROM group_call_meeting_participant
+         WHERE call_id = ? AND user_id = ? AND device_id = ?`,
+        callId,
+        device.userId,
+        device.deviceId,
+      )
+      .toArray()[0]?.participant_id;
   }
 
   /** Marks the call ended and drops its participant and ring rows. */
@@ -355,6 +424,7 @@ export function groupCallInfo(
     startedBy: call.started_by,
     startedAt: call.started_at,
     video: call.video === 1,
+    provider: call.provider,
     participants: participants.map(participantOf),
   };
 }

@@ -7,9 +7,14 @@ import {
   type GroupCallEvent,
   type GroupCallInfo,
 } from "../../protocol/index.ts";
+import type { RealtimeKitTokenReply } from "../../protocol/realtimekit.ts";
 import type { Env } from "../../worker/env.ts";
 import { countEvent } from "../../worker/metrics.ts";
 import { log } from "../../worker/log.ts";
+import {
+  groupCallProvider,
+  realtimeKitConfig,
+} from "../../worker/realtimekit.ts";
 import {
   closeSfuSession,
   sfuConfig,
@@ -17,6 +22,7 @@ import {
 } from "../../worker/sfu.ts";
 import type { Fanout } from "./fanout.ts";
 import { GroupCallFanout } from "./group-call-fanout.ts";
+import { RoomCallMeetings } from "./group-call-meetings.ts";
 import {
   groupCallInfo,
   type DeviceRef,
@@ -40,6 +46,7 @@ const NOT_IN_CALL = "This device is not in the call; join it first.";
  */
 export class RoomGroupCalls {
   private readonly hubs: GroupCallFanout;
+  private readonly meetings: RoomCallMeetings;
 
   constructor(
     private readonly store: RoomStore,
@@ -49,6 +56,7 @@ export class RoomGroupCalls {
     private readonly storage: DurableObjectStorage,
   ) {
     this.hubs = new GroupCallFanout(store, fanout, env);
+    this.meetings = new RoomCallMeetings(calls, env, () => this.chatId());
   }
 
   /**
@@ -72,9 +80,12 @@ export class RoomGroupCalls {
           "callId",
         );
       }
-      this.calls.start(callId, device.userId, video, now);
+      // A bad provider setting fails here, at the first call, naming it.
+      const provider = groupCallProvider(this.env);
+      if (provider === "realtimekit") realtimeKitConfig(this.env);
+      this.calls.start(callId, device.userId, video, now, provider);
       call = this.requireRunning(callId);
-      log("groupcall.started", { chatId, callId, ...device, video });
+      log("groupcall.started", { chatId, callId, ...device, video, provider });
       countEvent(this.env, "groupcall.started", {
         detail: video ? "video" : "voice",
       });
@@ -214,7 +225,11 @@ export class RoomGroupCalls {
         ? this.afterRemoval(call, Date.now())
         : this.hubs.state(() => this.runningInfo()),
       ...departed.map((userId) => this.hubs.removed(userId, chatId, call)),
-      ...sessions.map((row) => this.cutOff(row)),
+      ...sessions.map((row) =>
+        call.provider === "sfu"
+          ? this.cutOff(row)
+          : this.meetings.cutOff(call, row),
+      ),
     ]);
   }
 
@@ -230,6 +245,12 @@ export class RoomGroupCalls {
     remoteSessionIds: string[],
   ): void {
     const row = this.requireParticipant(device, callId);
+    if (this.calls.running()?.provider !== "sfu") {
+      throw new ApiError(
+        "conflict",
+        "This call runs on RealtimeKit, not the SFU; rejoin it.",
+      );
+    }
     if (sessionId !== null && sessionId !== row.sfu_session_id) {
       throw new ApiError(
         "forbidden",
@@ -246,6 +267,27 @@ export class RoomGroupCalls {
         );
       }
     }
+  }
+
+  /**
+   * Returns a RealtimeKit auth token for `device`, which must be in the
+   * running call `callId`, and that call must run on RealtimeKit.
+   */
+  async realtimeKitToken(
+    device: DeviceRef,
+    callId: string,
+  ): Promise<RealtimeKitTokenReply> {
+    this.requireParticipant(device, callId);
+    const call = this.requireRunning(callId);
+    if (call.provider !== "realtimekit") {
+      throw new ApiError(
+        "conflict",
+        "This call runs on the SFU, not RealtimeKit; rejoin it.",
+      );
+    }
+    return this.meetings.token(device, call, () =>
+      this.requireParticipant(device, callId),
+    );
   }
 
   /** Records the SFU session the proxy created for `device`. */
@@ -323,6 +365,7 @@ export class RoomGroupCalls {
     countEvent(this.env, "groupcall.ended");
     await Promise.all([
       this.hubs.ended(event, chatId, now),
+      this.meetings.end(call),
       ...rings.map((ring) =>
         this.hubs.stopRinging(
           ring.user_id,

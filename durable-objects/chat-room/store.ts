@@ -7,7 +7,10 @@ import {
   utf8Length,
 } from "../../protocol/index.ts";
 import { CALL_MIGRATION } from "./call-store.ts";
-import { GROUP_CALL_MIGRATION } from "./group-call-store.ts";
+import {
+  GROUP_CALL_MIGRATION,
+  GROUP_CALL_PROVIDER_MIGRATION,
+} from "./group-call-store.ts";
 import { MEDIA_MIGRATION } from "./media-store.ts";
 import { MLS_MIGRATION } from "./mls-store.ts";
 
@@ -66,6 +69,8 @@ export const ROOM_MIGRATIONS = [
   CALL_MIGRATION,
   // The group's call through the SFU. See chat-room/group-call-store.ts.
   GROUP_CALL_MIGRATION,
+  // The group call's provider and RealtimeKit meeting. See the same file.
+  GROUP_CALL_PROVIDER_MIGRATION,
 ];
 
 export type ChatRow = {

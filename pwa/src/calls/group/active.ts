@@ -8,6 +8,27 @@ import { sendFrame } from "../../data/wire.ts";
 import type { PulledTrack, SfuSession } from "./session.ts";
 import { currentGroupCall, updateGroupCall } from "./state.ts";
 
+/**
+ * This device's RealtimeKit meeting, for calls whose provider is
+ * "realtimekit" (group/meeting.ts, loaded only for such calls).
+ */
+export interface MeetingControl {
+  /** Rebuilds the tiles from the room's state and the meeting's peers. */
+  render(): void;
+  /** Stops or resumes sending the microphone to the meeting. */
+  setMuted(muted: boolean): Promise<void>;
+  /** Sends `track` as the camera, or stops sending video when null. */
+  setCamera(track: MediaStreamTrack | null): Promise<void>;
+  /**
+   * Starts screen sharing, with the SDK's own screen picker, and resolves
+   * with the shared track. Stops sharing and resolves with null when `on`
+   * is false.
+   */
+  setScreen(on: boolean): Promise<MediaStreamTrack | null>;
+  /** Leaves the meeting; later events of it are ignored. */
+  leave(): void;
+}
+
 /** The engine's state of this device's group call, beside its view. */
 export interface ActiveGroupCall {
   chatId: string;
@@ -16,6 +37,8 @@ export interface ActiveGroupCall {
   stream: MediaStream;
   screen: MediaStreamTrack | null;
   session: SfuSession | null;
+  /** Set instead of `session` when the call runs on RealtimeKit. */
+  meeting: MeetingControl | null;
   /** Published transceivers by track name. */
   published: Map<
     string,
@@ -93,11 +116,12 @@ export function rememberCall(call: ActiveGroupCall, video: boolean): void {
 /** Sends this device's session, tracks and mute, camera and screen state. */
 export function sendUpdate(call: ActiveGroupCall): void {
   const view = currentGroupCall.value;
-  if (view === null || call.session === null) return;
+  if (view === null) return;
+  if (call.session === null && call.meeting === null) return;
   sendFrame({
     type: "groupcall.update",
     callId: call.callId,
-    sessionId: call.session.sessionId,
+    sessionId: call.session?.sessionId ?? null,
     tracks: [...call.published.values()].map((entry) => entry.track),
     audio: !view.muted,
     video: view.cameraOn,
@@ -122,6 +146,8 @@ export function finishGroupCall(
   for (const track of call.stream.getTracks()) track.stop();
   call.screen?.stop();
   call.session?.end();
+  call.meeting?.leave();
+  call.meeting = null;
   call.releaseTab();
   sessionStorage.removeItem(JOINED_GROUP_CALL_KEY);
   if (active === call) active = null;

@@ -34,8 +34,17 @@ function localTracks(call: ActiveGroupCall): LocalTrack[] {
   return tracks;
 }
 
-/** Opens a new SFU session, publishes the local tracks and pulls. */
+/**
+ * Opens a new SFU session, publishes the local tracks and pulls, or joins
+ * the call's RealtimeKit meeting when the room runs the call there.
+ */
 async function openSession(call: ActiveGroupCall): Promise<void> {
+  if (call.info?.provider === "realtimekit") {
+    // Loaded only for such calls, so the SDK stays off the first screen.
+    const { openMeeting } = await import("./meeting.ts");
+    await openMeeting(call);
+    return;
+  }
   const session = new SfuSession(call.chatId, call.callId);
   call.session?.end();
   call.session = session;

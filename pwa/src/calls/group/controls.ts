@@ -1,6 +1,11 @@
 import { log } from "../../data/log.ts";
 import { MediaProblem, openCamera } from "../media.ts";
-import { activeGroupCall, sendUpdate, type ActiveGroupCall } from "./active.ts";
+import {
+  activeGroupCall,
+  sendUpdate,
+  type ActiveGroupCall,
+  type MeetingControl,
+} from "./active.ts";
 import { currentGroupCall, updateGroupCall } from "./state.ts";
 import { renderTiles } from "./tracks.ts";
 
@@ -17,6 +22,12 @@ export function toggleGroupMute(): void {
   if (call === null || view === null) return;
   const muted = !view.muted;
   for (const track of call.stream.getAudioTracks()) track.enabled = !muted;
+  call.meeting?.setMuted(muted).catch((error: unknown) => {
+    log("group_call_mute_failed", {
+      callId: call.callId,
+      error: reason(error),
+    });
+  });
   updateGroupCall(call.callId, { muted });
   sendUpdate(call);
 }
@@ -60,6 +71,12 @@ export async function toggleGroupCamera(): Promise<void> {
     }
   }
   if (track !== undefined) track.enabled = cameraOn;
+  try {
+    await call.meeting?.setCamera(cameraOn ? (track ?? null) : null);
+  } catch (error) {
+    updateGroupCall(call.callId, { problem: reason(error) });
+    return;
+  }
   updateGroupCall(call.callId, { cameraOn, problem: null });
   renderTiles(call);
   sendUpdate(call);
@@ -79,11 +96,43 @@ async function stopScreen(call: ActiveGroupCall): Promise<void> {
   }
 }
 
+/**
+ * Shares a screen through the RealtimeKit meeting, or stops sharing.
+ * The SDK opens the screen picker itself, because enableScreenShare()
+ * takes no track.
+ */
+async function toggleMeetingScreen(
+  call: ActiveGroupCall,
+  meeting: MeetingControl,
+): Promise<void> {
+  try {
+    call.screen = await meeting.setScreen(call.screen === null);
+    updateGroupCall(call.callId, {
+      sharingScreen: call.screen !== null,
+      problem: null,
+    });
+    renderTiles(call);
+    sendUpdate(call);
+  } catch (error) {
+    log("group_call_screen_failed", {
+      callId: call.callId,
+      error: String(error),
+    });
+    updateGroupCall(call.callId, {
+      problem: `Screen sharing failed (${reason(error)}).`,
+    });
+  }
+}
+
 /** Shares a screen or window as an extra track, or stops sharing. */
 export async function toggleGroupScreen(): Promise<void> {
   const call = activeGroupCall();
   const view = currentGroupCall.value;
   if (call === null || view === null) return;
+  if (call.meeting !== null) {
+    await toggleMeetingScreen(call, call.meeting);
+    return;
+  }
   try {
     if (call.screen !== null) {
       await stopScreen(call);

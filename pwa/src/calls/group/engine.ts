@@ -41,6 +41,8 @@ function placeholderInfo(
     startedBy: "",
     startedAt: Date.now(),
     video,
+    // Replaced by the room's state, which names the call's provider.
+    provider: "sfu",
     participants: [],
   };
 }
@@ -95,6 +97,7 @@ function newActiveCall(
     stream: new MediaStream(),
     screen: null,
     session: null,
+    meeting: null,
     published: new Map(),
     pulls: new Map(),
     info: null,
@@ -279,7 +282,9 @@ function applyState(info: GroupCallInfo): void {
     failRequest(rid, "the room admitted this device");
   }
   updateGroupCall(call.callId, { phase: "active", call: info });
-  if (call.session === null) void connectMedia(call);
+  if (call.session === null && call.meeting === null) {
+    void connectMedia(call);
+  }
   reconnectIfReadmitted(call, me.joinedAt);
   followParticipants(call);
 }

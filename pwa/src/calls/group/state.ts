@@ -50,3 +50,11 @@ export function updateGroupCall(
   if (current === null || current.call.callId !== callId) return;
   currentGroupCall.value = { ...current, ...patch };
 }
+
+/** Returns whether two streams hold the same tracks (by track id). */
+export function sameTracks(a: MediaStream | null, b: MediaStream | null) {
+  if (a === null || b === null) return a === b;
+  const ids = a.getTracks().map((track) => track.id);
+  const others = b.getTracks().map((track) => track.id);
+  return ids.length === others.length && ids.every((id) => others.includes(id));
+}

@@ -1,7 +1,7 @@
 import { log } from "../../data/log.ts";
 import { myDeviceId, pullKey, type ActiveGroupCall } from "./active.ts";
 import type { GroupTile } from "./state.ts";
-import { currentGroupCall, updateGroupCall } from "./state.ts";
+import { currentGroupCall, sameTracks, updateGroupCall } from "./state.ts";
 
 /**
  * Keeps the pulled tracks in step with the call's participants: pulls the
@@ -108,6 +108,10 @@ function remoteTile(
 
 /** Rebuilds the tiles from the call's participants and pulled tracks. */
 export function renderTiles(call: ActiveGroupCall): void {
+  if (call.meeting !== null) {
+    call.meeting.render();
+    return;
+  }
   const view = currentGroupCall.value;
   if (view === null || call.info === null) return;
   const me = myDeviceId();
@@ -136,11 +140,4 @@ export function renderTiles(call: ActiveGroupCall): void {
     return tile;
   });
   updateGroupCall(call.callId, { tiles, call: call.info });
-}
-
-function sameTracks(a: MediaStream | null, b: MediaStream | null): boolean {
-  if (a === null || b === null) return a === b;
-  const ids = a.getTracks().map((track) => track.id);
-  const others = b.getTracks().map((track) => track.id);
-  return ids.length === others.length && ids.every((id) => others.includes(id));
 }
