@@ -36,7 +36,9 @@ function localTracks(call: ActiveGroupCall): LocalTrack[] {
 
 /** Opens a new SFU session, publishes the local tracks and pulls. */
 async function openSession(call: ActiveGroupCall): Promise<void> {
-  const session = new SfuSession(call.chatId, call.callId);
+  if (call.encryption === null)
+    throw new Error("Call encryption is not running.");
+  const session = new SfuSession(call.chatId, call.callId, call.encryption);
   call.session?.end();
   call.session = session;
   call.pulls.clear();

@@ -5,6 +5,8 @@ import type { GroupCallFrame } from "../../data/call-frames.ts";
 import { log } from "../../data/log.ts";
 import { failRequest, newRid, request, sendFrame } from "../../data/wire.ts";
 import { activeCall } from "../active.ts";
+import { FrameEncryption } from "../e2ee/frame-encryption.ts";
+import { CallKeyring } from "../e2ee/keyring.ts";
 import { MediaProblem, openMedia } from "../media.ts";
 import {
   activeGroupCall,
@@ -43,6 +45,40 @@ function placeholderInfo(
     video,
     participants: [],
   };
+}
+
+/**
+ * Starts the call's frame encryption and its keys from the chat's MLS
+ * group. Ends the call and returns false where the browser cannot
+ * encrypt, so no media goes out in clear.
+ */
+function startEncryption(call: ActiveGroupCall): boolean {
+  let encryption: FrameEncryption;
+  try {
+    encryption = FrameEncryption.start();
+  } catch (error) {
+    log("group_call_encryption_unsupported", { callId: call.callId });
+    finishGroupCall(
+      call,
+      error instanceof Error ? error.message : String(error),
+    );
+    return false;
+  }
+  const callId = call.callId;
+  call.encryption = encryption;
+  call.keyring = new CallKeyring(
+    encryption,
+    call.chatId,
+    callId,
+    myDeviceId(),
+    {
+      code: (code) => updateGroupCall(callId, { securityCode: code }),
+      waiting: (devices) =>
+        updateGroupCall(callId, { waitingDevices: devices }),
+    },
+  );
+  call.keyring.start();
+  return true;
 }
 
 /** Sends `groupcall.join` and ends the call on an error reply. */
@@ -95,6 +131,8 @@ function newActiveCall(
     stream: new MediaStream(),
     screen: null,
     session: null,
+    encryption: null,
+    keyring: null,
     published: new Map(),
     pulls: new Map(),
     info: null,
@@ -163,8 +201,11 @@ async function enter(
     speakerDeviceId: null,
     problem: null,
     message: null,
+    securityCode: null,
+    waitingDevices: [],
   };
   if (!(await openCallMedia(call, video)) || call.ended) return;
+  if (!startEncryption(call)) return;
   rememberCall(call, video);
   startTimers(call);
   log("group_call_join", { callId, chatId, video });
@@ -251,6 +292,8 @@ function showRing(info: GroupCallInfo): void {
     speakerDeviceId: null,
     problem: null,
     message: null,
+    securityCode: null,
+    waitingDevices: [],
   };
 }
 
@@ -273,6 +316,9 @@ function applyState(info: GroupCallInfo): void {
     return;
   }
   call.admitted = true;
+  call.keyring?.setParticipants(
+    info.participants.map((participant) => participant.deviceId),
+  );
   if (call.rid !== null) {
     const rid = call.rid;
     call.rid = null;
