@@ -81,6 +81,20 @@ function startEncryption(call: ActiveGroupCall): boolean {
   return true;
 }
 
+/**
+ * Replaces the call's worker and keys with ones for its current call id.
+ * The room has not admitted the call yet, so no SFU session uses the old
+ * worker. Frames under the old keys would not decrypt on other devices.
+ */
+function restartEncryption(call: ActiveGroupCall): void {
+  call.keyring?.stop();
+  call.encryption?.close();
+  call.keyring = null;
+  call.encryption = null;
+  updateGroupCall(call.callId, { securityCode: null, waitingDevices: [] });
+  startEncryption(call);
+}
+
 /** Sends `groupcall.join` and ends the call on an error reply. */
 async function sendJoin(call: ActiveGroupCall, video: boolean): Promise<void> {
   const rid = newRid();
@@ -299,7 +313,7 @@ function showRing(info: GroupCallInfo): void {
 
 function applyState(info: GroupCallInfo): void {
   const call = activeGroupCall();
-  if (call !== null) adoptRunningCall(call, info);
+  if (call !== null && adoptRunningCall(call, info)) restartEncryption(call);
   if (call === null || call.callId !== info.callId) {
     if (currentGroupCall.value?.call.callId === info.callId) {
       updateGroupCall(info.callId, { call: info });
