@@ -8,7 +8,7 @@ import {
   type RtcpPacket,
   type RtpPacket,
 } from "werift";
-import { observeVideoPayload } from "./payload-check.ts";
+import { observeVideoPacket } from "./payload-check.ts";
 
 /** Feedback message type (FMT) of a Full Intra Request, RFC 5104 4.3.1. */
 const FIR_FMT = 4;
@@ -74,7 +74,10 @@ export class PublishedTrack {
       this.sourceSsrc = packet.header.ssrc;
     }
     if (this.kind === "video") {
-      observeVideoPayload(this.sessionId, this.trackName, packet.payload);
+      observeVideoPacket(this.sessionId, this.trackName, {
+        timestamp: packet.header.timestamp,
+        payload: packet.payload,
+      });
     }
     for (const pull of this.pulls) pull.write(packet);
   }

@@ -7,6 +7,15 @@
 // entropy-coded data there instead, which parses as a new KID almost
 // every frame, so plaintext fails the check.
 //
+// A frame counts once, in RTP timestamp order. A first packet whose
+// timestamp is not after that of the last frame counted is skipped,
+// because it arrived out of order or is a retransmission after a NACK
+// (RFC 4585). The SFU offers no RTX, so a sender resends the packet
+// unchanged on the media SSRC. Counted, such a packet would repeat or
+// lower the CTR of a frame that was encrypted correctly. Padding-only
+// packets have an empty payload once werift removes the padding, so
+// they never start a frame.
+//
 // Turned on by `--payload-check` or SFU_PAYLOAD_CHECK=1; the results are
 // served at GET /v1/apps/{appId}/payload-check.
 import { decodeHeader } from "../../pwa/src/calls/e2ee/sframe.ts";
@@ -22,6 +31,15 @@ export interface TrackPayloads {
   kids: number;
   /** Frames whose CTR is above the previous frame's of the same KID. */
   growingCtr: number;
+  /** First packets skipped as retransmitted or out of order. */
+  skipped: number;
+}
+
+/** The fields of a forwarded RTP packet that the check reads. */
+export interface VideoPacket {
+  /** RTP timestamp, the same for every packet of one frame. */
+  timestamp: number;
+  payload: Uint8Array;
 }
 
 const VP8_KEYFRAME_CLEAR_BYTES = 10;
@@ -50,15 +68,34 @@ export function vp8FrameStart(payload: Uint8Array): number | null {
   return offset < payload.length ? offset : null;
 }
 
+/**
+ * Returns whether RTP timestamp `next` is after `last`, allowing for
+ * wrap-around at 2^32 (RFC 3550, 5.1): a difference under 2^31 is later.
+ */
+export function isLaterTimestamp(next: number, last: number): boolean {
+  const difference = (next - last + 2 ** 32) % 2 ** 32;
+  return difference !== 0 && difference < 2 ** 31;
+}
+
 class TrackCheck {
   frames = 0;
   keyframes = 0;
   growingCtr = 0;
+  skipped = 0;
   private readonly lastCtr = new Map<number, number>();
+  private lastTimestamp: number | null = null;
 
-  observe(payload: Uint8Array): void {
+  observe({ timestamp, payload }: VideoPacket): void {
     const start = vp8FrameStart(payload);
     if (start === null) return;
+    if (
+      this.lastTimestamp !== null &&
+      !isLaterTimestamp(timestamp, this.lastTimestamp)
+    ) {
+      this.skipped += 1;
+      return;
+    }
+    this.lastTimestamp = timestamp;
     // Bit 0 of the VP8 frame tag is 0 for a keyframe (RFC 6386, 9.1).
     const keyframe = ((payload[start] ?? 0) & 0x01) === 0;
     const clear = keyframe ? VP8_KEYFRAME_CLEAR_BYTES : VP8_DELTA_CLEAR_BYTES;
@@ -90,11 +127,11 @@ export function payloadCheckEnabled(): boolean {
   return enabled;
 }
 
-/** Inspects one forwarded RTP payload of a video track, when enabled. */
-export function observeVideoPayload(
+/** Inspects one forwarded RTP packet of a video track, when enabled. */
+export function observeVideoPacket(
   sessionId: string,
   trackName: string,
-  payload: Uint8Array,
+  packet: VideoPacket,
 ): void {
   if (!enabled) return;
   const key = `${sessionId}/${trackName}`;
@@ -103,7 +140,7 @@ export function observeVideoPayload(
     check = Object.assign(new TrackCheck(), { sessionId, trackName });
     tracks.set(key, check);
   }
-  check.observe(payload);
+  check.observe(packet);
 }
 
 /** Returns the results of every video track seen so far. */
@@ -115,5 +152,6 @@ export function payloadReport(): TrackPayloads[] {
     keyframes: check.keyframes,
     kids: check.kids,
     growingCtr: check.growingCtr,
+    skipped: check.skipped,
   }));
 }

@@ -26,6 +26,7 @@ interface TrackPayloads {
   keyframes: number;
   kids: number;
   growingCtr: number;
+  skipped: number;
 }
 
 async function payloadReport(): Promise<TrackPayloads[]> {
