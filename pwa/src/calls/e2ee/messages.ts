@@ -54,6 +54,8 @@ export interface FrameStats {
   unknownKid: number;
   /** Outgoing frames dropped because no send key was set yet. */
   unsent: number;
+  /** Keyframes requested from senders after frames were dropped. */
+  keyframeRequests: number;
   /** Unknown KIDs seen since the last `stats` reply, newest last. */
   unknownKids: number[];
 }

@@ -1,5 +1,6 @@
 import { clearByteCount } from "./clear-bytes.ts";
 import { SframeReceiver, SframeSender } from "./context.ts";
+import { KeyframeNeed } from "./keyframes.ts";
 import {
   transformOptions,
   WorkerRequest,
@@ -31,6 +32,8 @@ interface RtcTransformer {
   readable: ReadableStream<EncodedFrame>;
   writable: WritableStream<EncodedFrame>;
   options: unknown;
+  /** Sends a PLI to the sender; receivers only, absent in older browsers. */
+  sendKeyFrameRequest?(): Promise<void>;
 }
 
 interface WorkerScope {
@@ -60,6 +63,7 @@ const stats: FrameStats = {
   failed: 0,
   unknownKid: 0,
   unsent: 0,
+  keyframeRequests: 0,
   unknownKids: [],
 };
 
@@ -113,10 +117,44 @@ async function decrypt(
   }
 }
 
+/**
+ * Wraps `decrypt` for a video receiver that can request keyframes, so
+ * that its picture recovers once keys arrive (keyframes.ts).
+ */
+function decryptRequestingKeyframes(
+  requestKeyframe: () => Promise<void>,
+): typeof decrypt {
+  const need = new KeyframeNeed();
+  return async (frame, options) => {
+    if (!(await decrypt(frame, options))) {
+      need.dropped();
+      return false;
+    }
+    if (need.passed(frame.type === "key")) {
+      stats.keyframeRequests++;
+      requestKeyframe().catch((error: unknown) => {
+        scope.postMessage({
+          type: "error",
+          message: `Keyframe request failed: ${String(error)}`,
+        });
+      });
+    }
+    return true;
+  };
+}
+
 function frameTransform(
   options: TransformOptions,
+  requestKeyframe: (() => Promise<void>) | undefined,
 ): TransformStream<EncodedFrame, EncodedFrame> {
-  const apply = options.side === "send" ? encrypt : decrypt;
+  let apply = options.side === "send" ? encrypt : decrypt;
+  if (
+    options.side === "receive" &&
+    options.kind === "video" &&
+    requestKeyframe !== undefined
+  ) {
+    apply = decryptRequestingKeyframes(requestKeyframe);
+  }
   return new TransformStream({
     async transform(frame, controller) {
       if (await apply(frame, options)) controller.enqueue(frame);
@@ -128,9 +166,10 @@ function pipe(
   readable: ReadableStream<EncodedFrame>,
   writable: WritableStream<EncodedFrame>,
   options: TransformOptions,
+  requestKeyframe?: () => Promise<void>,
 ): void {
   readable
-    .pipeThrough(frameTransform(options))
+    .pipeThrough(frameTransform(options, requestKeyframe))
     .pipeTo(writable)
     .catch((error: unknown) => {
       scope.postMessage({
@@ -149,7 +188,8 @@ scope.onrtctransform = ({ transformer }) => {
     });
     return;
   }
-  pipe(transformer.readable, transformer.writable, parsed.data);
+  const request = transformer.sendKeyFrameRequest?.bind(transformer);
+  pipe(transformer.readable, transformer.writable, parsed.data, request);
 };
 
 async function handle(request: WorkerRequest): Promise<void> {
