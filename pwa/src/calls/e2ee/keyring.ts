@@ -67,6 +67,8 @@ export class CallKeyring {
   private readonly unknownSince = new Map<string, number>();
   private waitingKey = "";
   private lastCatchUp = 0;
+  /** Frames that failed to decrypt, as of the last stats read. */
+  private failedFrames = 0;
   private queue: Promise<void> = Promise.resolve();
   private stopped = false;
 
@@ -203,6 +205,14 @@ export class CallKeyring {
     if (this.stopped) return;
     const stats = await this.encryption.stats();
     const now = Date.now();
+    if (stats.failed > this.failedFrames) {
+      log("call_frames_failed", {
+        callId: this.callId,
+        frames: stats.failed - this.failedFrames,
+        decrypted: stats.decrypted,
+      });
+    }
+    this.failedFrames = stats.failed;
 
     const seen = new Set<string>();
     for (const kid of stats.unknownKids) {
