@@ -18,6 +18,7 @@ import {
 import { FaultList } from "./faults.ts";
 import type { Pull } from "./forwarding.ts";
 import { log } from "./log.ts";
+import { payloadCheckEnabled, payloadReport } from "./payload-check.ts";
 import { Session } from "./session.ts";
 
 export interface SfuOptions {
@@ -48,6 +49,8 @@ export interface SfuResponse {
 }
 
 const FAULTS_PATH = /^\/v1\/apps\/([^/]+)\/faults$/;
+/** The report of the opt-in payload check (payload-check.ts). */
+const PAYLOAD_CHECK_PATH = /^\/v1\/apps\/([^/]+)\/payload-check$/;
 const SESSION_PATH =
   /^\/v1\/apps\/([^/]+)\/sessions\/([^/]+)(\/tracks\/new|\/tracks\/close|\/renegotiate)?$/;
 
@@ -76,6 +79,10 @@ export class SfuApp {
     const faultsMatch = FAULTS_PATH.exec(request.path);
     if (this.faults !== null && faultsMatch?.[1] === this.options.appId) {
       return this.handleFaults(this.faults, request);
+    }
+    const check = PAYLOAD_CHECK_PATH.exec(request.path);
+    if (check?.[1] === this.options.appId && payloadCheckEnabled()) {
+      return { status: 200, body: { tracks: payloadReport() } };
     }
     const match = SESSION_PATH.exec(request.path);
     const appId = match?.[1];

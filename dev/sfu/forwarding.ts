@@ -8,6 +8,7 @@ import {
   type RtcpPacket,
   type RtpPacket,
 } from "werift";
+import { observeVideoPacket } from "./payload-check.ts";
 
 /** Feedback message type (FMT) of a Full Intra Request, RFC 5104 4.3.1. */
 const FIR_FMT = 4;
@@ -71,6 +72,12 @@ export class PublishedTrack {
     this.lastPacketAt = Date.now();
     if (packet.header.ssrc !== this.sourceSsrc) {
       this.sourceSsrc = packet.header.ssrc;
+    }
+    if (this.kind === "video") {
+      observeVideoPacket(this.sessionId, this.trackName, {
+        timestamp: packet.header.timestamp,
+        payload: packet.payload,
+      });
     }
     for (const pull of this.pulls) pull.write(packet);
   }

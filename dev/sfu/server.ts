@@ -19,6 +19,7 @@ import { parseArgs } from "node:util";
 import { SfuError } from "./api.ts";
 import { SfuApp, type SfuOptions } from "./app.ts";
 import { log } from "./log.ts";
+import { enablePayloadCheck } from "./payload-check.ts";
 
 /** Maximum request body in bytes. An SDP with a few tracks is under 10 KB. */
 const MAX_BODY_BYTES = 1_000_000;
@@ -36,6 +37,10 @@ const USAGE = `Usage: node dev/sfu/server.ts [options]
   --faults             serve /v1/apps/{appId}/faults, through which tests make
                        later requests fail (docs/local-sfu.md); env
                        SFU_FAULTS=1
+  --payload-check      for tests: inspects forwarded VP8 frames for SFrame
+                       headers and serves the counts at
+                       GET /v1/apps/{appId}/payload-check; env
+                       SFU_PAYLOAD_CHECK=1
 `;
 
 interface ServerOptions extends SfuOptions {
@@ -50,6 +55,7 @@ function readOptions(): ServerOptions {
       "app-secret": { type: "string" },
       "idle-timeout": { type: "string" },
       faults: { type: "boolean" },
+      "payload-check": { type: "boolean" },
       help: { type: "boolean" },
     },
   });
@@ -78,6 +84,12 @@ function readOptions(): ServerOptions {
     process.exit(2);
   }
 
+  if (
+    values["payload-check"] === true ||
+    process.env.SFU_PAYLOAD_CHECK === "1"
+  ) {
+    enablePayloadCheck();
+  }
   const faults = values.faults === true || process.env.SFU_FAULTS === "1";
   return {
     port,

@@ -1,7 +1,10 @@
 // One SFU session: a werift RTCPeerConnection to one client, with the
 // tracks that the client publishes on it and the tracks it pulls.
 import {
+  PictureLossIndication,
   RTCPeerConnection,
+  RtcpPayloadSpecificFeedback,
+  type RtcpPacket,
   useFIR,
   useNACK,
   useOPUS,
@@ -57,6 +60,8 @@ export class Session {
   private readonly pc = createPeerConnection();
   private readonly onClose: (session: Session, reason: string) => void;
   private mutationQueue: Promise<unknown> = Promise.resolve();
+  /** DTLS transports whose RTCP this session reads for PLIs. */
+  private readonly watchedTransports = new WeakSet<object>();
 
   constructor(id: string, onClose: (session: Session, reason: string) => void) {
     this.id = id;
@@ -101,13 +106,42 @@ export class Session {
     this.requireStable();
     await this.setRemote(offer);
     await this.pc.setLocalDescription(await this.pc.createAnswer());
+    this.watchKeyframeRequests();
     return this.localDescription();
   }
 
   /** Creates an offer for the transceivers added since the last exchange. */
   async offer(): Promise<SessionDescription> {
     await this.pc.setLocalDescription(await this.pc.createOffer());
+    this.watchKeyframeRequests();
     return this.localDescription();
+  }
+
+  /**
+   * Relays the client's PLIs for pulled tracks to their publishers.
+   * werift 0.25.2 routes a PLI to the SSRC that sent it when that SSRC is
+   * known, before the media SSRC it names. A client that publishes on this
+   * connection sends its PLIs from one of its own SSRCs. So werift hands
+   * them to the receiver of the client's track, which drops them, and the
+   * pulled track never gets the keyframe the client requested.
+   */
+  private watchKeyframeRequests(): void {
+    for (const transport of this.pc.dtlsTransports) {
+      if (this.watchedTransports.has(transport)) continue;
+      this.watchedTransports.add(transport);
+      transport.onRtcp.subscribe((packet) => this.relayPli(packet));
+    }
+  }
+
+  private relayPli(packet: RtcpPacket): void {
+    if (!(packet instanceof RtcpPayloadSpecificFeedback)) return;
+    const feedback = packet.feedback;
+    if (!(feedback instanceof PictureLossIndication)) return;
+    for (const pull of this.pulls.values()) {
+      if (pull.transceiver.sender.ssrc === feedback.mediaSsrc) {
+        pull.source.requestKeyframe();
+      }
+    }
   }
 
   /** Applies the client's answer to the offer of the last tracks/new. */

@@ -1,4 +1,3 @@
-import type { Page } from "@playwright/test";
 import {
   directPair,
   expect,
@@ -9,24 +8,12 @@ import {
   test,
 } from "./helpers.ts";
 import { downloadedBytes, sendFiles } from "./media-steps.ts";
-import { createGroup } from "./steps.ts";
+import { addMember, createGroup } from "./steps.ts";
 import { storedIn } from "./storage.ts";
 
 /** Returns a text no other test sends, so a scan finds only this one. */
 function unique(prefix: string): string {
   return `${prefix} ${crypto.randomUUID()}`;
-}
-
-/** Adds the owner of `phone` to the open group, which has `count` now. */
-async function addMember(page: Page, phone: string, count: number) {
-  await page.getByRole("button", { name: "Chat info" }).click();
-  await page.getByRole("button", { name: "Add members" }).click();
-  await page.getByRole("textbox", { name: "Phone number" }).fill(phone);
-  await page.getByRole("button", { name: "Add", exact: true }).click();
-  const members = page.getByRole("list", { name: "Members" });
-  await expect(members.getByRole("listitem")).toHaveCount(count + 1);
-  await page.getByRole("button", { name: "Back" }).click();
-  await expect(messageLog(page)).toBeVisible();
 }
 
 test("direct chat stores no plaintext on the server", async ({ newPerson }) => {

@@ -81,8 +81,8 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   process.env.E2E_VAPID_PRIVATE_KEY = vapid.privateKey;
   // Servers that specs start use the same SFU, through the same variables.
   // With the fault routes, through which group call specs make requests
-  // fail.
-  const sfu = await startSfu(["--faults"]);
+  // fail, and the payload check of the encrypted call specs.
+  const sfu = await startSfu(["--faults", "--payload-check"]);
   process.env.E2E_SFU_API_URL = sfu.apiUrl;
   process.env.E2E_SFU_APP_ID = sfu.appId;
   process.env.E2E_SFU_APP_SECRET = sfu.appSecret;

@@ -37,6 +37,12 @@ test("two members starting at once share one call", async ({ newPerson }) => {
     ).toContainText("2 participants");
   }
   for (const person of [ana, ben]) await expectVideoFrom(person.page, 1);
+  // The keys come from the call both joined, not the id one requested.
+  const codes = [ana, ben].map((person) =>
+    callScreen(person.page, "Group video call").getByLabel("Verification code"),
+  );
+  await expect(codes[0]!).toHaveText(/^\d{4} \d{4} \d{4} \d{4}$/);
+  await expect(codes[1]!).toHaveText((await codes[0]!.textContent()) ?? "");
 });
 
 test("leaving while joining releases the camera", async ({ newPerson }) => {

@@ -50,6 +50,18 @@ export async function createGroup(
   await expect(composer(page)).toBeVisible();
 }
 
+/** Adds the owner of `phone` to the open group, which has `count` now. */
+export async function addMember(page: Page, phone: string, count: number) {
+  await page.getByRole("button", { name: "Chat info" }).click();
+  await page.getByRole("button", { name: "Add members" }).click();
+  await page.getByRole("textbox", { name: "Phone number" }).fill(phone);
+  await page.getByRole("button", { name: "Add", exact: true }).click();
+  const members = page.getByRole("list", { name: "Members" });
+  await expect(members.getByRole("listitem")).toHaveCount(count + 1);
+  await page.getByRole("button", { name: "Back" }).click();
+  await expect(messageLog(page)).toBeVisible();
+}
+
 /**
  * Removes `member` from the open group on `admin`'s page. The admin has
  * not saved the member as a contact, so the member shows by number.

@@ -5,6 +5,8 @@ import type {
   CallSignal,
 } from "../../../protocol/index.ts";
 import { sendFrame } from "../data/wire.ts";
+import type { FrameEncryption } from "./e2ee/frame-encryption.ts";
+import type { CallKeyring } from "./e2ee/keyring.ts";
 import type { PeerLink } from "./peer.ts";
 import type { StatsSample } from "./quality.ts";
 import { currentCall, updateCall, type CallView } from "./state.ts";
@@ -16,6 +18,9 @@ export interface ActiveCall {
   /** The microphone track and, while the camera is on, a camera track. */
   stream: MediaStream;
   link: PeerLink | null;
+  /** The frame-encryption worker and its keys, from the accept on. */
+  encryption: FrameEncryption | null;
+  keyring: CallKeyring | null;
   audioSender: RTCRtpSender | null;
   videoSender: RTCRtpSender | null;
   /** Signals that came before the link existed. */
@@ -68,6 +73,8 @@ export function initialView(
     acceptedAt: null,
     localStream: null,
     remoteStream: null,
+    securityCode: null,
+    waitingForKeys: false,
     muted: false,
     cameraOn: false,
     remoteAudio: true,
@@ -116,6 +123,8 @@ export function finishCall(call: ActiveCall, endText: string | null): void {
   for (const timer of call.timers) clearInterval(timer);
   for (const track of call.stream.getTracks()) track.stop();
   call.link?.close();
+  call.keyring?.stop();
+  call.encryption?.close();
   if (active === call) active = null;
   const callId = call.info.callId;
   if (endText === null) {

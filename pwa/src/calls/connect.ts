@@ -4,6 +4,7 @@ import {
   type ServerFrame,
 } from "../../../protocol/index.ts";
 import { log } from "../data/log.ts";
+import { session } from "../data/state.ts";
 import {
   isLinked,
   newRid,
@@ -13,6 +14,8 @@ import {
 } from "../data/wire.ts";
 import { finishCall, sendMediaState, type ActiveCall } from "./active.ts";
 import { clearRequest, sendHangup } from "./controller.ts";
+import { FrameEncryption } from "./e2ee/frame-encryption.ts";
+import { CallKeyring } from "./e2ee/keyring.ts";
 import { PeerLink } from "./peer.ts";
 import { startPings } from "./pings.ts";
 import { classifyQuality, sampleOf } from "./quality.ts";
@@ -46,24 +49,31 @@ export async function connectCall(
   if (call.ended || call.link !== null) return;
 
   const polite = frame.polite ?? !call.outgoing;
-  const link = new PeerLink(servers, polite, {
-    signal: (signal) => {
-      sendFrame({ type: "call.signal", callId, signal });
+  const encryption = startEncryption(call);
+  if (encryption === null) return;
+  const link = new PeerLink(
+    servers,
+    polite,
+    {
+      signal: (signal) => {
+        sendFrame({ type: "call.signal", callId, signal });
+      },
+      remoteStream: (stream) => updateCall(callId, { remoteStream: stream }),
+      connection: (state) => {
+        if (state === "connected") {
+          updateCall(callId, { phase: "active", reconnecting: false });
+        } else {
+          updateCall(callId, { reconnecting: true });
+        }
+      },
+      lost: (everConnected) => {
+        log("call_lost", { callId, everConnected });
+        sendHangup(callId, everConnected ? "hangup" : "failed");
+        finishCall(call, everConnected ? "Connection lost" : "Call failed");
+      },
     },
-    remoteStream: (stream) => updateCall(callId, { remoteStream: stream }),
-    connection: (state) => {
-      if (state === "connected") {
-        updateCall(callId, { phase: "active", reconnecting: false });
-      } else {
-        updateCall(callId, { reconnecting: true });
-      }
-    },
-    lost: (everConnected) => {
-      log("call_lost", { callId, everConnected });
-      sendHangup(callId, everConnected ? "hangup" : "failed");
-      finishCall(call, everConnected ? "Connection lost" : "Call failed");
-    },
-  });
+    encryption,
+  );
   call.link = link;
   await addLocalTracks(call, link);
   for (const signal of call.pendingSignals.splice(0)) {
@@ -100,10 +110,43 @@ function sendPing(call: ActiveCall): boolean {
   return true;
 }
 
+/**
+ * Starts the call's frame encryption and its keys from the chat's MLS
+ * group. Ends the call and returns null where the browser cannot encrypt.
+ */
+function startEncryption(call: ActiveCall): FrameEncryption | null {
+  const callId = call.info.callId;
+  let encryption: FrameEncryption;
+  try {
+    encryption = FrameEncryption.start();
+  } catch (error) {
+    log("call_encryption_unsupported", { callId });
+    sendHangup(callId, "failed");
+    finishCall(call, error instanceof Error ? error.message : String(error));
+    return null;
+  }
+  const keyring = new CallKeyring(
+    encryption,
+    call.info.chatId,
+    callId,
+    session.value?.deviceId ?? "",
+    {
+      code: (code) => updateCall(callId, { securityCode: code }),
+      waiting: (devices) => {
+        updateCall(callId, { waitingForKeys: devices.length > 0 });
+      },
+    },
+  );
+  call.encryption = encryption;
+  call.keyring = keyring;
+  keyring.start();
+  return encryption;
+}
+
 async function addLocalTracks(call: ActiveCall, link: PeerLink) {
   const muted = currentCall.value?.muted === true;
   for (const track of call.stream.getTracks()) {
-    const sender = link.pc.addTrack(track, call.stream);
+    const sender = link.addTrack(track, call.stream);
     if (track.kind === "audio") {
       call.audioSender = sender;
       // Muted while it rang: nothing may go out until unmuted.

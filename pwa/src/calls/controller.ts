@@ -20,7 +20,12 @@ import { elapsedText } from "./clock.ts";
 import { refreshDevices } from "./controls.ts";
 import { iceServers } from "./ice.ts";
 import { MediaProblem, openMedia, type OpenedMedia } from "./media.ts";
+import { transformApi } from "./e2ee/frame-encryption.ts";
 import { currentCall, updateCall } from "./state.ts";
+
+/** Shown where the browser cannot encrypt call media. */
+const NO_ENCRYPTION_TEXT =
+  "This browser cannot encrypt calls end to end, so calls are off. Use a current Chrome, Edge, Firefox or Safari.";
 
 /**
  * The life of a call on this device up to the accept: calling, ringing,
@@ -37,6 +42,8 @@ function newActiveCall(info: CallInfo, outgoing: boolean): ActiveCall {
     outgoing,
     stream: new MediaStream(),
     link: null,
+    encryption: null,
+    keyring: null,
     audioSender: null,
     videoSender: null,
     pendingSignals: [],
@@ -118,6 +125,7 @@ export async function startCall(chatId: string, video: boolean) {
   if (chat?.kind !== "direct" || peerId === null || chat.left) {
     throw new Error("Calls work in one-to-one chats only.");
   }
+  if (transformApi() === null) throw new Error(NO_ENCRYPTION_TEXT);
 
   const info: CallInfo = {
     callId: newId(),
@@ -176,6 +184,10 @@ export async function acceptCall(video: boolean): Promise<void> {
   // A second press while the first accept opens the media does nothing.
   if (currentCall.value?.phase !== "incoming") return;
   const callId = call.info.callId;
+  if (transformApi() === null) {
+    updateCall(callId, { mediaProblem: NO_ENCRYPTION_TEXT });
+    return;
+  }
   updateCall(callId, { phase: "connecting", mediaProblem: null });
   let media: OpenedMedia;
   try {

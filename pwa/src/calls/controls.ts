@@ -90,7 +90,7 @@ async function sendCamera(
   if (call.videoSender !== null) {
     await call.videoSender.replaceTrack(track);
   } else if (call.link !== null) {
-    call.videoSender = call.link.pc.addTrack(track, call.stream);
+    call.videoSender = call.link.addTrack(track, call.stream);
   }
 }
 

@@ -3,6 +3,7 @@ import {
   type CallSignal,
 } from "../../../protocol/index.ts";
 import { log } from "../data/log.ts";
+import type { FrameEncryption } from "./e2ee/frame-encryption.ts";
 import { shouldIgnoreDescription } from "./negotiation.ts";
 
 /** Callbacks of the peer link to the call that owns it. */
@@ -51,8 +52,13 @@ export class PeerLink {
   private lostTimer: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
 
-  constructor(iceServers: RTCIceServer[], polite: boolean, events: PeerEvents) {
-    this.pc = new RTCPeerConnection({ iceServers });
+  constructor(
+    iceServers: RTCIceServer[],
+    polite: boolean,
+    events: PeerEvents,
+    private readonly encryption: FrameEncryption,
+  ) {
+    this.pc = new RTCPeerConnection({ iceServers, ...encryption.peerConfig });
     this.polite = polite;
     this.events = events;
     this.pc.onnegotiationneeded = () => void this.makeOffer();
@@ -65,7 +71,11 @@ export class PeerLink {
         });
       }
     };
-    this.pc.ontrack = ({ track }) => this.addRemoteTrack(track);
+    this.pc.ontrack = ({ track, receiver }) => {
+      // Before the track plays, so no frame reaches the decoder unopened.
+      this.encryption.attachReceiver(receiver);
+      this.addRemoteTrack(track);
+    };
     this.pc.onconnectionstatechange = () => this.connectionChanged();
     // The media must connect within the same bound as a reconnect.
     this.startLostTimer();
@@ -96,6 +106,26 @@ export class PeerLink {
     this.politeRestartTimer = setTimeout(() => {
       if (this.pc.connectionState !== "connected") this.restartNow();
     }, POLITE_RESTART_DELAY_MS);
+  }
+
+  /** Adds a local track whose frames are encrypted. */
+  addTrack(track: MediaStreamTrack, stream: MediaStream): RTCRtpSender {
+    const sender = this.pc.addTrack(track, stream);
+    // The receiver of the same transceiver gets its transform now. In
+    // Chromium 156, a receiver transform set in `ontrack`, after its
+    // transceiver's sender got one, receives no frame, and the decoder
+    // gets the ciphertext.
+    const transceiver = this.pc
+      .getTransceivers()
+      .find((candidate) => candidate.sender === sender);
+    if (transceiver !== undefined) {
+      this.encryption.attachReceiver(transceiver.receiver);
+    }
+    this.encryption.attachSender(
+      sender,
+      track.kind === "audio" ? "audio" : "video",
+    );
+    return sender;
   }
 
   private restartNow(): void {

@@ -27,6 +27,13 @@ export interface CallView {
   acceptedAt: number | null;
   localStream: MediaStream | null;
   remoteStream: MediaStream | null;
+  /**
+   * The verification code of the call's keys, the same on both screens;
+   * null until this device has keys.
+   */
+  securityCode: string | null;
+  /** The other end's frames have had no key for a while. */
+  waitingForKeys: boolean;
   /** The microphone is off: no audio leaves this device. */
   muted: boolean;
   /** The camera runs and its video goes out. */

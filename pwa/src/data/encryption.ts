@@ -66,7 +66,7 @@ export function stopEncryption(): void {
   clearTimeout(retryTimer);
 }
 
-function requestNewest(chatId: string): void {
+export function requestNewest(chatId: string): void {
   void (async () => {
     const cursor = await db.cursors.get(chatId);
     sendFrame({
@@ -77,6 +77,11 @@ function requestNewest(chatId: string): void {
       limit: MAX_HISTORY_PAGE,
     });
   })();
+}
+
+/** Makes a chat's MLS group ready; leader tab only. */
+export async function prepareGroup(chatId: string): Promise<void> {
+  await (await engine)?.prepareGroup(chatId);
 }
 
 /** Marks a chat's group for a check before the next send. */

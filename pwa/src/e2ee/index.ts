@@ -130,6 +130,14 @@ export class EncryptionEngine {
     }
   }
 
+  /**
+   * Makes the chat's group ready as before a send: creates it, joins it or
+   * adds missing devices. Calls need it, because their keys come from it.
+   */
+  async prepareGroup(chatId: string): Promise<void> {
+    await this.ready(chatId);
+  }
+
   /** Marks the chat's group for a check with the server before a send. */
   invalidate(chatId: string): void {
     const chat = this.chat(chatId);

@@ -77,6 +77,8 @@ function activeCall(control: MeetingControl): ActiveGroupCall {
     screen: null,
     session: null,
     meeting: control,
+    encryption: null,
+    keyring: null,
     published: new Map(),
     pulls: new Map(),
     info: INFO,
@@ -101,6 +103,8 @@ describe("RealtimeKit call controls", () => {
       speakerDeviceId: null,
       problem: null,
       message: null,
+      securityCode: null,
+      waitingDevices: [],
     };
   });
 

@@ -134,6 +134,8 @@ describe("RealtimeKit call screen", () => {
       speakerDeviceId: null,
       problem: null,
       message: null,
+      securityCode: null,
+      waitingDevices: [],
     };
   });
 

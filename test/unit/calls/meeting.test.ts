@@ -28,6 +28,8 @@ function activeCall(): ActiveGroupCall {
     screen: null,
     session: null,
     meeting: null,
+    encryption: null,
+    keyring: null,
     published: new Map(),
     pulls: new Map(),
     info: INFO,
@@ -66,6 +68,8 @@ describe("RealtimeKit call states", () => {
       speakerDeviceId: null,
       problem: null,
       message: null,
+      securityCode: null,
+      waitingDevices: [],
     };
   });
 

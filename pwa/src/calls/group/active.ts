@@ -5,6 +5,8 @@ import type {
 import { JOINED_GROUP_CALL_KEY } from "../../data/call-frames.ts";
 import { session } from "../../data/state.ts";
 import { sendFrame } from "../../data/wire.ts";
+import type { FrameEncryption } from "../e2ee/frame-encryption.ts";
+import type { CallKeyring } from "../e2ee/keyring.ts";
 import type { PulledTrack, SfuSession } from "./session.ts";
 import { currentGroupCall, updateGroupCall } from "./state.ts";
 
@@ -39,6 +41,9 @@ export interface ActiveGroupCall {
   session: SfuSession | null;
   /** Set instead of `session` when the call runs on RealtimeKit. */
   meeting: MeetingControl | null;
+  /** The frame-encryption worker, shared by every SFU session of the call. */
+  encryption: FrameEncryption | null;
+  keyring: CallKeyring | null;
   /** Published transceivers by track name. */
   published: Map<
     string,
@@ -149,6 +154,8 @@ export function finishGroupCall(
   call.meeting?.leave();
   call.meeting = null;
   call.releaseTab();
+  call.keyring?.stop();
+  call.encryption?.close();
   sessionStorage.removeItem(JOINED_GROUP_CALL_KEY);
   if (active === call) active = null;
   const callId = call.callId;

@@ -14,15 +14,16 @@ import { currentGroupCall } from "./state.ts";
  * Takes the id of the call that the room admitted this device to, when it
  * differs from the one this device requested. That happens when two
  * members start a call at once, because the room joins the later one to
- * the call already running.
+ * the call already running. Returns whether it took the new id, after
+ * which the call's keys must be derived again: they depend on the call id.
  */
 export function adoptRunningCall(
   call: ActiveGroupCall,
   info: GroupCallInfo,
-): void {
-  if (call.admitted || call.callId === info.callId) return;
-  if (call.chatId !== info.chatId) return;
-  if (!includesDevice(info.participants, myDeviceId())) return;
+): boolean {
+  if (call.admitted || call.callId === info.callId) return false;
+  if (call.chatId !== info.chatId) return false;
+  if (!includesDevice(info.participants, myDeviceId())) return false;
   log("group_call_adopted", { asked: call.callId, callId: info.callId });
   call.callId = info.callId;
   rememberCall(call, info.video);
@@ -30,6 +31,7 @@ export function adoptRunningCall(
   if (view !== null && view.call.chatId === info.chatId) {
     currentGroupCall.value = { ...view, call: info };
   }
+  return true;
 }
 
 /**

@@ -45,7 +45,10 @@ async function openSession(call: ActiveGroupCall): Promise<void> {
     await openMeeting(call);
     return;
   }
-  const session = new SfuSession(call.chatId, call.callId);
+  if (call.encryption === null) {
+    throw new Error("Call encryption is not running.");
+  }
+  const session = new SfuSession(call.chatId, call.callId, call.encryption);
   call.session?.end();
   call.session = session;
   call.pulls.clear();

@@ -5,6 +5,8 @@ import type { GroupCallFrame } from "../../data/call-frames.ts";
 import { log } from "../../data/log.ts";
 import { failRequest, newRid, request, sendFrame } from "../../data/wire.ts";
 import { activeCall } from "../active.ts";
+import { FrameEncryption } from "../e2ee/frame-encryption.ts";
+import { CallKeyring } from "../e2ee/keyring.ts";
 import { MediaProblem, openMedia } from "../media.ts";
 import {
   activeGroupCall,
@@ -45,6 +47,58 @@ function placeholderInfo(
     provider: "sfu",
     participants: [],
   };
+}
+
+/**
+ * Starts the call's frame encryption and its keys from the chat's MLS
+ * group. Ends the call and returns false where the browser cannot
+ * encrypt, so no media goes out in clear.
+ */
+function startEncryption(call: ActiveGroupCall): boolean {
+  let encryption: FrameEncryption;
+  try {
+    encryption = FrameEncryption.start();
+  } catch (error) {
+    log("group_call_encryption_unsupported", { callId: call.callId });
+    finishGroupCall(
+      call,
+      error instanceof Error ? error.message : String(error),
+    );
+    return false;
+  }
+  const callId = call.callId;
+  call.encryption = encryption;
+  call.keyring = new CallKeyring(
+    encryption,
+    call.chatId,
+    callId,
+    myDeviceId(),
+    {
+      code: (code) => updateGroupCall(callId, { securityCode: code }),
+      waiting: (devices) =>
+        updateGroupCall(callId, { waitingDevices: devices }),
+    },
+  );
+  call.keyring.start();
+  return true;
+}
+
+function stopEncryption(call: ActiveGroupCall): void {
+  call.keyring?.stop();
+  call.encryption?.close();
+  call.keyring = null;
+  call.encryption = null;
+}
+
+/**
+ * Replaces the call's worker and keys with ones for its current call id.
+ * The room has not admitted the call yet, so no SFU session uses the old
+ * worker. Frames under the old keys would not decrypt on other devices.
+ */
+function restartEncryption(call: ActiveGroupCall): void {
+  stopEncryption(call);
+  updateGroupCall(call.callId, { securityCode: null, waitingDevices: [] });
+  startEncryption(call);
 }
 
 /** Sends `groupcall.join` and ends the call on an error reply. */
@@ -98,6 +152,8 @@ function newActiveCall(
     screen: null,
     session: null,
     meeting: null,
+    encryption: null,
+    keyring: null,
     published: new Map(),
     pulls: new Map(),
     info: null,
@@ -166,8 +222,11 @@ async function enter(
     speakerDeviceId: null,
     problem: null,
     message: null,
+    securityCode: null,
+    waitingDevices: [],
   };
   if (!(await openCallMedia(call, video)) || call.ended) return;
+  if (!startEncryption(call)) return;
   rememberCall(call, video);
   startTimers(call);
   log("group_call_join", { callId, chatId, video });
@@ -254,12 +313,14 @@ function showRing(info: GroupCallInfo): void {
     speakerDeviceId: null,
     problem: null,
     message: null,
+    securityCode: null,
+    waitingDevices: [],
   };
 }
 
 function applyState(info: GroupCallInfo): void {
   const call = activeGroupCall();
-  if (call !== null) adoptRunningCall(call, info);
+  if (call !== null && adoptRunningCall(call, info)) restartEncryption(call);
   if (call === null || call.callId !== info.callId) {
     if (currentGroupCall.value?.call.callId === info.callId) {
       updateGroupCall(info.callId, { call: info });
@@ -276,6 +337,13 @@ function applyState(info: GroupCallInfo): void {
     return;
   }
   call.admitted = true;
+  // NOTE: RealtimeKit's SDK owns its peer connection and exposes no
+  // sender or receiver to attach frame encryption to, so its calls are
+  // encrypted in transit only.
+  if (info.provider === "realtimekit") stopEncryption(call);
+  call.keyring?.setParticipants(
+    info.participants.map((participant) => participant.deviceId),
+  );
   if (call.rid !== null) {
     const rid = call.rid;
     call.rid = null;

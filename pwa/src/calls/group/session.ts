@@ -1,4 +1,5 @@
 import type { GroupCallTrack } from "../../../../protocol/index.ts";
+import type { FrameEncryption } from "../e2ee/frame-encryption.ts";
 import { SfuClient, SfuFailure, type SfuReply } from "./sfu.ts";
 
 /**
@@ -52,12 +53,20 @@ function checkTracks(reply: SfuReply): void {
 }
 
 export class SfuSession {
-  readonly peer = new RTCPeerConnection({ bundlePolicy: "max-bundle" });
+  readonly peer: RTCPeerConnection;
   readonly sfu: SfuClient;
   sessionId = "";
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(chatId: string, callId: string) {
+  constructor(
+    chatId: string,
+    callId: string,
+    private readonly encryption: FrameEncryption,
+  ) {
+    this.peer = new RTCPeerConnection({
+      bundlePolicy: "max-bundle",
+      ...encryption.peerConfig,
+    });
     this.sfu = new SfuClient(chatId, callId);
   }
 
@@ -80,9 +89,14 @@ export class SfuSession {
   /** Publishes `tracks` with send-only transceivers. */
   publish(tracks: LocalTrack[]): Promise<RTCRtpTransceiver[]> {
     return this.serial(async () => {
-      const transceivers = tracks.map((local) =>
-        this.peer.addTransceiver(local.track, { direction: "sendonly" }),
-      );
+      const transceivers = tracks.map((local) => {
+        const transceiver = this.peer.addTransceiver(local.track, {
+          direction: "sendonly",
+        });
+        const kind = local.track.kind === "audio" ? "audio" : "video";
+        this.encryption.attachSender(transceiver.sender, kind);
+        return transceiver;
+      });
       await this.peer.setLocalDescription(await this.peer.createOffer());
       const offer = await gather(this.peer);
       const reply = await this.sfu.newTracks(
@@ -117,6 +131,11 @@ export class SfuSession {
         reply.sessionDescription !== undefined
       ) {
         await this.peer.setRemoteDescription(reply.sessionDescription);
+        // Before the SDP answer, so no frame reaches a decoder unopened.
+        for (const transceiver of this.peer.getTransceivers()) {
+          if (transceiver.direction !== "recvonly") continue;
+          this.encryption.attachReceiver(transceiver.receiver);
+        }
         await this.peer.setLocalDescription(await this.peer.createAnswer());
         await this.sfu.renegotiate(this.sessionId, await gather(this.peer));
       }

@@ -36,6 +36,10 @@ export interface GroupCallView {
   problem: string | null;
   /** The closing message, such as the server's error for a full call. */
   message: string | null;
+  /** The verification code of the call's keys; null until there are keys. */
+  securityCode: string | null;
+  /** Device ids of participants whose frames have had no key for a while. */
+  waitingDevices: string[];
 }
 
 /** The group call of this device, or null when there is none. */

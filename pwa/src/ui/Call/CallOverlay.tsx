@@ -5,6 +5,7 @@ import { acceptCall, declineCall, hangUp } from "../../calls/controller.ts";
 import { Avatar } from "../common/Avatar.tsx";
 import { useAvatarName, usePersonName } from "../common/names.tsx";
 import { CallControls } from "./CallControls.tsx";
+import { EncryptionBadge } from "./EncryptionBadge.tsx";
 import { MediaView } from "./MediaView.tsx";
 import "./Call.css";
 
@@ -146,6 +147,9 @@ function InCallScreen({ view }: { view: CallView }) {
         <Person view={view} status={status} />
       )}
       <RemoteState view={view} />
+      {view.phase !== "outgoing" && (
+        <EncryptionBadge code={view.securityCode} />
+      )}
       {view.mediaProblem !== null && (
         <p class="call__problem" role="alert">
           {view.mediaProblem}
@@ -178,6 +182,7 @@ function RemoteState({ view }: { view: CallView }) {
   if (view.phase === "active" && view.info.video && !view.remoteVideo) {
     notes.push(`${name} turned their camera off`);
   }
+  if (view.waitingForKeys) notes.push("Waiting for keys…");
   if (view.quality === "poor" || view.quality === "bad") {
     notes.push("Poor connection");
   }

@@ -16,6 +16,7 @@ import { useLiveQuery } from "../../data/hooks.ts";
 import { db } from "../../data/db.ts";
 import { run } from "../common/notice.tsx";
 import { PersonName } from "../common/names.tsx";
+import { EncryptionBadge } from "./EncryptionBadge.tsx";
 import { GroupTileView } from "./GroupTileView.tsx";
 import "./Call.css";
 
@@ -126,9 +127,20 @@ function GridScreen({ view }: { view: GroupCallView }) {
             key={tile.participant.deviceId}
             tile={tile}
             speaking={view.speakerDeviceId === tile.participant.deviceId}
+            waitingForKeys={view.waitingDevices.includes(
+              tile.participant.deviceId,
+            )}
           />
         ))}
       </ul>
+      {view.phase === "active" &&
+        (view.call.provider === "realtimekit" ? (
+          <p class="call__e2ee">
+            Encrypted in transit, not end to end, on this server's call service
+          </p>
+        ) : (
+          <EncryptionBadge code={view.securityCode} />
+        ))}
       {view.problem !== null && (
         <p class="call__problem" role="alert">
           {view.problem}

@@ -31,10 +31,16 @@ function useStream<T extends HTMLMediaElement>(stream: MediaStream | null) {
 /**
  * Renders one participant: their video (a screen share in its place), or
  * their avatar while the camera is off, with name, muted and camera-off
- * icons, and "Reconnecting…" when their device went silent.
+ * icons, "Reconnecting…" when their device went silent and "Waiting for
+ * keys…" while their frames cannot be decrypted yet.
  */
-export function GroupTileView(props: { tile: GroupTile; speaking: boolean }) {
-  const { tile, speaking } = props;
+export function GroupTileView(props: {
+  tile: GroupTile;
+  speaking: boolean;
+  /** The participant's frames have had no key for a while. */
+  waitingForKeys: boolean;
+}) {
+  const { tile, speaking, waitingForKeys } = props;
   const participant = tile.participant;
   const name = usePersonName(participant.userId);
   const avatarName = useAvatarName(participant.userId);
@@ -77,10 +83,16 @@ export function GroupTileView(props: { tile: GroupTile; speaking: boolean }) {
           </span>
         )}
       </span>
-      {participant.reconnecting && (
+      {participant.reconnecting ? (
         <span class="group-tile__status" role="status">
           Reconnecting…
         </span>
+      ) : (
+        waitingForKeys && (
+          <span class="group-tile__status" role="status">
+            Waiting for keys…
+          </span>
+        )
       )}
     </li>
   );

@@ -1,0 +1,241 @@
+// End-to-end encrypted group calls through the local SFU. The global setup
+// starts the SFU with its payload check, which reads the SFrame header of
+// every forwarded VP8 frame, so the first test checks what the SFU could
+// read. The others change the chat's MLS group during a call.
+import type { Page } from "@playwright/test";
+import { callScreen } from "./call-steps.ts";
+import {
+  expectVideoFrom,
+  grid,
+  groupOfThree,
+  tileOf,
+} from "./group-call-steps.ts";
+import {
+  chatHeader,
+  expect,
+  messageWith,
+  openChat,
+  sendText,
+  test,
+  type Person,
+} from "./helpers.ts";
+import { addMember } from "./steps.ts";
+
+/** The SFU's payload check of one published video track. */
+interface TrackPayloads {
+  sessionId: string;
+  trackName: string;
+  frames: number;
+  keyframes: number;
+  kids: number;
+  growingCtr: number;
+  skipped: number;
+}
+
+async function payloadReport(): Promise<TrackPayloads[]> {
+  const base = process.env.E2E_SFU_API_URL ?? "";
+  const appId = process.env.E2E_SFU_APP_ID ?? "";
+  const response = await fetch(`${base}/apps/${appId}/payload-check`, {
+    headers: { authorization: `Bearer ${process.env.E2E_SFU_APP_SECRET}` },
+  });
+  expect(response.status).toBe(200);
+  const body = (await response.json()) as { tracks: TrackPayloads[] };
+  return body.tracks;
+}
+
+function codeOf(page: Page) {
+  return callScreen(page, "Group video call").getByLabel("Verification code");
+}
+
+/** Waits until every page shows one verification code; returns it. */
+async function expectOneCode(pages: Page[]): Promise<string> {
+  await expect(codeOf(pages[0]!)).toHaveText(/^\d{4} \d{4} \d{4} \d{4}$/);
+  const code = (await codeOf(pages[0]!).textContent()) ?? "";
+  for (const page of pages.slice(1)) {
+    await expect(codeOf(page)).toHaveText(code);
+  }
+  return code;
+}
+
+/** Signs up Ana, Ben and Cleo in the group "Trip", with its MLS group. */
+async function encryptedGroupOfThree(
+  newPerson: (name: string) => Promise<Person>,
+): Promise<[Person, Person, Person]> {
+  const people = await groupOfThree(newPerson);
+  const [ana, ben, cleo] = people;
+  // The first message creates the chat's MLS group, the keys' source.
+  await sendText(ana.page, "Call at 8?");
+  for (const person of [ben, cleo]) {
+    await expect(messageWith(person.page, "Call at 8?")).toBeVisible();
+  }
+  return people;
+}
+
+test("encrypted group call hides frames from the SFU", async ({
+  newPerson,
+}) => {
+  test.setTimeout(240_000);
+  const [ana, ben, cleo] = await encryptedGroupOfThree(newPerson);
+  const before = new Set(
+    (await payloadReport()).map((track) => track.sessionId),
+  );
+
+  await chatHeader(ana.page)
+    .getByRole("button", { name: "Start video call" })
+    .click();
+  await expect(tileOf(ana.page, "You")).toBeVisible();
+  // Ben joins before Cleo, so that Ana and Cleo alone are a participant
+  // list that no generation had before Ben leaves.
+  for (const [person, count] of [
+    [ben, 2],
+    [cleo, 3],
+  ] as const) {
+    const ringing = callScreen(person.page, "Incoming group video call");
+    await ringing.getByRole("button", { name: "Join" }).click();
+    await expect(grid(ana.page).getByRole("listitem")).toHaveCount(count);
+  }
+  for (const person of [ana, ben, cleo]) {
+    await expect(grid(person.page).getByRole("listitem")).toHaveCount(3);
+  }
+  for (const person of [ana, ben, cleo]) await expectVideoFrom(person.page, 2);
+  const firstCode = await expectOneCode([ana.page, ben.page, cleo.page]);
+  expect(firstCode).not.toBe("");
+
+  // Every video frame that the SFU forwarded carries an SFrame header
+  // after the VP8 header bytes: few KIDs, each with a growing counter.
+  await expect
+    .poll(
+      async () =>
+        (await payloadReport()).filter(
+          (track) => !before.has(track.sessionId) && track.frames >= 60,
+        ).length,
+      { message: "video tracks with 60 forwarded frames", timeout: 30_000 },
+    )
+    .toBeGreaterThanOrEqual(3);
+  const tracks = (await payloadReport()).filter(
+    (track) => !before.has(track.sessionId) && track.trackName === "video",
+  );
+  for (const track of tracks) {
+    expect(track.keyframes).toBeGreaterThan(0);
+    expect(track.kids).toBeLessThanOrEqual(4);
+    expect(track.growingCtr).toBeGreaterThanOrEqual(track.frames - track.kids);
+  }
+
+  // Ben leaves: Ana and Cleo move to the next generation of keys and
+  // still decode each other.
+  await callScreen(ben.page, "Group video call")
+    .getByRole("button", { name: "Leave" })
+    .click();
+  for (const page of [ana.page, cleo.page]) {
+    await expect(grid(page).getByRole("listitem")).toHaveCount(2);
+  }
+  const kidsBefore = new Map(
+    tracks.map((track) => [track.sessionId, track.kids]),
+  );
+  await expect
+    .poll(
+      async () =>
+        (await payloadReport()).filter(
+          (track) =>
+            kidsBefore.has(track.sessionId) &&
+            track.kids > (kidsBefore.get(track.sessionId) ?? 0),
+        ).length,
+      { message: "video tracks that moved to a new KID", timeout: 20_000 },
+    )
+    .toBeGreaterThanOrEqual(2);
+  for (const page of [ana.page, cleo.page]) await expectVideoFrom(page, 1);
+  await expectOneCode([ana.page, cleo.page]);
+  for (const page of [ana.page, cleo.page]) {
+    await expect(
+      grid(page).getByRole("status").filter({ hasText: "Waiting for keys" }),
+    ).toHaveCount(0);
+  }
+});
+
+/**
+ * Makes `person`'s app hold back the MLS commits that the server sends
+ * while `held()` is true, as a slow or lossy link would. Reloads the page
+ * so that its socket goes through the route, and reopens the group.
+ */
+async function holdCommits(person: Person, held: () => boolean) {
+  await person.page.routeWebSocket(/\/api\/ws$/, (socket) => {
+    const server = socket.connectToServer();
+    socket.onMessage((message) => server.send(message));
+    server.onMessage((message) => {
+      if (held() && String(message).includes('"kind":"commit"')) return;
+      socket.send(message);
+    });
+  });
+  await person.page.reload();
+  await openChat(person.page, "Trip");
+}
+
+/**
+ * Ben starts a video call in "Trip" and Cleo joins, while Ana declines
+ * and keeps the chat open to change the group. Returns the call's code.
+ */
+async function callOfBenAndCleo(ana: Person, ben: Person, cleo: Person) {
+  await chatHeader(ben.page)
+    .getByRole("button", { name: "Start video call" })
+    .click();
+  await callScreen(cleo.page, "Incoming group video call")
+    .getByRole("button", { name: "Join" })
+    .click();
+  await callScreen(ana.page, "Incoming group video call")
+    .getByRole("button", { name: "Decline" })
+    .click();
+  for (const person of [ben, cleo]) await expectVideoFrom(person.page, 1);
+  return expectOneCode([ben.page, cleo.page]);
+}
+
+test("member added mid-call keeps video decoding", async ({ newPerson }) => {
+  test.setTimeout(240_000);
+  const [ana, ben, cleo] = await encryptedGroupOfThree(newPerson);
+  const dan = await newPerson("Dan");
+  const firstCode = await callOfBenAndCleo(ana, ben, cleo);
+
+  // Adding Dan takes the chat's MLS group to a new epoch, from which the
+  // call derives new keys on both screens.
+  await addMember(ana.page, dan.phone, 3);
+  await sendText(ana.page, "Dan is in");
+  for (const page of [ben.page, cleo.page]) {
+    await expect(codeOf(page)).not.toHaveText(firstCode, { timeout: 30_000 });
+  }
+  await expectOneCode([ben.page, cleo.page]);
+  for (const person of [ben, cleo]) await expectVideoFrom(person.page, 1);
+  for (const person of [ben, cleo]) {
+    await expect(
+      grid(person.page)
+        .getByRole("status")
+        .filter({ hasText: "Waiting for keys" }),
+    ).toHaveCount(0);
+  }
+});
+
+test("late keys show waiting, then decode", async ({ newPerson }) => {
+  test.setTimeout(240_000);
+  const [ana, ben, cleo] = await encryptedGroupOfThree(newPerson);
+  const dan = await newPerson("Dan");
+  let held = true;
+  await holdCommits(cleo, () => held);
+  const firstCode = await callOfBenAndCleo(ana, ben, cleo);
+
+  // Ben moves to the new epoch's keys; Cleo lacks the commit for them.
+  await addMember(ana.page, dan.phone, 3);
+  await sendText(ana.page, "Dan is in");
+  await expect(codeOf(ben.page)).not.toHaveText(firstCode, {
+    timeout: 30_000,
+  });
+  await expect(tileOf(cleo.page, "Ben").getByRole("status")).toHaveText(
+    "Waiting for keys…",
+  );
+  await expect(codeOf(cleo.page)).toHaveText(firstCode);
+
+  // The commit arrives: Cleo catches up and both decode again.
+  held = false;
+  await expect(tileOf(cleo.page, "Ben").getByRole("status")).toHaveCount(0, {
+    timeout: 30_000,
+  });
+  await expectOneCode([ben.page, cleo.page]);
+  for (const person of [ben, cleo]) await expectVideoFrom(person.page, 1);
+});
