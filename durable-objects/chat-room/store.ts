@@ -66,6 +66,12 @@ export const ROOM_MIGRATIONS = [
   CALL_MIGRATION,
   // The group's call through the SFU. See chat-room/group-call-store.ts.
   GROUP_CALL_MIGRATION,
+  // Members whose account was deleted: they left the chat, and their old
+  // messages stay for the others.
+  `CREATE TABLE deleted_member (
+     user_id TEXT PRIMARY KEY,
+     deleted_at INTEGER NOT NULL
+   );`,
 ];
 
 export type ChatRow = {
@@ -244,6 +250,25 @@ export class RoomStore {
       member.from_seq,
       untilSeq,
     );
+  }
+
+  /** Records that a member's account was deleted. */
+  markAccountDeleted(userId: string, now: number): void {
+    this.sql.exec(
+      "INSERT OR IGNORE INTO deleted_member (user_id, deleted_at) VALUES (?, ?)",
+      userId,
+      now,
+    );
+  }
+
+  /** Ids of the people whose account was deleted while in this chat. */
+  deletedMemberIds(): string[] {
+    return this.sql
+      .exec<{ user_id: string }>(
+        "SELECT user_id FROM deleted_member ORDER BY deleted_at",
+      )
+      .toArray()
+      .map((row) => row.user_id);
   }
 
   setRole(userId: string, role: MemberRole): void {

@@ -141,6 +141,7 @@ export {
   type ImportResult,
 } from "./contacts.ts";
 export {
+  DELETED_NAME,
   LOADING_NAME,
   nameText,
   resolveName,
