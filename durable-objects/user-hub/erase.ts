@@ -12,7 +12,7 @@ export const ERASE_MIGRATION = `CREATE TABLE deleted_account (
      deleted_at INTEGER NOT NULL
    );`;
 
-/** What the hub erased, for the Worker's log. */
+/** Summary of an erased account, for the Worker's log. */
 export interface ErasedAccount {
   /** The devices that were signed in. */
   deviceIds: string[];

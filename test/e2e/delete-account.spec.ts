@@ -84,7 +84,8 @@ test("deleting an account signs out and leaves a marker", async ({
   await expect(messageWith(ann.page, "Group hello from Ben")).toBeVisible();
   const laptop = await newDevice(ben);
 
-  // Offline, the dialog says a connection is needed and nothing goes.
+  // Offline, the dialog shows that a connection is needed, and nothing
+  // is erased.
   let dialog = await openDeleteDialog(ben.page);
   const confirm = dialog.getByRole("button", { name: "Delete my account" });
   const number = dialog.getByRole("textbox", { name: /Type your phone/ });

@@ -11,7 +11,7 @@ const DeleteAccountDialog = lazyScreen(
   null,
 );
 
-/** The "Delete my account" entry of the settings. */
+/** Renders the "Delete my account" entry of the settings. */
 export function DeleteAccountSection() {
   const [open, setOpen] = useState(false);
   return (

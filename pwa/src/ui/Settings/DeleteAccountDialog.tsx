@@ -11,7 +11,7 @@ function digitsOf(phone: string): string {
 }
 
 /**
- * Confirms "Delete my account": lists what is erased, asks for the
+ * Confirms "Delete my account": lists what is erased, requests the
  * account's phone number, and shows progress and errors. This browser's
  * data is wiped only after the server confirmed the deletion.
  */
