@@ -82,6 +82,9 @@ async function clearLocalState(): Promise<void> {
  * was deleted (`deleted`) from another device.
  */
 async function endRevokedSession(deleted = false): Promise<void> {
+  // NOTE: work already running when the session ends, such as a history
+  // import from another device, can store rows after the wipe below. An
+  // end-to-end test saw chat messages left behind this way.
   // Only a signed-in device can be revoked. A 401 while booting without a
   // stored session means that no one has signed in on this browser yet.
   // The server also closes the socket of a device that logs out, which is
@@ -308,7 +311,7 @@ export async function logout(): Promise<void> {
 
 /**
  * Runs `deleteOnServer`, then wipes this browser's copy of the account as
- * `logout` does and tells the other tabs. The socket closes that the
+ * `logout` does, and signs out the other tabs. The socket closes that the
  * deletion causes are not taken for a deletion from another device. When
  * `deleteOnServer` rejects, nothing is wiped.
  */
