@@ -389,6 +389,27 @@ export class ChatRoom extends DurableObject<Env> {
     });
   }
 
+  /**
+   * Takes a person whose account was deleted out of this chat and deletes
+   * the files they uploaded to it. Their messages stay for the others.
+   * Safe to repeat: a second call finds nothing left to do.
+   */
+  async removeDeletedAccount(userId: string): Promise<void> {
+    if (this.store.chat() === undefined) return;
+    const change = groups.removeDeletedAccount(this.store, userId, Date.now());
+    if (change.messages.length > 0) {
+      this.fanout.chatChanged(this.store.memberIds(), change.messages);
+    }
+    const files = this.mediaCleanup.trashUploadsOf(userId);
+    await this.mediaCleanup.purgeTrash();
+    await this.groupCalls.membersChanged([userId]);
+    log("room.account_removed", {
+      chatId: this.store.chat()?.chat_id,
+      userId,
+      files,
+    });
+  }
+
   // ---- media uploads (chat-room/media.ts) ---------------------------------
 
   /** Checks that `userId` is a member and so may start an upload. */

@@ -142,6 +142,18 @@ export class PhoneDirectory extends DurableObject<Env> {
   }
 
   /**
+   * Frees the number of `userId`, whose account was deleted, so that the
+   * next sign-up with it creates a new account. A pending code goes too.
+   * Does nothing when another account uses the number.
+   */
+  release(userId: string): boolean {
+    if (this.lookup() !== userId) return false;
+    this.ctx.storage.sql.exec("DELETE FROM account");
+    this.ctx.storage.sql.exec("DELETE FROM challenge");
+    return true;
+  }
+
+  /**
    * Issues a new code, replacing any pending one, unless this number already
    * had OTP_SENDS_PER_NUMBER codes within OTP_SEND_WINDOW_MS.
    */

@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import {
+  CLOSE_ACCOUNT_DELETED,
   PING_FRAME,
   PONG_FRAME,
   type BlockedUser,
@@ -39,6 +40,7 @@ import {
   type SavedContact,
 } from "./user-hub/contacts.ts";
 import { DiscoveryQuota } from "./user-hub/discovery.ts";
+import { eraseTables, isErased, type ErasedAccount } from "./user-hub/erase.ts";
 import { dispatchFrame } from "./user-hub/frames.ts";
 import {
   HubGroupCalls,
@@ -74,6 +76,7 @@ import { HUB_MIGRATIONS, HubStore, type InboxPatch } from "./user-hub/store.ts";
  * waking the object.
  */
 export class UserHub extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
   private readonly store: HubStore;
   private readonly sockets: DeviceSockets;
   private readonly presence: PresenceStore;
@@ -93,6 +96,7 @@ export class UserHub extends DurableObject<Env> {
     super(ctx, env);
     this.sendBudget = sendBudgetFrom(env);
     const sql = countedSql(env, "UserHub", ctx.storage.sql);
+    this.sql = sql;
     this.store = new HubStore(sql);
     this.sockets = new DeviceSockets(
       ctx,
@@ -206,7 +210,7 @@ export class UserHub extends DurableObject<Env> {
    */
   getProfile(viewerId: string): PublicProfile | null {
     const me = this.store.me();
-    if (me === undefined) return null;
+    if (me === undefined) return this.deletedProfile();
     return profileFor(me, {
       self: viewerId === me.id,
       contact: this.presence.isContact(viewerId),
@@ -214,9 +218,58 @@ export class UserHub extends DurableObject<Env> {
     });
   }
 
-  /** Returns whether an account has this hub's user id. */
-  hasAccount(): boolean {
-    return this.store.me() !== undefined;
+  /** Returns whether this hub's account exists, was deleted, or never was. */
+  accountState(): "active" | "deleted" | "none" {
+    if (this.store.me() !== undefined) return "active";
+    return isErased(this.sql) ? "deleted" : "none";
+  }
+
+  /** The profile others see of a deleted account, or null if none. */
+  private deletedProfile(): PublicProfile | null {
+    const row = this.sql
+      .exec<{ user_id: string }>("SELECT user_id FROM deleted_account")
+      .toArray()[0];
+    if (row === undefined) return null;
+    return {
+      id: row.user_id,
+      phone: "",
+      displayName: "",
+      about: "",
+      photoId: null,
+      deleted: true,
+    };
+  }
+
+  /**
+   * Erases the account held here: profile, settings, devices and their
+   * sessions, push subscriptions, KeyPackages, contacts, blocks, the chat
+   * list and history transfers. Every socket closes with
+   * CLOSE_ACCOUNT_DELETED. A tombstone stays, so old sessions are told
+   * the account is gone. The Worker erases the chats, R2 objects and the
+   * phone number first. Returns null when there is no account.
+   */
+  async deleteAccount(): Promise<ErasedAccount | null> {
+    const me = this.store.me();
+    if (me === undefined) return null;
+    const erased: ErasedAccount = { deviceIds: this.activeDeviceIds() };
+    eraseTables(this.sql, me, Date.now());
+    this.store.forgetCache();
+    this.pushStore.forgetCache();
+    await this.ctx.storage.deleteAlarm();
+    for (const deviceId of erased.deviceIds) {
+      this.sockets.closeDevice(
+        deviceId,
+        CLOSE_ACCOUNT_DELETED,
+        "account deleted",
+      );
+    }
+    log("account.erased", { userId: me.id, devices: erased.deviceIds.length });
+    return erased;
+  }
+
+  /** Ids of every chat in this person's list, left ones included. */
+  chatIds(): string[] {
+    return this.store.allChatIds();
   }
 
   updateProfile(patch: { displayName?: string; about?: string }): Me {

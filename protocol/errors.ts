@@ -8,6 +8,7 @@ export const ErrorCode = z.enum([
   "invalid_request", // 400: a field is missing or invalid; `field` names it
   "too_large", // 413: a body or field is over its limit
   "unauthenticated", // 401: no session, or the session was revoked
+  "account_deleted", // 401: the session's account was deleted
   "forbidden", // 403: not a member, not an admin, or not the author
   "bad_origin", // 403: the WebSocket upgrade came from another site
   "not_found", // 404: no such account, chat or message for this person
@@ -37,6 +38,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   invalid_request: 400,
   too_large: 413,
   unauthenticated: 401,
+  account_deleted: 401,
   forbidden: 403,
   bad_origin: 403,
   not_found: 404,

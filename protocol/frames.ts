@@ -242,3 +242,5 @@ export type ServerFrameType = ServerFrame["type"];
 
 /** Close codes the server uses beyond the standard ones. */
 export const CLOSE_SESSION_REVOKED = 4001;
+/** The account of the socket's device was deleted; do not reconnect. */
+export const CLOSE_ACCOUNT_DELETED = 4003;

@@ -98,6 +98,12 @@ export const DevicesReply = z.object({ devices: z.array(Device) });
 
 /** POST /api/users/lookup */
 export const LookupBody = PhoneInput;
+
+/**
+ * DELETE /api/me: deletes the caller's account. The phone number of the
+ * account, typed again, confirms the request.
+ */
+export const DeleteAccountBody = PhoneInput;
 export const ProfileReply = z.object({ user: PublicProfile });
 
 /**

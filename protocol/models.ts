@@ -110,15 +110,18 @@ export type Me = z.infer<typeof Me>;
 /**
  * The part of another account a signed-in person may see. The owner's privacy
  * settings apply: a hidden about text reads as "" and a hidden photo as
- * null, the same as none.
+ * null, the same as none. A deleted account has `deleted` true, an empty
+ * phone, name and about, and no photo, because its number may now belong
+ * to someone else.
  */
 export const PublicProfile = z.object({
   id: userId,
-  phone: e164,
+  phone: e164.or(z.literal("")),
   displayName: z.string(),
   about: z.string(),
   /** Names the current profile photo, or null when none or hidden. */
   photoId: photoId.nullable().default(null),
+  deleted: z.boolean().optional(),
 });
 export type PublicProfile = z.infer<typeof PublicProfile>;
 
@@ -238,6 +241,8 @@ export const ChatDetail = z.object({
   createdBy: userId,
   lastSeq: seq,
   members: z.array(ChatMember),
+  /** People whose account was deleted while they were members. */
+  deletedMemberIds: z.array(userId).optional(),
 });
 export type ChatDetail = z.infer<typeof ChatDetail>;
 
@@ -339,6 +344,8 @@ export const SystemEvent = z.discriminatedUnion("event", [
   }),
   z.object({ event: z.literal("removed"), actorId: userId, targetId: userId }),
   z.object({ event: z.literal("left"), actorId: userId }),
+  /** The actor deleted their account, which also left the chat. */
+  z.object({ event: z.literal("deleted"), actorId: userId }),
   z.object({ event: z.literal("renamed"), actorId: userId, name: z.string() }),
   z.object({ event: z.literal("promoted"), actorId: userId, targetId: userId }),
   z.object({ event: z.literal("demoted"), actorId: userId, targetId: userId }),

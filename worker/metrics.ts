@@ -22,7 +22,8 @@ export type MetricEvent =
   | "groupcall.started"
   | "groupcall.ended"
   | "socket.opened"
-  | "chat.reported";
+  | "chat.reported"
+  | "account.deleted";
 
 export function countEvent(
   env: Pick<Env, "METRICS" | "ENVIRONMENT">,

@@ -55,6 +55,22 @@ export function clearedSessionCookie(request: Request): string {
   return `${COOKIE_NAME}=; ${cookieAttributes(request, 0)}`;
 }
 
+/**
+ * Raises account_deleted when the session's account was deleted, so that
+ * its devices can tell a deletion from a revoked session.
+ */
+async function rejectDeletedAccount(
+  env: Env,
+  token: SessionToken,
+): Promise<void> {
+  const state = await userHub(env, token.userId).accountState();
+  if (state !== "deleted") return;
+  throw new ApiError(
+    "account_deleted",
+    "This account was deleted. Sign up again to use the app.",
+  );
+}
+
 /** Resolves the session cookie through the user's hub, or raises 401. */
 export async function requireSession(
   request: Request,
@@ -68,6 +84,7 @@ export async function requireSession(
           token.deviceId,
           token.secret,
         );
+  if (token !== null && me === null) await rejectDeletedAccount(env, token);
   if (token === null || me === null) {
     throw new ApiError(
       "unauthenticated",

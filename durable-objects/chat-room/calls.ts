@@ -317,7 +317,11 @@ export class RoomCalls {
     }
     const calleeId = this.store.memberIds().find((id) => id !== callerId);
     if (calleeId === undefined) {
-      throw new ApiError("not_found", "This chat has nobody else to call.");
+      const message =
+        this.store.deletedMemberIds().length > 0
+          ? "This account was deleted, so it can't be called."
+          : "This chat has nobody else to call.";
+      throw new ApiError("not_found", message);
     }
     if (
       this.typingRelay.isBlockedByOther(callerId) ||

@@ -48,6 +48,7 @@ export function chatDetail(
     createdAt: chat.created_at,
     createdBy: chat.created_by,
     lastSeq: store.lastSeq(),
+    deletedMemberIds: isMember ? store.deletedMemberIds() : [],
     members: !isMember
       ? []
       : store.members().map((member) => ({
@@ -65,12 +66,17 @@ export function chatUpdateFor(store: RoomStore, userId: string): ChatUpdate {
   const chat = store.chat();
   if (chat === undefined) throw new Error("chat row missing");
   const member = store.member(userId);
-  const peer = store.members().find((m) => m.user_id !== userId);
+  // The peer of a one-to-one chat stays named after their account was
+  // deleted, so the chat still shows whom it was with.
+  const peerId =
+    store.members().find((m) => m.user_id !== userId)?.user_id ??
+    store.deletedMemberIds().find((id) => id !== userId) ??
+    null;
   const update: ChatUpdate = {
     id: chat.chat_id,
     kind: chat.kind,
     name: chat.name,
-    peerId: chat.kind === "direct" ? (peer?.user_id ?? null) : null,
+    peerId: chat.kind === "direct" ? peerId : null,
     role: member?.role ?? "member",
     memberCount: store.memberCount(),
     lastSeq: store.lastSeq(),

@@ -129,18 +129,54 @@ export function removeMember(
   const message = writeSystem(store, actorId, event, now);
   // The departed person still reads the message that records their exit.
   store.removeMember(targetId, message.seq + 1);
-  const messages = [message];
-  const heir = store.members()[0];
-  if (store.adminCount() === 0 && heir !== undefined) {
-    store.setRole(heir.user_id, "admin");
-    const promoted: SystemEvent = {
-      event: "promoted",
-      actorId,
-      targetId: heir.user_id,
-    };
-    messages.push(writeSystem(store, actorId, promoted, now));
-  }
+  const messages = [message, ...promoteHeir(store, actorId, now)];
   return { messages, departed: [targetId] };
+}
+
+/**
+ * Makes the longest-standing member admin when no admin is left, so a
+ * group always has one while it has members. Returns the system message
+ * that records it, if any.
+ */
+function promoteHeir(
+  store: RoomStore,
+  actorId: string,
+  now: number,
+): StoredMessage[] {
+  const heir = store.members()[0];
+  if (store.adminCount() > 0 || heir === undefined) return [];
+  store.setRole(heir.user_id, "admin");
+  const promoted: SystemEvent = {
+    event: "promoted",
+    actorId,
+    targetId: heir.user_id,
+  };
+  return [writeSystem(store, actorId, promoted, now)];
+}
+
+/**
+ * Takes a person whose account was deleted out of the chat, group or
+ * one-to-one: a "deleted" system message records it, their messages stay
+ * readable for the others, and a group gets a new admin if needed. The
+ * deleted account is not told, because it no longer exists.
+ */
+export function removeDeletedAccount(
+  store: RoomStore,
+  userId: string,
+  now: number,
+): MembershipChange {
+  if (store.member(userId) === undefined) {
+    return { messages: [], departed: [] };
+  }
+  store.markAccountDeleted(userId, now);
+  const event: SystemEvent = { event: "deleted", actorId: userId };
+  const message = writeSystem(store, userId, event, now);
+  store.removeMember(userId, message.seq + 1);
+  const messages = [message];
+  if (store.chat()?.kind === "group") {
+    messages.push(...promoteHeir(store, userId, now));
+  }
+  return { messages, departed: [] };
 }
 
 export function setRole(

@@ -29,6 +29,14 @@ export class MediaCleanup {
     }
   }
 
+  /** Queues every R2 object a person uploaded to this chat for deletion. */
+  trashUploadsOf(userId: string): number {
+    const now = Date.now();
+    const rows = this.media.uploadsOf(userId);
+    for (const row of rows) this.media.trash(row, this.chatId(), now);
+    return rows.length;
+  }
+
   /** Queues the uploads never attached within the TTL for deletion. */
   trashExpired(now: number): number {
     const expired = this.media.unattachedSince(now - MEDIA_UNATTACHED_TTL_MS);

@@ -151,6 +151,16 @@ export class MediaStore {
       .toArray();
   }
 
+  /** Every upload of one person, attached or not. */
+  uploadsOf(userId: string): MediaRow[] {
+    return this.sql
+      .exec<MediaRow>(
+        `SELECT ${MEDIA_COLUMNS} FROM media WHERE uploader_id = ?`,
+        userId,
+      )
+      .toArray();
+  }
+
   /** Unattached uploads created at or before `cutoff`. */
   unattachedSince(cutoff: number): MediaRow[] {
     return this.sql

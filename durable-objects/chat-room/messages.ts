@@ -13,6 +13,8 @@ import type { SendResult } from "./types.ts";
 import type { TypingRelay } from "./typing.ts";
 
 const BLOCKED = "You can't message this person.";
+const PEER_DELETED =
+  "This account was deleted, so messages can't be sent to this chat.";
 
 /**
  * Stores a message and sends it to the hubs of the other members, or
@@ -33,11 +35,12 @@ export function sendMessage(
 ): SendResult {
   const senderId = sender.userId;
   if (!store.isMember(senderId)) requireMember(store, senderId);
-  if (
-    store.chat()?.kind === "direct" &&
-    typingRelay.isBlockedByOther(senderId)
-  ) {
-    throw new ApiError("forbidden", BLOCKED);
+  if (store.chat()?.kind === "direct") {
+    if (typingRelay.isBlockedByOther(senderId)) {
+      throw new ApiError("forbidden", BLOCKED);
+    }
+    if (store.memberIds().length < 2)
+      throw new ApiError("forbidden", PEER_DELETED);
   }
   const newMessage = {
     id: message.id,

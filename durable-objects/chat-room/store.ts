@@ -71,6 +71,12 @@ export const ROOM_MIGRATIONS = [
   GROUP_CALL_MIGRATION,
   // The group call's provider and RealtimeKit meeting. See the same file.
   GROUP_CALL_PROVIDER_MIGRATION,
+  // Members whose account was deleted: they left the chat, and their old
+  // messages stay for the others.
+  `CREATE TABLE deleted_member (
+     user_id TEXT PRIMARY KEY,
+     deleted_at INTEGER NOT NULL
+   );`,
 ];
 
 export type ChatRow = {
@@ -249,6 +255,25 @@ export class RoomStore {
       member.from_seq,
       untilSeq,
     );
+  }
+
+  /** Records that a member's account was deleted. */
+  markAccountDeleted(userId: string, now: number): void {
+    this.sql.exec(
+      "INSERT OR IGNORE INTO deleted_member (user_id, deleted_at) VALUES (?, ?)",
+      userId,
+      now,
+    );
+  }
+
+  /** Ids of the people whose account was deleted while in this chat. */
+  deletedMemberIds(): string[] {
+    return this.sql
+      .exec<{ user_id: string }>(
+        "SELECT user_id FROM deleted_member ORDER BY deleted_at",
+      )
+      .toArray()
+      .map((row) => row.user_id);
   }
 
   setRole(userId: string, role: MemberRole): void {

@@ -39,6 +39,11 @@ export class PushStore {
 
   constructor(private readonly sql: SqlStorage) {}
 
+  /** Drops the cached rows after the table was emptied elsewhere. */
+  forgetCache(): void {
+    this.cachedSubscriptions = undefined;
+  }
+
   subscription(deviceId: string): StoredSubscription | undefined {
     const row = this.sql
       .exec<SubscriptionRow>(

@@ -6,6 +6,7 @@ import type {
   Settings,
 } from "../../protocol/index.ts";
 import type { ChatUpdate } from "../chat-room/types.ts";
+import { ERASE_MIGRATION } from "./erase.ts";
 
 export const HUB_MIGRATIONS = [
   `CREATE TABLE profile (
@@ -160,6 +161,8 @@ export const HUB_MIGRATIONS = [
   // The chat's running group call as JSON ({ callId, video,
   // participants }), or null. See user-hub/group-calls.ts.
   `ALTER TABLE inbox ADD COLUMN group_call TEXT;`,
+  // The tombstone of a deleted account. See user-hub/erase.ts.
+  ERASE_MIGRATION,
 ];
 
 type ProfileRow = {
@@ -571,6 +574,19 @@ export class HubStore {
         callId,
       )
       .toArray()[0]?.chat_id;
+  }
+
+  /** Ids of every chat in the list, left ones included. */
+  allChatIds(): string[] {
+    return this.sql
+      .exec<{ chat_id: string }>("SELECT chat_id FROM inbox")
+      .toArray()
+      .map((row) => row.chat_id);
+  }
+
+  /** Drops the cached profile after the tables were emptied elsewhere. */
+  forgetCache(): void {
+    this.cachedMe = undefined;
   }
 
   directChatIds(): string[] {

@@ -58,6 +58,7 @@ const ROUTES: Route[] = [
   { method: "POST", path: "/api/auth/logout" },
   { method: "GET", path: "/api/me" },
   { method: "PATCH", path: "/api/me", body: { about: "hi" } },
+  { method: "DELETE", path: "/api/me", body: { phone: "+4915100000000" } },
   { method: "PATCH", path: "/api/me/settings", body: { readReceipts: true } },
   { method: "GET", path: "/api/devices" },
   { method: "DELETE", path: "/api/devices/:device" },

@@ -1,5 +1,6 @@
 import {
   ApiError,
+  DeleteAccountBody,
   deviceId as deviceIdSchema,
   LookupBody,
   ProfilesBody,
@@ -11,12 +12,14 @@ import {
   LOOKUP_CONCURRENCY,
   mapWithLimit,
 } from "../../durable-objects/user-hub/discovery.ts";
+import { deleteAccount } from "../account-deletion.ts";
 import { userHub, type Env } from "../env.ts";
 import { jsonResponse, readBody } from "../http.ts";
 import { formatPhone, toE164 } from "../phone.ts";
 import { unwrap } from "../result.ts";
 import type { ApiRequest, ApiRouter } from "../router.ts";
-import { requireSession } from "../session.ts";
+import { clearedSessionCookie, requireSession } from "../session.ts";
+import { originAllowed } from "./socket.ts";
 
 async function getMe(request: Request, env: Env): Promise<Response> {
   const { me, deviceId } = await requireSession(request, env);
@@ -114,9 +117,39 @@ async function getProfiles(request: Request, env: Env): Promise<Response> {
   return jsonResponse({ users: found.filter((user) => user !== null) });
 }
 
+/**
+ * Deletes the caller's account. The session alone is not enough: the
+ * body repeats the account's phone number, so a page left open or a
+ * forged request cannot delete an account, and the request must come
+ * from the app's own origin.
+ */
+async function deleteMe(request: Request, env: Env): Promise<Response> {
+  const { me, deviceId } = await requireSession(request, env);
+  if (!originAllowed(request, env)) {
+    throw new ApiError(
+      "bad_origin",
+      "Accounts can only be deleted from the app itself.",
+    );
+  }
+  const body = await readBody(request, DeleteAccountBody);
+  if (toE164(body.phone, body.region) !== me.phone) {
+    throw new ApiError(
+      "invalid_request",
+      "The number does not match this account's number. Type the number you signed up with.",
+      "phone",
+    );
+  }
+  await deleteAccount(env, { userId: me.id, deviceId, phone: me.phone });
+  return new Response(null, {
+    status: 204,
+    headers: { "Set-Cookie": clearedSessionCookie(request) },
+  });
+}
+
 export function registerAccountRoutes(router: ApiRouter): void {
   router.get("/api/me", getMe);
   router.patch("/api/me", patchMe);
+  router.delete("/api/me", deleteMe);
   router.patch("/api/me/settings", patchSettings);
   router.get("/api/devices", listDevices);
   router.delete("/api/devices/:deviceId", revokeDevice);

@@ -48,19 +48,29 @@ function userParam(request: ApiRequest): string {
   return parsed.data;
 }
 
-/** Raises not_found naming the first id without an account. */
+/**
+ * Raises not_found naming the first id without an account, with its own
+ * message when that account was deleted.
+ */
 export async function requireAccounts(
   env: Env,
   userIds: string[],
   field: string,
 ): Promise<void> {
-  const found = await Promise.all(
-    userIds.map((id) => userHub(env, id).hasAccount()),
+  const states = await Promise.all(
+    userIds.map((id) => userHub(env, id).accountState()),
   );
-  const missing = userIds.find((_, index) => found[index] === false);
-  if (missing !== undefined) {
-    throw new ApiError("not_found", `No account has the id ${missing}.`, field);
+  const index = states.findIndex((state) => state !== "active");
+  if (index < 0) return;
+  const missing = userIds[index];
+  if (states[index] === "deleted") {
+    throw new ApiError(
+      "not_found",
+      `The account ${missing} was deleted, so it can't be messaged, called or added.`,
+      field,
+    );
   }
+  throw new ApiError("not_found", `No account has the id ${missing}.`, field);
 }
 
 async function openDirect(request: Request, env: Env): Promise<Response> {

@@ -10,10 +10,15 @@ import { ApiFailure } from "./types.ts";
 
 type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
-let onUnauthenticated: () => void = () => {};
+let onUnauthenticated: (failure: ApiFailure) => void = () => {};
 
-/** Sets what runs when a signed-in request gets 401 (a revoked session). */
-export function setUnauthenticatedHandler(handler: () => void): void {
+/**
+ * Sets what runs when a signed-in request gets 401: a revoked session, or
+ * with the code "account_deleted" a deleted account.
+ */
+export function setUnauthenticatedHandler(
+  handler: (failure: ApiFailure) => void,
+): void {
   onUnauthenticated = handler;
 }
 
@@ -87,7 +92,7 @@ export async function apiRequest<T>(
   if (!response.ok) {
     const failure = await failureOf(response);
     if (response.status === 401 && options.signedIn !== false) {
-      onUnauthenticated();
+      onUnauthenticated(failure);
     }
     throw failure;
   }

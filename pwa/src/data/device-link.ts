@@ -54,14 +54,14 @@ import {
  */
 
 export interface DeviceLinkHandlers {
-  /** The server closed the socket because this device was logged out. */
-  onRevoked(): void;
+  /** The server closed the socket: logged out, or the account deleted. */
+  onRevoked(accountDeleted: boolean): void;
   /** Upgrades keep failing: check the session over HTTP. */
   onRepeatedFailure(): void;
   /** Another tab signed in or changed the account. */
   onSession(session: Session): void;
   /** Another tab logged out or found the session revoked. */
-  onSignedOut(revoked: boolean): void;
+  onSignedOut(revoked: boolean, accountDeleted: boolean): void;
 }
 
 type MessageHandlers = {
@@ -83,7 +83,7 @@ export class DeviceLink {
         this.#forwarded.clear();
         syncDisconnected();
       },
-      onRevoked: () => handlers.onRevoked(),
+      onRevoked: (accountDeleted) => handlers.onRevoked(accountDeleted),
       onRepeatedFailure: () => handlers.onRepeatedFailure(),
     });
   }
@@ -134,8 +134,8 @@ export class DeviceLink {
     this.#post({ type: "session", session });
   }
 
-  announceSignedOut(revoked: boolean): void {
-    this.#post({ type: "signedOut", revoked });
+  announceSignedOut(revoked: boolean, accountDeleted = false): void {
+    this.#post({ type: "signedOut", revoked, accountDeleted });
   }
 
   #post(message: OutgoingTabMessage): void {
@@ -283,6 +283,10 @@ export class DeviceLink {
       failRequest(message.rid, "the leader tab could not send the request");
     },
     session: (message) => this.#handlers.onSession(message.session),
-    signedOut: (message) => this.#handlers.onSignedOut(message.revoked),
+    signedOut: (message) =>
+      this.#handlers.onSignedOut(
+        message.revoked,
+        message.accountDeleted ?? false,
+      ),
   };
 }

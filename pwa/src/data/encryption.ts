@@ -6,7 +6,8 @@ import { onEncryptionFrame } from "./encryption-events.ts";
 import { log } from "./log.ts";
 import { pumpOutbox } from "./outbox.ts";
 import { applyMessages } from "./store.ts";
-import { decodeMessage, isEncryptedBody } from "./codec.ts";
+import { decodeMessage, decodeSystem, isEncryptedBody } from "./codec.ts";
+import { refreshProfiles } from "./profiles.ts";
 import { notificationTextOf } from "./rows.ts";
 import { ApiFailure, type Session } from "./types.ts";
 import { newRid, sendFrame } from "./wire.ts";
@@ -98,6 +99,21 @@ function needsEngine(message: StoredMessage): boolean {
 }
 
 /**
+ * Fetches again the profiles of people whose account the messages report
+ * deleted, so that their cached name and photo give way to "Deleted
+ * account" everywhere.
+ */
+function refreshDeletedProfiles(messages: StoredMessage[]): void {
+  const deleted: string[] = [];
+  for (const message of messages) {
+    if (message.kind !== "system") continue;
+    const event = decodeSystem(message.body);
+    if (event?.event === "deleted") deleted.push(event.actorId);
+  }
+  if (deleted.length > 0) refreshProfiles(deleted);
+}
+
+/**
  * Stores server messages as `applyMessages` does, after the engine has
  * applied their commits and decrypted their bodies.
  */
@@ -107,6 +123,7 @@ export async function applyIncoming(
   me: string,
   pageAfterSeq?: number,
 ) {
+  refreshDeletedProfiles(messages);
   const current = messages.some(needsEngine) ? await engine : null;
   const decrypted =
     current === null || current === undefined

@@ -49,7 +49,13 @@ export {
 export { MEDIA_ERROR_TEXT } from "./rows.ts";
 
 // ---- signals ----
-export { connection, revoked, session, updateReady } from "./state.ts";
+export {
+  accountDeleted,
+  connection,
+  revoked,
+  session,
+  updateReady,
+} from "./state.ts";
 export { applyUpdate } from "./update.ts";
 export {
   estimateStorage,
@@ -141,6 +147,7 @@ export {
   type ImportResult,
 } from "./contacts.ts";
 export {
+  DELETED_NAME,
   LOADING_NAME,
   nameText,
   resolveName,

@@ -9,6 +9,8 @@ export type ResolvedName =
   | { kind: "me" }
   | { kind: "contact"; name: string }
   | { kind: "unknown"; phone: string; profileName: string }
+  /** The account was deleted; its name, number and photo are gone. */
+  | { kind: "deleted" }
   /** Neither a saved contact nor a cached profile: not known yet. */
   | { kind: "loading" };
 
@@ -20,6 +22,10 @@ export function resolveName(
   profile: PublicProfile | undefined,
 ): ResolvedName {
   if (userId === me) return { kind: "me" };
+  // A saved contact name would name whoever owns the number now.
+  if (profile?.id === userId && profile.deleted === true) {
+    return { kind: "deleted" };
+  }
   if (contact !== undefined && contact.userId === userId) {
     return { kind: "contact", name: contact.name };
   }
@@ -34,6 +40,9 @@ export function resolveName(
 
 /** Text shown while a person's profile is not loaded yet. */
 export const LOADING_NAME = "…";
+
+/** Name shown for a person whose account was deleted. */
+export const DELETED_NAME = "Deleted account";
 
 /**
  * Returns a resolved name as one line of text. `formatPhone` turns the
@@ -53,6 +62,8 @@ export function nameText(
       const phone = formatPhone(name.phone);
       return name.profileName === "" ? phone : `${phone} ~${name.profileName}`;
     }
+    case "deleted":
+      return DELETED_NAME;
     case "loading":
       return LOADING_NAME;
   }

@@ -95,7 +95,13 @@ export const TabMessage = z.discriminatedUnion("type", [
   /** A tab signed in or changed the account. */
   z.object({ type: z.literal("session"), from, session: MeReply }),
   /** A tab logged out, or learnt that the session was revoked. */
-  z.object({ type: z.literal("signedOut"), from, revoked: z.boolean() }),
+  z.object({
+    type: z.literal("signedOut"),
+    from,
+    revoked: z.boolean(),
+    /** The account was deleted, which also ends the session. */
+    accountDeleted: z.boolean().optional(),
+  }),
 ]);
 export type TabMessage = z.infer<typeof TabMessage>;
 export type TabMessageType = TabMessage["type"];

@@ -46,6 +46,7 @@ export function describeSystem(
     case "removed":
       return `${actor} removed ${nameOf(event.targetId)}`;
     case "left":
+    case "deleted":
       return `${actor} left`;
     case "renamed":
       return `${actor} renamed the group to "${event.name}"`;

@@ -1,4 +1,5 @@
 import {
+  CLOSE_ACCOUNT_DELETED,
   CLOSE_SESSION_REVOKED,
   PING_FRAME,
   PONG_FRAME,
@@ -27,8 +28,11 @@ export interface SocketHandlers {
   onFrame(frame: ServerFrame): void;
   /** The socket closed or died, so in-flight work must be resent later. */
   onDisconnect(): void;
-  /** The server closed the socket because this device was logged out. */
-  onRevoked(): void;
+  /**
+   * The server closed the socket because this device was logged out, or
+   * because the account was deleted (`accountDeleted`).
+   */
+  onRevoked(accountDeleted: boolean): void;
   /** Upgrades keep failing: check the session over HTTP. */
   onRepeatedFailure(): void;
 }
@@ -131,8 +135,11 @@ export class ChatSocket {
     if (ws !== this.#ws) return;
     log("socket_closed", { code: event.code });
     this.#release();
-    if (event.code === CLOSE_SESSION_REVOKED) {
-      this.#handlers.onRevoked();
+    if (
+      event.code === CLOSE_SESSION_REVOKED ||
+      event.code === CLOSE_ACCOUNT_DELETED
+    ) {
+      this.#handlers.onRevoked(event.code === CLOSE_ACCOUNT_DELETED);
       return;
     }
     this.#scheduleReconnect();

@@ -41,6 +41,13 @@ describe("name resolution", () => {
     expect(nameText(name, formatUk, "you")).toBe("you");
   });
 
+  it("names a deleted account over a saved contact", () => {
+    const deleted = { ...PROFILE, phone: "", displayName: "", deleted: true };
+    const name = resolveName(PEER, ME, contact(), deleted);
+    expect(name).toEqual({ kind: "deleted" });
+    expect(nameText(name, formatUk)).toBe("Deleted account");
+  });
+
   it("prefers the saved contact name", () => {
     const name = resolveName(PEER, ME, contact(), PROFILE);
     expect(name).toEqual({ kind: "contact", name: "Ana Smith" });

@@ -58,7 +58,9 @@ export function ChatScreen(props: ChatScreenProps) {
 
   useAnswerFromLink(chatId, props.callId ?? null);
 
-  const canSend = chat?.left !== true;
+  const peer = useProfile(chat?.peerId ?? "");
+  const peerDeleted = chat?.kind === "direct" && peer?.deleted === true;
+  const canSend = chat?.left !== true && !peerDeleted;
   const drop = useFileDrop(state, canSend);
   return (
     <ChatContext.Provider value={state}>
@@ -71,6 +73,10 @@ export function ChatScreen(props: ChatScreenProps) {
         <MessageList chatId={chatId} />
         {chat?.left === true ? (
           <p class="chat__left">You are no longer a member of this group.</p>
+        ) : peerDeleted ? (
+          <p class="chat__left">
+            This account was deleted. You can't send messages to this chat.
+          </p>
         ) : (
           <Composer chatId={chatId} />
         )}
@@ -185,6 +191,9 @@ function Subtitle({ chat }: { chat: ChatRow }) {
 /** Typing, online or last seen; the phone number while none is known. */
 function PeerStatus({ chatId, peerId }: { chatId: string; peerId: string }) {
   const status = usePeerStatus(chatId, peerId);
+  const profile = useProfile(peerId);
+  // A deleted account has no presence and no number left to show.
+  if (profile?.deleted === true) return null;
   if (status === null) return <PeerPhone peerId={peerId} />;
   return (
     <span class="chat__subtitle" aria-live="polite">

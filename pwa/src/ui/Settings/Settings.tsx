@@ -19,6 +19,7 @@ import { formatBytes } from "../format-media.ts";
 import { onLinkClick } from "../router.ts";
 import { BlockedContacts } from "./BlockedContacts.tsx";
 import { DataExport } from "./DataExport.tsx";
+import { DeleteAccountSection } from "./DeleteAccount.tsx";
 import { LogoutButton } from "./LogoutButton.tsx";
 import { MediaStorage } from "./MediaStorage.tsx";
 import { NotificationsSection } from "./Notifications.tsx";
@@ -59,6 +60,7 @@ export function Settings() {
           <InstallButton variant="full" />
           <LogoutButton />
         </div>
+        <DeleteAccountSection />
       </div>
     </div>
   );

@@ -46,6 +46,7 @@ export function SystemText({ event }: { event: SystemEvent }) {
         </>
       );
     case "left":
+    case "deleted":
       return <>{actor} left</>;
     case "renamed":
       return (

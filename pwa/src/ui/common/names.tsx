@@ -55,6 +55,7 @@ function avatarNameOf(name: ResolvedName): string {
     case "me":
       return session.value?.me.displayName ?? "";
     case "contact":
+    case "deleted":
     case "loading":
       return nameText(name);
   }
