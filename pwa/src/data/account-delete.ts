@@ -1,6 +1,6 @@
 import { apiRequest } from "./api.ts";
 import { log } from "./log.ts";
-import { endDeletedAccount } from "./session.ts";
+import { logout } from "./session.ts";
 import { ApiFailure } from "./types.ts";
 
 /**
@@ -21,7 +21,7 @@ export async function deleteAccount(
       0,
     );
   }
-  await endDeletedAccount(async () => {
+  await logout(async () => {
     await apiRequest("DELETE", "/me", null, { phone, region });
   });
   log("account_deleted");

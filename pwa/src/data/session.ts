@@ -286,50 +286,40 @@ export async function finishPendingLogout(): Promise<boolean> {
   return true;
 }
 
-/** Logs this device out on the server (when reachable) and wipes Dexie. */
-export async function logout(): Promise<void> {
+/**
+ * Logs this device out on the server (when reachable) and wipes Dexie.
+ * With `deleteAccount`, runs it first instead of the logout request, and
+ * wipes nothing when it rejects. The other tabs then show the account as
+ * deleted, and the socket closes that the deletion causes are not taken
+ * for a deletion from another device.
+ */
+export async function logout(
+  deleteAccount?: () => Promise<void>,
+): Promise<void> {
+  const deleting = deleteAccount !== undefined;
+  if (deleting) {
+    requireSession();
+    loggingOut = true;
+    try {
+      await deleteAccount();
+    } catch (error) {
+      loggingOut = false;
+      throw error;
+    }
+  }
   // This tab leaves the election first, so that it does not take over the
   // socket that the leader closes. The other tabs close their link before
   // the server ends the session, so none of them takes it for a revocation.
   link.stop();
-  link.announceSignedOut(false);
+  link.announceSignedOut(deleting, deleting);
   loggingOut = true;
   try {
     // The DELETE of the push subscription needs the session.
     await unsubscribeForLogout();
-    if (!(await requestLogout())) {
+    if (!deleting && !(await requestLogout())) {
       // Offline: the local data goes now, the server session at next boot.
       localStorage.setItem(LOGOUT_PENDING_KEY, "1");
     }
-    await clearLocalState();
-  } finally {
-    loggingOut = false;
-  }
-  revoked.value = false;
-  accountDeleted.value = false;
-}
-
-/**
- * Runs `deleteOnServer`, then wipes this browser's copy of the account as
- * `logout` does, and signs out the other tabs. The socket closes that the
- * deletion causes are not taken for a deletion from another device. When
- * `deleteOnServer` rejects, nothing is wiped.
- */
-export async function endDeletedAccount(
-  deleteOnServer: () => Promise<void>,
-): Promise<void> {
-  requireSession();
-  loggingOut = true;
-  try {
-    await deleteOnServer();
-  } catch (error) {
-    loggingOut = false;
-    throw error;
-  }
-  try {
-    link.stop();
-    link.announceSignedOut(true, true);
-    await unsubscribeForLogout();
     await clearLocalState();
   } finally {
     loggingOut = false;
