@@ -3,7 +3,7 @@ import {
   type CountryCode,
 } from "libphonenumber-js";
 import { MAX_DISPLAY_NAME_CHARS } from "../../../protocol/index.ts";
-import type { ImportEntry } from "./contacts.ts";
+import type { ImportEntry } from "./contact-edits.ts";
 import type { Vcard } from "./vcard.ts";
 
 /**

@@ -132,19 +132,12 @@ export {
 } from "./presence.ts";
 export {
   blocked,
-  blockUser,
   contacts,
   contactsByUser,
   contactsReady,
   contactsRefresh,
-  importContacts,
   loadContacts,
   refreshContactProfiles,
-  removeContact,
-  saveContact,
-  unblockUser,
-  type ImportEntry,
-  type ImportResult,
 } from "./contacts.ts";
 export {
   DELETED_NAME,

@@ -13,13 +13,15 @@ import {
   type PublicProfile,
 } from "../../../protocol/index.ts";
 import {
+  importContacts,
+  removeContact,
+  saveContact,
+} from "../../../pwa/src/data/contact-edits.ts";
+import {
   contacts,
   contactsByUser,
-  importContacts,
   loadContacts,
-  removeContact,
   resetContacts,
-  saveContact,
   watchContacts,
 } from "../../../pwa/src/data/contacts.ts";
 import { db } from "../../../pwa/src/data/db.ts";

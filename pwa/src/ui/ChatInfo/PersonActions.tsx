@@ -2,9 +2,9 @@ import { useState } from "preact/hooks";
 import {
   blocked,
   contactsByUser,
-  removeContact,
   type PublicProfile,
 } from "../../data/index.ts";
+import { removeContact } from "../../data/contact-edits.ts";
 import { BlockButton, BlockDialog } from "../common/BlockDialog.tsx";
 import { ConfirmDialog } from "../common/ConfirmDialog.tsx";
 import { ContactDialog } from "../common/contactDialog.tsx";

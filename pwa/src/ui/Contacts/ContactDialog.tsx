@@ -4,7 +4,8 @@ import {
   MAX_DISPLAY_NAME_CHARS,
   displayName,
 } from "../../../../protocol/index.ts";
-import { contacts, saveContact, type Contact } from "../../data/index.ts";
+import { contacts, type Contact } from "../../data/index.ts";
+import { saveContact } from "../../data/contact-edits.ts";
 import { Dialog } from "../common/Dialog.tsx";
 import { PhoneField } from "../common/PhoneField.tsx";
 import { errorMessage } from "../common/notice.tsx";

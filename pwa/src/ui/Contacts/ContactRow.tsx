@@ -1,10 +1,6 @@
 import { useState } from "preact/hooks";
-import {
-  openDirect,
-  removeContact,
-  useProfile,
-  type Contact,
-} from "../../data/index.ts";
+import { openDirect, useProfile, type Contact } from "../../data/index.ts";
+import { removeContact } from "../../data/contact-edits.ts";
 import { Avatar } from "../common/Avatar.tsx";
 import { ConfirmDialog } from "../common/ConfirmDialog.tsx";
 import { Icon } from "../Chat/icons.tsx";

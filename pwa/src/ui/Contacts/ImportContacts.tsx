@@ -4,12 +4,11 @@ import {
   MAX_CONTACTS,
 } from "../../../../protocol/index.ts";
 import {
-  importContacts,
   loadContactImport,
   type ImportPlan,
-  type ImportResult,
   type PickedContact,
 } from "../../data/index.ts";
+import { importContacts, type ImportResult } from "../../data/contact-edits.ts";
 import { Dialog } from "../common/Dialog.tsx";
 import { errorMessage } from "../common/notice.tsx";
 import { ownRegion } from "./phone.ts";

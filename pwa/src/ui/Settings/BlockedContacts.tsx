@@ -1,4 +1,5 @@
-import { blocked, unblockUser } from "../../data/index.ts";
+import { blocked } from "../../data/index.ts";
+import { unblockUser } from "../../data/contact-edits.ts";
 import { PersonName } from "../common/names.tsx";
 import { run } from "../common/notice.tsx";
 

@@ -1,4 +1,4 @@
-import { blockUser, unblockUser } from "../../data/index.ts";
+import { blockUser, unblockUser } from "../../data/contact-edits.ts";
 import { ConfirmDialog } from "./ConfirmDialog.tsx";
 import { run } from "./notice.tsx";
 
