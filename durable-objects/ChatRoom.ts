@@ -39,6 +39,7 @@ import {
   type CompleteTarget,
   type PartTarget,
 } from "./chat-room/media.ts";
+import { DeliveryMark } from "./chat-room/delivery-mark.ts";
 import { MediaCleanup } from "./chat-room/media-cleanup.ts";
 import { MediaStore, type MediaPart } from "./chat-room/media-store.ts";
 import * as membership from "./chat-room/membership.ts";
@@ -82,7 +83,12 @@ export class ChatRoom extends DurableObject<Env> {
     super(ctx, env);
     const sql = countedSql(env, "ChatRoom", ctx.storage.sql);
     this.store = new RoomStore(sql);
-    this.fanout = new Fanout(this.store, env, (p) => ctx.waitUntil(p));
+    this.fanout = new Fanout(
+      this.store,
+      new DeliveryMark(sql, ctx.storage),
+      env,
+      (p) => ctx.waitUntil(p),
+    );
     this.receiptBatches = new ReceiptCoalescer(this.fanout, (p) =>
       ctx.waitUntil(p),
     );
@@ -114,10 +120,12 @@ export class ChatRoom extends DurableObject<Env> {
       ctx.storage,
     );
     // SQLite calls are synchronous; the gate still keeps requests out
-    // until the schema is current.
-    void ctx.blockConcurrencyWhile(() =>
-      Promise.resolve(migrate(sql, ROOM_MIGRATIONS)),
-    );
+    // until the schema is current and lost deliveries are queued again.
+    void ctx.blockConcurrencyWhile(() => {
+      migrate(sql, ROOM_MIGRATIONS);
+      this.fanout.resume();
+      return Promise.resolve();
+    });
   }
 
   /** Creates the one-to-one chat of two people, or finds it again. */

@@ -7,6 +7,7 @@ import {
   utf8Length,
 } from "../../protocol/index.ts";
 import { CALL_MIGRATION } from "./call-store.ts";
+import { DELIVERY_MARK_MIGRATION } from "./delivery-mark.ts";
 import { GROUP_CALL_MIGRATION } from "./group-call-store.ts";
 import { MEDIA_MIGRATION } from "./media-store.ts";
 import { MLS_MIGRATION } from "./mls-store.ts";
@@ -66,6 +67,8 @@ export const ROOM_MIGRATIONS = [
   CALL_MIGRATION,
   // The group's call through the SFU. See chat-room/group-call-store.ts.
   GROUP_CALL_MIGRATION,
+  // How far live delivery got. See chat-room/delivery-mark.ts.
+  DELIVERY_MARK_MIGRATION,
 ];
 
 export type ChatRow = {
