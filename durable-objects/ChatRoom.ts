@@ -480,13 +480,22 @@ export class ChatRoom extends DurableObject<Env> {
   }
 
   /**
-   * Ends a call whose ring or ping deadline passed, marks or drops silent
+   * Moves the delivery mark (chat-room/deliveries.ts), ends a call whose
+   * ring or ping deadline passed, marks or drops silent
    * group call participants, deletes uploads never
    * attached within MEDIA_UNATTACHED_TTL_MS and retries failed R2
    * deletes. Each part sets the alarm for its own next deadline unless an
    * earlier one is set, so the alarm fires at the earliest of them.
    */
   override async alarm(): Promise<void> {
+    try {
+      await this.fanout.checkDeliveries();
+    } catch (error) {
+      log("chat.delivery_check_failed", {
+        chatId: this.store.chat()?.chat_id,
+        error: errorMessage(error),
+      });
+    }
     try {
       await this.calls.onAlarm();
     } catch (error) {

@@ -38,11 +38,11 @@ interface HubQueue {
  * MAX_DELIVERY_ATTEMPTS the batch is logged and dropped, and the person's
  * devices get those messages from the log when they next sync.
  *
- * After each batch, the delivery mark moves to just below the lowest seq
- * still queued or in flight for any hub, or to the highest seq queued
- * when no queue is left. A room that restarts with queued messages loses
- * them from memory, so it queues every message above the mark again
- * (`Fanout.resume`), and hubs skip the ones they already recorded.
+ * A room that restarts with queued messages loses them from memory, so
+ * it queues every message above the delivery mark again (`Fanout.resume`),
+ * and hubs skip the ones they already recorded. The mark moves only when
+ * the room's alarm runs (`checkMark`), at most DELIVERY_CHECK_MS after a
+ * delivery was queued, so a message costs no extra row write.
  */
 export class HubDeliveries {
   private readonly queues = new Map<string, HubQueue>();
@@ -64,7 +64,6 @@ export class HubDeliveries {
   /** Queues `message` for each hub in `userIds` and starts idle hubs. */
   enqueue(userIds: string[], message: StoredMessage): void {
     this.queuedSeq = Math.max(this.queuedSeq, message.seq);
-    if (userIds.length === 0) this.advanceMark();
     for (const userId of userIds) {
       let queue = this.queues.get(userId);
       if (queue === undefined) {
@@ -84,13 +83,26 @@ export class HubDeliveries {
 
   /**
    * Counts messages that reached the hubs another way (with a chat row)
-   * as delivered, so a restart does not queue them again.
+   * as delivered, so a restart does not queue them again. Hubs could not
+   * skip them, because a chat row does not move their delivery position.
+   * NOTE: while other deliveries are queued, the mark stays below them.
+   * A restart at that moment sends these messages twice, which clients
+   * absorb because they store messages by id.
    */
   sentElsewhere(messages: StoredMessage[]): void {
     for (const message of messages) {
       this.queuedSeq = Math.max(this.queuedSeq, message.seq);
     }
+    if (messages.length > 0) this.advanceMark();
+  }
+
+  /**
+   * Moves the delivery mark from the room's alarm, and sets the alarm
+   * again while deliveries are still queued.
+   */
+  async checkMark(): Promise<void> {
     this.advanceMark();
+    if (this.queues.size > 0) await this.mark.armCheck();
   }
 
   /** Sends the queue of one hub in batches until it is empty. */
@@ -101,13 +113,11 @@ export class HubDeliveries {
         queue.sendingSeq = batch[0]?.seq ?? 0;
         await this.deliverBatch(userId, batch);
         queue.sendingSeq = 0;
-        this.advanceMark();
       }
     } finally {
       queue.busy = false;
       queue.sendingSeq = 0;
       if (queue.pending.length === 0) this.queues.delete(userId);
-      this.advanceMark();
     }
   }
 

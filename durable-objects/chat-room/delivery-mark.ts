@@ -1,7 +1,8 @@
 /**
- * The highest seq up to which the room called every recipient's hub, so
- * a room that restarts knows which live deliveries it may have lost.
- * Rows stored before this table existed count as delivered.
+ * A seq at or below which the room called every recipient's hub, so a
+ * room that restarts can tell which live deliveries it may have lost. It
+ * lags behind the deliveries by up to DELIVERY_CHECK_MS. Rows stored
+ * before this table existed count as delivered.
  */
 export const DELIVERY_MARK_MIGRATION = `CREATE TABLE delivery_mark (
      id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -12,10 +13,12 @@ export const DELIVERY_MARK_MIGRATION = `CREATE TABLE delivery_mark (
 
 /**
  * Time after the first queued delivery when the room's alarm fires, in
- * ms. A room reset with messages queued starts again at the latest then
- * and queues them once more. Rooms with no traffic set no alarm.
+ * ms. The alarm moves the delivery mark, and a room reset with messages
+ * queued starts again then at the latest and queues them once more. A
+ * restart sends again at most about this much of already delivered
+ * traffic, which hubs skip. Rooms with no traffic set no alarm.
  */
-export const DELIVERY_CHECK_MS = 30_000;
+export const DELIVERY_CHECK_MS = 10_000;
 
 /** Reads and moves the room's delivery mark, one row in SQLite. */
 export class DeliveryMark {

@@ -103,6 +103,11 @@ export class Fanout {
     this.deliveries = new HubDeliveries(env, mark, waitUntil);
   }
 
+  /** Moves the delivery mark; run from the room's alarm. */
+  async checkDeliveries(): Promise<void> {
+    await this.deliveries.checkMark();
+  }
+
   /**
    * Queues again every message above the delivery mark, for the members
    * who could read it then, except its sender. Run once at start, before
