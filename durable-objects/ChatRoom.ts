@@ -40,6 +40,7 @@ import {
   type CompleteTarget,
   type PartTarget,
 } from "./chat-room/media.ts";
+import { DeliveryMark } from "./chat-room/delivery-mark.ts";
 import { MediaCleanup } from "./chat-room/media-cleanup.ts";
 import { MediaStore, type MediaPart } from "./chat-room/media-store.ts";
 import * as membership from "./chat-room/membership.ts";
@@ -83,7 +84,12 @@ export class ChatRoom extends DurableObject<Env> {
     super(ctx, env);
     const sql = countedSql(env, "ChatRoom", ctx.storage.sql);
     this.store = new RoomStore(sql);
-    this.fanout = new Fanout(this.store, env, (p) => ctx.waitUntil(p));
+    this.fanout = new Fanout(
+      this.store,
+      new DeliveryMark(sql, ctx.storage),
+      env,
+      (p) => ctx.waitUntil(p),
+    );
     this.receiptBatches = new ReceiptCoalescer(this.fanout, (p) =>
       ctx.waitUntil(p),
     );
@@ -115,10 +121,12 @@ export class ChatRoom extends DurableObject<Env> {
       ctx.storage,
     );
     // SQLite calls are synchronous; the gate still keeps requests out
-    // until the schema is current.
-    void ctx.blockConcurrencyWhile(() =>
-      Promise.resolve(migrate(sql, ROOM_MIGRATIONS)),
-    );
+    // until the schema is current and lost deliveries are queued again.
+    void ctx.blockConcurrencyWhile(() => {
+      migrate(sql, ROOM_MIGRATIONS);
+      this.fanout.resume();
+      return Promise.resolve();
+    });
   }
 
   /** Creates the one-to-one chat of two people, or finds it again. */
@@ -494,13 +502,22 @@ export class ChatRoom extends DurableObject<Env> {
   }
 
   /**
-   * Ends a call whose ring or ping deadline passed, marks or drops silent
+   * Moves the delivery mark (chat-room/deliveries.ts), ends a call whose
+   * ring or ping deadline passed, marks or drops silent
    * group call participants, deletes uploads never
    * attached within MEDIA_UNATTACHED_TTL_MS and retries failed R2
    * deletes. Each part sets the alarm for its own next deadline unless an
    * earlier one is set, so the alarm fires at the earliest of them.
    */
   override async alarm(): Promise<void> {
+    try {
+      await this.fanout.checkDeliveries();
+    } catch (error) {
+      log("chat.delivery_check_failed", {
+        chatId: this.store.chat()?.chat_id,
+        error: errorMessage(error),
+      });
+    }
     try {
       await this.calls.onAlarm();
     } catch (error) {

@@ -107,6 +107,16 @@ export const ViewFrame = z.object({
 });
 
 /**
+ * The device received `chars` more characters of frames since its last
+ * `ack`. It sends one every ACK_EVERY_CHARS, so the hub can bound what it
+ * buffers for a socket (MAX_UNACKED_CHARS). The hub sends no reply.
+ */
+export const AckFrame = z.object({
+  type: z.literal("ack"),
+  chars: z.number().int().positive(),
+});
+
+/**
  * The composer state in one chat: "typing" on the first keystroke and then
  * at most every 3 s, "idle" when the text is cleared or sent, after 5 s
  * without a keystroke, or when the chat closes. Never stored.
@@ -125,6 +135,7 @@ export const ClientFrame = z.discriminatedUnion("type", [
   DeleteFrame,
   ViewFrame,
   TypingFrame,
+  AckFrame,
   ...CallClientFrames,
   ...GroupCallClientFrames,
 ]);
@@ -244,3 +255,8 @@ export type ServerFrameType = ServerFrame["type"];
 export const CLOSE_SESSION_REVOKED = 4001;
 /** The account of the socket's device was deleted; do not reconnect. */
 export const CLOSE_ACCOUNT_DELETED = 4003;
+/**
+ * The device left more than MAX_UNACKED_CHARS unacknowledged. It
+ * reconnects and syncs from its cursor as after any other close.
+ */
+export const CLOSE_TOO_SLOW = 4008;

@@ -100,6 +100,28 @@ export const CALL_START_BURST = 5;
  */
 export const ICE_SERVER_REQUESTS_PER_HOUR = 60;
 
+/**
+ * A device sends an `ack` frame each time it has received this many
+ * characters (UTF-16 code units of the frames' JSON text) since its last.
+ */
+export const ACK_EVERY_CHARS = 64 * 1024;
+
+/**
+ * Max characters (UTF-16 code units of JSON text) sent to one socket and
+ * not yet acknowledged by `ack` frames. In workerd 1.20261103.1 a
+ * server WebSocket's `bufferedAmount` is undefined (cloudflare/workerd
+ * issue 988) and `send` never blocks, so a device that stops reading
+ * would make its hub buffer without bound. Past this, the hub closes the
+ * socket with CLOSE_TOO_SLOW instead of sending a live frame. Replies to
+ * the device's requests count but never close it. The cap is two history
+ * pages of MAX_HISTORY_PAGE_BYTES, so a device that reads one full page
+ * still has room for live traffic.
+ * NOTE: `sync` pages are not paced by acks, so a slow device that syncs
+ * a long backlog can be closed by a live frame; its cursor has moved by
+ * then, so each reconnect gets further.
+ */
+export const MAX_UNACKED_CHARS = 2 * MAX_HISTORY_PAGE_BYTES;
+
 /** Maximum number of chats in one `sync` frame. */
 export const MAX_SYNC_CHATS = 5000;
 

@@ -2,6 +2,7 @@ import type { StoredMessage } from "../../protocol/index.ts";
 import { userHub, type Env } from "../../worker/env.ts";
 import { errorMessage, log } from "../../worker/log.ts";
 import { countEvent } from "../../worker/metrics.ts";
+import type { DeliveryMark } from "./delivery-mark.ts";
 
 /**
  * Max messages per `UserHub.deliver` call. Bodies are at most
@@ -20,6 +21,8 @@ interface HubQueue {
   pending: StoredMessage[];
   /** True while a `deliver` call to this hub is in flight. */
   busy: boolean;
+  /** First seq of the batch in flight, or 0. */
+  sendingSeq: number;
 }
 
 /**
@@ -34,6 +37,12 @@ interface HubQueue {
  * failure (see `Inbox.deliverFromRoom`), so nothing is shown twice. After
  * MAX_DELIVERY_ATTEMPTS the batch is logged and dropped, and the person's
  * devices get those messages from the log when they next sync.
+ *
+ * A room that restarts with queued messages loses them from memory, so
+ * it queues every message above the delivery mark again (`Fanout.resume`),
+ * and hubs skip the ones they already recorded. The mark moves only when
+ * the room's alarm runs (`checkMark`), at most DELIVERY_CHECK_MS after a
+ * delivery was queued, so a message costs no extra row write.
  */
 export class HubDeliveries {
   private readonly queues = new Map<string, HubQueue>();
@@ -43,21 +52,28 @@ export class HubDeliveries {
    * message showed up in profiles of the fan-out.
    */
   private readonly hubs = new Map<string, ReturnType<typeof userHub>>();
+  /** Highest seq queued since the object started. */
+  private queuedSeq = 0;
 
   constructor(
     private readonly env: Env,
+    private readonly mark: DeliveryMark,
     private readonly waitUntil: (promise: Promise<unknown>) => void,
   ) {}
 
   /** Queues `message` for each hub in `userIds` and starts idle hubs. */
   enqueue(userIds: string[], message: StoredMessage): void {
+    this.queuedSeq = Math.max(this.queuedSeq, message.seq);
     for (const userId of userIds) {
       let queue = this.queues.get(userId);
       if (queue === undefined) {
-        queue = { pending: [], busy: false };
+        queue = { pending: [], busy: false, sendingSeq: 0 };
         this.queues.set(userId, queue);
       }
       queue.pending.push(message);
+      if (this.queues.size === 1 && !queue.busy) {
+        this.waitUntil(this.mark.armCheck());
+      }
       if (!queue.busy) {
         queue.busy = true;
         this.waitUntil(this.drain(userId, queue));
@@ -65,17 +81,55 @@ export class HubDeliveries {
     }
   }
 
+  /**
+   * Counts messages that reached the hubs another way (with a chat row)
+   * as delivered, so a restart does not queue them again. Hubs could not
+   * skip them, because a chat row does not move their delivery position.
+   * NOTE: while other deliveries are queued, the mark stays below them.
+   * A restart at that moment sends these messages twice, which clients
+   * absorb because they store messages by id.
+   */
+  sentElsewhere(messages: StoredMessage[]): void {
+    for (const message of messages) {
+      this.queuedSeq = Math.max(this.queuedSeq, message.seq);
+    }
+    if (messages.length > 0) this.advanceMark();
+  }
+
+  /**
+   * Moves the delivery mark from the room's alarm, and sets the alarm
+   * again while deliveries are still queued.
+   */
+  async checkMark(): Promise<void> {
+    this.advanceMark();
+    if (this.queues.size > 0) await this.mark.armCheck();
+  }
+
   /** Sends the queue of one hub in batches until it is empty. */
   private async drain(userId: string, queue: HubQueue): Promise<void> {
     try {
       while (queue.pending.length > 0) {
         const batch = queue.pending.splice(0, MAX_DELIVERY_BATCH);
+        queue.sendingSeq = batch[0]?.seq ?? 0;
         await this.deliverBatch(userId, batch);
+        queue.sendingSeq = 0;
       }
     } finally {
       queue.busy = false;
+      queue.sendingSeq = 0;
       if (queue.pending.length === 0) this.queues.delete(userId);
     }
+  }
+
+  /** Moves the delivery mark below the lowest seq any hub still waits for. */
+  private advanceMark(): void {
+    let open = Number.POSITIVE_INFINITY;
+    for (const queue of this.queues.values()) {
+      if (queue.sendingSeq > 0) open = Math.min(open, queue.sendingSeq);
+      const next = queue.pending[0]?.seq;
+      if (next !== undefined) open = Math.min(open, next);
+    }
+    this.mark.advance(Number.isFinite(open) ? open - 1 : this.queuedSeq);
   }
 
   private hub(userId: string): ReturnType<typeof userHub> {

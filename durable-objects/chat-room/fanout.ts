@@ -1,12 +1,14 @@
-import type {
-  ChatDetail,
-  ServerFrame,
-  StoredMessage,
+import {
+  MAX_HISTORY_PAGE,
+  type ChatDetail,
+  type ServerFrame,
+  type StoredMessage,
 } from "../../protocol/index.ts";
 import { userHub, type Env } from "../../worker/env.ts";
 import { errorMessage, log } from "../../worker/log.ts";
 import { countEvent } from "../../worker/metrics.ts";
 import { HubDeliveries } from "./deliveries.ts";
+import type { DeliveryMark } from "./delivery-mark.ts";
 import type { MemberRow, RoomStore } from "./store.ts";
 import type { ChatUpdate, ReceiptUpdate } from "./types.ts";
 
@@ -100,10 +102,50 @@ export class Fanout {
 
   constructor(
     private readonly store: RoomStore,
+    private readonly mark: DeliveryMark,
     private readonly env: Env,
     private readonly waitUntil: (promise: Promise<unknown>) => void,
   ) {
-    this.deliveries = new HubDeliveries(env, waitUntil);
+    this.deliveries = new HubDeliveries(env, mark, waitUntil);
+  }
+
+  /** Moves the delivery mark; run from the room's alarm. */
+  async checkDeliveries(): Promise<void> {
+    await this.deliveries.checkMark();
+  }
+
+  /**
+   * Queues again every message above the delivery mark, for the members
+   * who could read it then, except its sender. Run once at start, before
+   * any send, so each hub still gets its messages in sequence order.
+   */
+  resume(): void {
+    const startSeq = this.mark.doneSeq();
+    if (startSeq >= this.store.lastSeq()) return;
+    const everything = { fromSeq: 0, untilSeq: Number.MAX_SAFE_INTEGER };
+    const members = this.store.members();
+    let afterSeq = startSeq;
+    for (;;) {
+      const { messages, hasMore } = this.store.page(
+        everything,
+        { afterSeq },
+        MAX_HISTORY_PAGE,
+      );
+      for (const message of messages) {
+        const recipients = members
+          .filter((m) => m.user_id !== message.senderId)
+          .filter((m) => m.from_seq <= message.seq)
+          .map((m) => m.user_id);
+        this.deliveries.enqueue(recipients, message);
+      }
+      afterSeq = messages.at(-1)?.seq ?? afterSeq;
+      if (!hasMore || messages.length === 0) break;
+    }
+    log("chat.delivery_resumed", {
+      chatId: this.store.chat()?.chat_id,
+      firstSeq: startSeq + 1,
+      lastSeq: afterSeq,
+    });
   }
 
   /** Sends each person's chat row, then `messages`, to their hub. */
@@ -115,6 +157,7 @@ export class Fanout {
       const update = updates.get(id);
       if (update !== undefined) await hub.applyChat(update, messages);
     });
+    this.deliveries.sentElsewhere(messages);
   }
 
   /**

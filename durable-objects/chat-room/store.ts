@@ -7,6 +7,7 @@ import {
   utf8Length,
 } from "../../protocol/index.ts";
 import { CALL_MIGRATION } from "./call-store.ts";
+import { DELIVERY_MARK_MIGRATION } from "./delivery-mark.ts";
 import {
   GROUP_CALL_MIGRATION,
   GROUP_CALL_PROVIDER_MIGRATION,
@@ -77,6 +78,8 @@ export const ROOM_MIGRATIONS = [
      user_id TEXT PRIMARY KEY,
      deleted_at INTEGER NOT NULL
    );`,
+  // How far live delivery got. See chat-room/delivery-mark.ts.
+  DELIVERY_MARK_MIGRATION,
 ];
 
 export type ChatRow = {

@@ -14,8 +14,10 @@ import {
   heartbeatFor,
   readAttachment,
   send,
+  sendReply,
   type DeviceSockets,
 } from "./sockets.ts";
+import { acknowledge } from "./flow.ts";
 import type { HubStore } from "./store.ts";
 
 /**
@@ -92,7 +94,8 @@ export class Connections {
       calls: this.calls,
       userId,
       deviceId,
-      reply: (frame) => send(ws, frame),
+      reply: (frame) => sendReply(ws, frame),
+      acknowledge: (chars) => acknowledge(ws, chars),
       setView: async (view) => {
         const attachment = readAttachment(ws);
         if (attachment === undefined) return;

@@ -60,6 +60,8 @@ export interface FrameContext {
     chatId: string,
     message: OutgoingMessage,
   ): Promise<Result<SendResult>>;
+  /** Records that the device read `chars` more characters of frames. */
+  acknowledge(chars: number): void;
   /** Takes one send from the device's budget; seconds to wait, or 0. */
   takeSendToken(): number;
   /** Whether this person shares read receipts (one-to-one chats). */
@@ -81,6 +83,7 @@ const handlers: HandlerMap = {
   delete: handleDelete,
   view: handleView,
   typing: handleTyping,
+  ack: handleAck,
   "call.start": handleCallStart,
   "call.accept": handleCallAccept,
   "call.decline": handleCallDecline,
@@ -258,6 +261,14 @@ async function handleTyping(
     );
   }
   context.setTyping(frame.chatId, frame.state);
+  return Promise.resolve();
+}
+
+async function handleAck(
+  context: FrameContext,
+  frame: Extract<ClientFrame, { type: "ack" }>,
+) {
+  context.acknowledge(frame.chars);
   return Promise.resolve();
 }
 

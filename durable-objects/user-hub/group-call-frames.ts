@@ -26,12 +26,15 @@ function roomOfCall(context: FrameContext, callId: string) {
 /**
  * Starts or joins the chat's group call and replies with its state. The
  * chat list row gets the call at once, so this device's next frames for
- * the call find its chat even before the room's broadcast arrives.
+ * the call find its chat even before the room's broadcast arrives. Each
+ * join takes a token of the device's call start budget, because a join
+ * that starts the call rings every member.
  */
 export async function handleGroupCallJoin(
   context: FrameContext,
   frame: FrameOf<"groupcall.join">,
 ) {
+  context.calls.takeStartToken(context.deviceId);
   const chat = context.store.chat(frame.chatId);
   if (chat === undefined || chat.left) {
     throw new ApiError("not_found", "This chat does not exist.", "chatId");

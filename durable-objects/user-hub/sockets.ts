@@ -5,6 +5,7 @@ import {
 } from "../../protocol/index.ts";
 import type { Env } from "../../worker/env.ts";
 import { errorMessage, log } from "../../worker/log.ts";
+import { admitPush, countReply } from "./flow.ts";
 
 /**
  * A socket with no ping and no frame for this long is treated as dead. The
@@ -52,10 +53,22 @@ export function readAttachment(ws: WebSocket): SocketAttachment | undefined {
   return value as SocketAttachment;
 }
 
-/** Sends one typed frame; a socket that is already closing is skipped. */
+/**
+ * Sends one live frame; a socket that is already closing is skipped, and
+ * one with too much unacknowledged is closed (see admitPush).
+ */
 export function send(ws: WebSocket, frame: ServerFrame): void {
   if (ws.readyState !== WebSocket.OPEN) return;
-  ws.send(JSON.stringify(frame));
+  const text = JSON.stringify(frame);
+  if (admitPush(ws, text.length)) ws.send(text);
+}
+
+/** Sends the reply to a frame of the device, which is never held back. */
+export function sendReply(ws: WebSocket, frame: ServerFrame): void {
+  if (ws.readyState !== WebSocket.OPEN) return;
+  const text = JSON.stringify(frame);
+  countReply(ws, text.length);
+  ws.send(text);
 }
 
 /**
@@ -181,7 +194,7 @@ export class DeviceSockets {
     for (const ws of this.ctx.getWebSockets()) {
       if (ws.readyState !== WebSocket.OPEN) continue;
       text ??= JSON.stringify(frame);
-      ws.send(text);
+      if (admitPush(ws, text.length)) ws.send(text);
     }
   }
 
@@ -191,7 +204,7 @@ export class DeviceSockets {
     for (const ws of this.ctx.getWebSockets(deviceId)) {
       if (ws.readyState !== WebSocket.OPEN) continue;
       text ??= JSON.stringify(frame);
-      ws.send(text);
+      if (admitPush(ws, text.length)) ws.send(text);
     }
   }
 

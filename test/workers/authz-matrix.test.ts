@@ -458,6 +458,7 @@ function frameOf(
     delete: { type, rid: "q", chatId, messageId: newMessageId() },
     view: { type, chatId, listed: [chatId] },
     typing: { type, chatId, state: "typing" },
+    ack: { type, chars: 1 },
     "call.start": { type, rid: "q", callId, chatId, video: false },
     "call.accept": { type, rid: "q", callId },
     "call.decline": { type, rid: "q", callId },

@@ -82,6 +82,7 @@ function validFrames(): Record<ClientFrameType, Record<string, unknown>> {
     },
     view: { type: "view", chatId: groupId, listed: [directId] },
     typing: { type: "typing", chatId: groupId, state: "typing" },
+    ack: { type: "ack", chars: 1 },
     "call.start": {
       type: "call.start",
       rid: "r4",

@@ -1,5 +1,6 @@
 import {
   CLOSE_ACCOUNT_DELETED,
+  ACK_EVERY_CHARS,
   CLOSE_SESSION_REVOKED,
   PING_FRAME,
   PONG_FRAME,
@@ -49,6 +50,8 @@ export class ChatSocket {
   #attempt = 0;
   #opened = false;
   #lastFrameAt = 0;
+  /** Characters received since the last `ack`. */
+  #unacked = 0;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #retry: ReturnType<typeof setTimeout> | undefined;
   readonly #handlers: SocketHandlers;
@@ -96,6 +99,7 @@ export class ChatSocket {
   #onOpen(ws: WebSocket): void {
     if (ws !== this.#ws) return;
     this.#opened = true;
+    this.#unacked = 0;
     this.#lastFrameAt = Date.now();
     setSender((frame) => ws.send(JSON.stringify(frame)));
     this.#heartbeat = setInterval(() => this.#probe(ws), HEARTBEAT_MS);
@@ -106,6 +110,12 @@ export class ChatSocket {
     if (ws !== this.#ws) return;
     this.#lastFrameAt = Date.now();
     if (typeof event.data !== "string" || event.data === PONG_FRAME) return;
+    // The hub closes a socket that leaves too much unacknowledged.
+    this.#unacked += event.data.length;
+    if (this.#unacked >= ACK_EVERY_CHARS) {
+      ws.send(JSON.stringify({ type: "ack", chars: this.#unacked }));
+      this.#unacked = 0;
+    }
     let parsed: unknown;
     try {
       parsed = JSON.parse(event.data);
