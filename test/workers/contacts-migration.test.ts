@@ -54,6 +54,7 @@ async function migrateLegacyContacts(owner: TestUser, rows: LegacyRow[]) {
     sql.exec("ALTER TABLE inbox DROP COLUMN pushed_seq");
     sql.exec("DROP TABLE history_transfer");
     sql.exec("DROP TABLE current_call");
+    sql.exec("DROP TABLE deleted_account");
     sql.exec("ALTER TABLE inbox DROP COLUMN group_call");
     sql.exec(
       `CREATE TABLE contacts (
