@@ -36,6 +36,23 @@ export function errorResponse(error: ApiError): Response {
 }
 
 /** Builds the reply to a path that does not exist or is disabled. */
+/** Validates a path parameter, naming it in the error. */
+export function pathParam<T>(
+  schema: z.ZodType<T>,
+  value: unknown,
+  name: string,
+): T {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    throw new ApiError(
+      "invalid_request",
+      `${name}: ${parsed.error.issues[0]?.message ?? "invalid"}`,
+      name,
+    );
+  }
+  return parsed.data;
+}
+
 export function notFound(): Response {
   return errorResponse(new ApiError("not_found", "No such API route."));
 }

@@ -1,27 +1,12 @@
-import type { z } from "zod";
 import {
-  ApiError,
   callId as callIdSchema,
   chatId as chatIdSchema,
 } from "../../protocol/index.ts";
 import { chatRoom, type Env } from "../env.ts";
-import { jsonResponse } from "../http.ts";
+import { jsonResponse, pathParam } from "../http.ts";
 import { unwrap } from "../result.ts";
 import type { ApiRequest, ApiRouter } from "../router.ts";
 import { requireSession } from "../session.ts";
-
-/** Validates a path parameter, naming it in the error. */
-function param(schema: z.ZodType<string>, value: unknown, name: string) {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) {
-    throw new ApiError(
-      "invalid_request",
-      `${name}: ${parsed.error.issues[0]?.message ?? "invalid"}`,
-      name,
-    );
-  }
-  return parsed.data;
-}
 
 /**
  * POST /api/chats/:chatId/calls/:callId/realtimekit/token: the calling
@@ -30,8 +15,8 @@ function param(schema: z.ZodType<string>, value: unknown, name: string) {
  */
 async function token(request: ApiRequest, env: Env): Promise<Response> {
   const { me, deviceId } = await requireSession(request, env);
-  const chatId = param(chatIdSchema, request.params.chatId, "chatId");
-  const callId = param(callIdSchema, request.params.callId, "callId");
+  const chatId = pathParam(chatIdSchema, request.params.chatId, "chatId");
+  const callId = pathParam(callIdSchema, request.params.callId, "callId");
   const room = chatRoom(env, chatId);
   const reply = unwrap(
     await room.groupCallRealtimeKitToken({ userId: me.id, deviceId }, callId),

@@ -11,7 +11,7 @@ import {
   SfuTracksBody,
 } from "../../protocol/sfu.ts";
 import { chatRoom, type Env } from "../env.ts";
-import { readBody } from "../http.ts";
+import { pathParam, readBody } from "../http.ts";
 import { log } from "../log.ts";
 import { unwrap } from "../result.ts";
 import type { ApiRequest, ApiRouter } from "../router.ts";
@@ -29,27 +29,15 @@ interface ProxyTarget {
   sessionId: string | null;
 }
 
-function param<T>(schema: z.ZodType<T>, value: unknown, name: string): T {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) {
-    throw new ApiError(
-      "invalid_request",
-      `${name}: ${parsed.error.issues[0]?.message ?? "invalid"}`,
-      name,
-    );
-  }
-  return parsed.data;
-}
-
 /** Authenticates the caller and validates the path's ids. */
 async function target(request: ApiRequest, env: Env): Promise<ProxyTarget> {
   const { me, deviceId } = await requireSession(request, env);
-  const chatId = param(chatIdSchema, request.params.chatId, "chatId");
-  const callId = param(callIdSchema, request.params.callId, "callId");
+  const chatId = pathParam(chatIdSchema, request.params.chatId, "chatId");
+  const callId = pathParam(callIdSchema, request.params.callId, "callId");
   const sessionId =
     request.params.sessionId === undefined
       ? null
-      : param(sessionIdSchema, request.params.sessionId, "sessionId");
+      : pathParam(sessionIdSchema, request.params.sessionId, "sessionId");
   return {
     ids: { chatId, callId, userId: me.id, deviceId },
     room: chatRoom(env, chatId),
