@@ -224,7 +224,7 @@ export class UserHub extends DurableObject<Env> {
     return isErased(this.sql) ? "deleted" : "none";
   }
 
-  /** The profile others see of a deleted account, or null if none. */
+  /** Returns the profile shown for a deleted account, or null if none. */
   private deletedProfile(): PublicProfile | null {
     const row = this.sql
       .exec<{ user_id: string }>("SELECT user_id FROM deleted_account")
@@ -244,9 +244,10 @@ export class UserHub extends DurableObject<Env> {
    * Erases the account held here: profile, settings, devices and their
    * sessions, push subscriptions, KeyPackages, contacts, blocks, the chat
    * list and history transfers. Every socket closes with
-   * CLOSE_ACCOUNT_DELETED. A tombstone stays, so old sessions are told
-   * the account is gone. The Worker erases the chats, R2 objects and the
-   * phone number first. Returns null when there is no account.
+   * CLOSE_ACCOUNT_DELETED. A tombstone stays, so requests with old
+   * sessions get `account_deleted`. The Worker erases the chats, R2
+   * objects and the phone number first. Returns null when there is no
+   * account.
    */
   async deleteAccount(): Promise<ErasedAccount | null> {
     const me = this.store.me();

@@ -158,7 +158,7 @@ function promoteHeir(
  * Takes a person whose account was deleted out of the chat, group or
  * one-to-one: a "deleted" system message records it, their messages stay
  * readable for the others, and a group gets a new admin if needed. The
- * deleted account is not told, because it no longer exists.
+ * deleted account gets no frame, because it no longer exists.
  */
 export function removeDeletedAccount(
   store: RoomStore,

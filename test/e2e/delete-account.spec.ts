@@ -122,7 +122,7 @@ test("deleting an account signs out and leaves a marker", async ({
   ).toBeVisible();
   await expect.poll(() => storedRows(ben.page)).toEqual({});
 
-  // Ben's other device is signed out and told why.
+  // Ben's other device is signed out with the reason.
   await expect(
     laptop.getByRole("heading", { name: "Account deleted" }),
   ).toBeVisible();
