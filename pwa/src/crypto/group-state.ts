@@ -55,6 +55,18 @@ export async function saveGroup(
   await rememberPreviewKey(store, chatId, group.state);
 }
 
+/** Stores a chat's group state as `saveGroup` does, with a plaintext. */
+export async function saveGroupWithPlaintext(
+  store: MlsStore,
+  chatId: string,
+  group: LoadedGroup,
+  messageId: string,
+  body: string,
+): Promise<void> {
+  await store.putGroupWithPlaintext(groupRow(chatId, group), messageId, body);
+  await rememberPreviewKey(store, chatId, group.state);
+}
+
 export function groupRow(chatId: string, group: LoadedGroup): MlsGroupRow {
   return {
     chatId,

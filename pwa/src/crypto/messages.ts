@@ -15,6 +15,7 @@ import {
   isGroupOf,
   loadGroup,
   saveGroup,
+  saveGroupWithPlaintext,
 } from "./group-state.ts";
 import { withGroupLock } from "./locks.ts";
 import type { MlsStore } from "./store.ts";
@@ -52,8 +53,10 @@ export async function encryptMessage(
 
 /**
  * Decrypts a `mls1:` message body of the chat. Each message decrypts once,
- * because its key is deleted from the stored state. Every failure is
- * raised as an `MlsOperationError`.
+ * because its key is deleted from the stored state. With a `messageId`,
+ * the plaintext is stored with that state and returned again for the same
+ * id, so a decryption survives the page closing before its caller stores
+ * the result. Every failure is raised as an `MlsOperationError`.
  *
  * NOTE: ts-mls 1.6.4 does not return the sender's leaf with an application
  * message, so only the server's sender id names who sent it.
@@ -62,10 +65,15 @@ export async function decryptMessage(
   store: MlsStore,
   chatId: string,
   body: string,
+  messageId?: string,
 ): Promise<string> {
   const message = parseBody(body, chatId);
   const suite = await cipherSuite();
   return withGroupLock(chatId, async () => {
+    if (messageId !== undefined) {
+      const kept = (await store.plaintexts([messageId])).get(messageId);
+      if (kept !== undefined) return kept;
+    }
     const group = await loadGroup(store, chatId);
     const epoch = epochOf(group.state);
     if (message.epoch > BigInt(epoch)) {
@@ -101,7 +109,12 @@ export async function decryptMessage(
       );
     }
     const text = decodeText(result.message, chatId);
-    await saveGroup(store, chatId, { ...group, state: result.newState });
+    const next = { ...group, state: result.newState };
+    if (messageId === undefined) {
+      await saveGroup(store, chatId, next);
+    } else {
+      await saveGroupWithPlaintext(store, chatId, next, messageId, text);
+    }
     result.consumed.forEach(zeroOutUint8Array);
     return text;
   });

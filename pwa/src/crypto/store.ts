@@ -6,6 +6,18 @@ import type {
   PreviewKeyRow,
 } from "../data/db.ts";
 
+/** A decrypted body kept until its message row stores it. */
+interface KeptPlaintext {
+  body: string;
+  at: number;
+}
+
+const PLAINTEXT_PREFIX = "mls.plain.";
+
+function plaintextKey(messageId: string): string {
+  return PLAINTEXT_PREFIX + messageId;
+}
+
 /** Per database: the chat and epoch pairs whose preview key is stored. */
 const previewKeysSeen = new WeakMap<MessengerDb, Set<string>>();
 
@@ -104,6 +116,58 @@ export class MlsStore {
 
   async putGroup(row: MlsGroupRow): Promise<void> {
     await this.db.mlsGroups.put(row);
+  }
+
+  /**
+   * Stores the group state left by decrypting a message together with its
+   * plaintext, in one transaction. The state no longer holds the message's
+   * key, so a page that closes before the plaintext reaches the chat's
+   * rows finds it here instead of losing the message.
+   */
+  async putGroupWithPlaintext(
+    row: MlsGroupRow,
+    messageId: string,
+    body: string,
+  ): Promise<void> {
+    const { mlsGroups, kv } = this.db;
+    await this.db.transaction("rw", [mlsGroups, kv], async () => {
+      await mlsGroups.put(row);
+      await kv.put({
+        key: plaintextKey(messageId),
+        value: { body, at: Date.now() },
+      });
+    });
+  }
+
+  /** Plaintexts kept by `putGroupWithPlaintext`, by message id. */
+  async plaintexts(messageIds: string[]): Promise<Map<string, string>> {
+    const rows = await this.db.kv.bulkGet(messageIds.map(plaintextKey));
+    const found = new Map<string, string>();
+    rows.forEach((row, index) => {
+      const value = row?.value as KeptPlaintext | undefined;
+      if (typeof value?.body === "string")
+        found.set(messageIds[index]!, value.body);
+    });
+    return found;
+  }
+
+  /**
+   * Deletes kept plaintexts: those of `messageIds`, whose rows store them
+   * now, and any older than `maxAgeMs`, whose message was never stored.
+   */
+  async forgetPlaintexts(
+    messageIds: string[],
+    maxAgeMs?: number,
+  ): Promise<void> {
+    const { kv } = this.db;
+    await kv.bulkDelete(messageIds.map(plaintextKey));
+    if (maxAgeMs === undefined) return;
+    const before = Date.now() - maxAgeMs;
+    await kv
+      .where("key")
+      .startsWith(PLAINTEXT_PREFIX)
+      .filter((row) => !((row.value as KeptPlaintext).at > before))
+      .delete();
   }
 
   /**

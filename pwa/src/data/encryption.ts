@@ -43,6 +43,7 @@ export function startEncryption(session: Session): void {
           if (current === null) return;
           const decrypted = await current.decrypt(chatId, messages);
           await applyMessages(chatId, decrypted, me);
+          await current.stored(messages);
         },
         chatReady: () => void pumpOutbox(),
       }),
@@ -125,11 +126,13 @@ export async function applyIncoming(
 ) {
   refreshDeletedProfiles(messages);
   const current = messages.some(needsEngine) ? await engine : null;
-  const decrypted =
-    current === null || current === undefined
-      ? messages
-      : await current.decrypt(chatId, messages);
-  return applyMessages(chatId, decrypted, me, pageAfterSeq);
+  if (current === null || current === undefined) {
+    return applyMessages(chatId, messages, me, pageAfterSeq);
+  }
+  const decrypted = await current.decrypt(chatId, messages);
+  const applied = await applyMessages(chatId, decrypted, me, pageAfterSeq);
+  await current.stored(messages);
+  return applied;
 }
 
 /**

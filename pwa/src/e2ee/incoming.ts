@@ -113,7 +113,12 @@ async function decryptBody(
     return noticeFor(message, "undecryptable");
   }
   try {
-    const body = await decryptMessage(store, message.chatId, message.body);
+    const body = await decryptMessage(
+      store,
+      message.chatId,
+      message.body,
+      message.id,
+    );
     return { kind: "body", body };
   } catch (error) {
     if (!(error instanceof MlsOperationError)) throw error;

@@ -11,9 +11,15 @@ import type { EncryptionFrame } from "../data/encryption-events.ts";
 import { log } from "../data/log.ts";
 import { GroupKeeper, type Readiness } from "./groups.ts";
 import { HistoryTransfers } from "./history.ts";
-import { decryptIncoming, encryptedRows } from "./incoming.ts";
+import { decryptIncoming, encryptedRows, isEncrypted } from "./incoming.ts";
 import { topUpKeyPackages } from "./keys.ts";
 import type { EngineOptions } from "./types.ts";
+
+/**
+ * How long a plaintext kept by decryption waits for its message row; one
+ * never stored (its chat was deleted meanwhile) is dropped after it.
+ */
+const KEPT_PLAINTEXT_MS = 7 * 24 * 60 * 60 * 1000;
 
 export type { EngineOptions, HttpClient } from "./types.ts";
 
@@ -82,6 +88,7 @@ export class EncryptionEngine {
       stored?.userId !== options.userId || stored.deviceId !== options.deviceId;
     void engine.publishKeys();
     void engine.history.receive();
+    void store.forgetPlaintexts([], KEPT_PLAINTEXT_MS);
     return engine;
   }
 
@@ -204,6 +211,17 @@ export class EncryptionEngine {
     const done = this.decrypting.then(run, run);
     this.decrypting = done.catch(() => undefined);
     return done;
+  }
+
+  /**
+   * Deletes the plaintexts that decryption kept for the messages, once
+   * their rows store them.
+   */
+  async stored(messages: StoredMessage[]): Promise<void> {
+    const ids = messages
+      .filter((message) => isEncrypted(message.body))
+      .map((message) => message.id);
+    if (ids.length > 0) await this.store.forgetPlaintexts(ids);
   }
 
   /** Decrypts the bodies of every chat that waited for a commit or join. */

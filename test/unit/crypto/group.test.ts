@@ -5,6 +5,7 @@ import {
   decryptMessage,
   encryptMessage,
 } from "../../../pwa/src/crypto/messages.ts";
+import { MlsStore } from "../../../pwa/src/crypto/store.ts";
 import { ENCRYPTED_BODY_PREFIX } from "../../../protocol/mls.ts";
 import {
   CHAT,
@@ -122,6 +123,34 @@ describe("MLS group messages", () => {
     expect(await errorCode(decryptMessage(bob.store, CHAT, body))).toBe(
       "undecryptable",
     );
+  });
+
+  it("returns a message again by its id until the plaintext is forgotten", async () => {
+    const [alice, bob] = await groupOf(2);
+    const body = await encryptMessage(alice.store, CHAT, "kept");
+    expect(await decryptMessage(bob.store, CHAT, body, "m1")).toBe("kept");
+    // A page that closed before storing the result opens a new store.
+    const reopened = new MlsStore(bob.db);
+    expect(await decryptMessage(reopened, CHAT, body, "m1")).toBe("kept");
+    expect(await errorCode(decryptMessage(reopened, CHAT, body, "m2"))).toBe(
+      "undecryptable",
+    );
+    await reopened.forgetPlaintexts(["m1"]);
+    expect(await errorCode(decryptMessage(reopened, CHAT, body, "m1"))).toBe(
+      "undecryptable",
+    );
+  });
+
+  it("drops kept plaintexts older than the age given", async () => {
+    const [alice, bob] = await groupOf(2);
+    const first = await encryptMessage(alice.store, CHAT, "old");
+    await decryptMessage(bob.store, CHAT, first, "old-id");
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const second = await encryptMessage(alice.store, CHAT, "new");
+    await decryptMessage(bob.store, CHAT, second, "new-id");
+    await bob.store.forgetPlaintexts([], 3);
+    const kept = await bob.store.plaintexts(["old-id", "new-id"]);
+    expect([...kept.entries()]).toEqual([["new-id", "new"]]);
   });
 
   it("rejects a replay from a previous epoch", async () => {

@@ -221,6 +221,25 @@ describe("encryption engine", () => {
     });
   });
 
+  it("reads a body again when the page closed before storing it", async () => {
+    const server = new FakeServer();
+    const [ana, ben] = await people(server, 2);
+    const room = chat(server, [ana!, ben!]);
+    await ana!.send(room, "Joins Ben");
+    await ben!.sync(room);
+    const sent = await ana!.send(room, "Survives a reload");
+    // The old page decrypts, then closes before writing the rows.
+    await ben!.engine.decrypt(room.chatId, [sent]);
+    expect(await ben!.body(sent.id)).toBeUndefined();
+    await ben!.start();
+
+    await ben!.sync(room);
+
+    expect(text(await ben!.body(sent.id))).toBe("Survives a reload");
+    const kept = await ben!.db.kv.where("key").startsWith("mls.plain.").count();
+    expect(kept).toBe(0);
+  });
+
   it("keeps plain bodies of older clients", async () => {
     const server = new FakeServer();
     const [ana, ben] = await people(server, 2);
