@@ -43,7 +43,7 @@ export function startEncryption(session: Session): void {
           if (current === null) return;
           const decrypted = await current.decrypt(chatId, messages);
           await applyMessages(chatId, decrypted, me);
-          await current.stored(messages);
+          await current.releasePlaintexts(messages);
         },
         chatReady: () => void pumpOutbox(),
       }),
@@ -131,7 +131,7 @@ export async function applyIncoming(
   }
   const decrypted = await current.decrypt(chatId, messages);
   const applied = await applyMessages(chatId, decrypted, me, pageAfterSeq);
-  await current.stored(messages);
+  await current.releasePlaintexts(messages);
   return applied;
 }
 

@@ -217,7 +217,7 @@ export class EncryptionEngine {
    * Deletes the plaintexts that decryption kept for the messages, once
    * their rows store them.
    */
-  async stored(messages: StoredMessage[]): Promise<void> {
+  async releasePlaintexts(messages: StoredMessage[]): Promise<void> {
     const ids = messages
       .filter((message) => isEncrypted(message.body))
       .map((message) => message.id);

@@ -35,7 +35,7 @@ export class TestDevice implements GroupDevice {
       requestNewest: (chatId) => void this.sync(this.server.room(chatId)),
       restore: async (chatId, messages) => {
         await this.store(await this.engine.decrypt(chatId, messages));
-        await this.engine.stored(messages);
+        await this.engine.releasePlaintexts(messages);
       },
       chatReady: () => {},
     });
@@ -74,7 +74,7 @@ export class TestDevice implements GroupDevice {
 
   async deliver(room: FakeRoom, messages: StoredMessage[]): Promise<void> {
     await this.store(await this.engine.decrypt(room.chatId, messages));
-    await this.engine.stored(messages);
+    await this.engine.releasePlaintexts(messages);
   }
 
   /** Returns the stored body of a message. */

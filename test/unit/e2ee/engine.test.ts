@@ -221,7 +221,7 @@ describe("encryption engine", () => {
     });
   });
 
-  it("reads a body again when the page closed before storing it", async () => {
+  it("reads a body again after a reload", async () => {
     const server = new FakeServer();
     const [ana, ben] = await people(server, 2);
     const room = chat(server, [ana!, ben!]);
