@@ -1,9 +1,9 @@
 // @ts-check
-// Runs the reconnect storm benchmark on its own: starts the app under
-// `wrangler dev`, lets `--devices=N` devices (default 500) drop and resume
-// at once, prints the results as JSON and as the Markdown section of
-// docs/benchmarks.md, and exits with status 1 when a device did not resume,
-// a message was lost or duplicated, or the server logged an error.
+// Runs the reconnect storm benchmark on its own. It starts the app under
+// `wrangler dev` and lets `--devices=N` devices (default 500) drop and
+// resume at once. It prints the results as JSON and as the Markdown section
+// of docs/benchmarks.md. It exits with status 1 when a device did not
+// resume, a message was lost or duplicated, or the server logged an error.
 // `npm run bench -- --only=storm` runs the same measurement in the runner.
 import { loadavg } from "node:os";
 import { describeMachine } from "./lib/machine.mjs";
@@ -14,10 +14,11 @@ import { reconnectStorm } from "./lib/storm.mjs";
 const devicesArgument = process.argv.find((arg) =>
   arg.startsWith("--devices="),
 );
-const devices = Number(devicesArgument?.slice("--devices=".length) ?? 500);
+const devicesValue = devicesArgument?.slice("--devices=".length) ?? "500";
+const devices = Number(devicesValue);
 if (!Number.isInteger(devices) || devices < 10 || devices % 10 !== 0) {
   console.error(
-    `Invalid --devices "${devicesArgument}": use a multiple of 10 of at least 10, such as --devices=500.`,
+    `Invalid --devices value "${devicesValue}": use a multiple of 10 (the group size) of at least 10, such as --devices=500.`,
   );
   process.exit(2);
 }
@@ -47,6 +48,8 @@ console.log(
   ].join("\n"),
 );
 if (storm.problems.length > 0) {
-  console.error(`Reconnect storm failed:\n${storm.problems.join("\n")}`);
+  console.error(
+    `Reconnect storm failed:\n${storm.problems.join("\n")}\nThe server log is ${app.logPath}.`,
+  );
   process.exit(1);
 }

@@ -203,7 +203,7 @@ async function runServerSections(results) {
       );
       if (results.storm.problems.length > 0) {
         throw new Error(
-          `Reconnect storm failed:\n${results.storm.problems.join("\n")}`,
+          `Reconnect storm failed:\n${results.storm.problems.join("\n")}\nThe server log is ${app.logPath}.`,
         );
       }
     }

@@ -89,7 +89,7 @@ export function treeCpuSeconds(rootPid) {
  * @param {number} rootPid
  * @returns {{ pid: number, rssKiB: number, commandLine: string }[]}
  */
-export function workerdMemory(rootPid) {
+export function workerdProcesses(rootPid) {
   /** @type {Map<number, { parent: number, command: string }>} */
   const processes = new Map();
   let names;

@@ -7,7 +7,7 @@
 // device received each message sent during the outage exactly once.
 import WebSocket from "ws";
 import { api, createGroup, signUpMany, uuidv7 } from "./app-client.mjs";
-import { sleep, workerdMemory } from "./server.mjs";
+import { sleep, workerdProcesses } from "./server.mjs";
 import { summarize } from "./stats.mjs";
 
 /** People per group chat. Each person has one device. */
@@ -236,7 +236,7 @@ function sampleMemory(rootPid, origin) {
   /** @type {Map<number, { role: string, startKiB: number, maxKiB: number }>} */
   const byPid = new Map();
   const sample = () => {
-    for (const { pid, rssKiB, commandLine } of workerdMemory(rootPid)) {
+    for (const { pid, rssKiB, commandLine } of workerdProcesses(rootPid)) {
       const seen = byPid.get(pid);
       if (seen) {
         seen.maxKiB = Math.max(seen.maxKiB, rssKiB);
@@ -304,7 +304,7 @@ export async function reconnectStorm(server, firstPhone, devices) {
     const row = session.inbox.find((chat) => chat.id === chatOf(index));
     if (!Number.isFinite(session.doneMs) || !row) {
       throw new Error(
-        `Device ${index} did not connect before the storm (${session.failures.join("; ") || "its chat is missing from the inbox"}).`,
+        `Device ${index} failed to connect before the storm: ${session.failures.join("; ") || "its chat is missing from the inbox"}. The server log is ${server.logPath}.`,
       );
     }
     return row.lastSeq;
@@ -372,6 +372,11 @@ export async function reconnectStorm(server, firstPhone, devices) {
   /** @type {string[]} */
   const problems = [];
   sessions.forEach((session, index) => {
+    for (const frame of session.errorFrames) {
+      problems.push(
+        `Device ${index} got an error frame: ${JSON.stringify(frame)}.`,
+      );
+    }
     if (!Number.isFinite(session.doneMs)) {
       problems.push(
         `Device ${index} did not resume within ${RESUME_TIMEOUT_MS / 1000} s: ${session.failures.join("; ")}.`,
@@ -395,11 +400,6 @@ export async function reconnectStorm(server, firstPhone, devices) {
       }
     }
     unexpected += session.pageIds.filter((id) => !expected.includes(id)).length;
-    for (const frame of session.errorFrames) {
-      problems.push(
-        `Device ${index} got an error frame: ${JSON.stringify(frame)}.`,
-      );
-    }
   });
   const retries = sessions.reduce((sum, s) => sum + s.attempts - 1, 0);
   if (retries > 0) {
