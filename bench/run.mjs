@@ -2,8 +2,10 @@
 // Runs the benchmarks and writes docs/benchmarks.md. `npm run bench` runs
 // everything; `npm run bench -- --quick` runs fewer members and messages.
 // `--only=throughput,latency` runs the named sections (throughput,
-// latency, counts, catch-up, idle, client, mls) and prints their results
-// as JSON instead of writing the page.
+// latency, counts, catch-up, idle, storm, client, mls) and prints their
+// results as JSON instead of writing the page. The storm section throws,
+// which fails the run, when a device does not resume or a message is lost
+// or duplicated (bench/lib/storm.mjs lists every check).
 // The app and the floor (bench/floor) run side by side under `wrangler dev`
 // on free ports of 127.0.0.1, each with an empty state folder, and every
 // server figure is reported next to the floor's from the same run.
@@ -19,6 +21,7 @@ import { appThroughput, floorThroughput } from "./lib/throughput.mjs";
 import { catchUp } from "./lib/catch-up.mjs";
 import { countPerMessage } from "./lib/counts.mjs";
 import { idleCost } from "./lib/idle.mjs";
+import { reconnectStorm } from "./lib/storm.mjs";
 import { clientBenchmarks } from "./lib/client.mjs";
 import { mlsBenchmarks } from "./lib/mls.mjs";
 
@@ -29,6 +32,7 @@ const SECTIONS = [
   "counts",
   "catch-up",
   "idle",
+  "storm",
   "client",
   "mls",
 ];
@@ -54,6 +58,8 @@ const BENCH_SEND_BUDGET = {
   SENDS_PER_SECOND: "100000",
   SEND_BURST: "100000",
 };
+/** Devices that drop and reconnect at once in the storm section. */
+const STORM_DEVICES = quick ? 100 : 500;
 /** Chat sizes and messages of the per-message counts. */
 const COUNT_PLAN = quick
   ? [
@@ -186,6 +192,20 @@ async function runServerSections(results) {
       console.log("idle cost");
       await waitForIdle(app);
       results.idle = await idleCost(floor, app, takePhones(1000), quick);
+    }
+    if (only.includes("storm")) {
+      console.log("reconnect storm");
+      await waitForIdle(app);
+      results.storm = await reconnectStorm(
+        app,
+        takePhones(STORM_DEVICES),
+        STORM_DEVICES,
+      );
+      if (results.storm.problems.length > 0) {
+        throw new Error(
+          `Reconnect storm failed:\n${results.storm.problems.join("\n")}\nThe server log is ${app.logPath}.`,
+        );
+      }
     }
     if (only.includes("client")) {
       console.log("client");

@@ -2,6 +2,7 @@
 // Renders the results of one benchmark run as docs/benchmarks.md.
 import { renderClientSection } from "./report-client.mjs";
 import { renderMlsSection } from "./report-mls.mjs";
+import { renderStormSection } from "./report-storm.mjs";
 import { fixed, ratio } from "./stats.mjs";
 
 /** @param {string[]} cells */
@@ -195,6 +196,7 @@ export function renderReport(results) {
     throughput,
     catchUp,
     idle,
+    storm,
     counts,
     client,
     mls,
@@ -325,6 +327,8 @@ ${perMessageTable(counts)}
 Invocations per message by handler:
 
 ${handlerTable(counts)}
+
+${renderStormSection(storm)}
 
 ${renderClientSection(client)}
 ${renderMlsSection(mls)}`;

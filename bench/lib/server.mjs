@@ -31,8 +31,9 @@ export function freePort() {
 }
 
 /**
- * @typedef {{ origin: string, logPath: string, stop: () => Promise<void>,
- *   logLines: () => string[], cpuSeconds: () => number }} Server
+ * @typedef {{ origin: string, logPath: string, pid: number,
+ *   stop: () => Promise<void>, logLines: () => string[],
+ *   cpuSeconds: () => number }} Server
  */
 
 /** Clock ticks per second of /proc/PID/stat on Linux. */
@@ -78,6 +79,55 @@ export function treeCpuSeconds(rootPid) {
     if (ancestor === rootPid) ticks += info.ticks;
   }
   return ticks / CLOCK_TICKS;
+}
+
+/**
+ * Returns the pid, resident memory (VmRSS) and command line of every
+ * `workerd` process below `rootPid`, read from /proc. Returns an empty list
+ * where /proc is missing.
+ *
+ * @param {number} rootPid
+ * @returns {{ pid: number, rssKiB: number, commandLine: string }[]}
+ */
+export function workerdProcesses(rootPid) {
+  /** @type {Map<number, { parent: number, command: string }>} */
+  const processes = new Map();
+  let names;
+  try {
+    names = readdirSync("/proc").filter((name) => /^\d+$/.test(name));
+  } catch {
+    return [];
+  }
+  for (const name of names) {
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+      const command = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      processes.set(Number(name), { parent: Number(fields[1]), command });
+    } catch {
+      // The process ended between the listing and the read.
+    }
+  }
+  const result = [];
+  for (const [pid, info] of processes) {
+    if (info.command !== "workerd") continue;
+    let parent = info.parent;
+    while (parent !== rootPid && parent > 1) {
+      parent = processes.get(parent)?.parent ?? 0;
+    }
+    if (parent !== rootPid) continue;
+    try {
+      const status = readFileSync(`/proc/${pid}/status`, "utf8");
+      const rssKiB = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1]);
+      const commandLine = readFileSync(`/proc/${pid}/cmdline`, "utf8")
+        .split("\0")
+        .join(" ");
+      result.push({ pid, rssKiB, commandLine });
+    } catch {
+      // The process ended after the listing.
+    }
+  }
+  return result;
 }
 
 /**
@@ -178,7 +228,14 @@ export async function startWrangler({
       const response = await fetch(origin + probePath);
       await response.arrayBuffer();
       const cpuSeconds = () => treeCpuSeconds(child.pid ?? 0);
-      return { origin, logPath, stop, logLines: () => lines, cpuSeconds };
+      return {
+        origin,
+        logPath,
+        pid: child.pid ?? 0,
+        stop,
+        logLines: () => lines,
+        cpuSeconds,
+      };
     } catch {
       await sleep(250);
     }

@@ -2,7 +2,7 @@
 // Percentiles and formatting shared by the benchmarks.
 
 /**
- * Returns the p50, p99 and max of `samples`, in their unit.
+ * Returns the p50, p95, p99 and max of `samples`, in their unit.
  *
  * @param {number[]} samples
  */
@@ -15,6 +15,7 @@ export function summarize(samples) {
   return {
     count: sorted.length,
     p50: at(0.5),
+    p95: at(0.95),
     p99: at(0.99),
     max: sorted.length === 0 ? NaN : sorted[sorted.length - 1],
   };
