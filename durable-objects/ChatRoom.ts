@@ -398,9 +398,10 @@ export class ChatRoom extends DurableObject<Env> {
   }
 
   /**
-   * Takes a person whose account was deleted out of this chat and deletes
-   * the files they uploaded to it. Their messages stay for the others.
-   * Safe to repeat: a second call finds nothing left to do.
+   * Takes a person whose account was deleted out of this chat, ends the
+   * one-to-one call they are in, drops their devices from the group call
+   * and deletes the files they uploaded. Their messages stay for the
+   * others. Safe to repeat: a second call finds nothing left to do.
    */
   async removeDeletedAccount(userId: string): Promise<void> {
     if (this.store.chat() === undefined) return;
@@ -408,6 +409,9 @@ export class ChatRoom extends DurableObject<Env> {
     if (change.messages.length > 0) {
       this.fanout.chatChanged(this.store.memberIds(), change.messages);
     }
+    // The call ends after the removal, so its call entry goes only to the
+    // remaining members and never to the hub that is about to be erased.
+    await this.calls.endForDeletedAccount(userId);
     const files = this.mediaCleanup.trashUploadsOf(userId);
     await this.mediaCleanup.purgeTrash();
     await this.groupCalls.membersChanged([userId]);

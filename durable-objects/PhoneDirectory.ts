@@ -44,6 +44,13 @@ const MIGRATIONS = [
      user_id TEXT PRIMARY KEY,
      watched_at INTEGER NOT NULL
    );`,
+  // People who saved this number as a contact, whether or not an account
+  // used it then. Their hubs are notified when an account starts or stops
+  // using the number, and a row goes once its hub no longer has the
+  // contact. NOTE: a contact saved while this table only recorded numbers
+  // without an account has no row, so it stays linked to a deleted
+  // account until the owner's next check of the number.
+  `ALTER TABLE join_watcher RENAME TO contact_watcher;`,
 ];
 
 type ChallengeRow = {
@@ -84,73 +91,101 @@ export class PhoneDirectory extends DurableObject<Env> {
   }
 
   /**
-   * Returns the id of the account using this number, or null. When no
-   * account uses it and `watcherId` is given, records that person, whose
-   * hub announceJoin notifies once an account is created for the number.
+   * Returns the id of the account using this number, or null. When
+   * `watcherId` is given, records that person as having saved the number,
+   * so that their hub is notified when an account starts or stops using it.
    */
   lookup(watcherId?: string, now = Date.now()): string | null {
     const row = this.ctx.storage.sql
       .exec<{ user_id: string }>("SELECT user_id FROM account")
       .toArray()[0];
-    const userId = row?.user_id ?? null;
-    if (userId === null && watcherId !== undefined) {
+    if (watcherId !== undefined) {
       this.ctx.storage.sql.exec(
-        `INSERT INTO join_watcher (user_id, watched_at) VALUES (?, ?)
+        `INSERT INTO contact_watcher (user_id, watched_at) VALUES (?, ?)
          ON CONFLICT(user_id) DO UPDATE SET watched_at = excluded.watched_at`,
         watcherId,
         now,
       );
     }
-    return userId;
+    return row?.user_id ?? null;
   }
 
   /**
    * Notifies the hub of everyone who saved this number (`phone`, the name
-   * of this object) before it had an account that `userId` now uses it,
-   * and deletes their records. The Worker calls this after the new
-   * account's hub has its profile, so the profile is readable when the
-   * watchers' devices request it.
-   *
-   * NOTE: one call per watcher in this invocation. Cloudflare's Workers
-   * limits page, which Durable Objects share, allows 50 subrequests per
-   * request on the Free plan and 10,000 on Paid, so the calls beyond that
-   * fail and those watchers stay unlinked.
+   * of this object) that `userId`, a new account, now uses it. The Worker
+   * calls this after the new account's hub has its profile, so the
+   * profile is readable when the watchers' devices request it.
    */
   async announceJoin(phone: string, userId: string): Promise<void> {
     if (this.lookup() !== userId) return;
-    const watchers = this.ctx.storage.sql
-      .exec<{ user_id: string }>("SELECT user_id FROM join_watcher")
-      .toArray()
-      .map((row) => row.user_id);
-    this.ctx.storage.sql.exec("DELETE FROM join_watcher");
-    await Promise.all(
-      watchers.map(async (watcherId) => {
-        try {
-          await userHub(this.env, watcherId).numberJoined(phone, userId);
-        } catch (error) {
-          log("phone.join_notify_failed", {
-            userId,
-            watcherId,
-            error: errorMessage(error),
-          });
-        }
-      }),
+    const notified = await this.notifyWatchers("join", (hub) =>
+      hub.numberJoined(phone, userId),
     );
-    if (watchers.length > 0) {
-      log("phone.join_announced", { userId, watchers: watchers.length });
+    if (notified > 0) {
+      log("phone.join_announced", { userId, watchers: notified });
     }
   }
 
   /**
-   * Frees the number of `userId`, whose account was deleted, so that the
-   * next sign-up with it creates a new account. A pending code goes too.
-   * Does nothing when another account uses the number.
+   * Frees the number `phone` of `userId`, whose account was deleted, so
+   * that the next sign-up with it creates a new account. A pending code
+   * goes too, and the hubs of the people who saved the number unlink
+   * their contact from the deleted account. Does nothing when another
+   * account uses the number.
    */
-  release(userId: string): boolean {
+  async release(phone: string, userId: string): Promise<boolean> {
     if (this.lookup() !== userId) return false;
     this.ctx.storage.sql.exec("DELETE FROM account");
     this.ctx.storage.sql.exec("DELETE FROM challenge");
+    const notified = await this.notifyWatchers("release", (hub) =>
+      hub.numberReleased(phone, userId),
+    );
+    log("phone.released", { userId, watchers: notified });
     return true;
+  }
+
+  /**
+   * Calls `notify` on the hub of every contact watcher and deletes the
+   * watchers whose hub returns false, because they no longer have the
+   * number saved. A failed call keeps its watcher. Returns the number of
+   * hubs called.
+   *
+   * NOTE: one call per watcher in this invocation. Cloudflare's Workers
+   * limits page, which Durable Objects share, allows 50 subrequests per
+   * request on the Free plan and 10,000 on Paid, so the calls beyond that
+   * fail and those watchers keep a stale link.
+   */
+  private async notifyWatchers(
+    reason: "join" | "release",
+    notify: (hub: ReturnType<typeof userHub>) => Promise<boolean>,
+  ): Promise<number> {
+    const watchers = this.ctx.storage.sql
+      .exec<{ user_id: string }>("SELECT user_id FROM contact_watcher")
+      .toArray()
+      .map((row) => row.user_id);
+    const results = await Promise.all(
+      watchers.map(async (watcherId) => {
+        try {
+          return await notify(userHub(this.env, watcherId));
+        } catch (error) {
+          log("phone.watcher_notify_failed", {
+            reason,
+            watcherId,
+            error: errorMessage(error),
+          });
+          return true;
+        }
+      }),
+    );
+    const unsaved = watchers.filter((_watcherId, index) => !results[index]);
+    if (unsaved.length > 0) {
+      this.ctx.storage.sql.exec(
+        `DELETE FROM contact_watcher
+         WHERE user_id IN (SELECT value FROM json_each(?))`,
+        JSON.stringify(unsaved),
+      );
+    }
+    return watchers.length;
   }
 
   /**

@@ -587,10 +587,20 @@ export class UserHub extends DurableObject<Env> {
 
   /**
    * Links the saved contact of `phone` to `userId`, the account just
-   * created for the number; PhoneDirectory.announceJoin calls it.
+   * created for the number; PhoneDirectory.announceJoin calls it. Returns
+   * whether the number is still saved.
    */
-  numberJoined(phone: string, userId: string): void {
-    this.contacts.joined(phone, userId);
+  numberJoined(phone: string, userId: string): boolean {
+    return this.contacts.joined(phone, userId);
+  }
+
+  /**
+   * Unlinks the saved contact of `phone` from `userId`, whose account was
+   * deleted; PhoneDirectory.release calls it. Returns whether the number
+   * is still saved.
+   */
+  numberReleased(phone: string, userId: string): boolean {
+    return this.contacts.released(phone, userId);
   }
 
   listBlocked(): BlockedUser[] {

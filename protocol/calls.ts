@@ -54,10 +54,12 @@ export const MAX_CANDIDATE_CHARS = 1024;
 /**
  * How a call ended, as its call entry shows it:
  * - completed: it was accepted; `durationMs` runs from the accept.
- * - missed: nobody accepted within CALL_RING_TIMEOUT_MS.
+ * - missed: nobody accepted within CALL_RING_TIMEOUT_MS, or the callee's
+ *   account was deleted while the call rang.
  * - declined: the callee declined.
  * - busy: the callee was already in a call.
- * - cancelled: the caller hung up before anyone accepted.
+ * - cancelled: the caller hung up before anyone accepted, or deleted
+ *   their account.
  * - failed: a device hung up with reason "failed" because the media never
  *   connected or broke. The server never ends a call as failed by itself:
  *   a callee that no device or push reaches ends as missed.
@@ -74,7 +76,7 @@ export type CallOutcome = z.infer<typeof CallOutcome>;
 
 /**
  * Why a call ended, for the devices that were in it or ringing:
- * - hangup: a party hung up an accepted call.
+ * - hangup: a party hung up an accepted call or deleted their account.
  * - declined / cancelled / missed / busy: as the outcomes.
  * - answered_elsewhere / declined_elsewhere: another device of this
  *   person accepted or declined; this device stops ringing. The frame of

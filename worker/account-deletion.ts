@@ -52,7 +52,7 @@ export async function deleteAccount(
   );
   const photos = await deletePrefix(env.MEDIA, `photos/${userId}/`);
   const archives = await deletePrefix(env.MEDIA, `history/${userId}/`);
-  await phoneDirectory(env, session.phone).release(userId);
+  await phoneDirectory(env, session.phone).release(session.phone, userId);
   const erased = await hub.deleteAccount();
   log("account.deleted", {
     userId,

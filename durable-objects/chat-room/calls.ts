@@ -288,6 +288,32 @@ export class RoomCalls {
     );
   }
 
+  /**
+   * Ends the live call at once when `userId`, whose account was deleted,
+   * is in it. An accepted call ends as hung up, a ringing call the person
+   * started as cancelled, and a call ringing them as missed, so the other
+   * party sees the usual end instead of waiting for a deadline.
+   */
+  async endForDeletedAccount(userId: string): Promise<void> {
+    const row = this.calls.live();
+    if (row === undefined) return;
+    if (row.caller_id !== userId && row.callee_id !== userId) return;
+    let end: CallEnd;
+    if (row.state === "accepted") {
+      end = { outcome: "completed", reason: "hangup" };
+    } else if (row.caller_id === userId) {
+      end = { outcome: "cancelled", reason: "cancelled" };
+    } else {
+      end = { outcome: "missed", reason: "missed" };
+    }
+    log("call.account_deleted", {
+      chatId: this.chatId(),
+      callId: row.call_id,
+      userId,
+    });
+    await this.ends.finish(row, end);
+  }
+
   /** Returns whether `callId` is the live call of this chat. */
   isLive(callId: string): boolean {
     return this.liveRow(callId) !== undefined;

@@ -7,7 +7,7 @@ import {
   type PublicProfile,
   type ServerFrame,
 } from "../../protocol/index.ts";
-import { userHub, type Env } from "../../worker/env.ts";
+import { phoneDirectory, userHub, type Env } from "../../worker/env.ts";
 import { errorMessage, log } from "../../worker/log.ts";
 import { catchApiError, fail, ok, type Result } from "../../worker/result.ts";
 import type { ContactStore } from "./contact-store.ts";
@@ -141,6 +141,9 @@ export class ContactBook {
     }
     const user = await userHub(this.env, userId).getProfile(me.id);
     if (user?.phone !== phone) return null;
+    // The directory records this person as having saved the number, so
+    // that deleting the account later unlinks the contact.
+    await phoneDirectory(this.env, phone).lookup(me.id);
     return {
       matches: [{ phone, user }],
       checked: [phone],
@@ -268,19 +271,45 @@ export class ContactBook {
 
   /**
    * Links the saved contact of `phone` to `userId`, the account just
-   * created for that number. The number was checked while it had no
-   * account, so linking it now costs no discovery check. Does nothing
-   * when the contact is gone or already linked.
+   * created for that number, in place of no account or a deleted one. The
+   * number's directory vouches for the account, so linking it costs no
+   * discovery check. Returns whether the contact is saved.
    */
-  joined(phone: string, userId: string): void {
-    if (this.contacts.get(phone)?.userId !== null) return;
+  joined(phone: string, userId: string): boolean {
+    const contact = this.contacts.get(phone);
+    if (contact === undefined) return false;
+    if (contact.userId === userId) return true;
+    this.relink(phone, userId);
+    log("contacts.joined", { userId: this.store.me()?.id, contactId: userId });
+    return true;
+  }
+
+  /**
+   * Unlinks the saved contact of `phone` from `userId`, whose account was
+   * deleted, so the contact shows as not on the messenger. A contact
+   * linked to another account keeps it. Returns whether the contact is
+   * saved.
+   */
+  released(phone: string, userId: string): boolean {
+    const contact = this.contacts.get(phone);
+    if (contact === undefined) return false;
+    if (contact.userId !== userId) return true;
+    this.relink(phone, null);
+    log("contacts.released", {
+      userId: this.store.me()?.id,
+      contactId: userId,
+    });
+    return true;
+  }
+
+  /** Links a saved number to `userId` (or none) and sends the change. */
+  private relink(phone: string, userId: string | null): void {
     const now = Date.now();
     const linked = this.contacts.link(phone, userId, now);
     if (linked === undefined) return;
     this.contacts.markChecked([phone], now);
     this.keeper.privacyChanged(now);
     this.broadcast({ type: "contacts", contacts: [linked], removed: [] });
-    log("contacts.joined", { userId: this.store.me()?.id, contactId: userId });
   }
 
   /** Blocks a person: they see none of this person's presence or typing. */

@@ -1,7 +1,8 @@
 import { env, runInDurableObject, SELF } from "cloudflare:test";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   CLOSE_ACCOUNT_DELETED,
+  type Contact,
   type PublicProfile,
 } from "../../protocol/index.ts";
 import {
@@ -243,6 +244,78 @@ describe("number after deletion", () => {
     expect((await json<{ user: { id: string } }>(after)).user.id).toBe(
       fresh.id,
     );
+  });
+});
+
+describe("contacts of a deleted account", () => {
+  async function saveContact(owner: TestUser, phone: string, userId?: string) {
+    const response = await api("POST", "/api/contacts", {
+      cookie: owner.cookie,
+      body: { phone, name: "Ben", ...(userId === undefined ? {} : { userId }) },
+    });
+    expect(response.status).toBe(200);
+    return (await json<{ contact: Contact }>(response)).contact;
+  }
+
+  async function contactsOf(owner: TestUser): Promise<Contact[]> {
+    const response = await api("GET", "/api/contacts", {
+      cookie: owner.cookie,
+    });
+    expect(response.status).toBe(200);
+    return (await json<{ contacts: Contact[] }>(response)).contacts;
+  }
+
+  it("unlinks others' contacts at once", async () => {
+    const ann = await signUp();
+    const ben = await signUp();
+    expect((await saveContact(ann, ben.phone)).userId).toBe(ben.id);
+    const annSocket = await connect(ann);
+    sockets.push(annSocket);
+
+    await deleted(ben);
+
+    const frame = await annSocket.next("contacts");
+    expect(frame.contacts.map((c) => [c.phone, c.userId])).toEqual([
+      [ben.phone, null],
+    ]);
+    const listed = await contactsOf(ann);
+    expect(listed.map((c) => [c.phone, c.name, c.userId])).toEqual([
+      [ben.phone, "Ben", null],
+    ]);
+  });
+
+  it("unlinks a contact saved by account id", async () => {
+    const ann = await signUp();
+    const ben = await signUp();
+    expect((await saveContact(ann, ben.phone, ben.id)).userId).toBe(ben.id);
+
+    await deleted(ben);
+
+    expect((await contactsOf(ann))[0]?.userId).toBeNull();
+  });
+
+  it("links others' contacts to the next account", async () => {
+    const ann = await signUp();
+    const ben = await signUp();
+    await saveContact(ann, ben.phone);
+    await deleted(ben);
+
+    const fresh = await signUp(ben.phone);
+
+    await vi.waitFor(async () => {
+      expect((await contactsOf(ann))[0]?.userId).toBe(fresh.id);
+    });
+  });
+
+  it("keeps a contact of another number", async () => {
+    const ann = await signUp();
+    const ben = await signUp();
+    const cid = await signUp();
+    await saveContact(ann, cid.phone);
+
+    await deleted(ben);
+
+    expect((await contactsOf(ann))[0]?.userId).toBe(cid.id);
   });
 });
 

@@ -7,6 +7,7 @@ import { log } from "./log.ts";
 import { pumpOutbox } from "./outbox.ts";
 import { applyMessages } from "./store.ts";
 import { decodeMessage, decodeSystem, isEncryptedBody } from "./codec.ts";
+import { refreshStaleDetail } from "./people.ts";
 import { refreshProfiles } from "./profiles.ts";
 import { notificationTextOf } from "./rows.ts";
 import { ApiFailure, type Session } from "./types.ts";
@@ -125,6 +126,7 @@ export async function applyIncoming(
   pageAfterSeq?: number,
 ) {
   refreshDeletedProfiles(messages);
+  void refreshStaleDetail(chatId, messages);
   const current = messages.some(needsEngine) ? await engine : null;
   if (current === null || current === undefined) {
     return applyMessages(chatId, messages, me, pageAfterSeq);

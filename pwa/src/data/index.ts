@@ -140,6 +140,7 @@ export {
   refreshContactProfiles,
 } from "./contacts.ts";
 export {
+  contactAccount,
   DELETED_NAME,
   LOADING_NAME,
   nameText,

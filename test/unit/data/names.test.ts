@@ -2,6 +2,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import type { Contact, PublicProfile } from "../../../protocol/index.ts";
 import { db } from "../../../pwa/src/data/db.ts";
 import {
+  contactAccount,
   contactsByUserId,
   nameText,
   resolveName,
@@ -84,6 +85,31 @@ describe("name resolution", () => {
     ]);
     expect([...byUser.keys()]).toEqual([PEER]);
     expect(byUser.get(PEER)?.name).toBe("Ana Smith");
+  });
+});
+
+describe("contact account", () => {
+  const deleted = { ...PROFILE, phone: "", displayName: "", deleted: true };
+
+  it("drops a link to a deleted account", () => {
+    expect(contactAccount(contact(), deleted)).toBeNull();
+  });
+
+  it("keeps a link to a live account", () => {
+    expect(contactAccount(contact(), PROFILE)).toBe(PEER);
+  });
+
+  it("keeps the link while the profile loads", () => {
+    expect(contactAccount(contact(), undefined)).toBe(PEER);
+  });
+
+  it("ignores a deleted profile of another account", () => {
+    const other = { ...deleted, id: "another-account" };
+    expect(contactAccount(contact(), other)).toBe(PEER);
+  });
+
+  it("returns null for a number without an account", () => {
+    expect(contactAccount(contact({ userId: null }), PROFILE)).toBeNull();
   });
 });
 

@@ -1,5 +1,10 @@
 import { useState } from "preact/hooks";
-import { openDirect, useProfile, type Contact } from "../../data/index.ts";
+import {
+  contactAccount,
+  openDirect,
+  useProfile,
+  type Contact,
+} from "../../data/index.ts";
 import { removeContact } from "../../data/contact-edits.ts";
 import { Avatar } from "../common/Avatar.tsx";
 import { ConfirmDialog } from "../common/ConfirmDialog.tsx";
@@ -13,28 +18,30 @@ import { invite } from "./invite.ts";
 
 /**
  * Renders one contact: avatar, saved name, and the about text of an
- * account. An account gets a "Message" button and a number without one an
- * "Invite" button. The menu edits the name or deletes the contact.
+ * account. An account gets a "Message" button and a number without one,
+ * or with a deleted one, an "Invite" button. The menu edits the name or
+ * deletes the contact.
  */
 export function ContactRow({ contact }: { contact: Contact }) {
   const [dialog, setDialog] = useState<"edit" | "delete" | null>(null);
   const phone = formatPhone(contact.phone);
+  const userId = contactAccount(contact, useProfile(contact.userId ?? ""));
   return (
     <li class="contact-row" data-phone={contact.phone}>
-      <Avatar id={contact.userId ?? contact.phone} name={contact.name} />
+      <Avatar id={userId ?? contact.phone} name={contact.name} />
       <span class="contact-row__text">
         <span class="contact-row__name" dir="auto">
           {contact.name}
         </span>
-        {contact.userId === null ? (
+        {userId === null ? (
           <span class="contact-row__detail" dir="ltr">
             {phone}
           </span>
         ) : (
-          <About userId={contact.userId} phone={phone} />
+          <About userId={userId} phone={phone} />
         )}
       </span>
-      {contact.userId === null ? (
+      {userId === null ? (
         <button
           type="button"
           class="button button--secondary contact-row__action"
@@ -44,7 +51,7 @@ export function ContactRow({ contact }: { contact: Contact }) {
           Invite
         </button>
       ) : (
-        <MessageButton userId={contact.userId} name={contact.name} />
+        <MessageButton userId={userId} name={contact.name} />
       )}
       <MenuButton
         label={`Contact actions for ${contact.name}`}
