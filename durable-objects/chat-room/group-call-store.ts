@@ -227,7 +227,7 @@ export class GroupCallStore {
       .toArray()[0];
   }
 
-  /** Returns the participant row of a device, whoever it belongs to. */
+  /** Returns the participant row of a device, found by its id alone. */
   participantByDevice(deviceId: string): ParticipantRow | undefined {
     return this.sql
       .exec<ParticipantRow>(

@@ -22,7 +22,7 @@ async function open(user: TestUser): Promise<TestSocket> {
   return socket;
 }
 
-/** A call key as a device would send it; the room does not verify it. */
+/** Returns a call key as a device sends it. The room does not verify it. */
 function callKeyOf(name: string): CallPublicKey {
   return { publicKey: `pk-${name}`, signature: `sig-${name}` };
 }
@@ -36,6 +36,7 @@ async function callOfTwo() {
   const anaSocket = await open(ana);
   const benSocket = await open(ben);
   const caraSocket = await open(cara);
+
   const callId = uuidv7();
   anaSocket.send({
     type: "groupcall.join",

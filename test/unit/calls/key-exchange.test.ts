@@ -276,7 +276,7 @@ class TestCall {
     return device;
   }
 
-  /** The chat's tree with every device made so far, at epoch 4. */
+  /** Returns the chat's tree with every device made so far, at epoch 4. */
   view(): EpochView {
     const members = new Map(
       [...this.devices.values()].map((device) => [

@@ -16,8 +16,8 @@ import {
 /**
  * The media keys of a group call on one device (key-exchange.ts). At call
  * start, at every join or leave and at every new MLS epoch of the chat,
- * this device draws a random send key under a new KID and seals it to
- * each current participant whose signed call key verifies against its
+ * this device draws a random send key under a new KID. It seals that key
+ * to each current participant whose signed call key verifies against its
  * leaf in the chat's ratchet tree. It installs the keys that the others
  * seal to it, and drops those of devices that left.
  */
@@ -32,7 +32,7 @@ export const KEY_REQUEST_INTERVAL_MS = 2_000;
 /** Past epochs whose exporter secrets open late keys. */
 const KEPT_EPOCHS = 3;
 
-/** Where keys go: the frame-encryption worker, or SFrame classes in tests. */
+/** The receiver of keys: the frame-encryption worker, or SFrame classes in tests. */
 export interface KeySink {
   setSendKey(kid: number, secret: Uint8Array): void;
   addReceiveKey(kid: number, secret: Uint8Array): void;

@@ -37,7 +37,7 @@ export interface LocalCallKey {
   signed: CallPublicKey;
 }
 
-/** Who sealed a media key to whom, for which call, epoch and KID. */
+/** The sender, recipient, call, epoch and KID of one sealed media key. */
 export interface SealContext {
   callId: string;
   epoch: number;

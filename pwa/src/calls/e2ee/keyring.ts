@@ -44,7 +44,7 @@ export interface KeyringEvents {
   waiting(deviceIds: string[]): void;
 }
 
-/** What a group call's keyring needs beyond a one-to-one call's. */
+/** Options of a group call's keyring beyond a one-to-one call's. */
 export interface GroupKeyOptions {
   /** This device's call key (loadLocalCallKey); null when it failed. */
   local: Promise<LocalCallKey | null>;

@@ -9,7 +9,7 @@ import { CALL_EXPORTER_LABEL, CALL_SECRET_BYTES } from "./call-keys.ts";
 import type { EpochView } from "./group-keys.ts";
 import { createLocalCallKey, type LocalCallKey } from "./key-exchange.ts";
 
-/** What a call's keys read from this device's MLS state in IndexedDB. */
+/** Readers of this device's MLS state in IndexedDB for a call's keys. */
 
 /**
  * Reads the chat's MLS group from IndexedDB: its epoch, the call's base
