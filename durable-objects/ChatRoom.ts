@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import {
+  type CallPublicKey,
   ApiError,
   type CallInfo,
   type ChatDetail,
@@ -22,7 +23,7 @@ import { catchApiError, fail, type Result } from "../worker/result.ts";
 import { RoomCalls, type CallPeerFrame } from "./chat-room/calls.ts";
 import { CallStore } from "./chat-room/call-store.ts";
 import * as groups from "./chat-room/groups.ts";
-import { RoomGroupCalls } from "./chat-room/group-calls.ts";
+import { RoomGroupCalls, type KeyFrame } from "./chat-room/group-calls.ts";
 import {
   GroupCallStore,
   type DeviceRef,
@@ -548,8 +549,22 @@ export class ChatRoom extends DurableObject<Env> {
     device: DeviceRef,
     callId: string,
     video: boolean,
+    callKey?: CallPublicKey,
   ): Promise<Result<GroupCallInfo>> {
-    return catchApiError(() => this.groupCalls.join(device, callId, video));
+    return catchApiError(() =>
+      this.groupCalls.join(device, callId, video, callKey),
+    );
+  }
+
+  /** Relays a call key frame between two participants (relayKey). */
+  async groupCallKey(
+    device: DeviceRef,
+    frame: KeyFrame,
+  ): Promise<Result<null>> {
+    return catchApiError(async () => {
+      await this.groupCalls.relayKey(device, frame);
+      return null;
+    });
   }
 
   async groupCallLeave(device: DeviceRef, callId: string): Promise<void> {

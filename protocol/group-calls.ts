@@ -47,6 +47,32 @@ export const GroupCallTrack = z.object({
 });
 export type GroupCallTrack = z.infer<typeof GroupCallTrack>;
 
+const base64url = (max: number) =>
+  z
+    .string()
+    .min(1, "must not be empty")
+    .max(max, `must be at most ${max} characters`)
+    .regex(/^[A-Za-z0-9_-]*$/, "must be base64url");
+
+/**
+ * A device's ECDH P-256 public key for one group call (uncompressed point,
+ * base64url), and its MLS signature (SignWithLabel, label
+ * CALL_PUBLIC_KEY_LABEL, over JSON `[chatId, deviceId, publicKey]`) by the
+ * device's leaf key in the chat's ratchet tree. The server cannot forge
+ * it, so it cannot put its own key in place of a participant's.
+ */
+export const CallPublicKey = z.object({
+  publicKey: base64url(100),
+  signature: base64url(200),
+});
+export type CallPublicKey = z.infer<typeof CallPublicKey>;
+
+/** MLS signature label of a CallPublicKey. */
+export const CALL_PUBLIC_KEY_LABEL = "messenger call public key";
+
+/** Largest SFrame KID of a group call's key, 2^48 - 1. */
+export const MAX_CALL_KID = 2 ** 48 - 1;
+
 /** One device in a group call, as every member sees it. */
 export const GroupCallParticipant = z.object({
   userId,
@@ -60,6 +86,8 @@ export const GroupCallParticipant = z.object({
   joinedAt: timestamp,
   /** Silent for GROUP_CALL_RECONNECTING_MS; removed at GROUP_CALL_DROP_MS. */
   reconnecting: z.boolean(),
+  /** The key that others seal their media keys to; null when not sent. */
+  callKey: CallPublicKey.nullable().default(null),
 });
 export type GroupCallParticipant = z.infer<typeof GroupCallParticipant>;
 
@@ -99,6 +127,8 @@ export const GroupCallJoinFrame = z.object({
   /** Made by the device that starts a call; joiners pass the running one. */
   callId,
   video: z.boolean(),
+  /** Replaces the device's key in the call; absent keeps none. */
+  callKey: CallPublicKey.optional(),
 });
 
 export const GroupCallLeaveFrame = z.object({
@@ -128,12 +158,37 @@ export const GroupCallPingFrame = z.object({
   callId,
 });
 
+/**
+ * A media key of this device, sealed to one other participant device:
+ * AES-GCM under HKDF of their ECDH shared secret, salted with the call's
+ * MLS exporter secret of `epoch`. The room relays it only while both
+ * devices are participants of the call.
+ */
+export const GroupCallKeyFrame = z.object({
+  type: z.literal("groupcall.key"),
+  callId,
+  toDeviceId: deviceId,
+  kid: z.number().int().nonnegative().max(MAX_CALL_KID),
+  epoch: z.number().int().nonnegative(),
+  /** 12-byte IV, then the AES-GCM ciphertext of the 32-byte key. */
+  sealed: base64url(128),
+});
+
+/** Requests that another participant device resend its media key. */
+export const GroupCallKeyRequestFrame = z.object({
+  type: z.literal("groupcall.key.request"),
+  callId,
+  toDeviceId: deviceId,
+});
+
 export const GroupCallClientFrames = [
   GroupCallJoinFrame,
   GroupCallLeaveFrame,
   GroupCallDeclineFrame,
   GroupCallUpdateFrame,
   GroupCallPingFrame,
+  GroupCallKeyFrame,
+  GroupCallKeyRequestFrame,
 ] as const;
 
 // ---- server → client -------------------------------------------------------
@@ -168,11 +223,30 @@ export const GroupCallEndedFrame = z.object({
   durationMs: z.number().int().nonnegative(),
 });
 
+/** A media key that `fromDeviceId` sealed to this device (GroupCallKeyFrame). */
+export const GroupCallKeyRelayedFrame = z.object({
+  type: z.literal("groupcall.key"),
+  callId,
+  fromDeviceId: deviceId,
+  kid: z.number().int().nonnegative().max(MAX_CALL_KID),
+  epoch: z.number().int().nonnegative(),
+  sealed: base64url(128),
+});
+
+/** `fromDeviceId` has no key for this device's media: resend it. */
+export const GroupCallKeyRequestRelayedFrame = z.object({
+  type: z.literal("groupcall.key.request"),
+  callId,
+  fromDeviceId: deviceId,
+});
+
 export const GroupCallServerFrames = [
   GroupCallStateFrame,
   GroupCallRingFrame,
   GroupCallRingStoppedFrame,
   GroupCallEndedFrame,
+  GroupCallKeyRelayedFrame,
+  GroupCallKeyRequestRelayedFrame,
 ] as const;
 
 /** Body of the `system` message written when a group call ends. */

@@ -93,6 +93,15 @@ export class GroupCallFanout {
     }
   }
 
+  /** Sends `frame` to one device of a member. */
+  async toDevice(userId: string, deviceId: string, frame: ServerFrame) {
+    try {
+      await userHub(this.env, userId).callFrame(deviceId, frame);
+    } catch (error) {
+      this.failed(userId, error);
+    }
+  }
+
   /** Rings a member and returns true when a `call` push went out instead. */
   async ring(userId: string, call: GroupCallInfo): Promise<boolean> {
     try {

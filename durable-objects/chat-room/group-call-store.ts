@@ -1,4 +1,5 @@
 import type {
+  CallPublicKey,
   GroupCallInfo,
   GroupCallParticipant,
   GroupCallProvider,
@@ -63,6 +64,13 @@ export const GROUP_CALL_PROVIDER_MIGRATION = `ALTER TABLE group_call
      PRIMARY KEY (call_id, user_id, device_id)
    );`;
 
+/**
+ * Each participant's signed call key (CallPublicKey as JSON), which the
+ * other participants seal their media keys to; null until it sends one.
+ */
+export const GROUP_CALL_KEY_MIGRATION = `ALTER TABLE group_call_participant
+     ADD COLUMN call_key TEXT;`;
+
 export type GroupCallRow = {
   call_id: string;
   started_by: string;
@@ -87,6 +95,7 @@ export type ParticipantRow = {
   joined_at: number;
   ping_at: number;
   reconnecting: number;
+  call_key: string | null;
 };
 
 export type RingRow = {
@@ -218,24 +227,42 @@ export class GroupCallStore {
       .toArray()[0];
   }
 
+  /** Returns the participant row of a device, found by its id alone. */
+  participantByDevice(deviceId: string): ParticipantRow | undefined {
+    return this.sql
+      .exec<ParticipantRow>(
+        "SELECT * FROM group_call_participant WHERE device_id = ?",
+        deviceId,
+      )
+      .toArray()[0];
+  }
+
   /**
    * Adds a device to the call, and its person to the people who took
    * part. A device already in the call keeps its place and join time and
-   * counts as alive again.
+   * counts as alive again. `callKey` replaces its call key, when given.
    */
-  join(callId: string, device: DeviceRef, video: boolean, now: number) {
+  join(
+    callId: string,
+    device: DeviceRef,
+    video: boolean,
+    now: number,
+    callKey: CallPublicKey | undefined,
+  ) {
     this.sql.exec(
       `INSERT INTO group_call_participant (user_id, device_id, call_id,
-         audio, video, joined_at, ping_at)
-       VALUES (?, ?, ?, 1, ?, ?, ?)
+         audio, video, joined_at, ping_at, call_key)
+       VALUES (?, ?, ?, 1, ?, ?, ?, ?)
        ON CONFLICT (user_id, device_id) DO UPDATE SET
-         ping_at = excluded.ping_at, reconnecting = 0`,
+         ping_at = excluded.ping_at, reconnecting = 0,
+         call_key = coalesce(excluded.call_key, call_key)`,
       device.userId,
       device.deviceId,
       callId,
       video ? 1 : 0,
       now,
       now,
+      callKey === undefined ? null : JSON.stringify(callKey),
     );
     this.sql.exec(
       `UPDATE group_call SET taken_part = json_insert(taken_part, '$[#]', ?1)
@@ -409,6 +436,10 @@ export function participantOf(row: ParticipantRow): GroupCallParticipant {
     screen: row.screen === 1,
     joinedAt: row.joined_at,
     reconnecting: row.reconnecting === 1,
+    callKey:
+      row.call_key === null
+        ? null
+        : (JSON.parse(row.call_key) as CallPublicKey),
   };
 }
 

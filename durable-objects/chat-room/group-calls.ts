@@ -1,5 +1,6 @@
 import {
   ApiError,
+  type CallPublicKey,
   GROUP_CALL_DROP_MS,
   GROUP_CALL_RECONNECTING_MS,
   GROUP_CALL_RING_MS,
@@ -7,6 +8,7 @@ import {
   type GroupCallEvent,
   type GroupCallInfo,
 } from "../../protocol/index.ts";
+import type { ClientFrame, ServerFrame } from "../../protocol/index.ts";
 import type { RealtimeKitTokenReply } from "../../protocol/realtimekit.ts";
 import type { Env } from "../../worker/env.ts";
 import { countEvent } from "../../worker/metrics.ts";
@@ -32,6 +34,12 @@ import {
   type ParticipantRow,
 } from "./group-call-store.ts";
 import type { RoomStore } from "./store.ts";
+
+/** The client frames that RoomGroupCalls.relayKey relays. */
+export type KeyFrame = Extract<
+  ClientFrame,
+  { type: "groupcall.key" | "groupcall.key.request" }
+>;
 
 const NOT_MEMBER = "You are not a member of this chat.";
 const NOT_RUNNING = "This group call has ended or does not exist in this chat.";
@@ -62,11 +70,13 @@ export class RoomGroupCalls {
   /**
    * Starts the call when none runs, or adds `device` to the running one
    * (whatever `callId` names). A device already in it keeps its place.
+   * `callKey` replaces the device's call key when given.
    */
   async join(
     device: DeviceRef,
     callId: string,
     video: boolean,
+    callKey?: CallPublicKey,
   ): Promise<GroupCallInfo> {
     const chatId = this.requireGroupMember(device.userId);
     const now = Date.now();
@@ -97,7 +107,7 @@ export class RoomGroupCalls {
         );
       }
     }
-    this.calls.join(call.call_id, device, video, now);
+    this.calls.join(call.call_id, device, video, now, callKey);
     log("groupcall.joined", { chatId, callId: call.call_id, ...device });
     const ring = starting ? this.ringOthers(device.userId, now) : [];
     const stop = starting ? undefined : this.calls.takeRing(device.userId);
@@ -155,6 +165,47 @@ export class RoomGroupCalls {
     this.calls.update(device, state);
     this.calls.ping(device, Date.now());
     await this.hubs.state(() => this.runningInfo());
+  }
+
+  /**
+   * Relays a sealed media key (`groupcall.key`) or a request to resend
+   * one (`groupcall.key.request`) from `device` to the participant device
+   * `toDeviceId`. Both must be participants of the running call `callId`,
+   * so a device that left gets no key of those who stayed.
+   */
+  async relayKey(device: DeviceRef, frame: KeyFrame): Promise<void> {
+    this.requireParticipant(device, frame.callId);
+    if (frame.toDeviceId === device.deviceId) {
+      throw new ApiError(
+        "invalid_request",
+        "toDeviceId is this device; send call keys to the other participants.",
+        "toDeviceId",
+      );
+    }
+    const recipient = this.calls.participantByDevice(frame.toDeviceId);
+    if (recipient === undefined) {
+      throw new ApiError(
+        "not_found",
+        `Device ${frame.toDeviceId} is not in this call; send keys only to its current participants.`,
+        "toDeviceId",
+      );
+    }
+    const relayed: ServerFrame =
+      frame.type === "groupcall.key"
+        ? {
+            type: "groupcall.key",
+            callId: frame.callId,
+            fromDeviceId: device.deviceId,
+            kid: frame.kid,
+            epoch: frame.epoch,
+            sealed: frame.sealed,
+          }
+        : {
+            type: "groupcall.key.request",
+            callId: frame.callId,
+            fromDeviceId: device.deviceId,
+          };
+    await this.hubs.toDevice(recipient.user_id, recipient.device_id, relayed);
   }
 
   /** Records that `device` is alive, which ends its reconnecting state. */

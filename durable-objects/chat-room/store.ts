@@ -11,6 +11,7 @@ import { DELIVERY_MARK_MIGRATION } from "./delivery-mark.ts";
 import {
   GROUP_CALL_MIGRATION,
   GROUP_CALL_PROVIDER_MIGRATION,
+  GROUP_CALL_KEY_MIGRATION,
 } from "./group-call-store.ts";
 import { MEDIA_MIGRATION } from "./media-store.ts";
 import { MLS_MIGRATION } from "./mls-store.ts";
@@ -80,6 +81,9 @@ export const ROOM_MIGRATIONS = [
    );`,
   // How far live delivery got. See chat-room/delivery-mark.ts.
   DELIVERY_MARK_MIGRATION,
+  // Each group call participant's signed call key. See
+  // chat-room/group-call-store.ts.
+  GROUP_CALL_KEY_MIGRATION,
 ];
 
 export type ChatRow = {

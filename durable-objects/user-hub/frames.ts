@@ -28,6 +28,7 @@ import type { HubCalls } from "./calls.ts";
 import {
   handleGroupCallDecline,
   handleGroupCallJoin,
+  handleGroupCallKey,
   handleGroupCallLeave,
   handleGroupCallPing,
   handleGroupCallUpdate,
@@ -96,6 +97,8 @@ const handlers: HandlerMap = {
   "groupcall.decline": handleGroupCallDecline,
   "groupcall.update": handleGroupCallUpdate,
   "groupcall.ping": handleGroupCallPing,
+  "groupcall.key": handleGroupCallKey,
+  "groupcall.key.request": handleGroupCallKey,
 };
 
 /**

@@ -41,7 +41,12 @@ export async function handleGroupCallJoin(
   }
   const room = chatRoom(context.env, frame.chatId);
   const call = unwrap(
-    await room.groupCallJoin(device(context), frame.callId, frame.video),
+    await room.groupCallJoin(
+      device(context),
+      frame.callId,
+      frame.video,
+      frame.callKey,
+    ),
   );
   context.store.setGroupCall(frame.chatId, summaryOf(call));
   context.reply({ type: "groupcall.state", call });
@@ -91,4 +96,13 @@ export async function handleGroupCallPing(
 ) {
   const room = roomOfCall(context, frame.callId);
   unwrap(await room.groupCallPing(device(context), frame.callId));
+}
+
+/** Passes `groupcall.key` or `groupcall.key.request` to the call's room. */
+export async function handleGroupCallKey(
+  context: FrameContext,
+  frame: FrameOf<"groupcall.key" | "groupcall.key.request">,
+) {
+  const room = roomOfCall(context, frame.callId);
+  unwrap(await room.groupCallKey(device(context), frame));
 }

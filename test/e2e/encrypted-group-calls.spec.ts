@@ -121,8 +121,8 @@ test("encrypted group call hides frames from the SFU", async ({
     expect(track.growingCtr).toBeGreaterThanOrEqual(track.frames - track.kids);
   }
 
-  // Ben leaves: Ana and Cleo move to the next generation of keys and
-  // still decode each other.
+  // Ben leaves: Ana and Cleo draw new keys, sealed to each other only,
+  // and still decode each other.
   await callScreen(ben.page, "Group video call")
     .getByRole("button", { name: "Leave" })
     .click();
@@ -144,10 +144,31 @@ test("encrypted group call hides frames from the SFU", async ({
     )
     .toBeGreaterThanOrEqual(2);
   for (const page of [ana.page, cleo.page]) await expectVideoFrom(page, 1);
-  await expectOneCode([ana.page, cleo.page]);
+  const codeOfTwo = await expectOneCode([ana.page, cleo.page]);
+  expect(codeOfTwo).not.toBe(firstCode);
   for (const page of [ana.page, cleo.page]) {
     await expect(
       grid(page).getByRole("status").filter({ hasText: "Waiting for keys" }),
+    ).toHaveCount(0);
+  }
+
+  // Ben joins again from the chat's banner, with a new call key: every
+  // participant draws a new key for three, sealed to Ben too.
+  await ben.page
+    .getByRole("region", { name: "Group call" })
+    .getByRole("button", { name: "Join" })
+    .click();
+  for (const person of [ana, ben, cleo]) {
+    await expect(grid(person.page).getByRole("listitem")).toHaveCount(3);
+  }
+  for (const person of [ana, ben, cleo]) await expectVideoFrom(person.page, 2);
+  const rejoinedCode = await expectOneCode([ana.page, ben.page, cleo.page]);
+  expect(rejoinedCode).not.toBe(firstCode);
+  for (const person of [ana, ben, cleo]) {
+    await expect(
+      grid(person.page)
+        .getByRole("status")
+        .filter({ hasText: "Waiting for keys" }),
     ).toHaveCount(0);
   }
 });

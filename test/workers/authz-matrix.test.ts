@@ -440,6 +440,9 @@ describe("HTTP routes between blocked people", () => {
 
 // ---- WebSocket frames ------------------------------------------------------
 
+/** A device id that no device has, for frames addressed to a device. */
+const SOME_DEVICE_ID = "00000000-0000-4000-8000-000000000001";
+
 /** A valid frame of each type, for `chatId` and `callId`. */
 function frameOf(
   type: ClientFrameType,
@@ -483,6 +486,15 @@ function frameOf(
       screen: false,
     },
     "groupcall.ping": { type, callId },
+    "groupcall.key": {
+      type,
+      callId,
+      toDeviceId: SOME_DEVICE_ID,
+      kid: 1,
+      epoch: 1,
+      sealed: "AAAA",
+    },
+    "groupcall.key.request": { type, callId, toDeviceId: SOME_DEVICE_ID },
   };
   return frames[type];
 }

@@ -122,6 +122,19 @@ function validFrames(): Record<ClientFrameType, Record<string, unknown>> {
       screen: false,
     },
     "groupcall.ping": { type: "groupcall.ping", callId },
+    "groupcall.key": {
+      type: "groupcall.key",
+      callId,
+      toDeviceId: "00000000-0000-4000-8000-000000000001",
+      kid: 65_537,
+      epoch: 2,
+      sealed: "AAAAAAAAAAAAAAAA",
+    },
+    "groupcall.key.request": {
+      type: "groupcall.key.request",
+      callId,
+      toDeviceId: "00000000-0000-4000-8000-000000000001",
+    },
   };
 }
 

@@ -26,8 +26,16 @@ export type GroupCallFrame = Extract<
       | "groupcall.ring"
       | "groupcall.ring.stopped"
       | "groupcall.ended"
+      | "groupcall.key"
+      | "groupcall.key.request"
       | "ready";
   }
+>;
+
+/** A media key sealed to this device, or a request to resend ours. */
+export type GroupCallKeyFrame = Extract<
+  ServerFrame,
+  { type: "groupcall.key" | "groupcall.key.request" }
 >;
 
 /** The entry points of the call engine that the rest of the app calls. */

@@ -212,6 +212,8 @@ const handlers: Handlers = {
   "groupcall.ring": dispatchCallFrame,
   "groupcall.ring.stopped": dispatchCallFrame,
   "groupcall.ended": dispatchCallFrame,
+  "groupcall.key": dispatchCallFrame,
+  "groupcall.key.request": dispatchCallFrame,
 
   ready: async (frame) => {
     setServerTime(frame.serverTime);

@@ -79,6 +79,7 @@ function activeCall(control: MeetingControl): ActiveGroupCall {
     meeting: control,
     encryption: null,
     keyring: null,
+    localKey: Promise.resolve(null),
     published: new Map(),
     pulls: new Map(),
     info: INFO,

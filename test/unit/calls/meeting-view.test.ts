@@ -43,6 +43,7 @@ function participant(ids: typeof ME): GroupCallParticipant {
     screen: false,
     joinedAt: 1,
     reconnecting: false,
+    callKey: null,
   };
 }
 

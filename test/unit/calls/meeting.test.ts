@@ -43,6 +43,7 @@ function activeCall(): ActiveGroupCall {
     meeting: null,
     encryption: null,
     keyring: null,
+    localKey: Promise.resolve(null),
     published: new Map(),
     pulls: new Map(),
     info: INFO,

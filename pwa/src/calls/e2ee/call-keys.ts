@@ -1,38 +1,45 @@
 /**
- * The keys of an encrypted call, all derived from the chat's MLS group,
- * so no key travels through the server:
+ * The keys of an encrypted call. Both kinds of call start from the call's
+ * base secret of an epoch: the MLS exporter (RFC 9420, 8.5) of the chat's
+ * group at that epoch, with the label CALL_EXPORTER_LABEL and the call id
+ * as context.
  *
- * - The call's base secret of an epoch is the MLS exporter (RFC 9420,
- *   8.5) of the chat's group at that epoch, with the label
- *   CALL_EXPORTER_LABEL and the call id as context.
- * - A generation is the pair (epoch, participant digest). In a group call
- *   the digest is SHA-256 over the sorted device ids of the participants,
- *   as the room's `groupcall.state` frames list them, so every join and
- *   leave starts a new generation on every participant without any extra
- *   message. A participant list seen before (A and B, then A, B and C,
- *   then A and B again) returns to that generation's keys. The worker's
- *   send counters go on where they were, so no nonce repeats. A
- *   one-to-one call has no digest (all zero bytes).
+ * A one-to-one call derives every key from the base secret, so no key
+ * travels through the server:
+ *
+ * - A generation is the epoch (its digest is always NO_PARTICIPANTS).
  * - A sender's key is HKDF-SHA-256 of the base secret with the info
  *   "messenger call sender ", the device id, a zero byte and the digest.
- * - The SFrame KID of a sender is `tag · 2^32 + (epoch mod 2^16) · 2^16 +
- *   leaf`: its leaf index in the MLS ratchet tree (which every member
- *   computes alike), the epoch's low 16 bits and the first two digest
- *   bytes as a tag. A receiver that gets a KID of a newer epoch than its
- *   own catches up with the chat's MLS group.
+ * - The SFrame KID of a sender is `(epoch mod 2^16) · 2^16 + leaf`: its
+ *   leaf index in the MLS ratchet tree and the epoch's low 16 bits. A
+ *   receiver that gets a KID of a newer epoch catches up with the group.
  *
- * NOTE: every device in the chat's MLS group at an epoch can derive every
- * generation of that epoch. A member who joins the call later can decrypt
- * media recorded before it joined, and one who left the call can decrypt
- * media sent after it left. Forward secrecy towards late joiners needs a
- * random key per sender, sealed to the current participants only.
+ * A group call uses random keys per sender instead (group-keys.ts and
+ * key-exchange.ts). Each participant draws a new 32-byte key at call
+ * start, at every join or leave and at every new epoch, and seals it to
+ * the ECDH call key of each current participant, whose MLS signature it
+ * checks first. The base secret salts the sealing, so opening a key takes
+ * both a participant's private call key and the chat's group at that
+ * epoch. Then:
+ *
+ * - a device that joins the call gets only keys drawn after it joined,
+ *   so it cannot decrypt media sent before;
+ * - a device that left the call gets none of the keys drawn when it left,
+ *   so it cannot decrypt media sent after the others switch to them,
+ *   SEND_SWITCH_DELAY_MS later;
+ * - the server relays sealed keys but cannot open them or put its own
+ *   call key in place of a participant's.
+ *
+ * NOTE: one-to-one calls keep exporter-derived keys: every device in the
+ * chat's MLS group at an epoch, including the other devices of both
+ * people, can derive that epoch's keys of the call.
  */
 
 /** MLS exporter label of a call's base secret. */
 export const CALL_EXPORTER_LABEL = "messenger call media v1";
 /** Length of base secrets and sender keys, in bytes. */
 export const CALL_SECRET_BYTES = 32;
-/** The digest of a one-to-one call, which has no participant list. */
+/** The digest of every one-to-one call generation. */
 export const NO_PARTICIPANTS = new Uint8Array(32);
 /** Largest leaf index a KID can carry. */
 const MAX_LEAF = 0xffff;
@@ -42,7 +49,7 @@ const textEncoder = new TextEncoder();
 /** A generation of sender keys, which every participant computes alike. */
 export interface Generation {
   epoch: number;
-  /** SHA-256 of the participants' sorted device ids, or NO_PARTICIPANTS. */
+  /** NO_PARTICIPANTS; a nonzero digest would set the KID's tag. */
   digest: Uint8Array;
 }
 
@@ -53,18 +60,6 @@ export interface KidParts {
   /** The epoch modulo 2^16. */
   epoch: number;
   leaf: number;
-}
-
-/** Returns the SHA-256 digest of the sorted participant device ids. */
-export async function participantsDigest(
-  deviceIds: readonly string[],
-): Promise<Uint8Array> {
-  const sorted = [...new Set(deviceIds)].sort();
-  const digest = await crypto.subtle.digest(
-    "SHA-256",
-    textEncoder.encode(sorted.join("\n")),
-  );
-  return new Uint8Array(digest);
 }
 
 /** Returns the KID of the sender at `leaf` in `generation`. */
@@ -134,16 +129,21 @@ export function senderSecret(
 }
 
 /**
- * Derives the verification code of a call's base secret: four groups of
- * four digits, the same on every screen of the call at one epoch. A
- * server that swapped keys would make the codes differ.
+ * Derives the verification code of a call's base secret and, in a group
+ * call, of the participants' signed call public keys (in any order): four
+ * groups of four digits, the same on every screen of the call at one
+ * epoch. A server that swapped keys would make the codes differ.
  */
-export async function verificationCode(base: Uint8Array): Promise<string> {
-  const bytes = await hkdf(
-    base,
-    textEncoder.encode("messenger call verification code"),
-    16,
-  );
+export async function verificationCode(
+  base: Uint8Array,
+  publicKeys: readonly string[] = [],
+): Promise<string> {
+  const label = "messenger call verification code";
+  const info =
+    publicKeys.length === 0
+      ? label
+      : [label, ...[...publicKeys].sort()].join("\n");
+  const bytes = await hkdf(base, textEncoder.encode(info), 16);
   const view = new DataView(bytes.buffer);
   const groups: string[] = [];
   for (let index = 0; index < 4; index++) {

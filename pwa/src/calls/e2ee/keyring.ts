@@ -1,39 +1,36 @@
-import { mlsExporter } from "ts-mls";
-import { epochOf, loadGroup, memberLeaves } from "../../crypto/group-state.ts";
-import { MlsStore } from "../../crypto/store.ts";
-import { cipherSuite } from "../../crypto/suite.ts";
+import type { ClientFrame } from "../../../../protocol/index.ts";
+import type { GroupCallKeyFrame } from "../../data/call-frames.ts";
 import { db } from "../../data/db.ts";
 import { prepareGroup, requestNewest } from "../../data/encryption.ts";
 import { log } from "../../data/log.ts";
 import {
-  CALL_EXPORTER_LABEL,
-  CALL_SECRET_BYTES,
   isNewerEpoch,
   kidOf,
   kidParts,
   NO_PARTICIPANTS,
-  participantsDigest,
   senderSecret,
   verificationCode,
-  type Generation,
 } from "./call-keys.ts";
 import type { FrameEncryption } from "./frame-encryption.ts";
+import {
+  GroupCallKeys,
+  SEND_SWITCH_DELAY_MS,
+  type EpochView,
+  type KeyParticipant,
+} from "./group-keys.ts";
+import { leafOfKid, type LocalCallKey } from "./key-exchange.ts";
+import { loadEpochView } from "./mls-view.ts";
 
 /**
- * Keeps a call's frame-encryption worker on the current generation of
- * keys (call-keys.ts): it follows the chat's MLS epoch in IndexedDB and
- * the group call's participants, and watches for frames under KIDs this
- * device has no key for.
+ * Keeps a call's frame-encryption worker on the current keys
+ * (call-keys.ts): it follows the chat's MLS epoch in IndexedDB and, in a
+ * group call, the participants and the keys they seal to this device
+ * (group-keys.ts). It watches for frames under KIDs this device has no
+ * key for.
  */
 
 /** How often the chat's MLS epoch and the worker's counters are read, in ms. */
 const POLL_MS = 1_000;
-/**
- * Wait between adding the receive keys of a new generation and sending
- * under it, in ms, so that the other participants, who learn of the same
- * change at about the same time, can decrypt the first frames.
- */
-const SEND_SWITCH_DELAY_MS = 1_000;
 /** How long a sender's frames may have an unknown KID before its tile shows "Waiting for keys…", in ms. */
 export const KEY_WAIT_MS = 2_000;
 /** Minimum time between two catch-up requests, in ms. */
@@ -47,19 +44,19 @@ export interface KeyringEvents {
   waiting(deviceIds: string[]): void;
 }
 
-/** The MLS data of one epoch that the keys derive from. */
-interface EpochKeys {
-  epoch: number;
-  base: Uint8Array;
-  /** Leaf index by device id. */
-  leaves: Map<string, number>;
+/** Options of a group call's keyring beyond a one-to-one call's. */
+export interface GroupKeyOptions {
+  /** This device's call key (loadLocalCallKey); null when it failed. */
+  local: Promise<LocalCallKey | null>;
+  send(frame: ClientFrame): void;
 }
 
 export class CallKeyring {
-  private epochKeys: EpochKeys | null = null;
-  /** Device ids of the group call's participants; null in a 1:1 call. */
-  private participants: string[] | null = null;
+  private epochKeys: EpochView | null = null;
   private generationKey = "";
+  /** Set in a group call once this device's call key is ready. */
+  private groupKeys: GroupCallKeys | null = null;
+  private participants: KeyParticipant[] = [];
   private receiveKids = new Set<number>();
   private sendTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly timers: ReturnType<typeof setInterval>[] = [];
@@ -78,6 +75,7 @@ export class CallKeyring {
     private readonly callId: string,
     private readonly deviceId: string,
     private readonly events: KeyringEvents,
+    private readonly group: GroupKeyOptions | null = null,
   ) {}
 
   /** Sets up the first keys and starts following changes. */
@@ -89,25 +87,60 @@ export class CallKeyring {
     );
   }
 
-  /** Moves to the generation of a group call's new participant list. */
-  setParticipants(deviceIds: string[]): void {
-    this.participants = deviceIds;
-    this.refresh();
+  /** Follows a group call's participant list, which starts new keys. */
+  setParticipants(participants: KeyParticipant[]): void {
+    this.participants = participants;
+    this.enqueue(async () => {
+      await this.groupKeys?.setParticipants(participants);
+    });
+  }
+
+  /** Handles a group call key frame that the room relayed to this device. */
+  receive(frame: GroupCallKeyFrame): void {
+    this.enqueue(async () => {
+      await this.groupKeys?.receive(frame);
+    });
   }
 
   stop(): void {
     this.stopped = true;
     clearTimeout(this.sendTimer);
+    this.groupKeys?.stop();
     for (const timer of this.timers) clearInterval(timer);
   }
 
-  /** Queues a check for a new epoch or participant list. */
+  /** Queues a check for a new epoch. */
   private refresh(): void {
+    this.enqueue(() => this.update());
+  }
+
+  /** Runs `step` after the queued ones, so no two steps interleave. */
+  private enqueue(step: () => Promise<void>): void {
     this.queue = this.queue
-      .then(() => this.update())
+      .then(() => (this.stopped ? undefined : step()))
       .catch((error: unknown) => {
         log("call_keys_failed", { callId: this.callId, error: String(error) });
       });
+  }
+
+  /** Creates the group call's keys once this device's call key is ready. */
+  private async startGroupKeys(): Promise<GroupCallKeys | null> {
+    if (this.groupKeys !== null || this.group === null) return this.groupKeys;
+    const local = await this.group.local;
+    if (local === null || this.stopped) return null;
+    const group = this.group;
+    this.groupKeys = new GroupCallKeys({
+      chatId: this.chatId,
+      callId: this.callId,
+      deviceId: this.deviceId,
+      local,
+      sink: this.encryption,
+      send: (frame) => group.send(frame),
+      catchUp: () => this.catchUp(),
+      code: (code) => this.events.code(code),
+    });
+    await this.groupKeys.setParticipants(this.participants);
+    return this.groupKeys;
   }
 
   private async update(): Promise<void> {
@@ -119,55 +152,35 @@ export class CallKeyring {
       return;
     }
     if (this.epochKeys?.epoch !== row.epoch) {
-      this.epochKeys = await this.loadEpoch();
+      this.epochKeys = await loadEpochView(this.chatId, this.callId);
     }
     const keys = this.epochKeys;
-    const digest =
-      this.participants === null
-        ? NO_PARTICIPANTS
-        : await participantsDigest(this.participants);
-    const generation = { epoch: keys.epoch, digest };
-    const key = `${keys.epoch}/${Array.from(digest).join(",")}`;
+    const key = String(keys.epoch);
     if (key === this.generationKey || this.stopped) return;
-    const first = this.generationKey === "";
-    this.generationKey = key;
-    await this.install(keys, generation, first);
-    this.events.code(await verificationCode(keys.base));
+    if (this.group !== null) {
+      const groupKeys = await this.startGroupKeys();
+      if (groupKeys === null) return;
+      this.generationKey = key;
+      await groupKeys.setEpoch(keys);
+    } else {
+      const first = this.generationKey === "";
+      this.generationKey = key;
+      await this.install(keys, first);
+      this.events.code(await verificationCode(keys.base));
+    }
     log("call_keys_generation", { callId: this.callId, epoch: keys.epoch });
   }
 
-  private async loadEpoch(): Promise<EpochKeys> {
-    const { state } = await loadGroup(new MlsStore(db), this.chatId);
-    const base = await mlsExporter(
-      state.keySchedule.exporterSecret,
-      CALL_EXPORTER_LABEL,
-      new TextEncoder().encode(this.callId),
-      CALL_SECRET_BYTES,
-      await cipherSuite(),
-    );
-    const leaves = new Map<string, number>();
-    for (const member of memberLeaves(state)) {
-      leaves.set(member.deviceId, member.leafIndex);
-    }
-    return { epoch: epochOf(state), base, leaves };
-  }
-
   /**
-   * Adds the receive keys of `generation`, retires the previous ones and
-   * switches the send key after SEND_SWITCH_DELAY_MS (at once for the
-   * first generation).
+   * Adds the receive keys of a one-to-one call's epoch, retires the
+   * previous ones and switches the send key after SEND_SWITCH_DELAY_MS
+   * (at once for the first epoch).
    */
-  private async install(
-    keys: EpochKeys,
-    generation: Generation,
-    first: boolean,
-  ): Promise<void> {
-    const devices = this.participants ?? [...keys.leaves.keys()];
+  private async install(keys: EpochView, first: boolean): Promise<void> {
+    const generation = { epoch: keys.epoch, digest: NO_PARTICIPANTS };
     const kids = new Set<number>();
     let send: { kid: number; secret: Uint8Array } | null = null;
-    for (const device of devices) {
-      const leaf = keys.leaves.get(device);
-      if (leaf === undefined) continue;
+    for (const [device, { leaf }] of keys.members) {
       const kid = kidOf(generation, leaf);
       const secret = await senderSecret(keys.base, device, generation);
       if (device === this.deviceId) {
@@ -215,7 +228,16 @@ export class CallKeyring {
     this.failedFrames = stats.failed;
 
     const seen = new Set<string>();
+    const groupKeys = this.groupKeys;
     for (const kid of stats.unknownKids) {
+      if (groupKeys !== null) {
+        // Group KIDs carry no epoch: ask the sender for its key.
+        const device = groupKeys.deviceAt(leafOfKid(kid));
+        if (device === undefined) continue;
+        seen.add(device);
+        groupKeys.requestKey(device);
+        continue;
+      }
       const parts = kidParts(kid);
       const device = deviceAt(keys, parts.leaf);
       if (device !== undefined) seen.add(device);
@@ -267,10 +289,10 @@ export class CallKeyring {
   }
 }
 
-function deviceAt(keys: EpochKeys | null, leaf: number): string | undefined {
+function deviceAt(keys: EpochView | null, leaf: number): string | undefined {
   if (keys === null) return undefined;
-  for (const [device, index] of keys.leaves) {
-    if (index === leaf) return device;
+  for (const [device, member] of keys.members) {
+    if (member.leaf === leaf) return device;
   }
   return undefined;
 }

@@ -6,7 +6,9 @@ import { JOINED_GROUP_CALL_KEY } from "../../data/call-frames.ts";
 import { session } from "../../data/state.ts";
 import { sendFrame } from "../../data/wire.ts";
 import type { FrameEncryption } from "../e2ee/frame-encryption.ts";
+import type { LocalCallKey } from "../e2ee/key-exchange.ts";
 import type { CallKeyring } from "../e2ee/keyring.ts";
+import { loadLocalCallKey } from "../e2ee/mls-view.ts";
 import type { PulledTrack, SfuSession } from "./session.ts";
 import { currentGroupCall, updateGroupCall } from "./state.ts";
 
@@ -44,6 +46,8 @@ export interface ActiveGroupCall {
   /** The frame-encryption worker, shared by every SFU session of the call. */
   encryption: FrameEncryption | null;
   keyring: CallKeyring | null;
+  /** This device's signed call key, kept when the call id changes. */
+  localKey: Promise<LocalCallKey | null>;
   /** Published transceivers by track name. */
   published: Map<
     string,
@@ -171,4 +175,49 @@ export function finishGroupCall(
       currentGroupCall.value = null;
     }
   }, END_SCREEN_MS);
+}
+
+export function placeholderInfo(
+  chatId: string,
+  callId: string,
+  video: boolean,
+): GroupCallInfo {
+  return {
+    callId,
+    chatId,
+    startedBy: "",
+    startedAt: Date.now(),
+    video,
+    // Replaced by the room's state, which names the call's provider.
+    provider: "sfu",
+    participants: [],
+  };
+}
+
+/** Returns the state of a call that this tab starts or joins. */
+export function newActiveCall(
+  chatId: string,
+  callId: string,
+  releaseTab: () => void,
+): ActiveGroupCall {
+  return {
+    chatId,
+    callId,
+    stream: new MediaStream(),
+    screen: null,
+    session: null,
+    meeting: null,
+    encryption: null,
+    keyring: null,
+    localKey: loadLocalCallKey(chatId, myDeviceId()),
+    published: new Map(),
+    pulls: new Map(),
+    info: null,
+    admitted: false,
+    joinedAt: null,
+    rid: null,
+    timers: [],
+    releaseTab,
+    ended: false,
+  };
 }

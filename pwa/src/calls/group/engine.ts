@@ -13,6 +13,8 @@ import {
   claimCallTab,
   finishGroupCall,
   myDeviceId,
+  newActiveCall,
+  placeholderInfo,
   rememberCall,
   setActiveGroupCall,
   type ActiveGroupCall,
@@ -31,23 +33,6 @@ const CALL_ENDED = "This call has ended.";
 
 /** How long to wait for an error reply to `groupcall.join`, in ms. */
 const JOIN_REPLY_MS = 20_000;
-
-function placeholderInfo(
-  chatId: string,
-  callId: string,
-  video: boolean,
-): GroupCallInfo {
-  return {
-    callId,
-    chatId,
-    startedBy: "",
-    startedAt: Date.now(),
-    video,
-    // Replaced by the room's state, which names the call's provider.
-    provider: "sfu",
-    participants: [],
-  };
-}
 
 /**
  * Starts the call's frame encryption and its keys from the chat's MLS
@@ -78,6 +63,7 @@ function startEncryption(call: ActiveGroupCall): boolean {
       waiting: (devices) =>
         updateGroupCall(callId, { waitingDevices: devices }),
     },
+    { local: call.localKey, send: sendFrame },
   );
   call.keyring.start();
   return true;
@@ -101,16 +87,21 @@ function restartEncryption(call: ActiveGroupCall): void {
   startEncryption(call);
 }
 
-/** Sends `groupcall.join` and ends the call on an error reply. */
+/**
+ * Sends `groupcall.join` with this device's call key, and ends the call on
+ * an error reply.
+ */
 async function sendJoin(call: ActiveGroupCall, video: boolean): Promise<void> {
   const rid = newRid();
   call.rid = rid;
+  const callKey = (await call.localKey)?.signed;
   const frame = {
     type: "groupcall.join" as const,
     rid,
     chatId: call.chatId,
     callId: call.callId,
     video,
+    callKey,
   };
   try {
     const reply = await request(rid, frame, JOIN_REPLY_MS);
@@ -139,32 +130,6 @@ async function sendJoin(call: ActiveGroupCall, video: boolean): Promise<void> {
 /** Thrown when another tab of this browser is in a group call. */
 const IN_OTHER_TAB =
   "You are in a group call in another tab of this app. Continue there, or leave it first.";
-
-function newActiveCall(
-  chatId: string,
-  callId: string,
-  releaseTab: () => void,
-): ActiveGroupCall {
-  return {
-    chatId,
-    callId,
-    stream: new MediaStream(),
-    screen: null,
-    session: null,
-    meeting: null,
-    encryption: null,
-    keyring: null,
-    published: new Map(),
-    pulls: new Map(),
-    info: null,
-    admitted: false,
-    joinedAt: null,
-    rid: null,
-    timers: [],
-    releaseTab,
-    ended: false,
-  };
-}
 
 /**
  * Opens the camera and microphone for the call. Returns false when the
@@ -341,9 +306,7 @@ function applyState(info: GroupCallInfo): void {
   // sender or receiver to attach frame encryption to, so its calls are
   // encrypted in transit only.
   if (info.provider === "realtimekit") stopEncryption(call);
-  call.keyring?.setParticipants(
-    info.participants.map((participant) => participant.deviceId),
-  );
+  call.keyring?.setParticipants(info.participants);
   if (call.rid !== null) {
     const rid = call.rid;
     call.rid = null;
@@ -400,5 +363,11 @@ export async function handleGroupCallFrame(
       await storeChatCall(frame);
       applyEnded(frame.callId);
       return;
+    case "groupcall.key":
+    case "groupcall.key.request": {
+      const call = activeGroupCall();
+      if (call?.callId === frame.callId) call.keyring?.receive(frame);
+      return;
+    }
   }
 }
