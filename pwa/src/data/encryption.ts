@@ -7,7 +7,7 @@ import { log } from "./log.ts";
 import { pumpOutbox } from "./outbox.ts";
 import { applyMessages } from "./store.ts";
 import { decodeMessage, decodeSystem, isEncryptedBody } from "./codec.ts";
-import { refreshStaleDetail } from "./people.ts";
+import { refreshDetailBefore } from "./people.ts";
 import { refreshProfiles } from "./profiles.ts";
 import { notificationTextOf } from "./rows.ts";
 import { ApiFailure, type Session } from "./types.ts";
@@ -100,19 +100,36 @@ function needsEngine(message: StoredMessage): boolean {
   );
 }
 
+/** System events that change who is in a chat or their role in it. */
+const MEMBERSHIP_EVENTS: ReadonlySet<string> = new Set([
+  "added",
+  "removed",
+  "left",
+  "deleted",
+  "promoted",
+  "demoted",
+]);
+
 /**
- * Fetches again the profiles of people whose account the messages report
- * deleted, so that their cached name and photo give way to "Deleted
- * account" everywhere.
+ * Follows the system events of incoming messages: fetches again the
+ * profiles of people whose account was deleted, so that their cached name
+ * and photo give way to "Deleted account" everywhere, and the chat's
+ * members when a membership change is newer than the cached list. A
+ * device that was offline gets such changes in the catch-up without the
+ * `chat` frame that refreshes the list.
  */
-function refreshDeletedProfiles(messages: StoredMessage[]): void {
+function followSystemEvents(chatId: string, messages: StoredMessage[]): void {
   const deleted: string[] = [];
+  let newest = 0;
   for (const message of messages) {
     if (message.kind !== "system") continue;
     const event = decodeSystem(message.body);
-    if (event?.event === "deleted") deleted.push(event.actorId);
+    if (event === null || !MEMBERSHIP_EVENTS.has(event.event)) continue;
+    newest = Math.max(newest, message.seq);
+    if (event.event === "deleted") deleted.push(event.actorId);
   }
   if (deleted.length > 0) refreshProfiles(deleted);
+  if (newest > 0) void refreshDetailBefore(chatId, newest);
 }
 
 /**
@@ -125,8 +142,7 @@ export async function applyIncoming(
   me: string,
   pageAfterSeq?: number,
 ) {
-  refreshDeletedProfiles(messages);
-  void refreshStaleDetail(chatId, messages);
+  followSystemEvents(chatId, messages);
   const current = messages.some(needsEngine) ? await engine : null;
   if (current === null || current === undefined) {
     return applyMessages(chatId, messages, me, pageAfterSeq);

@@ -78,19 +78,6 @@ export {
   verifyCode,
 } from "./session.ts";
 
-// ---- people & chats ----
-export {
-  addMembers,
-  createGroup,
-  leaveChat,
-  lookupPhone,
-  openDirect,
-  removeMember,
-  renameGroup,
-  setRole,
-  updateInbox,
-} from "./chats.ts";
-
 // ---- live queries ----
 export {
   useChat,
@@ -140,7 +127,6 @@ export {
   refreshContactProfiles,
 } from "./contacts.ts";
 export {
-  contactAccount,
   DELETED_NAME,
   LOADING_NAME,
   nameText,

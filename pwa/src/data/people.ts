@@ -2,10 +2,8 @@ import {
   ChatDetailReply,
   type ChatDetail,
   type ChatSummary,
-  type StoredMessage,
 } from "../../../protocol/index.ts";
 import { apiRequest } from "./api.ts";
-import { decodeSystem } from "./codec.ts";
 import { db } from "./db.ts";
 import { log } from "./log.ts";
 import { ensureProfiles } from "./profiles.ts";
@@ -35,37 +33,13 @@ export async function storeDetail(detail: ChatDetail): Promise<void> {
 
 const detailFetches = new Map<string, Promise<ChatDetail | null>>();
 
-/** System events that change who is in a chat or their role in it. */
-const MEMBERSHIP_EVENTS = new Set([
-  "added",
-  "removed",
-  "left",
-  "deleted",
-  "promoted",
-  "demoted",
-]);
-
-/**
- * Fetches a cached chat detail again when `messages` carry a membership
- * change newer than it. A device that was offline gets such changes in
- * the catch-up without the `chat` frame that refreshes the detail, so the
- * member list would otherwise keep people who left or were deleted.
- */
-export async function refreshStaleDetail(
+/** Fetches a chat's cached detail again when it is older than `seq`. */
+export async function refreshDetailBefore(
   chatId: string,
-  messages: readonly StoredMessage[],
+  seq: number,
 ): Promise<void> {
-  let newest = 0;
-  for (const message of messages) {
-    if (message.kind !== "system" || message.seq <= newest) continue;
-    const event = decodeSystem(message.body)?.event;
-    if (event !== undefined && MEMBERSHIP_EVENTS.has(event)) {
-      newest = message.seq;
-    }
-  }
-  if (newest === 0) return;
   const cached = await db.details.get(chatId);
-  if (cached !== undefined && cached.lastSeq < newest) {
+  if (cached !== undefined && cached.lastSeq < seq) {
     await fetchDetail(chatId);
   }
 }

@@ -2,11 +2,11 @@ import { beforeEach, describe, expect, it } from "vitest";
 import type { Contact, PublicProfile } from "../../../protocol/index.ts";
 import { db } from "../../../pwa/src/data/db.ts";
 import {
-  contactAccount,
   contactsByUserId,
   nameText,
   resolveName,
 } from "../../../pwa/src/data/names.ts";
+import { contactAccount } from "../../../pwa/src/data/contact-account.ts";
 import { buildChatRows } from "../../../pwa/src/data/rows.ts";
 import { applyMessages } from "../../../pwa/src/data/store.ts";
 import { CHAT, ME, PEER, addChat, resetState, stored } from "./fixtures.ts";

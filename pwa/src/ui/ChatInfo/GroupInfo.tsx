@@ -1,14 +1,12 @@
 import { useState } from "preact/hooks";
 import { MAX_GROUP_NAME_CHARS } from "../../../../protocol/index.ts";
 import {
-  addMembers,
-  leaveChat,
-  renameGroup,
   session,
   useChatDetail,
   type ChatRow,
   type PublicProfile,
 } from "../../data/index.ts";
+import { addMembers, leaveChat, renameGroup } from "../../data/chats.ts";
 import { Avatar } from "../common/Avatar.tsx";
 import { Dialog } from "../common/Dialog.tsx";
 import { errorMessage } from "../common/notice.tsx";

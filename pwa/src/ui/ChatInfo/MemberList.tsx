@@ -1,9 +1,5 @@
-import {
-  removeMember,
-  setRole,
-  useProfile,
-  type ChatMember,
-} from "../../data/index.ts";
+import { useProfile, type ChatMember } from "../../data/index.ts";
+import { removeMember, setRole } from "../../data/chats.ts";
 import { Avatar } from "../common/Avatar.tsx";
 import { Icon } from "../Chat/icons.tsx";
 import { MenuButton, type MenuItem } from "../common/Menu.tsx";

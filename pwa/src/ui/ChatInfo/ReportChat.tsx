@@ -1,6 +1,7 @@
 import { useState } from "preact/hooks";
 import type { ReportReason } from "../../../../protocol/reports.ts";
-import { leaveChat, type ChatRow } from "../../data/index.ts";
+import { type ChatRow } from "../../data/index.ts";
+import { leaveChat } from "../../data/chats.ts";
 import { blockUser } from "../../data/contact-edits.ts";
 import { ConfirmDialog } from "../common/ConfirmDialog.tsx";
 

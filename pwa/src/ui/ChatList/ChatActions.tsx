@@ -1,6 +1,7 @@
 import { useRef, useState } from "preact/hooks";
 import { loadCalls } from "../../data/call-frames.ts";
-import { updateInbox, type ChatRow } from "../../data/index.ts";
+import { type ChatRow } from "../../data/index.ts";
+import { updateInbox } from "../../data/chats.ts";
 import { Icon } from "../common/Icon.tsx";
 import { MenuButton, MenuPopup, type MenuItem } from "../common/Menu.tsx";
 import { run } from "../common/notice.tsx";

@@ -1,10 +1,7 @@
 import { useState } from "preact/hooks";
-import {
-  contactAccount,
-  openDirect,
-  useProfile,
-  type Contact,
-} from "../../data/index.ts";
+import { useProfile, type Contact } from "../../data/index.ts";
+import { openDirect } from "../../data/chats.ts";
+import { contactAccount } from "../../data/contact-account.ts";
 import { removeContact } from "../../data/contact-edits.ts";
 import { Avatar } from "../common/Avatar.tsx";
 import { ConfirmDialog } from "../common/ConfirmDialog.tsx";

@@ -1,5 +1,6 @@
 import { useState } from "preact/hooks";
-import { openDirect, type PublicProfile } from "../../data/index.ts";
+import { type PublicProfile } from "../../data/index.ts";
+import { openDirect } from "../../data/chats.ts";
 import { Avatar } from "../common/Avatar.tsx";
 import { Icon } from "../Chat/icons.tsx";
 import { errorMessage } from "../common/notice.tsx";

@@ -5,10 +5,10 @@ import {
 } from "../../../../protocol/index.ts";
 import {
   contactsByUser,
-  createGroup,
   session,
   type PublicProfile,
 } from "../../data/index.ts";
+import { createGroup } from "../../data/chats.ts";
 import { Avatar } from "../common/Avatar.tsx";
 import { Icon } from "../Chat/icons.tsx";
 import { errorMessage } from "../common/notice.tsx";

@@ -1,6 +1,7 @@
 import { useState } from "preact/hooks";
 import type { CountryCode } from "libphonenumber-js";
-import { lookupPhone, type PublicProfile } from "../../data/index.ts";
+import { type PublicProfile } from "../../data/index.ts";
+import { lookupPhone } from "../../data/chats.ts";
 import { PhoneField, defaultRegion } from "../common/PhoneField.tsx";
 import { errorMessage } from "../common/notice.tsx";
 
