@@ -111,12 +111,11 @@ const MEMBERSHIP_EVENTS: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * Follows the system events of incoming messages: fetches again the
- * profiles of people whose account was deleted, so that their cached name
- * and photo give way to "Deleted account" everywhere, and the chat's
- * members when a membership change is newer than the cached list. A
- * device that was offline gets such changes in the catch-up without the
- * `chat` frame that refreshes the list.
+ * Follows the system events of incoming messages. The profiles of people
+ * whose account was deleted are fetched again, so that "Deleted account"
+ * replaces their cached name and photo. The chat's members are fetched
+ * again when a membership change is newer than the cached list, because a
+ * device that was offline gets such changes without the `chat` frame.
  */
 function followSystemEvents(chatId: string, messages: StoredMessage[]): void {
   const deleted: string[] = [];
