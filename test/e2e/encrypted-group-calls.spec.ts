@@ -2,74 +2,25 @@
 // starts the SFU with its payload check, which reads the SFrame header of
 // every forwarded VP8 frame, so the first test checks what the SFU could
 // read. The others change the chat's MLS group during a call.
-import type { Page } from "@playwright/test";
 import { callScreen } from "./call-steps.ts";
 import {
+  codeOf,
+  encryptedGroupOfThree,
+  expectOneCode,
   expectVideoFrom,
   grid,
-  groupOfThree,
+  payloadReport,
   tileOf,
 } from "./group-call-steps.ts";
 import {
   chatHeader,
   expect,
-  messageWith,
   openChat,
   sendText,
   test,
   type Person,
 } from "./helpers.ts";
 import { addMember } from "./steps.ts";
-
-/** The SFU's payload check of one published video track. */
-interface TrackPayloads {
-  sessionId: string;
-  trackName: string;
-  frames: number;
-  keyframes: number;
-  kids: number;
-  growingCtr: number;
-  skipped: number;
-}
-
-async function payloadReport(): Promise<TrackPayloads[]> {
-  const base = process.env.E2E_SFU_API_URL ?? "";
-  const appId = process.env.E2E_SFU_APP_ID ?? "";
-  const response = await fetch(`${base}/apps/${appId}/payload-check`, {
-    headers: { authorization: `Bearer ${process.env.E2E_SFU_APP_SECRET}` },
-  });
-  expect(response.status).toBe(200);
-  const body = (await response.json()) as { tracks: TrackPayloads[] };
-  return body.tracks;
-}
-
-function codeOf(page: Page) {
-  return callScreen(page, "Group video call").getByLabel("Verification code");
-}
-
-/** Waits until every page shows one verification code; returns it. */
-async function expectOneCode(pages: Page[]): Promise<string> {
-  await expect(codeOf(pages[0]!)).toHaveText(/^\d{4} \d{4} \d{4} \d{4}$/);
-  const code = (await codeOf(pages[0]!).textContent()) ?? "";
-  for (const page of pages.slice(1)) {
-    await expect(codeOf(page)).toHaveText(code);
-  }
-  return code;
-}
-
-/** Signs up Ana, Ben and Cleo in the group "Trip", with its MLS group. */
-async function encryptedGroupOfThree(
-  newPerson: (name: string) => Promise<Person>,
-): Promise<[Person, Person, Person]> {
-  const people = await groupOfThree(newPerson);
-  const [ana, ben, cleo] = people;
-  // The first message creates the chat's MLS group, the keys' source.
-  await sendText(ana.page, "Call at 8?");
-  for (const person of [ben, cleo]) {
-    await expect(messageWith(person.page, "Call at 8?")).toBeVisible();
-  }
-  return people;
-}
 
 test("encrypted group call hides frames from the SFU", async ({
   newPerson,

@@ -1,9 +1,16 @@
 // Steps of the group call specs: video decoding counts of a page, the
-// grid and its tiles, and a group of three people with the group open.
+// grid and its tiles, a group of three people with the group open, and
+// the local SFU's payload check of encrypted calls.
 import type { Locator, Page } from "@playwright/test";
 import { callScreen, watchMedia } from "./call-steps.ts";
 import { createGroup } from "./steps.ts";
-import { expect, openChat, type Person } from "./helpers.ts";
+import {
+  expect,
+  messageWith,
+  openChat,
+  sendText,
+  type Person,
+} from "./helpers.ts";
 
 /**
  * Returns framesDecoded of every inbound video track of the page's newest
@@ -77,4 +84,54 @@ export async function groupOfThree(
   await openChat(ben.page, "Trip");
   await openChat(cleo.page, "Trip");
   return [ana, ben, cleo];
+}
+
+/** The SFU's payload check of one published video track. */
+export interface TrackPayloads {
+  sessionId: string;
+  trackName: string;
+  frames: number;
+  keyframes: number;
+  kids: number;
+  growingCtr: number;
+  skipped: number;
+}
+
+export async function payloadReport(): Promise<TrackPayloads[]> {
+  const base = process.env.E2E_SFU_API_URL ?? "";
+  const appId = process.env.E2E_SFU_APP_ID ?? "";
+  const response = await fetch(`${base}/apps/${appId}/payload-check`, {
+    headers: { authorization: `Bearer ${process.env.E2E_SFU_APP_SECRET}` },
+  });
+  expect(response.status).toBe(200);
+  const body = (await response.json()) as { tracks: TrackPayloads[] };
+  return body.tracks;
+}
+
+export function codeOf(page: Page) {
+  return callScreen(page, "Group video call").getByLabel("Verification code");
+}
+
+/** Waits until every page shows one verification code; returns it. */
+export async function expectOneCode(pages: Page[]): Promise<string> {
+  await expect(codeOf(pages[0]!)).toHaveText(/^\d{4} \d{4} \d{4} \d{4}$/);
+  const code = (await codeOf(pages[0]!).textContent()) ?? "";
+  for (const page of pages.slice(1)) {
+    await expect(codeOf(page)).toHaveText(code);
+  }
+  return code;
+}
+
+/** Signs up Ana, Ben and Cleo in the group "Trip", with its MLS group. */
+export async function encryptedGroupOfThree(
+  newPerson: (name: string) => Promise<Person>,
+): Promise<[Person, Person, Person]> {
+  const people = await groupOfThree(newPerson);
+  const [ana, ben, cleo] = people;
+  // The first message creates the chat's MLS group, the keys' source.
+  await sendText(ana.page, "Call at 8?");
+  for (const person of [ben, cleo]) {
+    await expect(messageWith(person.page, "Call at 8?")).toBeVisible();
+  }
+  return people;
 }

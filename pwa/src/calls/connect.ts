@@ -125,6 +125,7 @@ function startEncryption(call: ActiveCall): FrameEncryption | null {
     finishCall(call, error instanceof Error ? error.message : String(error));
     return null;
   }
+  log("call_encryption_started", { callId, api: encryption.api });
   const keyring = new CallKeyring(
     encryption,
     call.info.chatId,

@@ -122,8 +122,9 @@ export class FrameEncryption {
       endpoint.transform = new RTCRtpScriptTransform(this.worker, options);
       return;
     }
-    // NOTE: Chromium 156, which the browser tests run, has
-    // RTCRtpScriptTransform, so no test runs this fallback path.
+    // Chromium 156, which the browser tests run, has both APIs, so
+    // encoded-streams-calls.spec.ts deletes RTCRtpScriptTransform to run
+    // this fallback path.
     const streams = (
       endpoint as unknown as EncodedStreamsEndpoint
     ).createEncodedStreams();

@@ -52,6 +52,7 @@ function startEncryption(call: ActiveGroupCall): boolean {
     return false;
   }
   const callId = call.callId;
+  log("group_call_encryption_started", { callId, api: encryption.api });
   call.encryption = encryption;
   call.keyring = new CallKeyring(
     encryption,
