@@ -13,11 +13,13 @@ const listeners = new Set<Listener>();
 /**
  * Frames that came before the engine loaded. The server sends
  * `history.request` right after `ready`, so it often beats the engine.
- * NOTE: the list has no cap, because the first screen's size budget had
- * no bytes left. It grows only in a leader tab whose engine failed to
- * start.
+ * Only a leader tab whose engine failed to start keeps adding to it, so
+ * it keeps the newest MAX_HELD_FRAMES.
  */
 const held: EncryptionFrame[] = [];
+
+/** Frames kept for an engine that has not loaded, newest last. */
+export const MAX_HELD_FRAMES = 100;
 
 /**
  * Lets the encryption engine, which loads on demand, hear its frames from
@@ -32,6 +34,9 @@ export function onEncryptionFrame(listener: Listener): () => void {
 
 /** Hands an encryption frame to every listener. */
 export function dispatchEncryptionFrame(frame: EncryptionFrame): void {
-  if (listeners.size === 0) held.push(frame);
+  if (listeners.size === 0) {
+    held.push(frame);
+    if (held.length > MAX_HELD_FRAMES) held.shift();
+  }
   for (const listener of listeners) listener(frame);
 }
