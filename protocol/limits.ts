@@ -122,10 +122,9 @@ export const KEY_PACKAGE_CLAIMS_PER_DEVICE_PER_HOUR = 20;
 
 /**
  * SFU sessions one person may open per SFU_SESSION_WINDOW_MS. A device
- * opens one when it joins a group call and one more on each reconnect, so
+ * opens one when it joins a group call and one more on each reconnect.
  * 40 per 10 minutes lets a device reconnect every 15 s, or several
- * devices reconnect in a burst, while a loop cannot open SFU sessions
- * without bound.
+ * devices reconnect in a burst, but stops a loop from opening sessions.
  */
 export const SFU_SESSIONS_PER_WINDOW = 40;
 

@@ -480,7 +480,7 @@ describe("claiming KeyPackages", () => {
 });
 
 describe("claim limits", () => {
-  it("lets a group claim all devices, then again after a reset", async () => {
+  it("allows claims of a group and re-adds", async () => {
     const [ana, ben, cleo] = [await signUp(), await signUp(), await signUp()];
     const benPhone = await signUp(ben.phone, "Phone");
     const cleoPhone = await signUp(cleo.phone, "Phone");
@@ -529,7 +529,7 @@ describe("claim limits", () => {
     expect(only(await claim(ana, chatId, [benPhone]))).not.toBeNull();
   });
 
-  it("limits the KeyPackages one person claims in all", async () => {
+  it("limits one person's total claims", async () => {
     const [ana, ben, cleo] = [await signUp(), await signUp(), await signUp()];
     const chatId = await createGroup(ana, [ben, cleo]);
     await publish(ben, { keyPackages: fakeKeyPackages(2) });

@@ -122,7 +122,8 @@ async function limitClaims(
   const rejected = decisions[index];
   if (rejected === undefined) return;
   const key = keys[index] ?? "";
-  const field = `devices.${devices.findIndex((d) => deviceKey(d) === key)}`;
+  const position = devices.findIndex((device) => deviceKey(device) === key);
+  const field = `devices.${position}`;
   throw new ApiError(
     "rate_limited",
     `${field}: you claimed KeyPackages of device ${key} ` +
