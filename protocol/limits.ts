@@ -101,6 +101,37 @@ export const CALL_START_BURST = 5;
 export const ICE_SERVER_REQUESTS_PER_HOUR = 60;
 
 /**
+ * KeyPackages one person may claim per hour, over all chats. Adding a full
+ * group of MAX_GROUP_MEMBERS people with four devices each claims 4,096,
+ * so a person can create such a group within one hour.
+ */
+export const KEY_PACKAGE_CLAIMS_PER_HOUR = 5_000;
+
+/**
+ * KeyPackages one person may claim of one device per hour. A chat claims a
+ * device once when it adds the device and again after a reset, so 20
+ * covers a new device joining 20 chats with the same person in an hour.
+ * One member then takes at most a fifth of the device's 100 stocked
+ * KeyPackages per hour, and an online device refills its stock when it
+ * gets `keys.low`.
+ * NOTE: a device that stays offline for hours cannot refill, so one
+ * member can still use up its stock over five hours, after which claims
+ * get its last resort.
+ */
+export const KEY_PACKAGE_CLAIMS_PER_DEVICE_PER_HOUR = 20;
+
+/**
+ * SFU sessions one person may open per SFU_SESSION_WINDOW_MS. A device
+ * opens one when it joins a group call and one more on each reconnect.
+ * 40 per 10 minutes lets a device reconnect every 15 s, or several
+ * devices reconnect in a burst, but stops a loop from opening sessions.
+ */
+export const SFU_SESSIONS_PER_WINDOW = 40;
+
+/** Window of the SFU session limit. */
+export const SFU_SESSION_WINDOW_MS = 10 * 60 * 1000;
+
+/**
  * A device sends an `ack` frame each time it has received this many
  * characters (UTF-16 code units of the frames' JSON text) since its last.
  */

@@ -1,6 +1,8 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import {
+  KEY_PACKAGE_CLAIMS_PER_DEVICE_PER_HOUR,
+  KEY_PACKAGE_CLAIMS_PER_HOUR,
   KEY_PACKAGE_LOW_WATER,
   KEY_PACKAGE_STOCK,
   MAX_KEY_PACKAGE_CHARS,
@@ -474,6 +476,91 @@ describe("claiming KeyPackages", () => {
     const response = await claimRequest(ana, chatId, []);
     expect(response.status).toBe(400);
     expect((await errorOf(response)).field).toBe("devices");
+  });
+});
+
+describe("claim limits", () => {
+  it("allows claims of a group and re-adds", async () => {
+    const [ana, ben, cleo] = [await signUp(), await signUp(), await signUp()];
+    const benPhone = await signUp(ben.phone, "Phone");
+    const cleoPhone = await signUp(cleo.phone, "Phone");
+    const chatId = await createGroup(ana, [ben, cleo]);
+    const others = [ben, benPhone, cleo, cleoPhone];
+    for (const user of others) {
+      await publish(user, { keyPackages: fakeKeyPackages(2) });
+    }
+    const created = await claim(ana, chatId, others);
+    expect(created.keyPackages).toHaveLength(4);
+    const readded = await claim(ana, chatId, others);
+    expect(readded.keyPackages).toHaveLength(4);
+    for (const user of others) expect((await status(user)).stock).toBe(0);
+  });
+
+  it("limits claims of one device per claimer", async () => {
+    const [ana, ben, cleo] = [await signUp(), await signUp(), await signUp()];
+    const benPhone = await signUp(ben.phone, "Phone");
+    const chatId = await createGroup(ana, [ben, cleo]);
+    const stock = KEY_PACKAGE_CLAIMS_PER_DEVICE_PER_HOUR + 5;
+    await publish(ben, { keyPackages: fakeKeyPackages(stock) });
+    await publish(benPhone, { keyPackages: fakeKeyPackages(1) });
+    for (let i = 0; i < KEY_PACKAGE_CLAIMS_PER_DEVICE_PER_HOUR; i += 1) {
+      await claim(ana, chatId, [ben]);
+    }
+
+    const response = await claimRequest(ana, chatId, [
+      device(benPhone),
+      device(ben),
+    ]);
+    expect(response.status).toBe(429);
+    const retryAfter = Number(response.headers.get("Retry-After"));
+    expect(retryAfter).toBeGreaterThan(0);
+    expect(retryAfter).toBeLessThanOrEqual(3600);
+    const error = await errorOf(response);
+    expect(error.code).toBe("rate_limited");
+    expect(error.field).toBe("devices.1");
+    expect(error.retryAfter).toBe(retryAfter);
+    expect(error.message).toContain(ben.deviceId);
+    // The rejected claim took no KeyPackage of either device.
+    expect((await status(ben)).stock).toBe(5);
+    expect((await status(benPhone)).stock).toBe(1);
+
+    // The limit is per claimer and device, so others still claim.
+    expect(only(await claim(cleo, chatId, [ben]))).not.toBeNull();
+    expect(only(await claim(ana, chatId, [benPhone]))).not.toBeNull();
+  });
+
+  it("limits one person's total claims", async () => {
+    const [ana, ben, cleo] = [await signUp(), await signUp(), await signUp()];
+    const chatId = await createGroup(ana, [ben, cleo]);
+    await publish(ben, { keyPackages: fakeKeyPackages(2) });
+    await publish(cleo, { keyPackages: fakeKeyPackages(2) });
+    // Counts claims as if Ana had claimed all but one in this hour.
+    const limiter = env.RATE_LIMITER.get(
+      env.RATE_LIMITER.idFromName(`key-claims:${ana.id}`),
+    );
+    const used = KEY_PACKAGE_CLAIMS_PER_HOUR - 1;
+    const taken = await limiter.take(
+      KEY_PACKAGE_CLAIMS_PER_HOUR,
+      3_600_000,
+      used,
+    );
+    expect(taken.allowed).toBe(true);
+
+    const response = await claimRequest(ana, chatId, [
+      device(ben),
+      device(cleo),
+    ]);
+    expect(response.status).toBe(429);
+    expect(Number(response.headers.get("Retry-After"))).toBeGreaterThan(0);
+    const error = await errorOf(response);
+    expect(error.code).toBe("rate_limited");
+    expect(error.message).toContain(String(KEY_PACKAGE_CLAIMS_PER_HOUR));
+    expect((await status(ben)).stock).toBe(2);
+    expect((await status(cleo)).stock).toBe(2);
+
+    // A device named twice counts once, so this claim still fits.
+    const last = await claim(ana, chatId, [ben, ben]);
+    expect(last.keyPackages).toHaveLength(1);
   });
 });
 

@@ -1,5 +1,9 @@
 import { createExecutionContext, env } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import {
+  SFU_SESSION_WINDOW_MS,
+  SFU_SESSIONS_PER_WINDOW,
+} from "../../protocol/index.ts";
 import worker from "../../worker/index.ts";
 import { joinCall, nextGroupState } from "./group-call-helpers.ts";
 import {
@@ -404,6 +408,30 @@ describe("SFU proxy failures", () => {
     expect((await response.json<{ errorCode: string }>()).errorCode).toBe(
       "rate_limited",
     );
+  });
+
+  it("limits new sessions per person", async () => {
+    const { ana, ben, base } = await callOfTwo();
+    fakeSfu();
+    // Reconnects in a burst stay under the limit.
+    for (let i = 0; i < SFU_SESSIONS_PER_WINDOW; i += 1) {
+      await openSession(ana, base);
+    }
+    expect(sent).toHaveLength(SFU_SESSIONS_PER_WINDOW);
+
+    const response = await proxy(ana, "POST", `${base}/sessions/new`, {});
+
+    expect(response.status).toBe(429);
+    const retryAfter = Number(response.headers.get("Retry-After"));
+    expect(retryAfter).toBeGreaterThan(0);
+    expect(retryAfter).toBeLessThanOrEqual(SFU_SESSION_WINDOW_MS / 1000);
+    const error = await errorOf(response);
+    expect(error.code).toBe("rate_limited");
+    expect(error.retryAfter).toBe(retryAfter);
+    expect(sent).toHaveLength(SFU_SESSIONS_PER_WINDOW);
+    // Another person in the same call still opens a session.
+    await openSession(ben, base);
+    expect(sent).toHaveLength(SFU_SESSIONS_PER_WINDOW + 1);
   });
 
   it("returns 502 when the SFU is unreachable", async () => {

@@ -1,6 +1,8 @@
 import {
   ApiError,
   ClaimBody,
+  KEY_PACKAGE_CLAIMS_PER_DEVICE_PER_HOUR,
+  KEY_PACKAGE_CLAIMS_PER_HOUR,
   MAX_KEY_PACKAGE_CHARS,
   MAX_KEY_PACKAGES_PER_PUBLISH,
   OwnClaimBody,
@@ -9,7 +11,7 @@ import {
   type GroupDevice,
 } from "../../protocol/index.ts";
 import { mapWithLimit } from "../../durable-objects/user-hub/discovery.ts";
-import { chatRoom, userHub, type Env } from "../env.ts";
+import { chatRoom, rateLimiter, userHub, type Env } from "../env.ts";
 import { jsonResponse, readBody } from "../http.ts";
 import { unwrap } from "../result.ts";
 import type { ApiRequest, ApiRouter } from "../router.ts";
@@ -26,6 +28,8 @@ export const MAX_PUBLISH_BYTES =
 
 /** Maximum number of hubs that one claim calls at once. */
 export const CLAIM_CONCURRENCY = 8;
+
+const HOUR_MS = 60 * 60 * 1000;
 
 async function getStatus(request: Request, env: Env): Promise<Response> {
   const { me, deviceId } = await requireSession(request, env);
@@ -74,11 +78,67 @@ function devicesByUser(devices: readonly GroupDevice[]): [string, string[]][] {
   return [...byUser];
 }
 
+function minutesText(seconds: number): string {
+  return `${Math.ceil(seconds / 60)} minutes`;
+}
+
+/**
+ * Counts the claim of `devices` against the caller's hourly limits:
+ * KEY_PACKAGE_CLAIMS_PER_HOUR in all, and
+ * KEY_PACKAGE_CLAIMS_PER_DEVICE_PER_HOUR of each device. Raises
+ * rate_limited, naming the first device over its limit, when the claim
+ * does not fit. A rejected claim stays counted for the limits it fitted.
+ */
+async function limitClaims(
+  env: Env,
+  claimerId: string,
+  devices: readonly GroupDevice[],
+): Promise<void> {
+  // A device named twice is claimed once, so it counts once.
+  const keys = [...new Set(devices.map(deviceKey))];
+  const total = await rateLimiter(env, `key-claims:${claimerId}`).take(
+    KEY_PACKAGE_CLAIMS_PER_HOUR,
+    HOUR_MS,
+    keys.length,
+  );
+  if (!total.allowed) {
+    throw new ApiError(
+      "rate_limited",
+      `This claim would take your KeyPackage claims over ` +
+        `${KEY_PACKAGE_CLAIMS_PER_HOUR} within an hour. Try again in ` +
+        `${minutesText(total.retryAfter)}.`,
+      undefined,
+      total.retryAfter,
+    );
+  }
+
+  const decisions = await mapWithLimit(keys, CLAIM_CONCURRENCY, (key) =>
+    rateLimiter(env, `key-claims:${claimerId}:${key}`).hit(
+      KEY_PACKAGE_CLAIMS_PER_DEVICE_PER_HOUR,
+      HOUR_MS,
+    ),
+  );
+  const index = decisions.findIndex((decision) => !decision.allowed);
+  const rejected = decisions[index];
+  if (rejected === undefined) return;
+  const key = keys[index] ?? "";
+  const position = devices.findIndex((device) => deviceKey(device) === key);
+  const field = `devices.${position}`;
+  throw new ApiError(
+    "rate_limited",
+    `${field}: you claimed KeyPackages of device ${key} ` +
+      `${KEY_PACKAGE_CLAIMS_PER_DEVICE_PER_HOUR} times within an hour, the ` +
+      `limit for one device. Try again in ${minutesText(rejected.retryAfter)}.`,
+    field,
+    rejected.retryAfter,
+  );
+}
+
 /**
  * Claims one KeyPackage for each device named, so that the caller can add
  * those devices to the chat's MLS group. Each user's hub is called once.
- * NOTE: claims are not rate limited, so a member can use up another
- * member's stock, after which that device's last resort is handed out.
+ * limitClaims keeps a member from using up another device's stock, after
+ * which that device's last resort would be handed out.
  */
 async function claim(request: ApiRequest, env: Env): Promise<Response> {
   const { me } = await requireSession(request, env);
@@ -88,6 +148,7 @@ async function claim(request: ApiRequest, env: Env): Promise<Response> {
   const room = chatRoom(env, chatId);
   const chat = unwrap(await room.detail(me.id, me.settings.readReceipts));
   requireMemberDevices(devices, new Set(chat.members.map((m) => m.userId)));
+  await limitClaims(env, me.id, devices);
   return jsonResponse(await claimDevices(env, devices));
 }
 

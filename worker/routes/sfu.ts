@@ -3,6 +3,8 @@ import {
   ApiError,
   callId as callIdSchema,
   chatId as chatIdSchema,
+  SFU_SESSION_WINDOW_MS,
+  SFU_SESSIONS_PER_WINDOW,
 } from "../../protocol/index.ts";
 import {
   SfuCloseTracksBody,
@@ -10,7 +12,7 @@ import {
   SfuRenegotiateBody,
   SfuTracksBody,
 } from "../../protocol/sfu.ts";
-import { chatRoom, type Env } from "../env.ts";
+import { chatRoom, rateLimiter, type Env } from "../env.ts";
 import { pathParam, readBody } from "../http.ts";
 import { log } from "../log.ts";
 import { unwrap } from "../result.ts";
@@ -64,12 +66,33 @@ async function checkAccess(
   );
 }
 
-/** POST …/sfu/sessions/new: opens the device's SFU session. */
+/** Counts one new SFU session of the person, or raises rate_limited. */
+async function limitSessions(env: Env, userId: string): Promise<void> {
+  const decision = await rateLimiter(env, `sfu-sessions:${userId}`).hit(
+    SFU_SESSIONS_PER_WINDOW,
+    SFU_SESSION_WINDOW_MS,
+  );
+  if (decision.allowed) return;
+  const minutes = SFU_SESSION_WINDOW_MS / 60_000;
+  throw new ApiError(
+    "rate_limited",
+    `You opened ${SFU_SESSIONS_PER_WINDOW} call sessions within ${minutes} ` +
+      `minutes, the limit. Try again in ${decision.retryAfter} seconds.`,
+    undefined,
+    decision.retryAfter,
+  );
+}
+
+/**
+ * POST …/sfu/sessions/new: opens the device's SFU session, at most
+ * SFU_SESSIONS_PER_WINDOW per person per SFU_SESSION_WINDOW_MS.
+ */
 async function newSession(request: ApiRequest, env: Env): Promise<Response> {
   const proxy = await target(request, env);
   const body = await readBody(request, SfuNewSessionBody);
   const config = sfuConfig(env);
   await checkAccess(proxy);
+  await limitSessions(env, proxy.ids.userId);
   const { userId, deviceId, callId } = proxy.ids;
   return forwardToSfu(
     config,

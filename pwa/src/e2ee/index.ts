@@ -9,6 +9,7 @@ import {
 import { sealPreview } from "../crypto/preview.ts";
 import type { EncryptionFrame } from "../data/encryption-events.ts";
 import { log } from "../data/log.ts";
+import { ApiFailure } from "../data/types.ts";
 import { GroupKeeper, type Readiness } from "./groups.ts";
 import { HistoryTransfers } from "./history.ts";
 import { decryptIncoming, encryptedRows, isEncrypted } from "./incoming.ts";
@@ -43,6 +44,11 @@ interface ChatState {
   waitingAt: number;
   /** Bumped by every change, so a check that started before is redone. */
   generation: number;
+  /**
+   * Until when the server rejects this device's group changes with
+   * `rate_limited` (ms since the epoch), 0 when it does not.
+   */
+  limitedUntil: number;
 }
 
 /**
@@ -253,7 +259,13 @@ export class EncryptionEngine {
   private chat(chatId: string): ChatState {
     let chat = this.chats.get(chatId);
     if (chat === undefined) {
-      chat = { readyAt: 0, checking: null, waitingAt: 0, generation: 0 };
+      chat = {
+        readyAt: 0,
+        checking: null,
+        waitingAt: 0,
+        generation: 0,
+        limitedUntil: 0,
+      };
       this.chats.set(chatId, chat);
     }
     return chat;
@@ -285,17 +297,33 @@ export class EncryptionEngine {
     return readiness;
   }
 
-  /** Returns the chat's readiness, with one check in flight per chat. */
+  /**
+   * Returns the chat's readiness, with one check in flight per chat. A
+   * check that the server rate limits, such as a KeyPackage claim, leaves
+   * the chat waiting without further checks until its `retryAfter` ends.
+   */
   private async ready(chatId: string): Promise<Readiness> {
     const chat = this.chat(chatId);
     for (;;) {
       if (Date.now() - chat.readyAt < READY_RECHECK_MS) return "ready";
+      if (Date.now() < chat.limitedUntil) return "waiting";
       if (Date.now() - chat.waitingAt < WAITING_RECHECK_MS) return "waiting";
       const generation = chat.generation;
       chat.checking ??= this.check(chatId).finally(() => {
         chat.checking = null;
       });
-      const readiness = await chat.checking;
+      let readiness: Readiness;
+      try {
+        readiness = await chat.checking;
+      } catch (error) {
+        if (!(error instanceof ApiFailure) || error.code !== "rate_limited") {
+          throw error;
+        }
+        const retryAfter = error.retryAfter ?? 1;
+        chat.limitedUntil = Date.now() + retryAfter * 1000;
+        log("e2ee_group_rate_limited", { chatId, retryAfter });
+        return "waiting";
+      }
       if (chat.generation !== generation) continue;
       if (readiness === "ready") chat.readyAt = Date.now();
       else chat.waitingAt = Date.now();

@@ -185,6 +185,32 @@ describe("encryption engine", () => {
     ]);
   });
 
+  it("waits out a rate-limited claim", async () => {
+    const server = new FakeServer();
+    const [ana, ben] = await people(server, 2);
+    const room = chat(server, [ana!, ben!]);
+    server.claimRetryAfter = 60;
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      expect(await ana!.engine.encrypt(room.chatId, "{}")).toBeNull();
+      expect(server.claims).toBe(1);
+      // No claim goes out before the server's retryAfter ends.
+      vi.setSystemTime(Date.now() + 59_000);
+      expect(await ana!.engine.encrypt(room.chatId, "{}")).toBeNull();
+      expect(server.claims).toBe(1);
+
+      server.claimRetryAfter = null;
+      vi.setSystemTime(Date.now() + 1_000);
+      const sent = await ana!.send(room, "After the wait");
+      expect(server.claims).toBe(2);
+      expect(room.epoch).toBe(1);
+      await ben!.sync(room);
+      expect(text(await ben!.body(sent.id))).toBe("After the wait");
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it("reads a held body after joining for a send", async () => {
     const server = new FakeServer();
     const [ana, cleo] = await people(server, 2);

@@ -102,6 +102,10 @@ export class FakeServer {
   readonly rooms = new Map<string, FakeRoom>();
   readonly stock = new Map<string, string[]>();
   readonly lastResort = new Map<string, string>();
+  /** Claim requests received, rejected ones included. */
+  claims = 0;
+  /** When set, claims get `rate_limited` with this `retryAfter` in s. */
+  claimRetryAfter: number | null = null;
 
   room(chatId: string): FakeRoom {
     let room = this.rooms.get(chatId);
@@ -164,6 +168,16 @@ export class FakeServer {
   }
 
   private claim(devices: GroupDevice[]) {
+    this.claims += 1;
+    if (this.claimRetryAfter !== null) {
+      throw new ApiFailure(
+        "rate_limited",
+        "Too many KeyPackage claims.",
+        429,
+        undefined,
+        this.claimRetryAfter,
+      );
+    }
     const keyPackages = [];
     const unavailable = [];
     for (const device of devices) {
