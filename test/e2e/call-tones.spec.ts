@@ -127,7 +127,7 @@ test.describe("call tones", () => {
     await expect.poll(() => tonesNow(ben.page)).toEqual([]);
     await expect.poll(() => tonesNow(ana.page)).toEqual([]);
 
-    // Longer than a ringtone cycle (3 s): nothing starts again.
+    // Nothing starts again for longer than a ringtone cycle (3 s).
     const anaCount = await oscillatorCount(ana.page);
     const benCount = await oscillatorCount(ben.page);
     await ben.page.waitForTimeout(3_500);
@@ -146,7 +146,7 @@ test.describe("call tones", () => {
     await expect.poll(() => tonesNow(ben.page)).toEqual(RINGTONE);
     await expect.poll(() => tonesNow(ana.page)).toEqual(RINGBACK);
 
-    // The ringtone repeats: the next cycles start while it rings.
+    // The ringtone repeats, so more oscillators start while it rings.
     const ringCount = await oscillatorCount(ben.page);
     await expect
       .poll(() => oscillatorCount(ben.page), { timeout: 8_000 })

@@ -7,7 +7,7 @@ import { createAudioContext, TonePlayer, type Tone } from "./tones.ts";
  * Returns the tone for this device's calls: the ringtone while a
  * one-to-one or group call rings here, the ringback while the other end
  * of an outgoing call rings, and otherwise none. Accepting, declining,
- * cancelling, an answer on another device and every end move the call out
+ * cancelling, accepting on another device and every end move the call out
  * of those phases, which stops the tone.
  *
  * NOTE: muting a chat silences its message notifications only. Its calls
@@ -18,13 +18,12 @@ export function toneFor(
   call: CallView | null,
   groupCall: GroupCallView | null,
 ): Tone | null {
-  if (call !== null) {
-    if (call.phase === "incoming") return "ringtone";
-    if (call.phase === "outgoing" && call.progress === "ringing") {
-      return "ringback";
-    }
-    return null;
+  if (call?.phase === "incoming") return "ringtone";
+  if (call?.phase === "outgoing" && call.progress === "ringing") {
+    return "ringback";
   }
+  // A group call can ring while the closing screen of a one-to-one call
+  // still shows.
   if (groupCall?.phase === "ringing") return "ringtone";
   return null;
 }

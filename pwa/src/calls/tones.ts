@@ -25,7 +25,8 @@ interface TonePattern {
 }
 
 export const TONE_PATTERNS: Record<Tone, TonePattern> = {
-  // The North American ringback cadence: 440 Hz + 480 Hz, 2 s on, 4 s off.
+  // The North American ringback: 440 Hz + 480 Hz, 2 s on, 4 s off, which
+  // is also the default of SIP phones such as Panasonic's KX-TGP500.
   ringback: {
     bursts: [{ startS: 0, lengthS: 2, frequencies: [440, 480] }],
     periodS: 6,
@@ -82,9 +83,9 @@ export class TonePlayer {
   }
 
   /**
-   * Plays `tone` in a loop in place of the current one; null stops every
-   * tone. Stays silent, with one log line per player, when the browser's
-   * autoplay policy keeps the AudioContext suspended.
+   * Plays `tone` in a loop in place of the current one, or stops every
+   * tone when `tone` is null. Stays silent, with one log line per player,
+   * when the browser's autoplay policy keeps the AudioContext suspended.
    */
   async play(tone: Tone | null): Promise<void> {
     if (tone === this.current) return;
@@ -168,9 +169,10 @@ export class TonePlayer {
   }
 
   /**
-   * Returns the AudioContext once it runs, or null. A context made
-   * without a user gesture on the page starts suspended in Chromium and
-   * Safari, and `resume()` then waits for a gesture.
+   * Returns the AudioContext once it runs, or null. Under a browser's
+   * autoplay policy, a context made before any user gesture on the page
+   * starts suspended, and `resume()` may not settle until a gesture, so
+   * the wait is capped at RESUME_TIMEOUT_MS.
    */
   private async runningContext(): Promise<AudioContext | null> {
     this.context ??= this.createContext();

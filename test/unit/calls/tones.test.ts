@@ -1,6 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { CallInfo } from "../../../protocol/index.ts";
-import { currentGroupCall } from "../../../pwa/src/calls/group/state.ts";
+import {
+  currentGroupCall,
+  type GroupCallView,
+} from "../../../pwa/src/calls/group/state.ts";
 import { followCallTones, toneFor } from "../../../pwa/src/calls/ringing.ts";
 import { currentCall, type CallView } from "../../../pwa/src/calls/state.ts";
 import { TONE_PATTERNS, TonePlayer } from "../../../pwa/src/calls/tones.ts";
@@ -42,13 +45,13 @@ class FakeOscillator extends FakeNode {
     if (this.startS === null) throw new Error("stop before start");
     this.stopS = when;
   }
-  /** Whether it sounds at `timeS` on the audio clock. */
+  /** Returns whether it sounds at `timeS` on the audio clock. */
   soundsAt(timeS: number): boolean {
     const startS = this.startS ?? Infinity;
     const stopS = this.stopS ?? Infinity;
     return startS <= timeS && timeS < stopS;
   }
-  /** Whether it sounds at `timeS` or later. */
+  /** Returns whether it sounds at `timeS` or later. */
   soundsFrom(timeS: number): boolean {
     const startS = this.startS ?? Infinity;
     const stopS = this.stopS ?? Infinity;
@@ -59,7 +62,7 @@ class FakeOscillator extends FakeNode {
 class FakeContext {
   currentTime = 0;
   state: AudioContextState = "running";
-  /** The state that `resume()` moves to; "suspended" keeps it pending. */
+  /** The state that `resume()` moves to. With "suspended" it never settles. */
   resumesTo: AudioContextState = "running";
   destination = new FakeNode();
   oscillators: FakeOscillator[] = [];
@@ -145,9 +148,9 @@ describe("TonePlayer", () => {
     expect(player.tone).toBeNull();
     await advance(0.05);
     expect(context.pending()).toEqual([]);
-    const made = context.oscillators.length;
+    const startedCount = context.oscillators.length;
     await advance(10);
-    expect(context.oscillators.length).toBe(made);
+    expect(context.oscillators.length).toBe(startedCount);
     expect(context.soundingFrequencies()).toEqual([]);
   });
 
@@ -171,10 +174,10 @@ describe("TonePlayer", () => {
 
   it("playing the same tone keeps its cycle", async () => {
     await player.play("ringtone");
-    const made = context.oscillators.length;
+    const startedCount = context.oscillators.length;
     await player.play("ringtone");
-    expect(context.oscillators.length).toBe(made);
-    expect(context.pending().length).toBe(made);
+    expect(context.oscillators.length).toBe(startedCount);
+    expect(context.pending().length).toBe(startedCount);
   });
 
   it("switching tones stops the old one", async () => {
@@ -297,6 +300,12 @@ describe("toneFor", () => {
   it("no call is silent", () => {
     expect(toneFor(null, null)).toBeNull();
   });
+
+  it("group ring after an ended call", () => {
+    const ended = callView({ phase: "ended", endText: "Call ended 00:05" });
+    const group = { phase: "ringing" } as GroupCallView;
+    expect(toneFor(ended, group)).toBe("ringtone");
+  });
 });
 
 describe("followCallTones", () => {
@@ -327,14 +336,12 @@ describe("followCallTones", () => {
 
   it("group ring stops when dropped", async () => {
     const stop = followCallTones(player);
-    currentGroupCall.value = {
-      phase: "ringing",
-    } as typeof currentGroupCall.value;
+    currentGroupCall.value = { phase: "ringing" } as GroupCallView;
     expect(player.tone).toBe("ringtone");
     await advance(0.1);
     expect(context.soundingFrequencies().sort()).toEqual([660, 880]);
 
-    // Answered on another device: the ring is dropped.
+    // Accepted on another device, so the ring is dropped.
     currentGroupCall.value = null;
     expect(player.tone).toBeNull();
     await advance(0.05);
