@@ -5,6 +5,7 @@ import { sendHangup } from "../../calls/controller.ts";
 import { handleCallFrame as handleOneToOneFrame } from "../../calls/frames.ts";
 import { activeGroupCall } from "../../calls/group/active.ts";
 import { handleGroupCallFrame } from "../../calls/group/engine.ts";
+import { followCallTones } from "../../calls/ringing.ts";
 import type { CallFrame, GroupCallFrame } from "../../data/call-frames.ts";
 import { CallOverlay } from "./CallOverlay.tsx";
 import { GroupCallOverlay } from "./GroupCallScreen.tsx";
@@ -63,5 +64,6 @@ function hangUpOnLeave(): void {
 }
 
 mountCallScreen();
+followCallTones();
 window.addEventListener("pagehide", hangUpOnLeave);
 window.addEventListener("online", networkReturned);
