@@ -87,13 +87,14 @@ test("deleting an account signs out and leaves a marker", async ({
   await openChat(ann.page, "Trip");
   await expect(messageWith(ann.page, "Group hello from Ben")).toBeVisible();
   // The laptop's history transfer ends before the deletion starts, so the
-  // wipe is checked against a device that holds the chats.
+  // wipe is checked against a device that holds the chats. The import
+  // waits for the new device's sync, 5 s between tries.
   const laptop = await newDevice(ben);
-  await openChat(laptop, "Trip");
-  await expect(messageWith(laptop, "Group hello from Ben")).toBeVisible();
   await expect(
     laptop.getByRole("region", { name: "Chat history" }).getByRole("status"),
-  ).toContainText("Chat history copied");
+  ).toContainText("Chat history copied", { timeout: 75_000 });
+  await openChat(laptop, "Trip");
+  await expect(messageWith(laptop, "Group hello from Ben")).toBeVisible();
 
   // Offline, the dialog shows that a connection is needed, and nothing
   // is erased.
