@@ -257,9 +257,8 @@ test("photo save offline fails, then removal", async ({ newPerson }) => {
 
   await ana.context.setOffline(true);
   await save.click();
-  await expect(
-    ana.page.getByRole("alert").filter({ hasText: /\w/ }),
-  ).toHaveText(
+  // Offline, the notifications card shows an alert of its own.
+  await expect(profile.getByRole("alert").filter({ hasText: /\w/ })).toHaveText(
     "You are offline. Connect to the internet, then save the photo again.",
   );
   await ana.context.setOffline(false);
