@@ -87,7 +87,7 @@ test("deleting an account signs out and leaves a marker", async ({
   await openChat(ann.page, "Trip");
   await expect(messageWith(ann.page, "Group hello from Ben")).toBeVisible();
   // The laptop's history transfer ends before the deletion starts, so the
-  // wipe is checked against a device that holds the chats. The import
+  // wipe is checked against a device that has the chats stored. The import
   // waits for the new device's sync, 5 s between tries.
   const laptop = await newDevice(ben);
   await expect(

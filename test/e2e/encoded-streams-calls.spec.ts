@@ -15,6 +15,7 @@ import {
   expectOneCode,
   expectVideoFrom,
   grid,
+  expectSframeTracks,
   payloadReport,
   tileOf,
 } from "./group-call-steps.ts";
@@ -280,27 +281,6 @@ test.describe("calls encrypted with createEncodedStreams", () => {
       );
     }
 
-    // Every video frame that the SFU forwarded carries an SFrame header
-    // after the VP8 header bytes: few KIDs, each with a growing counter.
-    await expect
-      .poll(
-        async () =>
-          (await payloadReport()).filter(
-            (track) => !before.has(track.sessionId) && track.frames >= 60,
-          ).length,
-        { message: "video tracks with 60 forwarded frames", timeout: 30_000 },
-      )
-      .toBeGreaterThanOrEqual(3);
-    const tracks = (await payloadReport()).filter(
-      (track) => !before.has(track.sessionId) && track.trackName === "video",
-    );
-    expect(tracks.length).toBeGreaterThanOrEqual(3);
-    for (const track of tracks) {
-      expect(track.keyframes).toBeGreaterThan(0);
-      expect(track.kids).toBeLessThanOrEqual(4);
-      expect(track.growingCtr).toBeGreaterThanOrEqual(
-        track.frames - track.kids,
-      );
-    }
+    await expectSframeTracks(before);
   });
 });

@@ -108,6 +108,37 @@ export async function payloadReport(): Promise<TrackPayloads[]> {
   return body.tracks;
 }
 
+/**
+ * Waits until the SFU has forwarded 60 frames on each of three video
+ * tracks opened after `before` (session ids), then checks that every such
+ * frame carried an SFrame header after the VP8 header bytes: keyframes
+ * came through, few KIDs, each with a growing counter. Returns those
+ * tracks.
+ */
+export async function expectSframeTracks(
+  before: Set<string>,
+): Promise<TrackPayloads[]> {
+  await expect
+    .poll(
+      async () =>
+        (await payloadReport()).filter(
+          (track) => !before.has(track.sessionId) && track.frames >= 60,
+        ).length,
+      { message: "video tracks with 60 forwarded frames", timeout: 30_000 },
+    )
+    .toBeGreaterThanOrEqual(3);
+  const tracks = (await payloadReport()).filter(
+    (track) => !before.has(track.sessionId) && track.trackName === "video",
+  );
+  expect(tracks.length).toBeGreaterThanOrEqual(3);
+  for (const track of tracks) {
+    expect(track.keyframes).toBeGreaterThan(0);
+    expect(track.kids).toBeLessThanOrEqual(4);
+    expect(track.growingCtr).toBeGreaterThanOrEqual(track.frames - track.kids);
+  }
+  return tracks;
+}
+
 export function codeOf(page: Page) {
   return callScreen(page, "Group video call").getByLabel("Verification code");
 }

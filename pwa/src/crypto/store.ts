@@ -120,9 +120,9 @@ export class MlsStore {
 
   /**
    * Stores the group state left by decrypting a message together with its
-   * plaintext, in one transaction. The state no longer holds the message's
-   * key, so a page that closes before the plaintext reaches the chat's
-   * rows finds it here instead of losing the message.
+   * plaintext, in one transaction. The state no longer contains the
+   * message's key, so a page that closes before the plaintext reaches the
+   * chat's rows finds it here instead of losing the message.
    */
   async putGroupWithPlaintext(
     row: MlsGroupRow,
